@@ -1,0 +1,21 @@
+#!/bin/sh
+# The test command (README, .ci/run): Node 24, npm packages, the Debian tools the end-to-end tests
+# drive (dig and nsupdate from bind9-dnsutils, knotd as the reference server), type check, vitest.
+set -eu
+cd "$(dirname "$0")/.."
+missing=""
+command -v dig >/dev/null 2>&1 || missing="$missing bind9-dnsutils"
+command -v knotd >/dev/null 2>&1 || missing="$missing knot"
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing Debian packages:$missing" >&2
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null
+  else
+    echo "test: needs Debian packages:$missing (sudo apt-get install$missing)" >&2
+    exit 1
+  fi
+fi
+[ -d node_modules/vitest ] || scripts/node24.sh npm ci --no-audit --no-fund
+scripts/node24.sh tsc -p tsconfig.json
+exec scripts/node24.sh vitest run "$@"
