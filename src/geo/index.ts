@@ -1,0 +1,50 @@
+// Entry point of src/geo: open a database from its configuration, and cache lookups.
+
+import { LRUCache } from 'lru-cache';
+import { GeoipLiteDatabase } from './geoip-lite.ts';
+import { openMmdb } from './mmdb.ts';
+import type { GeoDatabase, GeoLocation } from './types.ts';
+
+export type { GeoDatabase, GeoLocation, GeoPoint } from './types.ts';
+export { continentOf } from './continents.ts';
+export { GEOIP_LITE_V6_PREFIX, GeoipLiteDatabase } from './geoip-lite.ts';
+export { MmdbDatabase, openMmdb } from './mmdb.ts';
+
+export type GeoSpec =
+  /** `preload: true` loads the data now instead of stalling the first lookup (see README). */
+  | { readonly type: 'geoip-lite'; readonly preload?: boolean }
+  | { readonly type: 'mmdb'; readonly path: string };
+
+/**
+ * Opens the configured database. An .mmdb file is read and checked now (ERR_CONFIG naming the
+ * file if it is missing or invalid); geoip-lite's data is loaded on first use unless `preload`.
+ */
+export async function openGeoDatabase(spec: GeoSpec): Promise<GeoDatabase> {
+  if (spec.type === 'mmdb') return openMmdb(spec.path);
+  const db = new GeoipLiteDatabase();
+  if (spec.preload) db.load();
+  return db;
+}
+
+// LRUCache cannot hold null, and "not in the database" is worth remembering too.
+const NOT_FOUND = Symbol('not found');
+
+/**
+ * `db` with its last `max` answers remembered by address text. Answers are shared between
+ * callers, which the readonly GeoLocation type already forbids them to modify. Each call makes
+ * a new cache, so a reloaded database starts empty.
+ */
+export function cachedGeo(db: GeoDatabase, max = 10_000): GeoDatabase {
+  const cache = new LRUCache<string, GeoLocation | typeof NOT_FOUND>({ max });
+  return {
+    description: db.description,
+    lookup(address: string): GeoLocation | null {
+      let hit = cache.get(address);
+      if (hit === undefined) {
+        hit = db.lookup(address) ?? NOT_FOUND;
+        cache.set(address, hit);
+      }
+      return hit === NOT_FOUND ? null : hit;
+    },
+  };
+}

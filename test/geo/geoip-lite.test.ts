@@ -1,0 +1,125 @@
+// The geoip-lite adapter against geoip-lite itself: every expectation is read from geoip-lite at
+// test time, so the tests hold whatever data version is installed.
+
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { continentOf } from '../../src/geo/continents.ts';
+import { alignedPrefix, GEOIP_LITE_V6_PREFIX, GeoipLiteDatabase } from '../../src/geo/geoip-lite.ts';
+import { openGeoDatabase } from '../../src/geo/index.ts';
+import { parseIPv4 } from '../../src/zone/address.ts';
+import { blockEnds, inBlock, sampler } from './blocks.ts';
+import { runGeoConformance } from './conformance.ts';
+
+interface Raw { range: [number, number] | string; country: string; ll: [number | null, number | null] }
+const geoip = createRequire(import.meta.url)('geoip-lite') as { lookup(ip: string): Raw | null };
+
+const rand = sampler(7);
+const int = (n: number) => Math.floor(rand() * n);
+const V4 = Array.from({ length: 3000 }, () => [int(256), int(256), int(256), int(256)].join('.'));
+// Random IPv6 addresses are almost all unallocated: start them in the RIRs' blocks.
+const V6_STARTS = [0x2001, 0x2400, 0x2403, 0x2600, 0x2604, 0x2800, 0x2a00, 0x2a01, 0x2a02, 0x2c0f];
+const V6 = Array.from({ length: 2000 }, () =>
+  [V6_STARTS[int(V6_STARTS.length)]!, ...Array.from({ length: 7 }, () => int(0x10000))].map((g) => g.toString(16)).join(':'));
+
+// Addresses the adapter must locate: geoip-lite has a country or coordinates for them.
+const known = [...V4, ...V6].filter((a) => {
+  const raw = geoip.lookup(a);
+  return raw && (raw.country || (raw.ll[0] !== null && !(raw.ll[0] === 0 && raw.ll[1] === 0)));
+});
+
+describe('geoip-lite adapter', () => {
+  const db = new GeoipLiteDatabase();
+
+  it('locates enough of the sample for the checks below to mean something', () => {
+    expect(known.filter((a) => !a.includes(':')).length).toBeGreaterThan(1000);
+    expect(known.filter((a) => a.includes(':')).length).toBeGreaterThan(200);
+  });
+
+  it('agrees with geoip-lite on country, continent and coordinates', () => {
+    for (const address of [...V4, ...V6]) {
+      const raw = geoip.lookup(address);
+      const loc = db.lookup(address);
+      const [lat, lon] = raw?.ll ?? [null, null];
+      const point = lat === null || lon === null || (lat === 0 && lon === 0) ? undefined : { lat, lon };
+      // Some GeoLite2 ranges know only a continent: geoip-lite keeps their coordinates, not the continent.
+      if (!raw?.country && !point) {
+        expect(loc, address).toBeNull();
+        continue;
+      }
+      expect(loc?.point, address).toEqual(point);
+      expect(loc?.country, address).toBe(raw?.country || undefined);
+      expect(loc?.continent, address).toBe(raw?.country ? continentOf(raw.country) : undefined);
+      if (raw?.country) expect(loc?.continent, `${address} ${raw.country}`).toBeDefined();
+    }
+  });
+
+  it('reports an IPv4 prefix whose block lies in geoip-lite\'s range and maps to one record', () => {
+    for (const address of known.filter((a) => !a.includes(':'))) {
+      const raw = geoip.lookup(address)!;
+      const [start, end] = raw.range as [number, number];
+      const { prefix } = db.lookup(address)!;
+      const [first, last] = blockEnds(address, prefix).map((a) => parseIPv4(a)!.readUInt32BE(0));
+      expect(first! >= start && last! <= end, `${address}/${prefix} in [${start}, ${end}]`).toBe(true);
+      expect(geoip.lookup(blockEnds(address, prefix)[0])).toEqual(raw);
+      expect(geoip.lookup(blockEnds(address, prefix)[1])).toEqual(raw);
+      // Widest such block: one bit wider would leave the range.
+      if (prefix > 0) {
+        const [wFirst, wLast] = blockEnds(address, prefix - 1).map((a) => parseIPv4(a)!.readUInt32BE(0));
+        expect(wFirst! < start || wLast! > end, `${address}/${prefix - 1} leaves the range`).toBe(true);
+      }
+    }
+  });
+
+  it('reports /64 for IPv6, inside which geoip-lite gives one record', () => {
+    const random = sampler(2);
+    for (const address of known.filter((a) => a.includes(':'))) {
+      expect(db.lookup(address)?.prefix).toBe(GEOIP_LITE_V6_PREFIX);
+      const raw = geoip.lookup(address);
+      const inside = Array.from({ length: 8 }, () => inBlock(address, GEOIP_LITE_V6_PREFIX, random));
+      for (const other of [...blockEnds(address, GEOIP_LITE_V6_PREFIX), ...inside]) {
+        expect(geoip.lookup(other), `${other} in ${address}/64`).toEqual(raw);
+      }
+    }
+  });
+
+  it('returns null for loopback, private and unspecified addresses', () => {
+    for (const address of ['127.0.0.1', '10.1.2.3', '192.168.1.1', '0.0.0.0', '::1', '::', 'fe80::1', '::ffff:10.1.2.3']) {
+      expect(db.lookup(address), address).toBeNull();
+    }
+  });
+});
+
+describe('geoip-lite loading', () => {
+  it('does not load the data until the first lookup', () => {
+    const db = new GeoipLiteDatabase();
+    expect(db.loaded).toBe(false);
+    expect(db.description).toMatch(/^geoip-lite \d+\.\d+\.\d+/);
+    db.lookup('not an address');
+    expect(db.loaded).toBe(false);
+    db.lookup('127.0.0.1');
+    expect(db.loaded).toBe(true);
+  });
+
+  it('loads on openGeoDatabase only when asked to preload', async () => {
+    expect((await openGeoDatabase({ type: 'geoip-lite' }) as GeoipLiteDatabase).loaded).toBe(false);
+    expect((await openGeoDatabase({ type: 'geoip-lite', preload: true }) as GeoipLiteDatabase).loaded).toBe(true);
+  });
+});
+
+describe('alignedPrefix', () => {
+  it('is 0 for the whole address space and 32 for a single address', () => {
+    expect(alignedPrefix(123456, 0, 2 ** 32 - 1)).toBe(0);
+    expect(alignedPrefix(7, 7, 7)).toBe(32);
+  });
+
+  it('is the widest aligned block inside an unaligned range', () => {
+    // [10, 20]: 16 sits in 16..19 (/30), since 16..23 would pass 20; 20 is alone (20..21 would too).
+    expect(alignedPrefix(16, 10, 20)).toBe(30);
+    expect(alignedPrefix(20, 10, 20)).toBe(32);
+    expect(alignedPrefix(10, 10, 20)).toBe(31);
+    // Addresses above 2^31, where JS bit operators would turn negative.
+    expect(alignedPrefix(0xc0000201, 0xc0000200, 0xc00002ff)).toBe(24);
+  });
+});
+
+runGeoConformance('geoip-lite', () => new GeoipLiteDatabase(), known.slice(0, 300));
