@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'ERR_ZONE_SYNTAX'   // a zone file line that cannot be parsed
   | 'ERR_ZONE_CONTENT'  // parsed, but the zone is not valid (no SOA, CNAME and other data, ...)
   | 'ERR_ZONE_IO'       // a zone file that cannot be read
+  | 'ERR_POOLS'         // a pools file (<origin>.pools.yaml) that is not valid
   | 'ERR_CONFIG'        // command line or configuration file
   | 'ERR_LISTEN';       // an address that cannot be bound
 

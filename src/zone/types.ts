@@ -2,6 +2,7 @@
 // Answering never mutates it; updates and reloads build a new Zone and swap one reference.
 
 import type { NameKey } from '../dns/name.ts';
+import type { Pool } from '../gslb/pool.ts';
 
 /** One record as read from a zone file, before it is grouped into RRsets. */
 export interface ParsedRecord {
@@ -50,4 +51,11 @@ export interface Zone {
   readonly nodes: ReadonlyMap<NameKey, ZoneNode>;
   /** Delegation points: names below the apex that own an NS RRset. */
   readonly cuts: ReadonlySet<NameKey>;
+  /**
+   * Owners of a DNAME (RFC 6672), the apex included. Names below them are never answered from
+   * data: the loader warns about any there, and the answer path synthesizes a CNAME instead.
+   */
+  readonly dnames: ReadonlySet<NameKey>;
+  /** GSLB pools of this zone (`<origin>.pools.yaml`), by owner name; each name is also a node. */
+  readonly pools?: ReadonlyMap<NameKey, Pool>;
 }

@@ -1,0 +1,104 @@
+// gslbd command line: `gslbd serve`, `gslbd check`.
+
+import { parseArgs } from 'node:util';
+import { GslbError } from './errors.ts';
+import { createLogger } from './log.ts';
+import { parseListen, type ListenAddress } from './dns/server.ts';
+import { Service } from './service.ts';
+import { checkZones } from './zone/check.ts';
+
+const USAGE = `usage:
+  gslbd serve [--zones DIR] [--listen ADDR:PORT ...]   serve the zones in DIR (default ./zones)
+        defaults: --listen 127.0.0.1:5300 --listen [::1]:5300
+  gslbd check [--zones DIR]                           validate zones; prints file:line: reason
+`;
+
+const DEFAULT_LISTEN = ['127.0.0.1:5300', '[::1]:5300'];
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      zones: { type: 'string', default: './zones' },
+      listen: { type: 'string', multiple: true },
+      'tcp-idle-timeout': { type: 'string' },
+      'tcp-max-connections': { type: 'string' },
+    },
+    strict: true,
+  });
+  const log = createLogger();
+  const asked = values.listen ?? [];
+  const listen: { address: ListenAddress; required: boolean }[] = (asked.length ? asked : DEFAULT_LISTEN).map(
+    (text) => ({ address: parseListen(text), required: asked.length > 0 }),
+  );
+  const service = new Service({
+    zonesDir: values.zones,
+    listen,
+    log,
+    tcpIdleMs: positiveInt(values['tcp-idle-timeout'], 'tcp-idle-timeout', 10) * 1000,
+    tcpMaxConnections: positiveInt(values['tcp-max-connections'], 'tcp-max-connections', 512),
+  });
+  await service.start();
+
+  let reloading: Promise<unknown> = Promise.resolve();
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: reloading zones');
+    reloading = reloading.then(() => service.reload()).catch((err) => log.error({ err }, 'reload failed'));
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      log.info(`${sig}: stopping`);
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await service.stop();
+  return 0;
+}
+
+function positiveInt(text: string | undefined, flag: string, dflt: number): number {
+  if (text === undefined) return dflt;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new GslbError('ERR_CONFIG', `--${flag} ${text}: not a positive integer`);
+  return n;
+}
+
+async function check(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { zones: { type: 'string', default: './zones' } }, strict: true });
+  const result = await checkZones(values.zones);
+  for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+  for (const e of result.errors) process.stderr.write(`${e}\n`);
+  for (const z of result.zones) process.stdout.write(`zone ${z.origin}: loaded serial ${z.serial}, ${z.records} records\n`);
+  return result.errors.length ? 1 : 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'check':
+      return check(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`gslbd: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const message = err instanceof GslbError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+      ? (err as Error).message
+      : String((err as Error).stack ?? err);
+    process.stderr.write(`gslbd: ${message}\n`);
+    process.exit(1);
+  },
+);

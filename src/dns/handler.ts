@@ -1,0 +1,84 @@
+// One message in, one response out (or nothing): parse → resolve → encode.
+// Never throws: an unexpected error becomes SERVFAIL, is counted and logged once per kind.
+
+import { Rcode, Class, UDP_PAYLOAD_CLASSIC, UDP_PAYLOAD_MAX } from './constants.ts';
+import { parseQuery } from './query.ts';
+import { encodeAnswer, encodeError } from './response.ts';
+import { resolve } from '../answer/resolve.ts';
+import type { ZoneSource } from '../zone/store.ts';
+import { makeClient } from '../gslb/client.ts';
+import { allUp, type HealthView } from '../gslb/health-view.ts';
+import type { GeoDatabase } from '../geo/types.ts';
+import type { Client, PolicyContext } from '../policy/types.ts';
+
+export interface Transport {
+  readonly tcp: boolean;
+  /** The query's source address. */
+  readonly address: string;
+}
+
+/** What answering pool names needs besides the zones. */
+export interface GslbInputs {
+  readonly health: HealthView;
+  readonly geo: GeoDatabase | null;
+  readonly random: () => number;
+  readonly now: () => number;
+}
+
+const defaultInputs: GslbInputs = { health: allUp, geo: null, random: Math.random, now: Date.now };
+
+export interface HandlerStats {
+  queries: number;
+  dropped: number;
+  errors: number;
+}
+
+export interface Handler {
+  (msg: Buffer, via: Transport): Buffer | null;
+  readonly stats: HandlerStats;
+}
+
+export function createHandler(
+  zones: ZoneSource, onError: (err: unknown) => void = () => {}, inputs: () => GslbInputs = () => defaultInputs,
+): Handler {
+  const stats: HandlerStats = { queries: 0, dropped: 0, errors: 0 };
+  const handle = (msg: Buffer, via: Transport): Buffer | null => {
+    stats.queries++;
+    try {
+      const parsed = parseQuery(msg);
+      if (parsed.kind === 'drop') {
+        stats.dropped++;
+        return null;
+      }
+      if (parsed.kind === 'error') {
+        return encodeError(msg, parsed.id, parsed.flags, parsed.rcode, parsed.questionEnd, parsed.edns);
+      }
+      const q = parsed.query;
+      // Zones are class IN; other classes (CH "version.bind" included) are not ours to answer.
+      if (q.qclass !== Class.IN) {
+        return encodeError(msg, q.id, q.flags, Rcode.REFUSED, q.questionEnd, q.edns);
+      }
+      const gi = inputs();
+      let client: Client | undefined;
+      const ecs = q.edns?.ecs ?? null;
+      const ctx: PolicyContext = {
+        // Built only when a pool asks: most answers never need it.
+        get client() {
+          return (client ??= makeClient(via.address, ecs, gi.geo));
+        },
+        random: gi.random,
+        now: gi.now,
+      };
+      const answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health } });
+      // RFC 6891 §6.2.5: the smaller of the requestor's size and ours; 512 without EDNS.
+      const limit = via.tcp ? 65535 : q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC;
+      return encodeAnswer(q, answer, limit);
+    } catch (err) {
+      stats.errors++;
+      onError(err);
+      if (msg.length < 12) return null;
+      return encodeError(msg, msg.readUInt16BE(0), msg.readUInt16BE(2), Rcode.SERVFAIL, 12, null);
+    }
+  };
+  return Object.assign(handle, { stats });
+}

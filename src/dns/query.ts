@@ -1,0 +1,211 @@
+// Incoming message → Query, straight from the Buffer (the hot path: no DNS library here).
+//
+// The cheapest checks come first (RFC 1035 §4.1.1 header, then the question, then EDNS), and the
+// outcome is explicit: a query to answer, a message to drop silently, or an error to report.
+
+import { EdnsOption, Opcode, Rcode, Type, UDP_PAYLOAD_CLASSIC } from './constants.ts';
+import { keyOf, type NameKey } from './name.ts';
+
+export interface ClientSubnet {
+  /** 1 = IPv4, 2 = IPv6 (RFC 7871 §6, address family numbers). */
+  readonly family: 1 | 2;
+  readonly sourcePrefix: number;
+  /** The address, zero-padded to 4 or 16 bytes. */
+  readonly address: Buffer;
+}
+
+export interface Edns {
+  /** Requestor's UDP payload size, raised to 512 (RFC 6891 §6.2.5). */
+  readonly payload: number;
+  readonly version: number;
+  readonly dnssecOk: boolean;
+  readonly ecs: ClientSubnet | null;
+}
+
+export interface Query {
+  readonly id: number;
+  /** The second header word as received (opcode, RD, CD, ...). */
+  readonly flags: number;
+  readonly opcode: number;
+  readonly qname: NameKey;
+  readonly qtype: number;
+  readonly qclass: number;
+  /** End offset of the question in the message: bytes [12, questionEnd) are echoed verbatim. */
+  readonly questionEnd: number;
+  readonly edns: Edns | null;
+  /** Start of the additional section's records (for TSIG and UPDATE, which read further). */
+  readonly message: Buffer;
+}
+
+export type Parsed =
+  | { readonly kind: 'query'; readonly query: Query }
+  | { readonly kind: 'drop'; readonly reason: string }
+  | {
+      readonly kind: 'error';
+      readonly rcode: number;
+      readonly reason: string;
+      readonly id: number;
+      readonly flags: number;
+      /** End of a well-formed question to echo, or 12 when there is none. */
+      readonly questionEnd: number;
+      /** Echo an OPT when the query carried one we could read (RFC 6891 §7). */
+      readonly edns: Edns | null;
+    };
+
+class Malformed extends Error {}
+
+/** Reads the name at `off` (no compression allowed: a question has nothing before it to point at). */
+function nameEnd(msg: Buffer, off: number): number {
+  let total = 0;
+  for (;;) {
+    if (off >= msg.length) throw new Malformed('name runs past the end');
+    const len = msg[off]!;
+    if (len === 0) return off + 1;
+    if (len > 63) throw new Malformed('compressed or bad label in question');
+    total += len + 1;
+    if (total > 254) throw new Malformed('name longer than 255 octets');
+    off += len + 1;
+  }
+}
+
+/** Skips a possibly compressed name in a resource record; returns the offset after it. */
+export function skipName(msg: Buffer, off: number): number {
+  for (let labels = 0; labels < 128; labels++) {
+    if (off >= msg.length) throw new Malformed('name runs past the end');
+    const len = msg[off]!;
+    if (len === 0) return off + 1;
+    if ((len & 0xc0) === 0xc0) {
+      if (off + 2 > msg.length) throw new Malformed('truncated pointer');
+      return off + 2;
+    }
+    if (len > 63) throw new Malformed('bad label type');
+    off += len + 1;
+  }
+  throw new Malformed('too many labels');
+}
+
+export function parseQuery(msg: Buffer): Parsed {
+  if (msg.length < 12) return { kind: 'drop', reason: 'shorter than a header' };
+  const id = msg.readUInt16BE(0);
+  const flags = msg.readUInt16BE(2);
+  if (flags & 0x8000) return { kind: 'drop', reason: 'QR set' };
+  const opcode = (flags >> 11) & 0xf;
+  const qdcount = msg.readUInt16BE(4);
+  const err = (rcode: number, reason: string, questionEnd = 12, edns: Edns | null = null): Parsed =>
+    ({ kind: 'error', rcode, reason, id, flags, questionEnd, edns });
+
+  if (opcode !== Opcode.QUERY) {
+    // RFC 1035 §4.1.1: NOTIMP for kinds of query we do not support. UPDATE is routed before this.
+    return err(Rcode.NOTIMP, `opcode ${opcode}`, questionEndOrHeader(msg, qdcount));
+  }
+  if (qdcount !== 1) return err(Rcode.FORMERR, `QDCOUNT ${qdcount}`);
+
+  let qend: number;
+  try {
+    qend = nameEnd(msg, 12);
+  } catch (e) {
+    return err(Rcode.FORMERR, (e as Error).message);
+  }
+  if (qend + 4 > msg.length) return err(Rcode.FORMERR, 'question truncated');
+  const qname = keyOf(msg, 12, qend);
+  const qtype = msg.readUInt16BE(qend);
+  const qclass = msg.readUInt16BE(qend + 2);
+  const questionEnd = qend + 4;
+
+  const ancount = msg.readUInt16BE(6);
+  const nscount = msg.readUInt16BE(8);
+  const arcount = msg.readUInt16BE(10);
+  let edns: Edns | null = null;
+  if (arcount > 0 || ancount > 0 || nscount > 0) {
+    try {
+      let off = questionEnd;
+      for (let i = 0; i < ancount + nscount; i++) off = skipRecord(msg, off);
+      let opts = 0;
+      for (let i = 0; i < arcount; i++) {
+        const start = off;
+        off = skipName(msg, off);
+        if (off + 10 > msg.length) throw new Malformed('record truncated');
+        const type = msg.readUInt16BE(off);
+        const rdlen = msg.readUInt16BE(off + 8);
+        if (off + 10 + rdlen > msg.length) throw new Malformed('RDATA runs past the end');
+        if (type === Type.OPT) {
+          // RFC 6891 §6.1.1: one OPT at most, owned by the root.
+          if (++opts > 1) throw new Malformed('more than one OPT record');
+          if (msg[start] !== 0 || off !== start + 1) throw new Malformed('OPT owner is not the root');
+          edns = parseOpt(msg, off);
+        }
+        off += 10 + rdlen;
+      }
+    } catch (e) {
+      if (e instanceof Malformed) return err(Rcode.FORMERR, e.message, questionEnd, edns);
+      throw e;
+    }
+  }
+  if (edns && edns.version > 0) return err(Rcode.BADVERS, `EDNS version ${edns.version}`, questionEnd, edns);
+  return { kind: 'query', query: { id, flags, opcode, qname, qtype, qclass, questionEnd, edns, message: msg } };
+}
+
+function skipRecord(msg: Buffer, off: number): number {
+  off = skipName(msg, off);
+  if (off + 10 > msg.length) throw new Malformed('record truncated');
+  const end = off + 10 + msg.readUInt16BE(off + 8);
+  if (end > msg.length) throw new Malformed('RDATA runs past the end');
+  return end;
+}
+
+/** `off` points at the OPT's TYPE field. */
+function parseOpt(msg: Buffer, off: number): Edns {
+  const payload = Math.max(msg.readUInt16BE(off + 2), UDP_PAYLOAD_CLASSIC);
+  const version = msg[off + 5]!;
+  const dnssecOk = (msg[off + 6]! & 0x80) !== 0;
+  const rdlen = msg.readUInt16BE(off + 8);
+  let p = off + 10;
+  const end = p + rdlen;
+  let ecs: ClientSubnet | null = null;
+  while (p < end) {
+    if (p + 4 > end) throw new Malformed('EDNS option header truncated');
+    const code = msg.readUInt16BE(p);
+    const len = msg.readUInt16BE(p + 2);
+    p += 4;
+    if (p + len > end) throw new Malformed('EDNS option runs past the OPT');
+    if (code === EdnsOption.ECS) {
+      // RFC 7871 §7.1.1: more than one ECS option is malformed.
+      if (ecs) throw new Malformed('more than one ECS option');
+      ecs = parseEcs(msg.subarray(p, p + len));
+    }
+    p += len;
+  }
+  return { payload, version, dnssecOk, ecs };
+}
+
+/** RFC 7871 §6; anything inconsistent is FORMERR (§7.1.1). */
+function parseEcs(opt: Buffer): ClientSubnet {
+  if (opt.length < 4) throw new Malformed('ECS option too short');
+  const family = opt.readUInt16BE(0);
+  const sourcePrefix = opt[2]!;
+  const scopePrefix = opt[3]!;
+  if (family !== 1 && family !== 2) throw new Malformed(`ECS family ${family}`);
+  const max = family === 1 ? 32 : 128;
+  if (sourcePrefix > max) throw new Malformed(`ECS source prefix /${sourcePrefix}`);
+  if (scopePrefix !== 0) throw new Malformed('ECS scope prefix set in a query');
+  const bytes = Math.ceil(sourcePrefix / 8);
+  if (opt.length !== 4 + bytes) throw new Malformed('ECS address length does not match its prefix');
+  const address = Buffer.alloc(max / 8);
+  opt.copy(address, 0, 4, 4 + bytes);
+  if (sourcePrefix % 8 !== 0 && bytes > 0) {
+    const mask = 0xff >> (sourcePrefix % 8);
+    if (address[bytes - 1]! & mask) throw new Malformed('ECS address has bits set beyond its prefix');
+  }
+  return { family, sourcePrefix, address };
+}
+
+/** For error answers to other opcodes: echo the question if there is exactly one readable one. */
+function questionEndOrHeader(msg: Buffer, qdcount: number): number {
+  if (qdcount !== 1) return 12;
+  try {
+    const end = nameEnd(msg, 12) + 4;
+    return end <= msg.length ? end : 12;
+  } catch {
+    return 12;
+  }
+}

@@ -1,0 +1,152 @@
+// UDP and TCP listeners (RFC 1035 §4.2, RFC 7766) around a Handler.
+
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { GslbError } from '../errors.ts';
+import type { Handler } from './handler.ts';
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ServerOptions {
+  /** RFC 7766 §6.2.3: close a TCP connection idle this long (ms). */
+  readonly tcpIdleMs?: number;
+  /** Connections beyond this many are closed at once. */
+  readonly tcpMaxConnections?: number;
+}
+
+/** Parses `127.0.0.1:5300`, `[::1]:5300` or `::1` with a default port. */
+export function parseListen(text: string, defaultPort = 53): ListenAddress {
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  let host: string;
+  let port: string | undefined;
+  if (bracket) {
+    host = bracket[1]!;
+    port = bracket[2];
+  } else if (net.isIPv6(text)) {
+    host = text;
+  } else {
+    const i = text.lastIndexOf(':');
+    host = i < 0 ? text : text.slice(0, i);
+    port = i < 0 ? undefined : text.slice(i + 1);
+  }
+  if (!net.isIP(host)) throw new GslbError('ERR_CONFIG', `listen address "${text}": "${host}" is not an IP address`);
+  const n = port === undefined ? defaultPort : Number(port);
+  if (!Number.isInteger(n) || n < 0 || n > 65535 || (port !== undefined && !/^\d+$/.test(port))) {
+    throw new GslbError('ERR_CONFIG', `listen address "${text}": bad port`);
+  }
+  return { host, port: n };
+}
+
+export const formatListen = (a: ListenAddress): string =>
+  net.isIPv6(a.host) ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+
+/** One address served over UDP and TCP. */
+export class DnsListener {
+  readonly address: ListenAddress;
+  #udp: dgram.Socket | null = null;
+  #tcp: net.Server | null = null;
+  #conns = new Set<net.Socket>();
+  #handler: Handler;
+  #idleMs: number;
+  #maxConns: number;
+
+  constructor(address: ListenAddress, handler: Handler, options: ServerOptions = {}) {
+    this.address = address;
+    this.#handler = handler;
+    this.#idleMs = options.tcpIdleMs ?? 10_000;
+    this.#maxConns = options.tcpMaxConnections ?? 512;
+  }
+
+  /** Binds both sockets; rejects with ERR_LISTEN if either cannot be bound. */
+  async start(): Promise<void> {
+    const { host, port } = this.address;
+    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host) });
+    const handler = this.#handler;
+    udp.on('message', (msg, rinfo) => {
+      const out = handler(msg, { tcp: false, address: rinfo.address });
+      if (out) udp.send(out, rinfo.port, rinfo.address);
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind({ address: host, port }, () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      udp.close();
+      throw new GslbError('ERR_LISTEN', `cannot bind UDP ${formatListen(this.address)}: ${(err as Error).message}`);
+    }
+    // Errors after binding (e.g. ICMP-driven send failures) must not take the process down.
+    udp.on('error', () => {});
+    this.#udp = udp;
+    // With port 0 the kernel chose; TCP takes the same number.
+    const bound = udp.address().port;
+    const tcp = net.createServer((sock) => this.#accept(sock));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen({ host, port: bound, ipv6Only: net.isIPv6(host) }, () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      udp.close();
+      this.#udp = null;
+      throw new GslbError('ERR_LISTEN', `cannot bind TCP ${formatListen(this.address)}: ${(err as Error).message}`);
+    }
+    tcp.on('error', () => {});
+    this.#tcp = tcp;
+  }
+
+  /** The port actually bound (differs from the asked one when that was 0). */
+  get port(): number {
+    return this.#udp?.address().port ?? this.address.port;
+  }
+
+  #accept(sock: net.Socket): void {
+    if (this.#conns.size >= this.#maxConns) {
+      sock.destroy();
+      return;
+    }
+    this.#conns.add(sock);
+    sock.setNoDelay(true);
+    sock.setTimeout(this.#idleMs, () => sock.destroy());
+    sock.on('close', () => this.#conns.delete(sock));
+    sock.on('error', () => {});
+    let pending: Buffer = Buffer.alloc(0);
+    const via = { tcp: true, address: sock.remoteAddress ?? '' };
+    sock.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      // RFC 7766 §6.2.1: several queries may arrive on one connection; answer each in turn.
+      while (pending.length >= 2) {
+        const size = pending.readUInt16BE(0);
+        if (pending.length < 2 + size) break;
+        const msg = pending.subarray(2, 2 + size);
+        pending = pending.subarray(2 + size);
+        const out = this.#handler(msg, via);
+        if (out) {
+          const frame = Buffer.allocUnsafe(2 + out.length);
+          frame.writeUInt16BE(out.length, 0);
+          out.copy(frame, 2);
+          sock.write(frame);
+        }
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.#conns) c.destroy();
+    await Promise.all([
+      new Promise<void>((r) => (this.#udp ? this.#udp.close(() => r()) : r())),
+      new Promise<void>((r) => (this.#tcp ? this.#tcp.close(() => r()) : r())),
+    ]);
+    this.#udp = null;
+    this.#tcp = null;
+  }
+}

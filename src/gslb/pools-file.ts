@@ -1,0 +1,235 @@
+// `<origin>.pools.yaml`: the pools of one zone. Every key is documented in README.md (Pools).
+// Errors are collected, each `file:line: path: reason`; a file with any error loads nothing.
+
+import net from 'node:net';
+import { isMap, isScalar, type Node as YamlNode } from 'yaml';
+import { Type } from '../dns/constants.ts';
+import { keyOf, nameToText, NameError, parseName } from '../dns/name.ts';
+import type { SourceError } from '../errors.ts';
+import type { GeoPoint } from '../geo/types.ts';
+import { POLICY_NAMES, type PolicyName } from '../policy/index.ts';
+import type { CheckSpec, Fallback, GroupDef, PoolDef, TargetDef } from './types.ts';
+import { MapReader, YamlSource } from './yaml-reader.ts';
+
+const POOL_KEYS = ['policy', 'ttl', 'answers', 'fallback', 'fallback-policy', 'check', 'targets', 'groups',
+  'max-report-age', 'answer-load', 'tolerance'] as const;
+const TARGET_KEYS = ['address', 'weight', 'location', 'bias', 'priority', 'regions', 'check'] as const;
+const GROUP_KEYS = ['policy', 'location', 'bias', 'priority', 'regions', 'targets'] as const;
+const CHECK_KEYS = ['type', 'host', 'port', 'interval', 'timeout', 'rise', 'fall', 'path', 'expect', 'body',
+  'hostname', 'insecure', 'name', 'qtype', 'rcode'] as const;
+/** Policies that choose among groups (the outer policy of a grouped pool). */
+const GROUP_POLICIES: readonly PolicyName[] = ['geo-proximity', 'geo-map', 'failover', 'weighted', 'round-robin', 'random', 'affinity'];
+const DEFAULT_PORT: Record<CheckSpec['type'], number | undefined> = { tcp: undefined, http: 80, https: 443, dns: 53 };
+
+export interface PoolsFileResult {
+  readonly pools: PoolDef[];
+  readonly errors: SourceError[];
+}
+
+/** Parses a pools file of zone `origin` (wire form). Pure: text in, pools or errors out. */
+export function parsePoolsFile(text: string, file: string, origin: Buffer): PoolsFileResult {
+  const src = new YamlSource(file, text, 'ERR_POOLS');
+  const pools: PoolDef[] = [];
+  if (src.root === null) return { pools, errors: src.errors };
+  if (isScalar(src.root) && (src.root.value === null || src.root.value === '')) return { pools, errors: src.errors };
+  const top = MapReader.of(src, src.root, '');
+  if (!top) return { pools, errors: src.errors };
+  for (const label of top.keys()) {
+    const pool = readPool(src, top, label, origin);
+    if (pool) pools.push(pool);
+  }
+  return { pools: src.errors.length ? [] : pools, errors: src.errors };
+}
+
+function readPool(src: YamlSource, top: MapReader, label: string, origin: Buffer): PoolDef | undefined {
+  let wire: Buffer;
+  try {
+    wire = parseName(label, origin);
+  } catch (e) {
+    return top.fail(label, `not a domain name: ${(e as NameError).message}`);
+  }
+  const m = MapReader.of(src, top.node(label), label);
+  if (!m) return undefined;
+  m.only(POOL_KEYS);
+  const name = keyOf(wire);
+  const fqdn = nameToText(name);
+  const policy = m.oneOf('policy', POLICY_NAMES) ?? 'round-robin';
+  const check = m.has('check') ? readCheck(src, m, 'check') : null;
+  const groups: GroupDef[] = [];
+  const targets: TargetDef[] = [];
+  const seen = new Set<string>();
+  const addTargets = (owner: MapReader, group: number | undefined) => {
+    for (const [i, node] of (owner.list('targets') ?? []).entries()) {
+      const t = readTarget(src, node, `${owner.sub('targets')}[${i}]`, fqdn, check, group);
+      if (!t) continue;
+      if (seen.has(t.address)) {
+        src.fail(node, `${owner.sub('targets')}[${i}]`, `address ${t.address} is listed twice in pool ${label}`);
+        continue;
+      }
+      seen.add(t.address);
+      targets.push(t);
+    }
+  };
+  if (m.has('groups')) {
+    if (m.has('targets')) m.fail('targets', 'a pool has either targets or groups of targets, not both');
+    if (!GROUP_POLICIES.includes(policy)) m.fail('policy', `"${policy}" cannot choose among groups`);
+    const gm = MapReader.of(src, m.node('groups'), m.sub('groups'));
+    for (const gname of gm?.keys() ?? []) {
+      const g = MapReader.of(src, gm!.node(gname), gm!.sub(gname));
+      if (!g) continue;
+      g.only(GROUP_KEYS);
+      groups.push({
+        name: gname,
+        policy: g.oneOf('policy', POLICY_NAMES) ?? 'round-robin',
+        ...placement(src, g),
+        line: g.line(),
+      });
+      addTargets(g, groups.length - 1);
+    }
+  } else {
+    addTargets(m, undefined);
+  }
+  if (targets.length === 0 && !src.errors.length) m.fail(undefined, 'a pool needs at least one target');
+  return {
+    name,
+    label,
+    policy,
+    fallbackPolicy: m.oneOf('fallback-policy', POLICY_NAMES) ?? 'weighted',
+    ttl: m.number('ttl', 0, 86400) ?? 30,
+    answers: m.number('answers', 1, 64) ?? 1,
+    fallback: readFallback(src, m),
+    targets,
+    groups,
+    maxReportAgeMs: m.duration('max-report-age', 1000, 86_400_000) ?? 60_000,
+    answerLoad: m.number('answer-load', 0, 1e9, false) ?? 1,
+    tolerance: m.number('tolerance', 0, 10, false) ?? 0.05,
+    file: src.file,
+    line: m.line(),
+  };
+}
+
+/** Where a target or group is, for the geo and failover policies. */
+function placement(src: YamlSource, m: MapReader): Pick<TargetDef, 'location' | 'bias' | 'priority' | 'regions'> {
+  const out: { location?: GeoPoint; bias?: number; priority?: number; regions?: string[] } = {};
+  if (m.has('location')) {
+    const l = MapReader.of(src, m.node('location'), m.sub('location'));
+    if (l) {
+      l.only(['lat', 'lon']);
+      const lat = l.number('lat', -90, 90, false);
+      const lon = l.number('lon', -180, 180, false);
+      if (lat === undefined || lon === undefined) l.fail(undefined, 'needs both lat and lon');
+      else out.location = { lat, lon };
+    }
+  }
+  const bias = m.number('bias', -99, 99);
+  if (bias !== undefined) out.bias = bias;
+  const priority = m.number('priority', 1, 1000);
+  if (priority !== undefined) out.priority = priority;
+  const regions = m.list('regions');
+  if (regions) {
+    out.regions = [];
+    for (const r of regions) {
+      const v = isScalar(r) ? String(r.value) : '';
+      if (v === 'default' || /^[A-Za-z]{2}$/.test(v)) out.regions.push(v === 'default' ? v : v.toUpperCase());
+      else src.fail(r, m.sub('regions'), `"${v}" is not a country or continent code (e.g. NL, EU) or "default"`);
+    }
+  }
+  return out;
+}
+
+function readTarget(
+  src: YamlSource, node: YamlNode, path: string, fqdn: string, poolCheck: CheckSpec | null | undefined, group: number | undefined,
+): TargetDef | undefined {
+  const m = MapReader.of(src, node, path);
+  if (!m) return undefined;
+  m.only(TARGET_KEYS);
+  const address = m.string('address', true);
+  if (address === undefined) return undefined;
+  const family = net.isIPv4(address) ? 4 : net.isIPv6(address) ? 6 : 0;
+  if (family === 0) return m.fail('address', `"${address}" is not an IPv4 or IPv6 address`);
+  // A target may turn the pool's check off (`check: none`) or bring its own.
+  let check = poolCheck ?? null;
+  if (m.has('check')) check = m.scalar('check') === 'none' || m.scalar('check') === false ? null : (readCheck(src, m, 'check') ?? null);
+  return {
+    id: `${fqdn}/${address}`,
+    address: normalizeAddress(address),
+    family,
+    weight: m.number('weight', 0, 100) ?? 1,
+    ...placement(src, m),
+    check,
+    ...(group === undefined ? {} : { group }),
+    line: m.line(),
+  };
+}
+
+function readFallback(src: YamlSource, m: MapReader): Fallback {
+  const node = m.node('fallback');
+  if (node === undefined || node === null) return { kind: 'all' };
+  if (isScalar(node) && (node.value === 'all' || node.value === 'none')) return { kind: node.value };
+  const items = m.list('fallback') ?? [];
+  const addresses: string[] = [];
+  for (const item of items) {
+    const v = isScalar(item) ? String(item.value) : '';
+    if (net.isIP(v)) addresses.push(normalizeAddress(v));
+    else src.fail(item, m.sub('fallback'), `"${v}" is not all, none, or a list of sorry addresses`);
+  }
+  return { kind: 'sorry', addresses };
+}
+
+function readCheck(src: YamlSource, parent: MapReader, key: string): CheckSpec | undefined {
+  const node = parent.node(key);
+  if (!node || !isMap(node)) return parent.fail(key, 'expected a mapping like { type: tcp, port: 80 }');
+  const m = new MapReader(src, node, parent.sub(key));
+  m.only(CHECK_KEYS);
+  const type = m.oneOf('type', ['tcp', 'http', 'https', 'dns'] as const);
+  if (!type) return m.has('type') ? undefined : m.fail(undefined, 'missing "type" (tcp | http | https | dns)');
+  const port = m.number('port', 1, 65535) ?? DEFAULT_PORT[type];
+  if (port === undefined) return m.fail(undefined, `a ${type} check needs a port`);
+  const intervalMs = m.duration('interval', 1000, 60_000) ?? 5000;
+  const timeoutMs = m.duration('timeout', 100, 59_000) ?? Math.min(2000, intervalMs / 2);
+  if (timeoutMs >= intervalMs) return m.fail('timeout', `must be shorter than the interval (${intervalMs / 1000}s)`);
+  const host = m.string('host');
+  if (host !== undefined && !net.isIP(host)) return m.fail('host', `"${host}" is not an IP address`);
+  const expect: number[] = [];
+  for (const e of m.list('expect') ?? []) {
+    const v = isScalar(e) ? Number(e.value) : NaN;
+    if (Number.isInteger(v) && v >= 100 && v <= 599) expect.push(v);
+    else src.fail(e, m.sub('expect'), `"${isScalar(e) ? String(e.value) : '?'}" is not an HTTP status code`);
+  }
+  let query: CheckSpec['query'];
+  if (type === 'dns') {
+    const name = m.string('name', true);
+    const qtypeText = m.string('qtype') ?? 'SOA';
+    const qtype = (Type as Record<string, number>)[qtypeText.toUpperCase()];
+    if (qtype === undefined) return m.fail('qtype', `unknown type "${qtypeText}"`);
+    const rcodeText = (m.string('rcode') ?? 'NOERROR').toUpperCase();
+    const rcode = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'].indexOf(rcodeText);
+    if (rcode < 0) return m.fail('rcode', `unknown rcode "${rcodeText}"`);
+    if (name === undefined) return undefined;
+    query = { name, type: qtype, rcode };
+  }
+  const body = m.string('body');
+  const hostHeader = m.string('hostname');
+  return {
+    type,
+    ...(host === undefined ? {} : { host: normalizeAddress(host) }),
+    port,
+    intervalMs,
+    timeoutMs,
+    rise: m.number('rise', 1, 10) ?? 2,
+    fall: m.number('fall', 1, 10) ?? 2,
+    path: m.string('path') ?? '/',
+    expect: expect.length ? expect : [200],
+    ...(body === undefined ? {} : { body }),
+    ...(hostHeader === undefined ? {} : { hostHeader }),
+    insecure: m.boolean('insecure') ?? false,
+    ...(query ? { query } : {}),
+  };
+}
+
+/** One text form per address, so `2001:DB8::1` and `2001:db8:0::1` are the same target. */
+export function normalizeAddress(address: string): string {
+  if (!net.isIPv6(address)) return address;
+  const sock = new net.SocketAddress({ address, family: 'ipv6' });
+  return sock.address;
+}

@@ -1,0 +1,81 @@
+// Pools as configured in `<origin>.pools.yaml`, after validation. Immutable; a reload builds new ones.
+
+import type { NameKey } from '../dns/name.ts';
+import type { GeoPoint } from '../geo/types.ts';
+import type { PolicyName } from '../policy/index.ts';
+
+export interface CheckSpec {
+  readonly type: 'tcp' | 'http' | 'https' | 'dns';
+  /** Probe this host instead of the target's address (pdns#7468). */
+  readonly host?: string;
+  readonly port: number;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Consecutive passes to come up / failures to go down. */
+  readonly rise: number;
+  readonly fall: number;
+  /** http/https: request path, accepted status codes, body substring, Host header / SNI name. */
+  readonly path: string;
+  readonly expect: readonly number[];
+  readonly body?: string;
+  readonly hostHeader?: string;
+  /** https: accept any certificate (self-signed). */
+  readonly insecure: boolean;
+  /** dns: name and type to ask, rcode expected. */
+  readonly query?: { readonly name: string; readonly type: number; readonly rcode: number };
+}
+
+export interface TargetDef {
+  /** Stable identity across reloads: `<pool name>/<address>` in presentation form. */
+  readonly id: string;
+  readonly address: string;
+  readonly family: 4 | 6;
+  /** 0..100; 0 = drained. */
+  readonly weight: number;
+  readonly location?: GeoPoint;
+  readonly bias?: number;
+  readonly priority?: number;
+  readonly regions?: readonly string[];
+  /** The check in force for this target (its own, else the pool's), or null: counted as up. */
+  readonly check: CheckSpec | null;
+  /** Index into PoolDef.groups, when the pool has groups. */
+  readonly group?: number;
+  readonly line: number;
+}
+
+export interface GroupDef {
+  readonly name: string;
+  /** Inner policy: picks targets within the group. */
+  readonly policy: PolicyName;
+  readonly location?: GeoPoint;
+  readonly bias?: number;
+  readonly priority?: number;
+  readonly regions?: readonly string[];
+  readonly line: number;
+}
+
+export type Fallback =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'sorry'; readonly addresses: readonly string[] };
+
+export interface PoolDef {
+  readonly name: NameKey;
+  /** Relative name as written, for messages. */
+  readonly label: string;
+  /** The policy over targets, or over groups when `groups` is not empty. */
+  readonly policy: PolicyName;
+  /** geo-proximity / geo-map: used when the client's location is unknown. */
+  readonly fallbackPolicy: PolicyName;
+  readonly ttl: number;
+  readonly answers: number;
+  readonly fallback: Fallback;
+  readonly targets: readonly TargetDef[];
+  readonly groups: readonly GroupDef[];
+  /** least-load tuning. */
+  readonly maxReportAgeMs: number;
+  readonly answerLoad: number;
+  readonly tolerance: number;
+  readonly file: string;
+  readonly line: number;
+}

@@ -1,0 +1,48 @@
+// The set of zones in service. Readers take whatever map is current; a reload or update builds a
+// new map and swaps the reference (never a change in place), so an answer sees one version.
+
+import { parentKey, type NameKey } from '../dns/name.ts';
+import type { Zone } from './types.ts';
+
+/** What the answer path needs from the zones in service. */
+export interface ZoneSource {
+  /** The most specific zone containing `name` (parent and child both served: the child wins). */
+  find(name: NameKey): Zone | undefined;
+  /** The zone with exactly this origin. */
+  get(origin: NameKey): Zone | undefined;
+}
+
+export class ZoneStore implements ZoneSource {
+  #zones: ReadonlyMap<NameKey, Zone> = new Map();
+
+  find(name: NameKey): Zone | undefined {
+    const zones = this.#zones;
+    for (let k: NameKey | null = name; k !== null; k = parentKey(k)) {
+      const z = zones.get(k);
+      if (z) return z;
+    }
+    return undefined;
+  }
+
+  get(origin: NameKey): Zone | undefined {
+    return this.#zones.get(origin);
+  }
+
+  all(): Zone[] {
+    return [...this.#zones.values()];
+  }
+
+  /** Puts these zones in service, replacing those with the same origins. */
+  put(...zones: Zone[]): void {
+    const next = new Map(this.#zones);
+    for (const z of zones) next.set(z.origin, z);
+    this.#zones = next;
+  }
+
+  /** Takes the zones with these origins out of service. */
+  remove(...origins: NameKey[]): void {
+    const next = new Map(this.#zones);
+    for (const o of origins) next.delete(o);
+    this.#zones = next;
+  }
+}

@@ -1,0 +1,93 @@
+// Starts a real gslbd process (src/cli.ts) for end-to-end tests and finds the ports it bound.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = path.join(ROOT, 'src/cli.ts');
+
+export interface Gslbd {
+  readonly proc: ChildProcess;
+  /** UDP/TCP port of the first listener. */
+  readonly port: number;
+  /** Every JSON log line so far. */
+  readonly logs: Record<string, unknown>[];
+  /** Resolves with the first log line (present or future) that matches. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  stop(): Promise<number | null>;
+}
+
+/** Runs `gslbd serve` with `args` (default listen 127.0.0.1:0) and waits until it listens. */
+export async function startGslbd(args: string[], env: Record<string, string> = {}): Promise<Gslbd> {
+  const withListen = args.includes('--listen') ? args : [...args, '--listen', '127.0.0.1:0'];
+  const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, 'serve', ...withListen], {
+    cwd: ROOT,
+    env: { ...process.env, GSLBD_LOG_LEVEL: 'debug', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  let buffered = '';
+  let stderrText = '';
+  proc.stderr!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      stderrText += line + '\n';
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        parsed = { msg: line, raw: true };
+      }
+      logs.push(parsed);
+      for (const w of [...waiters]) {
+        if (w.match(parsed)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(parsed);
+        }
+      }
+    }
+  });
+  proc.stdout!.resume();
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+
+  const waitForLog = (match: (l: Record<string, unknown>) => boolean, timeoutMs = 10_000) => {
+    const seen = logs.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching log line in ${timeoutMs} ms; stderr:\n${stderrText}`)), timeoutMs);
+      waiters.push({ match, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+      void exited.then((code) => { clearTimeout(timer); reject(new Error(`gslbd exited (${code}); stderr:\n${stderrText}`)); });
+    });
+  };
+  const listening = await waitForLog((l) => l.msg === 'listening', 20_000);
+  return {
+    proc,
+    port: listening.port as number,
+    logs,
+    waitForLog,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** Runs the gslbd CLI to completion (for `check` and other one-shot commands). */
+export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}

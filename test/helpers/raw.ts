@@ -1,0 +1,65 @@
+// Raw DNS messages over UDP and TCP, for tests that send what dig cannot (bad headers, fuzz).
+
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+/** Sends one datagram; resolves with the reply, or null if none came within `timeoutMs`. */
+export function udpExchange(port: number, msg: Buffer, timeoutMs = 1000, host = '127.0.0.1'): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    const timer = setTimeout(() => { sock.close(); resolve(null); }, timeoutMs);
+    sock.once('message', (reply) => { clearTimeout(timer); sock.close(); resolve(reply); });
+    sock.send(msg, port, host);
+  });
+}
+
+/** Opens a TCP connection, sends `msgs` framed (RFC 1035 §4.2.2) in one write, collects `expect` replies. */
+export function tcpExchange(port: number, msgs: Buffer[], expect = msgs.length, timeoutMs = 3000, host = '127.0.0.1'): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host });
+    const replies: Buffer[] = [];
+    let pending: Buffer = Buffer.alloc(0);
+    const timer = setTimeout(() => { sock.destroy(); resolve(replies); }, timeoutMs);
+    sock.on('connect', () => {
+      sock.write(Buffer.concat(msgs.map((m) => { const f = Buffer.alloc(2 + m.length); f.writeUInt16BE(m.length); m.copy(f, 2); return f; })));
+    });
+    sock.on('data', (chunk) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        replies.push(pending.subarray(2, 2 + pending.readUInt16BE(0)));
+        pending = pending.subarray(2 + pending.readUInt16BE(0));
+      }
+      if (replies.length >= expect) { clearTimeout(timer); sock.destroy(); resolve(replies); }
+    });
+    sock.on('error', (e) => { clearTimeout(timer); if (replies.length) resolve(replies); else reject(e); });
+    sock.on('close', () => { clearTimeout(timer); resolve(replies); });
+  });
+}
+
+/** A minimal query: header + one question (+ an OPT when `edns` is given). */
+export function buildQuery(name: string, qtype: number, opts: { id?: number; flags?: number; edns?: { payload?: number; version?: number; do?: boolean; options?: Buffer } } = {}): Buffer {
+  const labels = name.replace(/\.$/, '').split('.').filter(Boolean);
+  const qname = Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')])), Buffer.from([0])]);
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(opts.id ?? 0x1234, 0);
+  header.writeUInt16BE(opts.flags ?? 0, 2);
+  header.writeUInt16BE(1, 4);
+  header.writeUInt16BE(opts.edns ? 1 : 0, 10);
+  const q = Buffer.alloc(4);
+  q.writeUInt16BE(qtype, 0);
+  q.writeUInt16BE(1, 2);
+  const parts: Buffer[] = [header, qname, q];
+  if (opts.edns) {
+    const o = opts.edns.options ?? Buffer.alloc(0);
+    const opt = Buffer.alloc(11);
+    opt.writeUInt16BE(41, 1);
+    opt.writeUInt16BE(opts.edns.payload ?? 1232, 3);
+    opt[6] = opts.edns.version ?? 0;
+    opt.writeUInt16BE(opts.edns.do ? 0x8000 : 0, 7);
+    opt.writeUInt16BE(o.length, 9);
+    parts.push(opt, o);
+  }
+  return Buffer.concat(parts);
+}
+
+export const rcodeOf = (reply: Buffer): number => reply.readUInt16BE(2) & 0xf;
