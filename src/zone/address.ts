@@ -1,0 +1,60 @@
+// Textual IP addresses to wire bytes, for A/AAAA RDATA and SVCB address hints.
+
+import { isIPv6 } from 'node:net';
+
+/**
+ * The 4 bytes of a dotted quad, strictly: four decimal parts 0..255 with no leading zeros (inet_pton
+ * rejects them too, and `010` would mean 8 to an old octal-minded inet_aton). Undefined otherwise.
+ */
+export function parseIPv4(text: string): Buffer | undefined {
+  const out = Buffer.allocUnsafe(4);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 3) return undefined;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return undefined;
+      value = value * 10 + c - 0x30;
+      if (++digits > 3 || value > 255) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  return part === 4 ? out : undefined;
+}
+
+/** The 16 bytes of any RFC 4291 §2.2 textual IPv6 address (`::`, embedded IPv4); no zone index. */
+export function parseIPv6(text: string): Buffer | undefined {
+  if (text.includes('%') || !isIPv6(text)) return undefined;
+  const gap = text.indexOf('::');
+  const head = words(gap < 0 ? text : text.slice(0, gap));
+  const tail = gap < 0 ? [] : words(text.slice(gap + 2));
+  if (!head || !tail) return undefined;
+  if (gap < 0 ? head.length !== 8 : head.length + tail.length > 7) return undefined;
+  const out = Buffer.alloc(16);
+  head.forEach((w, i) => out.writeUInt16BE(w, i * 2));
+  tail.forEach((w, i) => out.writeUInt16BE(w, 16 - (tail.length - i) * 2));
+  return out;
+}
+
+/** 16-bit words of colon-separated groups; a final dotted quad counts as two words. */
+function words(part: string): number[] | undefined {
+  if (part === '') return [];
+  const out: number[] = [];
+  for (const group of part.split(':')) {
+    if (group.includes('.')) {
+      const v4 = parseIPv4(group);
+      if (!v4) return undefined;
+      out.push(v4.readUInt16BE(0), v4.readUInt16BE(2));
+    } else {
+      out.push(parseInt(group, 16));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,160 @@
+// Load-time content checks of a grouped zone, the ones named-checkzone and Knot apply before they
+// serve a zone: one SOA at the apex, apex NS, CNAME exclusivity, glue for in-zone name servers.
+// Errors stop the zone loading; warnings (data that will never be served, odd but legal data)
+// do not. Also works out the delegation points and DNAMEs the answer path steers by.
+
+import { Type, typeName } from '../dns/constants.ts';
+import { isSubdomain, nameToText, parentKey, wildcardOf, type NameKey } from '../dns/name.ts';
+import { SourceError } from '../errors.ts';
+import type { Grouped, PendingNode } from './group.ts';
+import { rdataTarget } from './rdata.ts';
+import type { ParsedRecord } from './types.ts';
+
+export interface Integrity {
+  /** Delegation points not themselves occluded by a higher cut or DNAME. */
+  readonly cuts: Set<NameKey>;
+  readonly dnames: Set<NameKey>;
+  readonly errors: SourceError[];
+  readonly warnings: SourceError[];
+}
+
+/** RFC 4035 §2.5 / RFC 2181 §10.1: DNSSEC records may sit beside a CNAME. */
+const CNAME_COMPANIONS = new Set<number>([Type.CNAME, Type.RRSIG, Type.NSEC]);
+/** What belongs at a delegation point: the NS set, its DS, glue, and their DNSSEC records. */
+const AT_CUT = new Set<number>([Type.NS, Type.DS, Type.A, Type.AAAA, Type.RRSIG, Type.NSEC]);
+
+const txt = nameToText;
+
+/** `exists(k)`: k is a name of the zone, empty non-terminals included. */
+export function checkIntegrity(origin: NameKey, file: string, names: Grouped, exists: (k: NameKey) => boolean): Integrity {
+  const errors: SourceError[] = [];
+  const warnings: SourceError[] = [];
+  const error = (at: ParsedRecord | null, reason: string) =>
+    errors.push(new SourceError('ERR_ZONE_CONTENT', at ? at.file : file, at ? at.line : 0, reason));
+  const warn = (at: ParsedRecord, reason: string) => warnings.push(new SourceError('ERR_ZONE_CONTENT', at.file, at.line, reason));
+  // Delegation points and DNAME owners hide every name below them. Most zones have few or none,
+  // so they are found once and each name's ancestors are looked up in that small set.
+  const blockers = new Set<NameKey>();
+  for (const [name, { rrsets }] of names) {
+    if ((name !== origin && rrsets.has(Type.NS)) || rrsets.has(Type.DNAME)) blockers.add(name);
+  }
+  /** The highest delegation point or DNAME owner strictly above `name`, if any. */
+  const occluder = (name: NameKey): NameKey | undefined => {
+    let top: NameKey | undefined;
+    for (let k = parentKey(name); k !== null && k.length >= origin.length; k = parentKey(k)) if (blockers.has(k)) top = k;
+    return top;
+  };
+
+  const cuts = new Set<NameKey>();
+  const dnames = new Set<NameKey>();
+  /** Served names with MX or SRV records, whose targets are checked once all cuts are known. */
+  const pointers: PendingNode[] = [];
+  for (const [name, pending] of names) {
+    const node = pending.rrsets;
+    const soa = node.get(Type.SOA);
+    if (soa && name !== origin) error(soa.records[0]!, `SOA at ${txt(name)}: only the zone apex ${txt(origin)} may have one`);
+    checkAliases(pending, name === origin, error);
+    const occ = name === origin || blockers.size === 0 ? undefined : occluder(name);
+    if (occ !== undefined) {
+      const cut = occ !== origin && names.get(occ)!.rrsets.has(Type.NS);
+      for (const set of node.values()) {
+        if (cut && (set.type === Type.A || set.type === Type.AAAA)) continue; // glue
+        warn(set.records[0]!, `${typeName(set.type)} at ${txt(name)} is not served: it is below the ` +
+          (cut ? `delegation point ${txt(occ)}` : `DNAME at ${txt(occ)} (RFC 6672 §2.3)`));
+      }
+      continue;
+    }
+    if (node.has(Type.DNAME)) dnames.add(name);
+    if (name !== origin && node.has(Type.NS)) {
+      cuts.add(name);
+      for (const set of node.values()) {
+        if (!AT_CUT.has(set.type)) {
+          warn(set.records[0]!, `${typeName(set.type)} at ${txt(name)} is not served: the name is a delegation point`);
+        }
+      }
+      continue;
+    }
+    if (node.has(Type.DS)) {
+      warn(node.get(Type.DS)!.records[0]!, name === origin
+        ? 'DS at the zone apex belongs in the parent zone'
+        : `DS at ${txt(name)}, which is not a delegation point`);
+    }
+    if (node.has(Type.MX) || node.has(Type.SRV)) pointers.push(pending);
+  }
+
+  const apex = names.get(origin)?.rrsets;
+  const soa = apex?.get(Type.SOA);
+  if (!soa) error(null, `no SOA record at the zone apex ${txt(origin)}`);
+  else if (soa.rdata.length > 1) error(soa.records[1]!, `a second SOA record at the apex: a zone has exactly one`);
+  if (!apex?.has(Type.NS)) error(null, `no NS records at the zone apex ${txt(origin)}`);
+
+  const cutAt = (k: NameKey): NameKey | undefined => {
+    for (let p: NameKey | null = k; p !== null && p.length > origin.length; p = parentKey(p)) if (cuts.has(p)) return p;
+    return undefined;
+  };
+  const hasAddress = (k: NameKey): boolean => {
+    const n = names.get(k)?.rrsets;
+    if (n) return n.has(Type.A) || n.has(Type.AAAA);
+    if (exists(k)) return false;
+    // RFC 4592 §3.3.1: a name that does not exist is answered from the closest encloser's wildcard.
+    for (let p = parentKey(k); p !== null && p.length >= origin.length; p = parentKey(p)) {
+      if (!exists(p)) continue;
+      const w = names.get(wildcardOf(p))?.rrsets;
+      return !!w && (w.has(Type.A) || w.has(Type.AAAA));
+    }
+    return false;
+  };
+
+  for (const owner of [origin, ...cuts]) {
+    const ns = names.get(owner)?.rrsets.get(Type.NS);
+    ns?.rdata.forEach((rd, i) => {
+      const target = rdataTarget(Type.NS, rd);
+      if (target === undefined || !isSubdomain(target, origin)) return;
+      const rec = ns.records[i]!;
+      const cut = cutAt(target);
+      if (cut !== undefined) {
+        if (!hasAddress(target)) {
+          error(rec, `missing glue: name server ${txt(target)} is at or below the delegation point ${txt(cut)} ` +
+            'and has no A or AAAA record');
+        }
+      } else if (names.get(target)?.rrsets.has(Type.CNAME)) {
+        error(rec, `name server ${txt(target)} is an alias (CNAME); RFC 2181 §10.3 forbids that`);
+      } else if (!hasAddress(target)) {
+        error(rec, `name server ${txt(target)} has no A or AAAA record in the zone`);
+      }
+    });
+  }
+
+  // RFC 2181 §10.3: MX and SRV targets must not be aliases. Legal to load, so only a warning.
+  for (const { rrsets } of pointers) {
+    for (const set of [rrsets.get(Type.MX), rrsets.get(Type.SRV)]) {
+      set?.rdata.forEach((rd, i) => {
+        const target = rdataTarget(set.type, rd);
+        if (target !== undefined && names.get(target)?.rrsets.has(Type.CNAME)) {
+          warn(set.records[i]!, `${typeName(set.type)} target ${txt(target)} is an alias (CNAME); RFC 2181 §10.3 forbids that`);
+        }
+      });
+    }
+  }
+  return { cuts, dnames, errors, warnings };
+}
+
+/** RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME is alone at its name; RFC 6672 §2.4: one DNAME. */
+function checkAliases({ name, rrsets: node }: PendingNode, apex: boolean, error: (at: ParsedRecord, reason: string) => void): void {
+  const dname = node.get(Type.DNAME);
+  if (dname && dname.rdata.length > 1) error(dname.records[1]!, `more than one DNAME at ${txt(name)} (RFC 6672 §2.4)`);
+  const cname = node.get(Type.CNAME);
+  if (!cname) return;
+  const c = cname.records[0]!;
+  if (apex) return error(c, 'CNAME at the zone apex, which has SOA and NS records (RFC 1034 §3.6.2)');
+  if (cname.rdata.length > 1) error(cname.records[1]!, `more than one CNAME at ${txt(name)} (RFC 1034 §3.6.2)`);
+  for (const set of node.values()) {
+    if (CNAME_COMPANIONS.has(set.type)) continue;
+    const o = set.records[0]!;
+    // Point at whichever came second in the file: that is the one that broke the rule.
+    const [at, other] = o.file === c.file && o.line > c.line ? [o, c] : [c, o];
+    error(at, `${txt(name)} has a CNAME and other data (${typeName(at === c ? set.type : Type.CNAME)} at ` +
+      `${other.file}:${other.line}); RFC 2181 §10.1 allows nothing beside a CNAME`);
+    return;
+  }
+}
