@@ -61,7 +61,8 @@ export class Service {
   async reload(): Promise<{ loaded: number; failed: number }> {
     const log = this.#opts.log;
     const result = await loadZones(this.#opts.zonesDir);
-    for (const w of result.warnings) log.warn({ warning: w }, 'zone warning');
+    for (const w of result.warnings) log.warn({ warning: w.message }, 'zone warning');
+    for (const e of result.errors) log.error({ error: e.message }, 'file not loaded');
     for (const f of result.failures) {
       const kept = this.zones.get(f.origin) ? 'previous version kept' : 'not served';
       for (const e of f.errors) log.error({ zone: nameToText(f.origin), error: e.message }, `zone failed to load: ${kept}`);
