@@ -10,6 +10,8 @@ import { checkZones } from './zone/check.ts';
 const USAGE = `usage:
   gslbd serve [--zones DIR] [--listen ADDR:PORT ...]   serve the zones in DIR (default ./zones)
         defaults: --listen 127.0.0.1:5300 --listen [::1]:5300
+        --geoip FILE.mmdb   client locations from a MaxMind-format database (default: geoip-lite)
+        --tcp-idle-timeout SECONDS (10)   --tcp-max-connections N (512)
   gslbd check [--zones DIR]                           validate zones; prints file:line: reason
 `;
 
@@ -23,6 +25,7 @@ async function serve(args: string[]): Promise<number> {
       listen: { type: 'string', multiple: true },
       'tcp-idle-timeout': { type: 'string' },
       'tcp-max-connections': { type: 'string' },
+      geoip: { type: 'string' },
     },
     strict: true,
   });
@@ -37,6 +40,7 @@ async function serve(args: string[]): Promise<number> {
     log,
     tcpIdleMs: positiveInt(values['tcp-idle-timeout'], 'tcp-idle-timeout', 10) * 1000,
     tcpMaxConnections: positiveInt(values['tcp-max-connections'], 'tcp-max-connections', 512),
+    ...(values.geoip !== undefined && { geo: { type: 'mmdb', path: values.geoip } as const }),
   });
   await service.start();
 

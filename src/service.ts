@@ -1,6 +1,10 @@
 // A running gslbd: zones in service, listeners, reload. The CLI builds one; tests start the CLI.
 
-import { createHandler, type Handler } from './dns/handler.ts';
+import { createHandler, type GslbInputs, type Handler } from './dns/handler.ts';
+import { cachedGeo, openGeoDatabase, type GeoSpec } from './geo/index.ts';
+import type { GeoDatabase } from './geo/types.ts';
+import { allUp } from './gslb/health-view.ts';
+import type { Zone } from './zone/types.ts';
 import { nameToText } from './dns/name.ts';
 import { DnsListener, formatListen, type ListenAddress, type ServerOptions } from './dns/server.ts';
 import { GslbError } from './errors.ts';
@@ -13,6 +17,19 @@ export interface ServiceOptions extends ServerOptions {
   /** Addresses to serve; `required: false` ones (the defaults) only warn when they cannot be bound. */
   readonly listen: readonly { readonly address: ListenAddress; readonly required: boolean }[];
   readonly log: Logger;
+  /** Where client locations come from; geoip-lite when absent. Opened only if a pool needs it. */
+  readonly geo?: GeoSpec;
+}
+
+const GEO_POLICIES = new Set(['geo-proximity', 'geo-map']);
+
+/** True if answering this zone's pools may look up a client's location. */
+function needsGeo(zone: Zone): boolean {
+  for (const pool of zone.pools?.values() ?? []) {
+    const d = pool.def;
+    if (GEO_POLICIES.has(d.policy) || GEO_POLICIES.has(d.fallbackPolicy) || d.groups.some((g) => GEO_POLICIES.has(g.policy))) return true;
+  }
+  return false;
 }
 
 export class Service {
@@ -20,16 +37,27 @@ export class Service {
   readonly listeners: DnsListener[] = [];
   readonly handler: Handler;
   #opts: ServiceOptions;
+  #inputs: GslbInputs = { health: allUp, geo: null, random: Math.random, now: Date.now };
 
   constructor(opts: ServiceOptions) {
     this.#opts = opts;
     let lastError = '';
-    this.handler = createHandler(this.zones, (err) => {
+    const onError = (err: unknown) => {
       // Logged once per distinct message so a packet flood cannot flood the log.
       const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
       if (text !== lastError) opts.log.error({ err }, 'query failed: answered SERVFAIL');
       lastError = text;
-    });
+    };
+    this.handler = createHandler(this.zones, onError, () => this.#inputs);
+  }
+
+  /** The location database, opened the first time a zone in service has a geo pool. */
+  async #ensureGeo(): Promise<void> {
+    if (this.#inputs.geo || !this.zones.all().some(needsGeo)) return;
+    const spec = this.#opts.geo ?? { type: 'geoip-lite', preload: true };
+    const db: GeoDatabase = cachedGeo(await openGeoDatabase(spec));
+    this.#inputs = { ...this.#inputs, geo: db };
+    this.#opts.log.info({ geo: db.description }, 'client location database loaded');
   }
 
   /** Loads every zone (a zone with errors is left out and logged) and binds the listeners. */
@@ -73,6 +101,7 @@ export class Service {
     if (gone.length) this.zones.remove(...gone);
     for (const z of result.zones) log.info({ zone: nameToText(z.origin), serial: z.serial, names: z.nodes.size }, 'zone loaded');
     for (const o of gone) log.info({ zone: nameToText(o) }, 'zone removed');
+    await this.#ensureGeo();
     return { loaded: result.zones.length, failed: result.failures.length };
   }
 
