@@ -10,6 +10,7 @@ import { checkZones } from './zone/check.ts';
 const USAGE = `usage:
   gslbd serve [--zones DIR] [--listen ADDR:PORT ...]   serve the zones in DIR (default ./zones)
         defaults: --listen 127.0.0.1:5300 --listen [::1]:5300
+        --data DIR          journal and snapshots: dynamic state and last known health (default ./data)
         --geoip FILE.mmdb   client locations from a MaxMind-format database (default: geoip-lite)
         --tcp-idle-timeout SECONDS (10)   --tcp-max-connections N (512)
   gslbd check [--zones DIR]                           validate zones; prints file:line: reason
@@ -26,6 +27,7 @@ async function serve(args: string[]): Promise<number> {
       'tcp-idle-timeout': { type: 'string' },
       'tcp-max-connections': { type: 'string' },
       geoip: { type: 'string' },
+      data: { type: 'string', default: './data' },
     },
     strict: true,
   });
@@ -41,6 +43,7 @@ async function serve(args: string[]): Promise<number> {
     tcpIdleMs: positiveInt(values['tcp-idle-timeout'], 'tcp-idle-timeout', 10) * 1000,
     tcpMaxConnections: positiveInt(values['tcp-max-connections'], 'tcp-max-connections', 512),
     ...(values.geoip !== undefined && { geo: { type: 'mmdb', path: values.geoip } as const }),
+    dataDir: values.data,
   });
   await service.start();
 

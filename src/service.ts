@@ -11,6 +11,12 @@ import { GslbError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { loadZones } from './zone/loader.ts';
 import { ZoneStore } from './zone/store.ts';
+import { HealthChecker, type CheckStatus } from './health/checker.ts';
+import { systemClock } from './health/clock.ts';
+import { probers } from './health/probers/index.ts';
+import type { Transition } from './health/types.ts';
+import { TargetHealth } from './health/view.ts';
+import { JournaledStore } from './state/store.ts';
 
 export interface ServiceOptions extends ServerOptions {
   readonly zonesDir: string;
@@ -19,7 +25,19 @@ export interface ServiceOptions extends ServerOptions {
   readonly log: Logger;
   /** Where client locations come from; geoip-lite when absent. Opened only if a pool needs it. */
   readonly geo?: GeoSpec;
+  /** Journal and snapshots (dynamic state, last known health); null keeps nothing across restarts. */
+  readonly dataDir: string | null;
 }
+
+/** A state change of a check, as logged and kept for the status page. */
+export interface HealthEvent extends Transition {
+  readonly check: string;
+  readonly address: string;
+  readonly port: number;
+  readonly targets: readonly string[];
+}
+
+const HISTORY = 200;
 
 const GEO_POLICIES = new Set(['geo-proximity', 'geo-map']);
 
@@ -36,6 +54,10 @@ export class Service {
   readonly zones = new ZoneStore();
   readonly listeners: DnsListener[] = [];
   readonly handler: Handler;
+  readonly state: JournaledStore;
+  readonly checker: HealthChecker;
+  /** The latest health state changes, oldest first. */
+  readonly history: HealthEvent[] = [];
   #opts: ServiceOptions;
   #inputs: GslbInputs = { health: allUp, geo: null, random: Math.random, now: Date.now };
 
@@ -49,6 +71,29 @@ export class Service {
       lastError = text;
     };
     this.handler = createHandler(this.zones, onError, () => this.#inputs);
+    this.state = new JournaledStore(opts.dataDir);
+    this.checker = new HealthChecker({
+      probers,
+      clock: systemClock,
+      random: Math.random,
+      known: this.state.probes(),
+      onTransition: (check, t) => this.#onTransition(check, t),
+    });
+    this.#inputs = { ...this.#inputs, health: new TargetHealth(this.checker, this.state) };
+  }
+
+  #onTransition(check: CheckStatus, t: Transition): void {
+    const event: HealthEvent = { ...t, check: check.key, address: check.address, port: check.spec.port, targets: [...check.targets] };
+    this.history.push(event);
+    if (this.history.length > HISTORY) this.history.shift();
+    this.#opts.log.warn(
+      { targets: event.targets, check: `${check.spec.type} ${check.address}:${check.spec.port}`, from: t.from, to: t.to, reason: t.reason },
+      `health: ${event.targets.join(', ')} ${t.from} -> ${t.to} (${t.reason})`,
+    );
+    // Journaled so a restart starts from the last known state instead of guessing.
+    this.state.commit('probe', [{ kind: 'probe', check: check.key, state: t.to, since: t.at }]).catch((err: unknown) => {
+      this.#opts.log.error({ err }, 'health state not journaled');
+    });
   }
 
   /** The location database, opened the first time a zone in service has a geo pool. */
@@ -62,6 +107,9 @@ export class Service {
 
   /** Loads every zone (a zone with errors is left out and logged) and binds the listeners. */
   async start(): Promise<void> {
+    const replay = await this.state.open();
+    if (replay.droppedBytes) this.#opts.log.warn({ bytes: replay.droppedBytes }, 'journal: torn last record dropped');
+    if (replay.changesets) this.#opts.log.info({ changesets: replay.changesets }, 'journal replayed');
     await this.reload();
     const log = this.#opts.log;
     for (const { address, required } of this.#opts.listen) {
@@ -102,11 +150,15 @@ export class Service {
     for (const z of result.zones) log.info({ zone: nameToText(z.origin), serial: z.serial, names: z.nodes.size }, 'zone loaded');
     for (const o of gone) log.info({ zone: nameToText(o) }, 'zone removed');
     await this.#ensureGeo();
+    // Probe loops follow the pools in service: new checks start, removed ones stop.
+    this.checker.sync(this.zones.all().flatMap((z) => [...(z.pools?.values() ?? [])].flatMap((p) => p.def.targets)));
     return { loaded: result.zones.length, failed: result.failures.length };
   }
 
   async stop(): Promise<void> {
+    this.checker.stop();
     await Promise.all(this.listeners.map((l) => l.stop()));
     this.listeners.length = 0;
+    await this.state.close();
   }
 }

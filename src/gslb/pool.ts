@@ -102,8 +102,9 @@ export class Pool {
         ...(fresh && { load: fresh }),
       });
     }
-    // gdnsd's idea: never let a resolver cache an answer past the next moment it could change.
-    const ttl = Number.isFinite(nextChange) ? Math.max(0, Math.min(def.ttl, Math.floor((nextChange - now) / 1000))) : def.ttl;
+    // gdnsd's idea: never let a resolver cache an answer past the next moment it could change,
+    // but not below the pool's floor either.
+    const ttl = Number.isFinite(nextChange) ? Math.max(def.minTtl, Math.min(def.ttl, Math.floor((nextChange - now) / 1000))) : def.ttl;
     if (candidates.length === 0) {
       // Every target down or drained: the pool's `fallback` decides (fail open by default).
       const f = def.fallback;

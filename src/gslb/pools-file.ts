@@ -5,13 +5,13 @@ import net from 'node:net';
 import { isMap, isScalar, type Node as YamlNode } from 'yaml';
 import { Type } from '../dns/constants.ts';
 import { keyOf, nameToText, NameError, parseName } from '../dns/name.ts';
-import type { SourceError } from '../errors.ts';
+import { SourceError } from '../errors.ts';
 import type { GeoPoint } from '../geo/types.ts';
 import { POLICY_NAMES, type PolicyName } from '../policy/index.ts';
 import type { CheckSpec, Fallback, GroupDef, PoolDef, TargetDef } from './types.ts';
 import { MapReader, YamlSource } from './yaml-reader.ts';
 
-const POOL_KEYS = ['policy', 'ttl', 'answers', 'fallback', 'fallback-policy', 'check', 'targets', 'groups',
+const POOL_KEYS = ['policy', 'ttl', 'min-ttl', 'answers', 'fallback', 'fallback-policy', 'check', 'targets', 'groups',
   'max-report-age', 'answer-load', 'tolerance'] as const;
 const TARGET_KEYS = ['address', 'weight', 'location', 'bias', 'priority', 'regions', 'check'] as const;
 const GROUP_KEYS = ['policy', 'location', 'bias', 'priority', 'regions', 'targets'] as const;
@@ -38,7 +38,9 @@ export function parsePoolsFile(text: string, file: string, origin: Buffer): Pool
     const pool = readPool(src, top, label, origin);
     if (pool) pools.push(pool);
   }
-  return { pools: src.errors.length ? [] : pools, errors: src.errors };
+  // In file order, whichever pass found them: an operator fixes a file from the top.
+  const errors = [...src.errors].sort((a, b) => a.line - b.line);
+  return { pools: errors.length ? [] : pools, errors };
 }
 
 function readPool(src: YamlSource, top: MapReader, label: string, origin: Buffer): PoolDef | undefined {
@@ -46,14 +48,18 @@ function readPool(src: YamlSource, top: MapReader, label: string, origin: Buffer
   try {
     wire = parseName(label, origin);
   } catch (e) {
-    return top.fail(label, `not a domain name: ${(e as NameError).message}`);
+    // The name is the key: point at its line, not at the pool's first setting.
+    src.errors.push(new SourceError(src.code, src.file, top.line(label), `${label}: not a domain name: ${(e as NameError).message}`));
+    return undefined;
   }
   const m = MapReader.of(src, top.node(label), label);
   if (!m) return undefined;
+  const errorsBefore = src.errors.length;
   m.only(POOL_KEYS);
   const name = keyOf(wire);
   const fqdn = nameToText(name);
   const policy = m.oneOf('policy', POLICY_NAMES) ?? 'round-robin';
+  const ttl = m.number('ttl', 0, 86400) ?? 30;
   const check = m.has('check') ? readCheck(src, m, 'check') : null;
   const groups: GroupDef[] = [];
   const targets: TargetDef[] = [];
@@ -82,20 +88,22 @@ function readPool(src: YamlSource, top: MapReader, label: string, origin: Buffer
         name: gname,
         policy: g.oneOf('policy', POLICY_NAMES) ?? 'round-robin',
         ...placement(src, g),
-        line: g.line(),
+        line: gm!.line(gname),
       });
       addTargets(g, groups.length - 1);
     }
   } else {
     addTargets(m, undefined);
   }
-  if (targets.length === 0 && !src.errors.length) m.fail(undefined, 'a pool needs at least one target');
+  // Only when nothing else in this pool failed: a target that did not parse already has its error.
+  if (targets.length === 0 && src.errors.length === errorsBefore) m.fail(undefined, 'a pool needs at least one target');
   return {
     name,
     label,
     policy,
     fallbackPolicy: m.oneOf('fallback-policy', POLICY_NAMES) ?? 'weighted',
-    ttl: m.number('ttl', 0, 86400) ?? 30,
+    ttl,
+    minTtl: Math.min(ttl, m.number('min-ttl', 0, 86400) ?? 1),
     answers: m.number('answers', 1, 64) ?? 1,
     fallback: readFallback(src, m),
     targets,
@@ -104,7 +112,8 @@ function readPool(src: YamlSource, top: MapReader, label: string, origin: Buffer
     answerLoad: m.number('answer-load', 0, 1e9, false) ?? 1,
     tolerance: m.number('tolerance', 0, 10, false) ?? 0.05,
     file: src.file,
-    line: m.line(),
+    // The line of the pool's name: where attach errors (static data, delegation) point.
+    line: top.line(label),
   };
 }
 
@@ -117,8 +126,8 @@ function placement(src: YamlSource, m: MapReader): Pick<TargetDef, 'location' | 
       l.only(['lat', 'lon']);
       const lat = l.number('lat', -90, 90, false);
       const lon = l.number('lon', -180, 180, false);
-      if (lat === undefined || lon === undefined) l.fail(undefined, 'needs both lat and lon');
-      else out.location = { lat, lon };
+      if (!l.has('lat') || !l.has('lon')) l.fail(undefined, 'needs both lat and lon');
+      else if (lat !== undefined && lon !== undefined) out.location = { lat, lon };
     }
   }
   const bias = m.number('bias', -99, 99);
@@ -149,10 +158,13 @@ function readTarget(
   if (family === 0) return m.fail('address', `"${address}" is not an IPv4 or IPv6 address`);
   // A target may turn the pool's check off (`check: none`) or bring its own.
   let check = poolCheck ?? null;
-  if (m.has('check')) check = m.scalar('check') === 'none' || m.scalar('check') === false ? null : (readCheck(src, m, 'check') ?? null);
+  const own = m.node('check');
+  if (isScalar(own) && (own.value === 'none' || own.value === false)) check = null;
+  else if (m.has('check')) check = readCheck(src, m, 'check') ?? null;
+  const normalized = normalizeAddress(address);
   return {
-    id: `${fqdn}/${address}`,
-    address: normalizeAddress(address),
+    id: `${fqdn}/${normalized}`,
+    address: normalized,
     family,
     weight: m.number('weight', 0, 100) ?? 1,
     ...placement(src, m),

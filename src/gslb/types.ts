@@ -68,6 +68,8 @@ export interface PoolDef {
   /** geo-proximity / geo-map: used when the client's location is unknown. */
   readonly fallbackPolicy: PolicyName;
   readonly ttl: number;
+  /** The TTL never shrinks below this, however soon a target's state could change. */
+  readonly minTtl: number;
   readonly answers: number;
   readonly fallback: Fallback;
   readonly targets: readonly TargetDef[];

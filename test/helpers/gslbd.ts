@@ -2,6 +2,8 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -20,7 +22,9 @@ export interface Gslbd {
 
 /** Runs `gslbd serve` with `args` (default listen 127.0.0.1:0) and waits until it listens. */
 export async function startGslbd(args: string[], env: Record<string, string> = {}): Promise<Gslbd> {
-  const withListen = args.includes('--listen') ? args : [...args, '--listen', '127.0.0.1:0'];
+  let withListen = args.includes('--listen') ? args : [...args, '--listen', '127.0.0.1:0'];
+  // Each server keeps its journal in a directory of its own unless the test names one.
+  if (!args.includes('--data')) withListen = [...withListen, '--data', mkdtempSync(path.join(os.tmpdir(), 'gslbd-data-'))];
   const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, 'serve', ...withListen], {
     cwd: ROOT,
     env: { ...process.env, GSLBD_LOG_LEVEL: 'debug', ...env },
@@ -80,14 +84,19 @@ export async function startGslbd(args: string[], env: Record<string, string> = {
   };
 }
 
-/** Runs the gslbd CLI to completion (for `check` and other one-shot commands). */
-export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs the gslbd CLI to completion (for `check` and other one-shot commands). A run still going
+ * after `timeoutMs` (e.g. a `serve` expected to fail) is killed and resolves with code null.
+ */
+export function runCli(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args], { cwd: ROOT });
     let stdout = '';
     let stderr = '';
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
     proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': it comes once stdout and stderr are fully read.
+    proc.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
 }

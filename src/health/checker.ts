@@ -1,0 +1,239 @@
+// Runs the checks of every pool in service: one probe loop per distinct endpoint (however many
+// pools and targets share it), staggered and jittered, at most one probe in flight per check,
+// a bounded number in flight overall; loops stop when no target uses them any more.
+
+import type { CheckSpec, TargetDef } from '../gslb/types.ts';
+import type { Clock } from './clock.ts';
+import { DEFAULT_DAMPING, HealthMachine } from './machine.ts';
+import type { HealthState, ProbeResult, Prober, Transition } from './types.ts';
+
+/** The check of one endpoint, shared by every target that names the same address and spec. */
+export interface CheckStatus {
+  readonly key: string;
+  readonly address: string;
+  readonly spec: CheckSpec;
+  readonly state: HealthState;
+  readonly since: number;
+  readonly targets: ReadonlySet<string>;
+  readonly last: ProbeResult | null;
+  readonly lastAt: number;
+  /** When the next probe is due (ms); Infinity while one is in flight. */
+  readonly nextAt: number;
+  /** Probe results still needed to change state. */
+  readonly remaining: number;
+  readonly heldUntil: number;
+}
+
+export interface CheckerOptions {
+  readonly probers: Readonly<Record<CheckSpec['type'], Prober>>;
+  readonly clock: Clock;
+  readonly random: () => number;
+  /** Probes in flight at once, over all checks. */
+  readonly maxConcurrent?: number;
+  /** State to start a check in when nothing is known of it (the journal has no state). */
+  readonly initial?: HealthState;
+  /** Last known states (warm start), by check key. */
+  readonly known?: ReadonlyMap<string, { readonly state: HealthState; readonly since: number }>;
+  readonly onTransition?: (check: CheckStatus, t: Transition) => void;
+  readonly onResult?: (check: CheckStatus, r: ProbeResult) => void;
+}
+
+/** Identity of a check: what is probed and how. Equal keys share one probe loop. */
+export function checkKey(address: string, spec: CheckSpec): string {
+  const { intervalMs, timeoutMs, rise, fall, ...what } = spec;
+  return JSON.stringify({ address: spec.host ?? address, ...what, intervalMs, timeoutMs, rise, fall });
+}
+
+class Check {
+  readonly key: string;
+  readonly address: string;
+  readonly spec: CheckSpec;
+  readonly machine: HealthMachine;
+  readonly targets = new Set<string>();
+  last: ProbeResult | null = null;
+  lastAt = 0;
+  nextAt = Infinity;
+  timer: unknown = null;
+  inFlight: AbortController | null = null;
+  watch: AbortController | null = null;
+  /** Off once the target is seen closing idle connections itself (see onLost). */
+  watching = true;
+  lostAt = 0;
+  stopped = false;
+
+  constructor(key: string, address: string, spec: CheckSpec, machine: HealthMachine) {
+    this.key = key;
+    this.address = address;
+    this.spec = spec;
+    this.machine = machine;
+  }
+
+  status(): CheckStatus {
+    const m = this.machine;
+    return {
+      key: this.key, address: this.address, spec: this.spec, state: m.state, since: m.since, targets: this.targets,
+      last: this.last, lastAt: this.lastAt, nextAt: this.inFlight ? Infinity : this.nextAt,
+      remaining: m.remaining, heldUntil: m.heldUntil,
+    };
+  }
+}
+
+export class HealthChecker {
+  readonly #o: CheckerOptions;
+  readonly #checks = new Map<string, Check>();
+  /** Check key of each target id. */
+  readonly #byTarget = new Map<string, string>();
+  readonly #queue: Check[] = [];
+  #running = 0;
+
+  constructor(options: CheckerOptions) {
+    this.#o = options;
+  }
+
+  /** Makes the running checks those of `targets` (all targets of all pools in service). */
+  sync(targets: Iterable<TargetDef>): void {
+    const wanted = new Map<string, { address: string; spec: CheckSpec; ids: Set<string> }>();
+    this.#byTarget.clear();
+    for (const t of targets) {
+      if (!t.check) continue;
+      const key = checkKey(t.address, t.check);
+      let w = wanted.get(key);
+      if (!w) wanted.set(key, (w = { address: t.check.host ?? t.address, spec: t.check, ids: new Set() }));
+      w.ids.add(t.id);
+      this.#byTarget.set(t.id, key);
+    }
+    for (const [key, check] of this.#checks) {
+      if (!wanted.has(key)) this.#stop(check);
+    }
+    for (const [key, w] of wanted) {
+      let check = this.#checks.get(key);
+      if (!check) check = this.#start(key, w.address, w.spec);
+      check.targets.clear();
+      for (const id of w.ids) check.targets.add(id);
+    }
+  }
+
+  /** The check of a target, if it has one. */
+  statusOf(targetId: string): CheckStatus | undefined {
+    const key = this.#byTarget.get(targetId);
+    const check = key === undefined ? undefined : this.#checks.get(key);
+    return check?.status();
+  }
+
+  /** Every running check. */
+  all(): CheckStatus[] {
+    return [...this.#checks.values()].map((c) => c.status());
+  }
+
+  stop(): void {
+    for (const c of this.#checks.values()) this.#stop(c);
+  }
+
+  #start(key: string, address: string, spec: CheckSpec): Check {
+    const o = this.#o;
+    const now = o.clock.now();
+    const known = o.known?.get(key);
+    const machine = new HealthMachine(
+      { rise: spec.rise, fall: spec.fall, ...DEFAULT_DAMPING },
+      known?.state ?? o.initial ?? 'up',
+      known?.since ?? now,
+      known ? 'last known state' : 'initial state',
+    );
+    const check = new Check(key, address, spec, machine);
+    this.#checks.set(key, check);
+    // Staggered: checks loaded together do not all probe in the same instant.
+    this.#schedule(check, Math.floor(o.random() * spec.intervalMs));
+    return check;
+  }
+
+  #stop(check: Check): void {
+    check.stopped = true;
+    this.#checks.delete(check.key);
+    if (check.timer !== null) this.#o.clock.clearTimeout(check.timer);
+    check.timer = null;
+    check.inFlight?.abort();
+    check.watch?.abort();
+    const i = this.#queue.indexOf(check);
+    if (i >= 0) this.#queue.splice(i, 1);
+  }
+
+  #schedule(check: Check, delayMs: number): void {
+    const clock = this.#o.clock;
+    if (check.stopped) return;
+    if (check.timer !== null) clock.clearTimeout(check.timer);
+    check.nextAt = clock.now() + delayMs;
+    check.timer = clock.setTimeout(() => {
+      check.timer = null;
+      this.#enqueue(check);
+    }, delayMs);
+  }
+
+  #enqueue(check: Check): void {
+    if (check.stopped || check.inFlight || this.#queue.includes(check)) return;
+    this.#queue.push(check);
+    this.#drain();
+  }
+
+  #drain(): void {
+    const max = this.#o.maxConcurrent ?? 256;
+    while (this.#running < max && this.#queue.length) void this.#probe(this.#queue.shift()!);
+  }
+
+  async #probe(check: Check): Promise<void> {
+    const { clock, probers } = this.#o;
+    const spec = check.spec;
+    this.#running++;
+    check.watch?.abort();
+    const ctl = new AbortController();
+    check.inFlight = ctl;
+    const started = clock.now();
+    const timer = clock.setTimeout(() => ctl.abort(), spec.timeoutMs);
+    const watch = check.watching && spec.type === 'tcp' ? new AbortController() : null;
+    let result: ProbeResult;
+    try {
+      result = await probers[spec.type].probe(
+        { address: check.address, spec },
+        { signal: ctl.signal, ...(watch && { watch: { signal: watch.signal, onLost: () => this.#onLost(check, watch) } }) },
+      );
+    } catch (e) {
+      result = { ok: false, reason: `probe error: ${(e as Error).message}`, hard: false, latencyMs: clock.now() - started };
+    } finally {
+      clock.clearTimeout(timer);
+      this.#running--;
+      check.inFlight = null;
+    }
+    if (check.stopped) {
+      watch?.abort();
+      this.#drain();
+      return;
+    }
+    check.watch = watch;
+    if (watch && !result.ok) watch.abort();
+    const now = clock.now();
+    // A watched connection was just closed, yet the target answers: it closes idle connections
+    // itself, so watching it would only cost probes.
+    if (check.lostAt && result.ok && now - check.lostAt < spec.intervalMs) {
+      check.watching = false;
+      watch?.abort();
+    }
+    check.lostAt = 0;
+    check.last = result;
+    check.lastAt = now;
+    const t = check.machine.record(result.ok, result.reason, now);
+    this.#o.onResult?.(check.status(), result);
+    if (t) this.#o.onTransition?.(check.status(), t);
+    // A refused or reset connection is certain: confirm it at once so `fall` is reached in
+    // milliseconds rather than intervals. Otherwise the next probe comes an interval after this
+    // one started, give or take 5% so loops that started together drift apart.
+    const confirming = result.hard && check.machine.state === 'up';
+    const jitter = (this.#o.random() - 0.5) * 0.1 * spec.intervalMs;
+    this.#schedule(check, confirming ? 0 : Math.max(0, started + spec.intervalMs + jitter - now));
+    this.#drain();
+  }
+
+  #onLost(check: Check, watch: AbortController): void {
+    if (check.stopped || check.watch !== watch || check.inFlight) return;
+    check.lostAt = this.#o.clock.now();
+    this.#schedule(check, 0);
+  }
+}

@@ -1,0 +1,47 @@
+// Health checking: probers report raw pass/fail; one state machine per check decides up/down.
+
+import type { CheckSpec } from '../gslb/types.ts';
+
+/** What one probe found. Probers never decide state: they only report. */
+export interface ProbeResult {
+  readonly ok: boolean;
+  /** Short, for logs and status: "connect ECONNREFUSED", "HTTP 500", "timeout after 1000 ms". */
+  readonly reason: string;
+  readonly latencyMs: number;
+  /**
+   * A failure the target itself answered (connection refused or reset): certain, not a lost
+   * packet, so the scheduler re-probes at once to reach `fall` quickly.
+   */
+  readonly hard: boolean;
+}
+
+/** One endpoint probed: the check's spec plus the address to reach (its `host`, else the target's). */
+export interface ProbeTarget {
+  readonly address: string;
+  readonly spec: CheckSpec;
+}
+
+export interface ProbeOptions {
+  /** Aborted when the probe's timeout passes or the check is stopped. */
+  readonly signal: AbortSignal;
+  /**
+   * Optional: after a pass, the prober may keep watching the target (an idle connection) until
+   * `watch.signal` aborts, and call `onLost` at most once if the target goes away meanwhile.
+   * The scheduler then re-probes at once instead of waiting for the next interval.
+   */
+  readonly watch?: { readonly signal: AbortSignal; readonly onLost: () => void };
+}
+
+export interface Prober {
+  /** Resolves (never rejects) within the spec's timeout. */
+  probe(target: ProbeTarget, options: ProbeOptions): Promise<ProbeResult>;
+}
+
+export type HealthState = 'up' | 'down';
+
+export interface Transition {
+  readonly from: HealthState;
+  readonly to: HealthState;
+  readonly at: number;
+  readonly reason: string;
+}

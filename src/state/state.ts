@@ -1,0 +1,65 @@
+// Applying changesets to the in-memory state. Pure bookkeeping: no I/O here (journal.ts).
+
+import type { HealthState } from '../health/types.ts';
+import type { Change, Changeset, TargetState } from './types.ts';
+
+export class State {
+  readonly targets = new Map<string, TargetState>();
+  readonly probes = new Map<string, { state: HealthState; since: number }>();
+  seq = 0;
+
+  apply(cs: Changeset): void {
+    for (const c of cs.changes) this.#one(c, cs.at);
+    this.seq = Math.max(this.seq, cs.seq);
+  }
+
+  #one(c: Change, at: number): void {
+    if (c.kind === 'probe') {
+      this.probes.set(c.check, { state: c.state, since: c.since });
+      return;
+    }
+    const cur: TargetState = this.targets.get(c.target) ?? {};
+    let next: TargetState;
+    const until = (validMs: number | undefined) => (validMs === undefined ? Infinity : at + validMs);
+    switch (c.kind) {
+      case 'weight': {
+        const { weight: _, ...rest } = cur;
+        next = c.weight === null ? rest : { ...rest, weight: c.weight };
+        break;
+      }
+      case 'load':
+        next = { ...cur, load: { value: { load: c.load, capacity: c.capacity }, at, expiresAt: until(c.validMs) } };
+        break;
+      case 'report': {
+        const { report: _, ...rest } = cur;
+        next = c.state === null ? rest : { ...rest, report: { value: { state: c.state, reason: c.reason }, at, expiresAt: until(c.validMs) } };
+        break;
+      }
+      case 'override': {
+        const { override: _, ...rest } = cur;
+        next = c.state === null ? rest : { ...rest, override: { value: { state: c.state, reason: c.reason }, at, expiresAt: until(c.validMs) } };
+        break;
+      }
+    }
+    if (Object.keys(next).length) this.targets.set(c.target, next);
+    else this.targets.delete(c.target);
+  }
+
+  /** Everything, for a snapshot; `restore` reads it back. */
+  snapshot(): object {
+    return { seq: this.seq, targets: [...this.targets], probes: [...this.probes] };
+  }
+
+  restore(snap: { seq: number; targets: [string, TargetState][]; probes: [string, { state: HealthState; since: number }][] }): void {
+    this.seq = snap.seq;
+    this.targets.clear();
+    this.probes.clear();
+    // JSON has no Infinity: a snapshot writes null for "never expires".
+    for (const [id, t] of snap.targets) this.targets.set(id, reviveInfinity(t));
+    for (const [k, p] of snap.probes) this.probes.set(k, p);
+  }
+}
+
+export function reviveInfinity<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value), (k, v) => (k === 'expiresAt' && v === null ? Infinity : v)) as T;
+}

@@ -1,0 +1,53 @@
+// Dynamic state: everything that changes while gslbd runs (monitor reports, overrides, weights,
+// probe verdicts), as changesets. A changeset is one self-contained object, applied whole or not
+// at all, journaled before it is acknowledged, and the unit a cluster would replicate (etcd).
+
+import type { HealthState } from '../health/types.ts';
+
+export type OverrideState = 'up' | 'down' | 'drain';
+
+export type Change =
+  /** Weight in force instead of the configured one; null returns to the configured weight. */
+  | { readonly kind: 'weight'; readonly target: string; readonly weight: number | null }
+  /** Monitor load report, valid for `validMs`. */
+  | { readonly kind: 'load'; readonly target: string; readonly load: number; readonly capacity: number; readonly validMs: number }
+  /** Monitor health report; `validMs` absent: until replaced. state null clears it. */
+  | { readonly kind: 'report'; readonly target: string; readonly state: HealthState | null; readonly reason: string; readonly validMs?: number }
+  /** Admin override; wins over every other signal until it expires. state null clears it. */
+  | { readonly kind: 'override'; readonly target: string; readonly state: OverrideState | null; readonly reason: string; readonly validMs?: number }
+  /** A probe check changed state (kept for warm start). */
+  | { readonly kind: 'probe'; readonly check: string; readonly state: HealthState; readonly since: number };
+
+export interface Changeset {
+  /** Position in the journal: 1, 2, 3 ... */
+  readonly seq: number;
+  /** When it was accepted (ms). Validity periods count from here. */
+  readonly at: number;
+  /** Who made it: 'api:<token name>', 'update:<key name>', 'probe'. */
+  readonly source: string;
+  readonly changes: readonly Change[];
+}
+
+export interface Expiring<T> {
+  readonly value: T;
+  readonly at: number;
+  /** Infinity when it does not expire. */
+  readonly expiresAt: number;
+}
+
+/** What is known of one target beyond its configuration. */
+export interface TargetState {
+  readonly weight?: number;
+  readonly load?: Expiring<{ readonly load: number; readonly capacity: number }>;
+  readonly report?: Expiring<{ readonly state: HealthState; readonly reason: string }>;
+  readonly override?: Expiring<{ readonly state: OverrideState; readonly reason: string }>;
+}
+
+/** The state store: what the answer path reads and what updates write. */
+export interface StateStore {
+  /** Journals then applies `changes` as one changeset; resolves once it is durable. */
+  commit(source: string, changes: readonly Change[]): Promise<Changeset>;
+  target(id: string): TargetState | undefined;
+  /** Last known state of each probe check (warm start). */
+  probes(): ReadonlyMap<string, { readonly state: HealthState; readonly since: number }>;
+}
