@@ -5,7 +5,10 @@ import { cachedGeo, openGeoDatabase, type GeoSpec } from './geo/index.ts';
 import type { GeoDatabase } from './geo/types.ts';
 import { allUp } from './gslb/health-view.ts';
 import type { Zone } from './zone/types.ts';
-import { nameToText } from './dns/name.ts';
+import { keyFromText, nameToText, type NameKey } from './dns/name.ts';
+import { applyPoolEdits } from './gslb/edits.ts';
+import { applyEdits } from './zone/overlay.ts';
+import type { Changeset } from './state/types.ts';
 import { DnsListener, formatListen, type ListenAddress, type ServerOptions } from './dns/server.ts';
 import { GslbError } from './errors.ts';
 import type { Logger } from './log.ts';
@@ -58,6 +61,8 @@ export class Service {
   readonly checker: HealthChecker;
   /** The latest health state changes, oldest first. */
   readonly history: HealthEvent[] = [];
+  /** Zones as their files have them; what is served has the journal's changes laid over. */
+  readonly #fileZones = new Map<NameKey, Zone>();
   #opts: ServiceOptions;
   #inputs: GslbInputs = { health: allUp, geo: null, random: Math.random, now: Date.now };
 
@@ -72,6 +77,11 @@ export class Service {
     };
     this.handler = createHandler(this.zones, onError, () => this.#inputs);
     this.state = new JournaledStore(opts.dataDir);
+    // Run-time changes reach answers at once: the touched zones are re-published synchronously.
+    this.state.onChange((cs) => {
+      const touched = this.#touched(cs);
+      if (touched.size) this.#publish(touched);
+    });
     this.checker = new HealthChecker({
       probers,
       clock: systemClock,
@@ -144,15 +154,42 @@ export class Service {
       for (const e of f.errors) log.error({ zone: nameToText(f.origin), error: e.message }, `zone failed to load: ${kept}`);
     }
     const present = new Set([...result.zones.map((z) => z.origin), ...result.failures.map((f) => f.origin)]);
-    const gone = this.zones.all().filter((z) => !present.has(z.origin)).map((z) => z.origin);
-    this.zones.put(...result.zones);
+    const gone = [...this.#fileZones.keys()].filter((o) => !present.has(o));
+    for (const z of result.zones) this.#fileZones.set(z.origin, z);
+    for (const o of gone) this.#fileZones.delete(o);
     if (gone.length) this.zones.remove(...gone);
-    for (const z of result.zones) log.info({ zone: nameToText(z.origin), serial: z.serial, names: z.nodes.size }, 'zone loaded');
+    this.#publish(result.zones.map((z) => z.origin));
+    for (const z of result.zones) log.info({ zone: nameToText(z.origin), serial: this.zones.get(z.origin)?.serial, names: z.nodes.size }, 'zone loaded');
     for (const o of gone) log.info({ zone: nameToText(o) }, 'zone removed');
     await this.#ensureGeo();
-    // Probe loops follow the pools in service: new checks start, removed ones stop.
-    this.checker.sync(this.zones.all().flatMap((z) => [...(z.pools?.values() ?? [])].flatMap((p) => p.def.targets)));
     return { loaded: result.zones.length, failed: result.failures.length };
+  }
+
+  /**
+   * Puts in service each zone of `origins` as its file has it with the run-time changes of the
+   * journal laid over it (RRsets, pool targets), then lets the probe loops follow the pools.
+   */
+  #publish(origins: Iterable<NameKey>): void {
+    const out: Zone[] = [];
+    for (const origin of origins) {
+      const file = this.#fileZones.get(origin);
+      if (file) out.push(applyPoolEdits(applyEdits(file, this.state.rrsets(nameToText(origin))), this.state));
+    }
+    if (out.length) this.zones.put(...out);
+    this.checker.sync(this.zones.all().flatMap((z) => [...(z.pools?.values() ?? [])].flatMap((p) => p.def.targets)));
+  }
+
+  /** Zones whose data a changeset touches. */
+  #touched(cs: Changeset): Set<NameKey> {
+    const origins = new Set<NameKey>();
+    for (const c of cs.changes) {
+      if (c.kind === 'rrset') origins.add(keyFromText(c.zone));
+      else if (c.kind === 'target') {
+        const z = this.zones.find(keyFromText(c.pool));
+        if (z) origins.add(z.origin);
+      }
+    }
+    return origins;
   }
 
   async stop(): Promise<void> {

@@ -106,6 +106,7 @@ function readPool(src: YamlSource, top: MapReader, label: string, origin: Buffer
     minTtl: Math.min(ttl, m.number('min-ttl', 0, 86400) ?? 1),
     answers: m.number('answers', 1, 64) ?? 1,
     fallback: readFallback(src, m),
+    check: check ?? null,
     targets,
     groups,
     maxReportAgeMs: m.duration('max-report-age', 1000, 86_400_000) ?? 60_000,

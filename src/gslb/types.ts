@@ -72,6 +72,8 @@ export interface PoolDef {
   readonly minTtl: number;
   readonly answers: number;
   readonly fallback: Fallback;
+  /** The pool's own check: targets without one of their own, and targets added at run time, use it. */
+  readonly check: CheckSpec | null;
   readonly targets: readonly TargetDef[];
   readonly groups: readonly GroupDef[];
   /** least-load tuning. */

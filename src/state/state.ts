@@ -1,11 +1,17 @@
 // Applying changesets to the in-memory state. Pure bookkeeping: no I/O here (journal.ts).
 
 import type { HealthState } from '../health/types.ts';
-import type { Change, Changeset, TargetState } from './types.ts';
+import type { Change, Changeset, TargetSpec, TargetState } from './types.ts';
+
+type RRsetEdit = { name: string; type: number; ttl: number; rdata: readonly string[] };
 
 export class State {
   readonly targets = new Map<string, TargetState>();
   readonly probes = new Map<string, { state: HealthState; since: number }>();
+  /** zone → `name|type` → RRset (empty rdata: deleted). */
+  readonly rrsets = new Map<string, Map<string, RRsetEdit>>();
+  /** pool → address → target (null: removed). */
+  readonly poolTargets = new Map<string, Map<string, TargetSpec | null>>();
   seq = 0;
 
   apply(cs: Changeset): void {
@@ -16,6 +22,20 @@ export class State {
   #one(c: Change, at: number): void {
     if (c.kind === 'probe') {
       this.probes.set(c.check, { state: c.state, since: c.since });
+      return;
+    }
+    if (c.kind === 'rrset') {
+      const zone = c.zone.toLowerCase();
+      let edits = this.rrsets.get(zone);
+      if (!edits) this.rrsets.set(zone, (edits = new Map()));
+      edits.set(`${c.name.toLowerCase()}|${c.type}`, { name: c.name, type: c.type, ttl: c.ttl, rdata: c.rdata });
+      return;
+    }
+    if (c.kind === 'target') {
+      const pool = c.pool.toLowerCase();
+      let t = this.poolTargets.get(pool);
+      if (!t) this.poolTargets.set(pool, (t = new Map()));
+      t.set(c.address, c.target);
       return;
     }
     const cur: TargetState = this.targets.get(c.target) ?? {};
@@ -47,13 +67,24 @@ export class State {
 
   /** Everything, for a snapshot; `restore` reads it back. */
   snapshot(): object {
-    return { seq: this.seq, targets: [...this.targets], probes: [...this.probes] };
+    return {
+      seq: this.seq, targets: [...this.targets], probes: [...this.probes],
+      rrsets: [...this.rrsets].map(([z, m]) => [z, [...m]]),
+      poolTargets: [...this.poolTargets].map(([p, m]) => [p, [...m]]),
+    };
   }
 
-  restore(snap: { seq: number; targets: [string, TargetState][]; probes: [string, { state: HealthState; since: number }][] }): void {
+  restore(snap: {
+    seq: number; targets: [string, TargetState][]; probes: [string, { state: HealthState; since: number }][];
+    rrsets?: [string, [string, RRsetEdit][]][]; poolTargets?: [string, [string, TargetSpec | null][]][];
+  }): void {
     this.seq = snap.seq;
     this.targets.clear();
     this.probes.clear();
+    this.rrsets.clear();
+    this.poolTargets.clear();
+    for (const [z, m] of snap.rrsets ?? []) this.rrsets.set(z, new Map(m));
+    for (const [p, m] of snap.poolTargets ?? []) this.poolTargets.set(p, new Map(m));
     // JSON has no Infinity: a snapshot writes null for "never expires".
     for (const [id, t] of snap.targets) this.targets.set(id, reviveInfinity(t));
     for (const [k, p] of snap.probes) this.probes.set(k, p);

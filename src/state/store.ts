@@ -3,7 +3,7 @@
 import type { HealthState } from '../health/types.ts';
 import { Journal } from './journal.ts';
 import { reviveInfinity, State } from './state.ts';
-import type { Change, Changeset, StateStore, TargetState } from './types.ts';
+import type { Change, Changeset, RRsetEdits, StateStore, TargetSpec, TargetState } from './types.ts';
 
 export class JournaledStore implements StateStore {
   readonly #state = new State();
@@ -50,6 +50,14 @@ export class JournaledStore implements StateStore {
 
   probes(): ReadonlyMap<string, { readonly state: HealthState; readonly since: number }> {
     return this.#state.probes;
+  }
+
+  rrsets(zone: string): RRsetEdits | undefined {
+    return this.#state.rrsets.get(zone.toLowerCase());
+  }
+
+  targets(pool: string): ReadonlyMap<string, TargetSpec | null> | undefined {
+    return this.#state.poolTargets.get(pool.toLowerCase());
   }
 
   /** Called after each changeset is applied (metrics, workers, cluster peers). */

@@ -16,7 +16,28 @@ export type Change =
   /** Admin override; wins over every other signal until it expires. state null clears it. */
   | { readonly kind: 'override'; readonly target: string; readonly state: OverrideState | null; readonly reason: string; readonly validMs?: number }
   /** A probe check changed state (kept for warm start). */
-  | { readonly kind: 'probe'; readonly check: string; readonly state: HealthState; readonly since: number };
+  | { readonly kind: 'probe'; readonly check: string; readonly state: HealthState; readonly since: number }
+  /**
+   * Zone data: the RRset (name, type) of zone `zone` becomes `rdata` (wire RDATA, hex) with `ttl`;
+   * an empty `rdata` deletes it. Names in presentation form. Applied over the zone file.
+   */
+  | { readonly kind: 'rrset'; readonly zone: string; readonly name: string; readonly type: number; readonly ttl: number; readonly rdata: readonly string[] }
+  /** A pool target added or replaced (`target` set) or removed (`target` null), by address. */
+  | { readonly kind: 'target'; readonly pool: string; readonly address: string; readonly target: TargetSpec | null };
+
+/** A target as the API and UPDATE add it; the pool's check applies to it. */
+export interface TargetSpec {
+  readonly weight?: number;
+  readonly location?: { readonly lat: number; readonly lon: number };
+  readonly bias?: number;
+  readonly priority?: number;
+  readonly regions?: readonly string[];
+  /** Group name, for pools with groups. */
+  readonly group?: string;
+}
+
+/** Dynamic zone data of one zone: `name|type` → the RRset now, or null if deleted. */
+export type RRsetEdits = ReadonlyMap<string, { readonly name: string; readonly type: number; readonly ttl: number; readonly rdata: readonly string[] }>;
 
 export interface Changeset {
   /** Position in the journal: 1, 2, 3 ... */
@@ -50,4 +71,8 @@ export interface StateStore {
   target(id: string): TargetState | undefined;
   /** Last known state of each probe check (warm start). */
   probes(): ReadonlyMap<string, { readonly state: HealthState; readonly since: number }>;
+  /** Dynamic RRsets of a zone (origin in presentation form, lower case). */
+  rrsets(zone: string): RRsetEdits | undefined;
+  /** Dynamic targets of a pool (owner in presentation form, lower case): address → spec or null (removed). */
+  targets(pool: string): ReadonlyMap<string, TargetSpec | null> | undefined;
 }

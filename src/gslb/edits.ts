@@ -1,0 +1,48 @@
+// Pool targets added and removed at run time (API, RFC 2136 UPDATE), laid over the pools file.
+
+import net from 'node:net';
+import { nameToText } from '../dns/name.ts';
+import type { StateStore, TargetSpec } from '../state/types.ts';
+import type { Zone } from '../zone/types.ts';
+import { Pool } from './pool.ts';
+import { normalizeAddress } from './pools-file.ts';
+import type { PoolDef, TargetDef } from './types.ts';
+
+/** A target added at run time: the pool's check applies to it. */
+export function targetFromSpec(def: PoolDef, address: string, spec: TargetSpec): TargetDef {
+  const addr = normalizeAddress(address);
+  const group = spec.group === undefined ? -1 : def.groups.findIndex((g) => g.name === spec.group);
+  return {
+    id: `${nameToText(def.name)}/${addr}`,
+    address: addr,
+    family: net.isIPv4(addr) ? 4 : 6,
+    weight: spec.weight ?? 1,
+    ...(spec.location && { location: spec.location }),
+    ...(spec.bias !== undefined && { bias: spec.bias }),
+    ...(spec.priority !== undefined && { priority: spec.priority }),
+    ...(spec.regions && { regions: spec.regions }),
+    check: def.check,
+    ...(group >= 0 && { group }),
+    line: 0,
+  };
+}
+
+/** The pool's definition with run-time target changes applied. */
+export function editPool(def: PoolDef, edits: ReadonlyMap<string, TargetSpec | null>): PoolDef {
+  const targets = def.targets.filter((t) => !edits.has(t.address));
+  for (const [address, spec] of edits) if (spec) targets.push(targetFromSpec(def, address, spec));
+  return { ...def, targets };
+}
+
+/** `zone` with each pool that has run-time target changes rebuilt. */
+export function applyPoolEdits(zone: Zone, state: StateStore): Zone {
+  if (!zone.pools) return zone;
+  let pools: Map<string, Pool> | null = null;
+  for (const [name, pool] of zone.pools) {
+    const edits = state.targets(nameToText(name));
+    if (!edits || edits.size === 0) continue;
+    pools ??= new Map(zone.pools);
+    pools.set(name, new Pool(editPool(pool.def, edits)));
+  }
+  return pools ? { ...zone, pools } : zone;
+}
