@@ -33,17 +33,30 @@ export interface HandlerStats {
   errors: number;
 }
 
+/** RFC 2136 UPDATE messages go here (they need the journal, so the answer comes later). */
+export type UpdateHandler = (msg: Buffer, via: Transport) => Promise<Buffer | null>;
+
 export interface Handler {
-  (msg: Buffer, via: Transport): Buffer | null;
+  (msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null>;
   readonly stats: HandlerStats;
+  /** Set once the update machinery is ready; until then UPDATE gets NOTIMP. */
+  onUpdate: UpdateHandler | null;
 }
 
 export function createHandler(
   zones: ZoneSource, onError: (err: unknown) => void = () => {}, inputs: () => GslbInputs = () => defaultInputs,
 ): Handler {
   const stats: HandlerStats = { queries: 0, dropped: 0, errors: 0 };
-  const handle = (msg: Buffer, via: Transport): Buffer | null => {
+  const handle = (msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null> => {
     stats.queries++;
+    // UPDATE (opcode 5) with QR clear: only the opcode is looked at here; update/ parses the rest.
+    if (msg.length >= 12 && (msg[2]! & 0xf8) === 0x28 && self.onUpdate) {
+      return self.onUpdate(msg, via).catch((err: unknown) => {
+        stats.errors++;
+        onError(err);
+        return encodeError(msg, msg.readUInt16BE(0), msg.readUInt16BE(2), Rcode.SERVFAIL, 12, null);
+      });
+    }
     try {
       const parsed = parseQuery(msg);
       if (parsed.kind === 'drop') {
@@ -55,7 +68,8 @@ export function createHandler(
       }
       const q = parsed.query;
       // Zones are class IN; other classes (CH "version.bind" included) are not ours to answer.
-      if (q.qclass !== Class.IN) {
+      // QCLASS ANY matches every class (RFC 1035 §3.2.5), IN among them: answered as IN.
+      if (q.qclass !== Class.IN && q.qclass !== Class.ANY) {
         return encodeError(msg, q.id, q.flags, Rcode.REFUSED, q.questionEnd, q.edns);
       }
       const gi = inputs();
@@ -80,5 +94,6 @@ export function createHandler(
       return encodeError(msg, msg.readUInt16BE(0), msg.readUInt16BE(2), Rcode.SERVFAIL, 12, null);
     }
   };
-  return Object.assign(handle, { stats });
+  const self: Handler = Object.assign(handle, { stats, onUpdate: null as UpdateHandler | null });
+  return self;
 }

@@ -43,6 +43,14 @@ export function parseListen(text: string, defaultPort = 53): ListenAddress {
 export const formatListen = (a: ListenAddress): string =>
   net.isIPv6(a.host) ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 
+/** RFC 1035 §4.2.2: a TCP message is preceded by its length. */
+function frame(msg: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(2 + msg.length);
+  out.writeUInt16BE(msg.length, 0);
+  msg.copy(out, 2);
+  return out;
+}
+
 /** One address served over UDP and TCP. */
 export class DnsListener {
   readonly address: ListenAddress;
@@ -67,7 +75,8 @@ export class DnsListener {
     const handler = this.#handler;
     udp.on('message', (msg, rinfo) => {
       const out = handler(msg, { tcp: false, address: rinfo.address });
-      if (out) udp.send(out, rinfo.port, rinfo.address);
+      if (out instanceof Promise) void out.then((o) => o && udp.send(o, rinfo.port, rinfo.address));
+      else if (out) udp.send(out, rinfo.port, rinfo.address);
     });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -130,12 +139,10 @@ export class DnsListener {
         const msg = pending.subarray(2, 2 + size);
         pending = pending.subarray(2 + size);
         const out = this.#handler(msg, via);
-        if (out) {
-          const frame = Buffer.allocUnsafe(2 + out.length);
-          frame.writeUInt16BE(out.length, 0);
-          out.copy(frame, 2);
-          sock.write(frame);
-        }
+        // RFC 7766 §7: responses may leave in another order than the queries came (UPDATE waits
+        // for the journal); the message ID pairs them.
+        if (out instanceof Promise) void out.then((o) => o && !sock.destroyed && sock.write(frame(o)));
+        else if (out) sock.write(frame(out));
       }
     });
   }
