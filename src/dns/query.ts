@@ -52,7 +52,10 @@ export type Parsed =
       readonly edns: Edns | null;
     };
 
-class Malformed extends Error {}
+class Malformed extends Error {
+  /** The OPT's fixed fields, when it was the OPT's options that were bad: the FORMERR echoes them. */
+  edns: Edns | null = null;
+}
 
 /** Reads the name at `off` (no compression allowed: a question has nothing before it to point at). */
 function nameEnd(msg: Buffer, off: number): number {
@@ -137,11 +140,13 @@ export function parseQuery(msg: Buffer): Parsed {
         off += 10 + rdlen;
       }
     } catch (e) {
-      if (e instanceof Malformed) return err(Rcode.FORMERR, e.message, questionEnd, edns);
+      if (e instanceof Malformed) return err(Rcode.FORMERR, e.message, questionEnd, edns ?? e.edns);
       throw e;
     }
   }
   if (edns && edns.version > 0) return err(Rcode.BADVERS, `EDNS version ${edns.version}`, questionEnd, edns);
+  // RFC 6895 §3.1: TYPE 0 is reserved, never data; there is nothing to look up (Knot: NOTIMP too).
+  if (qtype === 0) return err(Rcode.NOTIMP, 'QTYPE 0', questionEnd, edns);
   return { kind: 'query', query: { id, flags, opcode, qname, qtype, qclass, questionEnd, edns, message: msg } };
 }
 
@@ -159,8 +164,17 @@ function parseOpt(msg: Buffer, off: number): Edns {
   const version = msg[off + 5]!;
   const dnssecOk = (msg[off + 6]! & 0x80) !== 0;
   const rdlen = msg.readUInt16BE(off + 8);
-  let p = off + 10;
-  const end = p + rdlen;
+  try {
+    return { payload, version, dnssecOk, ecs: readOptions(msg, off + 10, off + 10 + rdlen) };
+  } catch (e) {
+    // RFC 6891 §7: a FORMERR for a problem in the OPT itself MUST carry an OPT.
+    if (e instanceof Malformed) e.edns = { payload, version, dnssecOk, ecs: null };
+    throw e;
+  }
+}
+
+/** Reads the options in msg[p, end); returns the ECS option, if any. */
+function readOptions(msg: Buffer, p: number, end: number): ClientSubnet | null {
   let ecs: ClientSubnet | null = null;
   while (p < end) {
     if (p + 4 > end) throw new Malformed('EDNS option header truncated');
@@ -175,7 +189,7 @@ function parseOpt(msg: Buffer, off: number): Edns {
     }
     p += len;
   }
-  return { payload, version, dnssecOk, ecs };
+  return ecs;
 }
 
 /** RFC 7871 §6; anything inconsistent is FORMERR (§7.1.1). */

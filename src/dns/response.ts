@@ -132,8 +132,10 @@ function finish(): Buffer {
 }
 
 function headerFlags(queryFlags: number, aa: boolean, rcode: number): number {
-  // Opcode, RD and CD are copied (RFC 1035 §4.1.1, RFC 6840 §5.9); RA stays clear: not a resolver.
-  return Flag.QR | (queryFlags & (0x7800 | Flag.RD | Flag.CD)) | (aa ? Flag.AA : 0) | (rcode & 0xf);
+  // Opcode and RD are copied (RFC 1035 §4.1.1); RA stays clear: not a resolver. CD is not copied:
+  // "a security-aware name server SHOULD clear the CD bit when composing an authoritative
+  // response" (RFC 4035 §3.1.6); copying it is the rule for recursive servers (§3.2.2).
+  return Flag.QR | (queryFlags & (0x7800 | Flag.RD)) | (aa ? Flag.AA : 0) | (rcode & 0xf);
 }
 
 /**

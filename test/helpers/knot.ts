@@ -1,0 +1,148 @@
+// Starts a real Knot DNS (knotd) on a loopback port, serving zone files as they are, as the
+// reference server for differential tests. Foreground child process, stopped by its own PID.
+
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { dig } from './dig.ts';
+
+export interface KnotZone {
+  /** Zone name with the final dot, e.g. `example.com.`. */
+  readonly origin: string;
+  /** Absolute path of its zone file. */
+  readonly file: string;
+}
+
+export interface Knot {
+  readonly proc: ChildProcess;
+  readonly port: number;
+  readonly conf: string;
+  /** Every record of `origin` as Knot loaded it, one `owner ttl TYPE rdata` line each (`knotc zone-read`). */
+  zoneRead(origin: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/** Throws (never skips) when knotd is missing: CI installs it, so its absence is a broken setup. */
+export function requireKnot(): string {
+  const r = spawnSync('knotd', ['-V'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.error || r.status !== 0) {
+    throw new Error('knotd (Knot DNS) is not installed or does not run: install the Debian package `knot` '
+      + `(scripts/test.sh and .ci/run do). ${r.error?.message ?? r.stderr}`);
+  }
+  return r.stdout.trim();
+}
+
+/** A port that was free for both UDP and TCP on 127.0.0.1 a moment ago (the caller retries on a race). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const udp = dgram.createSocket('udp4');
+  const udpFree = await new Promise<boolean>((resolve) => {
+    udp.once('error', () => resolve(false));
+    udp.bind(port, '127.0.0.1', () => resolve(true));
+  });
+  udp.close();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return udpFree ? port : freePort();
+}
+
+function config(dir: string, port: number, zones: readonly KnotZone[]): string {
+  const q = (s: string) => JSON.stringify(s);
+  return [
+    'server:',
+    `    rundir: ${q(path.join(dir, 'run'))}`,
+    `    listen: 127.0.0.1@${port}`,
+    // No CH TXT identity/version answers: gslbd has none, and they are not zone data.
+    '    identity: ""',
+    '    version: ""',
+    'log:',
+    '  - target: stderr',
+    '    any: warning',
+    'database:',
+    `    storage: ${q(path.join(dir, 'storage'))}`,
+    'template:',
+    '  - id: default',
+    `    storage: ${q(path.join(dir, 'storage'))}`,
+    // Serve the files as they are: never write them back, keep no journal.
+    '    zonefile-sync: -1',
+    '    zonefile-load: whole',
+    '    journal-content: none',
+    '    semantic-checks: off',
+    'zone:',
+    ...zones.flatMap((z) => [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`]),
+    '',
+  ].join('\n');
+}
+
+function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Polls SOA of every zone with dig until each answers authoritatively, or throws after `timeoutMs`. */
+async function waitReady(proc: ChildProcess, port: number, zones: readonly KnotZone[], log: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const pending = new Set(zones.map((z) => z.origin));
+  while (pending.size > 0) {
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`knotd exited (${proc.exitCode ?? proc.signalCode}):\n${log()}`);
+    if (Date.now() > deadline) throw new Error(`knotd not answering SOA for ${[...pending].join(' ')} after ${timeoutMs} ms:\n${log()}`);
+    for (const origin of [...pending]) {
+      const r = await dig(port, [origin, 'SOA', '+timeout=1']).catch(() => null);
+      if (r?.status === 'NOERROR' && r.flags.includes('aa') && r.answer.some((rr) => rr.type === 'SOA')) pending.delete(origin);
+    }
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Writes `dir/knot.conf` for `zones` and runs `knotd -c` in the foreground on a free loopback
+ * port; resolves once every zone answers SOA. Retries with another port if knotd cannot start.
+ */
+export async function startKnot(dir: string, zones: readonly KnotZone[], timeoutMs = 10_000): Promise<Knot> {
+  requireKnot();
+  await mkdir(path.join(dir, 'run'), { recursive: true });
+  await mkdir(path.join(dir, 'storage'), { recursive: true });
+  const conf = path.join(dir, 'knot.conf');
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    await writeFile(conf, config(dir, port, zones));
+    const proc = spawn('knotd', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.once('error', (e) => (stderr += `spawn: ${e.message}\n`));
+    const stop = async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    };
+    try {
+      await waitReady(proc, port, zones, () => stderr, timeoutMs);
+    } catch (e) {
+      lastError = e;
+      await stop();
+      continue;
+    }
+    return {
+      proc,
+      port,
+      conf,
+      async zoneRead(origin) {
+        const out = await run('knotc', ['-c', conf, '-t', '5', 'zone-read', origin], 10_000);
+        // Lines read `[zone.] owner ttl TYPE rdata`.
+        return out.split('\n').filter(Boolean).map((l) => l.replace(/^\[[^\]]*\]\s+/, ''));
+      },
+      stop,
+    };
+  }
+  throw lastError;
+}
