@@ -106,14 +106,19 @@ export function resolve(zones: ZoneSource, q: Question): Answer {
       }
     }
 
-    if (qtype === Type.ANY) {
+    const pool = zone.pools?.get(owner);
+    // RFC 8482 §4.2: ANY gets one RRset, the lowest type. At a pool name that is the pool's own
+    // answer (A, or AAAA when it has no IPv4 target): no A, AAAA or CNAME can sit beside a pool.
+    const poolType = pool && qtype === Type.ANY ? (pool.targetsFor(Type.A).length ? Type.A : Type.AAAA) : qtype;
+    if (qtype === Type.ANY && !pool) {
       anyAnswer(node, owner, answer);
+      // The one RRset chosen gets the same additional-section addresses as when asked by type.
+      for (const e of answer) additionalFor(zone, e.rrset, additional);
       if (answer.length === 0) authority.push(negativeSoa(zone));
       return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
     }
-    const pool = zone.pools?.get(owner);
-    if (pool && (qtype === Type.A || qtype === Type.AAAA)) {
-      const decision = pool.answer(qtype, q.gslb.ctx, q.gslb.health);
+    if (pool && (poolType === Type.A || poolType === Type.AAAA)) {
+      const decision = pool.answer(poolType, q.gslb.ctx, q.gslb.health);
       q.onPool?.(pool, decision);
       scope = Math.max(scope, decision.scope);
       if (decision.rrset) {

@@ -70,6 +70,13 @@ export class DnsListener {
 
   /** Binds both sockets; rejects with ERR_LISTEN if either cannot be bound. */
   async start(): Promise<void> {
+    // With port 0 the kernel picks UDP's port, and that number may be taken for TCP (by another
+    // listener, or a connection's local port): pick again, a bounded number of times.
+    for (let attempt = 1; (await this.#bind(attempt < 10)) === 'taken'; attempt++);
+  }
+
+  /** One try at binding; 'taken' if `retry` and TCP found the port the kernel gave UDP in use. */
+  async #bind(retry: boolean): Promise<'bound' | 'taken'> {
     const { host, port } = this.address;
     const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host) });
     const handler = this.#handler;
@@ -107,10 +114,12 @@ export class DnsListener {
     } catch (err) {
       udp.close();
       this.#udp = null;
+      if (retry && port === 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') return 'taken';
       throw new GslbError('ERR_LISTEN', `cannot bind TCP ${formatListen(this.address)}: ${(err as Error).message}`);
     }
     tcp.on('error', () => {});
     this.#tcp = tcp;
+    return 'bound';
   }
 
   /** The port actually bound (differs from the asked one when that was 0). */

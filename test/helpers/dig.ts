@@ -24,6 +24,8 @@ export interface DigResult {
   /** The OPT pseudo-section, when the response had one. */
   readonly edns: Record<string, unknown> | null;
   readonly size: number;
+  /** The transport of the response dig shows: 'UDP', or 'TCP' (asked with +tcp, or a retry after TC=1). */
+  readonly protocol: string;
   readonly raw: Record<string, unknown>;
 }
 
@@ -45,7 +47,8 @@ export function dig(port: number, args: string[], server = '127.0.0.1'): Promise
           return reject(new Error(`dig output not YAML: ${(e as Error).message}\n${stdout}`));
         }
         const list = (Array.isArray(docs) ? docs : [docs]) as Record<string, any>[];
-        const msg = list.find((d) => d?.type === 'MESSAGE')?.message?.response_message_data;
+        const message = list.find((d) => d?.type === 'MESSAGE')?.message;
+        const msg = message?.response_message_data;
         if (!msg) return reject(new Error(`dig got no answer (${err?.message ?? 'no message'}):\n${stdout}`));
         resolve({
           status: msg.status,
@@ -55,7 +58,8 @@ export function dig(port: number, args: string[], server = '127.0.0.1'): Promise
           authority: (msg.AUTHORITY_SECTION ?? []).map(rr),
           additional: (msg.ADDITIONAL_SECTION ?? []).map(rr),
           edns: msg.OPT_PSEUDOSECTION?.EDNS ?? null,
-          size: Number(String(list.find((d) => d?.type === 'MESSAGE')?.message?.message_size ?? '0').replace('b', '')),
+          size: Number(String(message.message_size ?? '0').replace('b', '')),
+          protocol: String(message.socket_protocol ?? ''),
           raw: msg,
         });
       });

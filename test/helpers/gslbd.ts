@@ -20,9 +20,14 @@ export interface Gslbd {
   stop(): Promise<number | null>;
 }
 
-/** Runs `gslbd serve` with `args` (default listen 127.0.0.1:0) and waits until it listens. */
-export async function startGslbd(args: string[], env: Record<string, string> = {}): Promise<Gslbd> {
-  let withListen = args.includes('--listen') ? args : [...args, '--listen', '127.0.0.1:0'];
+/**
+ * Runs `gslbd serve` with `args` (default listen 127.0.0.1:0, or gslbd's own defaults with
+ * `defaultListen`) and waits until it listens.
+ */
+export async function startGslbd(
+  args: string[], env: Record<string, string> = {}, opts: { defaultListen?: boolean } = {},
+): Promise<Gslbd> {
+  let withListen = args.includes('--listen') || opts.defaultListen ? args : [...args, '--listen', '127.0.0.1:0'];
   // Each server keeps its journal in a directory of its own unless the test names one.
   if (!args.includes('--data')) withListen = [...withListen, '--data', mkdtempSync(path.join(os.tmpdir(), 'gslbd-data-'))];
   const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, 'serve', ...withListen], {

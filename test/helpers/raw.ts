@@ -63,3 +63,35 @@ export function buildQuery(name: string, qtype: number, opts: { id?: number; fla
 }
 
 export const rcodeOf = (reply: Buffer): number => reply.readUInt16BE(2) & 0xf;
+
+export interface Header {
+  readonly id: number;
+  readonly qr: boolean;
+  readonly opcode: number;
+  readonly aa: boolean;
+  readonly tc: boolean;
+  readonly rd: boolean;
+  readonly rcode: number;
+  readonly qdcount: number;
+  readonly ancount: number;
+  readonly nscount: number;
+  readonly arcount: number;
+}
+
+/** The RFC 1035 §4.1.1 header of a message. */
+export function headerOf(msg: Buffer): Header {
+  const flags = msg.readUInt16BE(2);
+  return {
+    id: msg.readUInt16BE(0),
+    qr: (flags & 0x8000) !== 0,
+    opcode: (flags >> 11) & 0xf,
+    aa: (flags & 0x0400) !== 0,
+    tc: (flags & 0x0200) !== 0,
+    rd: (flags & 0x0100) !== 0,
+    rcode: flags & 0xf,
+    qdcount: msg.readUInt16BE(4),
+    ancount: msg.readUInt16BE(6),
+    nscount: msg.readUInt16BE(8),
+    arcount: msg.readUInt16BE(10),
+  };
+}
