@@ -45,13 +45,17 @@ async function serve(args: string[]): Promise<number> {
     ...(values.geoip !== undefined && { geo: { type: 'mmdb', path: values.geoip } as const }),
     dataDir: values.data,
   });
-  await service.start();
-
+  // Registered before start: a SIGHUP during start-up must not kill the process (the default
+  // action); it reloads once start-up is done.
   let reloading: Promise<unknown> = Promise.resolve();
+  let started = false;
   process.on('SIGHUP', () => {
     log.info('SIGHUP: reloading zones');
+    if (!started) return;
     reloading = reloading.then(() => service.reload()).catch((err) => log.error({ err }, 'reload failed'));
   });
+  await service.start();
+  started = true;
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       log.info(`${sig}: stopping`);

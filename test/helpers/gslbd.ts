@@ -2,7 +2,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -28,8 +28,10 @@ export async function startGslbd(
   args: string[], env: Record<string, string> = {}, opts: { defaultListen?: boolean } = {},
 ): Promise<Gslbd> {
   let withListen = args.includes('--listen') || opts.defaultListen ? args : [...args, '--listen', '127.0.0.1:0'];
-  // Each server keeps its journal in a directory of its own unless the test names one.
-  if (!args.includes('--data')) withListen = [...withListen, '--data', mkdtempSync(path.join(os.tmpdir(), 'gslbd-data-'))];
+  // Each server keeps its journal in a directory of its own unless the test names one; that
+  // directory goes when the server is stopped.
+  const ownData = args.includes('--data') ? null : mkdtempSync(path.join(os.tmpdir(), 'gslbd-data-'));
+  if (ownData) withListen = [...withListen, '--data', ownData];
   const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, 'serve', ...withListen], {
     cwd: ROOT,
     env: { ...process.env, GSLBD_LOG_LEVEL: 'debug', ...env },
@@ -84,6 +86,7 @@ export async function startGslbd(
       const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
       const code = await exited;
       clearTimeout(timer);
+      if (ownData) rmSync(ownData, { recursive: true, force: true });
       return code;
     },
   };
