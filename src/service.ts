@@ -20,6 +20,12 @@ import { probers } from './health/probers/index.ts';
 import type { Transition } from './health/types.ts';
 import { TargetHealth } from './health/view.ts';
 import { JournaledStore } from './state/store.ts';
+import { CountMap, QueryCounters } from './metrics/counters.ts';
+import { createMetrics, type Metrics } from './metrics/registry.ts';
+import { tsigKeyFromConfig, type TsigKeyConfig } from './dns/tsig.ts';
+import { createUpdateHandler } from './update/rfc2136.ts';
+import { ApiServer } from './api/server.ts';
+import type { ApiOptions } from './api/types.ts';
 
 export interface ServiceOptions extends ServerOptions {
   readonly zonesDir: string;
@@ -30,6 +36,10 @@ export interface ServiceOptions extends ServerOptions {
   readonly geo?: GeoSpec;
   /** Journal and snapshots (dynamic state, last known health); null keeps nothing across restarts. */
   readonly dataDir: string | null;
+  /** TSIG keys for RFC 2136 UPDATE (`tsig:` in gslbd.yaml, `--tsig-key`); none: every update is refused. */
+  readonly tsig?: readonly TsigKeyConfig[];
+  /** The HTTP API (`api:` in gslbd.yaml); absent: no API. */
+  readonly api?: ApiOptions;
 }
 
 /** A state change of a check, as logged and kept for the status page. */
@@ -56,11 +66,26 @@ function needsGeo(zone: Zone): boolean {
 export class Service {
   readonly zones = new ZoneStore();
   readonly listeners: DnsListener[] = [];
+  /** The HTTP API, while it listens. */
+  api: ApiServer | null = null;
   readonly handler: Handler;
   readonly state: JournaledStore;
   readonly checker: HealthChecker;
   /** The latest health state changes, oldest first. */
   readonly history: HealthEvent[] = [];
+  readonly counters = new QueryCounters();
+  /** Changes submitted through the API and UPDATE: `source\tresult`. */
+  readonly updates = new CountMap();
+  readonly transitions = new CountMap();
+  readonly metrics: Metrics = createMetrics({
+    counters: this.counters,
+    updates: this.updates,
+    transitions: this.transitions,
+    zones: () => this.zones.all(),
+    checks: () => this.checker.all(),
+    health: () => this.#inputs.health,
+    journalBytes: () => this.state.journalBytes,
+  });
   /** Zones as their files have them; what is served has the journal's changes laid over. */
   readonly #fileZones = new Map<NameKey, Zone>();
   #opts: ServiceOptions;
@@ -75,7 +100,7 @@ export class Service {
       if (text !== lastError) opts.log.error({ err }, 'query failed: answered SERVFAIL');
       lastError = text;
     };
-    this.handler = createHandler(this.zones, onError, () => this.#inputs);
+    this.handler = createHandler(this.zones, onError, () => this.#inputs, this.counters);
     this.state = new JournaledStore(opts.dataDir);
     // Run-time changes reach answers at once: the touched zones are re-published synchronously.
     this.state.onChange((cs) => {
@@ -88,6 +113,7 @@ export class Service {
       random: Math.random,
       known: this.state.probes(),
       onTransition: (check, t) => this.#onTransition(check, t),
+      onResult: (check, r) => this.metrics.probe(check.spec.type, r.ok, r.latencyMs),
     });
     this.#inputs = { ...this.#inputs, health: new TargetHealth(this.checker, this.state) };
   }
@@ -95,6 +121,7 @@ export class Service {
   #onTransition(check: CheckStatus, t: Transition): void {
     const event: HealthEvent = { ...t, check: check.key, address: check.address, port: check.spec.port, targets: [...check.targets] };
     this.history.push(event);
+    this.transitions.add(t.to);
     if (this.history.length > HISTORY) this.history.shift();
     this.#opts.log.warn(
       { targets: event.targets, check: `${check.spec.type} ${check.address}:${check.spec.port}`, from: t.from, to: t.to, reason: t.reason },
@@ -117,6 +144,9 @@ export class Service {
 
   /** Loads every zone (a zone with errors is left out and logged) and binds the listeners. */
   async start(): Promise<void> {
+    // RFC 2136 UPDATE with TSIG; a bad key fails the start (ERR_CONFIG) before anything is bound.
+    const keys = (this.#opts.tsig ?? []).map(tsigKeyFromConfig);
+    this.handler.onUpdate = createUpdateHandler({ zones: this.zones, state: this.state, keys, now: Date.now, log: this.#opts.log });
     const replay = await this.state.open();
     if (replay.droppedBytes) this.#opts.log.warn({ bytes: replay.droppedBytes }, 'journal: torn last record dropped');
     if (replay.changesets) this.#opts.log.info({ changesets: replay.changesets }, 'journal replayed');
@@ -138,6 +168,16 @@ export class Service {
       log.info({ address: formatListen({ host: address.host, port: l.port }), port: l.port }, 'listening');
     }
     if (this.listeners.length === 0) throw new GslbError('ERR_LISTEN', 'no address could be bound');
+    if (this.#opts.api) {
+      const api = new ApiServer(this, this.#opts.api, log);
+      try {
+        await api.start();
+      } catch (err) {
+        await this.stop();
+        throw new GslbError('ERR_LISTEN', `api listen ${formatListen(this.#opts.api.listen)}: ${(err as Error).message}`);
+      }
+      this.api = api;
+    }
   }
 
   /**
@@ -193,6 +233,9 @@ export class Service {
   }
 
   async stop(): Promise<void> {
+    // First, so requests in flight finish their commits before the journal closes.
+    await this.api?.stop();
+    this.api = null;
     this.checker.stop();
     await Promise.all(this.listeners.map((l) => l.stop()));
     this.listeners.length = 0;

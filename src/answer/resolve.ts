@@ -89,7 +89,7 @@ export function resolve(zones: ZoneSource, q: Question): Answer {
       const ns = zone.nodes.get(cut)!.rrsets.get(Type.NS)!;
       authority.push({ owner: cut, rrset: ns });
       addAddresses(zone, ns.targets, true, additional);
-      return { rcode: Rcode.NOERROR, aa: answer.length > 0, answer, authority, additional };
+      return { zone: zone.origin, rcode: Rcode.NOERROR, aa: answer.length > 0, answer, authority, additional };
     }
 
     const owner = name;
@@ -102,7 +102,7 @@ export function resolve(zones: ZoneSource, q: Question): Answer {
       node = zone.nodes.get(wildcardOf(encloser));
       if (!node) {
         authority.push(negativeSoa(zone));
-        return { rcode: Rcode.NXDOMAIN, aa: true, answer, authority, additional };
+        return { zone: zone.origin, rcode: Rcode.NXDOMAIN, aa: true, answer, authority, additional };
       }
     }
 
@@ -115,7 +115,7 @@ export function resolve(zones: ZoneSource, q: Question): Answer {
       // The one RRset chosen gets the same additional-section addresses as when asked by type.
       for (const e of answer) additionalFor(zone, e.rrset, additional);
       if (answer.length === 0) authority.push(negativeSoa(zone));
-      return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
+      return { zone: zone.origin, rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
     }
     if (pool && (poolType === Type.A || poolType === Type.AAAA)) {
       const decision = pool.answer(poolType, q.gslb.ctx, q.gslb.health);
@@ -128,13 +128,13 @@ export function resolve(zones: ZoneSource, q: Question): Answer {
         const soa = negativeSoa(zone);
         authority.push({ ...soa, ttl: Math.min(soa.ttl!, decision.ttl) });
       }
-      return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional, ecsScope: scope };
+      return { zone: zone.origin, rcode: Rcode.NOERROR, aa: true, answer, authority, additional, ecsScope: scope };
     }
     const rrset = node.rrsets.get(qtype);
     if (rrset) {
       answer.push({ owner, rrset });
       additionalFor(zone, rrset, additional);
-      return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
+      return { zone: zone.origin, rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
     }
     const cname = node.rrsets.get(Type.CNAME);
     if (cname) {
@@ -142,16 +142,16 @@ export function resolve(zones: ZoneSource, q: Question): Answer {
       const target = cname.targets[0]!;
       // Follow the chain only inside this zone; a resolver restarts outside it (RFC 1034 §4.3.2).
       if (!isSubdomain(target, zone.origin) || answer.some((e) => e.owner === target)) {
-        return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
+        return { zone: zone.origin, rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
       }
       name = target;
       continue;
     }
     // NODATA (RFC 2308 §2.2): the name exists (possibly as an empty non-terminal), the type not.
     authority.push(negativeSoa(zone));
-    return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
+    return { zone: zone.origin, rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
   }
-  return { rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
+  return { zone: zone.origin, rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
 }
 
 /**

@@ -10,6 +10,8 @@ import { makeClient } from '../gslb/client.ts';
 import { allUp, type HealthView } from '../gslb/health-view.ts';
 import type { GeoDatabase } from '../geo/types.ts';
 import type { Client, PolicyContext } from '../policy/types.ts';
+import type { Pool, PoolAnswer } from '../gslb/pool.ts';
+import type { QueryCounters } from '../metrics/counters.ts';
 
 export interface Transport {
   readonly tcp: boolean;
@@ -45,8 +47,15 @@ export interface Handler {
 
 export function createHandler(
   zones: ZoneSource, onError: (err: unknown) => void = () => {}, inputs: () => GslbInputs = () => defaultInputs,
+  counters: QueryCounters | null = null,
 ): Handler {
   const stats: HandlerStats = { queries: 0, dropped: 0, errors: 0 };
+  const onPool = counters
+    ? (pool: Pool, d: PoolAnswer) => {
+        const t = d.targets;
+        counters.pool(pool.def.name, d.pick ? d.pick.map((i) => t[i]!.address) : t.map((x) => x.address), d.fallback);
+      }
+    : undefined;
   const handle = (msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null> => {
     stats.queries++;
     // UPDATE (opcode 5) with QR clear: only the opcode is looked at here; update/ parses the rest.
@@ -64,12 +73,14 @@ export function createHandler(
         return null;
       }
       if (parsed.kind === 'error') {
+        counters?.query(undefined, 0, parsed.rcode, via.tcp);
         return encodeError(msg, parsed.id, parsed.flags, parsed.rcode, parsed.questionEnd, parsed.edns);
       }
       const q = parsed.query;
       // Zones are class IN; other classes (CH "version.bind" included) are not ours to answer.
       // QCLASS ANY matches every class (RFC 1035 §3.2.5), IN among them: answered as IN.
       if (q.qclass !== Class.IN && q.qclass !== Class.ANY) {
+        counters?.query(undefined, q.qtype, Rcode.REFUSED, via.tcp);
         return encodeError(msg, q.id, q.flags, Rcode.REFUSED, q.questionEnd, q.edns);
       }
       const gi = inputs();
@@ -83,7 +94,8 @@ export function createHandler(
         random: gi.random,
         now: gi.now,
       };
-      const answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health } });
+      const answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, ...(onPool && { onPool }) });
+      counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);
       // RFC 6891 §6.2.5: the smaller of the requestor's size and ours; 512 without EDNS.
       const limit = via.tcp ? 65535 : q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC;
       return encodeAnswer(q, answer, limit);

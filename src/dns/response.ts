@@ -26,6 +26,8 @@ export interface Answer {
   readonly additional: readonly Entry[];
   /** RFC 7871 §7.2.1 SCOPE PREFIX-LENGTH to return when the query carried ECS. */
   readonly ecsScope?: number;
+  /** The zone that answered (absent for REFUSED), for metrics. */
+  readonly zone?: NameKey;
 }
 
 const scratch = Buffer.allocUnsafe(140_000);

@@ -30,6 +30,8 @@ export interface PoolAnswer {
   /** The RRset to answer from and which of its RRs; null: no address of this family (NODATA). */
   readonly rrset: RRset | null;
   readonly pick?: readonly number[];
+  /** The targets `rrset` carries, RR i being targets[i] (empty for sorry addresses). */
+  readonly targets: readonly TargetDef[];
   readonly ttl: number;
   readonly scope: number;
   /** True when no target was usable and the pool's `fallback` answered. */
@@ -84,7 +86,7 @@ export class Pool {
   answer(qtype: number, ctx: PolicyContext, health: HealthView): PoolAnswer {
     const def = this.def;
     const fam = this.#families[qtype === Type.AAAA ? 6 : 4];
-    if (!fam) return { rrset: null, ttl: def.ttl, scope: 0, fallback: false, candidates: [], selection: null };
+    if (!fam) return { rrset: null, targets: [], ttl: def.ttl, scope: 0, fallback: false, candidates: [], selection: null };
     const now = ctx.now();
     let nextChange = Infinity;
     const candidates: Candidate[] = [];
@@ -109,10 +111,10 @@ export class Pool {
       // Every target down or drained: the pool's `fallback` decides (fail open by default).
       const f = def.fallback;
       const rrset = f.kind === 'all' ? fam.rrset : f.kind === 'sorry' ? fam.sorry : null;
-      return { rrset, ttl, scope: 0, fallback: true, candidates, selection: null };
+      return { rrset, targets: f.kind === 'all' ? fam.targets : [], ttl, scope: 0, fallback: true, candidates, selection: null };
     }
     const selection = def.groups.length ? this.#pickGrouped(fam, candidates, ctx) : fam.policy.pick(candidates, def.answers, ctx);
-    return { rrset: fam.rrset, pick: selection.indexes, ttl, scope: selection.scope, fallback: false, candidates, selection };
+    return { rrset: fam.rrset, pick: selection.indexes, targets: fam.targets, ttl, scope: selection.scope, fallback: false, candidates, selection };
   }
 
   /** The outer policy picks a group that has a usable target; the group's policy picks inside it. */
