@@ -5,13 +5,19 @@ import { GslbError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { parseListen, type ListenAddress } from './dns/server.ts';
 import { Service } from './service.ts';
+import { loadConfig, type GslbdConfig } from './config/load.ts';
+import type { TsigKeyConfig } from './dns/tsig.ts';
 import { checkZones } from './zone/check.ts';
 
 const USAGE = `usage:
   gslbd serve [--zones DIR] [--listen ADDR:PORT ...]   serve the zones in DIR (default ./zones)
+        --config FILE       settings from gslbd.yaml (README: Configuration); flags override it
         defaults: --listen 127.0.0.1:5300 --listen [::1]:5300
         --data DIR          journal and snapshots: dynamic state and last known health (default ./data)
         --geoip FILE.mmdb   client locations from a MaxMind-format database (default: geoip-lite)
+        --tsig-key NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]   (repeatable) a key for RFC 2136
+                            UPDATE; hmac-sha256|hmac-sha512|hmac-sha1|hmac-sha224|hmac-sha384;
+                            without zones the key may update every zone served
         --tcp-idle-timeout SECONDS (10)   --tcp-max-connections N (512)
   gslbd check [--zones DIR]                           validate zones; prints file:line: reason
 `;
@@ -22,28 +28,36 @@ async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      zones: { type: 'string', default: './zones' },
+      config: { type: 'string' },
+      zones: { type: 'string' },
       listen: { type: 'string', multiple: true },
       'tcp-idle-timeout': { type: 'string' },
       'tcp-max-connections': { type: 'string' },
       geoip: { type: 'string' },
-      data: { type: 'string', default: './data' },
+      data: { type: 'string' },
+      'tsig-key': { type: 'string', multiple: true },
     },
     strict: true,
   });
   const log = createLogger();
+  // Flags override the file; the file overrides the defaults.
+  const file: Partial<GslbdConfig> = values.config === undefined ? {} : await loadConfig(values.config);
   const asked = values.listen ?? [];
-  const listen: { address: ListenAddress; required: boolean }[] = (asked.length ? asked : DEFAULT_LISTEN).map(
-    (text) => ({ address: parseListen(text), required: asked.length > 0 }),
-  );
+  const listen: { address: ListenAddress; required: boolean }[] = asked.length || !file.listen
+    ? (asked.length ? asked : DEFAULT_LISTEN).map((text) => ({ address: parseListen(text), required: asked.length > 0 }))
+    : file.listen.map((address) => ({ address, required: true }));
+  const geoip = values.geoip ?? file.geoip;
   const service = new Service({
-    zonesDir: values.zones,
+    zonesDir: values.zones ?? file.zones ?? './zones',
     listen,
     log,
-    tcpIdleMs: positiveInt(values['tcp-idle-timeout'], 'tcp-idle-timeout', 10) * 1000,
-    tcpMaxConnections: positiveInt(values['tcp-max-connections'], 'tcp-max-connections', 512),
-    ...(values.geoip !== undefined && { geo: { type: 'mmdb', path: values.geoip } as const }),
-    dataDir: values.data,
+    tcpIdleMs: positiveInt(values['tcp-idle-timeout'], 'tcp-idle-timeout', (file.tcpIdleMs ?? 10_000) / 1000) * 1000,
+    tcpMaxConnections: positiveInt(values['tcp-max-connections'], 'tcp-max-connections', file.tcpMaxConnections ?? 512),
+    ...(geoip !== undefined && { geo: { type: 'mmdb', path: geoip } as const }),
+    dataDir: values.data ?? file.data ?? './data',
+    // --tsig-key flags replace the file's keys rather than add to them, as every other flag does.
+    tsig: values['tsig-key'] ? values['tsig-key'].map(tsigKeyFlag) : (file.tsig ?? []),
+    ...(file.api && { api: file.api }),
   });
   // Registered before start: a SIGHUP during start-up must not kill the process (the default
   // action); it reloads once start-up is done.
@@ -66,6 +80,15 @@ async function serve(args: string[]): Promise<number> {
   });
   await service.stop();
   return 0;
+}
+
+/** `--tsig-key NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]` (base64 has no colon). */
+function tsigKeyFlag(text: string): TsigKeyConfig {
+  const [name, algorithm, secret, zones, ...extra] = text.split(':');
+  if (!name || !algorithm || !secret || extra.length) {
+    throw new GslbError('ERR_CONFIG', `--tsig-key ${name ?? ''}:...: expected NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]`);
+  }
+  return { name, algorithm, secret, ...(zones !== undefined && { zones: zones.split(',').filter(Boolean) }) };
 }
 
 function positiveInt(text: string | undefined, flag: string, dflt: number): number {

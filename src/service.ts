@@ -146,7 +146,9 @@ export class Service {
   async start(): Promise<void> {
     // RFC 2136 UPDATE with TSIG; a bad key fails the start (ERR_CONFIG) before anything is bound.
     const keys = (this.#opts.tsig ?? []).map(tsigKeyFromConfig);
-    this.handler.onUpdate = createUpdateHandler({ zones: this.zones, state: this.state, keys, now: Date.now, log: this.#opts.log });
+    this.handler.onUpdate = createUpdateHandler({
+      zones: this.zones, state: this.state, keys, now: Date.now, log: this.#opts.log, count: (result) => this.updates.add(`update\t${result}`),
+    });
     const replay = await this.state.open();
     if (replay.droppedBytes) this.#opts.log.warn({ bytes: replay.droppedBytes }, 'journal: torn last record dropped');
     if (replay.changesets) this.#opts.log.info({ changesets: replay.changesets }, 'journal replayed');

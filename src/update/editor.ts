@@ -4,7 +4,7 @@
 // touches the zone in service until the caller commits those changes.
 
 import { Type } from '../dns/constants.ts';
-import { isSubdomain, keyOf, nameToText, type NameKey } from '../dns/name.ts';
+import { isSubdomain, nameToText, type NameKey } from '../dns/name.ts';
 import type { Pool } from '../gslb/pool.ts';
 import { editPool } from '../gslb/edits.ts';
 import { normalizeAddress } from '../gslb/pools-file.ts';
@@ -160,7 +160,12 @@ export class ZoneEditor {
       if (t.family === family && !wanted.has(t.address)) edits.set(t.address, null);
     }
     const present = new Set(this.#poolTargets(name, pool).map((t) => t.address));
-    for (const a of wanted) if (!present.has(a)) edits.set(a, {});
+    for (const a of wanted) {
+      if (present.has(a)) continue;
+      // A target of a pool with groups belongs to one; the grouped policy cannot place one without.
+      if (pool.def.groups.length) throw new EditError(`${nameToText(name)}: pool with groups: a target added must name its group`);
+      edits.set(a, {});
+    }
   }
 
   #poolTargets(name: NameKey, pool: Pool) {
@@ -201,13 +206,19 @@ export class ZoneEditor {
       const before = this.#original.get(k)!;
       const [name, type] = [k.slice(0, k.lastIndexOf('|')), Number(k.slice(k.lastIndexOf('|') + 1))];
       const rrset = this.zone.nodes.get(name)?.rrsets.get(type);
-      const same = before.length === w.rdata.length && before.every((d, i) => d.equals(w.rdata[i]!)) && (rrset?.ttl ?? 0) === w.ttl;
+      // Absent before and after is no change, whatever TTL an add-then-delete left behind.
+      const same = before.length === w.rdata.length && before.every((d, i) => d.equals(w.rdata[i]!)) && ((rrset?.ttl ?? 0) === w.ttl || before.length === 0);
       if (same && !(type === Type.SOA && this.#soaReplaced)) continue;
       out.push({ kind: 'rrset', zone, name: nameToText(name), type, ttl: w.ttl, rdata: w.rdata.map((d) => d.toString('hex')) });
     }
     for (const [name, edits] of this.#pools) {
       const pool = nameToText(name);
-      for (const [address, target] of edits) out.push({ kind: 'target', pool, address, target });
+      const before = new Set(this.pool(name)!.def.targets.map((t) => t.address));
+      for (const [address, target] of edits) {
+        // Added and removed again within the transaction: no change.
+        if (target === null && !before.has(address)) continue;
+        out.push({ kind: 'target', pool, address, target });
+      }
     }
     if (out.length && !this.#soaReplaced) {
       // Each change to zone data bumps the serial (RFC 1982: wraps at 2^32), so secondaries and
@@ -232,11 +243,37 @@ export function soaSerial(soaRdata: Buffer): number {
   return soaRdata.readUInt32BE(serialOffset(soaRdata));
 }
 
-/** RFC 2136 §1.1.1: RRs compare equal by RDATA, names in it case-insensitively. */
-function sameRdata(type: number, a: Buffer, b: Buffer): boolean {
-  if (a.equals(b)) return true;
-  const nameTypes: readonly number[] = [Type.NS, Type.CNAME, Type.PTR, Type.DNAME];
-  return nameTypes.includes(type) && keyOf(a) === keyOf(b);
+/** RFC 2136 §1.1.1: RRs compare equal by RDATA, names in it case-insensitively (RFC 4343). */
+export function sameRdata(type: number, a: Buffer, b: Buffer): boolean {
+  return a.equals(b) || (NAME_LAYOUT.has(type) && canonicalRdata(type, a).equals(canonicalRdata(type, b)));
+}
+
+/**
+ * Where the domain names sit in the RDATA of the types RFC 4034 §6.2 lower-cases (DNSSEC types
+ * aside): N a name, C a character-string, a digit that many fixed octets.
+ */
+const NAME_LAYOUT = new Map<number, string>([
+  [Type.NS, 'N'], [3, 'N'], [4, 'N'], [Type.CNAME, 'N'], [7, 'N'], [8, 'N'], [9, 'N'], [Type.PTR, 'N'], [Type.DNAME, 'N'],
+  [Type.SOA, 'NN'], [14, 'NN'], [17, 'NN'], [Type.MX, '2N'], [18, '2N'], [21, '2N'], [36, '2N'], [26, '2NN'],
+  [Type.SRV, '6N'], [Type.NAPTR, '4CCCN'],
+]);
+
+/** RDATA with the names in it lower-cased; as it is if it does not have its type's layout. */
+function canonicalRdata(type: number, d: Buffer): Buffer {
+  const out = Buffer.from(d);
+  let p = 0;
+  for (const f of NAME_LAYOUT.get(type) ?? '') {
+    if (f === 'N') {
+      const end = nameEnd(out, p);
+      if (end < 0) return d;
+      // Label lengths are at most 63, below 'A': only label octets change.
+      for (; p < end; p++) if (out[p]! >= 0x41 && out[p]! <= 0x5a) out[p]! += 32;
+    } else {
+      p += f === 'C' ? 1 + (out[p] ?? 0) : Number(f);
+      if (p > out.length) return d;
+    }
+  }
+  return out;
 }
 
 function addressBytes(address: string): Buffer {

@@ -1,0 +1,77 @@
+// The HTTP API: one fastify instance, JSON only, every request authenticated. `buildApi` makes the
+// app (tests drive it with inject()); `ApiServer` binds it to the configured address.
+
+import Fastify, { type FastifyInstance } from 'fastify';
+import { formatListen } from '../dns/server.ts';
+import type { Logger } from '../log.ts';
+import { authHook, type ApiToken } from './auth.ts';
+import { batchRoutes } from './batch.ts';
+import { ApiError, errorHandler, sendError } from './errors.ts';
+import { poolRoutes } from './pools.ts';
+import { targetRoutes } from './targets.ts';
+import { DEFAULT_BODY_LIMIT, type ApiBackend, type ApiOptions } from './types.ts';
+import { zoneRoutes } from './zones.ts';
+
+export interface BuildOptions {
+  readonly tokens: readonly ApiToken[];
+  readonly log: Logger;
+  readonly bodyLimit?: number;
+  readonly now?: () => number;
+}
+
+export function buildApi(backend: ApiBackend, opts: BuildOptions): FastifyInstance {
+  const app = Fastify({
+    // Our own log lines (below): fastify's would include request headers, tokens among them.
+    logger: false,
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ajv: {
+      // Unknown fields are errors, not silently dropped; "5" is not a number; one error at a time.
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, discriminator: true },
+    },
+  });
+  const now = opts.now ?? Date.now;
+  // JSON only: a text body gets 415 rather than a confusing "must be object".
+  app.removeContentTypeParser('text/plain');
+  app.decorateRequest('tokenName', '');
+  app.addHook('onRequest', authHook(opts.tokens));
+  app.setErrorHandler(errorHandler(opts.log));
+  app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError(404, 'ERR_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`)));
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return;
+    // Method, path, status and the token's name: never the token, never the body.
+    opts.log.info({ api: { method: req.method, url: req.url, status: reply.statusCode, token: req.tokenName || null } }, 'api change');
+  });
+  zoneRoutes(app, backend);
+  poolRoutes(app, backend, now);
+  targetRoutes(app, backend, now);
+  batchRoutes(app, backend);
+  return app;
+}
+
+export class ApiServer {
+  readonly app: FastifyInstance;
+  readonly #opts: ApiOptions;
+  readonly #log: Logger;
+
+  constructor(backend: ApiBackend, opts: ApiOptions, log: Logger) {
+    this.#opts = opts;
+    this.#log = log;
+    this.app = buildApi(backend, { tokens: opts.tokens, log, ...(opts.bodyLimit !== undefined && { bodyLimit: opts.bodyLimit }) });
+  }
+
+  /** The bound port (useful with port 0). */
+  get port(): number {
+    const a = this.app.server.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  async start(): Promise<void> {
+    const { host, port } = this.#opts.listen;
+    await this.app.listen({ host, port });
+    this.#log.info({ address: formatListen({ host, port: this.port }), port: this.port }, 'api listening');
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+  }
+}

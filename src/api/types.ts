@@ -1,0 +1,31 @@
+// What the API needs from a running gslbd, and how it is configured.
+
+import type { NameKey } from '../dns/name.ts';
+import type { ListenAddress } from '../dns/server.ts';
+import type { CheckSource } from '../health/view.ts';
+import type { StateStore } from '../state/types.ts';
+import type { Zone } from '../zone/types.ts';
+import type { ApiToken } from './auth.ts';
+
+/**
+ * The server the API reads and changes (Service implements it). The API never changes zones
+ * itself: it commits changesets to `state`, and the server re-publishes the touched zones
+ * synchronously inside `commit`, before the commit's promise resolves; so the zones read right
+ * after a commit already show the change.
+ */
+export interface ApiBackend {
+  readonly zones: { get(origin: NameKey): Zone | undefined; all(): Zone[] };
+  readonly state: StateStore;
+  /** Probe state of each target that has a check. */
+  readonly checker: CheckSource;
+}
+
+export interface ApiOptions {
+  readonly listen: ListenAddress;
+  readonly tokens: readonly ApiToken[];
+  /** Largest request body in bytes; larger ones get 413. */
+  readonly bodyLimit?: number;
+}
+
+/** 1 MiB: a batch of several thousand changes fits. */
+export const DEFAULT_BODY_LIMIT = 1 << 20;

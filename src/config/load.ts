@@ -1,0 +1,185 @@
+// gslbd.yaml: the settings `gslbd serve --config FILE` starts from (flags override them). Every key
+// is documented in README.md (Configuration). `${VAR}` in any value expands from the environment;
+// paths are relative to the file's directory; every error reads `file:line: path: reason`, and a
+// file with any error gives no configuration at all.
+
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
+import { hashToken, type ApiToken } from '../api/auth.ts';
+import { DEFAULT_BODY_LIMIT, type ApiOptions } from '../api/types.ts';
+import { parseListen, type ListenAddress } from '../dns/server.ts';
+import { GslbError, SourceError } from '../errors.ts';
+import { MapReader, YamlSource } from '../gslb/yaml-reader.ts';
+import { tsigKeyFromConfig, type TsigKeyConfig } from '../dns/tsig.ts';
+
+/** What the file says; absent keys are absent (the command line or the defaults decide). */
+export interface GslbdConfig {
+  readonly file: string;
+  readonly zones?: string;
+  readonly listen?: readonly ListenAddress[];
+  readonly data?: string;
+  readonly geoip?: string;
+  readonly tcpIdleMs?: number;
+  readonly tcpMaxConnections?: number;
+  readonly api?: ApiOptions;
+  readonly tsig?: readonly TsigKeyConfig[];
+}
+
+export class ConfigError extends GslbError {
+  readonly errors: readonly SourceError[];
+  constructor(errors: readonly SourceError[]) {
+    super('ERR_CONFIG', errors.map((e) => e.message).join('\n'));
+    this.errors = errors;
+  }
+}
+
+const TOP_KEYS = ['zones', 'listen', 'data', 'geoip', 'tcp-idle-timeout', 'tcp-max-connections', 'api', 'tsig'];
+/** A shorter token could be guessed; 16 characters of base64 are 96 bits. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** Reads and checks `file`. Throws ConfigError (every error found) or GslbError (unreadable). */
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<GslbdConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new GslbError('ERR_CONFIG', `${file}: cannot read: ${(e as Error).message}`);
+  }
+  return parseConfig(text, file, env);
+}
+
+/** Pure: the text of `file` in, the configuration out (or a ConfigError). */
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv): GslbdConfig {
+  const src = new YamlSource(file, text, 'ERR_CONFIG');
+  if (src.errors.length) throw new ConfigError(src.errors);
+  // An empty file (or one of comments only) is every default.
+  if (src.root === null || (isScalar(src.root) && (src.root.value === null || src.root.value === ''))) return { file };
+  expandEnv(src, src.root, '', env);
+  const top = MapReader.of(src, src.root, '');
+  if (!top || src.errors.length) throw new ConfigError(src.errors);
+  top.only(TOP_KEYS);
+  const dir = path.dirname(path.resolve(file));
+  const filePath = (key: string) => {
+    const v = top.string(key);
+    return v === undefined ? undefined : path.resolve(dir, v);
+  };
+  const listen = top.list('listen')?.map((n, i) => address(src, n, `listen[${i}]`, 53)).filter((a) => a !== undefined);
+  const config: GslbdConfig = {
+    file,
+    ...opt('zones', filePath('zones')),
+    ...opt('listen', listen),
+    ...opt('data', filePath('data')),
+    ...opt('geoip', filePath('geoip')),
+    ...opt('tcpIdleMs', top.duration('tcp-idle-timeout', 1000, 3_600_000)),
+    ...opt('tcpMaxConnections', top.number('tcp-max-connections', 1, 1_000_000)),
+    ...opt('api', top.has('api') ? readApi(src, top) : undefined),
+    ...opt('tsig', top.has('tsig') ? readTsig(src, top) : undefined),
+  };
+  // In file order: an operator fixes a file from the top.
+  if (src.errors.length) throw new ConfigError([...src.errors].sort((a, b) => a.line - b.line));
+  return config;
+}
+
+const opt = <K extends string, V>(key: K, v: V | undefined) => (v === undefined ? {} : ({ [key]: v } as { [k in K]: V }));
+
+function address(src: YamlSource, node: YamlNode, at: string, defaultPort: number): ListenAddress | undefined {
+  const text = isScalar(node) ? String(node.value) : undefined;
+  if (text === undefined) return src.fail(node, at, 'expected an address like 127.0.0.1:5300 or [::1]:5300');
+  try {
+    return parseListen(text, defaultPort);
+  } catch (e) {
+    return src.fail(node, at, (e as Error).message);
+  }
+}
+
+function readApi(src: YamlSource, top: MapReader): ApiOptions | undefined {
+  const m = MapReader.of(src, top.node('api'), 'api');
+  if (!m) return undefined;
+  m.only(['listen', 'tokens', 'body-limit']);
+  const listenNode = m.node('listen');
+  if (!listenNode) m.fail(undefined, 'missing "listen" (e.g. 127.0.0.1:8053)');
+  const listen = listenNode ? address(src, listenNode, m.sub('listen'), 8053) : undefined;
+  const tokens: ApiToken[] = [];
+  const items = m.list('tokens') ?? [];
+  if (items.length === 0) m.fail(m.has('tokens') ? 'tokens' : undefined, 'at least one token is needed: without one every request is refused');
+  for (const [i, node] of items.entries()) {
+    const at = `${m.sub('tokens')}[${i}]`;
+    const t = MapReader.of(src, node, at);
+    if (!t) continue;
+    t.only(['token', 'access', 'name']);
+    const token = t.string('token', true);
+    const access = t.oneOf('access', ['read', 'write'] as const) ?? 'read';
+    const name = t.string('name') ?? `token-${i + 1}`;
+    if (token === undefined) continue;
+    // The message never repeats the token: it may be a real secret with a typo.
+    if (token.length < MIN_TOKEN_LENGTH) { t.fail('token', `too short (${token.length} characters; at least ${MIN_TOKEN_LENGTH})`); continue; }
+    const hash = hashToken(token);
+    if (tokens.some((x) => x.hash === hash)) { t.fail('token', 'the same token is listed twice'); continue; }
+    if (tokens.some((x) => x.name === name)) { t.fail('name', `"${name}" names two tokens`); continue; }
+    tokens.push({ name, hash, access });
+  }
+  const bodyLimit = m.number('body-limit', 1024, 64 << 20) ?? DEFAULT_BODY_LIMIT;
+  return listen && { listen, tokens, bodyLimit };
+}
+
+/** TSIG keys, in the shape `--tsig-key` gives them; dns/tsig.ts checks each as Service will. */
+function readTsig(src: YamlSource, top: MapReader): TsigKeyConfig[] {
+  const keys: TsigKeyConfig[] = [];
+  for (const [i, node] of (top.list('tsig') ?? []).entries()) {
+    const k = MapReader.of(src, node, `tsig[${i}]`);
+    if (!k) continue;
+    k.only(['name', 'algorithm', 'secret', 'zones']);
+    const errorsBefore = src.errors.length;
+    const name = k.string('name', true);
+    const algorithm = k.string('algorithm') ?? 'hmac-sha256';
+    const secret = k.string('secret', true);
+    const zones = k.list('zones')?.map((z, j) => (isScalar(z) ? String(z.value) : src.fail(z, `${k.sub('zones')}[${j}]`, 'expected a zone name')));
+    if (src.errors.length > errorsBefore || name === undefined || secret === undefined) continue;
+    const key: TsigKeyConfig = { name, algorithm, secret, ...(zones && { zones: zones.filter((z) => z !== undefined) }) };
+    let checked;
+    try {
+      checked = tsigKeyFromConfig(key);
+    } catch (e) {
+      // Pointed at the line of the field the message is about.
+      const message = (e as Error).message;
+      const field = ['secret', 'algorithm', 'zone'].find((f) => message.includes(`: ${f}`)) ?? 'name';
+      k.fail(field === 'zone' ? 'zones' : field, message);
+      continue;
+    }
+    if (keys.some((x) => tsigKeyFromConfig(x).name === checked.name)) k.fail('name', `key ${name} is defined twice`);
+    else keys.push(key);
+  }
+  return keys;
+}
+
+/**
+ * Replaces `${VAR}` in every string value with the environment's VAR (`$$` is a literal `$`). An
+ * unset variable is an error at the value's line: starting with an empty token or secret instead
+ * would fail later and far less clearly.
+ */
+function expandEnv(src: YamlSource, node: YamlNode | null, at: string, env: NodeJS.ProcessEnv): void {
+  if (node === null) return;
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+      expandEnv(src, pair.value as YamlNode | null, at ? `${at}.${key}` : key, env);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => expandEnv(src, item as YamlNode, `${at}[${i}]`, env));
+  } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('$')) {
+    node.value = node.value.replace(/\$(\$|\{([^}]*)\})/g, (whole, inner: string, name: string | undefined) => {
+      if (inner === '$') return '$';
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name ?? '')) {
+        src.fail(node, at, `"${whole}" is not a variable reference like \${NAME}`);
+        return whole;
+      }
+      const value = env[name!];
+      if (value === undefined) {
+        src.fail(node, at, `environment variable ${name} is not set`);
+        return whole;
+      }
+      return value;
+    });
+  }
+}

@@ -1,0 +1,210 @@
+// RFC 2136 UPDATE, authenticated with TSIG (RFC 8945), applied as one transaction: the message is
+// checked (TSIG, zone section, the key's zones, prerequisites §3.2, update prescan §3.4.1), the
+// updates are applied to a ZoneEditor's working copy (§3.4.2), and the resulting changeset is
+// committed in one StateStore.commit. The answer waits for the journal's fsync (§3.5: changes are
+// on stable storage before the response goes out); any error commits nothing.
+//
+// Everything from reading the zone in service to calling commit runs without yielding, so
+// concurrent updates are serialized by the event loop: each sees the one before it.
+//
+// Choices where the RFCs leave room:
+// - Order: TSIG (RFC 8945 §5.2), zone section (§3.1), then permission (§3.3) before the
+//   prerequisites, so an unauthenticated client cannot probe the zone with them.
+// - Unsigned updates and a key updating a zone not listed for it: REFUSED (§3.3: policy).
+// - ZCLASS ANY/NONE: FORMERR (a meta-class names no zone); another class we do not serve: NOTAUTH.
+// - The response echoes the zone section only (§3.8 allows echoing all or nothing; BIND, Knot do
+//   this too), plus an OPT if the request had one.
+// - RDATA added or deleted must be valid for its type as a zone file would need it: else FORMERR.
+// - A/AAAA at a pool name change the pool's targets; their TTL is the pool's, the update's is not used.
+
+import { Class, isMetaType, Rcode, Type, typeName } from '../dns/constants.ts';
+import type { Transport, UpdateHandler } from '../dns/handler.ts';
+import { nameToText, ROOT, type NameKey } from '../dns/name.ts';
+import { encodeError } from '../dns/response.ts';
+import { tsigAnswer, verifyRequest, type TsigKey, type TsigVerdict } from '../dns/tsig.ts';
+import type { Logger } from '../log.ts';
+import type { StateStore } from '../state/types.ts';
+import { encodeRdata } from '../zone/rdata.ts';
+import { RdataError } from '../zone/rdata-io.ts';
+import type { ZoneSource } from '../zone/store.ts';
+import { EditError, sameRdata, ZoneEditor, type EditOp } from './editor.ts';
+import { parseUpdate, UpdateFormatError, type UpdateMessage, type UpdateRecord } from './message.ts';
+
+export interface UpdateDeps {
+  readonly zones: ZoneSource;
+  readonly state: StateStore;
+  readonly keys: readonly TsigKey[];
+  /** Milliseconds since the epoch (TSIG time checks). */
+  readonly now: () => number;
+  readonly log: Pick<Logger, 'info' | 'warn' | 'debug' | 'error'>;
+  /** Told the outcome of each UPDATE (metrics): NOERROR is 'applied', any other rcode 'rejected'. */
+  readonly count?: (result: 'applied' | 'rejected') => void;
+}
+
+/** Why an update was not applied: the rcode to answer and a reason for the log. */
+interface Failure {
+  readonly rcode: number;
+  readonly reason: string;
+}
+
+const fail = (rcode: number, reason: string): Failure => ({ rcode, reason });
+
+const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).map(([k, v]) => [v, k]));
+const TSIG_ERRORS = new Map<number, string>([[16, 'BADSIG'], [17, 'BADKEY'], [18, 'BADTIME'], [22, 'BADTRUNC']]);
+
+/** The UPDATE handler for the DNS handler's `onUpdate`. */
+export function createUpdateHandler(deps: UpdateDeps): UpdateHandler {
+  // TSIG failures are worth a warning, but a flood of forged messages must not flood the log.
+  let warnedAt = -Infinity;
+  return async (msg: Buffer, via: Transport): Promise<Buffer | null> => {
+    if (msg.length < 12) return null;
+    const now = deps.now();
+    const verdict = verifyRequest(msg, deps.keys, now);
+    let parsed: UpdateMessage | null = null;
+    let outcome: Failure | null = null;
+    const tsigStart = verdict.kind === 'unsigned' ? null : (verdict.record?.start ?? null);
+    try {
+      parsed = parseUpdate(msg, tsigStart);
+    } catch (e) {
+      if (!(e instanceof UpdateFormatError)) throw e;
+      outcome = fail(Rcode.FORMERR, e.message);
+    }
+    if (verdict.kind === 'error') outcome = fail(verdict.rcode, verdict.reason);
+    const result = outcome ?? process(parsed!, verdict, deps);
+    const done = result instanceof Promise ? await result : result;
+    const keyName = verdict.kind === 'ok' ? nameToText(verdict.key.name) : verdict.kind === 'error' && verdict.record ? nameToText(verdict.record.keyName) : null;
+    const zone = parsed?.zones.length === 1 ? nameToText(parsed.zones[0]!.name) : null;
+    const fields = { from: via.address, tcp: via.tcp, zone, key: keyName, rcode: rcodeText(done.rcode, verdict), reason: done.reason };
+    deps.count?.(done.rcode === Rcode.NOERROR ? 'applied' : 'rejected');
+    if (done.rcode === Rcode.NOERROR) deps.log.info(fields, 'update');
+    else if (verdict.kind === 'error' && verdict.rcode === Rcode.NOTAUTH && now - warnedAt >= 10_000) {
+      warnedAt = now;
+      deps.log.warn(fields, 'update: TSIG check failed');
+    } else deps.log.debug(fields, 'update refused');
+    // RFC 2136 §2.2: header bits other than QR, opcode and rcode are zero in a response.
+    const flags = msg.readUInt16BE(2) & 0x7800;
+    const response = encodeError(msg, msg.readUInt16BE(0), flags, done.rcode, parsed?.zoneEnd ?? 12, parsed?.edns ?? null);
+    return tsigAnswer(response, verdict, now);
+  };
+}
+
+function rcodeText(rcode: number, v: TsigVerdict): string {
+  const name = RCODE_NAMES.get(rcode) ?? String(rcode);
+  return v.kind === 'error' && v.tsigError ? `${name}/${TSIG_ERRORS.get(v.tsigError) ?? v.tsigError}` : name;
+}
+
+/** Steps §3.1 to §3.6 for a message whose TSIG verified or that had none. */
+function process(m: UpdateMessage, verdict: TsigVerdict, deps: UpdateDeps): Failure | Promise<Failure> {
+  if (m.edns && m.edns.version > 0) return fail(Rcode.BADVERS, `EDNS version ${m.edns.version}`);
+  // §3.1.1: exactly one zone, type SOA, a zone we are authoritative for (its apex, not a name in it).
+  if (m.zones.length !== 1) return fail(Rcode.FORMERR, `ZOCOUNT ${m.zones.length}`);
+  const z = m.zones[0]!;
+  if (z.type !== Type.SOA) return fail(Rcode.FORMERR, `zone section type ${typeName(z.type)}`);
+  if (z.klass === Class.ANY || z.klass === Class.NONE) return fail(Rcode.FORMERR, `zone section class ${z.klass}`);
+  const zone = z.klass === Class.IN ? deps.zones.get(z.name) : undefined;
+  if (!zone) return fail(Rcode.NOTAUTH, `${nameToText(z.name)} is not a zone served here`);
+  // §3.3: permission.
+  if (verdict.kind !== 'ok') return fail(Rcode.REFUSED, 'unsigned update');
+  const key = verdict.key;
+  if (key.zones && !key.zones.includes(zone.origin)) return fail(Rcode.REFUSED, `key ${nameToText(key.name)} may not update ${nameToText(zone.origin)}`);
+
+  // RFC 2136 zone_of(name) == ZNAME: in this zone and not in a child zone we also serve.
+  const inZone = (name: NameKey) => deps.zones.find(name)?.origin === zone.origin;
+  const editor = new ZoneEditor(zone, deps.state);
+  const pre = checkPrerequisites(m.prerequisites, editor, inZone);
+  if (pre) return pre;
+  const scan = prescan(m.updates, inZone);
+  if (scan) return scan;
+  try {
+    for (const rr of m.updates) editor.apply(toOp(rr));
+  } catch (e) {
+    if (e instanceof EditError) return fail(Rcode.REFUSED, e.message);
+    throw e;
+  }
+  const changes = editor.changes();
+  // §3.6: the serial moves only when the zone does; an update that changes nothing just succeeds.
+  if (changes.length === 0) return fail(Rcode.NOERROR, 'no change');
+  return deps.state.commit(`update:${nameToText(key.name)}`, changes).then(
+    () => fail(Rcode.NOERROR, `${changes.length} change(s), serial ${deps.zones.get(zone.origin)?.serial}`),
+    (err: unknown) => {
+      deps.log.error({ err, zone: nameToText(zone.origin) }, 'update not journaled: answered SERVFAIL');
+      return fail(Rcode.SERVFAIL, 'journal write failed');
+    },
+  );
+}
+
+/** RFC 2136 §3.2.5, in section order; value-dependent RRsets are compared last, whole. */
+function checkPrerequisites(rrs: readonly UpdateRecord[], editor: ZoneEditor, inZone: (n: NameKey) => boolean): Failure | null {
+  const temp = new Map<string, { name: NameKey; type: number; rdata: Buffer[] }>();
+  for (const rr of rrs) {
+    const what = `${nameToText(rr.name)} ${typeName(rr.type)}`;
+    if (rr.ttl !== 0) return fail(Rcode.FORMERR, `prerequisite ${what}: TTL is not 0`);
+    if (!inZone(rr.name)) return fail(Rcode.NOTZONE, `prerequisite ${what}: outside the zone`);
+    if (rr.klass === Class.ANY || rr.klass === Class.NONE) {
+      if (rr.rdlength !== 0) return fail(Rcode.FORMERR, `prerequisite ${what}: RDATA with class ${rr.klass}`);
+      const exists = rr.type === Type.ANY ? editor.nameInUse(rr.name) : editor.rrset(rr.name, rr.type) !== undefined;
+      if (rr.klass === Class.ANY && !exists) return fail(rr.type === Type.ANY ? Rcode.NXDOMAIN : Rcode.NXRRSET, `prerequisite ${what}: does not exist`);
+      if (rr.klass === Class.NONE && exists) return fail(rr.type === Type.ANY ? Rcode.YXDOMAIN : Rcode.YXRRSET, `prerequisite ${what}: exists`);
+    } else if (rr.klass === Class.IN) {
+      const k = `${rr.name}|${rr.type}`;
+      const set = temp.get(k) ?? { name: rr.name, type: rr.type, rdata: [] };
+      set.rdata.push(rr.rdata);
+      temp.set(k, set);
+    } else {
+      return fail(Rcode.FORMERR, `prerequisite ${what}: class ${rr.klass}`);
+    }
+  }
+  for (const set of temp.values()) {
+    const cur = editor.rrset(set.name, set.type)?.rdata ?? [];
+    const covers = (a: readonly Buffer[], b: readonly Buffer[]) => a.every((x) => b.some((y) => sameRdata(set.type, x, y)));
+    if (!covers(cur, set.rdata) || !covers(set.rdata, cur)) {
+      return fail(Rcode.NXRRSET, `prerequisite ${nameToText(set.name)} ${typeName(set.type)}: RRset differs`);
+    }
+  }
+  return null;
+}
+
+/** RFC 2136 §3.4.1.3, plus RDATA that must be valid for its type. */
+function prescan(rrs: readonly UpdateRecord[], inZone: (n: NameKey) => boolean): Failure | null {
+  for (const rr of rrs) {
+    const what = `update ${nameToText(rr.name)} ${typeName(rr.type)}`;
+    if (!inZone(rr.name)) return fail(Rcode.NOTZONE, `${what}: outside the zone`);
+    // Meta and query types (ANY, AXFR, MAILA, MAILB, OPT, TSIG ...) are never data; TYPE 0 is reserved.
+    const meta = isMetaType(rr.type) || rr.type === 0;
+    if (rr.klass === Class.IN) {
+      if (meta) return fail(Rcode.FORMERR, `${what}: not a data type`);
+    } else if (rr.klass === Class.ANY) {
+      if (rr.ttl !== 0 || rr.rdlength !== 0) return fail(Rcode.FORMERR, `${what}: class ANY with TTL or RDATA`);
+      if (meta && rr.type !== Type.ANY) return fail(Rcode.FORMERR, `${what}: not a data type`);
+      continue;
+    } else if (rr.klass === Class.NONE) {
+      if (rr.ttl !== 0) return fail(Rcode.FORMERR, `${what}: class NONE with a TTL`);
+      if (meta) return fail(Rcode.FORMERR, `${what}: not a data type`);
+    } else {
+      return fail(Rcode.FORMERR, `${what}: class ${rr.klass}`);
+    }
+    const bad = rdataProblem(rr.type, rr.rdata);
+    if (bad) return fail(Rcode.FORMERR, `${what}: ${bad}`);
+  }
+  return null;
+}
+
+/** The zone loader's own check of RDATA given in RFC 3597 form (the same rules as a zone file). */
+function rdataProblem(type: number, rdata: Buffer): string | undefined {
+  const tokens = ['\\#', String(rdata.length), rdata.toString('hex')].map((text) => ({ text, quoted: false, line: 0 }));
+  try {
+    encodeRdata(type, tokens, 0, Buffer.from(ROOT, 'latin1'));
+    return undefined;
+  } catch (e) {
+    if (e instanceof RdataError) return e.message;
+    throw e;
+  }
+}
+
+/** §3.4.2: the update RR's class says what it does. */
+function toOp(rr: UpdateRecord): EditOp {
+  if (rr.klass === Class.ANY) return rr.type === Type.ANY ? { op: 'delete-name', name: rr.name } : { op: 'delete-rrset', name: rr.name, type: rr.type };
+  if (rr.klass === Class.NONE) return { op: 'delete-rr', name: rr.name, type: rr.type, rdata: rr.rdata };
+  // RFC 2181 §8: a TTL with the top bit set is taken as zero.
+  return { op: 'add', name: rr.name, type: rr.type, ttl: rr.ttl > 0x7fffffff ? 0 : rr.ttl, rdata: rr.rdata };
+}
