@@ -25,7 +25,9 @@ import { createMetrics, type Metrics } from './metrics/registry.ts';
 import { tsigKeyFromConfig, type TsigKeyConfig } from './dns/tsig.ts';
 import { createUpdateHandler } from './update/rfc2136.ts';
 import { ApiServer } from './api/server.ts';
-import type { ApiOptions } from './api/types.ts';
+import type { ApiOptions, Operations } from './api/types.ts';
+import { explain, type ExplainInputs } from './explain.ts';
+import { describeTarget } from './health/view.ts';
 
 export interface ServiceOptions extends ServerOptions {
   readonly zonesDir: string;
@@ -68,6 +70,68 @@ export class Service {
   readonly listeners: DnsListener[] = [];
   /** The HTTP API, while it listens. */
   api: ApiServer | null = null;
+
+  /** The operator endpoints of the API (/metrics, /explain, /v1/status, /v1/reload). */
+  readonly operations: Operations = {
+    metrics: {
+      get contentType() {
+        return 'text/plain; version=0.0.4; charset=utf-8';
+      },
+      metrics: () => this.metrics.registry.metrics(),
+    },
+    explain: (req) => explain(this.#explainInputs(), req),
+    status: () => this.status(),
+    reload: () => this.reload(),
+  };
+
+  #explainInputs(): ExplainInputs {
+    const now = Date.now();
+    return {
+      zones: this.zones,
+      health: this.#inputs.health,
+      geo: this.#inputs.geo,
+      describe: (t) => describeTarget(this.checker, this.state, t, now),
+    };
+  }
+
+  /** Zones, pools, targets with their state, and recent state changes: the status page's data. */
+  status() {
+    const now = Date.now();
+    const answers = this.counters.answers.counts;
+    return {
+      zones: this.zones.all().map((z) => ({
+        zone: nameToText(z.origin),
+        serial: z.serial,
+        pools: [...(z.pools?.values() ?? [])].map((p) => {
+          const pool = nameToText(p.def.name);
+          return {
+            pool,
+            policy: p.def.policy,
+            ttl: p.def.ttl,
+            fallback: p.def.fallback.kind,
+            targets: p.def.targets.map((t) => {
+              const d = describeTarget(this.checker, this.state, t, now);
+              const st = this.#inputs.health.status(t, now);
+              const o = this.state.target(t.id)?.override;
+              return {
+                address: t.address,
+                state: d.state,
+                reason: d.reason,
+                since: d.since,
+                last_probe: d.lastProbe && { ok: d.lastProbe.ok, reason: d.lastProbe.reason, latency_ms: d.lastProbe.latencyMs, at: d.lastProbe.at },
+                weight: st.weight ?? t.weight,
+                configured_weight: t.weight,
+                load: st.load ? { load: st.load.load, capacity: st.load.capacity, reported_at: st.load.reportedAt } : null,
+                override: o && o.expiresAt > now ? o.value.state : null,
+                answers: answers.get(`${pool}\t${t.address}`) ?? 0,
+              };
+            }),
+          };
+        }),
+      })),
+      events: this.history.map((e) => ({ at: e.at, from: e.from, to: e.to, reason: e.reason, targets: e.targets })),
+    };
+  }
   readonly handler: Handler;
   readonly state: JournaledStore;
   readonly checker: HealthChecker;

@@ -27,6 +27,9 @@ declare module 'fastify' {
   }
 }
 
+/** Pages served without a token. */
+const PUBLIC = new Set(['/', '/index.html']);
+
 /** GET and HEAD read; every other method writes. */
 const READS = new Set(['GET', 'HEAD']);
 
@@ -39,6 +42,8 @@ export function authHook(tokens: readonly ApiToken[]) {
   // tells it nothing about the tokens we hold.
   const byHash = new Map(tokens.map((t) => [t.hash, t]));
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    // The status page itself holds no data: it asks for a token and sends it with every call.
+    if (request.method === 'GET' && PUBLIC.has(request.url)) return undefined;
     const header = request.headers.authorization;
     const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     const token = m ? byHash.get(hashToken(m[1]!)) : undefined;

@@ -11,6 +11,8 @@ import { poolRoutes } from './pools.ts';
 import { targetRoutes } from './targets.ts';
 import { DEFAULT_BODY_LIMIT, type ApiBackend, type ApiOptions } from './types.ts';
 import { zoneRoutes } from './zones.ts';
+import { operationRoutes } from './operations.ts';
+import { statusPage } from './status-page.ts';
 
 export interface BuildOptions {
   readonly tokens: readonly ApiToken[];
@@ -45,6 +47,8 @@ export function buildApi(backend: ApiBackend, opts: BuildOptions): FastifyInstan
   poolRoutes(app, backend, now);
   targetRoutes(app, backend, now);
   batchRoutes(app, backend);
+  operationRoutes(app, backend);
+  statusPage(app);
   return app;
 }
 

@@ -6,6 +6,7 @@ import type { CheckSource } from '../health/view.ts';
 import type { StateStore } from '../state/types.ts';
 import type { Zone } from '../zone/types.ts';
 import type { ApiToken } from './auth.ts';
+import type { ExplainRequest } from '../explain.ts';
 
 /**
  * The server the API reads and changes (Service implements it). The API never changes zones
@@ -18,6 +19,15 @@ export interface ApiBackend {
   readonly state: StateStore;
   /** Probe state of each target that has a check. */
   readonly checker: CheckSource;
+  /** Operator endpoints (operations.ts); absent in tests that need only the data API. */
+  readonly operations?: Operations;
+}
+
+export interface Operations {
+  readonly metrics: { readonly contentType: string; metrics(): Promise<string> };
+  explain(req: ExplainRequest): unknown;
+  status(): unknown;
+  reload(): Promise<{ loaded: number; failed: number }>;
 }
 
 export interface ApiOptions {

@@ -38,10 +38,16 @@ export interface CheckerOptions {
   readonly onResult?: (check: CheckStatus, r: ProbeResult) => void;
 }
 
-/** Identity of a check: what is probed and how. Equal keys share one probe loop. */
+/** Probes after the first come an interval apart, give or take this fraction of it. */
+export const JITTER = 0.05;
+
+/**
+ * Identity of a check: what is probed and how. Equal keys share one probe loop. `host` is folded
+ * into the address: a check of 192.0.2.1 and one naming `host: 192.0.2.1` probe the same endpoint.
+ */
 export function checkKey(address: string, spec: CheckSpec): string {
-  const { intervalMs, timeoutMs, rise, fall, ...what } = spec;
-  return JSON.stringify({ address: spec.host ?? address, ...what, intervalMs, timeoutMs, rise, fall });
+  const { intervalMs, timeoutMs, rise, fall, host, ...what } = spec;
+  return JSON.stringify({ address: host ?? address, ...what, intervalMs, timeoutMs, rise, fall });
 }
 
 class Check {
@@ -226,7 +232,7 @@ export class HealthChecker {
     // milliseconds rather than intervals. Otherwise the next probe comes an interval after this
     // one started, give or take 5% so loops that started together drift apart.
     const confirming = result.hard && check.machine.state === 'up';
-    const jitter = (this.#o.random() - 0.5) * 0.1 * spec.intervalMs;
+    const jitter = (this.#o.random() - 0.5) * 2 * JITTER * spec.intervalMs;
     this.#schedule(check, confirming ? 0 : Math.max(0, started + spec.intervalMs + jitter - now));
     this.#drain();
   }

@@ -5,7 +5,7 @@
 import type { HealthView, TargetStatus } from '../gslb/health-view.ts';
 import type { TargetDef } from '../gslb/types.ts';
 import type { StateStore } from '../state/types.ts';
-import type { CheckStatus } from './checker.ts';
+import { JITTER, type CheckStatus } from './checker.ts';
 
 export interface CheckSource {
   statusOf(targetId: string): CheckStatus | undefined;
@@ -48,6 +48,35 @@ export class TargetHealth implements HealthView {
   }
 }
 
+/** How the status page, `gslbd status` and /explain describe a target. */
+export interface TargetDescription {
+  /** up | down | drained | forced-up | forced-down */
+  readonly state: string;
+  readonly reason: string;
+  /** Since when the deciding signal has said so (ms), when known. */
+  readonly since: number | null;
+  readonly lastProbe: { readonly ok: boolean; readonly reason: string; readonly latencyMs: number; readonly at: number } | null;
+}
+
+/** The same decision as TargetHealth.status, told in words. */
+export function describeTarget(checks: CheckSource, state: StateStore, target: TargetDef, now: number): TargetDescription {
+  const st = state.target(target.id);
+  const check = checks.statusOf(target.id);
+  const lastProbe = check?.last ? { ok: check.last.ok, reason: check.last.reason, latencyMs: Math.round(check.last.latencyMs * 10) / 10, at: check.lastAt } : null;
+  const o = st?.override && st.override.expiresAt > now ? st.override : undefined;
+  if (o) {
+    const state = o.value.state === 'drain' ? 'drained' : `forced-${o.value.state}`;
+    return { state, reason: o.value.reason || 'admin override', since: o.at, lastProbe };
+  }
+  const weight = st?.weight ?? target.weight;
+  const r = st?.report && st.report.expiresAt > now ? st.report : undefined;
+  if (r?.value.state === 'down') return { state: 'down', reason: `monitor: ${r.value.reason}`, since: r.at, lastProbe };
+  if (check?.state === 'down') return { state: 'down', reason: `probe: ${check.last?.reason ?? 'last known state'}`, since: check.since, lastProbe };
+  if (weight === 0) return { state: 'drained', reason: 'weight 0', since: null, lastProbe };
+  const reason = check ? `probe: ${check.last?.reason ?? 'not probed yet'}` : r ? `monitor: ${r.value.reason}` : 'no check';
+  return { state: 'up', reason, since: check?.since ?? r?.at ?? null, lastProbe };
+}
+
 /**
  * The soonest a check's state could flip (gdnsd's TTL idea): an up check can fall at its next
  * probe (hard failures are confirmed at once); a down one needs `remaining` passes an interval apart,
@@ -56,5 +85,6 @@ export class TargetHealth implements HealthView {
 export function earliestChange(c: CheckStatus): number {
   if (!Number.isFinite(c.nextAt)) return c.lastAt;
   if (c.state === 'up') return c.nextAt;
-  return Math.max(c.heldUntil, c.nextAt + (c.remaining - 1) * c.spec.intervalMs);
+  // Each later probe may come early by the scheduler's jitter: count the shortest gaps.
+  return Math.max(c.heldUntil, c.nextAt + Math.max(0, c.remaining - 1) * c.spec.intervalMs * (1 - JITTER));
 }

@@ -21,7 +21,7 @@ import { Class, isMetaType, Rcode, Type, typeName } from '../dns/constants.ts';
 import type { Transport, UpdateHandler } from '../dns/handler.ts';
 import { nameToText, ROOT, type NameKey } from '../dns/name.ts';
 import { encodeError } from '../dns/response.ts';
-import { tsigAnswer, verifyRequest, type TsigKey, type TsigVerdict } from '../dns/tsig.ts';
+import { tsigAnswer, TsigError, verifyRequest, type TsigKey, type TsigVerdict } from '../dns/tsig.ts';
 import type { Logger } from '../log.ts';
 import type { StateStore } from '../state/types.ts';
 import { encodeRdata } from '../zone/rdata.ts';
@@ -41,16 +41,17 @@ export interface UpdateDeps {
   readonly count?: (result: 'applied' | 'rejected') => void;
 }
 
-/** Why an update was not applied: the rcode to answer and a reason for the log. */
-interface Failure {
+/** How an update ended: the rcode to answer and, for the log, why. */
+interface Outcome {
   readonly rcode: number;
   readonly reason: string;
 }
 
-const fail = (rcode: number, reason: string): Failure => ({ rcode, reason });
+const outcome = (rcode: number, reason: string): Outcome => ({ rcode, reason });
 
-const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).map(([k, v]) => [v, k]));
-const TSIG_ERRORS = new Map<number, string>([[16, 'BADSIG'], [17, 'BADKEY'], [18, 'BADTIME'], [22, 'BADTRUNC']]);
+// 16 is BADVERS as an rcode, BADSIG as a TSIG error.
+const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).filter(([k]) => k !== 'BADSIG').map(([k, v]) => [v, k]));
+const TSIG_ERRORS = new Map<number, string>(Object.entries(TsigError).map(([k, v]) => [v, k]));
 
 /** The UPDATE handler for the DNS handler's `onUpdate`. */
 export function createUpdateHandler(deps: UpdateDeps): UpdateHandler {
@@ -61,17 +62,17 @@ export function createUpdateHandler(deps: UpdateDeps): UpdateHandler {
     const now = deps.now();
     const verdict = verifyRequest(msg, deps.keys, now);
     let parsed: UpdateMessage | null = null;
-    let outcome: Failure | null = null;
+    let early: Outcome | null = null;
     const tsigStart = verdict.kind === 'unsigned' ? null : (verdict.record?.start ?? null);
     try {
       parsed = parseUpdate(msg, tsigStart);
     } catch (e) {
       if (!(e instanceof UpdateFormatError)) throw e;
-      outcome = fail(Rcode.FORMERR, e.message);
+      early = outcome(Rcode.FORMERR, e.message);
     }
-    if (verdict.kind === 'error') outcome = fail(verdict.rcode, verdict.reason);
-    const result = outcome ?? process(parsed!, verdict, deps);
-    const done = result instanceof Promise ? await result : result;
+    // A TSIG failure wins: its answer says so (and the message is read only to echo its zone).
+    if (verdict.kind === 'error') early = outcome(verdict.rcode, verdict.reason);
+    const done = early ?? (await processUpdate(parsed!, verdict, deps));
     const keyName = verdict.kind === 'ok' ? nameToText(verdict.key.name) : verdict.kind === 'error' && verdict.record ? nameToText(verdict.record.keyName) : null;
     const zone = parsed?.zones.length === 1 ? nameToText(parsed.zones[0]!.name) : null;
     const fields = { from: via.address, tcp: via.tcp, zone, key: keyName, rcode: rcodeText(done.rcode, verdict), reason: done.reason };
@@ -94,19 +95,19 @@ function rcodeText(rcode: number, v: TsigVerdict): string {
 }
 
 /** Steps §3.1 to §3.6 for a message whose TSIG verified or that had none. */
-function process(m: UpdateMessage, verdict: TsigVerdict, deps: UpdateDeps): Failure | Promise<Failure> {
-  if (m.edns && m.edns.version > 0) return fail(Rcode.BADVERS, `EDNS version ${m.edns.version}`);
+function processUpdate(m: UpdateMessage, verdict: TsigVerdict, deps: UpdateDeps): Outcome | Promise<Outcome> {
+  if (m.edns && m.edns.version > 0) return outcome(Rcode.BADVERS, `EDNS version ${m.edns.version}`);
   // §3.1.1: exactly one zone, type SOA, a zone we are authoritative for (its apex, not a name in it).
-  if (m.zones.length !== 1) return fail(Rcode.FORMERR, `ZOCOUNT ${m.zones.length}`);
+  if (m.zones.length !== 1) return outcome(Rcode.FORMERR, `ZOCOUNT ${m.zones.length}`);
   const z = m.zones[0]!;
-  if (z.type !== Type.SOA) return fail(Rcode.FORMERR, `zone section type ${typeName(z.type)}`);
-  if (z.klass === Class.ANY || z.klass === Class.NONE) return fail(Rcode.FORMERR, `zone section class ${z.klass}`);
+  if (z.type !== Type.SOA) return outcome(Rcode.FORMERR, `zone section type ${typeName(z.type)}`);
+  if (z.klass === Class.ANY || z.klass === Class.NONE) return outcome(Rcode.FORMERR, `zone section class ${z.klass}`);
   const zone = z.klass === Class.IN ? deps.zones.get(z.name) : undefined;
-  if (!zone) return fail(Rcode.NOTAUTH, `${nameToText(z.name)} is not a zone served here`);
+  if (!zone) return outcome(Rcode.NOTAUTH, `${nameToText(z.name)} is not a zone served here`);
   // §3.3: permission.
-  if (verdict.kind !== 'ok') return fail(Rcode.REFUSED, 'unsigned update');
+  if (verdict.kind !== 'ok') return outcome(Rcode.REFUSED, 'unsigned update');
   const key = verdict.key;
-  if (key.zones && !key.zones.includes(zone.origin)) return fail(Rcode.REFUSED, `key ${nameToText(key.name)} may not update ${nameToText(zone.origin)}`);
+  if (key.zones && !key.zones.includes(zone.origin)) return outcome(Rcode.REFUSED, `key ${nameToText(key.name)} may not update ${nameToText(zone.origin)}`);
 
   // RFC 2136 zone_of(name) == ZNAME: in this zone and not in a child zone we also serve.
   const inZone = (name: NameKey) => deps.zones.find(name)?.origin === zone.origin;
@@ -118,73 +119,73 @@ function process(m: UpdateMessage, verdict: TsigVerdict, deps: UpdateDeps): Fail
   try {
     for (const rr of m.updates) editor.apply(toOp(rr));
   } catch (e) {
-    if (e instanceof EditError) return fail(Rcode.REFUSED, e.message);
+    if (e instanceof EditError) return outcome(Rcode.REFUSED, e.message);
     throw e;
   }
   const changes = editor.changes();
   // §3.6: the serial moves only when the zone does; an update that changes nothing just succeeds.
-  if (changes.length === 0) return fail(Rcode.NOERROR, 'no change');
+  if (changes.length === 0) return outcome(Rcode.NOERROR, 'no change');
   return deps.state.commit(`update:${nameToText(key.name)}`, changes).then(
-    () => fail(Rcode.NOERROR, `${changes.length} change(s), serial ${deps.zones.get(zone.origin)?.serial}`),
+    () => outcome(Rcode.NOERROR, `${changes.length} change(s), serial ${deps.zones.get(zone.origin)?.serial}`),
     (err: unknown) => {
       deps.log.error({ err, zone: nameToText(zone.origin) }, 'update not journaled: answered SERVFAIL');
-      return fail(Rcode.SERVFAIL, 'journal write failed');
+      return outcome(Rcode.SERVFAIL, 'journal write failed');
     },
   );
 }
 
 /** RFC 2136 §3.2.5, in section order; value-dependent RRsets are compared last, whole. */
-function checkPrerequisites(rrs: readonly UpdateRecord[], editor: ZoneEditor, inZone: (n: NameKey) => boolean): Failure | null {
+function checkPrerequisites(rrs: readonly UpdateRecord[], editor: ZoneEditor, inZone: (n: NameKey) => boolean): Outcome | null {
   const temp = new Map<string, { name: NameKey; type: number; rdata: Buffer[] }>();
   for (const rr of rrs) {
     const what = `${nameToText(rr.name)} ${typeName(rr.type)}`;
-    if (rr.ttl !== 0) return fail(Rcode.FORMERR, `prerequisite ${what}: TTL is not 0`);
-    if (!inZone(rr.name)) return fail(Rcode.NOTZONE, `prerequisite ${what}: outside the zone`);
+    if (rr.ttl !== 0) return outcome(Rcode.FORMERR, `prerequisite ${what}: TTL is not 0`);
+    if (!inZone(rr.name)) return outcome(Rcode.NOTZONE, `prerequisite ${what}: outside the zone`);
     if (rr.klass === Class.ANY || rr.klass === Class.NONE) {
-      if (rr.rdlength !== 0) return fail(Rcode.FORMERR, `prerequisite ${what}: RDATA with class ${rr.klass}`);
+      if (rr.rdlength !== 0) return outcome(Rcode.FORMERR, `prerequisite ${what}: RDATA with class ${rr.klass}`);
       const exists = rr.type === Type.ANY ? editor.nameInUse(rr.name) : editor.rrset(rr.name, rr.type) !== undefined;
-      if (rr.klass === Class.ANY && !exists) return fail(rr.type === Type.ANY ? Rcode.NXDOMAIN : Rcode.NXRRSET, `prerequisite ${what}: does not exist`);
-      if (rr.klass === Class.NONE && exists) return fail(rr.type === Type.ANY ? Rcode.YXDOMAIN : Rcode.YXRRSET, `prerequisite ${what}: exists`);
+      if (rr.klass === Class.ANY && !exists) return outcome(rr.type === Type.ANY ? Rcode.NXDOMAIN : Rcode.NXRRSET, `prerequisite ${what}: does not exist`);
+      if (rr.klass === Class.NONE && exists) return outcome(rr.type === Type.ANY ? Rcode.YXDOMAIN : Rcode.YXRRSET, `prerequisite ${what}: exists`);
     } else if (rr.klass === Class.IN) {
       const k = `${rr.name}|${rr.type}`;
       const set = temp.get(k) ?? { name: rr.name, type: rr.type, rdata: [] };
       set.rdata.push(rr.rdata);
       temp.set(k, set);
     } else {
-      return fail(Rcode.FORMERR, `prerequisite ${what}: class ${rr.klass}`);
+      return outcome(Rcode.FORMERR, `prerequisite ${what}: class ${rr.klass}`);
     }
   }
   for (const set of temp.values()) {
     const cur = editor.rrset(set.name, set.type)?.rdata ?? [];
     const covers = (a: readonly Buffer[], b: readonly Buffer[]) => a.every((x) => b.some((y) => sameRdata(set.type, x, y)));
     if (!covers(cur, set.rdata) || !covers(set.rdata, cur)) {
-      return fail(Rcode.NXRRSET, `prerequisite ${nameToText(set.name)} ${typeName(set.type)}: RRset differs`);
+      return outcome(Rcode.NXRRSET, `prerequisite ${nameToText(set.name)} ${typeName(set.type)}: RRset differs`);
     }
   }
   return null;
 }
 
 /** RFC 2136 §3.4.1.3, plus RDATA that must be valid for its type. */
-function prescan(rrs: readonly UpdateRecord[], inZone: (n: NameKey) => boolean): Failure | null {
+function prescan(rrs: readonly UpdateRecord[], inZone: (n: NameKey) => boolean): Outcome | null {
   for (const rr of rrs) {
     const what = `update ${nameToText(rr.name)} ${typeName(rr.type)}`;
-    if (!inZone(rr.name)) return fail(Rcode.NOTZONE, `${what}: outside the zone`);
+    if (!inZone(rr.name)) return outcome(Rcode.NOTZONE, `${what}: outside the zone`);
     // Meta and query types (ANY, AXFR, MAILA, MAILB, OPT, TSIG ...) are never data; TYPE 0 is reserved.
     const meta = isMetaType(rr.type) || rr.type === 0;
     if (rr.klass === Class.IN) {
-      if (meta) return fail(Rcode.FORMERR, `${what}: not a data type`);
+      if (meta) return outcome(Rcode.FORMERR, `${what}: not a data type`);
     } else if (rr.klass === Class.ANY) {
-      if (rr.ttl !== 0 || rr.rdlength !== 0) return fail(Rcode.FORMERR, `${what}: class ANY with TTL or RDATA`);
-      if (meta && rr.type !== Type.ANY) return fail(Rcode.FORMERR, `${what}: not a data type`);
+      if (rr.ttl !== 0 || rr.rdlength !== 0) return outcome(Rcode.FORMERR, `${what}: class ANY with TTL or RDATA`);
+      if (meta && rr.type !== Type.ANY) return outcome(Rcode.FORMERR, `${what}: not a data type`);
       continue;
     } else if (rr.klass === Class.NONE) {
-      if (rr.ttl !== 0) return fail(Rcode.FORMERR, `${what}: class NONE with a TTL`);
-      if (meta) return fail(Rcode.FORMERR, `${what}: not a data type`);
+      if (rr.ttl !== 0) return outcome(Rcode.FORMERR, `${what}: class NONE with a TTL`);
+      if (meta) return outcome(Rcode.FORMERR, `${what}: not a data type`);
     } else {
-      return fail(Rcode.FORMERR, `${what}: class ${rr.klass}`);
+      return outcome(Rcode.FORMERR, `${what}: class ${rr.klass}`);
     }
     const bad = rdataProblem(rr.type, rr.rdata);
-    if (bad) return fail(Rcode.FORMERR, `${what}: ${bad}`);
+    if (bad) return outcome(Rcode.FORMERR, `${what}: ${bad}`);
   }
   return null;
 }
