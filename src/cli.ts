@@ -5,6 +5,7 @@ import { GslbError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { parseListen, type ListenAddress } from './dns/server.ts';
 import { Service } from './service.ts';
+import { opsCommand } from './ops-cli.ts';
 import { loadConfig, type GslbdConfig } from './config/load.ts';
 import type { TsigKeyConfig } from './dns/tsig.ts';
 import { checkZones } from './zone/check.ts';
@@ -20,6 +21,14 @@ const USAGE = `usage:
                             without zones the key may update every zone served
         --tcp-idle-timeout SECONDS (10)   --tcp-max-connections N (512)
   gslbd check [--zones DIR]                           validate zones; prints file:line: reason
+
+Operator commands (talk to a running gslbd's HTTP API; --api URL or GSLBD_API or --config FILE,
+--token TOKEN or GSLBD_API_TOKEN):
+  gslbd status [--json]                               pools, targets, state, weight, traffic
+  gslbd drain TARGET [--for 30m] [--reason TEXT]      TARGET: ADDRESS (every pool) or POOL/ADDRESS
+  gslbd undrain TARGET
+  gslbd reload                                        reload zones and pools (like SIGHUP)
+  gslbd explain NAME [--type A] [--client IP | --subnet CIDR] [--json]
 `;
 
 const DEFAULT_LISTEN = ['127.0.0.1:5300', '[::1]:5300'];
@@ -114,6 +123,12 @@ async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'check':
       return check(rest);
+    case 'status':
+    case 'drain':
+    case 'undrain':
+    case 'reload':
+    case 'explain':
+      return opsCommand(command, rest);
     case undefined:
     case '-h':
     case '--help':
