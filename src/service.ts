@@ -22,7 +22,7 @@ import { TargetHealth } from './health/view.ts';
 import { JournaledStore } from './state/store.ts';
 import { CountMap, QueryCounters } from './metrics/counters.ts';
 import { createMetrics, type Metrics } from './metrics/registry.ts';
-import { tsigKeyFromConfig, type TsigKeyConfig } from './dns/tsig.ts';
+import { tsigKeysFromConfig, type TsigKeyConfig } from './dns/tsig.ts';
 import { createUpdateHandler } from './update/rfc2136.ts';
 import { ApiServer } from './api/server.ts';
 import type { ApiOptions, Operations } from './api/types.ts';
@@ -209,7 +209,7 @@ export class Service {
   /** Loads every zone (a zone with errors is left out and logged) and binds the listeners. */
   async start(): Promise<void> {
     // RFC 2136 UPDATE with TSIG; a bad key fails the start (ERR_CONFIG) before anything is bound.
-    const keys = (this.#opts.tsig ?? []).map(tsigKeyFromConfig);
+    const keys = tsigKeysFromConfig(this.#opts.tsig ?? []);
     this.handler.onUpdate = createUpdateHandler({
       zones: this.zones, state: this.state, keys, now: Date.now, log: this.#opts.log, count: (result) => this.updates.add(`update\t${result}`),
     });

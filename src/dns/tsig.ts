@@ -79,6 +79,14 @@ export function tsigKeyFromConfig(c: TsigKeyConfig): TsigKey {
   return { name: name(c.name, 'name'), algorithm: algorithm as TsigAlgorithm, secret: secret!, zones };
 }
 
+/** Every key of a configuration; a name given twice is an error (which secret would hold?). */
+export function tsigKeysFromConfig(list: readonly TsigKeyConfig[]): TsigKey[] {
+  const keys = list.map(tsigKeyFromConfig);
+  const twice = keys.find((k, i) => keys.findIndex((o) => o.name === k.name) !== i);
+  if (twice) throw new GslbError('ERR_CONFIG', `tsig key "${nameToText(twice.name)}" is defined twice`);
+  return keys;
+}
+
 /** The fields of a TSIG RR (RFC 8945 §4.2), names as keys. */
 export interface TsigRecord {
   /** Offset of the TSIG RR in the message: the MAC covers the bytes before it. */
@@ -115,9 +123,10 @@ export type TsigVerdict =
 class Malformed extends Error {}
 
 /**
- * A possibly compressed name at `off`: its wire form as written (case kept) and the offset after
- * it. Pointers must point backwards (RFC 1035 §4.1.4: to a prior occurrence), which also rules out
- * loops. Throws on anything malformed.
+ * A possibly compressed name at `off` of a message: its wire form as written (case kept) and the
+ * offset after it. Pointers must point backwards (RFC 1035 §4.1.4: to a prior occurrence), which
+ * also rules out loops. Throws on anything malformed. Exported for update/message.ts, which reads
+ * the rest of an UPDATE with it (it would sit better in dns/name.ts).
  */
 export function readName(msg: Buffer, off: number): { readonly wire: Buffer; readonly end: number } {
   const parts: Buffer[] = [];
@@ -223,7 +232,7 @@ function variables(keyName: NameKey, algorithm: NameKey, timeSigned: number, fud
 }
 
 /**
- * RFC 8945 §4.3: HMAC over the prior MAC (a response covers its request's MAC, §4.3.1), the
+ * RFC 8945 §4.3: HMAC over the prior MAC (a response covers its request's MAC, §4.3.2), the
  * message as it was before the TSIG RR was added, and the TSIG variables.
  */
 function computeMac(key: TsigKey, priorMac: Buffer | null, message: Buffer, vars: Buffer): Buffer {
@@ -232,7 +241,10 @@ function computeMac(key: TsigKey, priorMac: Buffer | null, message: Buffer, vars
   return h.update(message).update(vars).digest();
 }
 
-/** The message the sender signed: TSIG RR removed, ARCOUNT one less, the Original ID back (§4.3.2). */
+/**
+ * The message as the sender signed it: TSIG RR removed, ARCOUNT one less, and the Original ID back
+ * in the header (§4.2: a forwarder may have changed the ID).
+ */
 function unsignedPart(msg: Buffer, rr: TsigRecord): Buffer {
   const m = Buffer.from(msg.subarray(0, rr.start));
   m.writeUInt16BE(rr.originalId, 0);
@@ -311,7 +323,7 @@ export interface SignOptions {
 
 /**
  * Signs `msg` (a complete message without TSIG) with `key`: a response covers `priorMac`, the
- * MAC of its request (§4.3.1); a request has none. Returns the signed message and its MAC.
+ * MAC of its request (§4.3.2); a request has none. Returns the signed message and its MAC.
  */
 export function sign(msg: Buffer, key: TsigKey, priorMac: Buffer | null, nowMs: number, opts: SignOptions = {}): { message: Buffer; mac: Buffer } {
   const algorithm = keyFromText(`${key.algorithm}.`);
