@@ -6,7 +6,8 @@ import type { GeoDatabase } from './geo/types.ts';
 import { allUp } from './gslb/health-view.ts';
 import type { Zone } from './zone/types.ts';
 import { keyFromText, nameToText, type NameKey } from './dns/name.ts';
-import { applyPoolEdits } from './gslb/edits.ts';
+import { applyPoolEdits, editPool } from './gslb/edits.ts';
+import { Pool } from './gslb/pool.ts';
 import { applyEdits } from './zone/overlay.ts';
 import type { Changeset } from './state/types.ts';
 import { DnsListener, formatListen, type ListenAddress, type ServerOptions } from './dns/server.ts';
@@ -167,10 +168,7 @@ export class Service {
     this.handler = createHandler(this.zones, onError, () => this.#inputs, this.counters);
     this.state = new JournaledStore(opts.dataDir);
     // Run-time changes reach answers at once: the touched zones are re-published synchronously.
-    this.state.onChange((cs) => {
-      const touched = this.#touched(cs);
-      if (touched.size) this.#publish(touched);
-    });
+    this.state.onChange((cs) => this.#publishChange(cs));
     this.checker = new HealthChecker({
       probers,
       clock: systemClock,
@@ -282,21 +280,58 @@ export class Service {
       if (file) out.push(applyPoolEdits(applyEdits(file, this.state.rrsets(nameToText(origin))), this.state));
     }
     if (out.length) this.zones.put(...out);
+    this.#syncChecks();
+  }
+
+  /**
+   * After a changeset: only its own changes go onto the zones in service (an update costs in
+   * proportion to itself, not to every change made before it), and only the pools it names are
+   * rebuilt (the others keep their rotation state).
+   */
+  #publishChange(cs: Changeset): void {
+    const rrsets = new Map<NameKey, Map<string, { name: string; type: number; ttl: number; rdata: readonly string[] }>>();
+    const pools = new Map<NameKey, Set<NameKey>>();
+    for (const c of cs.changes) {
+      if (c.kind === 'rrset') {
+        const origin = keyFromText(c.zone);
+        let m = rrsets.get(origin);
+        if (!m) rrsets.set(origin, (m = new Map()));
+        m.set(`${c.name.toLowerCase()}|${c.type}`, c);
+      } else if (c.kind === 'target') {
+        const pool = keyFromText(c.pool);
+        const z = this.zones.find(pool);
+        if (!z) continue;
+        let s = pools.get(z.origin);
+        if (!s) pools.set(z.origin, (s = new Set()));
+        s.add(pool);
+      }
+    }
+    const out: Zone[] = [];
+    for (const origin of new Set([...rrsets.keys(), ...pools.keys()])) {
+      let zone = this.zones.get(origin);
+      if (!zone || !this.#fileZones.has(origin)) continue;
+      zone = applyEdits(zone, rrsets.get(origin));
+      const touched = pools.get(origin);
+      if (touched && zone.pools) {
+        const next = new Map(zone.pools);
+        for (const name of touched) {
+          const fileDef = this.#fileZones.get(origin)!.pools?.get(name)?.def;
+          const edits = this.state.targets(nameToText(name));
+          if (fileDef) next.set(name, new Pool(edits ? editPool(fileDef, edits) : fileDef));
+        }
+        zone = { ...zone, pools: next };
+      }
+      out.push(zone);
+    }
+    if (out.length) this.zones.put(...out);
+    if (pools.size) this.#syncChecks();
+  }
+
+  #syncChecks(): void {
+    // Probe loops follow the pools in service: new checks start, removed ones stop.
     this.checker.sync(this.zones.all().flatMap((z) => [...(z.pools?.values() ?? [])].flatMap((p) => p.def.targets)));
   }
 
-  /** Zones whose data a changeset touches. */
-  #touched(cs: Changeset): Set<NameKey> {
-    const origins = new Set<NameKey>();
-    for (const c of cs.changes) {
-      if (c.kind === 'rrset') origins.add(keyFromText(c.zone));
-      else if (c.kind === 'target') {
-        const z = this.zones.find(keyFromText(c.pool));
-        if (z) origins.add(z.origin);
-      }
-    }
-    return origins;
-  }
 
   async stop(): Promise<void> {
     // First, so requests in flight finish their commits before the journal closes.

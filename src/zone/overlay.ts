@@ -92,12 +92,26 @@ export function editsToRRsets(edits: RRsetEdits): { owner: NameKey; type: number
   return out;
 }
 
-/** `base` with `edits` applied. Edits must already be valid for the zone (update/validate.ts). */
-export function applyEdits(base: Zone, edits: RRsetEdits | undefined): Zone {
-  if (!edits || edits.size === 0) return base;
+/** How a patched zone was made: the zone from the file, and what lies over it. */
+interface Layer {
+  readonly file: Zone;
+  readonly overlay: Map<NameKey, ZoneNode | null>;
+  readonly childDelta: Map<NameKey, number>;
+}
+const layers = new WeakMap<Zone, Layer>();
+
+/**
+ * `zone` with `edits` applied. Edits must already be valid for the zone (update/editor.ts).
+ * `zone` may itself be a patched zone: the new edits then go onto its overlay, so an update costs
+ * in proportion to the overlay's size (a map copy), not to every edit made so far.
+ */
+export function applyEdits(zone: Zone, edits: RRsetEdits | undefined): Zone {
+  if (!edits || edits.size === 0) return zone;
+  const layer = layers.get(zone);
+  const base = layer?.file ?? zone;
   const children = childrenOf(base);
-  const overlay = new Map<NameKey, ZoneNode | null>();
-  const childDelta = new Map<NameKey, number>();
+  const overlay = new Map<NameKey, ZoneNode | null>(layer?.overlay);
+  const childDelta = new Map<NameKey, number>(layer?.childDelta);
   const nodeOf = (k: NameKey): ZoneNode | undefined => {
     const o = overlay.get(k);
     return o === undefined ? base.nodes.get(k) : (o ?? undefined);
@@ -127,8 +141,8 @@ export function applyEdits(base: Zone, edits: RRsetEdits | undefined): Zone {
     }
   };
 
-  const cuts = new Set(base.cuts);
-  let soa = base.soa;
+  const cuts = new Set(zone.cuts);
+  let soa = zone.soa;
   for (const { owner, type, rrset } of editsToRRsets(edits)) {
     const before = nodeOf(owner);
     const rrsets = new Map(before?.rrsets ?? []);
@@ -149,5 +163,7 @@ export function applyEdits(base: Zone, edits: RRsetEdits | undefined): Zone {
   }
   const soaRdata = soa.rdata[0]!;
   const serial = soaRdata.readUInt32BE(nameEnd(soaRdata, nameEnd(soaRdata, 0)));
-  return { ...base, soa, serial, nodes: new LayeredMap(base.nodes, overlay), cuts };
+  const patched: Zone = { ...zone, soa, serial, nodes: new LayeredMap(base.nodes, overlay), cuts };
+  layers.set(patched, { file: base, overlay, childDelta });
+  return patched;
 }
