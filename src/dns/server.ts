@@ -153,6 +153,13 @@ export class DnsListener {
         if (out instanceof Promise) void out.then((o) => o && !sock.destroyed && sock.write(frame(o)));
         else if (out) sock.write(frame(out));
       }
+      // Back-pressure: a client that sends queries but does not read the replies would otherwise
+      // have them queued in our memory without bound. Read no more until they drain; if they never
+      // do, the idle timeout closes the connection.
+      if (sock.writableNeedDrain) {
+        sock.pause();
+        sock.once('drain', () => sock.resume());
+      }
     });
   }
 

@@ -1,0 +1,457 @@
+// Fuzzing the query path: random and mutated messages, first in-process (parser, handler and
+// response writer, no sockets), then against a real gslbd process over UDP and TCP.
+//
+// Every packet comes from one seeded PRNG; the seed is printed, and FUZZ_SEED=<seed> replays a
+// run. After every batch the server must still answer a valid query correctly; at the end it
+// must still be running and must not have logged a failed query.
+
+import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Flag } from '../../src/dns/constants.ts';
+import { createHandler } from '../../src/dns/handler.ts';
+import { keyFromText, nameToText, type NameKey } from '../../src/dns/name.ts';
+import { parseQuery, type Query } from '../../src/dns/query.ts';
+import { encodeAnswer, type Answer, type Entry } from '../../src/dns/response.ts';
+import { allUp } from '../../src/gslb/health-view.ts';
+import { loadZones } from '../../src/zone/loader.ts';
+import { makeRRset } from '../../src/zone/rrset.ts';
+import { ZoneStore } from '../../src/zone/store.ts';
+import { answersA, checkReply, fuzzSeed, nextPacket, Rng, type Fuzzed } from '../helpers/fuzz.ts';
+import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
+import { buildQuery, tcpExchange } from '../helpers/raw.ts';
+
+/** Packets sent to the server over UDP (the bulk of the run). */
+const UDP_PACKETS = 100_000;
+/** UDP packets in flight at once: sent together, then a check query; small enough for the socket buffer. */
+const UDP_BATCH = 200;
+/** Pipelined TCP messages, over TCP_CONNECTIONS connections. */
+const TCP_MESSAGES = 12_000;
+const TCP_CONNECTIONS = 4;
+/** Messages through the in-process handler, and synthetic answers through the response writer. */
+const IN_PROCESS_PACKETS = 100_000;
+const IN_PROCESS_ANSWERS = 20_000;
+
+const SEED = fuzzSeed();
+console.log(`fuzz seed ${SEED} (replay: FUZZ_SEED=${SEED} npx vitest run test/e2e/fuzz)`);
+
+/** The known-good query after each batch, and the answer it must get (zones/example.com.zone). */
+const CHECK_ID = 0xfffe;
+/** Fuzzed messages get IDs below this, in sequence, so none collides with CHECK_ID. */
+const ID_SPACE = 0xff00;
+const CHECK = buildQuery('www.example.com', 1, { id: CHECK_ID });
+const CHECK_ADDRESS = ['192.0.2.10'];
+/** Every few batches the check is a pool instead (zones/gslb.example.com.pools.yaml, round-robin). */
+const POOL_CHECK = buildQuery('rr.gslb.example.com', 1, { id: CHECK_ID, edns: {} });
+const POOL_ADDRESSES = ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4'];
+
+const hex = (b: Buffer) => b.toString('hex');
+const describeFailure = (p: Fuzzed, err: unknown) =>
+  `${(err as Error).message}\n  packet (${p.kind}, ${p.msg.length} bytes): ${hex(p.msg)}\n  seed ${SEED}`;
+
+/** True if the server must answer this message at all: it drops only runts and QR=1 (README). */
+const expectsReply = (msg: Buffer) => msg.length >= 12 && (msg[2]! & 0x80) === 0;
+
+describe('fuzz, in process', () => {
+  it(`answers ${IN_PROCESS_PACKETS} fuzzed messages without an exception, each reply well-formed`, async () => {
+    const store = new ZoneStore();
+    store.put(...(await loadZones(path.join(ROOT, 'zones'))).zones);
+    const errors: unknown[] = [];
+    const rng = new Rng(SEED);
+    const inputs = { health: allUp, geo: null, random: () => rng.int(1 << 30) / (1 << 30), now: () => 1_700_000_000_000 };
+    const handler = createHandler(store, (err) => errors.push(err), () => inputs);
+    let replies = 0;
+    for (let i = 0; i < IN_PROCESS_PACKETS; i++) {
+      const p = nextPacket(rng);
+      const tcp = rng.chance(0.2);
+      const out = await handler(p.msg, { tcp, address: rng.pick(['192.0.2.1', '2001:db8::1', '::ffff:198.51.100.7']) });
+      if (errors.length) throw new Error(describeFailure(p, errors[0]));
+      if (!out) {
+        if (expectsReply(p.msg)) throw new Error(describeFailure(p, new Error('no reply')));
+        continue;
+      }
+      replies++;
+      try {
+        checkReply(p.msg, out, !tcp);
+      } catch (err) {
+        throw new Error(describeFailure(p, err));
+      }
+    }
+    console.log(`in-process: ${IN_PROCESS_PACKETS} messages, ${replies} replies, ${handler.stats.dropped} dropped`);
+    expect(handler.stats.errors).toBe(0);
+  }, 60_000);
+
+  it(`keeps ${IN_PROCESS_ANSWERS} synthetic answers within the size limit, truncating (TC=1) only when answer and authority do not fit`, () => {
+    const rng = new Rng(SEED ^ 0x5a5a5a5a);
+    const queries: Query[] = [];
+    while (queries.length < 500) {
+      const parsed = parseQuery(nextPacket(rng).msg);
+      // Owners are compared as text: keep to names whose characters need no escaping.
+      if (parsed.kind === 'query' && /^[a-z0-9_*-]*$/.test(nameToText(parsed.query.qname).replaceAll('.', ''))) queries.push(parsed.query);
+    }
+    const owners = ['www.example.com.', 'example.com.', 'mail.example.com.', 'a.very.long.name.below.example.com.', 'x.gslb.example.com.']
+      .map((t) => keyFromText(t));
+    /** The RRs an entry must produce, as decodeMessage prints them; every entry's RDATA is unique. */
+    const rrsOf = new Map<Entry, string[]>();
+    let serial = 0;
+    /** An A RRset of `n` records for `owner`, sometimes with a TTL override and a pick. */
+    const entry = (owner: NameKey, n: number): Entry => {
+      const id = serial++ & 0xffff;
+      const rdata = Array.from({ length: n }, (_, i) => Buffer.from([10, id >> 8, id & 0xff, i]));
+      const rrset = makeRRset(owner, 1, 300, rdata);
+      const pick = rng.chance(0.3) ? Array.from({ length: rng.range(1, n) }, () => rng.int(n)).filter((v, i, a) => a.indexOf(v) === i) : undefined;
+      const ttl = rng.chance(0.3) ? rng.int(100) : undefined;
+      const e: Entry = { owner, rrset, ...(ttl !== undefined && { ttl }), ...(pick && { pick }) };
+      rrsOf.set(e, (pick ?? rdata.map((_, i) => i)).map((i) => `${nameToText(owner)} ${ttl ?? 300} IN A ${rdata[i]!.join('.')}`));
+      return e;
+    };
+    for (let i = 0; i < IN_PROCESS_ANSWERS; i++) {
+      const q = rng.pick(queries);
+      const size = rng.pick([1, 4, 16, 40, 80, 120]);
+      const answer: Answer = {
+        rcode: rng.pick([0, 0, 3]),
+        aa: rng.chance(0.9),
+        answer: Array.from({ length: rng.int(3) }, () => entry(rng.chance(0.5) ? q.qname : rng.pick(owners), rng.range(1, size))),
+        authority: Array.from({ length: rng.int(2) }, () => entry(rng.pick(owners), rng.range(1, 4))),
+        additional: Array.from({ length: rng.int(6) }, () => entry(rng.pick(owners), rng.range(1, 12))),
+        ...(rng.chance(0.3) && { ecsScope: rng.int(25) }),
+      };
+      const limit = rng.pick([512, 1232, 1232, rng.range(512, 1232), 65535]);
+      const out = encodeAnswer(q, answer, limit);
+      const context = () => `seed ${SEED}, answer ${i}, limit ${limit}, query ${hex(q.message)}`;
+      let reply;
+      try {
+        reply = checkReply(q.message, out, false);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}; ${context()}`);
+      }
+      expect(out.length, context()).toBeLessThanOrEqual(limit);
+      expect(reply.flags & 0x7800, 'opcode echoed').toBe(q.flags & 0x7800);
+      expect(reply.rcode & 0xf).toBe(answer.rcode);
+      expect(reply.opt !== null).toBe(q.edns !== null);
+      if (reply.flags & Flag.TC) {
+        // RFC 2181 §9: a truncated answer carries nothing the resolver might take as complete.
+        expect([...reply.answer, ...reply.authority, ...reply.additional], context()).toEqual([]);
+        expect(encodeAnswer(q, answer, 65535).length, context()).toBeGreaterThan(limit);
+        continue;
+      }
+      // Names decompress to the owners given (TTL overrides and picks applied, in pick order).
+      expect(reply.answer, context()).toEqual(answer.answer.flatMap((e) => rrsOf.get(e)!));
+      expect(reply.authority, context()).toEqual(answer.authority.flatMap((e) => rrsOf.get(e)!));
+      // Additional RRsets go in whole or not at all, in their order.
+      const additional = reply.additional;
+      let at = 0;
+      for (const e of answer.additional) {
+        const rrs = rrsOf.get(e)!;
+        if (rrs.every((rr, j) => additional[at + j] === rr)) at += rrs.length;
+      }
+      expect(at, context()).toBe(additional.length);
+      if (q.edns?.ecs) {
+        // RFC 7871 §7.2.1: ECS echoed with the query's family and source prefix, our scope.
+        const ecs = Buffer.from(reply.opt!.options.find((o) => o.code === 8)!.data, 'hex');
+        expect([ecs.readUInt16BE(0), ecs[2], ecs[3]]).toEqual([q.edns.ecs.family, q.edns.ecs.sourcePrefix, answer.ecsScope ?? 0]);
+      }
+    }
+  }, 60_000);
+});
+
+/** Sends `packets` from one socket, then the check query; resolves when the check is answered. */
+async function udpBatch(port: number, packets: Fuzzed[], firstId: number, check: Buffer, allowed: readonly string[]):
+  Promise<{ replies: number; expected: number; problems: string[] }> {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  const byId = new Map<number, Fuzzed>();
+  const answered = new Set<number>();
+  const problems: string[] = [];
+  let expected = 0;
+  let replies = 0;
+  let onCheck: ((reply: Buffer) => void) | null = null;
+  sock.on('message', (reply) => {
+    const id = reply.length >= 2 ? reply.readUInt16BE(0) : -1;
+    if (id === CHECK_ID) return onCheck?.(reply);
+    const p = byId.get(id);
+    if (!p) return void problems.push(`reply with an ID no query had: ${hex(reply)}`);
+    if (answered.has(id)) return void problems.push(describeFailure(p, new Error('two replies to one query')));
+    answered.add(id);
+    replies++;
+    try {
+      checkReply(p.msg, reply, true);
+    } catch (err) {
+      problems.push(describeFailure(p, err));
+    }
+  });
+  packets.forEach((p, i) => {
+    // IDs unique over many batches, so each reply finds its query, and a late reply to an earlier
+    // batch (an UPDATE answered after the journal write) is never taken for one of this batch.
+    const id = (firstId + i) % ID_SPACE;
+    const msg = p.msg.length >= 2 ? Buffer.from(p.msg) : p.msg;
+    if (msg.length >= 2) msg.writeUInt16BE(id, 0);
+    const sent = { kind: p.kind, msg };
+    if (msg.length >= 2) byId.set(id, sent);
+    if (expectsReply(msg)) expected++;
+    sock.send(msg, port, '127.0.0.1');
+  });
+  // UDP may lose the check itself under load: three tries before the server counts as hung.
+  let checked: Buffer | null = null;
+  for (let attempt = 0; attempt < 3 && !checked; attempt++) {
+    checked = await new Promise<Buffer | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), 2000);
+      onCheck = (reply) => { clearTimeout(timer); resolve(reply); };
+      sock.send(check, port, '127.0.0.1');
+    });
+  }
+  // The server reads its socket in order: queries answered at once were answered before the check;
+  // UPDATEs are answered after their journal write (RFC 7766 §7 order is free), so allow a moment.
+  for (let waited = 0; replies < expected && waited < 50; waited += 5) await new Promise((r) => setTimeout(r, 5));
+  sock.close();
+  if (!checked) problems.push(`no reply to the check query after the batch (seed ${SEED})`);
+  else if (!answersA(checked, allowed)) problems.push(`wrong reply to the check query: ${hex(checked)}`);
+  return { replies, expected, problems };
+}
+
+/**
+ * One TCP connection: `stream` written in random slices, replies collected until `done` says
+ * so, the server closes (after our FIN when `end`), or `timeoutMs` passes.
+ */
+function tcpSession(
+  port: number, stream: Buffer, rng: Rng,
+  opts: { end?: boolean; timeoutMs?: number; done?: (replies: readonly Buffer[]) => boolean } = {},
+): Promise<Buffer[]> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    const replies: Buffer[] = [];
+    let pending = Buffer.alloc(0);
+    const timer = setTimeout(() => { sock.destroy(); resolve(replies); }, timeoutMs);
+    sock.on('connect', () => {
+      // Random slices: frames split across segments and several frames in one, both must work.
+      for (let off = 0; off < stream.length;) {
+        const n = rng.chance(0.1) ? rng.range(1, 3) : rng.range(1, 4000);
+        sock.write(stream.subarray(off, off + n));
+        off += n;
+      }
+      if (opts.end) sock.end();
+    });
+    sock.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        const reply = pending.subarray(2, 2 + pending.readUInt16BE(0));
+        pending = pending.subarray(2 + reply.length);
+        replies.push(reply);
+      }
+      if (opts.done?.(replies)) { clearTimeout(timer); sock.destroy(); resolve(replies); }
+    });
+    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+    sock.on('close', () => { clearTimeout(timer); resolve(replies); });
+  });
+}
+
+const frame = (msg: Buffer) => {
+  const f = Buffer.alloc(2 + msg.length);
+  f.writeUInt16BE(msg.length, 0);
+  msg.copy(f, 2);
+  return f;
+};
+
+/** Splits a byte stream into messages as a TCP server must (RFC 1035 §4.2.2), complete frames only. */
+function framesOf(stream: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let off = 0; off + 2 <= stream.length && off + 2 + stream.readUInt16BE(off) <= stream.length; off += 2 + stream.readUInt16BE(off)) {
+    out.push(stream.subarray(off + 2, off + 2 + stream.readUInt16BE(off)));
+  }
+  return out;
+}
+
+/**
+ * Pairs each reply with an unanswered query of the same ID (RFC 7766 §7: order is free; UPDATEs
+ * are answered after the others) and checks it against that query. IDs may repeat in garbage.
+ */
+function matchReplies(queries: readonly Fuzzed[], replies: readonly Buffer[]): void {
+  const open = new Map<number, Fuzzed[]>();
+  for (const q of queries) {
+    if (q.msg.length < 2) continue;
+    const id = q.msg.readUInt16BE(0);
+    open.set(id, [...(open.get(id) ?? []), q]);
+  }
+  for (const reply of replies) {
+    const candidates = open.get(reply.length >= 2 ? reply.readUInt16BE(0) : -1) ?? [];
+    if (candidates.length === 0) throw new Error(`TCP reply to no query sent, or a second one: ${hex(reply)} (seed ${SEED})`);
+    let first: unknown = null;
+    const i = candidates.findIndex((q) => {
+      try {
+        checkReply(q.msg, reply, false);
+        return true;
+      } catch (err) {
+        first ??= err;
+        return false;
+      }
+    });
+    if (i < 0) throw new Error(describeFailure(candidates[0]!, first));
+    candidates.splice(i, 1);
+  }
+}
+
+/** The server answers the check query over a new TCP connection. */
+async function answersOverTcp(port: number): Promise<boolean> {
+  const [reply] = await tcpExchange(port, [CHECK]);
+  return reply !== undefined && answersA(reply, CHECK_ADDRESS);
+}
+
+describe('fuzz, a gslbd process', () => {
+  let server: Gslbd;
+  beforeAll(async () => {
+    server = await startGslbd(['--zones', path.join(ROOT, 'zones')], { GSLBD_LOG_LEVEL: 'info' });
+  }, 30_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it(`survives ${UDP_PACKETS} fuzzed UDP packets, answering a check query correctly after every batch`, async () => {
+    const rng = new Rng(SEED ^ 0x0d0d0d0d);
+    const started = performance.now();
+    let sent = 0;
+    let replies = 0;
+    let expected = 0;
+    for (let batch = 0; sent < UDP_PACKETS; batch++) {
+      const packets = Array.from({ length: Math.min(UDP_BATCH, UDP_PACKETS - sent) }, () => nextPacket(rng));
+      const pool = batch % 10 === 9;
+      const r = await udpBatch(server.port, packets, sent, pool ? POOL_CHECK : CHECK, pool ? POOL_ADDRESSES : CHECK_ADDRESS);
+      if (r.problems.length) throw new Error(`batch ${batch}: ${r.problems.slice(0, 3).join('\n')}`);
+      sent += packets.length;
+      replies += r.replies;
+      expected += r.expected;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`UDP: ${sent} packets in ${seconds.toFixed(1)} s (${Math.round(sent / seconds)}/s), ` +
+      `${replies} replies of ${expected} expected (${expected - replies} lost)`);
+    expect(server.proc.exitCode).toBeNull();
+    // Loopback loses little; many more losses than that mean the server stopped answering something.
+    expect(replies).toBeGreaterThan(expected * 0.95);
+  }, 120_000);
+
+  it(`survives ${TCP_MESSAGES} pipelined fuzzed TCP messages over ${TCP_CONNECTIONS} connections, answering every one`, async () => {
+    const rng = new Rng(SEED ^ 0x7c7c7c7c);
+    const started = performance.now();
+    const sessions = Array.from({ length: TCP_CONNECTIONS }, async (_, session) => {
+      const queries: Fuzzed[] = Array.from({ length: TCP_MESSAGES / TCP_CONNECTIONS }, (_, i) => {
+        const p = nextPacket(rng);
+        const msg = Buffer.from(p.msg);
+        if (msg.length >= 2) msg.writeUInt16BE(i, 0);
+        return { kind: p.kind, msg };
+      });
+      const expected = queries.filter((q) => expectsReply(q.msg)).length;
+      queries.push({ kind: 'check', msg: CHECK });
+      // Slicing draws from its own stream: connections connect in any order, packets stay reproducible.
+      const replies = await tcpSession(server.port, Buffer.concat(queries.map((q) => frame(q.msg))), new Rng(SEED + session),
+        { done: (r) => r.length > expected });
+      matchReplies(queries, replies);
+      const check = replies.find((r) => r.readUInt16BE(0) === CHECK_ID);
+      expect(check && answersA(check, CHECK_ADDRESS), `check query answered (seed ${SEED})`).toBe(true);
+      return { replies: replies.length - 1, expected };
+    });
+    const results = await Promise.all(sessions);
+    const replies = results.reduce((s, r) => s + r.replies, 0);
+    const expected = results.reduce((s, r) => s + r.expected, 0);
+    console.log(`TCP: ${TCP_MESSAGES} messages in ${((performance.now() - started) / 1000).toFixed(1)} s, ${replies} replies of ${expected} expected`);
+    // TCP loses nothing: every message the server does not drop by design gets its reply.
+    expect(replies).toBe(expected);
+  }, 120_000);
+
+  it('survives bad TCP framing: empty frames, short frames, garbage, byte-by-byte writes, resets', async () => {
+    const rng = new Rng(SEED ^ 0x3e3e3e3e);
+    const port = server.port;
+
+    // Zero-length frames carry no message: skipped, and the connection still answers after them.
+    const empties = await tcpSession(port, Buffer.concat([Buffer.alloc(200), frame(CHECK)]), rng, { timeoutMs: 5000, done: (r) => r.length > 0 });
+    expect(empties.length).toBe(1);
+    expect(answersA(empties[0]!, CHECK_ADDRESS)).toBe(true);
+
+    // A length larger than the data that follows, then the client closes.
+    for (let i = 0; i < 20; i++) {
+      const sock = net.connect({ port, host: '127.0.0.1' });
+      await new Promise<void>((r) => sock.on('connect', r));
+      const head = Buffer.from([0, 0]);
+      head.writeUInt16BE(rng.range(13, 65535), 0);
+      sock.end(Buffer.concat([head, rng.bytes(rng.range(0, 12))]));
+      await new Promise((r) => sock.on('close', r));
+    }
+    expect(await answersOverTcp(port)).toBe(true);
+
+    // Garbage: random byte streams, and random frames whose last length field lies. Whatever
+    // frames they hold are answered well-formed; then our FIN, and the server closes.
+    for (let i = 0; i < 40; i++) {
+      const stream = i % 2 === 0
+        ? rng.bytes(rng.range(1, 20_000))
+        : Buffer.concat([...Array.from({ length: rng.range(1, 100) }, () => frame(rng.bytes(rng.int(600)))), Buffer.from([rng.int(256), rng.int(256)]), rng.bytes(rng.int(100))]);
+      const queries = framesOf(stream).map((msg) => ({ kind: 'garbage frame', msg }));
+      const replies = await tcpSession(port, stream, rng, { end: true, timeoutMs: 5000 });
+      matchReplies(queries, replies);
+    }
+    expect(await answersOverTcp(port)).toBe(true);
+
+    // One query a byte at a time, each byte its own segment.
+    const slow = net.connect({ port, host: '127.0.0.1' });
+    slow.setNoDelay(true);
+    await new Promise<void>((r) => slow.on('connect', r));
+    let got: Buffer = Buffer.alloc(0);
+    const reply = new Promise<void>((r) => slow.on('data', (c: Buffer) => {
+      got = Buffer.concat([got, c]);
+      if (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0)) r();
+    }));
+    for (const b of frame(CHECK)) {
+      slow.write(Buffer.from([b]));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await reply;
+    slow.destroy();
+    expect(answersA(got.subarray(2), CHECK_ADDRESS)).toBe(true);
+
+    // Connections reset in the middle of a frame (RST, not FIN).
+    for (let i = 0; i < 50; i++) {
+      const sock = net.connect({ port, host: '127.0.0.1' });
+      await new Promise<void>((r) => sock.on('connect', r));
+      sock.write(frame(nextPacket(rng).msg).subarray(0, rng.range(1, 40)));
+      sock.resetAndDestroy();
+    }
+    expect(await answersOverTcp(port)).toBe(true);
+    expect(server.proc.exitCode).toBeNull();
+  }, 60_000);
+
+  it('reads no more from a TCP client that does not read its replies (back-pressure, not unbounded memory)', async () => {
+    const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.proc.pid}/status`, 'utf8'))![1]) / 1024;
+    const query = frame(buildQuery('example.com', 15, { edns: {} }));
+    const chunk = Buffer.concat(Array.from({ length: 1000 }, () => query));
+    const before = rssMiB();
+    const sock = net.connect({ port: server.port, host: '127.0.0.1' });
+    sock.pause();
+    sock.on('error', () => {});
+    await new Promise<void>((r) => sock.on('connect', r));
+    // Without back-pressure the server reads all of this and queues every reply (about 13 MiB of
+    // memory per MB of queries); with it, the write stalls once the socket buffers are full.
+    const LIMIT = 40e6;
+    let sent = 0;
+    while (sent < LIMIT) {
+      sent += chunk.length;
+      if (sock.write(chunk)) continue;
+      const drained = await new Promise<boolean>((r) => {
+        const timer = setTimeout(() => r(false), 1000);
+        sock.once('drain', () => { clearTimeout(timer); r(true); });
+      });
+      if (!drained) break;
+    }
+    const grown = rssMiB() - before;
+    sock.destroy();
+    console.log(`non-reading TCP client: ${(sent / 1e6).toFixed(1)} MB written before the stall, server RSS +${grown.toFixed(0)} MiB`);
+    expect(sent).toBeLessThan(LIMIT);
+    expect(grown).toBeLessThan(150);
+    expect(await answersOverTcp(server.port)).toBe(true);
+  }, 60_000);
+
+  it('is still running at the end and logged no failed query', () => {
+    expect(server.proc.exitCode).toBeNull();
+    expect(server.proc.signalCode).toBeNull();
+    expect(server.logs.filter((l) => l.msg === 'query failed: answered SERVFAIL')).toEqual([]);
+  });
+});
