@@ -16,10 +16,21 @@ import { nameEnd } from './rdata-io.ts';
 export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
   readonly #base: ReadonlyMap<K, V>;
   readonly #overlay: ReadonlyMap<K, V | null>;
+  /** Children gained (+) or lost (−) per name relative to `base`, for the next patch. */
+  readonly childDelta: ReadonlyMap<K, number>;
 
-  constructor(base: ReadonlyMap<K, V>, overlay: ReadonlyMap<K, V | null>) {
+  constructor(base: ReadonlyMap<K, V>, overlay: ReadonlyMap<K, V | null>, childDelta: ReadonlyMap<K, number> = new Map()) {
     this.#base = base;
     this.#overlay = overlay;
+    this.childDelta = childDelta;
+  }
+
+  get base(): ReadonlyMap<K, V> {
+    return this.#base;
+  }
+
+  get overlay(): ReadonlyMap<K, V | null> {
+    return this.#overlay;
   }
 
   get(k: K): V | undefined {
@@ -60,18 +71,18 @@ export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
   }
 }
 
-/** Direct children per name of a zone loaded from file, computed once per zone version. */
-const childCounts = new WeakMap<Zone, Map<NameKey, number>>();
+/** Direct children per name of a node map loaded from file, computed once per map. */
+const childCounts = new WeakMap<ReadonlyMap<NameKey, ZoneNode>, Map<NameKey, number>>();
 
-function childrenOf(base: Zone): Map<NameKey, number> {
-  let counts = childCounts.get(base);
+function childrenOf(nodes: ReadonlyMap<NameKey, ZoneNode>, origin: NameKey): Map<NameKey, number> {
+  let counts = childCounts.get(nodes);
   if (!counts) {
     counts = new Map();
-    for (const k of base.nodes.keys()) {
+    for (const k of nodes.keys()) {
       const p = parentKey(k);
-      if (p !== null && k !== base.origin) counts.set(p, (counts.get(p) ?? 0) + 1);
+      if (p !== null && k !== origin) counts.set(p, (counts.get(p) ?? 0) + 1);
     }
-    childCounts.set(base, counts);
+    childCounts.set(nodes, counts);
   }
   return counts;
 }
@@ -92,14 +103,6 @@ export function editsToRRsets(edits: RRsetEdits): { owner: NameKey; type: number
   return out;
 }
 
-/** How a patched zone was made: the zone from the file, and what lies over it. */
-interface Layer {
-  readonly file: Zone;
-  readonly overlay: Map<NameKey, ZoneNode | null>;
-  readonly childDelta: Map<NameKey, number>;
-}
-const layers = new WeakMap<Zone, Layer>();
-
 /**
  * `zone` with `edits` applied. Edits must already be valid for the zone (update/editor.ts).
  * `zone` may itself be a patched zone: the new edits then go onto its overlay, so an update costs
@@ -107,21 +110,23 @@ const layers = new WeakMap<Zone, Layer>();
  */
 export function applyEdits(zone: Zone, edits: RRsetEdits | undefined): Zone {
   if (!edits || edits.size === 0) return zone;
-  const layer = layers.get(zone);
-  const base = layer?.file ?? zone;
-  const children = childrenOf(base);
-  const overlay = new Map<NameKey, ZoneNode | null>(layer?.overlay);
-  const childDelta = new Map<NameKey, number>(layer?.childDelta);
+  // A patched zone's node map knows what it lies over (and survives `{ ...zone }` copies).
+  const layered = zone.nodes instanceof LayeredMap ? (zone.nodes as LayeredMap<NameKey, ZoneNode>) : null;
+  const baseNodes = layered?.base ?? zone.nodes;
+  const origin = zone.origin;
+  const children = childrenOf(baseNodes, origin);
+  const overlay = new Map<NameKey, ZoneNode | null>(layered?.overlay);
+  const childDelta = new Map<NameKey, number>(layered?.childDelta);
   const nodeOf = (k: NameKey): ZoneNode | undefined => {
     const o = overlay.get(k);
-    return o === undefined ? base.nodes.get(k) : (o ?? undefined);
+    return o === undefined ? baseNodes.get(k) : (o ?? undefined);
   };
   const childCount = (k: NameKey) => (children.get(k) ?? 0) + (childDelta.get(k) ?? 0);
   const bump = (k: NameKey, d: number) => childDelta.set(k, (childDelta.get(k) ?? 0) + d);
 
   // A name appears: its parent gains a child, and missing ancestors appear as empty non-terminals.
   const appear = (k: NameKey): void => {
-    if (k === base.origin) return;
+    if (k === origin) return;
     const p = parentKey(k)!;
     bump(p, 1);
     if (!nodeOf(p)) {
@@ -131,11 +136,11 @@ export function applyEdits(zone: Zone, edits: RRsetEdits | undefined): Zone {
   };
   // A name goes: an empty non-terminal parent left without children goes too.
   const vanish = (k: NameKey): void => {
-    if (k === base.origin) return;
+    if (k === origin) return;
     const p = parentKey(k)!;
     bump(p, -1);
     const pn = nodeOf(p);
-    if (p !== base.origin && pn && pn.rrsets.size === 0 && childCount(p) === 0) {
+    if (p !== origin && pn && pn.rrsets.size === 0 && childCount(p) === 0) {
       overlay.set(p, null);
       vanish(p);
     }
@@ -148,12 +153,12 @@ export function applyEdits(zone: Zone, edits: RRsetEdits | undefined): Zone {
     const rrsets = new Map(before?.rrsets ?? []);
     if (rrset) rrsets.set(type, rrset);
     else rrsets.delete(type);
-    if (owner === base.origin && type === Type.SOA && rrset) soa = rrset;
-    if (type === Type.NS && owner !== base.origin) {
+    if (owner === origin && type === Type.SOA && rrset) soa = rrset;
+    if (type === Type.NS && owner !== origin) {
       if (rrset) cuts.add(owner);
       else cuts.delete(owner);
     }
-    if (rrsets.size > 0 || childCount(owner) > 0 || owner === base.origin) {
+    if (rrsets.size > 0 || childCount(owner) > 0 || owner === origin) {
       overlay.set(owner, { name: owner, rrsets });
       if (!before) appear(owner);
     } else if (before) {
@@ -163,7 +168,5 @@ export function applyEdits(zone: Zone, edits: RRsetEdits | undefined): Zone {
   }
   const soaRdata = soa.rdata[0]!;
   const serial = soaRdata.readUInt32BE(nameEnd(soaRdata, nameEnd(soaRdata, 0)));
-  const patched: Zone = { ...zone, soa, serial, nodes: new LayeredMap(base.nodes, overlay), cuts };
-  layers.set(patched, { file: base, overlay, childDelta });
-  return patched;
+  return { ...zone, soa, serial, nodes: new LayeredMap(baseNodes, overlay, childDelta), cuts };
 }
