@@ -1,11 +1,13 @@
 #!/bin/sh
 # The test command (README, .ci/run): Node 24, npm packages, the Debian tools the end-to-end tests
-# drive (dig and nsupdate from bind9-dnsutils, knotd as the reference server), type check, vitest.
+# drive (dig and nsupdate from bind9-dnsutils, knotd as the reference server, chromium for the
+# status page's browser test), type check, vitest.
 set -eu
 cd "$(dirname "$0")/.."
 missing=""
 command -v dig >/dev/null 2>&1 || missing="$missing bind9-dnsutils"
 command -v knotd >/dev/null 2>&1 || missing="$missing knot"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test: installing Debian packages:$missing" >&2
@@ -17,5 +19,15 @@ if [ -n "$missing" ]; then
   fi
 fi
 [ -d node_modules/vitest ] || scripts/node24.sh npm ci --no-audit --no-fund
+PATH="$PWD/node_modules/.bin:$PATH"; export PATH
 scripts/node24.sh tsc -p tsconfig.json
-exec scripts/node24.sh vitest run "$@"
+# vitest's own summary is decorated; one plain "N passed, N failed" line closes the run as well.
+summary=$(mktemp)
+status=0
+scripts/node24.sh vitest run --reporter=default --reporter=json --outputFile.json="$summary" "$@" || status=$?
+scripts/node24.sh node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' "$summary" 2>/dev/null || true
+rm -f "$summary"
+exit "$status"
