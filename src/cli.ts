@@ -1,10 +1,13 @@
 // gslbd command line: `gslbd serve`, `gslbd check`.
 
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { GslbError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { parseListen, type ListenAddress } from './dns/server.ts';
 import { Service } from './service.ts';
+import { ClusterPrimary } from './cluster/primary.ts';
+import { runWorker } from './cluster/worker.ts';
 import { opsCommand } from './ops-cli.ts';
 import { loadConfig, type GslbdConfig } from './config/load.ts';
 import type { TsigKeyConfig } from './dns/tsig.ts';
@@ -20,6 +23,8 @@ const USAGE = `usage:
                             UPDATE; hmac-sha256|hmac-sha512|hmac-sha1|hmac-sha224|hmac-sha384;
                             without zones the key may update every zone served
         --tcp-idle-timeout SECONDS (10)   --tcp-max-connections N (512)
+        --query-log-sample N   log every N-th query (qname, qtype, client, rcode) at info; 0: off (default)
+        --workers N         processes answering DNS (default: one per core); 1: this process alone
   gslbd check [--zones DIR]                           validate zones; prints file:line: reason
 
 Operator commands (talk to a running gslbd's HTTP API; --api URL or GSLBD_API or --config FILE,
@@ -45,6 +50,8 @@ async function serve(args: string[]): Promise<number> {
       geoip: { type: 'string' },
       data: { type: 'string' },
       'tsig-key': { type: 'string', multiple: true },
+      'query-log-sample': { type: 'string' },
+      workers: { type: 'string' },
     },
     strict: true,
   });
@@ -56,7 +63,8 @@ async function serve(args: string[]): Promise<number> {
     ? (asked.length ? asked : DEFAULT_LISTEN).map((text) => ({ address: parseListen(text), required: asked.length > 0 }))
     : file.listen.map((address) => ({ address, required: true }));
   const geoip = values.geoip ?? file.geoip;
-  const service = new Service({
+  const workers = positiveInt(values.workers, 'workers', file.workers ?? os.availableParallelism());
+  const options = {
     zonesDir: values.zones ?? file.zones ?? './zones',
     listen,
     log,
@@ -67,7 +75,10 @@ async function serve(args: string[]): Promise<number> {
     // --tsig-key flags replace the file's keys rather than add to them, as every other flag does.
     tsig: values['tsig-key'] ? values['tsig-key'].map(tsigKeyFlag) : (file.tsig ?? []),
     ...(file.api && { api: file.api }),
-  });
+    queryLogSample: nonNegativeInt(values['query-log-sample'], 'query-log-sample', file.queryLogSample ?? 0),
+  };
+  // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).
+  const service = workers > 1 ? new ClusterPrimary(options, workers) : new Service(options);
   // Registered before start: a SIGHUP during start-up must not kill the process (the default
   // action); it reloads once start-up is done.
   let reloading: Promise<unknown> = Promise.resolve();
@@ -107,6 +118,13 @@ function positiveInt(text: string | undefined, flag: string, dflt: number): numb
   return n;
 }
 
+function nonNegativeInt(text: string | undefined, flag: string, dflt: number): number {
+  if (text === undefined) return dflt;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0) throw new GslbError('ERR_CONFIG', `--${flag} ${text}: not an integer ≥ 0`);
+  return n;
+}
+
 async function check(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { zones: { type: 'string', default: './zones' } }, strict: true });
   const result = await checkZones(values.zones);
@@ -123,6 +141,9 @@ async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'check':
       return check(rest);
+    case 'worker':
+      // Not for hand use: `serve --workers N` starts these (cluster/worker.ts).
+      return runWorker();
     case 'status':
     case 'drain':
     case 'undrain':

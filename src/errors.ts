@@ -7,7 +7,8 @@ export type ErrorCode =
   | 'ERR_ZONE_IO'       // a zone file that cannot be read
   | 'ERR_POOLS'         // a pools file (<origin>.pools.yaml) that is not valid
   | 'ERR_CONFIG'        // command line or configuration file
-  | 'ERR_LISTEN';       // an address that cannot be bound
+  | 'ERR_LISTEN'        // an address that cannot be bound
+  | 'ERR_WORKER';       // a worker process (--workers) that could not start
 
 export class GslbError extends Error {
   readonly code: ErrorCode;

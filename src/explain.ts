@@ -36,17 +36,24 @@ export interface ExplainRequest {
   readonly subnet?: string;
 }
 
-export class ExplainError extends Error {}
+/** A request that cannot be explained; `field` names the parameter at fault (the API's 400). */
+export class ExplainError extends Error {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(message);
+    this.field = field;
+  }
+}
 
 /** Parses `a.b.c.d/n` or `v6/n` into an ECS option's fields (bits past the prefix cleared). */
 export function parseSubnet(text: string): ClientSubnet {
   const m = /^(.+)\/(\d{1,3})$/.exec(text);
   const addr = m?.[1] ?? text;
   const family = net.isIPv4(addr) ? 1 : net.isIPv6(addr) ? 2 : 0;
-  if (family === 0) throw new ExplainError(`subnet "${text}": not an address/prefix`);
+  if (family === 0) throw new ExplainError('subnet', `subnet "${text}": not an address/prefix`);
   const max = family === 1 ? 32 : 128;
   const prefix = m ? Number(m[2]) : max;
-  if (prefix > max) throw new ExplainError(`subnet "${text}": prefix longer than ${max}`);
+  if (prefix > max) throw new ExplainError('subnet', `subnet "${text}": prefix longer than ${max}`);
   const bytes = Buffer.from((family === 1 ? parseIPv4(addr) : parseIPv6(addr))!);
   for (let bit = prefix; bit < max; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
   return { family, sourcePrefix: prefix, address: bytes };
@@ -67,14 +74,14 @@ function recordText(e: Entry, index: number): string {
 
 export function explain(inputs: ExplainInputs, req: ExplainRequest, now = Date.now()) {
   const qtype = typeFromName(req.type ?? 'A');
-  if (qtype === undefined) throw new ExplainError(`unknown type "${req.type}"`);
+  if (qtype === undefined) throw new ExplainError('type', `unknown type "${req.type}"`);
   let qname;
   try {
     qname = keyFromText(req.name.endsWith('.') ? req.name : `${req.name}.`);
   } catch (e) {
-    throw new ExplainError(`name "${req.name}": ${(e as Error).message}`);
+    throw new ExplainError('name', `name "${req.name}": ${(e as Error).message}`);
   }
-  if (req.client !== undefined && !net.isIP(req.client)) throw new ExplainError(`client "${req.client}": not an IP address`);
+  if (req.client !== undefined && !net.isIP(req.client)) throw new ExplainError('client', `client "${req.client}": not an IP address`);
   const ecs = req.subnet !== undefined ? parseSubnet(req.subnet) : null;
   const client: Client = makeClient(req.client ?? '127.0.0.1', ecs, inputs.geo);
   const ctx: PolicyContext = { client, random: Math.random, now: () => now };
@@ -111,13 +118,24 @@ export function explain(inputs: ExplainInputs, req: ExplainRequest, now = Date.n
       return {
         pool: nameToText(pool.def.name),
         policy: pool.def.policy,
-        ...(pool.def.groups.length && { groups: pool.def.groups.map((g) => ({ name: g.name, policy: g.policy })) }),
+        // The outer policy's verdict on each group: chosen or not, and its score (e.g. distance_km).
+        ...(pool.def.groups.length && {
+          groups: pool.def.groups.map((g, i) => ({
+            name: g.name,
+            policy: g.policy,
+            chosen: d.groupSelection?.indexes.includes(i) ?? false,
+            ...(d.groupSelection?.scores?.has(i) && { score: d.groupSelection.scores.get(i) }),
+            ...(g.location && { location: g.location }),
+          })),
+          group_score_name: d.groupSelection?.scoreName ?? null,
+        }),
         candidates: targets.map((t, i) => {
           const st = inputs.health.status(t, now);
           const c = d.candidates.find((x) => x.index === i);
           const why = inputs.describe(t);
           return {
             address: t.address,
+            ...(t.group !== undefined && { group: pool.def.groups[t.group]!.name }),
             weight: st.weight ?? t.weight,
             usable: c !== undefined,
             state: why.state,

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/load.ts';
+import { normalizeAddress } from './gslb/pools-file.ts';
 import { parseDuration } from './gslb/yaml-reader.ts';
 import { GslbError } from './errors.ts';
 
@@ -43,7 +44,11 @@ async function call(c: Conn, method: string, path: string, body?: unknown): Prom
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
   } catch (e) {
-    throw new GslbError('ERR_CONFIG', `cannot reach the gslbd API at ${c.base}: ${(e as Error).cause ?? (e as Error).message}`);
+    // fetch() says only "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND, ...).
+    // An AggregateError (every address of a name refused) has no message of its own, only a code.
+    const cause = (e as Error).cause;
+    const why = cause instanceof Error ? cause.message || (cause as NodeJS.ErrnoException).code || String(cause) : (e as Error).message;
+    throw new GslbError('ERR_CONFIG', `cannot reach the gslbd API at ${c.base}: ${why}`);
   }
   const data: any = await res.json().catch(() => ({}));
   if (!res.ok) throw new GslbError('ERR_CONFIG', `${method} ${path}: HTTP ${res.status}: ${data?.error?.message ?? res.statusText}`);
@@ -53,15 +58,21 @@ async function call(c: Conn, method: string, path: string, body?: unknown): Prom
 interface StatusTarget { address: string; state: string; reason: string; weight: number; answers: number; override: string | null; since: number | null }
 interface Status { zones: { zone: string; serial: number; pools: { pool: string; policy: string; targets: StatusTarget[] }[] }[]; events: unknown[] }
 
-/** Targets named by `spec`: `ADDRESS` (in every pool) or `POOL/ADDRESS`. */
+/**
+ * Targets named by `spec`: `ADDRESS` (in every pool) or `POOL/ADDRESS`, POOL relative to its zone
+ * (`www`) or absolute (`www.gslb.example.com`, final dot optional), as the API takes names.
+ */
 function matchTargets(status: Status, spec: string): { zone: string; pool: string; address: string }[] {
   const slash = spec.lastIndexOf('/');
-  const poolPart = slash >= 0 ? spec.slice(0, slash).toLowerCase().replace(/\.?$/, '.') : null;
-  const address = slash >= 0 ? spec.slice(slash + 1) : spec;
+  const poolPart = slash >= 0 ? spec.slice(0, slash).toLowerCase().replace(/\.$/, '') : null;
+  const text = slash >= 0 ? spec.slice(slash + 1) : spec;
+  if (!net.isIP(text)) throw new GslbError('ERR_CONFIG', `${spec}: "${text}" is not an IP address (TARGET is ADDRESS or POOL/ADDRESS)`);
+  const address = normalizeAddress(text);
   const out = [];
   for (const z of status.zones) {
     for (const p of z.pools) {
-      if (poolPart && p.pool.toLowerCase() !== poolPart) continue;
+      const pool = p.pool.toLowerCase();
+      if (poolPart !== null && pool !== `${poolPart}.` && pool !== `${poolPart}.${z.zone.toLowerCase()}`) continue;
       for (const t of p.targets) if (t.address === address) out.push({ zone: z.zone, pool: p.pool, address });
     }
   }
@@ -136,6 +147,10 @@ export async function opsCommand(command: string, args: string[]): Promise<numbe
       for (const a of r.answer) process.stdout.write(`  ${a}\n`);
       for (const p of r.pools) {
         process.stdout.write(`pool ${p.pool}: ${p.policy}${p.fallback ? `, no usable target: fallback ${p.fallback}` : ''}${p.note ? ` (${p.note})` : ''}, ttl ${p.ttl}\n`);
+        for (const g of p.groups ?? []) {
+          const score = g.score === undefined ? '' : ` ${p.group_score_name} ${Number(g.score).toFixed(2)}`;
+          process.stdout.write(`  ${g.chosen ? '*' : ' '} group ${g.name} (${g.policy})${score}\n`);
+        }
         for (const c of p.candidates) {
           const chosen = p.chosen.includes(c.address) ? '*' : ' ';
           const score = c.score === undefined ? '' : ` ${p.score_name} ${Number(c.score).toFixed(2)}`;

@@ -1,6 +1,6 @@
 // A running gslbd: zones in service, listeners, reload. The CLI builds one; tests start the CLI.
 
-import { createHandler, type GslbInputs, type Handler } from './dns/handler.ts';
+import { createHandler, type GslbInputs, type Handler, type QueryLogEntry, type UpdateHandler } from './dns/handler.ts';
 import { cachedGeo, openGeoDatabase, type GeoSpec } from './geo/index.ts';
 import type { GeoDatabase } from './geo/types.ts';
 import { allUp } from './gslb/health-view.ts';
@@ -9,19 +9,21 @@ import { keyFromText, nameToText, type NameKey } from './dns/name.ts';
 import { applyPoolEdits, editPool } from './gslb/edits.ts';
 import { Pool } from './gslb/pool.ts';
 import { applyEdits } from './zone/overlay.ts';
-import type { Changeset } from './state/types.ts';
+import type { Changeset, RRsetEdits } from './state/types.ts';
+import { Type } from './dns/constants.ts';
+import { serialNewer, soaSerial } from './update/editor.ts';
 import { DnsListener, formatListen, type ListenAddress, type ServerOptions } from './dns/server.ts';
 import { GslbError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { loadZones } from './zone/loader.ts';
 import { ZoneStore } from './zone/store.ts';
-import { HealthChecker, type CheckStatus } from './health/checker.ts';
+import { HealthChecker, type Checks, type CheckStatus } from './health/checker.ts';
 import { systemClock } from './health/clock.ts';
 import { probers } from './health/probers/index.ts';
 import type { Transition } from './health/types.ts';
 import { TargetHealth } from './health/view.ts';
 import { JournaledStore } from './state/store.ts';
-import { CountMap, QueryCounters } from './metrics/counters.ts';
+import { CountMap, QueryCounters, type QueryCounts } from './metrics/counters.ts';
 import { createMetrics, type Metrics } from './metrics/registry.ts';
 import { tsigKeysFromConfig, type TsigKeyConfig } from './dns/tsig.ts';
 import { createUpdateHandler } from './update/rfc2136.ts';
@@ -43,6 +45,31 @@ export interface ServiceOptions extends ServerOptions {
   readonly tsig?: readonly TsigKeyConfig[];
   /** The HTTP API (`api:` in gslbd.yaml); absent: no API. */
   readonly api?: ApiOptions;
+  /** Log every N-th query answered (`--query-log-sample N`); absent or 0: no query log. */
+  readonly queryLogSample?: number;
+  /** The state store; default: journaled under `dataDir`. A cluster worker's is in memory, fed by its primary. */
+  readonly state?: JournaledStore;
+  /** Where check statuses come from; default: a HealthChecker probing from this process. */
+  readonly checks?: Checks;
+  /** Where RFC 2136 UPDATE messages go; default: this service's own handler (TSIG, journal). */
+  readonly update?: UpdateHandler;
+  /** Processes that answer DNS for this one (cluster/primary.ts); absent: it answers alone. */
+  readonly followers?: Followers;
+}
+
+/**
+ * Processes answering DNS for a service that keeps the journal, the probes and the API (the
+ * workers of cluster/primary.ts). The service tells them every change and asks for their counts.
+ */
+export interface Followers {
+  /** A changeset was applied; its commit is acknowledged once this resolves (it never rejects). */
+  changeset(cs: Changeset): Promise<void>;
+  /** Check statuses: after a probe, that check's; when the set of checks changed, every one (`all`). */
+  checks(statuses: readonly CheckStatus[], all: boolean): void;
+  /** The zones were reloaded here; followers reload theirs. */
+  reload(): Promise<void>;
+  /** Their query counters, for /metrics and the status page. */
+  counters(): Promise<readonly QueryCounts[]>;
 }
 
 /** A state change of a check, as logged and kept for the status page. */
@@ -66,6 +93,23 @@ function needsGeo(zone: Zone): boolean {
   return false;
 }
 
+/**
+ * The journal's RRsets to lay over a zone file: all of them, but the apex SOA only while its serial
+ * is not older than the file's (RFC 1982). A file edited, its serial raised and reloaded after a
+ * run-time change must be served under its own serial, not the journal's last bump; run-time
+ * changes then bump from the file's serial.
+ */
+function overFile(file: Zone, edits: RRsetEdits | undefined): RRsetEdits | undefined {
+  for (const [key, e] of edits ?? []) {
+    if (e.type !== Type.SOA || keyFromText(e.name) !== file.origin || e.rdata.length === 0) continue;
+    if (!serialNewer(file.serial, soaSerial(Buffer.from(e.rdata[0]!, 'hex')))) return edits;
+    const rest = new Map(edits);
+    rest.delete(key);
+    return rest;
+  }
+  return edits;
+}
+
 export class Service {
   readonly zones = new ZoneStore();
   readonly listeners: DnsListener[] = [];
@@ -78,10 +122,16 @@ export class Service {
       get contentType() {
         return 'text/plain; version=0.0.4; charset=utf-8';
       },
-      metrics: () => this.metrics.registry.metrics(),
+      metrics: async () => {
+        await this.#gatherCounters();
+        return this.metrics.registry.metrics();
+      },
     },
     explain: (req) => explain(this.#explainInputs(), req),
-    status: () => this.status(),
+    status: async () => {
+      await this.#gatherCounters();
+      return this.status();
+    },
     reload: () => this.reload(),
   };
 
@@ -98,7 +148,7 @@ export class Service {
   /** Zones, pools, targets with their state, and recent state changes: the status page's data. */
   status() {
     const now = Date.now();
-    const answers = this.counters.answers.counts;
+    const answers = this.#reported.answers.counts;
     return {
       zones: this.zones.all().map((z) => ({
         zone: nameToText(z.origin),
@@ -135,15 +185,17 @@ export class Service {
   }
   readonly handler: Handler;
   readonly state: JournaledStore;
-  readonly checker: HealthChecker;
+  readonly checker: Checks;
   /** The latest health state changes, oldest first. */
   readonly history: HealthEvent[] = [];
   readonly counters = new QueryCounters();
+  /** What /metrics and the status page count: this process's queries, plus its followers' (#gatherCounters). */
+  #reported = this.counters;
   /** Changes submitted through the API and UPDATE: `source\tresult`. */
   readonly updates = new CountMap();
   readonly transitions = new CountMap();
   readonly metrics: Metrics = createMetrics({
-    counters: this.counters,
+    counters: () => this.#reported,
     updates: this.updates,
     transitions: this.transitions,
     zones: () => this.zones.all(),
@@ -165,17 +217,24 @@ export class Service {
       if (text !== lastError) opts.log.error({ err }, 'query failed: answered SERVFAIL');
       lastError = text;
     };
-    this.handler = createHandler(this.zones, onError, () => this.#inputs, this.counters);
-    this.state = new JournaledStore(opts.dataDir);
+    const sample = opts.queryLogSample ?? 0;
+    const queryLog = sample > 0 ? { sample, write: (e: QueryLogEntry) => opts.log.info(e, 'query') } : null;
+    this.handler = createHandler(this.zones, onError, () => this.#inputs, this.counters, queryLog);
+    this.state = opts.state ?? new JournaledStore(opts.dataDir);
     // Run-time changes reach answers at once: the touched zones are re-published synchronously.
     this.state.onChange((cs) => this.#publishChange(cs));
-    this.checker = new HealthChecker({
+    const followers = opts.followers;
+    if (followers) this.state.onChange((cs) => followers.changeset(cs));
+    this.checker = opts.checks ?? new HealthChecker({
       probers,
       clock: systemClock,
       random: Math.random,
       known: this.state.probes(),
       onTransition: (check, t) => this.#onTransition(check, t),
-      onResult: (check, r) => this.metrics.probe(check.spec.type, r.ok, r.latencyMs),
+      onResult: (check, r) => {
+        this.metrics.probe(check.spec.type, r.ok, r.latencyMs);
+        followers?.checks([check], false);
+      },
     });
     this.#inputs = { ...this.#inputs, health: new TargetHealth(this.checker, this.state) };
   }
@@ -198,7 +257,9 @@ export class Service {
   /** The location database, opened the first time a zone in service has a geo pool. */
   async #ensureGeo(): Promise<void> {
     if (this.#inputs.geo || !this.zones.all().some(needsGeo)) return;
-    const spec = this.#opts.geo ?? { type: 'geoip-lite', preload: true };
+    // A primary with workers answers no queries, only /explain: geoip-lite's data (~100 MB) loads
+    // on its first lookup there instead of at start.
+    const spec = this.#opts.geo ?? { type: 'geoip-lite', preload: !this.#opts.followers };
     const db: GeoDatabase = cachedGeo(await openGeoDatabase(spec));
     this.#inputs = { ...this.#inputs, geo: db };
     this.#opts.log.info({ geo: db.description }, 'client location database loaded');
@@ -208,7 +269,7 @@ export class Service {
   async start(): Promise<void> {
     // RFC 2136 UPDATE with TSIG; a bad key fails the start (ERR_CONFIG) before anything is bound.
     const keys = tsigKeysFromConfig(this.#opts.tsig ?? []);
-    this.handler.onUpdate = createUpdateHandler({
+    this.handler.onUpdate = this.#opts.update ?? createUpdateHandler({
       zones: this.zones, state: this.state, keys, now: Date.now, log: this.#opts.log, count: (result) => this.updates.add(`update\t${result}`),
     });
     const replay = await this.state.open();
@@ -231,7 +292,8 @@ export class Service {
       this.listeners.push(l);
       log.info({ address: formatListen({ host: address.host, port: l.port }), port: l.port }, 'listening');
     }
-    if (this.listeners.length === 0) throw new GslbError('ERR_LISTEN', 'no address could be bound');
+    // No address asked for: a cluster primary, whose workers answer.
+    if (this.#opts.listen.length && this.listeners.length === 0) throw new GslbError('ERR_LISTEN', 'no address could be bound');
     if (this.#opts.api) {
       const api = new ApiServer(this, this.#opts.api, log);
       try {
@@ -266,6 +328,7 @@ export class Service {
     for (const z of result.zones) log.info({ zone: nameToText(z.origin), serial: this.zones.get(z.origin)?.serial, names: z.nodes.size }, 'zone loaded');
     for (const o of gone) log.info({ zone: nameToText(o) }, 'zone removed');
     await this.#ensureGeo();
+    await this.#opts.followers?.reload();
     return { loaded: result.zones.length, failed: result.failures.length };
   }
 
@@ -277,7 +340,7 @@ export class Service {
     const out: Zone[] = [];
     for (const origin of origins) {
       const file = this.#fileZones.get(origin);
-      if (file) out.push(applyPoolEdits(applyEdits(file, this.state.rrsets(nameToText(origin))), this.state));
+      if (file) out.push(applyPoolEdits(applyEdits(file, overFile(file, this.state.rrsets(nameToText(origin)))), this.state));
     }
     if (out.length) this.zones.put(...out);
     this.#syncChecks();
@@ -330,6 +393,16 @@ export class Service {
   #syncChecks(): void {
     // Probe loops follow the pools in service: new checks start, removed ones stop.
     this.checker.sync(this.zones.all().flatMap((z) => [...(z.pools?.values() ?? [])].flatMap((p) => p.def.targets)));
+    this.#opts.followers?.checks(this.checker.all(), true);
+  }
+
+  async #gatherCounters(): Promise<void> {
+    const followers = this.#opts.followers;
+    if (!followers) return;
+    const sum = new QueryCounters();
+    sum.merge(this.counters.counts());
+    for (const c of await followers.counters()) sum.merge(c);
+    this.#reported = sum;
   }
 
 

@@ -26,7 +26,7 @@ export function operationRoutes(app: FastifyInstance, b: ApiBackend): void {
     try {
       return ops.explain(r);
     } catch (e) {
-      if (e instanceof ExplainError) throw badField(e.message.split(' ')[0]!, e.message);
+      if (e instanceof ExplainError) throw badField(e.field, e.message);
       throw e;
     }
   });

@@ -42,6 +42,9 @@ export function buildApi(backend: ApiBackend, opts: BuildOptions): FastifyInstan
     if (req.method === 'GET' || req.method === 'HEAD') return;
     // Method, path, status and the token's name: never the token, never the body.
     opts.log.info({ api: { method: req.method, url: req.url, status: reply.statusCode, token: req.tokenName || null } }, 'api change');
+    // gslbd_updates_total: a write that got past authentication is a change submitted, applied or
+    // rejected as a whole (a batch counts once, like an RFC 2136 UPDATE message). A reload is not one.
+    if (req.tokenName && req.routeOptions.url !== '/v1/reload') backend.updates?.add(`api\t${reply.statusCode < 400 ? 'applied' : 'rejected'}`);
   });
   zoneRoutes(app, backend);
   poolRoutes(app, backend, now);

@@ -12,6 +12,10 @@ const PAGE = `<!doctype html>
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.3em;margin:0 0 .5em} h2{font-size:1.1em;margin:1.2em 0 .3em}
 table{border-collapse:collapse;margin:.3em 0 1em} th,td{padding:.25em .7em;border-bottom:1px solid #ddd;text-align:left}
+/* The same column widths in every pool's table, so the tables line up (cells still grow to fit). */
+table[data-pool] th:nth-child(1){width:17em} table[data-pool] th:nth-child(2){width:6em} table[data-pool] th:nth-child(3){width:5em}
+table[data-pool] th:nth-child(4){width:22em} table[data-pool] th:nth-child(5){width:4em} table[data-pool] th:nth-child(6){width:5em}
+table[data-pool] th:nth-child(7){width:9em} table[data-pool] th:nth-child(8){width:5.5em}
 th{background:#f4f4f4} .up{color:#067d17;font-weight:600} .down{color:#b00020;font-weight:600}
 .drained,.forced-up,.forced-down{color:#a15c00;font-weight:600} .muted{color:#777} #err{color:#b00020}
 button{font:inherit;padding:.1em .6em} .bar{display:inline-block;height:.7em;background:#4a7bd0;vertical-align:middle}
@@ -64,8 +68,9 @@ function render(status) {
       for (const t of p.targets) {
         const s = share[p.pool + ' ' + t.address];
         const drained = t.state === 'drained' && t.override === 'drain';
+        const probe = t.last_probe ? (t.last_probe.ok ? 'pass' : 'fail') + ': ' + t.last_probe.reason + ' (' + t.last_probe.latency_ms + ' ms, ' + ago(t.last_probe.at) + ')' : '—';
         html += '<tr data-target="' + esc(t.address) + '"><td>' + esc(t.address) + '</td><td class="state ' + esc(t.state) + '" title="' + esc(t.reason) + '">' + esc(t.state) + '</td>'
-          + '<td>' + ago(t.since) + '</td><td class="muted">' + esc(t.last_probe ? (t.last_probe.ok ? 'pass' : 'fail') + ': ' + t.last_probe.reason + ' (' + t.last_probe.latency_ms + ' ms, ' + ago(t.last_probe.at) + ')' : '—') + '</td>'
+          + '<td>' + ago(t.since) + '</td><td class="muted" title="' + esc(probe) + '">' + esc(probe) + '</td>'
           + '<td>' + t.weight + '</td><td>' + (t.load ? esc(t.load.load + '/' + t.load.capacity) : '—') + '</td>'
           + '<td>' + (s == null ? '—' : '<span class="bar" style="width:' + Math.round(s * 80) + 'px"></span> ' + Math.round(s * 100) + '%') + '</td>'
           + '<td><button class="drain" data-zone="' + esc(z.zone) + '" data-pool="' + esc(p.pool) + '" data-address="' + esc(t.address) + '" data-drain="' + (drained ? '0' : '1') + '">' + (drained ? 'undrain' : 'drain') + '</button></td></tr>';

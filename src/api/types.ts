@@ -21,6 +21,8 @@ export interface ApiBackend {
   readonly checker: CheckSource;
   /** Operator endpoints (operations.ts); absent in tests that need only the data API. */
   readonly operations?: Operations;
+  /** Counts changes submitted, keyed `source\tresult` (gslbd_updates_total); absent: not counted. */
+  readonly updates?: { add(key: string): void };
 }
 
 export interface Operations {

@@ -22,6 +22,10 @@ export interface GslbdConfig {
   readonly geoip?: string;
   readonly tcpIdleMs?: number;
   readonly tcpMaxConnections?: number;
+  /** Log every N-th query (0: no query log). */
+  readonly queryLogSample?: number;
+  /** Processes answering DNS (1: the main process alone). */
+  readonly workers?: number;
   readonly api?: ApiOptions;
   readonly tsig?: readonly TsigKeyConfig[];
 }
@@ -34,7 +38,7 @@ export class ConfigError extends GslbError {
   }
 }
 
-const TOP_KEYS = ['zones', 'listen', 'data', 'geoip', 'tcp-idle-timeout', 'tcp-max-connections', 'api', 'tsig'];
+const TOP_KEYS = ['zones', 'listen', 'data', 'geoip', 'tcp-idle-timeout', 'tcp-max-connections', 'query-log-sample', 'workers', 'api', 'tsig'];
 /** A shorter token could be guessed; 16 characters of base64 are 96 bits. */
 export const MIN_TOKEN_LENGTH = 16;
 
@@ -73,6 +77,8 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     ...opt('geoip', filePath('geoip')),
     ...opt('tcpIdleMs', top.duration('tcp-idle-timeout', 1000, 3_600_000)),
     ...opt('tcpMaxConnections', top.number('tcp-max-connections', 1, 1_000_000)),
+    ...opt('queryLogSample', top.number('query-log-sample', 0, 1_000_000_000)),
+    ...opt('workers', top.number('workers', 1, 1024)),
     ...opt('api', top.has('api') ? readApi(src, top) : undefined),
     ...opt('tsig', top.has('tsig') ? readTsig(src, top) : undefined),
   };

@@ -1,7 +1,7 @@
 // One message in, one response out (or nothing): parse → resolve → encode.
 // Never throws: an unexpected error becomes SERVFAIL, is counted and logged once per kind.
 
-import { Rcode, Class, UDP_PAYLOAD_CLASSIC, UDP_PAYLOAD_MAX } from './constants.ts';
+import { Rcode, Class, UDP_PAYLOAD_CLASSIC, UDP_PAYLOAD_MAX, typeName } from './constants.ts';
 import { parseQuery } from './query.ts';
 import { encodeAnswer, encodeError } from './response.ts';
 import { resolve } from '../answer/resolve.ts';
@@ -11,7 +11,8 @@ import { allUp, type HealthView } from '../gslb/health-view.ts';
 import type { GeoDatabase } from '../geo/types.ts';
 import type { Client, PolicyContext } from '../policy/types.ts';
 import type { Pool, PoolAnswer } from '../gslb/pool.ts';
-import type { QueryCounters } from '../metrics/counters.ts';
+import { rcodeName, type QueryCounters } from '../metrics/counters.ts';
+import { nameToText, type NameKey } from './name.ts';
 
 export interface Transport {
   readonly tcp: boolean;
@@ -35,6 +36,21 @@ export interface HandlerStats {
   errors: number;
 }
 
+/** One line of the query log. */
+export interface QueryLogEntry {
+  readonly qname: string;
+  readonly qtype: string;
+  readonly client: string;
+  readonly rcode: string;
+  readonly transport: 'udp' | 'tcp';
+}
+
+/** The sampled query log (`--query-log-sample N`): every `sample`-th query answered is written. */
+export interface QueryLog {
+  readonly sample: number;
+  write(entry: QueryLogEntry): void;
+}
+
 /** RFC 2136 UPDATE messages go here (they need the journal, so the answer comes later). */
 export type UpdateHandler = (msg: Buffer, via: Transport) => Promise<Buffer | null>;
 
@@ -47,9 +63,16 @@ export interface Handler {
 
 export function createHandler(
   zones: ZoneSource, onError: (err: unknown) => void = () => {}, inputs: () => GslbInputs = () => defaultInputs,
-  counters: QueryCounters | null = null,
+  counters: QueryCounters | null = null, queryLog: QueryLog | null = null,
 ): Handler {
   const stats: HandlerStats = { queries: 0, dropped: 0, errors: 0 };
+  // Every N-th rather than at random: as representative at DNS query rates, and no random() per query.
+  let unlogged = 0;
+  const logQuery = (qname: NameKey, qtype: number, rcode: number, via: Transport): void => {
+    if (!queryLog || ++unlogged < queryLog.sample) return;
+    unlogged = 0;
+    queryLog.write({ qname: nameToText(qname), qtype: typeName(qtype), client: via.address, rcode: rcodeName(rcode), transport: via.tcp ? 'tcp' : 'udp' });
+  };
   const onPool = counters
     ? (pool: Pool, d: PoolAnswer) => {
         const t = d.targets;
@@ -81,6 +104,7 @@ export function createHandler(
       // QCLASS ANY matches every class (RFC 1035 §3.2.5), IN among them: answered as IN.
       if (q.qclass !== Class.IN && q.qclass !== Class.ANY) {
         counters?.query(undefined, q.qtype, Rcode.REFUSED, via.tcp);
+        logQuery(q.qname, q.qtype, Rcode.REFUSED, via);
         return encodeError(msg, q.id, q.flags, Rcode.REFUSED, q.questionEnd, q.edns);
       }
       const gi = inputs();
@@ -96,6 +120,7 @@ export function createHandler(
       };
       const answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, ...(onPool && { onPool }) });
       counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);
+      logQuery(q.qname, q.qtype, answer.rcode, via);
       // RFC 6891 §6.2.5: the smaller of the requestor's size and ours; 512 without EDNS.
       const limit = via.tcp ? 65535 : q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC;
       return encodeAnswer(q, answer, limit);

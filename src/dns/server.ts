@@ -15,6 +15,12 @@ export interface ServerOptions {
   readonly tcpIdleMs?: number;
   /** Connections beyond this many are closed at once. */
   readonly tcpMaxConnections?: number;
+  /**
+   * SO_REUSEPORT on both sockets: several processes (cluster workers) bind the same address and
+   * the kernel spreads queries and connections over them. Only with a fixed port: with port 0,
+   * the kernel may hand out a port another reuseport socket of the same user already has.
+   */
+  readonly reusePort?: boolean;
 }
 
 /** Parses `127.0.0.1:5300`, `[::1]:5300` or `::1` with a default port. */
@@ -60,12 +66,17 @@ export class DnsListener {
   #handler: Handler;
   #idleMs: number;
   #maxConns: number;
+  #reusePort: boolean;
+  /** Answers still being computed (an UPDATE waits for the journal): stop() lets them go out. */
+  readonly #inflight = new Set<Promise<void>>();
+  #stopping = false;
 
   constructor(address: ListenAddress, handler: Handler, options: ServerOptions = {}) {
     this.address = address;
     this.#handler = handler;
     this.#idleMs = options.tcpIdleMs ?? 10_000;
     this.#maxConns = options.tcpMaxConnections ?? 512;
+    this.#reusePort = options.reusePort ?? false;
   }
 
   /** Binds both sockets; rejects with ERR_LISTEN if either cannot be bound. */
@@ -78,11 +89,13 @@ export class DnsListener {
   /** One try at binding; 'taken' if `retry` and TCP found the port the kernel gave UDP in use. */
   async #bind(retry: boolean): Promise<'bound' | 'taken'> {
     const { host, port } = this.address;
-    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host) });
+    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host), reusePort: this.#reusePort });
     const handler = this.#handler;
     udp.on('message', (msg, rinfo) => {
+      // Stopping: no new queries; a resolver asks again, or another server.
+      if (this.#stopping) return;
       const out = handler(msg, { tcp: false, address: rinfo.address });
-      if (out instanceof Promise) void out.then((o) => o && udp.send(o, rinfo.port, rinfo.address));
+      if (out instanceof Promise) this.#later(out, (o) => this.#udp === udp && udp.send(o, rinfo.port, rinfo.address));
       else if (out) udp.send(out, rinfo.port, rinfo.address);
     });
     try {
@@ -106,7 +119,7 @@ export class DnsListener {
     try {
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
-        tcp.listen({ host, port: bound, ipv6Only: net.isIPv6(host) }, () => {
+        tcp.listen({ host, port: bound, ipv6Only: net.isIPv6(host), reusePort: this.#reusePort }, () => {
           tcp.off('error', reject);
           resolve();
         });
@@ -140,6 +153,8 @@ export class DnsListener {
     let pending: Buffer = Buffer.alloc(0);
     const via = { tcp: true, address: sock.remoteAddress ?? '' };
     sock.on('data', (chunk: Buffer) => {
+      // Closed by stop(): what came after the answers in flight is not answered.
+      if (sock.writableEnded) return;
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       // RFC 7766 §6.2.1: several queries may arrive on one connection; answer each in turn.
       while (pending.length >= 2) {
@@ -150,7 +165,7 @@ export class DnsListener {
         const out = this.#handler(msg, via);
         // RFC 7766 §7: responses may leave in another order than the queries came (UPDATE waits
         // for the journal); the message ID pairs them.
-        if (out instanceof Promise) void out.then((o) => o && !sock.destroyed && sock.write(frame(o)));
+        if (out instanceof Promise) this.#later(out, (o) => sock.writable && sock.write(frame(o)));
         else if (out) sock.write(frame(out));
       }
       // Back-pressure: a client that sends queries but does not read the replies would otherwise
@@ -163,13 +178,47 @@ export class DnsListener {
     });
   }
 
-  async stop(): Promise<void> {
-    for (const c of this.#conns) c.destroy();
-    await Promise.all([
-      new Promise<void>((r) => (this.#udp ? this.#udp.close(() => r()) : r())),
-      new Promise<void>((r) => (this.#tcp ? this.#tcp.close(() => r()) : r())),
-    ]);
+  /** Sends `out`'s answer when it comes, unless the socket is gone by then. */
+  #later(out: Promise<Buffer | null>, send: (o: Buffer) => unknown): void {
+    const done: Promise<void> = out
+      .then((o) => void (o && send(o)))
+      // The handler never rejects; a socket closed under the answer is the client's loss only.
+      .catch(() => {})
+      .finally(() => this.#inflight.delete(done));
+    this.#inflight.add(done);
+  }
+
+  /**
+   * A graceful stop (SIGTERM): the TCP listening socket closes and new UDP queries are ignored at
+   * once; answers still being computed (UPDATEs waiting for the journal) go out, for at most
+   * `graceMs`; then each TCP connection is ended after what was written to it has been sent, and
+   * one still open `graceMs` later is destroyed.
+   */
+  async stop(graceMs = 2000): Promise<void> {
+    this.#stopping = true;
+    const tcp = this.#tcp;
+    // close() calls back once every connection has closed; the listening socket closes now.
+    const tcpClosed = new Promise<void>((r) => (tcp ? tcp.close(() => r()) : r()));
+    const deadline = Date.now() + graceMs;
+    // A loop: an answer in flight may come with a query that arrived while waiting.
+    while (this.#inflight.size && Date.now() < deadline) await settled([...this.#inflight], deadline - Date.now());
+    for (const c of this.#conns) c.end();
+    if (!(await settled([tcpClosed], graceMs))) for (const c of this.#conns) c.destroy();
+    await tcpClosed;
+    await new Promise<void>((r) => (this.#udp ? this.#udp.close(() => r()) : r()));
     this.#udp = null;
     this.#tcp = null;
+  }
+}
+
+/** True when every promise settled within `ms`, false when time ran out first. */
+async function settled(promises: readonly Promise<unknown>[], ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, ms))));
+  const all = Promise.allSettled(promises).then(() => true as const);
+  try {
+    return await Promise.race([all, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -39,6 +39,8 @@ export interface PoolAnswer {
   /** The candidates that were considered and the policy's verdict, for /explain. */
   readonly candidates: readonly Candidate[];
   readonly selection: Selection | null;
+  /** Pools with groups: the outer policy's choice, over group positions (PoolDef.groups). */
+  readonly groupSelection?: Selection;
 }
 
 function makePolicy(def: PoolDef, name: PoolDef['policy']): Policy {
@@ -113,12 +115,16 @@ export class Pool {
       const rrset = f.kind === 'all' ? fam.rrset : f.kind === 'sorry' ? fam.sorry : null;
       return { rrset, targets: f.kind === 'all' ? fam.targets : [], ttl, scope: 0, fallback: true, candidates, selection: null };
     }
-    const selection = def.groups.length ? this.#pickGrouped(fam, candidates, ctx) : fam.policy.pick(candidates, def.answers, ctx);
-    return { rrset: fam.rrset, pick: selection.indexes, targets: fam.targets, ttl, scope: selection.scope, fallback: false, candidates, selection };
+    const grouped = def.groups.length ? this.#pickGrouped(fam, candidates, ctx) : null;
+    const selection = grouped ? grouped.selection : fam.policy.pick(candidates, def.answers, ctx);
+    return {
+      rrset: fam.rrset, pick: selection.indexes, targets: fam.targets, ttl, scope: selection.scope, fallback: false, candidates, selection,
+      ...(grouped && { groupSelection: grouped.outer }),
+    };
   }
 
   /** The outer policy picks a group that has a usable target; the group's policy picks inside it. */
-  #pickGrouped(fam: Family, candidates: Candidate[], ctx: PolicyContext): Selection {
+  #pickGrouped(fam: Family, candidates: Candidate[], ctx: PolicyContext): { selection: Selection; outer: Selection } {
     const groups = this.def.groups;
     const members: Candidate[][] = groups.map(() => []);
     for (const c of candidates) members[fam.targets[c.index]!.group!]!.push(c);
@@ -137,7 +143,8 @@ export class Pool {
     const g = outer.indexes[0]!;
     const inner = fam.groupPolicies[g]!.pick(members[g]!, this.def.answers, ctx);
     // The answer depends on both choices: the narrower (longer) of the two scopes holds for both.
-    return { ...inner, scope: Math.max(outer.scope, inner.scope), note: `group ${groups[g]!.name}${outer.note ? `; ${outer.note}` : ''}` };
+    const note = `group ${groups[g]!.name}${outer.note ? `; ${outer.note}` : ''}${inner.note ? `; ${inner.note}` : ''}`;
+    return { selection: { ...inner, scope: Math.max(outer.scope, inner.scope), note }, outer };
   }
 }
 

@@ -24,6 +24,21 @@ export interface CheckStatus {
   readonly heldUntil: number;
 }
 
+/**
+ * The running checks as a Service uses them. HealthChecker probes; a cluster worker's follow the
+ * statuses its primary sends (cluster/checks.ts), so there is one probe loop per endpoint however
+ * many processes answer.
+ */
+export interface Checks {
+  /** Makes the checks those of `targets` (all targets of all pools in service). */
+  sync(targets: Iterable<TargetDef>): void;
+  /** The check of a target, if it has one. */
+  statusOf(targetId: string): CheckStatus | undefined;
+  /** Every check. */
+  all(): CheckStatus[];
+  stop(): void;
+}
+
 export interface CheckerOptions {
   readonly probers: Readonly<Record<CheckSpec['type'], Prober>>;
   readonly clock: Clock;
@@ -48,6 +63,28 @@ export const JITTER = 0.05;
 export function checkKey(address: string, spec: CheckSpec): string {
   const { intervalMs, timeoutMs, rise, fall, host, ...what } = spec;
   return JSON.stringify({ address: host ?? address, ...what, intervalMs, timeoutMs, rise, fall });
+}
+
+/** One endpoint to probe and the targets that name it. */
+export interface WantedCheck {
+  readonly address: string;
+  readonly spec: CheckSpec;
+  readonly ids: Set<string>;
+}
+
+/** The checks `targets` need, by key; `byTarget` is refilled with each target's check key. */
+export function checksOf(targets: Iterable<TargetDef>, byTarget: Map<string, string>): Map<string, WantedCheck> {
+  const wanted = new Map<string, WantedCheck>();
+  byTarget.clear();
+  for (const t of targets) {
+    if (!t.check) continue;
+    const key = checkKey(t.address, t.check);
+    let w = wanted.get(key);
+    if (!w) wanted.set(key, (w = { address: t.check.host ?? t.address, spec: t.check, ids: new Set() }));
+    w.ids.add(t.id);
+    byTarget.set(t.id, key);
+  }
+  return wanted;
 }
 
 class Check {
@@ -84,7 +121,7 @@ class Check {
   }
 }
 
-export class HealthChecker {
+export class HealthChecker implements Checks {
   readonly #o: CheckerOptions;
   readonly #checks = new Map<string, Check>();
   /** Check key of each target id. */
@@ -98,16 +135,7 @@ export class HealthChecker {
 
   /** Makes the running checks those of `targets` (all targets of all pools in service). */
   sync(targets: Iterable<TargetDef>): void {
-    const wanted = new Map<string, { address: string; spec: CheckSpec; ids: Set<string> }>();
-    this.#byTarget.clear();
-    for (const t of targets) {
-      if (!t.check) continue;
-      const key = checkKey(t.address, t.check);
-      let w = wanted.get(key);
-      if (!w) wanted.set(key, (w = { address: t.check.host ?? t.address, spec: t.check, ids: new Set() }));
-      w.ids.add(t.id);
-      this.#byTarget.set(t.id, key);
-    }
+    const wanted = checksOf(targets, this.#byTarget);
     for (const [key, check] of this.#checks) {
       if (!wanted.has(key)) this.#stop(check);
     }
@@ -226,14 +254,16 @@ export class HealthChecker {
     check.last = result;
     check.lastAt = now;
     const t = check.machine.record(result.ok, result.reason, now);
-    this.#o.onResult?.(check.status(), result);
-    if (t) this.#o.onTransition?.(check.status(), t);
     // A refused or reset connection is certain: confirm it at once so `fall` is reached in
     // milliseconds rather than intervals. Otherwise the next probe comes an interval after this
     // one started, give or take 5% so loops that started together drift apart.
     const confirming = result.hard && check.machine.state === 'up';
     const jitter = (this.#o.random() - 0.5) * 2 * JITTER * spec.intervalMs;
     this.#schedule(check, confirming ? 0 : Math.max(0, started + spec.intervalMs + jitter - now));
+    // Told after scheduling, so the status they get says when the next probe is due (workers
+    // compute TTLs from it: cluster/checks.ts).
+    this.#o.onResult?.(check.status(), result);
+    if (t) this.#o.onTransition?.(check.status(), t);
     this.#drain();
   }
 

@@ -45,6 +45,14 @@ function zoneName(zone: NameKey | undefined): string {
 /** Query types worth their own label; the rest are counted as OTHER (label cardinality). */
 const COMMON_TYPES = new Set([1, 2, 5, 6, 12, 15, 16, 28, 33, 35, 43, 52, 64, 65, 255, 257]);
 
+/** What QueryCounters holds, as plain data: a cluster worker sends it to its primary on scrape. */
+export interface QueryCounts {
+  readonly queries: ReadonlyMap<string, number>;
+  readonly answers: ReadonlyMap<string, number>;
+  readonly fallbacks: ReadonlyMap<string, number>;
+  readonly dropped: number;
+}
+
 export class QueryCounters {
   /** zone, qtype, rcode, transport */
   readonly queries = new CountMap();
@@ -57,6 +65,19 @@ export class QueryCounters {
   query(zone: NameKey | undefined, qtype: number, rcode: number, tcp: boolean): void {
     const type = COMMON_TYPES.has(qtype) ? typeName(qtype) : 'OTHER';
     this.queries.add(`${zoneName(zone)}\t${type}\t${rcodeName(rcode)}\t${tcp ? 'tcp' : 'udp'}`);
+  }
+
+  /** The counts now (the maps themselves: copy or send them before counting goes on). */
+  counts(): QueryCounts {
+    return { queries: this.queries.counts, answers: this.answers.counts, fallbacks: this.fallbacks.counts, dropped: this.dropped };
+  }
+
+  /** Adds `c` to these counters (workers' counts into the primary's sum). */
+  merge(c: QueryCounts): void {
+    this.queries.merge(c.queries);
+    this.answers.merge(c.answers);
+    this.fallbacks.merge(c.fallbacks);
+    this.dropped += c.dropped;
   }
 
   /** Each target handed out, and fallback answers. */

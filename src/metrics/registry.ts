@@ -10,7 +10,8 @@ import { CountMap, type QueryCounters } from './counters.ts';
 
 /** What the registry reads from. */
 export interface MetricSources {
-  readonly counters: QueryCounters;
+  /** Read at each scrape: a primary's are the sum over its workers (cluster/). */
+  counters(): QueryCounters;
   /** source kind (api, update, probe), result (applied, rejected). */
   readonly updates: CountMap;
   zones(): Zone[];
@@ -43,17 +44,17 @@ export function createMetrics(src: MetricSources): Metrics {
   new Counter({
     name: 'gslbd_queries_total', help: 'DNS queries answered, by zone, query type, rcode and transport',
     labelNames: ['zone', 'qtype', 'rcode', 'transport'], registers: reg,
-    collect: fromCountMap(['zone', 'qtype', 'rcode', 'transport'], () => src.counters.queries),
+    collect: fromCountMap(['zone', 'qtype', 'rcode', 'transport'], () => src.counters().queries),
   });
   new Counter({
     name: 'gslbd_pool_answers_total', help: 'Times each pool target was handed out (traffic share)',
     labelNames: ['pool', 'target'], registers: reg,
-    collect: fromCountMap(['pool', 'target'], () => src.counters.answers),
+    collect: fromCountMap(['pool', 'target'], () => src.counters().answers),
   });
   new Counter({
     name: 'gslbd_pool_fallback_total', help: 'Pool answers given by the fallback because no target was usable',
     labelNames: ['pool'], registers: reg,
-    collect: fromCountMap(['pool'], () => src.counters.fallbacks),
+    collect: fromCountMap(['pool'], () => src.counters().fallbacks),
   });
   new Counter({
     name: 'gslbd_updates_total', help: 'Changes submitted, by source and result',

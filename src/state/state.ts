@@ -5,6 +5,15 @@ import type { Change, Changeset, TargetSpec, TargetState } from './types.ts';
 
 type RRsetEdit = { name: string; type: number; ttl: number; rdata: readonly string[] };
 
+/** State.snapshot()'s shape, as a snapshot file or a worker's start-up message carries it. */
+export interface StateSnapshot {
+  seq: number;
+  targets: [string, TargetState][];
+  probes: [string, { state: HealthState; since: number }][];
+  rrsets?: [string, [string, RRsetEdit][]][];
+  poolTargets?: [string, [string, TargetSpec | null][]][];
+}
+
 export class State {
   readonly targets = new Map<string, TargetState>();
   readonly probes = new Map<string, { state: HealthState; since: number }>();
@@ -66,7 +75,7 @@ export class State {
   }
 
   /** Everything, for a snapshot; `restore` reads it back. */
-  snapshot(): object {
+  snapshot(): StateSnapshot {
     return {
       seq: this.seq, targets: [...this.targets], probes: [...this.probes],
       rrsets: [...this.rrsets].map(([z, m]) => [z, [...m]]),
@@ -74,10 +83,7 @@ export class State {
     };
   }
 
-  restore(snap: {
-    seq: number; targets: [string, TargetState][]; probes: [string, { state: HealthState; since: number }][];
-    rrsets?: [string, [string, RRsetEdit][]][]; poolTargets?: [string, [string, TargetSpec | null][]][];
-  }): void {
+  restore(snap: StateSnapshot): void {
     this.seq = snap.seq;
     this.targets.clear();
     this.probes.clear();

@@ -2,14 +2,14 @@
 
 import type { HealthState } from '../health/types.ts';
 import { Journal } from './journal.ts';
-import { reviveInfinity, State } from './state.ts';
+import { reviveInfinity, State, type StateSnapshot } from './state.ts';
 import type { Change, Changeset, RRsetEdits, StateStore, TargetSpec, TargetState } from './types.ts';
 
 export class JournaledStore implements StateStore {
   readonly #state = new State();
   readonly #journal: Journal | null;
   readonly #now: () => number;
-  #listeners: ((cs: Changeset) => void)[] = [];
+  #listeners: ((cs: Changeset) => void | Promise<void>)[] = [];
 
   /** `dir` null: memory only (nothing survives a restart). */
   constructor(dir: string | null, now: () => number = Date.now, compactAfter?: number) {
@@ -21,7 +21,7 @@ export class JournaledStore implements StateStore {
   async open(): Promise<{ changesets: number; droppedBytes: number }> {
     if (!this.#journal) return { changesets: 0, droppedBytes: 0 };
     const replay = await this.#journal.open();
-    if (replay.snapshot) this.#state.restore(replay.snapshot as Parameters<State['restore']>[0]);
+    if (replay.snapshot) this.#state.restore(replay.snapshot as StateSnapshot);
     let n = 0;
     for (const cs of replay.changesets) {
       if (cs.seq <= this.#state.seq) continue;
@@ -38,10 +38,39 @@ export class JournaledStore implements StateStore {
    */
   async commit(source: string, changes: readonly Change[]): Promise<Changeset> {
     const cs: Changeset = { seq: this.#state.seq + 1, at: this.#now(), source, changes };
-    this.#state.apply(cs);
-    for (const l of this.#listeners) l(cs);
+    const waits = this.#applied(cs);
     await this.#journal?.append(cs);
+    // A listener's promise (workers applying it too: cluster/) holds the acknowledgement as well.
+    await Promise.all(waits);
     return cs;
+  }
+
+  /**
+   * Applies a changeset committed elsewhere (a cluster worker following its primary): as commit
+   * does, listeners included, but journals nothing. One already applied (by `seq`) is ignored.
+   */
+  apply(cs: Changeset): void {
+    if (cs.seq > this.#state.seq) void this.#applied(cs);
+  }
+
+  #applied(cs: Changeset): Promise<void>[] {
+    this.#state.apply(cs);
+    const waits: Promise<void>[] = [];
+    for (const l of this.#listeners) {
+      const w = l(cs);
+      if (w) waits.push(w);
+    }
+    return waits;
+  }
+
+  /** Everything in memory, as the journal's snapshots have it; `restore` reads it back. */
+  snapshot(): StateSnapshot {
+    return this.#state.snapshot();
+  }
+
+  /** Replaces the state with `snap` (a worker starting from its primary's). Listeners are not told. */
+  restore(snap: StateSnapshot): void {
+    this.#state.restore(snap);
   }
 
   target(id: string): TargetState | undefined {
@@ -60,8 +89,11 @@ export class JournaledStore implements StateStore {
     return this.#state.poolTargets.get(pool.toLowerCase());
   }
 
-  /** Called after each changeset is applied (metrics, workers, cluster peers). */
-  onChange(fn: (cs: Changeset) => void): void {
+  /**
+   * Called after each changeset is applied (metrics, workers, cluster peers). A promise returned
+   * holds commit's acknowledgement until it settles; it must not reject.
+   */
+  onChange(fn: (cs: Changeset) => void | Promise<void>): void {
     this.#listeners.push(fn);
   }
 

@@ -22,7 +22,7 @@ export interface Gslbd {
 
 /**
  * Runs `gslbd serve` with `args` (default listen 127.0.0.1:0, or gslbd's own defaults with
- * `defaultListen`) and waits until it listens.
+ * `defaultListen`; `--workers 1` unless given) and waits until it listens.
  */
 export async function startGslbd(
   args: string[], env: Record<string, string> = {}, opts: { defaultListen?: boolean } = {},
@@ -32,6 +32,9 @@ export async function startGslbd(
   // directory goes when the server is stopped.
   const ownData = args.includes('--data') ? null : mkdtempSync(path.join(os.tmpdir(), 'gslbd-data-'));
   if (ownData) withListen = [...withListen, '--data', ownData];
+  // One process, as before --workers existed, unless the test asks for workers: the suite keeps its
+  // behaviour and its cost (test/e2e/workers.test.ts tests the workers).
+  if (!args.includes('--workers')) withListen = [...withListen, '--workers', '1'];
   const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, 'serve', ...withListen], {
     cwd: ROOT,
     env: { ...process.env, GSLBD_LOG_LEVEL: 'debug', ...env },
@@ -94,11 +97,12 @@ export async function startGslbd(
 
 /**
  * Runs the gslbd CLI to completion (for `check` and other one-shot commands). A run still going
- * after `timeoutMs` (e.g. a `serve` expected to fail) is killed and resolves with code null.
+ * after `timeoutMs` (e.g. a `serve` expected to fail) is killed and resolves with code null. `env`
+ * is laid over this process's environment.
  */
-export function runCli(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(args: string[], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args], { cwd: ROOT });
+    const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# `--workers` scaling with dnsperf: gslbd serving zones/ on a loopback port with --workers 1 and
+# --workers 2, dnsperf against each, same queries, same dnsperf settings. On a 2-core machine the
+# load generator needs a core too, so the runs say what they are:
+#
+#   1 worker, pinned     gslbd on CPU 0, dnsperf on CPU 1 (bench/dnsperf.sh's setup): one core each
+#   2 workers, pinned    primary and both workers on CPU 0, dnsperf on CPU 1: what two workers cost
+#                        over one on the same core (no more CPU to use)
+#   1 worker, unpinned   no pinning: gslbd and dnsperf share both cores as the scheduler likes
+#   2 workers, unpinned  no pinning: primary + 2 workers + dnsperf share both cores
+#
+# For each: qps, latency (average; p50/p99 from dnsperf's per-query -v lines), lost queries,
+# gslbd's CPU time per answered query summed over its processes (primary and workers, utime+stime
+# from /proc/PID/stat), each worker's share of that CPU, and the cores gslbd and dnsperf each kept
+# busy on average in the middle of the run: their sum near 2 says the machine's two cores, not
+# gslbd, were the limit.
+#
+# Run: bench/workers.sh     (DURATION=15 CLIENTS=64 OUTSTANDING=200 by default)
+# dnsperf's clients each use their own socket (source port): the kernel spreads them over the
+# workers' SO_REUSEPORT sockets by that port, so CLIENTS must be well above the worker count.
+# Stops only the processes it started, by PID.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-15}
+CLIENTS=${CLIENTS:-64}
+OUTSTANDING=${OUTSTANDING:-200}
+
+command -v dnsperf >/dev/null || { echo "dnsperf is not installed (Debian package dnsperf)" >&2; exit 1; }
+NODE=$(scripts/node24.sh sh -c 'command -v node')
+CLK_TCK=$(getconf CLK_TCK)
+work=$(mktemp -d)
+gslbd=
+cleanup() {
+  [ -n "$gslbd" ] && kill "$gslbd" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+printf '%s\n' 'www.example.com A' 'www.example.com AAAA' 'example.com MX' 'nothing.example.com A' 'missing.example.com AAAA' \
+  > "$work/static.txt"
+sed -n 's/^\([a-z0-9-]*\):.*/\1.gslb.example.com A/p' zones/gslb.example.com.pools.yaml > "$work/pools.txt"
+
+echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name:[[:space:]]*//p'), kernel $(uname -r), node $("$NODE" --version), $(dnsperf -h 2>&1 | sed -n 's/^Version /dnsperf /p' | head -1)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "dnsperf: -l $DURATION -c $CLIENTS -q $OUTSTANDING"
+echo
+echo '| gslbd | case | qps | avg latency ms | p50 / p99 ms | lost | gslbd CPU µs/query | worker CPU share | cores busy: gslbd + dnsperf |'
+echo '|---|---|---:|---:|---|---:|---:|---|---|'
+
+# start WORKERS PIN(0|1): starts gslbd, sets $gslbd and $port, and $pids (the primary, then its workers).
+start() {
+  local workers=$1 pin=$2 prefix=()
+  [ "$pin" = 1 ] && prefix=(taskset -c 0)
+  "${prefix[@]}" env GSLBD_LOG_LEVEL=info "$NODE" --disable-warning=ExperimentalWarning src/cli.ts serve \
+    --zones zones --listen 127.0.0.1:0 --data "$work/data-$workers-$pin" --workers "$workers" 2>"$work/gslbd.log" &
+  gslbd=$!
+  local ready='"msg":"listening"'
+  [ "$workers" -gt 1 ] && ready='"msg":"workers ready"'
+  for _ in $(seq 300); do
+    kill -0 "$gslbd" 2>/dev/null || { echo "gslbd exited:" >&2; cat "$work/gslbd.log" >&2; exit 1; }
+    grep -q "$ready" "$work/gslbd.log" && break
+    sleep 0.1
+  done
+  port=$(grep -h '"msg":"listening"' "$work/gslbd.log" | head -1 | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
+  pids="$gslbd $( (pgrep -P "$gslbd" || true) | tr '\n' ' ')"
+}
+
+stop() {
+  kill "$gslbd" 2>/dev/null || true
+  wait "$gslbd" 2>/dev/null || true
+  gslbd=
+}
+
+# Sum of the CPU ticks of the given PIDs.
+sum_ticks() { local p t=0; for p in "$@"; do t=$((t + $(ticks "$p"))); done; echo "$t"; }
+
+# run LABEL CASE FILE PIN
+run() {
+  local label=$1 case=$2 file=$3 pin=$4 client=()
+  [ "$pin" = 1 ] && client=(taskset -c 1)
+  local out="$work/dnsperf.out" p before=() after=() dp w0 w1
+  for p in $pids; do before+=("$(ticks "$p")"); done
+  "${client[@]}" dnsperf -s 127.0.0.1 -p "$port" -d "$file" -l "$DURATION" -c "$CLIENTS" -q "$OUTSTANDING" -v >"$out" 2>&1 &
+  dp=$!
+  # Cores kept busy, gslbd's and dnsperf's, over the steady middle of the run (dnsperf's start,
+  # and its wait for the last answers after -l, left out).
+  sleep 1
+  w0="$(sum_ticks $pids) $(ticks "$dp") $(date +%s.%N)"
+  sleep $((DURATION - 2))
+  w1="$(sum_ticks $pids) $(ticks "$dp") $(date +%s.%N)"
+  wait "$dp"
+  for p in $pids; do after+=("$(ticks "$p")"); done
+  local completed lost qps avg pct
+  completed=$(awk '/Queries completed:/ { print $3 }' "$out")
+  lost=$(awk '/Queries lost:/ { print $3 }' "$out")
+  qps=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
+  avg=$(awk '/Average Latency/ { printf "%.2f", $4 * 1000 }' "$out")
+  pct=$(awk '/^> / { print $NF }' "$out" | sort -g | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "n/a"; exit }
+    k = int(0.5 * NR); if (k < 1) k = 1; j = int(0.99 * NR); if (j < 1) j = 1
+    printf "%.2f / %.2f", v[k] * 1000, v[j] * 1000 }')
+  local total=0 i shares=(-) d
+  for i in "${!before[@]}"; do total=$((total + after[i] - before[i])); done
+  # Each worker's part of gslbd's CPU (the primary's is what is left: probes, journal, nothing here).
+  [ "${#before[@]}" -gt 1 ] && shares=()
+  for ((i = 1; i < ${#before[@]}; i++)); do
+    d=$((after[i] - before[i]))
+    shares+=("$(awk -v d=$d -v t=$total 'BEGIN { printf "%.0f%%", (t > 0 ? 100 * d / t : 0) }')")
+  done
+  local cpu busy split
+  cpu=$(awk -v t=$total -v hz="$CLK_TCK" -v n="$completed" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }')
+  busy=$(echo "$w0 $w1" | awk -v hz="$CLK_TCK" '{ s = $6 - $3; g = ($4 - $1) / hz / s; d = ($5 - $2) / hz / s; printf "%.2f + %.2f = %.2f", g, d, g + d }')
+  split=$(printf '%s / ' "${shares[@]}")
+  echo "| $label | $case | $qps | $avg | $pct | $lost | $cpu | ${split% / } | $busy |"
+}
+
+for config in '1 1' '2 1' '1 0' '2 0'; do
+  read -r workers pin <<<"$config"
+  start "$workers" "$pin"
+  label="$workers worker$([ "$workers" -gt 1 ] && echo s), $([ "$pin" = 1 ] && echo 'pinned (gslbd on CPU 0, dnsperf on CPU 1)' || echo unpinned)"
+  # A short warm-up so V8 has compiled the query path in every process before anything is measured.
+  dnsperf -s 127.0.0.1 -p "$port" -d "$work/static.txt" -l 3 -c "$CLIENTS" >/dev/null 2>&1 || true
+  dnsperf -s 127.0.0.1 -p "$port" -d "$work/pools.txt" -l 2 -c "$CLIENTS" >/dev/null 2>&1 || true
+  run "$label" 'static (example.com)' "$work/static.txt" "$pin"
+  run "$label" 'pools, no ECS' "$work/pools.txt" "$pin"
+  stop
+done

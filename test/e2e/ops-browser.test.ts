@@ -1,0 +1,116 @@
+// The status page in a real browser: Debian's chromium, headless, driven by playwright-core. It
+// opens `/`, enters a token, shows every pool and target, turns a target "down" within seconds of
+// its listener stopping, and drains and undrains a target with its button, `dig` confirming each.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dig } from '../helpers/dig.ts';
+import { until } from '../helpers/listeners.ts';
+import { bothProbed, fqdn, READ, startOps, WRITE, type OpsServer } from '../helpers/ops.ts';
+
+const SCREENSHOT = path.join(os.tmpdir(), 'gslbd-status-page.png');
+
+let s: OpsServer;
+let context: BrowserContext;
+let page: Page;
+const profile = mkdtempSync(path.join(os.tmpdir(), 'gslbd-chromium-'));
+
+beforeAll(async () => {
+  s = await startOps();
+  await bothProbed(s);
+  // A persistent context is how playwright takes a user data directory: a fresh one per run.
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = context.pages()[0] ?? await context.newPage();
+}, 60_000);
+afterAll(async () => {
+  await context?.close();
+  await s?.stop();
+  rmSync(profile, { recursive: true, force: true });
+});
+
+/** The state cell of a target in a pool's table. */
+const stateCell = (pool: string, address: string) => `table[data-pool="${fqdn(pool)}"] tr[data-target="${address}"] td.state`;
+const button = (pool: string, address: string) => `table[data-pool="${fqdn(pool)}"] tr[data-target="${address}"] button.drain`;
+
+/** Waits (bounded) until the selector's text is `text`; the page re-renders every second. */
+async function waitForText(selector: string, text: string, timeout = 10_000): Promise<void> {
+  await until(async () => (await page.textContent(selector, { timeout: 1000 }).catch(() => null)) === text, timeout, `"${text}" in ${selector}`, 100);
+}
+
+/** The text of every element `selector` matches. */
+const texts = (selector: string) => page.$$eval(selector, (els) => els.map((e) => e.textContent ?? ''));
+
+async function useToken(token: string): Promise<void> {
+  await page.fill('#token', token);
+  await page.click('#auth button');
+}
+
+const answers = async (pool: string) => (await dig(s.gslbd.port, [fqdn(pool), 'A'])).answer.map((rr) => rr.data).sort();
+
+describe('status page', { timeout: 60_000 }, () => {
+  it('asks for a token, then shows every zone, pool and target', async () => {
+    const res = await page.goto(`${s.base}/`);
+    expect(res?.status()).toBe(200);
+    expect(await page.title()).toBe('gslbd status');
+    await waitForText('#err', 'Enter an API token (read access is enough to watch; write access to drain).');
+    await useToken(READ);
+    await waitForText(stateCell('checked', '127.0.0.2'), 'up');
+    const status = (await s.api('GET', '/v1/status')).body;
+    const pools = status.zones[0].pools.map((p: { pool: string }) => p.pool);
+    expect(await page.$$eval('table[data-pool]', (ts) => ts.map((t) => t.getAttribute('data-pool')))).toEqual(pools);
+    for (const p of status.zones[0].pools) {
+      const rows = await page.$$eval(`table[data-pool="${p.pool}"] tbody tr`, (trs) => trs.map((tr) => tr.getAttribute('data-target')));
+      expect(rows).toEqual(p.targets.map((t: { address: string }) => t.address));
+    }
+    expect(await page.textContent('h2')).toMatch(/^ops\.example\.net\. serial \d+$/);
+    expect(await page.textContent('#summary')).toBe(`1 zones, ${pools.length} pools`);
+    expect(await page.textContent(`table[data-pool="${fqdn('checked')}"] tr[data-target="127.0.0.3"] td:nth-child(4)`)).toMatch(/^pass: connected \(\d+(\.\d+)? ms, \d+s ago\)$/);
+  });
+
+  it('shows a target down within seconds of its listener stopping, and the change in the recent list', async () => {
+    await s.a.stop();
+    try {
+      await waitForText(stateCell('checked', '127.0.0.2'), 'down');
+      expect(await page.getAttribute(stateCell('checked', '127.0.0.2'), 'title')).toBe('probe: connect ECONNREFUSED');
+      expect(await page.textContent(stateCell('checked', '127.0.0.3'))).toBe('up');
+      await until(async () => (await texts('#events tbody tr')).some((row) => row.includes('127.0.0.2') && row.includes('up → down')), 10_000, 'the change in the recent list', 100);
+    } finally {
+      await s.a.start();
+    }
+    await waitForText(stateCell('checked', '127.0.0.2'), 'up');
+  });
+
+  it('a read token cannot drain: the page shows the API\'s refusal', async () => {
+    await page.click(button('both', '198.51.100.62'));
+    await until(async () => (await page.textContent('#err'))!.includes('403'), 10_000, 'the refusal shown', 100);
+    expect(await page.textContent('#err')).toBe(`PUT /v1/zones/ops.example.net./pools/${encodeURIComponent(fqdn('both'))}/targets/198.51.100.62/override: 403 token "viewer" may only read`);
+    expect(await answers('both')).toEqual(['198.51.100.61', '198.51.100.62']);
+  });
+
+  it('drains a target with its button (dig no longer gets it) and undrains it', async () => {
+    await useToken(WRITE);
+    await waitForText('#err', '');
+    expect(await page.textContent(button('both', '198.51.100.62'))).toBe('drain');
+    await page.click(button('both', '198.51.100.62'));
+    await waitForText(stateCell('both', '198.51.100.62'), 'drained');
+    await waitForText(button('both', '198.51.100.62'), 'undrain');
+    expect(await answers('both')).toEqual(['198.51.100.61']);
+    const t = (await s.api('GET', `/v1/zones/ops.example.net./pools/both/targets/198.51.100.62`)).body;
+    expect(t).toMatchObject({ state: 'drain', because: 'override', reason: 'drained from the status page' });
+
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    await page.click(button('both', '198.51.100.62'));
+    await waitForText(stateCell('both', '198.51.100.62'), 'up');
+    await waitForText(button('both', '198.51.100.62'), 'drain');
+    expect(await answers('both')).toEqual(['198.51.100.61', '198.51.100.62']);
+  });
+});
