@@ -64,6 +64,7 @@ async function serve(args: string[]): Promise<number> {
     : file.listen.map((address) => ({ address, required: true }));
   const geoip = values.geoip ?? file.geoip;
   const workers = positiveInt(values.workers, 'workers', file.workers ?? os.availableParallelism());
+  if (workers > 1024) throw new GslbError('ERR_CONFIG', `--workers ${workers}: at most 1024`);
   const options = {
     zonesDir: values.zones ?? file.zones ?? './zones',
     listen,
