@@ -24,6 +24,7 @@ import type { Transition } from './health/types.ts';
 import { TargetHealth } from './health/view.ts';
 import { JournaledStore } from './state/store.ts';
 import { CountMap, QueryCounters, type QueryCounts } from './metrics/counters.ts';
+import { AnswerCache } from './dns/cache.ts';
 import { createMetrics, type Metrics } from './metrics/registry.ts';
 import { tsigKeysFromConfig, type TsigKeyConfig } from './dns/tsig.ts';
 import { createUpdateHandler } from './update/rfc2136.ts';
@@ -189,6 +190,8 @@ export class Service {
   /** The latest health state changes, oldest first. */
   readonly history: HealthEvent[] = [];
   readonly counters = new QueryCounters();
+  /** Encoded answers to questions no pool decides; emptied on every zone change. */
+  readonly answerCache = new AnswerCache();
   /** What /metrics and the status page count: this process's queries, plus its followers' (#gatherCounters). */
   #reported = this.counters;
   /** Changes submitted through the API and UPDATE: `source\tresult`. */
@@ -219,7 +222,7 @@ export class Service {
     };
     const sample = opts.queryLogSample ?? 0;
     const queryLog = sample > 0 ? { sample, write: (e: QueryLogEntry) => opts.log.info(e, 'query') } : null;
-    this.handler = createHandler(this.zones, onError, () => this.#inputs, this.counters, queryLog);
+    this.handler = createHandler(this.zones, onError, () => this.#inputs, this.counters, queryLog, this.answerCache);
     this.state = opts.state ?? new JournaledStore(opts.dataDir);
     // Run-time changes reach answers at once: the touched zones are re-published synchronously.
     this.state.onChange((cs) => this.#publishChange(cs));

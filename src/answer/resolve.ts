@@ -128,7 +128,7 @@ export function resolve(zones: ZoneSource, q: Question): Answer {
         const soa = negativeSoa(zone);
         authority.push({ ...soa, ttl: Math.min(soa.ttl!, decision.ttl) });
       }
-      return { zone: zone.origin, rcode: Rcode.NOERROR, aa: true, answer, authority, additional, ecsScope: scope };
+      return { zone: zone.origin, rcode: Rcode.NOERROR, aa: true, answer, authority, additional, ecsScope: scope, dynamic: true };
     }
     const rrset = node.rrsets.get(qtype);
     if (rrset) {

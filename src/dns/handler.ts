@@ -3,7 +3,8 @@
 
 import { Rcode, Class, UDP_PAYLOAD_CLASSIC, UDP_PAYLOAD_MAX, typeName } from './constants.ts';
 import { parseQuery } from './query.ts';
-import { encodeAnswer, encodeError } from './response.ts';
+import { bodyOf, encodeAnswer, encodeError, reuseBody, roomFor } from './response.ts';
+import { AnswerCache } from './cache.ts';
 import { resolve } from '../answer/resolve.ts';
 import type { ZoneSource } from '../zone/store.ts';
 import { makeClient } from '../gslb/client.ts';
@@ -63,7 +64,7 @@ export interface Handler {
 
 export function createHandler(
   zones: ZoneSource, onError: (err: unknown) => void = () => {}, inputs: () => GslbInputs = () => defaultInputs,
-  counters: QueryCounters | null = null, queryLog: QueryLog | null = null,
+  counters: QueryCounters | null = null, queryLog: QueryLog | null = null, cache: AnswerCache | null = null,
 ): Handler {
   const stats: HandlerStats = { queries: 0, dropped: 0, errors: 0 };
   // Every N-th rather than at random: as representative at DNS query rates, and no random() per query.
@@ -107,6 +108,20 @@ export function createHandler(
         logQuery(q.qname, q.qtype, Rcode.REFUSED, via);
         return encodeError(msg, q.id, q.flags, Rcode.REFUSED, q.questionEnd, q.edns);
       }
+      // RFC 6891 §6.2.5: the smaller of the requestor's size and ours; 512 without EDNS.
+      const limit = via.tcp ? 65535 : q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC;
+      let key: string | undefined;
+      if (cache && zones.version !== undefined) {
+        cache.sync(zones.version);
+        key = AnswerCache.key(q.qname, q.qtype, q.qclass, roomFor(q, limit));
+        const hit = cache.get(key);
+        counters?.cache.add(hit ? 'hit' : 'miss');
+        if (hit) {
+          counters?.query(hit.zone, q.qtype, hit.rcode, via.tcp);
+          logQuery(q.qname, q.qtype, hit.rcode, via);
+          return reuseBody(q, hit.body, hit.rcode >> 4);
+        }
+      }
       const gi = inputs();
       let client: Client | undefined;
       const ecs = q.edns?.ecs ?? null;
@@ -121,9 +136,9 @@ export function createHandler(
       const answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, ...(onPool && { onPool }) });
       counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);
       logQuery(q.qname, q.qtype, answer.rcode, via);
-      // RFC 6891 §6.2.5: the smaller of the requestor's size and ours; 512 without EDNS.
-      const limit = via.tcp ? 65535 : q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC;
-      return encodeAnswer(q, answer, limit);
+      const out = encodeAnswer(q, answer, limit);
+      if (key !== undefined && !answer.dynamic) cache!.set(key, { body: bodyOf(q, out), zone: answer.zone, rcode: answer.rcode });
+      return out;
     } catch (err) {
       stats.errors++;
       onError(err);

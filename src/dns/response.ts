@@ -28,6 +28,8 @@ export interface Answer {
   readonly ecsScope?: number;
   /** The zone that answered (absent for REFUSED), for metrics. */
   readonly zone?: NameKey;
+  /** A pool decided part of it: the same question may get another answer next time. */
+  readonly dynamic?: boolean;
 }
 
 const scratch = Buffer.allocUnsafe(140_000);
@@ -179,6 +181,35 @@ export function encodeAnswer(q: Query, answer: Answer, limit: number): Buffer {
   scratch.writeUInt16BE(ns, 8);
   scratch.writeUInt16BE(ar, 10);
   return finish();
+}
+
+/**
+ * A cached response body (everything but the OPT, encoded for the same question and the same room)
+ * made into the response to `q`: its ID, its RD bit, its question bytes (0x20 case), and its OPT.
+ */
+export function reuseBody(q: Query, body: Buffer, extRcode: number): Buffer {
+  len = body.copy(scratch, 0);
+  scratch.writeUInt16BE(q.id, 0);
+  scratch.writeUInt16BE((body.readUInt16BE(2) & ~Flag.RD) | (q.flags & Flag.RD), 2);
+  q.message.copy(scratch, 12, 12, q.questionEnd);
+  if (q.edns) {
+    writeOpt(q.edns, extRcode, 0);
+    scratch.writeUInt16BE(body.readUInt16BE(10) + 1, 10);
+  }
+  return finish();
+}
+
+/** The room left for records once `q`'s OPT is accounted for: part of a cached body's identity. */
+export function roomFor(q: Query, limit: number): number {
+  return limit - optSize(q.edns);
+}
+
+/** `response` to `q` without its OPT (the last record when `q` had EDNS), to cache. */
+export function bodyOf(q: Query, response: Buffer): Buffer {
+  if (!q.edns) return Buffer.from(response);
+  const body = Buffer.from(response.subarray(0, response.length - optSize(q.edns)));
+  body.writeUInt16BE(body.readUInt16BE(10) - 1, 10);
+  return body;
 }
 
 /** A response carrying only an rcode (FORMERR, NOTIMP, REFUSED, BADVERS ...), question echoed when readable. */

@@ -50,6 +50,7 @@ export interface QueryCounts {
   readonly queries: ReadonlyMap<string, number>;
   readonly answers: ReadonlyMap<string, number>;
   readonly fallbacks: ReadonlyMap<string, number>;
+  readonly cache: ReadonlyMap<string, number>;
   readonly dropped: number;
 }
 
@@ -60,6 +61,8 @@ export class QueryCounters {
   readonly answers = new CountMap();
   /** pool */
   readonly fallbacks = new CountMap();
+  /** hit | miss of the answer cache */
+  readonly cache = new CountMap();
   dropped = 0;
 
   query(zone: NameKey | undefined, qtype: number, rcode: number, tcp: boolean): void {
@@ -69,7 +72,7 @@ export class QueryCounters {
 
   /** The counts now (the maps themselves: copy or send them before counting goes on). */
   counts(): QueryCounts {
-    return { queries: this.queries.counts, answers: this.answers.counts, fallbacks: this.fallbacks.counts, dropped: this.dropped };
+    return { queries: this.queries.counts, answers: this.answers.counts, fallbacks: this.fallbacks.counts, cache: this.cache.counts, dropped: this.dropped };
   }
 
   /** Adds `c` to these counters (workers' counts into the primary's sum). */
@@ -77,6 +80,7 @@ export class QueryCounters {
     this.queries.merge(c.queries);
     this.answers.merge(c.answers);
     this.fallbacks.merge(c.fallbacks);
+    this.cache.merge(c.cache);
     this.dropped += c.dropped;
   }
 

@@ -57,6 +57,11 @@ export function createMetrics(src: MetricSources): Metrics {
     collect: fromCountMap(['pool'], () => src.counters().fallbacks),
   });
   new Counter({
+    name: 'gslbd_answer_cache_total', help: 'Answer cache lookups of questions no pool decides, by result',
+    labelNames: ['result'], registers: reg,
+    collect: fromCountMap(['result'], () => src.counters().cache),
+  });
+  new Counter({
     name: 'gslbd_updates_total', help: 'Changes submitted, by source and result',
     labelNames: ['source', 'result'], registers: reg,
     collect: fromCountMap(['source', 'result'], () => src.updates),

@@ -10,10 +10,17 @@ export interface ZoneSource {
   find(name: NameKey): Zone | undefined;
   /** The zone with exactly this origin. */
   get(origin: NameKey): Zone | undefined;
+  /** Changes whenever the zones in service change (answer caches key on it); absent: never cache. */
+  readonly version?: number;
 }
 
 export class ZoneStore implements ZoneSource {
   #zones: ReadonlyMap<NameKey, Zone> = new Map();
+  #version = 0;
+
+  get version(): number {
+    return this.#version;
+  }
 
   find(name: NameKey): Zone | undefined {
     const zones = this.#zones;
@@ -37,6 +44,7 @@ export class ZoneStore implements ZoneSource {
     const next = new Map(this.#zones);
     for (const z of zones) next.set(z.origin, z);
     this.#zones = next;
+    this.#version++;
   }
 
   /** Takes the zones with these origins out of service. */
@@ -44,5 +52,6 @@ export class ZoneStore implements ZoneSource {
     const next = new Map(this.#zones);
     for (const o of origins) next.delete(o);
     this.#zones = next;
+    this.#version++;
   }
 }
