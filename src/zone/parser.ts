@@ -89,7 +89,10 @@ class Run {
   async file(text: string, file: string, st: FileState): Promise<void> {
     this.#stack.push(file);
     const lexer = new Lexer(text);
+    let entries = 0;
     for (let e = lexer.next(); e; e = lexer.next()) {
+      // A large zone parses in slices: queries are answered between them during a reload.
+      if ((++entries & 2047) === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.errors.length >= MAX_ERRORS) {
         if (this.errors.length === MAX_ERRORS) this.#error(file, e.line, `more than ${MAX_ERRORS} errors: stopped reading`);
         break;
