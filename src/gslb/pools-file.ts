@@ -16,7 +16,7 @@ const POOL_KEYS = ['policy', 'ttl', 'min-ttl', 'answers', 'fallback', 'fallback-
 const TARGET_KEYS = ['address', 'weight', 'location', 'bias', 'priority', 'regions', 'check'] as const;
 const GROUP_KEYS = ['policy', 'location', 'bias', 'priority', 'regions', 'targets'] as const;
 const CHECK_KEYS = ['type', 'host', 'port', 'interval', 'timeout', 'rise', 'fall', 'path', 'expect', 'body',
-  'hostname', 'insecure', 'name', 'qtype', 'rcode'] as const;
+  'hostname', 'insecure', 'name', 'qtype', 'rcode', 'initial'] as const;
 /** Policies that choose among groups (the outer policy of a grouped pool). */
 const GROUP_POLICIES: readonly PolicyName[] = ['geo-proximity', 'geo-map', 'failover', 'weighted', 'round-robin', 'random', 'affinity'];
 const DEFAULT_PORT: Record<CheckSpec['type'], number | undefined> = { tcp: undefined, http: 80, https: 443, dns: 53 };
@@ -236,6 +236,7 @@ function readCheck(src: YamlSource, parent: MapReader, key: string): CheckSpec |
     ...(body === undefined ? {} : { body }),
     ...(hostHeader === undefined ? {} : { hostHeader }),
     insecure: m.boolean('insecure') ?? false,
+    ...(m.has('initial') && { initial: m.oneOf('initial', ['up', 'down'] as const) ?? 'up' }),
     ...(query ? { query } : {}),
   };
 }

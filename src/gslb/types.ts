@@ -21,6 +21,11 @@ export interface CheckSpec {
   readonly hostHeader?: string;
   /** https: accept any certificate (self-signed). */
   readonly insecure: boolean;
+  /**
+   * State before the first verdict when the journal knows none (a new check): `up` (default) or
+   * `down` (no traffic until `rise` passes). A restart starts from the journal's last known state.
+   */
+  readonly initial?: 'up' | 'down';
   /** dns: name and type to ask, rcode expected. */
   readonly query?: { readonly name: string; readonly type: number; readonly rcode: number };
 }

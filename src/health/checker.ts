@@ -169,7 +169,7 @@ export class HealthChecker implements Checks {
     const known = o.known?.get(key);
     const machine = new HealthMachine(
       { rise: spec.rise, fall: spec.fall, ...DEFAULT_DAMPING },
-      known?.state ?? o.initial ?? 'up',
+      known?.state ?? spec.initial ?? o.initial ?? 'up',
       known?.since ?? now,
       known ? 'last known state' : 'initial state',
     );

@@ -87,7 +87,7 @@ describe('parsePoolsFile: what loads', () => {
   max-report-age: 30s
   answer-load: 0.5
   tolerance: 0.1
-  check: { type: http, host: 192.0.2.200, port: 8080, interval: 10s, timeout: 500ms, rise: 3, fall: 5, path: /health, expect: [200, 204], body: ok, hostname: api.example.com, insecure: true }
+  check: { type: http, host: 192.0.2.200, port: 8080, interval: 10s, timeout: 500ms, rise: 3, fall: 5, path: /health, expect: [200, 204], body: ok, hostname: api.example.com, insecure: true, initial: down }
   groups:
     ams:
       policy: weighted
@@ -107,7 +107,7 @@ describe('parsePoolsFile: what loads', () => {
 `);
     const http: CheckSpec = {
       type: 'http', host: '192.0.2.200', port: 8080, intervalMs: 10_000, timeoutMs: 500, rise: 3, fall: 5, path: '/health',
-      expect: [200, 204], body: 'ok', hostHeader: 'api.example.com', insecure: true,
+      expect: [200, 204], body: 'ok', hostHeader: 'api.example.com', insecure: true, initial: 'down',
     };
     expect(p).toMatchObject({
       policy: 'geo-proximity', fallbackPolicy: 'failover', ttl: 86400, minTtl: 5, answers: 2,
@@ -177,7 +177,7 @@ describe('parsePoolsFile: what is rejected, as file:line: path: reason', () => {
     ['an unknown target key', target('address: 192.0.2.2, port: 80'),
       [`${FILE}:5: www.targets[1].port: unknown key (known keys: address, weight, location, bias, priority, regions, check)`]],
     ['an unknown check key', check('type: tcp, port: 80, retries: 3'),
-      [`${FILE}:3: www.check.retries: unknown key (known keys: type, host, port, interval, timeout, rise, fall, path, expect, body, hostname, insecure, name, qtype, rcode)`]],
+      [`${FILE}:3: www.check.retries: unknown key (known keys: type, host, port, interval, timeout, rise, fall, path, expect, body, hostname, insecure, name, qtype, rcode, initial)`]],
     ['an unknown location key', target('address: 192.0.2.2, location: { lat: 1, lon: 2, alt: 3 }'),
       [`${FILE}:5: www.targets[1].location.alt: unknown key (known keys: lat, lon)`]],
     ['an unknown group key', `www:\n  policy: failover\n  groups:\n    a:\n      weight: 2\n      targets: [{ address: 192.0.2.1 }]\n`,

@@ -249,6 +249,16 @@ describe('HealthChecker state', () => {
     expect(h.checker.statusOf('p/a')).toMatchObject({ state: 'down', remaining: 1 });
   });
 
+  it("starts a new check in its own `initial` state, and a known one in the journal's state", () => {
+    const down = spec({ initial: 'down' });
+    const known = target('p/k', '127.0.0.4', spec({ initial: 'down', port: 81 }));
+    const h = harness(() => pass, { known: new Map([[checkKey(known.address, known.check!), { state: 'up' as const, since: 7 }]]) });
+    h.checker.sync([target('p/a', '127.0.0.2', down), target('p/b', '127.0.0.3'), known]);
+    expect(h.checker.statusOf('p/a')).toMatchObject({ state: 'down' });
+    expect(h.checker.statusOf('p/b')).toMatchObject({ state: 'up' });
+    expect(h.checker.statusOf('p/k')).toMatchObject({ state: 'up', since: 7 });
+  });
+
   it('has no check for a target without one', () => {
     const h = harness(() => pass);
     h.checker.sync([target('p/a', '127.0.0.2', null)]);
