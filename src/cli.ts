@@ -17,6 +17,7 @@ const USAGE = `usage:
   gslbd serve [--zones DIR] [--listen ADDR:PORT ...]   serve the zones in DIR (default ./zones)
         --config FILE       settings from gslbd.yaml (README: Configuration); flags override it
         defaults: --listen 127.0.0.1:5300 --listen [::1]:5300
+        --log-format json|pretty   JSON lines (default), or one readable line per event for a terminal
         --data DIR          journal and snapshots: dynamic state and last known health (default ./data)
         --geoip FILE.mmdb   client locations from a MaxMind-format database (default: geoip-lite)
         --tsig-key NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]   (repeatable) a key for RFC 2136
@@ -52,9 +53,16 @@ async function serve(args: string[]): Promise<number> {
       'tsig-key': { type: 'string', multiple: true },
       'query-log-sample': { type: 'string' },
       workers: { type: 'string' },
+      'log-format': { type: 'string' },
     },
     strict: true,
   });
+  const format = values['log-format'];
+  if (format !== undefined) {
+    if (format !== 'json' && format !== 'pretty') throw new GslbError('ERR_CONFIG', `--log-format ${format}: json or pretty`);
+    // Through the environment, so the worker processes log the same way.
+    process.env.GSLBD_LOG_FORMAT = format;
+  }
   const log = createLogger();
   // Flags override the file; the file overrides the defaults.
   const file: Partial<GslbdConfig> = values.config === undefined ? {} : await loadConfig(values.config);
