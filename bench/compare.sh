@@ -8,7 +8,8 @@
 #    missing and the script runs as root (apt-get; services are kept from starting during the
 #    install with a temporary policy-rc.d if the machine has none).
 # 2. Starts bench/compare/listeners.ts: TCP listeners on 127.0.0.31-34:8080, the pool's targets.
-# 3. Serves bench/compare/bench.example.zone (static records) plus each server's own pool.bench.example.:
+# 3. Serves bench/compare/bench.example.zone (static records) plus each server's own
+#    pool.bench.example.:
 #      gslbd      gslbd/bench.example.pools.yaml: weighted, 1 answer, tcp check every 2 s; --workers 1
 #      gdnsd      gdnsd/config + gdnsd/pool.rr: plugin weighted, service type tcp_connect every 2 s;
 #                 1 UDP thread, 1 TCP thread
@@ -32,7 +33,8 @@
 #    so the geo database is loaded) for its peak RSS; and Knot DNS (when knotd is installed) on
 #    the static profile, the other anchor the issue names for static answers.
 # 6. Reports per run: qps, server CPU µs per answered query (utime+stime of the server process,
-#    all its threads, from /proc/PID/stat), how busy the server's core was, p50/p99 latency (from
+#    all its threads, from /proc/PID/stat), how busy the server's core was, how much CPU other
+#    processes took on the two cores (/proc/stat: a shared machine's noise), p50/p99 latency (from
 #    dnsperf's per-query -v lines), lost queries, peak RSS (VmHWM); then the issue's ratios and
 #    whether each target is met. The section is printed and appended to RESULTS_FILE
 #    (RESULTS_FILE= to only print it).
@@ -106,6 +108,11 @@ stop() {
 }
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# user + nice + system ticks of CPU N (every process on it), to tell how much else ran there
+cpu_ticks() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 }' /proc/stat; }
+# user + system seconds of this shell's waited-for children so far (dnsperf's CPU time). `times`
+# runs in this shell (a command substitution would report its own subshell's children).
+child_seconds() { times >"$work/times"; awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } print s }' "$work/times"; }
 rss_mib() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 now() { date +%s.%N; }
 
@@ -177,23 +184,33 @@ verify() {
 }
 
 # --- 5./6. measuring --------------------------------------------------------------------------------
-declare -A QPS CPU BUSY P50 P99 LOST RSS SERVER PROFILE
+declare -A QPS CPU BUSY OTHERS0 OTHERS1 P50 P99 LOST RSS SERVER PROFILE
 
 # measure KEY SERVER_LABEL PROFILE_LABEL PID PORT QUERY_FILE [dnsperf args...]
 measure() {
   local key=$1 server=$2 label=$3 pid=$4 port=$5 file=$6; shift 6
-  local out="$work/dnsperf.out" t0 t1 c0 c1 pct
+  local out="$work/dnsperf.out" t0 t1 c0 c1 z0 z1 o0 o1 d0 d1 pct
   log "$server: $label"
-  c0=$(ticks "$pid"); t0=$(now)
+  child_seconds >"$work/d0"
+  c0=$(ticks "$pid"); z0=$(cpu_ticks 0); o0=$(cpu_ticks 1); t0=$(now)
   "${CLIENT_CPU[@]}" dnsperf -s 127.0.0.1 -p "$port" -d "$file" -l "$DURATION" -c "$CLIENTS" -q "$OUTSTANDING" -v "$@" >"$out" 2>&1 ||
     { cat "$out" >&2; die "dnsperf failed"; }
-  c1=$(ticks "$pid"); t1=$(now)
+  c1=$(ticks "$pid"); z1=$(cpu_ticks 0); o1=$(cpu_ticks 1); t1=$(now)
+  child_seconds >"$work/d1"; d0=$(cat "$work/d0"); d1=$(cat "$work/d1")
   local completed
   completed=$(awk '/Queries completed:/ { print $3 }' "$out")
   LOST[$key]=$(awk '/Queries lost:/ { print $3 }' "$out")
   QPS[$key]=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
   CPU[$key]=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$completed" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }')
   BUSY[$key]=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", t / hz / (b - a) * 100 }')
+  # Other processes' CPU time on the server's core and on dnsperf's (a shared machine's noise).
+  OTHERS0[$key]=n/a OTHERS1[$key]=n/a
+  if [ "${#SERVER_CPU[@]}" != 0 ]; then
+    OTHERS0[$key]=$(awk -v t=$((z1 - z0 - (c1 - c0))) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" \
+      'BEGIN { t = t / hz; if (t < 0) t = 0; printf "%.0f %%", t / (b - a) * 100 }')
+    OTHERS1[$key]=$(awk -v t=$((o1 - o0)) -v d="$(awk -v a="$d0" -v b="$d1" 'BEGIN { print b - a }')" -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" \
+      'BEGIN { t = t / hz - d; if (t < 0) t = 0; printf "%.0f %%", t / (b - a) * 100 }')
+  fi
   # Percentiles from the per-query latencies, counted per microsecond (no sort of millions of lines).
   pct=$(awk '/^> / { c[int($NF * 1e6 + 0.5)]++ } END { for (k in c) print k, c[k] }' "$out" | sort -n |
     awk '{ v[NR] = $1; c[NR] = $2; n += $2 } END {
@@ -373,6 +390,8 @@ end_time=$(date -u '+%H:%M:%S UTC')
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- report ---------------------------------------------------------------------------------------
+# para TEXT...: one Markdown paragraph, wrapped at 100 columns like the rest of RESULTS.md
+para() { echo "$*" | fold -s -w 100 | sed 's/[[:space:]]*$//'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # verdict VALUE OP LIMIT: "met", or "missed" and by how much
 verdict() {
@@ -404,15 +423,15 @@ geo_rss=$(awk -v m="${RSS[gslbd-geo/mixed-ecs]}" 'BEGIN { printf "%.0f", m * 1.0
   echo "bench/compare.sh        # DURATION=$DURATION CLIENTS=$CLIENTS OUTSTANDING=$OUTSTANDING"
   echo '```'
   echo
-  echo "Measured $start_time – $end_time (\`date -u\`); load average $load_before before, $load_after after."
+  para "Measured $start_time – $end_time (\`date -u\`); load average $load_before before, $load_after after."
   echo
-  echo "**Machine:** $(nproc) CPUs (\`nproc\`), \`lscpu\` model name \"$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)\"," \
+  para "**Machine:** $(nproc) CPUs (\`nproc\`), \`lscpu\` model name \"$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)\"," \
     "$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)."
-  echo "**Versions:** gslbd $gslbd_rev (Node.js $("$NODE" --version), \`--workers 1\`)," \
+  para "**Versions:** gslbd $gslbd_rev (Node.js $("$NODE" --version), \`--workers 1\`)," \
     "gdnsd $gdnsd_version, PowerDNS Authoritative $pdns_version (bind backend)," \
     "${knot_version:+Knot DNS $knot_version, }$({ dnsperf -h 2>&1 || true; } | sed -n 's/^Version /dnsperf /p' | head -1)."
   echo
-  echo "Zone \`bench/compare/bench.example.zone\` on each server, plus \`pool.bench.example.\` over" \
+  para "Zone \`bench/compare/bench.example.zone\` on each server, plus \`pool.bench.example.\` over" \
     "127.0.0.31-34, TCP-checked on port $CHECK_PORT every 2 s (listeners started by the script): gslbd" \
     "\`weighted\` (equal weights, 1 answer), gdnsd plugin \`weighted\` (\`tcp_connect\`, 1 answer), PowerDNS" \
     "LUA \`ifportup\` (\`enable-lua-records=shared\`, 1 answer at random). Each server alone on CPU 0" \
@@ -424,16 +443,17 @@ geo_rss=$(awk -v m="${RSS[gslbd-geo/mixed-ecs]}" 'BEGIN { printf "%.0f", m * 1.0
     "every query of the run. **80 %** runs: the pool profile with \`-Q\` at 80 % of that server's own" \
     "pool qps. CPU µs/query: the server's utime+stime (all threads) over the run / queries answered;" \
     "busy: that CPU time / wall time (100 % = its core was saturated; less = the load generator" \
-    "was the limit). p50/p99 from dnsperf's per-query lines. Peak RSS: VmHWM so far."
+    "was the limit); others on CPU 0 / 1: user+system time of every other process on the server's core" \
+    "and on dnsperf's (from /proc/stat; a shared machine's noise). p50/p99 from dnsperf's per-query lines. Peak RSS: VmHWM so far."
   echo
-  echo '| server | profile | qps | server CPU µs/query | busy | p50 / p99 ms | lost | peak RSS MiB |'
-  echo '|---|---|---:|---:|---:|---|---:|---:|'
+  echo '| server | profile | qps | server CPU µs/query | busy | others on CPU 0 / 1 | p50 / p99 ms | lost | peak RSS MiB |'
+  echo '|---|---|---:|---:|---:|---:|---|---:|---:|'
   # grouped by profile, so the servers of one profile are next to each other
   for p in pool pool-ecs static mixed mixed-ecs pool80; do
     for s in gslbd gslbd-geo gdnsd pdns knot; do
       k=$s/$p
       [ -n "${QPS[$k]:-}" ] || continue
-      echo "| ${SERVER[$k]} | ${PROFILE[$k]} | ${QPS[$k]} | ${CPU[$k]} | ${BUSY[$k]} % | ${P50[$k]} / ${P99[$k]} | ${LOST[$k]} | ${RSS[$k]} |"
+      echo "| ${SERVER[$k]} | ${PROFILE[$k]} | ${QPS[$k]} | ${CPU[$k]} | ${BUSY[$k]} % | ${OTHERS0[$k]} / ${OTHERS1[$k]} | ${P50[$k]} / ${P99[$k]} | ${LOST[$k]} | ${RSS[$k]} |"
     done
   done
   echo
