@@ -2,24 +2,18 @@
 // RFC 6604), the question echoed byte for byte, minimal responses, additional-section addresses,
 // ANY (RFC 8482), REFUSED outside our zones, and the most specific of parent and child zones.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { dig, type DigResult } from '../helpers/dig.ts';
-import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
+import { dig, texts, type DigResult } from '../helpers/dig.ts';
+import { gslbdForTests, ROOT } from '../helpers/gslbd.ts';
 import { buildQuery, headerOf, udpExchange } from '../helpers/raw.ts';
 
 const ZONES = path.join(ROOT, 'test/fixtures/core/zones');
 const SOA_NET = 'example.net. 300 IN SOA ns1.example.net. hostmaster.example.net. 2024010101 7200 900 1209600 300';
-const lines = (rrs: DigResult['answer']) => rrs.map((r) => r.text);
+const lines = texts;
 
-let server: Gslbd;
-beforeAll(async () => {
-  server = await startGslbd(['--zones', ZONES]);
-}, 30_000);
-afterAll(async () => {
-  await server?.stop();
-});
-const q = (...args: string[]) => dig(server.port, args);
+const served = gslbdForTests(['--zones', ZONES]);
+const q = (...args: string[]) => dig(served.server.port, args);
 
 describe('authoritative answers', () => {
   it('sets AA on an answer from zone data and keeps the authority section empty', async () => {
@@ -116,7 +110,7 @@ describe('CNAME chains', () => {
 describe('the question', () => {
   it('is echoed byte for byte, mixed case (0x20) included', async () => {
     const query = buildQuery('wWw.ExAmPlE.NeT', 1, { id: 0xbeef });
-    const reply = await udpExchange(server.port, query);
+    const reply = await udpExchange(served.server.port, query);
     expect(reply).not.toBeNull();
     const h = headerOf(reply!);
     expect(h).toMatchObject({ id: 0xbeef, qr: true, aa: true, qdcount: 1, ancount: 1 });

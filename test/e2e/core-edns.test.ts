@@ -1,10 +1,10 @@
 // EDNS0 (RFC 6891) and UDP truncation (RFC 1035 §4.2.1, RFC 2181 §9), over real sockets with the
 // real dig and raw messages for what dig cannot send.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { dig } from '../helpers/dig.ts';
-import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
+import { gslbdForTests, ROOT } from '../helpers/gslbd.ts';
 import { buildQuery, headerOf, rcodeOf, tcpExchange, udpExchange } from '../helpers/raw.ts';
 
 const ZONES = path.join(ROOT, 'test/fixtures/core/zones');
@@ -12,17 +12,11 @@ const TXT = 16;
 const MX = 15;
 const FORMERR = 1;
 
-let server: Gslbd;
-beforeAll(async () => {
-  server = await startGslbd(['--zones', ZONES]);
-}, 30_000);
-afterAll(async () => {
-  await server?.stop();
-});
-const q = (...args: string[]) => dig(server.port, args);
+const served = gslbdForTests(['--zones', ZONES]);
+const q = (...args: string[]) => dig(served.server.port, args);
 
 async function udp(msg: Buffer): Promise<Buffer> {
-  const reply = await udpExchange(server.port, msg);
+  const reply = await udpExchange(served.server.port, msg);
   if (!reply) throw new Error('no reply over UDP');
   return reply;
 }
@@ -163,7 +157,7 @@ describe('UDP payload size and truncation', () => {
   });
 
   it('never sets TC over TCP, whatever the size', async () => {
-    const [reply] = await tcpExchange(server.port, [buildQuery('big.example.net', TXT)]);
+    const [reply] = await tcpExchange(served.server.port, [buildQuery('big.example.net', TXT)]);
     expect(reply).toBeDefined();
     expect(headerOf(reply!)).toMatchObject({ tc: false, ancount: 6 });
     expect(reply!.length).toBeGreaterThan(1232);

@@ -2,36 +2,30 @@
 // than 1 → FORMERR, unknown opcode → NOTIMP, zone transfers → REFUSED. After every bad message,
 // over UDP and TCP, the server still answers a normal query.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { dig } from '../helpers/dig.ts';
-import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
+import { gslbdForTests, ROOT } from '../helpers/gslbd.ts';
 import { buildQuery, headerOf, tcpExchange, udpExchange } from '../helpers/raw.ts';
 
 const ZONES = path.join(ROOT, 'test/fixtures/core/zones');
 const A = 1;
 const Rcode = { NOERROR: 0, FORMERR: 1, NOTIMP: 4, REFUSED: 5 } as const;
 
-let server: Gslbd;
-beforeAll(async () => {
-  server = await startGslbd(['--zones', ZONES]);
-}, 30_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const served = gslbdForTests(['--zones', ZONES]);
 
 /** A normal query is answered over both transports. */
 async function expectStillAnswering(): Promise<void> {
-  const udp = await udpExchange(server.port, buildQuery('www.example.net', A, { id: 0x5555 }));
+  const udp = await udpExchange(served.server.port, buildQuery('www.example.net', A, { id: 0x5555 }));
   expect(udp && headerOf(udp)).toMatchObject({ id: 0x5555, rcode: Rcode.NOERROR, ancount: 1 });
-  const [tcp] = await tcpExchange(server.port, [buildQuery('www.example.net', A, { id: 0x6666 })]);
+  const [tcp] = await tcpExchange(served.server.port, [buildQuery('www.example.net', A, { id: 0x6666 })]);
   expect(tcp && headerOf(tcp)).toMatchObject({ id: 0x6666, rcode: Rcode.NOERROR, ancount: 1 });
 }
 
 /** Sends `msg` over UDP and TCP; both replies (null when none came). */
 async function both(msg: Buffer, timeoutMs = 1000): Promise<[Buffer | null, Buffer | null]> {
-  const [udp, [tcp]] = await Promise.all([udpExchange(server.port, msg, timeoutMs), tcpExchange(server.port, [msg], 1, timeoutMs)]);
+  const [udp, [tcp]] = await Promise.all([udpExchange(served.server.port, msg, timeoutMs), tcpExchange(served.server.port, [msg], 1, timeoutMs)]);
   return [udp, tcp ?? null];
 }
 
@@ -111,12 +105,12 @@ describe('header checks', () => {
   it('refuses an AXFR from dig, which asks over TCP', async () => {
     // dig prints no message for a failed transfer, so read what it says.
     const out = await new Promise<string>((resolve) => {
-      execFile('dig', ['@127.0.0.1', '-p', String(server.port), '+tries=1', '+timeout=3', 'example.net', 'AXFR'],
+      execFile('dig', ['@127.0.0.1', '-p', String(served.server.port), '+tries=1', '+timeout=3', 'example.net', 'AXFR'],
         { timeout: 10_000 }, (_err, stdout) => resolve(stdout));
     });
     expect(out).toMatch(/Transfer failed/);
     expect(out).not.toMatch(/IN\s+SOA/);
-    const r = await dig(server.port, ['www.example.net', 'A']);
+    const r = await dig(served.server.port, ['www.example.net', 'A']);
     expect(r.status).toBe('NOERROR');
   });
 });

@@ -1,25 +1,19 @@
 // Negative answers (RFC 2308), wildcards (RFC 4592, CNAME wildcards included) and empty
 // non-terminals, over real sockets with the real dig.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { dig, type DigResult } from '../helpers/dig.ts';
-import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
+import { dig, texts, type DigResult } from '../helpers/dig.ts';
+import { gslbdForTests, ROOT } from '../helpers/gslbd.ts';
 
 const ZONES = path.join(ROOT, 'test/fixtures/core/zones');
 // example.net: SOA TTL 3600 > MINIMUM 300; child.example.net: SOA TTL 60 < MINIMUM 600.
 const SOA_NET = 'example.net. 300 IN SOA ns1.example.net. hostmaster.example.net. 2024010101 7200 900 1209600 300';
 const SOA_CHILD = 'child.example.net. 60 IN SOA ns1.child.example.net. hostmaster.child.example.net. 2024010101 7200 900 1209600 600';
-const lines = (rrs: DigResult['answer']) => rrs.map((r) => r.text);
+const lines = texts;
 
-let server: Gslbd;
-beforeAll(async () => {
-  server = await startGslbd(['--zones', ZONES]);
-}, 30_000);
-afterAll(async () => {
-  await server?.stop();
-});
-const q = (...args: string[]) => dig(server.port, args);
+const served = gslbdForTests(['--zones', ZONES]);
+const q = (...args: string[]) => dig(served.server.port, args);
 
 /** Asserts an authoritative negative answer: no answer RRs, only the SOA in authority. */
 function expectNegative(r: DigResult, status: 'NXDOMAIN' | 'NOERROR', soa: string): void {

@@ -1,10 +1,10 @@
 // Referrals for delegated names (RFC 1034 §4.3.2 step 3b) and DS from the parent side of a cut
 // (RFC 4035 §3.1.4.1), over real sockets with the real dig.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { dig, type DigResult } from '../helpers/dig.ts';
-import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
+import { dig, texts, type DigResult } from '../helpers/dig.ts';
+import { gslbdForTests, ROOT } from '../helpers/gslbd.ts';
 
 const ZONES = path.join(ROOT, 'test/fixtures/core/zones');
 const SOA_NET = 'example.net. 300 IN SOA ns1.example.net. hostmaster.example.net. 2024010101 7200 900 1209600 300';
@@ -16,16 +16,10 @@ const DELEG_GLUE = [
   'ns1.deleg.example.net. 3600 IN A 192.0.2.53',
   'ns1.deleg.example.net. 3600 IN AAAA 2001:db8::53',
 ];
-const lines = (rrs: DigResult['answer']) => rrs.map((r) => r.text);
+const lines = texts;
 
-let server: Gslbd;
-beforeAll(async () => {
-  server = await startGslbd(['--zones', ZONES]);
-}, 30_000);
-afterAll(async () => {
-  await server?.stop();
-});
-const q = (...args: string[]) => dig(server.port, args);
+const served = gslbdForTests(['--zones', ZONES]);
+const q = (...args: string[]) => dig(served.server.port, args);
 
 /** A referral: NOERROR, AA clear, no answer, the cut's NS in authority, `glue` in additional. */
 function expectReferral(r: DigResult, ns: string[], glue: string[]): void {

@@ -65,3 +65,6 @@ export function dig(port: number, args: string[], server = '127.0.0.1'): Promise
       });
   });
 }
+
+/** The records of a section as dig printed them. */
+export const texts = (rrs: readonly Rr[]): string[] => rrs.map((r) => r.text);

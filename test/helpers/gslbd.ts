@@ -1,6 +1,7 @@
 // Starts a real gslbd process (src/cli.ts) for end-to-end tests and finds the ports it bound.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -111,4 +112,24 @@ export function runCli(args: string[], timeoutMs = 30_000, env: Record<string, s
     // 'close', not 'exit': it comes once stdout and stderr are fully read.
     proc.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
+}
+
+/**
+ * Starts gslbd with `args` before the tests of the enclosing file (or describe block) and stops it
+ * after them; the tests read `.server` once it runs.
+ */
+export function gslbdForTests(args: string[]): { readonly server: Gslbd } {
+  const holder: { server: Gslbd | undefined } = { server: undefined };
+  beforeAll(async () => {
+    holder.server = await startGslbd(args);
+  }, 30_000);
+  afterAll(async () => {
+    await holder.server?.stop();
+  });
+  return {
+    get server(): Gslbd {
+      if (!holder.server) throw new Error('gslbd is not running yet (use it inside a test)');
+      return holder.server;
+    },
+  };
 }
