@@ -6,8 +6,9 @@
 import { Type } from '../dns/constants.ts';
 import { parentKey, type NameKey } from '../dns/name.ts';
 import type { SourceError } from '../errors.ts';
-import { groupRecords, release, type Grouped, type PendingNode, type PendingSet } from './group.ts';
-import { checkIntegrity } from './integrity.ts';
+import { groupRecordsSteps, release, type Grouped, type PendingNode, type PendingSet } from './group.ts';
+import { every, runSliced, runSync, type Steps } from './slices.ts';
+import { checkIntegritySteps } from './integrity.ts';
 import { nameEnd } from './rdata-io.ts';
 import type { ParsedRecord, Zone } from './types.ts';
 
@@ -24,17 +25,30 @@ const NO_RRSETS = new Map<number, PendingSet>();
  * are sorted by file and line.
  */
 export function buildZone(origin: NameKey, file: string, records: readonly ParsedRecord[]): BuildResult {
-  const grouped = groupRecords(origin, records);
+  return runSync(buildSteps(origin, file, records));
+}
+
+/** The same, in slices: a reload of a large zone leaves the event loop free to answer meanwhile. */
+export function buildZoneSliced(origin: NameKey, file: string, records: readonly ParsedRecord[]): Promise<BuildResult> {
+  return runSliced(buildSteps(origin, file, records));
+}
+
+function* buildSteps(origin: NameKey, file: string, records: readonly ParsedRecord[]): Steps<BuildResult> {
+  const grouped = yield* groupRecordsSteps(origin, records);
   const names = grouped.names;
-  const ents = emptyNonTerminals(origin, names);
-  const checked = checkIntegrity(origin, file, names, (k) => names.has(k) || ents.has(k));
+  const ents = yield* emptyNonTerminals(origin, names);
+  const checked = yield* checkIntegritySteps(origin, file, names, (k) => names.has(k) || ents.has(k));
   const errors = sortByPlace([...grouped.errors, ...checked.errors]);
   const warnings = sortByPlace([...grouped.warnings, ...checked.warnings]);
   if (errors.length > 0) return { kind: 'invalid', errors, warnings };
 
-  release(names);
+  yield* release(names);
   let count = 0;
-  for (const node of names.values()) for (const set of node.rrsets.values()) count += set.rdata.length;
+  let i = 0;
+  for (const node of names.values()) {
+    if (every(++i)) yield;
+    for (const set of node.rrsets.values()) count += set.rdata.length;
+  }
   const nodes: Map<NameKey, PendingNode> = names;
   for (const name of ents) nodes.set(name, { name, rrsets: NO_RRSETS });
   const soa = names.get(origin)!.rrsets.get(Type.SOA)!;
@@ -45,9 +59,11 @@ export function buildZone(origin: NameKey, file: string, records: readonly Parse
 }
 
 /** Names between an owner and the origin that own nothing themselves (RFC 4592 §2.2.2). */
-function emptyNonTerminals(origin: NameKey, names: Grouped): Set<NameKey> {
+function* emptyNonTerminals(origin: NameKey, names: Grouped): Steps<Set<NameKey>> {
   const ents = new Set<NameKey>();
+  let i = 0;
   for (const name of names.keys()) {
+    if (every(++i)) yield;
     for (let k = parentKey(name); k !== null && k.length > origin.length; k = parentKey(k)) {
       if (names.has(k) || ents.has(k)) break;
       ents.add(k);

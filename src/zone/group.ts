@@ -11,6 +11,7 @@ import { rdataTarget } from './rdata.ts';
 import { nameEnd, wireKey } from './rdata-io.ts';
 import { encodeRR } from './rrset.ts';
 import type { ParsedRecord, RRset, ZoneNode } from './types.ts';
+import { every, type Steps } from './slices.ts';
 
 /** An RRset being assembled; it is also the finished RRset once `release`d. */
 export interface PendingSet extends RRset {
@@ -39,11 +40,13 @@ export interface GroupResult {
 const NO_TARGETS: NameKey[] = [];
 const NO_RECORDS: ParsedRecord[] = [];
 
-export function groupRecords(origin: NameKey, records: readonly ParsedRecord[]): GroupResult {
+export function* groupRecordsSteps(origin: NameKey, records: readonly ParsedRecord[]): Steps<GroupResult> {
   const names: Grouped = new Map();
   const errors: SourceError[] = [];
   const warnings: SourceError[] = [];
+  let i = 0;
   for (const rec of records) {
+    if (every(++i)) yield;
     const key = wireKey(rec.owner);
     if (!isSubdomain(key, origin)) {
       errors.push(new SourceError('ERR_ZONE_CONTENT', rec.file, rec.line,
@@ -87,8 +90,10 @@ function newSet(owner: NameKey, rec: ParsedRecord): PendingSet {
 }
 
 /** Drops what only the checks needed, so the parsed records can be freed with the zone kept. */
-export function release(names: Grouped): void {
+export function* release(names: Grouped): Steps<void> {
+  let i = 0;
   for (const node of names.values()) {
+    if (every(++i)) yield;
     for (const set of node.rrsets.values()) {
       set.records = NO_RECORDS;
       set.seen = undefined;

@@ -9,6 +9,7 @@ import { SourceError } from '../errors.ts';
 import type { Grouped, PendingNode } from './group.ts';
 import { rdataTarget } from './rdata.ts';
 import type { ParsedRecord } from './types.ts';
+import { every, type Steps } from './slices.ts';
 
 export interface Integrity {
   /** Delegation points not themselves occluded by a higher cut or DNAME. */
@@ -26,7 +27,8 @@ const AT_CUT = new Set<number>([Type.NS, Type.DS, Type.A, Type.AAAA, Type.RRSIG,
 const txt = nameToText;
 
 /** `exists(k)`: k is a name of the zone, empty non-terminals included. */
-export function checkIntegrity(origin: NameKey, file: string, names: Grouped, exists: (k: NameKey) => boolean): Integrity {
+export function* checkIntegritySteps(origin: NameKey, file: string, names: Grouped, exists: (k: NameKey) => boolean): Steps<Integrity> {
+  let i = 0;
   const errors: SourceError[] = [];
   const warnings: SourceError[] = [];
   const error = (at: ParsedRecord | null, reason: string) =>
@@ -36,6 +38,7 @@ export function checkIntegrity(origin: NameKey, file: string, names: Grouped, ex
   // so they are found once and each name's ancestors are looked up in that small set.
   const blockers = new Set<NameKey>();
   for (const [name, { rrsets }] of names) {
+    if (every(++i)) yield;
     if ((name !== origin && rrsets.has(Type.NS)) || rrsets.has(Type.DNAME)) blockers.add(name);
   }
   /** The highest delegation point or DNAME owner strictly above `name`, if any. */
@@ -50,6 +53,7 @@ export function checkIntegrity(origin: NameKey, file: string, names: Grouped, ex
   /** Served names with MX or SRV records, whose targets are checked once all cuts are known. */
   const pointers: PendingNode[] = [];
   for (const [name, pending] of names) {
+    if (every(++i)) yield;
     const node = pending.rrsets;
     const soa = node.get(Type.SOA);
     if (soa && name !== origin) error(soa.records[0]!, `SOA at ${txt(name)}: only the zone apex ${txt(origin)} may have one`);

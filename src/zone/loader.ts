@@ -6,7 +6,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { keyOf, NameError, nameToText, parseName, type NameKey } from '../dns/name.ts';
 import { GslbError, SourceError } from '../errors.ts';
-import { buildZone, type BuildResult } from './build.ts';
+import { buildZoneSliced, type BuildResult } from './build.ts';
 import { parseZone, type IncludeReader } from './parser.ts';
 import type { Zone } from './types.ts';
 import { attachPools } from '../gslb/attach.ts';
@@ -123,7 +123,7 @@ async function loadZoneFile(dir: string, f: ZoneFile): Promise<BuildResult> {
   // Content checks on the records of a file with bad lines would mislead (a "missing" SOA that is
   // only a bad SOA line), so they run once the syntax is clean, as a compiler's later passes do.
   if (parsed.errors.length > 0) return { kind: 'invalid', errors: parsed.errors, warnings: parsed.warnings };
-  const built = buildZone(f.origin, f.file, parsed.records);
+  const built = await buildZoneSliced(f.origin, f.file, parsed.records);
   const warnings = [...parsed.warnings, ...built.warnings];
   if (built.kind === 'invalid') return { ...built, warnings };
   // The zone's pools travel with it: a broken pools file fails the zone (previous version kept).
