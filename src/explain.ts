@@ -17,7 +17,7 @@ import type { TargetDef } from './gslb/types.ts';
 import { rcodeName } from './metrics/counters.ts';
 import type { Client, PolicyContext } from './policy/types.ts';
 import type { ZoneSource } from './zone/store.ts';
-import { parseIPv4, parseIPv6 } from './zone/address.ts';
+import { addressToText, parseIPv4, parseIPv6 } from './zone/address.ts';
 
 export interface ExplainInputs {
   readonly zones: ZoneSource;
@@ -63,12 +63,8 @@ function recordText(e: Entry, index: number): string {
   const rdata = e.rrset.rdata[index]!;
   const ttl = e.ttl ?? e.rrset.ttl;
   let data: string;
-  if (e.rrset.type === Type.A) data = [...rdata].join('.');
-  else if (e.rrset.type === Type.AAAA) {
-    const words: string[] = [];
-    for (let i = 0; i < 16; i += 2) words.push(rdata.readUInt16BE(i).toString(16));
-    data = new net.SocketAddress({ address: words.join(':'), family: 'ipv6' }).address;
-  } else data = `\\# ${rdata.length} ${rdata.toString('hex')}`;
+  if (e.rrset.type === Type.A || e.rrset.type === Type.AAAA) data = addressToText(rdata);
+  else data = `\\# ${rdata.length} ${rdata.toString('hex')}`;
   return `${nameToText(e.owner)} ${ttl} IN ${typeName(e.rrset.type)} ${data}`;
 }
 

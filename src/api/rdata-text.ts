@@ -10,7 +10,7 @@ import { nameToText } from '../dns/name.ts';
 import { Lexer } from '../zone/lexer.ts';
 import { encodeRdata } from '../zone/rdata.ts';
 import { nameEnd, RdataError } from '../zone/rdata-io.ts';
-import { normalizeAddress } from '../gslb/pools-file.ts';
+import { addressToText } from '../zone/address.ts';
 
 /**
  * Wire RDATA of one record's text. JSON text is Unicode; a zone file is bytes: characters are
@@ -97,19 +97,14 @@ function quote(bytes: Uint8Array): string {
   return s + '"';
 }
 
-function ipv6(d: Buffer): string {
-  const words: string[] = [];
-  for (let i = 0; i < 16; i += 2) words.push(d.readUInt16BE(i).toString(16));
-  return normalizeAddress(words.join(':'));
-}
 
 function known(type: number, d: Buffer): string | undefined {
   const f = new Fields(d);
   switch (type) {
     case Type.A:
-      return d.length === 4 ? `${d[0]}.${d[1]}.${d[2]}.${d[3]}` : undefined;
+      return d.length === 4 ? addressToText(d) : undefined;
     case Type.AAAA:
-      return d.length === 16 ? ipv6(d) : undefined;
+      return d.length === 16 ? addressToText(d) : undefined;
     case Type.NS: case Type.CNAME: case Type.DNAME: case Type.PTR:
       return f.end(f.name());
     case Type.SOA:

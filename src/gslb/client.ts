@@ -5,13 +5,10 @@ import net from 'node:net';
 import type { ClientSubnet } from '../dns/query.ts';
 import type { GeoDatabase, GeoLocation } from '../geo/types.ts';
 import type { Client } from '../policy/types.ts';
+import { addressToText } from '../zone/address.ts';
 
 export function subnetAddress(ecs: ClientSubnet): string {
-  const a = ecs.address;
-  if (ecs.family === 1) return `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(a.readUInt16BE(i).toString(16));
-  return new net.SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
+  return addressToText(ecs.address);
 }
 
 /** `source` is the query's source address; an IPv4-mapped IPv6 source counts as IPv4. */

@@ -7,11 +7,10 @@ import { Type } from '../dns/constants.ts';
 import { isSubdomain, nameToText, type NameKey } from '../dns/name.ts';
 import type { Pool } from '../gslb/pool.ts';
 import { editPool } from '../gslb/edits.ts';
-import { normalizeAddress } from '../gslb/pools-file.ts';
 import type { Change, StateStore, TargetSpec } from '../state/types.ts';
 import type { Zone } from '../zone/types.ts';
 import { nameEnd } from '../zone/rdata-io.ts';
-import { parseIPv4, parseIPv6 } from '../zone/address.ts';
+import { addressToText, parseIPv4, parseIPv6 } from '../zone/address.ts';
 
 export type EditOp =
   /** RFC 2136 §2.5.1: add an RR to an RRset (TTL of the set becomes the RR's). */
@@ -155,7 +154,7 @@ export class ZoneEditor {
     let edits = this.#pools.get(name);
     if (!edits) this.#pools.set(name, (edits = new Map()));
     const family = type === Type.A ? 4 : 6;
-    const wanted = new Set(rdata.map((d) => addressText(d)));
+    const wanted = new Set(rdata.map((d) => addressToText(d)));
     for (const t of this.#poolTargets(name, pool)) {
       if (t.family === family && !wanted.has(t.address)) edits.set(t.address, null);
     }
@@ -280,9 +279,3 @@ function addressBytes(address: string): Buffer {
   return (address.includes(':') ? parseIPv6(address) : parseIPv4(address))!;
 }
 
-function addressText(d: Buffer): string {
-  if (d.length === 4) return `${d[0]}.${d[1]}.${d[2]}.${d[3]}`;
-  const words: string[] = [];
-  for (let i = 0; i < 16; i += 2) words.push(d.readUInt16BE(i).toString(16));
-  return normalizeAddress(words.join(':'));
-}

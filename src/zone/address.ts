@@ -1,6 +1,6 @@
 // Textual IP addresses to wire bytes, for A/AAAA RDATA and SVCB address hints.
 
-import { isIPv6 } from 'node:net';
+import { isIPv6, SocketAddress } from 'node:net';
 
 /**
  * The 4 bytes of a dotted quad, strictly: four decimal parts 0..255 with no leading zeros (inet_pton
@@ -57,4 +57,12 @@ function words(part: string): number[] | undefined {
     }
   }
   return out;
+}
+
+/** The text of a 4- or 16-byte address: dotted quad, or the RFC 5952 canonical IPv6 form. */
+export function addressToText(bytes: Uint8Array): string {
+  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+  const words: string[] = [];
+  for (let i = 0; i < 16; i += 2) words.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  return new SocketAddress({ address: words.join(':'), family: 'ipv6' }).address;
 }
