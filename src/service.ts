@@ -6,8 +6,7 @@ import type { GeoDatabase } from './geo/types.ts';
 import { allUp } from './gslb/health-view.ts';
 import type { Zone } from './zone/types.ts';
 import { keyFromText, nameToText, type NameKey } from './dns/name.ts';
-import { applyPoolEdits, editPool } from './gslb/edits.ts';
-import { Pool } from './gslb/pool.ts';
+import { applyPoolEdits } from './gslb/edits.ts';
 import { applyEdits } from './zone/overlay.ts';
 import type { Changeset, RRsetEdits } from './state/types.ts';
 import { Type } from './dns/constants.ts';
@@ -378,15 +377,7 @@ export class Service {
       if (!zone || !this.#fileZones.has(origin)) continue;
       zone = applyEdits(zone, rrsets.get(origin));
       const touched = pools.get(origin);
-      if (touched && zone.pools) {
-        const next = new Map(zone.pools);
-        for (const name of touched) {
-          const fileDef = this.#fileZones.get(origin)!.pools?.get(name)?.def;
-          const edits = this.state.targets(nameToText(name));
-          if (fileDef) next.set(name, new Pool(edits ? editPool(fileDef, edits) : fileDef));
-        }
-        zone = { ...zone, pools: next };
-      }
+      if (touched) zone = applyPoolEdits(zone, this.state, this.#fileZones.get(origin)!, touched);
       out.push(zone);
     }
     if (out.length) this.zones.put(...out);

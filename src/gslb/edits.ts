@@ -1,7 +1,7 @@
 // Pool targets added and removed at run time (API, RFC 2136 UPDATE), laid over the pools file.
 
 import net from 'node:net';
-import { nameToText } from '../dns/name.ts';
+import { nameToText, type NameKey } from '../dns/name.ts';
 import type { StateStore, TargetSpec } from '../state/types.ts';
 import type { Zone } from '../zone/types.ts';
 import { Pool } from './pool.ts';
@@ -34,15 +34,20 @@ export function editPool(def: PoolDef, edits: ReadonlyMap<string, TargetSpec | n
   return { ...def, targets };
 }
 
-/** `zone` with each pool that has run-time target changes rebuilt. */
-export function applyPoolEdits(zone: Zone, state: StateStore): Zone {
+/**
+ * `zone` with its pools rebuilt from `file` (the zone as its files define it) plus their run-time
+ * target changes: every pool that has changes, or exactly the pools `names` (those a changeset
+ * touched; the others keep their instance, so their rotation goes on).
+ */
+export function applyPoolEdits(zone: Zone, state: StateStore, file: Zone = zone, names?: Iterable<NameKey>): Zone {
   if (!zone.pools) return zone;
-  let pools: Map<string, Pool> | null = null;
-  for (const [name, pool] of zone.pools) {
+  let pools: Map<NameKey, Pool> | null = null;
+  for (const name of names ?? zone.pools.keys()) {
+    const def = file.pools?.get(name)?.def;
     const edits = state.targets(nameToText(name));
-    if (!edits || edits.size === 0) continue;
+    if (!def || (names === undefined && !edits?.size)) continue;
     pools ??= new Map(zone.pools);
-    pools.set(name, new Pool(editPool(pool.def, edits)));
+    pools.set(name, new Pool(edits?.size ? editPool(def, edits) : def));
   }
   return pools ? { ...zone, pools } : zone;
 }
