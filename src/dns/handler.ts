@@ -133,7 +133,7 @@ export function createHandler(
         random: gi.random,
         now: gi.now,
       };
-      const answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, ...(onPool && { onPool }) });
+      const answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, onPool });
       counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);
       logQuery(q.qname, q.qtype, answer.rcode, via);
       const out = encodeAnswer(q, answer, limit);
