@@ -31,7 +31,7 @@ export function negativeSoa(zone: Zone): Entry {
 }
 
 /** The delegation point closest to the apex at or above `name`, if any. */
-function findCut(zone: Zone, name: NameKey): NameKey | undefined {
+export function findCut(zone: Zone, name: NameKey): NameKey | undefined {
   if (zone.cuts.size === 0) return undefined;
   let top: NameKey | undefined;
   for (let k: NameKey | null = name; k !== null && k !== zone.origin; k = parentKey(k)) {

@@ -1,6 +1,7 @@
 // Joins a zone and its pools file: checks that every pool name may be dynamic, makes sure each
 // pool name exists as a node (with its empty non-terminals), and returns the zone with pools.
 
+import { findCut } from '../answer/resolve.ts';
 import { Type, typeName } from '../dns/constants.ts';
 import { isSubdomain, nameToText, parentKey, type NameKey } from '../dns/name.ts';
 import { SourceError } from '../errors.ts';
@@ -20,10 +21,7 @@ export function attachPools(zone: Zone, defs: readonly PoolDef[]): { zone: Zone;
       fail(`${nameToText(def.name)} is outside zone ${nameToText(zone.origin)}`);
       continue;
     }
-    let below: NameKey | undefined;
-    for (let k: NameKey | null = def.name; k !== null && k !== zone.origin; k = parentKey(k)) {
-      if (zone.cuts.has(k)) below = k;
-    }
+    const below = findCut(zone, def.name);
     if (below !== undefined) {
       fail(`${nameToText(def.name)} lies in the delegation ${nameToText(below)}: its answers come from the child zone`);
       continue;
