@@ -103,6 +103,8 @@ class Check {
   watching = true;
   lostAt = 0;
   stopped = false;
+  /** status() as last made; answers ask for it per target per query, so it is made only after a change. */
+  #status: CheckStatus | null = null;
 
   constructor(key: string, address: string, spec: CheckSpec, machine: HealthMachine) {
     this.key = key;
@@ -111,9 +113,15 @@ class Check {
     this.machine = machine;
   }
 
+  /** Call after changing what status() reports (last, lastAt, nextAt, inFlight, the machine). */
+  changed(): void {
+    this.#status = null;
+  }
+
   status(): CheckStatus {
+    if (this.#status) return this.#status;
     const m = this.machine;
-    return {
+    return this.#status = {
       key: this.key, address: this.address, spec: this.spec, state: m.state, since: m.since, targets: this.targets,
       last: this.last, lastAt: this.lastAt, nextAt: this.inFlight ? Infinity : this.nextAt,
       remaining: m.remaining, heldUntil: m.heldUntil,
@@ -196,6 +204,7 @@ export class HealthChecker implements Checks {
     if (check.stopped) return;
     if (check.timer !== null) clock.clearTimeout(check.timer);
     check.nextAt = clock.now() + delayMs;
+    check.changed();
     check.timer = clock.setTimeout(() => {
       check.timer = null;
       this.#enqueue(check);
@@ -220,6 +229,7 @@ export class HealthChecker implements Checks {
     check.watch?.abort();
     const ctl = new AbortController();
     check.inFlight = ctl;
+    check.changed();
     const started = clock.now();
     const timer = clock.setTimeout(() => ctl.abort(), spec.timeoutMs);
     const watch = check.watching && spec.type === 'tcp' ? new AbortController() : null;
@@ -235,6 +245,7 @@ export class HealthChecker implements Checks {
       clock.clearTimeout(timer);
       this.#running--;
       check.inFlight = null;
+      check.changed();
     }
     if (check.stopped) {
       watch?.abort();
@@ -254,6 +265,7 @@ export class HealthChecker implements Checks {
     check.last = result;
     check.lastAt = now;
     const t = check.machine.record(result.ok, result.reason, now);
+    check.changed();
     // A refused or reset connection is certain: confirm it at once so `fall` is reached in
     // milliseconds rather than intervals. Otherwise the next probe comes an interval after this
     // one started, give or take 5% so loops that started together drift apart.

@@ -3,6 +3,7 @@
 // any) is up and no unexpired monitor report says down. Weight and load come from updates.
 
 import type { HealthView, TargetStatus } from '../gslb/health-view.ts';
+import type { LoadReport } from '../policy/types.ts';
 import type { TargetDef } from '../gslb/types.ts';
 import type { StateStore } from '../state/types.ts';
 import { JITTER, type CheckStatus } from './checker.ts';
@@ -20,33 +21,39 @@ export class TargetHealth implements HealthView {
     this.#state = state;
   }
 
+  // Asked for every target of a pool on every query: no closures, no spreads, one object out.
   status(target: TargetDef, now: number): TargetStatus {
     const st = this.#state.target(target.id);
-    let nextChange = Infinity;
-    const live = <T extends { expiresAt: number }>(e: T | undefined): T | undefined => {
-      if (!e || e.expiresAt <= now) return undefined;
-      nextChange = Math.min(nextChange, e.expiresAt);
-      return e;
-    };
-    const weight = st?.weight;
-    const loadEntry = live(st?.load);
-    const load = loadEntry && { ...loadEntry.value, reportedAt: loadEntry.at };
-    const extra = { ...(weight !== undefined && { weight }), ...(load && { load }) };
-    const override = live(st?.override);
-    if (override) {
-      const s = override.value.state;
-      return { up: s !== 'down', ...extra, ...(s === 'drain' && { weight: 0 }), nextChange };
-    }
-    const report = live(st?.report);
     const check = this.#checks.statusOf(target.id);
-    let up = report ? report.value.state === 'up' : true;
-    if (check) {
-      up &&= check.state === 'up';
-      nextChange = Math.min(nextChange, earliestChange(check));
+    let nextChange = check ? earliestChange(check) : Infinity;
+    if (st === undefined) return check ? { up: check.state === 'up', nextChange } : NO_SIGNAL;
+    const weight = st.weight;
+    let load: LoadReport | undefined;
+    const l = st.load;
+    if (l && l.expiresAt > now) {
+      load = { load: l.value.load, capacity: l.value.capacity, reportedAt: l.at };
+      if (l.expiresAt < nextChange) nextChange = l.expiresAt;
     }
-    return { up, ...extra, ...(Number.isFinite(nextChange) && { nextChange }) };
+    const o = st.override;
+    if (o && o.expiresAt > now) {
+      // The override decides alone: the check's next probe does not change this answer.
+      const s = o.value.state;
+      const until = Math.min(o.expiresAt, l && l.expiresAt > now ? l.expiresAt : Infinity);
+      return { up: s !== 'down', weight: s === 'drain' ? 0 : weight, load, nextChange: until };
+    }
+    const r = st.report;
+    let up = true;
+    if (r && r.expiresAt > now) {
+      up = r.value.state === 'up';
+      if (r.expiresAt < nextChange) nextChange = r.expiresAt;
+    }
+    if (check) up &&= check.state === 'up';
+    return { up, weight, load, nextChange: Number.isFinite(nextChange) ? nextChange : undefined };
   }
 }
+
+/** No override, report, load or check: up with the configured weight, for as long as that holds. */
+const NO_SIGNAL: TargetStatus = { up: true };
 
 /** How the status page, `gslbd status` and /explain describe a target. */
 export interface TargetDescription {
