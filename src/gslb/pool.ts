@@ -7,7 +7,7 @@
 import { Type } from '../dns/constants.ts';
 import type { NameKey } from '../dns/name.ts';
 import { policies } from '../policy/index.ts';
-import type { Candidate, Policy, PolicyContext, Selection } from '../policy/types.ts';
+import type { Candidate, LoadReport, Policy, PolicyContext, Selection } from '../policy/types.ts';
 import { makeRRset } from '../zone/rrset.ts';
 import type { RRset } from '../zone/types.ts';
 import { parseIPv4, parseIPv6 } from '../zone/address.ts';
@@ -23,6 +23,11 @@ interface Family {
   /** Inner policy of each group (same order as PoolDef.groups). */
   readonly groupPolicies: readonly Policy[];
   readonly sorry: RRset | null;
+  /**
+   * The candidate each target is while its weight is the configured one and no load report is
+   * fresh (nearly always): made once here, so answering allocates no candidate objects.
+   */
+  readonly plain: readonly Candidate[];
 }
 
 /** What a pool decided for one query. */
@@ -51,6 +56,11 @@ function makePolicy(def: PoolDef, name: PoolDef['policy']): Policy {
   });
 }
 
+/** Target i of a family as a policy sees it (one shape for every candidate: no optional spreads). */
+function candidateOf(t: TargetDef, index: number, weight: number, load: LoadReport | undefined): Candidate {
+  return { index, key: t.address, weight, location: t.location, bias: t.bias, priority: t.priority, regions: t.regions, load };
+}
+
 function addressRdata(address: string, family: 4 | 6): Buffer {
   return family === 4 ? parseIPv4(address)! : parseIPv6(address)!;
 }
@@ -77,6 +87,7 @@ export class Pool {
       policy: makePolicy(def, def.policy),
       groupPolicies: def.groups.map((g) => makePolicy(def, g.policy)),
       sorry: sorryAddresses.length ? makeRRset(def.name, type, def.ttl, sorryAddresses.map((a) => addressRdata(a, family))) : null,
+      plain: targets.map((t, i) => candidateOf(t, i, t.weight, undefined)),
     };
   }
 
@@ -99,12 +110,7 @@ export class Pool {
       const weight = st.weight ?? t.weight;
       if (!st.up || weight <= 0) continue;
       const fresh = st.load && now - st.load.reportedAt <= def.maxReportAgeMs ? st.load : undefined;
-      candidates.push({
-        index: i, key: t.address, weight,
-        ...(t.location && { location: t.location }), ...(t.bias !== undefined && { bias: t.bias }),
-        ...(t.priority !== undefined && { priority: t.priority }), ...(t.regions && { regions: t.regions }),
-        ...(fresh && { load: fresh }),
-      });
+      candidates.push(weight === t.weight && !fresh ? fam.plain[i]! : candidateOf(t, i, weight, fresh));
     }
     // gdnsd's idea: never let a resolver cache an answer past the next moment it could change,
     // but not below the pool's floor either.

@@ -14,21 +14,31 @@
 import type { Candidate, PolicyFactory } from './types.ts';
 import { answerCount } from './shared.ts';
 
-/** One SWRR step over `current`; returns the winning position, never one in `skip`. */
-function step(current: Map<string, number>, candidates: readonly Candidate[], total: number, skip: ReadonlySet<number>): number {
+/**
+ * One SWRR step over `current`; returns the winning position, never one already in `chosen`.
+ * Plain loops and no sets: this runs on every query of a weighted pool.
+ */
+function step(current: Map<string, number>, candidates: readonly Candidate[], total: number, chosen: readonly number[]): number {
   let best = -1;
   let bestValue = -Infinity;
-  candidates.forEach((c, p) => {
+  for (let p = 0; p < candidates.length; p++) {
+    const c = candidates[p]!;
     const value = (current.get(c.key) ?? 0) + c.weight;
     current.set(c.key, value);
-    if (!skip.has(p) && value > bestValue) {
+    if (value > bestValue && !chosen.includes(p)) {
       best = p;
       bestValue = value;
     }
-  });
-  const winner = candidates[best]!;
-  current.set(winner.key, bestValue - total);
+  }
+  current.set(candidates[best]!.key, bestValue - total);
   return best;
+}
+
+/** True when `current` holds exactly the keys of `candidates`. */
+function matches(current: Map<string, number>, candidates: readonly Candidate[]): boolean {
+  if (current.size !== candidates.length) return false;
+  for (const c of candidates) if (!current.has(c.key)) return false;
+  return true;
 }
 
 /**
@@ -37,12 +47,14 @@ function step(current: Map<string, number>, candidates: readonly Candidate[], to
  * newcomers (at 0) join neither ahead nor behind, and does not change who wins among the rest.
  */
 function sync(current: Map<string, number>, candidates: readonly Candidate[]): void {
-  if (current.size === candidates.length && candidates.every((c) => current.has(c.key))) return;
+  if (matches(current, candidates)) return;
   const kept = candidates.map((c) => [c.key, current.get(c.key) ?? 0] as const);
   const mean = kept.reduce((s, [, v]) => s + v, 0) / kept.length;
   current.clear();
   for (const [key, v] of kept) current.set(key, v - mean);
 }
+
+const NONE: readonly number[] = [];
 
 export const weighted: PolicyFactory = () => {
   const current = new Map<string, number>();
@@ -50,14 +62,16 @@ export const weighted: PolicyFactory = () => {
     name: 'weighted',
     pick(candidates, count) {
       sync(current, candidates);
-      const total = candidates.reduce((s, c) => s + c.weight, 0);
+      let total = 0;
+      for (const c of candidates) total += c.weight;
       const k = answerCount(count, candidates.length);
-      const chosen = new Set([step(current, candidates, total, new Set())]);
+      const chosen = [step(current, candidates, total, NONE)];
       if (k > 1) {
         const preview = new Map(current);
-        while (chosen.size < k) chosen.add(step(preview, candidates, total, chosen));
+        while (chosen.length < k) chosen.push(step(preview, candidates, total, chosen));
       }
-      return { indexes: [...chosen].map((p) => candidates[p]!.index), scope: 0 };
+      for (let i = 0; i < chosen.length; i++) chosen[i] = candidates[chosen[i]!]!.index;
+      return { indexes: chosen, scope: 0 };
     },
   };
 };
