@@ -2,7 +2,7 @@
 // Never throws: an unexpected error becomes SERVFAIL, is counted and logged once per kind.
 
 import { Rcode, Class, UDP_PAYLOAD_CLASSIC, UDP_PAYLOAD_MAX, typeName } from './constants.ts';
-import { parseQuery } from './query.ts';
+import { parseQuery, type ClientSubnet } from './query.ts';
 import { bodyOf, encodeAnswer, encodeError, reuseBody, roomFor } from './response.ts';
 import { AnswerCache } from './cache.ts';
 import { resolve } from '../answer/resolve.ts';
@@ -62,6 +62,28 @@ export interface Handler {
   onUpdate: UpdateHandler | null;
 }
 
+/** The policy context of one query; the client (and its geo lookup) is made only if a pool asks. */
+class QueryContext implements PolicyContext {
+  readonly #address: string;
+  readonly #ecs: ClientSubnet | null;
+  readonly #geo: GeoDatabase | null;
+  #client: Client | undefined;
+  readonly random: () => number;
+  readonly now: () => number;
+
+  constructor(address: string, ecs: ClientSubnet | null, gi: GslbInputs) {
+    this.#address = address;
+    this.#ecs = ecs;
+    this.#geo = gi.geo;
+    this.random = gi.random;
+    this.now = gi.now;
+  }
+
+  get client(): Client {
+    return (this.#client ??= makeClient(this.#address, this.#ecs, this.#geo));
+  }
+}
+
 export function createHandler(
   zones: ZoneSource, onError: (err: unknown) => void = () => {}, inputs: () => GslbInputs = () => defaultInputs,
   counters: QueryCounters | null = null, queryLog: QueryLog | null = null, cache: AnswerCache | null = null,
@@ -75,10 +97,7 @@ export function createHandler(
     queryLog.write({ qname: nameToText(qname), qtype: typeName(qtype), client: via.address, rcode: rcodeName(rcode), transport: via.tcp ? 'tcp' : 'udp' });
   };
   const onPool = counters
-    ? (pool: Pool, d: PoolAnswer) => {
-        const t = d.targets;
-        counters.pool(pool.def.name, d.pick ? d.pick.map((i) => t[i]!.address) : t.map((x) => x.address), d.fallback);
-      }
+    ? (pool: Pool, d: PoolAnswer) => counters.pool(pool.def.name, d.targets, d.pick, d.fallback)
     : undefined;
   const handle = (msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null> => {
     stats.queries++;
@@ -115,7 +134,7 @@ export function createHandler(
         cache.sync(zones.version);
         key = AnswerCache.key(q.qname, q.qtype, q.qclass, roomFor(q, limit));
         const hit = cache.get(key);
-        counters?.cache.add(hit ? 'hit' : 'miss');
+        counters?.cacheLookup(hit !== undefined);
         if (hit) {
           counters?.query(hit.zone, q.qtype, hit.rcode, via.tcp);
           logQuery(q.qname, q.qtype, hit.rcode, via);
@@ -123,16 +142,7 @@ export function createHandler(
         }
       }
       const gi = inputs();
-      let client: Client | undefined;
-      const ecs = q.edns?.ecs ?? null;
-      const ctx: PolicyContext = {
-        // Built only when a pool asks: most answers never need it.
-        get client() {
-          return (client ??= makeClient(via.address, ecs, gi.geo));
-        },
-        random: gi.random,
-        now: gi.now,
-      };
+      const ctx = new QueryContext(via.address, q.edns?.ecs ?? null, gi);
       const answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, onPool });
       counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);
       logQuery(q.qname, q.qtype, answer.rcode, via);
