@@ -14,14 +14,25 @@ export const MAX_LABEL = 63;
 
 export class NameError extends Error {}
 
-/** Lower-cased key of a wire name occupying buf[start, end). */
+/** Where keyOf folds names with capitals (a name is at most 255 octets; longer input gets its own). */
+const folded = Buffer.allocUnsafe(MAX_NAME + 1);
+
+/**
+ * Lower-cased key of a wire name occupying buf[start, end). One flat latin1 decode, not a string
+ * built octet by octet (a rope of as many pieces, on every query). ASCII letters only are folded,
+ * as DNS compares names; String.toLowerCase would also fold latin1 letters such as 0xC0.
+ */
 export function keyOf(buf: Uint8Array, start = 0, end = buf.length): NameKey {
-  let s = '';
-  for (let i = start; i < end; i++) {
-    const c = buf[i]!;
-    s += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 32 : c);
+  let i = start;
+  while (i < end && !(buf[i]! >= 0x41 && buf[i]! <= 0x5a)) i++;
+  const src = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (i === end) return src.toString('latin1', start, end);
+  const out = end - start <= folded.length ? folded : Buffer.allocUnsafe(end - start);
+  for (let j = start; j < end; j++) {
+    const c = src[j]!;
+    out[j - start] = c >= 0x41 && c <= 0x5a ? c + 32 : c;
   }
-  return s;
+  return out.toString('latin1', 0, end - start);
 }
 
 /** Wire bytes of a key (lower case). */

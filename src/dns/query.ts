@@ -94,22 +94,20 @@ export function parseQuery(msg: Buffer): Parsed {
   if (flags & 0x8000) return { kind: 'drop', reason: 'QR set' };
   const opcode = (flags >> 11) & 0xf;
   const qdcount = msg.readUInt16BE(4);
-  const err = (rcode: number, reason: string, questionEnd = 12, edns: Edns | null = null): Parsed =>
-    ({ kind: 'error', rcode, reason, id, flags, questionEnd, edns });
 
   if (opcode !== Opcode.QUERY) {
     // RFC 1035 §4.1.1: NOTIMP for kinds of query we do not support. UPDATE is routed before this.
-    return err(Rcode.NOTIMP, `opcode ${opcode}`, questionEndOrHeader(msg, qdcount));
+    return failure(msg, Rcode.NOTIMP, `opcode ${opcode}`, questionEndOrHeader(msg, qdcount));
   }
-  if (qdcount !== 1) return err(Rcode.FORMERR, `QDCOUNT ${qdcount}`);
+  if (qdcount !== 1) return failure(msg, Rcode.FORMERR, `QDCOUNT ${qdcount}`);
 
   let qend: number;
   try {
     qend = nameEnd(msg, 12);
   } catch (e) {
-    return err(Rcode.FORMERR, (e as Error).message);
+    return failure(msg, Rcode.FORMERR, (e as Error).message);
   }
-  if (qend + 4 > msg.length) return err(Rcode.FORMERR, 'question truncated');
+  if (qend + 4 > msg.length) return failure(msg, Rcode.FORMERR, 'question truncated');
   const qname = keyOf(msg, 12, qend);
   const qtype = msg.readUInt16BE(qend);
   const qclass = msg.readUInt16BE(qend + 2);
@@ -140,14 +138,19 @@ export function parseQuery(msg: Buffer): Parsed {
         off += 10 + rdlen;
       }
     } catch (e) {
-      if (e instanceof Malformed) return err(Rcode.FORMERR, e.message, questionEnd, edns ?? e.edns);
+      if (e instanceof Malformed) return failure(msg, Rcode.FORMERR, e.message, questionEnd, edns ?? e.edns);
       throw e;
     }
   }
-  if (edns && edns.version > 0) return err(Rcode.BADVERS, `EDNS version ${edns.version}`, questionEnd, edns);
+  if (edns && edns.version > 0) return failure(msg, Rcode.BADVERS, `EDNS version ${edns.version}`, questionEnd, edns);
   // RFC 6895 §3.1: TYPE 0 is reserved, never data; there is nothing to look up (Knot: NOTIMP too).
-  if (qtype === 0) return err(Rcode.NOTIMP, 'QTYPE 0', questionEnd, edns);
+  if (qtype === 0) return failure(msg, Rcode.NOTIMP, 'QTYPE 0', questionEnd, edns);
   return { kind: 'query', query: { id, flags, opcode, qname, qtype, qclass, questionEnd, edns, message: msg } };
+}
+
+/** An error answer's makings; id and flags are read again (not captured: no closure per query). */
+function failure(msg: Buffer, rcode: number, reason: string, questionEnd = 12, edns: Edns | null = null): Parsed {
+  return { kind: 'error', rcode, reason, id: msg.readUInt16BE(0), flags: msg.readUInt16BE(2), questionEnd, edns };
 }
 
 function skipRecord(msg: Buffer, off: number): number {

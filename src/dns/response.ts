@@ -36,6 +36,18 @@ const scratch = Buffer.allocUnsafe(140_000);
 const names: string[] = [];
 const offsets: number[] = [];
 let len = 0;
+/** The question's name, written at offset 12: every suffix of it is a compression target. */
+let question: NameKey | null = null;
+
+/** Offset of `key` inside the question name, when it is that name or one of its suffixes; else -1. */
+function inQuestion(key: NameKey): number {
+  const q = question;
+  if (q === null || key.length > q.length || !q.endsWith(key)) return -1;
+  for (let i = 0; i < q.length; i += q.charCodeAt(i) + 1) {
+    if (q.length - i === key.length) return 12 + i;
+  }
+  return -1;
+}
 
 function remember(key: string, at: number): void {
   if (at < 0x4000) {
@@ -51,9 +63,11 @@ function writeName(key: NameKey): void {
       scratch[len++] = 0;
       return;
     }
-    const i = names.indexOf(k);
-    if (i >= 0) {
-      scratch.writeUInt16BE(0xc000 | offsets[i]!, len);
+    // Suffixes of the question are found there without being sliced out one by one per answer.
+    const q = inQuestion(k);
+    const i = q < 0 ? names.indexOf(k) : -1;
+    if (q >= 0 || i >= 0) {
+      scratch.writeUInt16BE(0xc000 | (q >= 0 ? q : offsets[i]!), len);
       len += 2;
       return;
     }
@@ -78,7 +92,7 @@ function writeEntry(e: Entry): number {
   return n;
 }
 
-/** Writes the header and the question as received; registers the question name for compression. */
+/** Writes the header and the question as received; its name becomes a compression target. */
 function begin(msg: Buffer, id: number, flags: number, questionEnd: number, qname: NameKey | null): void {
   names.length = 0;
   offsets.length = 0;
@@ -88,11 +102,7 @@ function begin(msg: Buffer, id: number, flags: number, questionEnd: number, qnam
   scratch.writeUInt32BE(0, 6);
   scratch.writeUInt16BE(0, 10);
   len = 12 + msg.copy(scratch, 12, 12, questionEnd);
-  if (qname !== null) {
-    for (let k = qname, at = 12; k.length > 1; at += k.charCodeAt(0) + 1, k = k.slice(k.charCodeAt(0) + 1)) {
-      remember(k, at);
-    }
-  }
+  question = qname;
 }
 
 const OPT_SIZE = 11;

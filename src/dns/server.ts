@@ -1,6 +1,7 @@
 // UDP and TCP listeners (RFC 1035 §4.2, RFC 7766) around a Handler.
 
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import { GslbError } from '../errors.ts';
 import type { Handler } from './handler.ts';
@@ -89,7 +90,15 @@ export class DnsListener {
   /** One try at binding; 'taken' if `retry` and TCP found the port the kernel gave UDP in use. */
   async #bind(retry: boolean): Promise<'bound' | 'taken'> {
     const { host, port } = this.address;
-    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host), reusePort: this.#reusePort });
+    // Answers go to the address a query came from, always an IP literal: once bound, it is passed
+    // back at once. Node's own lookup defers it with process.nextTick, a queued callback per answer.
+    // (Node calls it with the socket's family as a number, which dns.lookup also takes.)
+    let ready = false;
+    const lookup = (address: string, family: dns.LookupOneOptions, cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void => {
+      if (ready) cb(null, address, family as unknown as number);
+      else dns.lookup(address, family, cb);
+    };
+    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host), reusePort: this.#reusePort, lookup });
     const handler = this.#handler;
     udp.on('message', (msg, rinfo) => {
       // Stopping: no new queries; a resolver asks again, or another server.
@@ -102,6 +111,7 @@ export class DnsListener {
       await new Promise<void>((resolve, reject) => {
         udp.once('error', reject);
         udp.bind({ address: host, port }, () => {
+          ready = true;
           udp.off('error', reject);
           resolve();
         });
