@@ -15,12 +15,34 @@ export interface CachedAnswer {
 
 export class AnswerCache {
   readonly #lru: LRUCache<string, CachedAnswer>;
+  /**
+   * Names a pool answered last time: never cached, so not looked up either (no key to build, no
+   * LRU miss). Bounded like the cache; emptied with it.
+   */
+  readonly #dynamic = new Set<NameKey>();
+  readonly #max: number;
   #version = -1;
   hits = 0;
   misses = 0;
 
   constructor(max = 10_000) {
     this.#lru = new LRUCache({ max });
+    this.#max = max;
+  }
+
+  /**
+   * Whether to look `qname` up at all: not when a pool answered it last time. Syncs first with
+   * the zones' `version` (see sync).
+   */
+  serves(version: number, qname: NameKey): boolean {
+    this.sync(version);
+    return !this.#dynamic.has(qname);
+  }
+
+  /** Remembers that a pool answered `qname`. */
+  markDynamic(qname: NameKey): void {
+    if (this.#dynamic.size >= this.#max) this.#dynamic.clear();
+    this.#dynamic.add(qname);
   }
 
   static key(qname: NameKey, qtype: number, qclass: number, room: number): string {
@@ -31,6 +53,7 @@ export class AnswerCache {
   sync(version: number): void {
     if (version !== this.#version) {
       this.#lru.clear();
+      this.#dynamic.clear();
       this.#version = version;
     }
   }

@@ -130,8 +130,7 @@ export function createHandler(
       // RFC 6891 §6.2.5: the smaller of the requestor's size and ours; 512 without EDNS.
       const limit = via.tcp ? 65535 : q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC;
       let key: string | undefined;
-      if (cache && zones.version !== undefined) {
-        cache.sync(zones.version);
+      if (cache && zones.version !== undefined && cache.serves(zones.version, q.qname)) {
         key = AnswerCache.key(q.qname, q.qtype, q.qclass, roomFor(q, limit));
         const hit = cache.get(key);
         counters?.cacheLookup(hit !== undefined);
@@ -147,7 +146,10 @@ export function createHandler(
       counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);
       logQuery(q.qname, q.qtype, answer.rcode, via);
       const out = encodeAnswer(q, answer, limit);
-      if (key !== undefined && !answer.dynamic) cache!.set(key, { body: bodyOf(q, out), zone: answer.zone, rcode: answer.rcode });
+      if (key !== undefined) {
+        if (answer.dynamic) cache!.markDynamic(q.qname);
+        else cache!.set(key, { body: bodyOf(q, out), zone: answer.zone, rcode: answer.rcode });
+      }
       return out;
     } catch (err) {
       stats.errors++;

@@ -1,7 +1,7 @@
 // The set of zones in service. Readers take whatever map is current; a reload or update builds a
 // new map and swaps the reference (never a change in place), so an answer sees one version.
 
-import { parentKey, type NameKey } from '../dns/name.ts';
+import { isSubdomain, parentKey, type NameKey } from '../dns/name.ts';
 import type { Zone } from './types.ts';
 
 /** What the answer path needs from the zones in service. */
@@ -14,8 +14,16 @@ export interface ZoneSource {
   readonly version?: number;
 }
 
+/**
+ * Up to this many zones, find() compares the name's tail with each origin (longest first) instead
+ * of slicing the name label by label and hashing every slice: a query asks this once.
+ */
+const FEW_ZONES = 32;
+
 export class ZoneStore implements ZoneSource {
   #zones: ReadonlyMap<NameKey, Zone> = new Map();
+  /** The zones longest origin first, when there are few; else null. */
+  #few: readonly Zone[] | null = [];
   #version = 0;
 
   get version(): number {
@@ -23,6 +31,11 @@ export class ZoneStore implements ZoneSource {
   }
 
   find(name: NameKey): Zone | undefined {
+    const few = this.#few;
+    if (few !== null) {
+      for (const z of few) if (isSubdomain(name, z.origin)) return z;
+      return undefined;
+    }
     const zones = this.#zones;
     for (let k: NameKey | null = name; k !== null; k = parentKey(k)) {
       const z = zones.get(k);
@@ -43,7 +56,12 @@ export class ZoneStore implements ZoneSource {
   put(...zones: Zone[]): void {
     const next = new Map(this.#zones);
     for (const z of zones) next.set(z.origin, z);
+    this.#swap(next);
+  }
+
+  #swap(next: ReadonlyMap<NameKey, Zone>): void {
     this.#zones = next;
+    this.#few = next.size <= FEW_ZONES ? [...next.values()].sort((a, b) => b.origin.length - a.origin.length) : null;
     this.#version++;
   }
 
@@ -51,7 +69,6 @@ export class ZoneStore implements ZoneSource {
   remove(...origins: NameKey[]): void {
     const next = new Map(this.#zones);
     for (const o of origins) next.delete(o);
-    this.#zones = next;
-    this.#version++;
+    this.#swap(next);
   }
 }

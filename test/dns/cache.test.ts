@@ -71,6 +71,23 @@ describe('answer cache', () => {
     expect(seen.size).toBe(4);
   });
 
+  it('stops looking up a name a pool answered, until the zones change', async () => {
+    const zones = await store();
+    const cache = new AnswerCache();
+    const handle = createHandler(zones, () => {}, undefined, null, null, cache);
+    const ask = (name: string) => handle(buildQuery(name, 1), { tcp: false, address: '192.0.2.1' });
+    for (let i = 0; i < 5; i++) ask('rr.gslb.example.com');
+    // The first question found it was a pool's; the four after it skip the cache.
+    expect(cache.hits + cache.misses).toBe(1);
+    ask('www.example.com');
+    ask('www.example.com');
+    expect([cache.hits, cache.misses]).toEqual([1, 2]);
+    const zone = zones.get(zones.all().find((z) => z.origin.startsWith('\x07example'))!.origin)!;
+    zones.put(applyEdits(zone, new Map([['new.example.com.|1', { name: 'new.example.com.', type: 1, ttl: 60, rdata: ['c0000263'] }]])));
+    ask('rr.gslb.example.com');
+    expect(cache.misses).toBe(3);
+  });
+
   it('forgets every answer when the zones in service change', async () => {
     const zones = await store();
     const handle = createHandler(zones, () => {}, undefined, null, null, new AnswerCache());
