@@ -1,8 +1,9 @@
 // The authoritative answer algorithm: RFC 1034 §4.3.2 with RFC 2308 negative answers, RFC 4592
-// wildcards, RFC 6604 rcodes for CNAME chains and RFC 8482 for ANY. Pure: zones in, Answer out.
+// wildcards, RFC 6672 DNAME, RFC 6604 rcodes for CNAME chains and RFC 8482 for ANY. Pure: zones in, Answer out.
 
 import { Rcode, Type } from '../dns/constants.ts';
-import { isSubdomain, parentKey, wildcardOf, type NameKey } from '../dns/name.ts';
+import { MAX_NAME, isSubdomain, keyToWire, parentKey, wildcardOf, type NameKey } from '../dns/name.ts';
+import { makeRRset } from '../zone/rrset.ts';
 import type { Answer, Entry } from '../dns/response.ts';
 import type { HealthView } from '../gslb/health-view.ts';
 import type { Pool, PoolAnswer } from '../gslb/pool.ts';
@@ -36,6 +37,20 @@ export function findCut(zone: Zone, name: NameKey): NameKey | undefined {
   let top: NameKey | undefined;
   for (let k: NameKey | null = name; k !== null && k !== zone.origin; k = parentKey(k)) {
     if (zone.cuts.has(k)) top = k;
+  }
+  return top;
+}
+
+/**
+ * The DNAME owner that redirects `name` (RFC 6672 §2.3: a DNAME applies strictly below its owner);
+ * of several, the highest, since it hides the ones below it.
+ */
+export function findDname(zone: Zone, name: NameKey): NameKey | undefined {
+  if (zone.dnames.size === 0 || name === zone.origin) return undefined;
+  let top: NameKey | undefined;
+  for (let k = parentKey(name); k !== null; k = parentKey(k)) {
+    if (zone.dnames.has(k)) top = k;
+    if (k === zone.origin) break;
   }
   return top;
 }
@@ -84,6 +99,24 @@ export function resolve(zones: ZoneSource, q: Question): Answer {
 
   for (let hop = 0; hop < MAX_CHAIN; hop++) {
     const cut = findCut(zone, name);
+    const dname = findDname(zone, name);
+    // The higher of the two (the shorter key) hides the other.
+    if (dname !== undefined && (cut === undefined || dname.length < cut.length)) {
+      // RFC 6672 §3.2: the DNAME, then a CNAME synthesized from it, then on with the new name.
+      const rrset = zone.nodes.get(dname)!.rrsets.get(Type.DNAME)!;
+      answer.push({ owner: dname, rrset });
+      const prefix = name.slice(0, name.length - dname.length);
+      const target = prefix + rrset.targets[0]!;
+      // §2.2: a substitution longer than a name may be is YXDOMAIN, with the DNAME alone.
+      if (target.length > MAX_NAME) return { zone: zone.origin, rcode: Rcode.YXDOMAIN, aa: true, answer, authority, additional };
+      // §3.1: the DNAME's TTL. The prefix is the question's (compressed to it); the target keeps the zone's case.
+      answer.push({ owner: name, rrset: makeRRset(name, Type.CNAME, rrset.ttl, [Buffer.concat([keyToWire(prefix), rrset.rdata[0]!])], [target]) });
+      if (!isSubdomain(target, zone.origin) || answer.some((e) => e.owner === target)) {
+        return { zone: zone.origin, rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
+      }
+      name = target;
+      continue;
+    }
     if (cut !== undefined && !(cut === name && qtype === Type.DS)) {
       // Referral (RFC 1034 §4.3.2 step 3b): not authoritative for what lies below the cut.
       const ns = zone.nodes.get(cut)!.rrsets.get(Type.NS)!;

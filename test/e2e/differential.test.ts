@@ -88,6 +88,21 @@ const JUSTIFIED: readonly Justified[] = [
       + 'referrals work (RFC 1034 §4.2.1), ranked below authoritative data (RFC 2181 §5.4.1). gslbd gives glue in '
       + 'referrals only; Knot also adds it for MX targets. Additional data is optional help (RFC 1034 §3.7).',
   },
+  {
+    match: /^\S+\.loop\.example\.org\. /i,
+    parts: ['answer'],
+    reason: 'A DNAME that maps names below it onto themselves. Knot repeats the DNAME and the same synthesized '
+      + 'CNAME until its chain limit; gslbd stops at the first repeat, as it does for CNAME loops (RFC 1034 §3.6.2 '
+      + 'forbids loops; an RRset twice in a section says nothing more, RFC 2181 §5).',
+  },
+  {
+    match: /^d{63}\.e{50}\.long\.example\.org\. /i,
+    parts: ['answer'],
+    reason: 'The DNAME substitution would be longer than 255 octets. Both answer YXDOMAIN with the DNAME; Knot also '
+      + 'adds the DNAME target\'s own A record, which is no answer to the question. RFC 6672 §3.2 (server '
+      + 'algorithm): when the substitution overflows the size of a domain name, the RCODE is YXDOMAIN and the '
+      + 'algorithm exits, after the DNAME was copied into the answer.',
+  },
 ];
 
 /** The entry that allows `parts` of the answers to `key` to differ, if there is one. */
@@ -319,6 +334,13 @@ function handPicked(): Probe[] {
     // Empty non-terminals below a wildcard's parent, and one above a wildcard.
     probe('deep.e1.example.net', Type.A), probe('e1.example.net', Type.A), probe('x.y.deep.e1.example.net', Type.A),
     probe('ent.w.example.net', Type.A), probe('y.ent.w.example.net', Type.A),
+    // DNAME (RFC 6672): below the owner (to another zone, within this one to data, to the
+    // wildcard, to nothing, to itself, too long), at the owner, and the owner's own DNAME.
+    probe('www.old.example.org', Type.A), probe('A.B.OLD.Example.Org', Type.MX), probe('upper.moved.example.org', Type.MX),
+    probe('UPPER.Moved.example.org', Type.A), probe('x.moved.example.org', Type.A), probe('old.example.org', Type.DNAME),
+    probe('old.example.org', Type.A), probe('moved.example.org', Type.ANY), probe('x.loop.example.org', Type.A),
+    probe('x.old.example.org', Type.DNAME), probe('host.old.example.org', Type.AAAA),
+    probe(`${'d'.repeat(63)}.${'e'.repeat(50)}.long.example.org`, Type.A), probe('short.long.example.org', Type.A),
     // Unknown types (RFC 3597) by number, present and absent.
     probe('opaque.example.net', 65280), probe('opaque.example.net', 65281), probe('opaque.example.com', 65534),
     probe('opaque.example.net', 65282), probe('a.w.example.net', 65280),
@@ -340,7 +362,7 @@ function transportSample(base: readonly Probe[]): Probe[] {
 
 const KINDS = [
   'NOERROR', 'NXDOMAIN', 'REFUSED', 'NOTIMP', 'NOTAUTH', 'truncated', 'referral', 'nodata', 'cname chain',
-  'cname to nxdomain', 'wildcard', 'additional', 'no edns',
+  'cname to nxdomain', 'wildcard', 'additional', 'no edns', 'dname', 'YXDOMAIN',
 ] as const;
 
 /** The kinds of answer `n` is (applied to Knot's): the cases the test must be seen to cover. */
@@ -355,6 +377,7 @@ function kindsOf(n: Normal): string[] {
   if (cnames > 0 && n.rcode === 'NXDOMAIN') kinds.push('cname to nxdomain');
   if (n.answer.some((rr) => rr.startsWith('a.b.'))) kinds.push('wildcard');
   if (n.additional.length > 0) kinds.push('additional');
+  if (n.answer.some((rr) => rr.split(' ')[3] === 'DNAME')) kinds.push('dname');
   if (n.edns === 'none' && n.rcode !== 'no reply') kinds.push('no edns');
   return kinds;
 }
