@@ -1,49 +1,51 @@
-// GeoDatabase over geoip-lite's bundled GeoLite2 data. Loading it adds ~105 MB RSS and blocks the
-// event loop for 60-200 ms (measured 57-88 ms; more on a busy disk), so construction is free and
-// the data is loaded by `load()` or on the first lookup. Node's module cache holds the data, so
-// every instance in a process shares one copy.
+// GeoDatabase over geoip-lite's bundled GeoLite2 data. The data files are read directly into
+// compact tables (geoip-lite-files.ts, geoip-lite-tables.ts) rather than through the geoip-lite
+// module, which would hold all ~108 MB of them in memory: the tables take about 30 MB and a
+// blocking load of a few hundred ms, so construction is free and the data is loaded by `load()`
+// or on the first lookup. Loaded tables are shared by every instance that reads the same
+// directory in a process.
 
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { GslbError } from '../errors.ts';
 import { lookupAddress } from './address.ts';
-import { makeLocation } from './location.ts';
-import type { GeoDatabase, GeoLocation, GeoPoint } from './types.ts';
-
-/** The part of geoip-lite's CommonJS API we use (it ships no typings). */
-interface GeoipLite {
-  lookup(ip: string): GeoipLiteRecord | null;
-}
-
-interface GeoipLiteRecord {
-  /** IPv4: first and last address of the data range, as integers. IPv6: '' (not exposed). */
-  readonly range: readonly [number, number] | string;
-  /** '' when the range has no location. */
-  readonly country: string;
-  /** [null, null] or [0, 0] when unknown. */
-  readonly ll?: readonly [number | null, number | null] | null;
-}
+import { readGeoipLiteData, type GeoipLiteData } from './geoip-lite-files.ts';
+import type { GeoDatabase, GeoLocation } from './types.ts';
 
 /**
- * Prefix reported for IPv6 answers. geoip-lite does not expose IPv6 ranges, but it compares
- * IPv6 addresses on their top 64 bits only, so every /64 maps to exactly one record: /64 is the
- * widest scope that is always true. A wider guess such as /48 is not safe: in the bundled data,
- * 175,087 of 393,146 IPv6 ranges are narrower than a /48 or do not start on a /48 boundary.
+ * Prefix reported for IPv6 answers. geoip-lite compares IPv6 addresses on their top 64 bits
+ * only, so every /64 maps to exactly one record: /64 is the widest scope that is always true
+ * without looking at the neighbouring ranges. A fixed wider guess such as /48 is not safe: in the
+ * bundled data, 175,087 of 393,146 IPv6 ranges are narrower than a /48 or do not start on a /48
+ * boundary.
  */
 export const GEOIP_LITE_V6_PREFIX = 64;
 
+/** Tables by data directory: loaded once per process, like geoip-lite's module cache did. */
+const loaded = new Map<string, GeoipLiteData>();
+
+export interface GeoipLiteOptions {
+  /** geoip-lite's data directory; by default the installed package's, or $GEODATADIR as geoip-lite reads it. */
+  readonly dataDir?: string;
+}
+
 export class GeoipLiteDatabase implements GeoDatabase {
   readonly description: string;
-  #require = createRequire(import.meta.url);
-  #lib: GeoipLite | undefined;
+  readonly dataDir: string;
+  #data: GeoipLiteData | undefined;
   #failure: GslbError | undefined;
 
-  constructor() {
-    const { version } = this.#require('geoip-lite/package.json') as { version: string };
-    this.description = `geoip-lite ${version} (bundled GeoLite2 data)`;
+  constructor(options: GeoipLiteOptions = {}) {
+    const require = createRequire(import.meta.url);
+    const pkg = require.resolve('geoip-lite/package.json');
+    const { version } = require(pkg) as { version: string };
+    // geoip-lite resolves its data directory from lib/, with GEODATADIR relative to that.
+    this.dataDir = options.dataDir ?? path.resolve(path.dirname(pkg), 'lib', process.env.GEODATADIR || '../data/');
+    this.description = `geoip-lite ${version} (${options.dataDir ? `data in ${this.dataDir}` : 'bundled GeoLite2 data'})`;
   }
 
   get loaded(): boolean {
-    return this.#lib !== undefined;
+    return this.#data !== undefined;
   }
 
   /** Loads the data now (at start-up) rather than on the first lookup. Throws ERR_CONFIG if it cannot. */
@@ -54,23 +56,32 @@ export class GeoipLiteDatabase implements GeoDatabase {
   lookup(address: string): GeoLocation | null {
     const addr = lookupAddress(address);
     if (!addr) return null;
-    const rec = this.#load().lookup(addr.text);
-    if (!rec) return null;
-    const prefix = typeof rec.range === 'string'
-      ? GEOIP_LITE_V6_PREFIX
-      : alignedPrefix(addr.bytes.readUInt32BE(0), rec.range[0], rec.range[1]);
-    return makeLocation({ country: rec.country, point: toPoint(rec.ll) }, prefix + addr.prefixOffset);
+    const data = this.#load();
+    if (addr.family === 6) {
+      const place = data.v6.locate(addr.bytes.readUInt32BE(0), addr.bytes.readUInt32BE(4));
+      return data.places.location(place, GEOIP_LITE_V6_PREFIX);
+    }
+    const ip = addr.bytes.readUInt32BE(0);
+    const { place, start, end } = data.v4.locate(ip);
+    return data.places.location(place, alignedPrefix(ip, start, end) + addr.prefixOffset);
   }
 
-  #load(): GeoipLite {
-    if (this.#lib) return this.#lib;
+  #load(): GeoipLiteData {
+    if (this.#data) return this.#data;
     // A failed load is remembered: retrying would re-read the files on every query.
     if (this.#failure) throw this.#failure;
     try {
-      this.#lib = this.#require('geoip-lite') as GeoipLite;
-      return this.#lib;
+      let data = loaded.get(this.dataDir);
+      if (!data) {
+        data = readGeoipLiteData(this.dataDir);
+        loaded.set(this.dataDir, data);
+      }
+      this.#data = data;
+      return data;
     } catch (err) {
-      this.#failure = new GslbError('ERR_CONFIG', `geoip-lite: cannot load its data: ${(err as Error).message}`);
+      this.#failure = err instanceof GslbError
+        ? err
+        : new GslbError('ERR_CONFIG', `geoip-lite: cannot load its data from ${this.dataDir}: ${(err as Error).message}`);
       throw this.#failure;
     }
   }
@@ -78,7 +89,7 @@ export class GeoipLiteDatabase implements GeoDatabase {
 
 /**
  * Largest p such that the aligned /p block holding `ip` lies within [start, end]: every address
- * in it gets the same record. Arithmetic, not bit operators, which are signed 32-bit in JS.
+ * in it gets the same answer. Arithmetic, not bit operators, which are signed 32-bit in JS.
  */
 export function alignedPrefix(ip: number, start: number, end: number): number {
   for (let p = 0; p < 32; p++) {
@@ -87,13 +98,4 @@ export function alignedPrefix(ip: number, start: number, end: number): number {
     if (first >= start && first + size - 1 <= end) return p;
   }
   return 32;
-}
-
-// geoip-lite fills unknown coordinates with nulls (IPv4) or zeros (IPv6); (0, 0) is open sea.
-function toPoint(ll: GeoipLiteRecord['ll']): GeoPoint | undefined {
-  if (!ll) return undefined;
-  const [lat, lon] = ll;
-  if (typeof lat !== 'number' || typeof lon !== 'number') return undefined;
-  if (lat === 0 && lon === 0) return undefined;
-  return { lat, lon };
 }
