@@ -83,10 +83,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ -n "$install_ok" ] || die "apt-get install ${missing[*]} failed"
 fi
 
-NODE=$(scripts/node24.sh sh -c 'command -v node')
-CLK_TCK=$(getconf CLK_TCK)
-SERVER_CPU=() CLIENT_CPU=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then SERVER_CPU=(taskset -c 0) CLIENT_CPU=(taskset -c 1); fi
+. bench/lib.sh
 
 work=$(mktemp -d)
 started=()
@@ -107,13 +104,11 @@ stop() {
   started=("${keep[@]}")
 }
 
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # user + nice + system ticks of CPU N (every process on it), to tell how much else ran there
 cpu_ticks() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 }' /proc/stat; }
 # user + system seconds of this shell's waited-for children so far (dnsperf's CPU time). `times`
 # runs in this shell (a command substitution would report its own subshell's children).
 child_seconds() { times >"$work/times"; awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } print s }' "$work/times"; }
-rss_mib() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 now() { date +%s.%N; }
 
 # A port on 127.0.0.1 that nothing listens on (UDP or TCP) right now.
@@ -197,11 +192,9 @@ measure() {
     { cat "$out" >&2; die "dnsperf failed"; }
   c1=$(ticks "$pid"); z1=$(cpu_ticks 0); o1=$(cpu_ticks 1); t1=$(now)
   child_seconds >"$work/d1"; d0=$(cat "$work/d0"); d1=$(cat "$work/d1")
-  local completed
-  completed=$(awk '/Queries completed:/ { print $3 }' "$out")
-  LOST[$key]=$(awk '/Queries lost:/ { print $3 }' "$out")
-  QPS[$key]=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
-  CPU[$key]=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$completed" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }')
+  LOST[$key]=$(dnsperf_stat "$out" lost)
+  QPS[$key]=$(dnsperf_stat "$out" qps)
+  CPU[$key]=$(cpu_us $((c1 - c0)) "$(dnsperf_stat "$out" completed)")
   BUSY[$key]=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", t / hz / (b - a) * 100 }')
   # Other processes' CPU time on the server's core and on dnsperf's (a shared machine's noise).
   OTHERS0[$key]=n/a OTHERS1[$key]=n/a
@@ -211,14 +204,7 @@ measure() {
     OTHERS1[$key]=$(awk -v t=$((o1 - o0)) -v d="$(awk -v a="$d0" -v b="$d1" 'BEGIN { print b - a }')" -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" \
       'BEGIN { t = t / hz - d; if (t < 0) t = 0; printf "%.0f %%", t / (b - a) * 100 }')
   fi
-  # Percentiles from the per-query latencies, counted per microsecond (no sort of millions of lines).
-  pct=$(awk '/^> / { c[int($NF * 1e6 + 0.5)]++ } END { for (k in c) print k, c[k] }' "$out" | sort -n |
-    awk '{ v[NR] = $1; c[NR] = $2; n += $2 } END {
-      if (n == 0) { print "n/a n/a"; exit }
-      split("0.5 0.99", q, " ")
-      for (j = 1; j <= 2; j++) { want = q[j] * n; s = 0; for (i = 1; i <= NR; i++) { s += c[i]; if (s >= want) break }
-        out = out (j > 1 ? " " : "") sprintf("%.2f", v[i] / 1000) }
-      print out }')
+  pct=$(dnsperf_percentiles "$out" "0.5 0.99")
   P50[$key]=${pct% *}
   P99[$key]=${pct#* }
   RSS[$key]=$(rss_mib "$pid")

@@ -23,8 +23,7 @@ ANCHORS=${ANCHORS:-1}
 ECS_OPTION=8:00011800c10000
 
 command -v dnsperf >/dev/null || { echo "dnsperf is not installed (Debian package dnsperf)" >&2; exit 1; }
-NODE=$(scripts/node24.sh sh -c 'command -v node')
-CLK_TCK=$(getconf CLK_TCK)
+. bench/lib.sh
 work=$(mktemp -d)
 started=()
 cleanup() {
@@ -38,13 +37,6 @@ stop() {
   started=()
 }
 trap cleanup EXIT
-
-# Prefixes that pin a command to CPU 0 (servers) or CPU 1 (dnsperf). Arrays, not a function: a
-# function run with & would be a subshell, and $! its PID instead of the server's.
-SERVER_CPU=() CLIENT_CPU=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then SERVER_CPU=(taskset -c 0) CLIENT_CPU=(taskset -c 1); fi
-
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # Waits for the JSON "listening" line a server writes to $2 and prints its port.
 port_of() {
@@ -65,7 +57,7 @@ printf '%s\n' 'www.example.com A' 'www.example.com AAAA' 'example.com MX' 'nothi
 sed -n 's/^\([a-z0-9-]*\):.*/\1.gslb.example.com A/p' zones/gslb.example.com.pools.yaml > "$work/pools.txt"
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name:[[:space:]]*//p'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r), node $("$NODE" --version), $(dnsperf -h 2>&1 | sed -n 's/^Version /dnsperf /p' | head -1)"
+machine_line
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "dnsperf: -l $DURATION -c $CLIENTS -q $OUTSTANDING; static queries: $(paste -sd, "$work/static.txt"); pool queries: $(paste -sd, "$work/pools.txt")"
 echo
@@ -80,21 +72,10 @@ run_case() {
   before=$(ticks "$pid")
   "${CLIENT_CPU[@]}" dnsperf -s 127.0.0.1 -p "$port" -d "$file" -l "$DURATION" -c "$CLIENTS" -q "$OUTSTANDING" -v "$@" >"$out" 2>&1
   after=$(ticks "$pid")
-  local completed lost qps avg sd rss pct
-  completed=$(awk '/Queries completed:/ { print $3 }' "$out")
-  lost=$(awk '/Queries lost:/ { print $3 }' "$out")
-  qps=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
-  avg=$(awk '/Average Latency/ { printf "%.2f", $4 * 1000 }' "$out")
-  sd=$(awk '/Latency StdDev/ { printf "%.2f", $4 * 1000 }' "$out")
-  pct=$(awk '/^> / { print $NF }' "$out" | sort -g | awk '{ v[NR] = $1 } END {
-    if (NR == 0) { print "n/a"; exit }
-    p = "0.5 0.99 0.999"; split(p, q, " ")
-    for (i = 1; i <= 3; i++) { k = int(q[i] * NR); if (k < 1) k = 1; s = s (i > 1 ? " / " : "") sprintf("%.2f", v[k] * 1000) }
-    print s }')
-  rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
-  local cpu
-  cpu=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$completed" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }')
-  echo "| $server | $label | $qps | $avg ($sd) | $pct | $lost | $cpu | $rss |"
+  local completed pct
+  completed=$(dnsperf_stat "$out" completed)
+  pct=$(dnsperf_percentiles "$out" "0.5 0.99 0.999" | sed 's| | / |g')
+  echo "| $server | $label | $(dnsperf_stat "$out" qps) | $(dnsperf_stat "$out" avg) ($(dnsperf_stat "$out" sd)) | $pct | $(dnsperf_stat "$out" lost) | $(cpu_us $((after - before)) "$completed") | $(rss_mib "$pid") |"
 }
 
 # gslbd: info level only for its "listening" line; nothing is logged per query. One process, pinned

@@ -27,8 +27,7 @@ CLIENTS=${CLIENTS:-64}
 OUTSTANDING=${OUTSTANDING:-200}
 
 command -v dnsperf >/dev/null || { echo "dnsperf is not installed (Debian package dnsperf)" >&2; exit 1; }
-NODE=$(scripts/node24.sh sh -c 'command -v node')
-CLK_TCK=$(getconf CLK_TCK)
+. bench/lib.sh
 work=$(mktemp -d)
 gslbd=
 cleanup() {
@@ -37,14 +36,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-
 printf '%s\n' 'www.example.com A' 'www.example.com AAAA' 'example.com MX' 'nothing.example.com A' 'missing.example.com AAAA' \
   > "$work/static.txt"
 sed -n 's/^\([a-z0-9-]*\):.*/\1.gslb.example.com A/p' zones/gslb.example.com.pools.yaml > "$work/pools.txt"
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name:[[:space:]]*//p'), kernel $(uname -r), node $("$NODE" --version), $(dnsperf -h 2>&1 | sed -n 's/^Version /dnsperf /p' | head -1)"
+machine_line
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "dnsperf: -l $DURATION -c $CLIENTS -q $OUTSTANDING"
 echo
@@ -94,15 +91,9 @@ run() {
   w1="$(sum_ticks $pids) $(ticks "$dp") $(date +%s.%N)"
   wait "$dp"
   for p in $pids; do after+=("$(ticks "$p")"); done
-  local completed lost qps avg pct
-  completed=$(awk '/Queries completed:/ { print $3 }' "$out")
-  lost=$(awk '/Queries lost:/ { print $3 }' "$out")
-  qps=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$out")
-  avg=$(awk '/Average Latency/ { printf "%.2f", $4 * 1000 }' "$out")
-  pct=$(awk '/^> / { print $NF }' "$out" | sort -g | awk '{ v[NR] = $1 } END {
-    if (NR == 0) { print "n/a"; exit }
-    k = int(0.5 * NR); if (k < 1) k = 1; j = int(0.99 * NR); if (j < 1) j = 1
-    printf "%.2f / %.2f", v[k] * 1000, v[j] * 1000 }')
+  local completed pct
+  completed=$(dnsperf_stat "$out" completed)
+  pct=$(dnsperf_percentiles "$out" "0.5 0.99" | sed 's| | / |')
   local total=0 i shares=(-) d
   for i in "${!before[@]}"; do total=$((total + after[i] - before[i])); done
   # Each worker's part of gslbd's CPU (the primary's is what is left: probes, journal, nothing here).
@@ -112,10 +103,10 @@ run() {
     shares+=("$(awk -v d=$d -v t=$total 'BEGIN { printf "%.0f%%", (t > 0 ? 100 * d / t : 0) }')")
   done
   local cpu busy split
-  cpu=$(awk -v t=$total -v hz="$CLK_TCK" -v n="$completed" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }')
+  cpu=$(cpu_us "$total" "$completed")
   busy=$(echo "$w0 $w1" | awk -v hz="$CLK_TCK" '{ s = $6 - $3; g = ($4 - $1) / hz / s; d = ($5 - $2) / hz / s; printf "%.2f + %.2f = %.2f", g, d, g + d }')
   split=$(printf '%s / ' "${shares[@]}")
-  echo "| $label | $case | $qps | $avg | $pct | $lost | $cpu | ${split% / } | $busy |"
+  echo "| $label | $case | $(dnsperf_stat "$out" qps) | $(dnsperf_stat "$out" avg) | $pct | $(dnsperf_stat "$out" lost) | $cpu | ${split% / } | $busy |"
 }
 
 for config in '1 1' '2 1' '1 0' '2 0'; do

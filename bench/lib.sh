@@ -1,0 +1,47 @@
+# Shared by the bench/*.sh scripts (sourced from the repository root, not run): Node 24, CPU
+# pinning, CPU ticks and peak RSS of a process, and what a dnsperf run printed.
+
+NODE=$(scripts/node24.sh sh -c 'command -v node')
+CLK_TCK=$(getconf CLK_TCK)
+
+# Prefixes that pin a command to CPU 0 (servers) or CPU 1 (dnsperf), when there are two CPUs and
+# taskset. Arrays, not functions: a function run with & is a subshell, and $! its PID.
+SERVER_CPU=() CLIENT_CPU=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then SERVER_CPU=(taskset -c 0) CLIENT_CPU=(taskset -c 1); fi
+
+# utime + stime of a process, in clock ticks
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# peak RSS (VmHWM) of a process, MiB
+rss_mib() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+# cpu_us TICKS COMPLETED: CPU µs per answered query
+cpu_us() { awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }'; }
+
+machine_line() {
+  echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name:[[:space:]]*//p'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r), node $("$NODE" --version), $(dnsperf -h 2>&1 | sed -n 's/^Version /dnsperf /p' | head -1)"
+}
+
+# dnsperf_stat FILE completed|lost|qps|avg|sd: one figure of dnsperf's summary (latencies in ms)
+dnsperf_stat() {
+  case $2 in
+    completed) awk '/Queries completed:/ { print $3 }' "$1" ;;
+    lost) awk '/Queries lost:/ { print $3 }' "$1" ;;
+    qps) awk '/Queries per second:/ { printf "%.0f", $4 }' "$1" ;;
+    avg) awk '/Average Latency/ { printf "%.2f", $4 * 1000 }' "$1" ;;
+    sd) awk '/Latency StdDev/ { printf "%.2f", $4 * 1000 }' "$1" ;;
+  esac
+}
+
+# dnsperf_percentiles FILE "0.5 0.99 ...": latency percentiles in ms, space-separated, from the
+# per-query lines of `dnsperf -v`; counted per microsecond, so millions of lines need no sort.
+dnsperf_percentiles() {
+  awk '/^> / { c[int($NF * 1e6 + 0.5)]++ } END { for (k in c) print k, c[k] }' "$1" | sort -n |
+    awk -v qs="$2" '{ v[NR] = $1; c[NR] = $2; n += $2 } END {
+      m = split(qs, q, " ")
+      for (j = 1; j <= m; j++) {
+        if (n == 0) { out = out (j > 1 ? " " : "") "n/a"; continue }
+        want = q[j] * n; s = 0
+        for (i = 1; i <= NR; i++) { s += c[i]; if (s >= want) break }
+        out = out (j > 1 ? " " : "") sprintf("%.2f", v[i] / 1000)
+      }
+      print out }'
+}
