@@ -6,15 +6,23 @@
 import { Type } from '../dns/constants.ts';
 import { parentKey, type NameKey } from '../dns/name.ts';
 import type { SourceError } from '../errors.ts';
-import { groupRecordsSteps, release, type Grouped, type PendingNode, type PendingSet } from './group.ts';
-import { every, runSliced, runSync, type Steps } from './slices.ts';
+import { groupRecordsSteps, release, type Grouped, type PendingSet } from './group.ts';
+import { every, runSliced, runSync, tableFull, type Steps } from './slices.ts';
 import { checkIntegritySteps } from './integrity.ts';
 import { nameEnd } from './rdata-io.ts';
-import type { ParsedRecord, Zone } from './types.ts';
+import type { ParsedRecord, Zone, ZoneNode } from './types.ts';
 
 export type BuildResult =
-  | { readonly kind: 'zone'; readonly zone: Zone; readonly records: number; readonly warnings: SourceError[] }
+  | { readonly kind: 'zone'; readonly zone: BuiltZone; readonly records: number; readonly warnings: SourceError[] }
   | { readonly kind: 'invalid'; readonly errors: SourceError[]; readonly warnings: SourceError[] };
+
+/**
+ * A zone just built. Its node map is still the builder's own, shared with no reader yet, so the
+ * loader may add its pool names to it (`attachPools`) before it serves the zone.
+ */
+export interface BuiltZone extends Zone {
+  readonly nodes: Map<NameKey, ZoneNode>;
+}
 
 /** Shared by every empty non-terminal; never written to. */
 const NO_RRSETS = new Map<number, PendingSet>();
@@ -36,40 +44,35 @@ export function buildZoneSliced(origin: NameKey, file: string, records: readonly
 function* buildSteps(origin: NameKey, file: string, records: readonly ParsedRecord[]): Steps<BuildResult> {
   const grouped = yield* groupRecordsSteps(origin, records);
   const names = grouped.names;
-  const ents = yield* emptyNonTerminals(origin, names);
-  const checked = yield* checkIntegritySteps(origin, file, names, (k) => names.has(k) || ents.has(k));
+  yield* addEmptyNonTerminals(origin, names);
+  const checked = yield* checkIntegritySteps(origin, file, names);
   const errors = sortByPlace([...grouped.errors, ...checked.errors]);
   const warnings = sortByPlace([...grouped.warnings, ...checked.warnings]);
   if (errors.length > 0) return { kind: 'invalid', errors, warnings };
 
-  yield* release(names);
-  let count = 0;
-  let i = 0;
-  for (const node of names.values()) {
-    if (every(++i)) yield;
-    for (const set of node.rrsets.values()) count += set.rdata.length;
-  }
-  const nodes: Map<NameKey, PendingNode> = names;
-  for (const name of ents) nodes.set(name, { name, rrsets: NO_RRSETS });
+  const count = yield* release(names);
   const soa = names.get(origin)!.rrsets.get(Type.SOA)!;
   const soaRdata = soa.rdata[0]!;
   const serial = soaRdata.readUInt32BE(nameEnd(soaRdata, nameEnd(soaRdata, 0)));
-  const zone: Zone = { origin, file, serial, soa, nodes, cuts: checked.cuts, dnames: checked.dnames };
+  const zone: BuiltZone = { origin, file, serial, soa, nodes: names, cuts: checked.cuts, dnames: checked.dnames };
   return { kind: 'zone', zone, records: count, warnings };
 }
 
-/** Names between an owner and the origin that own nothing themselves (RFC 4592 §2.2.2). */
-function* emptyNonTerminals(origin: NameKey, names: Grouped): Steps<Set<NameKey>> {
-  const ents = new Set<NameKey>();
+/**
+ * Adds the names between an owner and the origin that own nothing themselves (RFC 4592 §2.2.2),
+ * as nodes without RRsets. They go straight into the map that becomes the zone's: no second set of
+ * names to build, then copy in one go.
+ */
+function* addEmptyNonTerminals(origin: NameKey, names: Grouped): Steps<void> {
   let i = 0;
+  // Names added here are visited too; their parents are all present by then, so each stops at once.
   for (const name of names.keys()) {
     if (every(++i)) yield;
-    for (let k = parentKey(name); k !== null && k.length > origin.length; k = parentKey(k)) {
-      if (names.has(k) || ents.has(k)) break;
-      ents.add(k);
+    for (let k = parentKey(name); k !== null && k.length > origin.length && !names.has(k); k = parentKey(k)) {
+      if (tableFull(names.size)) yield true;
+      names.set(k, { name: k, rrsets: NO_RRSETS });
     }
   }
-  return ents;
 }
 
 function sortByPlace(list: SourceError[]): SourceError[] {

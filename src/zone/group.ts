@@ -11,7 +11,7 @@ import { rdataTarget } from './rdata.ts';
 import { nameEnd, wireKey } from './rdata-io.ts';
 import { encodeRR } from './rrset.ts';
 import type { ParsedRecord, RRset, ZoneNode } from './types.ts';
-import { every, type Steps } from './slices.ts';
+import { every, tableFull, type Steps } from './slices.ts';
 
 /** An RRset being assembled; it is also the finished RRset once `release`d. */
 export interface PendingSet extends RRset {
@@ -54,7 +54,10 @@ export function* groupRecordsSteps(origin: NameKey, records: readonly ParsedReco
       continue;
     }
     let node = names.get(key);
-    if (!node) names.set(key, (node = { name: key, rrsets: new Map() }));
+    if (!node) {
+      if (tableFull(names.size)) yield true;
+      names.set(key, (node = { name: key, rrsets: new Map() }));
+    }
     const set = node.rrsets.get(rec.type);
     if (!set) {
       node.rrsets.set(rec.type, newSet(key, rec));
@@ -89,16 +92,22 @@ function newSet(owner: NameKey, rec: ParsedRecord): PendingSet {
   };
 }
 
-/** Drops what only the checks needed, so the parsed records can be freed with the zone kept. */
-export function* release(names: Grouped): Steps<void> {
+/**
+ * Drops what only the checks needed, so the parsed records can be freed with the zone kept.
+ * Returns the number of RRs.
+ */
+export function* release(names: Grouped): Steps<number> {
   let i = 0;
+  let count = 0;
   for (const node of names.values()) {
     if (every(++i)) yield;
     for (const set of node.rrsets.values()) {
       set.records = NO_RECORDS;
       set.seen = undefined;
+      count += set.rdata.length;
     }
   }
+  return count;
 }
 
 /** Sets up to this size are searched directly; larger ones keep a set of comparison forms. */

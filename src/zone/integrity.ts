@@ -26,8 +26,8 @@ const AT_CUT = new Set<number>([Type.NS, Type.DS, Type.A, Type.AAAA, Type.RRSIG,
 
 const txt = nameToText;
 
-/** `exists(k)`: k is a name of the zone, empty non-terminals included. */
-export function* checkIntegritySteps(origin: NameKey, file: string, names: Grouped, exists: (k: NameKey) => boolean): Steps<Integrity> {
+/** `names` holds every name of the zone, empty non-terminals (nodes without RRsets) included. */
+export function* checkIntegritySteps(origin: NameKey, file: string, names: Grouped): Steps<Integrity> {
   let i = 0;
   const errors: SourceError[] = [];
   const warnings: SourceError[] = [];
@@ -99,17 +99,16 @@ export function* checkIntegritySteps(origin: NameKey, file: string, names: Group
   const hasAddress = (k: NameKey): boolean => {
     const n = names.get(k)?.rrsets;
     if (n) return n.has(Type.A) || n.has(Type.AAAA);
-    if (exists(k)) return false;
     // RFC 4592 §3.3.1: a name that does not exist is answered from the closest encloser's wildcard.
     for (let p = parentKey(k); p !== null && p.length >= origin.length; p = parentKey(p)) {
-      if (!exists(p)) continue;
+      if (!names.has(p)) continue;
       const w = names.get(wildcardOf(p))?.rrsets;
       return !!w && (w.has(Type.A) || w.has(Type.AAAA));
     }
     return false;
   };
 
-  for (const owner of [origin, ...cuts]) {
+  const checkNameServers = (owner: NameKey): void => {
     const ns = names.get(owner)?.rrsets.get(Type.NS);
     ns?.rdata.forEach((rd, i) => {
       const target = rdataTarget(Type.NS, rd);
@@ -127,10 +126,17 @@ export function* checkIntegritySteps(origin: NameKey, file: string, names: Group
         error(rec, `name server ${txt(target)} has no A or AAAA record in the zone`);
       }
     });
+  };
+  checkNameServers(origin);
+  // A TLD-like zone is mostly delegations: this loop may be as long as the one over all names.
+  for (const cut of cuts) {
+    if (every(++i)) yield;
+    checkNameServers(cut);
   }
 
   // RFC 2181 §10.3: MX and SRV targets must not be aliases. Legal to load, so only a warning.
   for (const { rrsets } of pointers) {
+    if (every(++i)) yield;
     for (const set of [rrsets.get(Type.MX), rrsets.get(Type.SRV)]) {
       set?.rdata.forEach((rd, i) => {
         const target = rdataTarget(set.type, rd);

@@ -9,6 +9,7 @@ import { GslbError, SourceError } from '../errors.ts';
 import { Lexer, type Entry, type Token } from './lexer.ts';
 import { encodeRdata } from './rdata.ts';
 import { nameEnd, RdataError, toWireName } from './rdata-io.ts';
+import { pause, SLICE_MS } from './slices.ts';
 import { looksLikeTtl, MAX_TTL, parseTtl } from './ttl.ts';
 import type { ParsedRecord } from './types.ts';
 
@@ -81,6 +82,7 @@ class Run {
   // TTL state spans included files, as in BIND.
   #defaultTtl: number | undefined;
   #lastTtl: number | undefined;
+  #sliceStart = performance.now();
 
   constructor(include: IncludeReader | undefined) {
     this.#include = include;
@@ -92,7 +94,10 @@ class Run {
     let entries = 0;
     for (let e = lexer.next(); e; e = lexer.next()) {
       // A large zone parses in slices: queries are answered between them during a reload.
-      if ((++entries & 2047) === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if ((++entries & 255) === 0 && performance.now() - this.#sliceStart >= SLICE_MS) {
+        await pause();
+        this.#sliceStart = performance.now();
+      }
       if (this.errors.length >= MAX_ERRORS) {
         if (this.errors.length === MAX_ERRORS) this.#error(file, e.line, `more than ${MAX_ERRORS} errors: stopped reading`);
         break;

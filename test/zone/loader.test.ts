@@ -66,6 +66,31 @@ describe('loadZones', () => {
     expect(r.warnings.map((w) => w.line)).toEqual([6]);
   });
 
+  // More than fit in the arguments of one call: push(...warnings) would throw RangeError.
+  it('returns every warning, also of a zone with 150,000 of them', async () => {
+    const below = Array.from({ length: 150_000 }, (_, i) => `h${i}.sub TXT x\n`).join('');
+    const dir = await tempDir({ 'example.com.zone': zoneText(`sub NS ns.example.net.\n${below}`) });
+    const r = await loadZones(dir);
+    expect(r.zones).toHaveLength(1);
+    expect(r.warnings).toHaveLength(150_000);
+  }, 30_000);
+
+  it('adds pool names and their empty non-terminals, and reads a pools file again once it changes', async () => {
+    const pool = (name: string, address: string) => `${name}:\n  policy: round-robin\n  targets:\n    - { address: ${address} }\n`;
+    const dir = await tempDir({ 'example.com.zone': zoneText(), 'example.com.pools.yaml': pool('www.gslb', '192.0.2.10') });
+    const first = (await loadZones(dir)).zones[0]!;
+    expect([...first.pools!.keys()]).toEqual([key('www.gslb')]);
+    expect(first.nodes.get(key('gslb'))).toEqual({ name: key('gslb'), rrsets: new Map() });
+    expect((await loadZones(dir)).zones[0]!.pools!.get(key('www.gslb'))!.def.targets.map((t) => t.address)).toEqual(['192.0.2.10']);
+    await writeFile(path.join(dir, 'example.com.pools.yaml'), pool('www.gslb', '192.0.2.20'));
+    expect((await loadZones(dir)).zones[0]!.pools!.get(key('www.gslb'))!.def.targets.map((t) => t.address)).toEqual(['192.0.2.20']);
+    await writeFile(path.join(dir, 'example.com.pools.yaml'), pool('ns1', '192.0.2.30'));
+    expect((await loadZones(dir)).failures[0]!.errors.map((e) => e.message)).toEqual([
+      `${path.join(dir, 'example.com.pools.yaml')}:1: pool ns1: ns1.example.com. also has static A data in ${path.join(dir, 'example.com.zone')}: ` +
+        'a name is either a pool or static data',
+    ]);
+  });
+
   it('throws ERR_ZONE_IO when the directory cannot be read', async () => {
     const err = await loadZones('/nonexistent/gslbd-zones').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GslbError);
