@@ -1,7 +1,7 @@
 // Joins a zone and its pools file: checks that every pool name may be dynamic, makes sure each
 // pool name exists as a node (with its empty non-terminals), and returns the zone with pools.
 
-import { findCut } from '../answer/resolve.ts';
+import { findCut, findDname } from '../answer/resolve.ts';
 import { Type, typeName } from '../dns/constants.ts';
 import { isSubdomain, nameToText, parentKey, type NameKey } from '../dns/name.ts';
 import { SourceError } from '../errors.ts';
@@ -30,6 +30,11 @@ export function attachPools(zone: BuiltZone, defs: readonly PoolDef[]): { zone: 
     const below = findCut(zone, def.name);
     if (below !== undefined) {
       fail(`${nameToText(def.name)} lies in the delegation ${nameToText(below)}: its answers come from the child zone`);
+      continue;
+    }
+    const redirected = findDname(zone, def.name);
+    if (redirected !== undefined) {
+      fail(`${nameToText(def.name)} lies below the DNAME at ${nameToText(redirected)}, which redirects it (RFC 6672)`);
       continue;
     }
     const node = nodes.get(def.name);

@@ -281,6 +281,7 @@ v6    AAAA  2001:db8::80
 txt   TXT   "pool names may keep other types"
 sub   NS    ns.sub
 ns.sub A    192.0.2.53
+moved DNAME example.net.
 `;
 
   async function attach(pools: string) {
@@ -297,6 +298,7 @@ ns.sub A    192.0.2.53
     ['a CNAME', 'alias: { targets: [{ address: 192.0.2.1 }] }\n', 1, 'pool alias: alias.example.com. also has static CNAME data in test.zone: a name is either a pool or static data'],
     ['a delegation point', 'sub:\n  targets: [{ address: 192.0.2.1 }]\n', 1, 'pool sub: sub.example.com. lies in the delegation sub.example.com.: its answers come from the child zone'],
     ['a name under a delegation', '\nwww.sub:\n  targets: [{ address: 192.0.2.1 }]\n', 2, 'pool www.sub: www.sub.example.com. lies in the delegation sub.example.com.: its answers come from the child zone'],
+    ['a name below a DNAME', 'www.moved:\n  targets: [{ address: 192.0.2.1 }]\n', 1, 'pool www.moved: www.moved.example.com. lies below the DNAME at moved.example.com., which redirects it (RFC 6672)'],
     ['a name outside the zone', 'www.example.org.:\n  targets: [{ address: 192.0.2.1 }]\n', 1, 'pool www.example.org.: www.example.org. is outside zone example.com.'],
   ])('rejects a pool at %s, with file and line', async (_what, text, line, reason) => {
     const r = await attach(text);
