@@ -256,13 +256,16 @@ export class Service {
     });
   }
 
-  /** The location database, opened the first time a zone in service has a geo pool. */
-  async #ensureGeo(): Promise<void> {
-    if (this.#inputs.geo || !this.zones.all().some(needsGeo)) return;
-    // A primary with workers answers no queries, only /explain: geoip-lite's data (~100 MB) loads
-    // on its first lookup there instead of at start.
-    const spec = this.#opts.geo ?? { type: 'geoip-lite', preload: !this.#opts.followers };
-    const db: GeoDatabase = cachedGeo(await openGeoDatabase(spec));
+  /**
+   * The location database, opened the first time `zones` (those in service, or about to be) have
+   * a geo pool, and in use from when it answers. Opening does not stall answering: geoip-lite's
+   * data (~40 MB of RSS) loads in slices of a few ms each. A primary with workers answers only
+   * /explain but loads it too: loaded on the first lookup instead, it would either stall the
+   * primary or explain the first requests without the client's location the workers answer by.
+   */
+  async #ensureGeo(zones: readonly Zone[] = this.zones.all()): Promise<void> {
+    if (this.#inputs.geo || !zones.some(needsGeo)) return;
+    const db: GeoDatabase = cachedGeo(await openGeoDatabase(this.#opts.geo ?? { type: 'geoip-lite' }));
     this.#inputs = { ...this.#inputs, geo: db };
     this.#opts.log.info({ geo: db.description }, 'client location database loaded');
   }
@@ -321,6 +324,9 @@ export class Service {
       const kept = this.zones.get(f.origin) ? 'previous version kept' : 'not served';
       for (const e of f.errors) log.error({ zone: nameToText(f.origin), error: e.message }, `zone failed to load: ${kept}`);
     }
+    // The geo database before the zones that need it: a geo pool put in service without it would
+    // answer every client by its fallback until it loads. Should it fail, nothing has changed yet.
+    await this.#ensureGeo(result.zones);
     const present = new Set([...result.zones.map((z) => z.origin), ...result.failures.map((f) => f.origin)]);
     const gone = [...this.#fileZones.keys()].filter((o) => !present.has(o));
     for (const z of result.zones) this.#fileZones.set(z.origin, z);
@@ -329,7 +335,6 @@ export class Service {
     this.#publish(result.zones.map((z) => z.origin));
     for (const z of result.zones) log.info({ zone: nameToText(z.origin), serial: this.zones.get(z.origin)?.serial, names: z.nodes.size }, 'zone loaded');
     for (const o of gone) log.info({ zone: nameToText(o) }, 'zone removed');
-    await this.#ensureGeo();
     await this.#opts.followers?.reload();
     return { loaded: result.zones.length, failed: result.failures.length };
   }

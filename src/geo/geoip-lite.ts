@@ -1,9 +1,9 @@
 // GeoDatabase over geoip-lite's bundled GeoLite2 data. The data files are read directly into
 // compact tables (geoip-lite-files.ts, geoip-lite-tables.ts) rather than through the geoip-lite
-// module, which would hold all ~108 MB of them in memory: the tables take about 30 MB and a
-// blocking load of a few hundred ms, so construction is free and the data is loaded by `load()`
-// or on the first lookup. Loaded tables are shared by every instance that reads the same
-// directory in a process.
+// module, which would hold all ~108 MB of them in memory: the tables take about 30 MB and a few
+// hundred ms to build. Construction is free; `load()` builds the tables in slices that leave the
+// event loop free in between, so a server keeps answering while it loads. Tables are shared by
+// every instance that reads the same directory in a process.
 
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -21,8 +21,30 @@ import type { GeoDatabase, GeoLocation } from './types.ts';
  */
 export const GEOIP_LITE_V6_PREFIX = 64;
 
-/** Tables by data directory: loaded once per process, like geoip-lite's module cache did. */
-const loaded = new Map<string, GeoipLiteData>();
+/** Tables by data directory, loading or loaded: read once per process, like geoip-lite's module cache. */
+const shared = new Map<string, SharedTables>();
+
+interface SharedTables {
+  readonly promise: Promise<GeoipLiteData>;
+  /** Set once the promise resolves, for lookups, which cannot wait. */
+  data?: GeoipLiteData;
+}
+
+function tablesOf(dir: string): SharedTables {
+  let entry = shared.get(dir);
+  if (!entry) {
+    const e: SharedTables = { promise: readGeoipLiteData(dir) };
+    // Failures are not shared: the next instance (a reload, after the files were fixed) reads again.
+    e.promise.then(
+      (data) => {
+        e.data = data;
+      },
+      () => shared.delete(dir),
+    );
+    shared.set(dir, (entry = e));
+  }
+  return entry;
+}
 
 export interface GeoipLiteOptions {
   /** geoip-lite's data directory; by default the installed package's, or $GEODATADIR as geoip-lite reads it. */
@@ -33,6 +55,7 @@ export class GeoipLiteDatabase implements GeoDatabase {
   readonly description: string;
   readonly dataDir: string;
   #data: GeoipLiteData | undefined;
+  #loading: Promise<void> | undefined;
   #failure: GslbError | undefined;
 
   constructor(options: GeoipLiteOptions = {}) {
@@ -48,15 +71,26 @@ export class GeoipLiteDatabase implements GeoDatabase {
     return this.#data !== undefined;
   }
 
-  /** Loads the data now (at start-up) rather than on the first lookup. Throws ERR_CONFIG if it cannot. */
-  load(): void {
-    this.#load();
+  /**
+   * Loads the data, in slices that give the event loop a turn between them. Resolves once
+   * `lookup` answers; rejects with ERR_CONFIG if the data cannot be read, and keeps rejecting with
+   * that error (a new instance reads again). Calling it again returns the same promise.
+   */
+  load(): Promise<void> {
+    this.#loading ??= this.#load();
+    return this.#loading;
   }
 
+  /**
+   * The location of `address`. Before the data is loaded: null, and the load starts in the
+   * background (the caller is not blocked; await `load()` first to get answers from the start).
+   * After a failed load: throws its ERR_CONFIG.
+   */
   lookup(address: string): GeoLocation | null {
     const addr = lookupAddress(address);
     if (!addr) return null;
-    const data = this.#load();
+    const data = this.#data ?? this.#notLoaded();
+    if (!data) return null;
     if (addr.family === 6) {
       const place = data.v6.locate(addr.bytes.readUInt32BE(0), addr.bytes.readUInt32BE(4));
       return data.places.location(place, GEOIP_LITE_V6_PREFIX);
@@ -66,24 +100,26 @@ export class GeoipLiteDatabase implements GeoDatabase {
     return data.places.location(place, alignedPrefix(ip, start, end) + addr.prefixOffset);
   }
 
-  #load(): GeoipLiteData {
-    if (this.#data) return this.#data;
-    // A failed load is remembered: retrying would re-read the files on every query.
-    if (this.#failure) throw this.#failure;
+  async #load(): Promise<void> {
     try {
-      let data = loaded.get(this.dataDir);
-      if (!data) {
-        data = readGeoipLiteData(this.dataDir);
-        loaded.set(this.dataDir, data);
-      }
-      this.#data = data;
-      return data;
+      this.#data = await tablesOf(this.dataDir).promise;
     } catch (err) {
       this.#failure = err instanceof GslbError
         ? err
         : new GslbError('ERR_CONFIG', `geoip-lite: cannot load its data from ${this.dataDir}: ${(err as Error).message}`);
       throw this.#failure;
     }
+  }
+
+  /** The tables if another instance has loaded them; else starts loading and gives undefined. */
+  #notLoaded(): GeoipLiteData | undefined {
+    // A failed load is remembered: retrying would re-read the files on every query.
+    if (this.#failure) throw this.#failure;
+    const data = shared.get(this.dataDir)?.data;
+    if (data) return (this.#data = data);
+    // The rejection is kept in #failure for the lookups that follow.
+    this.load().catch(() => {});
+    return undefined;
   }
 }
 

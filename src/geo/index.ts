@@ -11,18 +11,18 @@ export { GEOIP_LITE_V6_PREFIX, GeoipLiteDatabase } from './geoip-lite.ts';
 export { MmdbDatabase, openMmdb } from './mmdb.ts';
 
 export type GeoSpec =
-  /** `preload: true` loads the data now instead of stalling the first lookup (see README). */
-  | { readonly type: 'geoip-lite'; readonly preload?: boolean }
+  | { readonly type: 'geoip-lite' }
   | { readonly type: 'mmdb'; readonly path: string };
 
 /**
- * Opens the configured database. An .mmdb file is read and checked now (ERR_CONFIG naming the
- * file if it is missing or invalid); geoip-lite's data is loaded on first use unless `preload`.
+ * Opens the configured database and resolves once it answers: an .mmdb file read and checked,
+ * geoip-lite's data loaded (in slices, without blocking the event loop for more than a few ms at
+ * a time). Rejects with ERR_CONFIG naming the file that is missing or invalid.
  */
 export async function openGeoDatabase(spec: GeoSpec): Promise<GeoDatabase> {
   if (spec.type === 'mmdb') return openMmdb(spec.path);
   const db = new GeoipLiteDatabase();
-  if (spec.preload) db.load();
+  await db.load();
   return db;
 }
 
@@ -32,7 +32,8 @@ const NOT_FOUND = Symbol('not found');
 /**
  * `db` with its last `max` answers remembered by address text. Answers are shared between
  * callers, which the readonly GeoLocation type already forbids them to modify. Each call makes
- * a new cache, so a reloaded database starts empty.
+ * a new cache, so a reloaded database starts empty. `db` should answer already (as
+ * openGeoDatabase gives it): a GeoipLiteDatabase still loading answers null, which would be kept.
  */
 export function cachedGeo(db: GeoDatabase, max = 10_000): GeoDatabase {
   const cache = new LRUCache<string, GeoLocation | typeof NOT_FOUND>({ max });

@@ -29,11 +29,12 @@ const parsed = parsePoolsFile(readFileSync(POOLS_FILE, 'utf8'), POOLS_FILE, pars
 const pool = (label: string): PoolDef => parsed.pools.find((p) => p.label === label)!;
 
 const db = new GeoipLiteDatabase();
+// Loaded before the tests are collected: addresses are looked up at collection time.
+await db.load();
 let server: Gslbd;
 let udp: UdpClient;
 beforeAll(async () => {
   expect(parsed.errors).toEqual([]);
-  db.load();
   server = await startGslbd(['--zones', GSLB_FIXTURE]);
   udp = new UdpClient(server.port);
 }, 30_000);

@@ -19,6 +19,7 @@ import { bothProbed, fqdn, READ, startOps, ZONE, type OpsServer } from '../helpe
 
 let s: OpsServer;
 const db = new GeoipLiteDatabase();
+await db.load();
 
 // The pools as the server reads them (locations, regions), from the fixture the server copied.
 let pools: PoolDef[];
@@ -30,7 +31,6 @@ beforeAll(async () => {
   const parsed = parsePoolsFile(readFileSync(file, 'utf8'), file, parseName(ZONE, null));
   expect(parsed.errors).toEqual([]);
   pools = parsed.pools;
-  db.load();
   await bothProbed(s);
 }, 30_000);
 afterAll(async () => {

@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { continentOf } from '../../src/geo/continents.ts';
 import { alignedPrefix, GEOIP_LITE_V6_PREFIX, GeoipLiteDatabase } from '../../src/geo/geoip-lite.ts';
 import type { GeoDatabase } from '../../src/geo/types.ts';
@@ -68,6 +68,8 @@ const FIXED = [
 ];
 
 describe('geoip-lite tables against geoip-lite', () => {
+  beforeAll(() => db.load());
+
   it('agree on 20,000 random IPv4 addresses, 5,000 IPv6 addresses and fixed edge cases', () => {
     expect(disagreements([...V4, ...V6, ...FIXED])).toEqual([]);
     // The sample means something: a good share of it is located.
@@ -142,10 +144,11 @@ describe('geoip-lite tables from the country files only', () => {
   for (const file of ['geoip-country.dat', 'geoip-country6.dat']) symlinkSync(path.join(DATA, file), path.join(dir, file));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('agree with geoip-lite on 5,000 IPv4 and 2,000 IPv6 addresses', () => {
+  it('agree with geoip-lite on 5,000 IPv4 and 2,000 IPv6 addresses', async () => {
     const addresses = [...V4.slice(0, 5_000), ...V6.slice(0, 2_000), ...FIXED];
     const raws = geoipIn(dir, addresses);
     const countryOnly = new GeoipLiteDatabase({ dataDir: dir });
+    await countryOnly.load();
     const wrong = addresses.flatMap((a, i) => {
       const want = JSON.stringify(answerOf(raws[i]!));
       const got = JSON.stringify(answer(countryOnly.lookup(a)));

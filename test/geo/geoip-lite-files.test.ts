@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GslbError } from '../../src/errors.ts';
 import { GeoipLiteDatabase } from '../../src/geo/geoip-lite.ts';
 import { parseIPv4, parseIPv6 } from '../../src/zone/address.ts';
-import { answerOf, geoipIn } from './geoip-lite-oracle.ts';
+import { answerOf, geoipIn, v4Text } from './geoip-lite-oracle.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'gslbd-geoip-files-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -84,9 +84,16 @@ const COUNTRY = {
 };
 const CITY6 = city([['2001:db8::', '2001:db8:ffff:ffff:ffff:ffff:ffff:ffff', 1, 52.37, 4.89]]);
 
-/** Adapter answers without continent, and geoip-lite's, for the same addresses. */
-function bothAnswers(dir: string, addresses: string[]): { ours: unknown[]; geoipLite: unknown[] } {
+/** The adapter on `dir`, loaded. */
+async function loaded(dir: string): Promise<GeoipLiteDatabase> {
   const db = new GeoipLiteDatabase({ dataDir: dir });
+  await db.load();
+  return db;
+}
+
+/** Adapter answers without continent, and geoip-lite's, for the same addresses. */
+async function bothAnswers(dir: string, addresses: string[]): Promise<{ ours: unknown[]; geoipLite: unknown[] }> {
+  const db = await loaded(dir);
   return {
     ours: addresses.map((a) => {
       const loc = db.lookup(a);
@@ -97,7 +104,7 @@ function bothAnswers(dir: string, addresses: string[]): { ours: unknown[]; geoip
 }
 
 describe('geoip-lite data files', () => {
-  it('answers the location\'s country and the range\'s coordinates, as geoip-lite does', () => {
+  it('answers the location\'s country and the range\'s coordinates, as geoip-lite does', async () => {
     const dir = dataDir({
       'geoip-city-names.dat': names(['AU', 'NL', '']),
       'geoip-city.dat': city([
@@ -111,14 +118,14 @@ describe('geoip-lite data files', () => {
       ...COUNTRY,
     });
     const addresses = ['1.0.0.7', '1.0.1.7', '1.0.2.7', '1.0.3.7', '1.0.4.7', '1.0.5.7', '0.255.255.255', '2001:db8::1', '2001:db9::1'];
-    const { ours, geoipLite } = bothAnswers(dir, addresses);
+    const { ours, geoipLite } = await bothAnswers(dir, addresses);
     expect(ours).toEqual(geoipLite);
     expect(ours.slice(0, 3)).toEqual([
       { country: 'AU', point: { lat: -33.494, lon: 143.2104 } }, { country: 'NL' }, { point: { lat: 47, lon: 8 } },
     ]);
   });
 
-  it('gives contiguous ranges with the same answer one prefix, and stops it at a different answer or a gap', () => {
+  it('gives contiguous ranges with the same answer one prefix, and stops it at a different answer or a gap', async () => {
     const dir = dataDir({
       'geoip-city-names.dat': names(['AU', 'NL']),
       'geoip-city.dat': city([
@@ -130,27 +137,27 @@ describe('geoip-lite data files', () => {
       ]),
       ...COUNTRY,
     });
-    const db = new GeoipLiteDatabase({ dataDir: dir });
+    const db = await loaded(dir);
     expect(['1.0.0.1', '1.0.0.200', '1.0.1.1', '1.0.2.1', '1.0.3.1', '1.0.4.1'].map((a) => db.lookup(a)?.prefix ?? null))
       .toEqual([24, 24, 24, 24, null, 24]);
   });
 
-  it('answers nothing in 10/8, 172.16/12 and 192.168/16 even when a range covers them, as geoip-lite does', () => {
+  it('answers nothing in 10/8, 172.16/12 and 192.168/16 even when a range covers them, as geoip-lite does', async () => {
     const dir = dataDir({
       'geoip-city-names.dat': names(['US']),
       'geoip-city.dat': city([['8.0.0.0', '11.255.255.255', 0, 38, -97], ['172.0.0.0', '192.168.255.255', 0, 38, -97]]),
       ...COUNTRY,
     });
     const addresses = ['9.1.2.3', '10.1.2.3', '11.1.2.3', '172.15.1.1', '172.16.1.1', '172.31.255.255', '172.32.0.0', '192.168.1.1', '192.167.1.1'];
-    const { ours, geoipLite } = bothAnswers(dir, addresses);
+    const { ours, geoipLite } = await bothAnswers(dir, addresses);
     expect(ours).toEqual(geoipLite);
     expect(ours.map((a) => a !== null)).toEqual([true, false, true, true, false, false, true, false, true]);
-    const db = new GeoipLiteDatabase({ dataDir: dir });
+    const db = await loaded(dir);
     // 8.0.0.0-9.255.255.255 is one /7; 11/8 is one /8: neither crosses into 10/8.
     expect(['9.1.2.3', '11.1.2.3', '172.15.1.1'].map((a) => db.lookup(a)?.prefix)).toEqual([7, 8, 12]);
   });
 
-  it('answers a /64 that several IPv6 records split with the record geoip-lite\'s search finds', () => {
+  it('answers a /64 that several IPv6 records split with the record geoip-lite\'s search finds', async () => {
     // Only the top 64 bits count, so 2001:db8:0:1::/64 is in all of the first three records.
     const rows: [string, string, number, number, number][] = [
       ['2001:db8::', '2001:db8:0:1:3fff:ffff:ffff:ffff', 0, 1, 1],
@@ -170,24 +177,24 @@ describe('geoip-lite data files', () => {
     });
     const addresses = ['2001:db8::1', '2001:db8:0:1::1', '2001:db8:0:1:ffff::', '2001:db8:0:2::1', '2001:db8:0:3::1',
       '2001:db8:0:4::1', '2001:db8:0:5::1', '2001:db8:0:6::1', '2001:db7::1'];
-    const { ours, geoipLite } = bothAnswers(dir, addresses);
+    const { ours, geoipLite } = await bothAnswers(dir, addresses);
     expect(ours).toEqual(geoipLite);
   });
 
-  it('falls back to the country files when the city files are missing or empty, as geoip-lite does', () => {
+  it('falls back to the country files when the city files are missing or empty, as geoip-lite does', async () => {
     for (const files of [
       { ...COUNTRY },
       { ...COUNTRY, 'geoip-city-names.dat': Buffer.alloc(0), 'geoip-city.dat': city([['1.0.0.0', '1.0.0.255', 0, 1, 1]]) },
       { ...COUNTRY, 'geoip-city-names.dat': names(['US']), 'geoip-city.dat': city([['1.0.0.0', '1.0.0.255', 0, 1, 1]]), 'geoip-city6.dat': Buffer.alloc(0) },
       { ...COUNTRY, 'geoip-city-names.dat': names(['US', 'NL']), 'geoip-city6.dat': CITY6 },
     ]) {
-      const { ours, geoipLite } = bothAnswers(dataDir(files), ['1.0.0.1', '2001:db8::1']);
+      const { ours, geoipLite } = await bothAnswers(dataDir(files), ['1.0.0.1', '2001:db8::1']);
       expect(ours, Object.keys(files).join(' ')).toEqual(geoipLite);
     }
   });
 
-  it('uses the IPv6 country file when geoip-city-names.dat is missing (geoip-lite would throw)', () => {
-    const db = new GeoipLiteDatabase({ dataDir: dataDir({ ...COUNTRY, 'geoip-city6.dat': CITY6 }) });
+  it('uses the IPv6 country file when geoip-city-names.dat is missing (geoip-lite would throw)', async () => {
+    const db = await loaded(dataDir({ ...COUNTRY, 'geoip-city6.dat': CITY6 }));
     expect(db.lookup('2001:db8::1')).toEqual({ country: 'NL', continent: 'EU', prefix: 64 });
   });
 });
@@ -214,26 +221,42 @@ describe('geoip-lite data files that are not valid', () => {
     ['no city files and an empty country file', { 'geoip-country.dat': Buffer.alloc(0) }, 'geoip-country.dat', /missing or empty/],
   ];
 
-  it.each(cases)('fails with ERR_CONFIG naming the file: %s', (_, files, file, reason) => {
+  it.each(cases)('fails with ERR_CONFIG naming the file: %s', async (_, files, file, reason) => {
     const dir = dataDir({ ...COUNTRY, ...files });
     const db = new GeoipLiteDatabase({ dataDir: dir });
-    let error: unknown;
-    try {
-      db.load();
-    } catch (err) {
-      error = err;
-    }
+    const error = await db.load().catch((err: unknown) => err);
     expect(error).toBeInstanceOf(GslbError);
     expect((error as GslbError).code).toBe('ERR_CONFIG');
     expect((error as GslbError).message).toMatch(new RegExp(`^${path.join(dir, file)}: `));
     expect((error as GslbError).message).toMatch(reason);
-    // Remembered: the first lookup throws the same error, without reading the files again.
+    // Remembered: lookups and loads give the same error, without reading the files again.
     expect(() => db.lookup('1.0.0.1')).toThrow(error as Error);
+    await expect(db.load()).rejects.toBe(error);
     expect(db.loaded).toBe(false);
   });
 
-  it('fails with ERR_CONFIG naming the directory when it does not exist', () => {
+  it('fails with ERR_CONFIG naming the directory when it does not exist', async () => {
     const dir = path.join(root, 'missing');
-    expect(() => new GeoipLiteDatabase({ dataDir: dir }).load()).toThrow(`${path.join(dir, 'geoip-country.dat')}: missing or empty`);
+    await expect(new GeoipLiteDatabase({ dataDir: dir }).load()).rejects.toThrow(`${path.join(dir, 'geoip-country.dat')}: missing or empty`);
+  });
+
+  it('fails at a bad record far into a file, after reading it in several batches', async () => {
+    // 40,000 /24s from 1.0.0.0, with the 30,000th out of order: three reads of 16,384 records, the
+    // last one still in flight when the bad record is found.
+    const rows: [string, string, number, number, number][] = Array.from({ length: 40_000 }, (_, i) => {
+      const start = 0x01000000 + (i === 30_000 ? 0 : i) * 256;
+      return [v4Text(start), v4Text(start + 255), 0, 1, 1];
+    });
+    const dir = dataDir({ ...COUNTRY, 'geoip-city-names.dat': names(['AU']), 'geoip-city.dat': city(rows) });
+    await expect(new GeoipLiteDatabase({ dataDir: dir }).load())
+      .rejects.toThrow(`${path.join(dir, 'geoip-city.dat')}: record 30000: range starts inside the previous one`);
+  });
+
+  it('loads in a new instance once a bad file is fixed: a failure is not shared', async () => {
+    const dir = dataDir({ ...COUNTRY, 'geoip-city-names.dat': names2, 'geoip-city.dat': city([['1.0.1.0', '1.0.0.255', 0, 1, 1]]) });
+    await expect(new GeoipLiteDatabase({ dataDir: dir }).load()).rejects.toThrow(/record 0: range ends before it starts/);
+    writeFileSync(path.join(dir, 'geoip-city.dat'), city([['1.0.0.0', '1.0.0.255', 0, 1, 1]]));
+    const db = await loaded(dir);
+    expect(db.lookup('1.0.0.1')?.country).toBe('AU');
   });
 });

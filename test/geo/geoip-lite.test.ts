@@ -1,7 +1,10 @@
 // The geoip-lite adapter against geoip-lite itself: every expectation is read from geoip-lite at
 // test time, so the tests hold whatever data version is installed.
 
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { continentOf } from '../../src/geo/continents.ts';
 import { alignedPrefix, GEOIP_LITE_V6_PREFIX, GeoipLiteDatabase } from '../../src/geo/geoip-lite.ts';
 import { openGeoDatabase } from '../../src/geo/index.ts';
@@ -25,6 +28,7 @@ const known = [...V4, ...V6].filter((a) => {
 
 describe('geoip-lite adapter', () => {
   const db = new GeoipLiteDatabase();
+  beforeAll(() => db.load());
 
   it('locates enough of the sample for the checks below to mean something', () => {
     expect(known.filter((a) => !a.includes(':')).length).toBeGreaterThan(1000);
@@ -72,19 +76,65 @@ describe('geoip-lite adapter', () => {
 });
 
 describe('geoip-lite loading', () => {
-  it('does not load the data until the first lookup', () => {
-    const db = new GeoipLiteDatabase();
+  // Tables are shared by data directory within a process: each test here reads the bundled files
+  // through a directory of its own, so that it sees a load from the start.
+  const root = mkdtempSync(path.join(tmpdir(), 'gslbd-geoip-load-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const bundled = new GeoipLiteDatabase().dataDir;
+  let dirs = 0;
+  const freshDir = (): string => {
+    const dir = path.join(root, String(dirs++));
+    symlinkSync(bundled, dir);
+    return dir;
+  };
+
+  it('gives the event loop turns while it loads, instead of holding it for the whole load', async () => {
+    const db = new GeoipLiteDatabase({ dataDir: freshDir() });
+    let turns = 0;
+    let loading = true;
+    const spin = () => {
+      turns++;
+      if (loading) setImmediate(spin);
+    };
+    setImmediate(spin);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const load = db.load();
+    // Nothing is read before load() returns: the caller goes on at once.
     expect(db.loaded).toBe(false);
+    await load;
+    loading = false;
+    clearInterval(timer);
+    expect(db.loaded).toBe(true);
+    // Read in one go, the load would leave neither a turn nor a timer run until it had finished.
+    // In slices: a turn at each of the ~230 reads of the city files, and every few ms of work.
+    expect(turns).toBeGreaterThan(100);
+    expect(ticks).toBeGreaterThan(10);
+  });
+
+  it('answers null before the data is loaded, starts loading it, and answers once loaded', async () => {
+    const db = new GeoipLiteDatabase({ dataDir: freshDir() });
     expect(db.description).toMatch(/^geoip-lite \d+\.\d+\.\d+/);
-    db.lookup('not an address');
+    expect(db.lookup('not an address')).toBeNull();
     expect(db.loaded).toBe(false);
-    db.lookup('127.0.0.1');
+    expect(db.lookup('81.2.69.142')).toBeNull();
+    expect(db.loaded).toBe(false);
+    // The lookup started the load: load() waits for that one.
+    await db.load();
+    expect(db.loaded).toBe(true);
+    expect(db.lookup('81.2.69.142')?.country).toBe('GB');
+  });
+
+  it('answers at once in an instance made after the same directory was loaded', async () => {
+    const dir = freshDir();
+    await new GeoipLiteDatabase({ dataDir: dir }).load();
+    const db = new GeoipLiteDatabase({ dataDir: dir });
+    expect(db.lookup('81.2.69.142')?.country).toBe('GB');
     expect(db.loaded).toBe(true);
   });
 
-  it('loads on openGeoDatabase only when asked to preload', async () => {
-    expect((await openGeoDatabase({ type: 'geoip-lite' }) as GeoipLiteDatabase).loaded).toBe(false);
-    expect((await openGeoDatabase({ type: 'geoip-lite', preload: true }) as GeoipLiteDatabase).loaded).toBe(true);
+  it('is loaded when openGeoDatabase resolves', async () => {
+    expect((await openGeoDatabase({ type: 'geoip-lite' }) as GeoipLiteDatabase).loaded).toBe(true);
   });
 });
 
@@ -104,4 +154,8 @@ describe('alignedPrefix', () => {
   });
 });
 
-runGeoConformance('geoip-lite', () => new GeoipLiteDatabase(), known.slice(0, 300));
+runGeoConformance('geoip-lite', async () => {
+  const db = new GeoipLiteDatabase();
+  await db.load();
+  return db;
+}, known.slice(0, 300));
