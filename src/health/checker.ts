@@ -43,7 +43,10 @@ export interface CheckerOptions {
   readonly probers: Readonly<Record<CheckSpec['type'], Prober>>;
   readonly clock: Clock;
   readonly random: () => number;
-  /** Probes in flight at once, over all checks. */
+  /**
+   * Probes in flight at once, over all checks. Default: what the checks need (maxConcurrentFor).
+   * Whatever the bound, at most BURST probes start per turn of the event loop.
+   */
   readonly maxConcurrent?: number;
   /** State to start a check in when nothing is known of it (the journal has no state). */
   readonly initial?: HealthState;
@@ -55,6 +58,27 @@ export interface CheckerOptions {
 
 /** Probes after the first come an interval apart, give or take this fraction of it. */
 export const JITTER = 0.05;
+
+/**
+ * Probes that may start in one turn of the event loop, and the room the default bound on probes in
+ * flight leaves beyond what the checks need (re-probes after hard failures and lost connections).
+ */
+const BURST = 256;
+
+/**
+ * The default bound on probes in flight: room for every check to spend its whole timeout in flight
+ * once per interval (at its shortest, jitter taken off), plus BURST. A bound below that queues
+ * probes once enough targets time out, and the queue delays every other check too: with 10,000
+ * pools × 4 targets probed every 10 s and 4,000 of them black-holed (2 s timeouts), a fixed bound
+ * of 256 stretched the other checks' gaps from 10 s to 23 s on average, 32 s at p99
+ * (bench/RESULTS.md, Probing 10k pools × 4 targets). Within this bound the queue is empty in
+ * steady state, whatever the targets do.
+ */
+export function maxConcurrentFor(specs: Iterable<CheckSpec>): number {
+  let room = 0;
+  for (const s of specs) room += s.timeoutMs / (s.intervalMs * (1 - JITTER));
+  return BURST + Math.ceil(room);
+}
 
 /**
  * Identity of a check: what is probed and how. Equal keys share one probe loop. `host` is folded
@@ -103,6 +127,8 @@ class Check {
   watching = true;
   lostAt = 0;
   stopped = false;
+  /** Waiting in HealthChecker's queue for a slot. */
+  queued = false;
   /** status() as last made; answers ask for it per target per query, so it is made only after a change. */
   #status: CheckStatus | null = null;
 
@@ -134,8 +160,13 @@ export class HealthChecker implements Checks {
   readonly #checks = new Map<string, Check>();
   /** Check key of each target id. */
   readonly #byTarget = new Map<string, string>();
+  /** Checks due and waiting for a slot, oldest first, from #head on; stopped ones are skipped when reached. */
   readonly #queue: Check[] = [];
+  #head = 0;
   #running = 0;
+  #maxConcurrent = BURST;
+  /** Probes started in this turn of the event loop (#drain). */
+  #startedThisTurn = 0;
 
   constructor(options: CheckerOptions) {
     this.#o = options;
@@ -153,6 +184,7 @@ export class HealthChecker implements Checks {
       check.targets.clear();
       for (const id of w.ids) check.targets.add(id);
     }
+    this.#maxConcurrent = this.#o.maxConcurrent ?? maxConcurrentFor([...this.#checks.values()].map((c) => c.spec));
   }
 
   /** The check of a target, if it has one. */
@@ -195,8 +227,6 @@ export class HealthChecker implements Checks {
     check.timer = null;
     check.inFlight?.abort();
     check.watch?.abort();
-    const i = this.#queue.indexOf(check);
-    if (i >= 0) this.#queue.splice(i, 1);
   }
 
   #schedule(check: Check, delayMs: number): void {
@@ -212,14 +242,34 @@ export class HealthChecker implements Checks {
   }
 
   #enqueue(check: Check): void {
-    if (check.stopped || check.inFlight || this.#queue.includes(check)) return;
+    if (check.stopped || check.inFlight || check.queued) return;
+    check.queued = true;
     this.#queue.push(check);
     this.#drain();
   }
 
+  // At most BURST probes start per turn of the event loop. When probes come due faster than this
+  // process can run them (its CPU is the limit), the rest wait in the queue, in order, instead of
+  // as sockets whose connect nobody has handled yet: those pile up to the open-file limit, and
+  // probes of healthy targets fail with EMFILE (bench/RESULTS.md, Probing 10k pools × 4 targets).
   #drain(): void {
-    const max = this.#o.maxConcurrent ?? 256;
-    while (this.#running < max && this.#queue.length) void this.#probe(this.#queue.shift()!);
+    const q = this.#queue;
+    while (this.#running < this.#maxConcurrent && this.#startedThisTurn < BURST && this.#head < q.length) {
+      const check = q[this.#head++]!;
+      check.queued = false;
+      if (check.stopped) continue;
+      // The next turn starts a new count, and the rest of the queue with it.
+      if (this.#startedThisTurn++ === 0) this.#o.clock.setTimeout(() => { this.#startedThisTurn = 0; this.#drain(); }, 0);
+      void this.#probe(check);
+    }
+    // Taken checks are dropped all at once: when the queue empties, or once they are most of it.
+    if (this.#head === q.length) {
+      q.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > q.length) {
+      q.splice(0, this.#head);
+      this.#head = 0;
+    }
   }
 
   async #probe(check: Check): Promise<void> {

@@ -336,6 +336,45 @@ describe('HealthChecker concurrency', () => {
     expect(h.prober.maxInFlight).toBe(2);
     expect(h.prober.calls.map((c) => c.at)).toEqual([0, 0, 100, 100, 200]);
   });
+
+  it('by default has room for every check to time out once per interval, so no probe waits behind them', async () => {
+    let seed = 11;
+    const lcg = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    // 800 black-holed targets, each probe running into its 500 ms timeout: 400 in flight on average.
+    const h = harness((address) => (address === '127.0.9.9' ? pass : { ok: false, ms: Infinity }), { random: lcg });
+    h.checker.sync([
+      ...Array.from({ length: 800 }, (_, i) => target(`p/${i}`, `127.0.${i >> 8}.${(i & 255) + 1}`)),
+      target('p/ok', '127.0.9.9'),
+    ]);
+    await h.clock.advance(5000);
+    expect(h.prober.maxInFlight).toBeGreaterThan(256);
+    const gaps = new Map<string, number[]>();
+    for (const c of h.prober.calls) {
+      const g = gaps.get(c.address) ?? [];
+      g.push(c.at);
+      gaps.set(c.address, g);
+    }
+    // Every check, the black-holed ones and the healthy one, keeps its interval ± 5% jitter.
+    for (const at of gaps.values()) {
+      for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(950);
+      for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeLessThanOrEqual(1050);
+    }
+    expect(gaps.get('127.0.9.9')!.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('starts at most 256 probes per turn of the event loop, and the rest in the next turns in the order they came due', async () => {
+    const h = harness(() => ({ ok: true, ms: 100 }), { random: () => 0 });
+    const addresses = Array.from({ length: 500 }, (_, i) => `127.0.${i >> 8}.${(i & 255) + 1}`);
+    h.checker.sync(addresses.map((a, i) => target(`p/${i}`, a)));
+    // Due at 0 like the checks' first timers and set after them: runs once they have all fired,
+    // before the turn that starts the next probes.
+    let firstTurn = -1;
+    h.clock.setTimeout(() => (firstTurn = h.prober.calls.length), 0);
+    await h.clock.advance(0);
+    expect(firstTurn).toBe(256);
+    expect(h.prober.calls.map((c) => c.address)).toEqual(addresses);
+    expect(h.prober.calls.every((c) => c.at === 0)).toBe(true);
+  });
 });
 
 describe('HealthChecker watch (tcp)', () => {
