@@ -2,8 +2,9 @@
 // meanwhile (VmHWM, /proc/self/status), the load time and the longest the event loop was blocked
 // during the load: the longest gap between two runs of a 1 ms interval timer (up to the end of the
 // load), and the main thread's time on a CPU in that gap (/proc/self/task/PID/schedstat), which
-// leaves out time spent waiting for a CPU on a busy machine. Each is measured in a fresh process, for nothing loaded, the geoip-lite module itself (what
-// src/geo/geoip-lite.ts required before it read the files into its own tables) and the adapter.
+// leaves out time spent waiting for a CPU on a busy machine. Each is measured in a fresh process,
+// for nothing loaded, the geoip-lite module itself (what src/geo/geoip-lite.ts required before it
+// read the files into its own tables) and the adapter.
 // Then lookups per second of both, over a fixed set of addresses, without the LRU cache that sits
 // in front of the database in service.
 //
