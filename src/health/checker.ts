@@ -314,12 +314,14 @@ export class HealthChecker implements Checks {
     check.lostAt = 0;
     check.last = result;
     check.lastAt = now;
-    const t = check.machine.record(result.ok, result.reason, now);
+    // A probe that could not be made here (out of file descriptors: see ProbeResult.local) is no
+    // verdict on the target: the state stays, and the next probe comes at the usual time.
+    const t = result.local ? null : check.machine.record(result.ok, result.reason, now);
     check.changed();
     // A refused or reset connection is certain: confirm it at once so `fall` is reached in
     // milliseconds rather than intervals. Otherwise the next probe comes an interval after this
     // one started, give or take 5% so loops that started together drift apart.
-    const confirming = result.hard && check.machine.state === 'up';
+    const confirming = result.hard && !result.local && check.machine.state === 'up';
     const jitter = (this.#o.random() - 0.5) * 2 * JITTER * spec.intervalMs;
     this.#schedule(check, confirming ? 0 : Math.max(0, started + spec.intervalMs + jitter - now));
     // Told after scheduling, so the status they get says when the next probe is due (workers

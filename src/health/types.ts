@@ -13,7 +13,15 @@ export interface ProbeResult {
    * packet, so the scheduler re-probes at once to reach `fall` quickly.
    */
   readonly hard: boolean;
+  /**
+   * The probe could not be made from here (this process ran out of file descriptors, ports or
+   * buffers): it says nothing about the target, so the check's state is left as it was.
+   */
+  readonly local?: boolean;
 }
+
+/** Socket errors that are this host's, not the target's (see ProbeResult.local). */
+export const LOCAL_ERRORS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'EADDRNOTAVAIL']);
 
 /** One endpoint probed: the check's spec plus the address to reach (its `host`, else the target's). */
 export interface ProbeTarget {

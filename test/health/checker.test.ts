@@ -20,6 +20,7 @@ function target(id: string, address: string, check: CheckSpec | null = spec()): 
 interface Step {
   readonly ok: boolean;
   readonly hard?: boolean;
+  readonly local?: boolean;
   readonly reason?: string;
   readonly ms?: number;
   /** false: keeps going after its signal aborts (a prober breaking its contract). */
@@ -74,7 +75,7 @@ class ScriptedProber implements Prober {
         call.abortedAt = clock.now();
         if (step.honorAbort !== false) finish({ ok: false, hard: false, reason: 'timeout' });
       }, { once: true });
-      const result = { ok: step.ok, hard: step.hard ?? false, reason: step.reason ?? (step.ok ? 'pass' : 'fail') };
+      const result = { ok: step.ok, hard: step.hard ?? false, reason: step.reason ?? (step.ok ? 'pass' : 'fail'), ...(step.local && { local: true }) };
       const ms = step.ms ?? 0;
       if (ms === 0) finish(result);
       else if (Number.isFinite(ms)) clock.setTimeout(() => finish(result), ms);
@@ -195,6 +196,19 @@ describe('HealthChecker state', () => {
     expect(h.transitions).toEqual([
       { from: 'up', to: 'down', at: 500, reason: 'connect ECONNREFUSED', targets: ['p/a'] },
     ]);
+  });
+
+  it('takes no verdict from a probe that could not be made here (out of file descriptors)', async () => {
+    // Probes 0-2 fail locally (EMFILE), then the target refuses for real.
+    const h = harness((_, n) => (n < 3 ? { ok: false, hard: true, local: true, reason: 'connect EMFILE' } : refused));
+    h.checker.sync([target('p/a', '127.0.0.2')]);
+    await h.clock.advance(3000);
+    // An interval apart (no re-probe at once as for a real refusal), and the check stays up.
+    expect(h.prober.calls.map((c) => c.at)).toEqual([500, 1500, 2500]);
+    expect(h.transitions).toEqual([]);
+    expect(h.checker.statusOf('p/a')).toMatchObject({ state: 'up', last: { reason: 'connect EMFILE' } });
+    await h.clock.advance(1000);
+    expect(h.transitions.map((t) => [t.to, t.at, t.reason])).toEqual([['down', 3500, 'connect ECONNREFUSED']]);
   });
 
   it('waits an interval between soft failures: fall=3 takes three intervals', async () => {

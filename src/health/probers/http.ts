@@ -4,7 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import type { ProbeOptions, ProbeResult, ProbeTarget, Prober } from '../types.ts';
+import { LOCAL_ERRORS, type ProbeOptions, type ProbeResult, type ProbeTarget, type Prober } from '../types.ts';
 
 const HARD = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
 /** Enough to find a marker in a health page; the rest is not read. */
@@ -18,10 +18,10 @@ export const httpProber: Prober = {
     const hostHeader = spec.hostHeader ?? (net.isIPv6(address) ? `[${address}]` : address);
     return new Promise((resolve) => {
       let done = false;
-      const finish = (ok: boolean, reason: string, hard = false) => {
+      const finish = (ok: boolean, reason: string, hard = false, local = false) => {
         if (done) return;
         done = true;
-        resolve({ ok, reason, hard, latencyMs: performance.now() - started });
+        resolve({ ok, reason, hard, latencyMs: performance.now() - started, ...(local && { local }) });
       };
       const options: https.RequestOptions = {
         host: address,
@@ -65,7 +65,7 @@ export const httpProber: Prober = {
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (signal.aborted) return finish(false, `timeout after ${spec.timeoutMs} ms`);
-        finish(false, `${secure ? 'https' : 'http'} ${err.code ?? err.message}`, HARD.has(err.code ?? ''));
+        finish(false, `${secure ? 'https' : 'http'} ${err.code ?? err.message}`, HARD.has(err.code ?? ''), LOCAL_ERRORS.has(err.code ?? ''));
       });
       req.end();
     });

@@ -5,7 +5,7 @@
 // next interval: that is how eviction beats half an interval on average.
 
 import net from 'node:net';
-import type { ProbeOptions, ProbeResult, ProbeTarget, Prober } from '../types.ts';
+import { LOCAL_ERRORS, type ProbeOptions, type ProbeResult, type ProbeTarget, type Prober } from '../types.ts';
 
 const HARD = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -15,11 +15,11 @@ export const tcpProber: Prober = {
     return new Promise((resolve) => {
       const sock = net.connect({ host: address, port: spec.port });
       let done = false;
-      const finish = (ok: boolean, reason: string, hard = false) => {
+      const finish = (ok: boolean, reason: string, hard = false, local = false) => {
         if (done) return;
         done = true;
         signal.removeEventListener('abort', onAbort);
-        resolve({ ok, reason, hard, latencyMs: performance.now() - started });
+        resolve({ ok, reason, hard, latencyMs: performance.now() - started, ...(local && { local }) });
       };
       const onAbort = () => {
         sock.destroy();
@@ -42,7 +42,7 @@ export const tcpProber: Prober = {
         });
       });
       sock.on('error', (err: NodeJS.ErrnoException) => {
-        finish(false, `connect ${err.code ?? err.message}`, HARD.has(err.code ?? ''));
+        finish(false, `connect ${err.code ?? err.message}`, HARD.has(err.code ?? ''), LOCAL_ERRORS.has(err.code ?? ''));
       });
     });
   },
