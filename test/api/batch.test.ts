@@ -1,15 +1,10 @@
 // POST /v1/batch: many changes, one changeset, all or nothing.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { snapshot, startHarness, targetUrl, ZONE, type Harness } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { snapshot, startHarness, targetUrl, ZONE } from './helpers.ts';
+import { forTests } from '../helpers/fixture.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = forTests(() => startHarness(), (it) => it.stop());
 
 const WEB = `web.${ZONE}`;
 const serial = async () => (await h.call('GET', `/v1/zones/${ZONE}`)).body.serial as number;

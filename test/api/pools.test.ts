@@ -1,16 +1,11 @@
 // Adding and removing pool targets: each bumps the zone's serial, is journaled, and reaches
 // answers at once.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { snapshot, startHarness, targetUrl, ZONE, type Harness } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { snapshot, startHarness, targetUrl, ZONE } from './helpers.ts';
+import { forTests } from '../helpers/fixture.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = forTests(() => startHarness(), (it) => it.stop());
 
 const WEB = `web.${ZONE}`;
 const targets = (pool: string) => `/v1/zones/${ZONE}/pools/${pool}/targets`;

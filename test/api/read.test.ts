@@ -1,15 +1,10 @@
 // Reading through the API: zones, RRsets in presentation form, pools, targets with their state.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { READ, startHarness, targetUrl, ZONE, type Harness } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { READ, startHarness, targetUrl, ZONE } from './helpers.ts';
+import { forTests } from '../helpers/fixture.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = forTests(() => startHarness(), (it) => it.stop());
 
 describe('zones', () => {
   it('lists the zones served with their serial as version', async () => {

@@ -1,17 +1,12 @@
 // Static RRsets: create, replace and delete with RDATA in presentation form. Each change bumps the
 // serial and reaches answers at once; what the zone data does not allow is 409, bad input 400.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dig } from '../helpers/dig.ts';
-import { snapshot, startHarness, ZONE, type Harness } from './helpers.ts';
+import { snapshot, startHarness, ZONE } from './helpers.ts';
+import { forTests } from '../helpers/fixture.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = forTests(() => startHarness(), (it) => it.stop());
 
 const rrset = (name: string, type: string) => `/v1/zones/${ZONE}/rrsets/${name}/${type}`;
 const serial = async () => (await h.call('GET', `/v1/zones/${ZONE}`)).body.serial as number;

@@ -2,16 +2,11 @@
 // 200, shows in the target at once, and reaches DNS answers at once (dig right after the reply).
 // Bad input gets a 400 naming the field and changes nothing.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { snapshot, startHarness, targetUrl, ZONE, type Harness } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { snapshot, startHarness, targetUrl, ZONE } from './helpers.ts';
+import { forTests } from '../helpers/fixture.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = forTests(() => startHarness(), (it) => it.stop());
 
 const WEB = `web.${ZONE}`;
 const ALL_V4 = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];

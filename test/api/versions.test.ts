@@ -2,16 +2,11 @@
 // a version that is no longer current is refused with 409 (not 412: the issue asks for 409), and
 // changes nothing. Two writers holding the same ETag: exactly one wins.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { snapshot, startHarness, targetUrl, ZONE, type Harness } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { snapshot, startHarness, targetUrl, ZONE } from './helpers.ts';
+import { forTests } from '../helpers/fixture.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = forTests(() => startHarness(), (it) => it.stop());
 
 const etagOf = async (url: string) => (await h.call('GET', url)).headers.etag as string;
 const rrset = (name: string, type: string) => `/v1/zones/${ZONE}/rrsets/${name}/${type}`;

@@ -3,26 +3,19 @@
 // Geo scopes (min of source prefix and database prefix) are in gslb-geo.test.ts, where the
 // expected prefix comes from the database.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Rcode, Type } from '../../src/dns/constants.ts';
 import { dig } from '../helpers/dig.ts';
-import { startGslbd, type Gslbd } from '../helpers/gslbd.ts';
+import { startGslbd } from '../helpers/gslbd.ts';
+import { forTests } from '../helpers/fixture.ts';
 import { ecsOption, GSLB_FIXTURE, poolQuery, readReply, UdpClient } from '../helpers/pool-queries.ts';
 import { buildQuery } from '../helpers/raw.ts';
 
 const ZONE = 'gslb.example.net.';
 const name = (label: string) => `${label}.${ZONE}`;
 
-let server: Gslbd;
-let udp: UdpClient;
-beforeAll(async () => {
-  server = await startGslbd(['--zones', GSLB_FIXTURE]);
-  udp = new UdpClient(server.port);
-}, 30_000);
-afterAll(async () => {
-  udp?.close();
-  await server?.stop();
-});
+const server = forTests(() => startGslbd(['--zones', GSLB_FIXTURE]), (it) => it.stop());
+const udp = forTests(async () => new UdpClient(server.port), (it) => it.close());
 
 const ask = async (label: string, qtype: number, subnet?: string) => readReply(await udp.query(poolQuery(name(label), qtype, subnet)));
 

@@ -6,7 +6,7 @@
 // Client subnets are drawn from a seeded generator and kept when the database locates them; a few
 // go through `dig +subnet=…`, hundreds through raw UDP.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Type } from '../../src/dns/constants.ts';
@@ -16,7 +16,8 @@ import { parsePoolsFile } from '../../src/gslb/pools-file.ts';
 import type { PoolDef } from '../../src/gslb/types.ts';
 import { distanceKm } from '../../src/policy/distance.ts';
 import { dig, type DigResult } from '../helpers/dig.ts';
-import { startGslbd, type Gslbd } from '../helpers/gslbd.ts';
+import { startGslbd } from '../helpers/gslbd.ts';
+import { forTests } from '../helpers/fixture.ts';
 import { GSLB_FIXTURE, poolQuery, UdpClient } from '../helpers/pool-queries.ts';
 import { mulberry32 } from '../policy/helpers.ts';
 
@@ -31,17 +32,11 @@ const pool = (label: string): PoolDef => parsed.pools.find((p) => p.label === la
 const db = new GeoipLiteDatabase();
 // Loaded before the tests are collected: addresses are looked up at collection time.
 await db.load();
-let server: Gslbd;
-let udp: UdpClient;
-beforeAll(async () => {
+beforeAll(() => {
   expect(parsed.errors).toEqual([]);
-  server = await startGslbd(['--zones', GSLB_FIXTURE]);
-  udp = new UdpClient(server.port);
-}, 30_000);
-afterAll(async () => {
-  udp?.close();
-  await server?.stop();
 });
+const server = forTests(() => startGslbd(['--zones', GSLB_FIXTURE]), (it) => it.stop());
+const udp = forTests(async () => new UdpClient(server.port), (it) => it.close());
 
 interface Located {
   readonly subnet: string;

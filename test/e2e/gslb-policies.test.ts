@@ -5,22 +5,16 @@
 // Pool state (rotation, SWRR currents) lives in the server and is shared by every query to a pool,
 // so each test here is the only one that asks its pool, and tests within this file run in order.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeClient } from '../../src/gslb/client.ts';
 import { policies } from '../../src/policy/index.ts';
 import { dig, type DigResult } from '../helpers/dig.ts';
-import { startGslbd, type Gslbd } from '../helpers/gslbd.ts';
+import { gslbdForTests } from '../helpers/gslbd.ts';
 import { clientSubnet, GSLB_FIXTURE } from '../helpers/pool-queries.ts';
 const ZONE = 'gslb.example.net.';
 const name = (label: string) => `${label}.${ZONE}`;
 
-let server: Gslbd;
-beforeAll(async () => {
-  server = await startGslbd(['--zones', GSLB_FIXTURE]);
-}, 30_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const { server } = gslbdForTests(['--zones', GSLB_FIXTURE]);
 
 const ask = (label: string, type = 'A', ...extra: string[]) => dig(server.port, [name(label), type, ...extra]);
 const addresses = (r: DigResult) => r.answer.map((rr) => rr.data);

@@ -10,9 +10,10 @@
 //
 // Every pool here is used by this file only, and only by one test: policy state lives in the server.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Type } from '../../src/dns/constants.ts';
-import { startGslbd, type Gslbd } from '../helpers/gslbd.ts';
+import { startGslbd } from '../helpers/gslbd.ts';
+import { forTests } from '../helpers/fixture.ts';
 import { countOf, GSLB_FIXTURE, leaders, poolQuery, UdpClient } from '../helpers/pool-queries.ts';
 import { chiSquareFits } from '../policy/helpers.ts';
 
@@ -21,16 +22,8 @@ const name = (label: string) => `${label}.${ZONE}`;
 const N = 10_000;
 const CONCURRENCY = 32;
 
-let server: Gslbd;
-let udp: UdpClient;
-beforeAll(async () => {
-  server = await startGslbd(['--zones', GSLB_FIXTURE]);
-  udp = new UdpClient(server.port);
-}, 30_000);
-afterAll(async () => {
-  udp?.close();
-  await server?.stop();
-});
+const server = forTests(() => startGslbd(['--zones', GSLB_FIXTURE]), (it) => it.stop());
+const udp = forTests(async () => new UdpClient(server.port), (it) => it.close());
 
 /** A distinct IPv4 /24 per query index, so concurrent answers come from many clients. */
 const subnetOf = (i: number) => `${10 + (i >> 16)}.${(i >> 8) & 0xff}.${i & 0xff}.0/24`;

@@ -1,11 +1,11 @@
 // Starts a real gslbd process (src/cli.ts) for end-to-end tests and finds the ports it bound.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { forTests } from './fixture.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'src/cli.ts');
@@ -119,17 +119,5 @@ export function runCli(args: string[], timeoutMs = 30_000, env: Record<string, s
  * after them; the tests read `.server` once it runs.
  */
 export function gslbdForTests(args: string[]): { readonly server: Gslbd } {
-  const holder: { server: Gslbd | undefined } = { server: undefined };
-  beforeAll(async () => {
-    holder.server = await startGslbd(args);
-  }, 30_000);
-  afterAll(async () => {
-    await holder.server?.stop();
-  });
-  return {
-    get server(): Gslbd {
-      if (!holder.server) throw new Error('gslbd is not running yet (use it inside a test)');
-      return holder.server;
-    },
-  };
+  return { server: forTests(() => startGslbd(args), (server) => server.stop()) };
 }
