@@ -51,10 +51,7 @@ port_of() {
   echo "server $pid did not start listening" >&2; exit 1
 }
 
-# Query files.
-printf '%s\n' 'www.example.com A' 'www.example.com AAAA' 'example.com MX' 'nothing.example.com A' 'missing.example.com AAAA' \
-  > "$work/static.txt"
-sed -n 's/^\([a-z0-9-]*\):.*/\1.gslb.example.com A/p' zones/gslb.example.com.pools.yaml > "$work/pools.txt"
+example_queries "$work"
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 machine_line

@@ -45,3 +45,11 @@ dnsperf_percentiles() {
       }
       print out }'
 }
+
+# example_queries DIR: DIR/static.txt, questions about zones/example.com (answers, NODATA and
+# NXDOMAIN), and DIR/pools.txt, an A question for every pool of zones/gslb.example.com.pools.yaml.
+example_queries() {
+  printf '%s\n' 'www.example.com A' 'www.example.com AAAA' 'example.com MX' 'nothing.example.com A' 'missing.example.com AAAA' \
+    >"$1/static.txt"
+  sed -n 's/^\([a-z0-9-]*\):.*/\1.gslb.example.com A/p' zones/gslb.example.com.pools.yaml >"$1/pools.txt"
+}

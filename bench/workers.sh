@@ -36,9 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-printf '%s\n' 'www.example.com A' 'www.example.com AAAA' 'example.com MX' 'nothing.example.com A' 'missing.example.com AAAA' \
-  > "$work/static.txt"
-sed -n 's/^\([a-z0-9-]*\):.*/\1.gslb.example.com A/p' zones/gslb.example.com.pools.yaml > "$work/pools.txt"
+example_queries "$work"
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 machine_line
