@@ -8,7 +8,7 @@ import { Type } from '../dns/constants.ts';
 import { isSubdomain, keyOf, nameToText, type NameKey } from '../dns/name.ts';
 import { SourceError } from '../errors.ts';
 import { rdataTarget } from './rdata.ts';
-import { nameEnd, wireKey } from './rdata-io.ts';
+import { nameEnd } from './rdata-io.ts';
 import { encodeRR } from './rrset.ts';
 import type { ParsedRecord, RRset, ZoneNode } from './types.ts';
 import { every, tableFull, type Steps } from './slices.ts';
@@ -47,7 +47,7 @@ export function* groupRecordsSteps(origin: NameKey, records: readonly ParsedReco
   let i = 0;
   for (const rec of records) {
     if (every(++i)) yield;
-    const key = wireKey(rec.owner);
+    const key = keyOf(rec.owner);
     if (!isSubdomain(key, origin)) {
       errors.push(new SourceError('ERR_ZONE_CONTENT', rec.file, rec.line,
         `${nameToText(rec.owner)} is outside the zone ${nameToText(origin)}`));

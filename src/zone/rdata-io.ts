@@ -3,7 +3,7 @@
 // scratch buffer, copied out once per record (the loader encodes millions of records; a Buffer
 // per field would be the main cost).
 
-import { keyOf, MAX_NAME, NameError, parseName, type NameKey } from '../dns/name.ts';
+import { MAX_NAME, NameError, parseName, type NameKey } from '../dns/name.ts';
 import type { Token } from './lexer.ts';
 import { parseDecimal } from './ttl.ts';
 
@@ -209,15 +209,6 @@ export function nameEnd(d: Uint8Array, at: number): number {
     if (len > 63) return -1; // a compression pointer or an unknown label type
     p += len + 1;
   }
-}
-
-/**
- * keyOf(buf, start, end), faster for the usual name with no capitals: one flat latin1 decode
- * instead of a string built octet by octet (which also stays a rope in memory until hashed).
- */
-export function wireKey(buf: Buffer, start = 0, end = buf.length): NameKey {
-  const s = buf.toString('latin1', start, end);
-  return /[A-Z]/.test(s) ? keyOf(buf, start, end) : s;
 }
 
 /**

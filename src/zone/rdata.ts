@@ -3,11 +3,11 @@
 // checked against that type's wire layout, so a zone cannot smuggle in an MX whose exchange is cut
 // short. Names inside RDATA are written uncompressed with their case as written (RFC 3597 §4).
 
-import type { NameKey } from '../dns/name.ts';
+import { keyOf, type NameKey } from '../dns/name.ts';
 import { Type, typeName } from '../dns/constants.ts';
 import { parseIPv4, parseIPv6 } from './address.ts';
 import type { Token } from './lexer.ts';
-import { decodeBase64, decodeHex, nameEnd, RdataError, RdataReader, RdataWriter, wireKey } from './rdata-io.ts';
+import { decodeBase64, decodeHex, nameEnd, RdataError, RdataReader, RdataWriter } from './rdata-io.ts';
 import { checkSvcbParams, encodeSvcb } from './svcb.ts';
 import { parseTtl } from './ttl.ts';
 
@@ -299,5 +299,5 @@ export function rdataTarget(type: number, rdata: Buffer): NameKey | undefined {
   const at = TARGET_AT.get(type);
   if (at === undefined) return undefined;
   const end = nameEnd(rdata, at);
-  return end < 0 ? undefined : wireKey(rdata, at, end);
+  return end < 0 ? undefined : keyOf(rdata, at, end);
 }
