@@ -173,7 +173,9 @@ export function applyEdits(zone: Zone, edits: RRsetEdits | undefined): Zone {
       if (rrset) dnames.add(owner);
       else dnames.delete(owner);
     }
-    if (rrsets.size > 0 || childCount(owner) > 0 || owner === origin) {
+    // A pool name is a node even with no RRset of its own (gslb/attach.ts made it one): deleting
+    // the last static RRset there (external-dns's TXT owner record, say) must not make it vanish.
+    if (rrsets.size > 0 || childCount(owner) > 0 || owner === origin || zone.pools?.has(owner)) {
       overlay.set(owner, { name: owner, rrsets });
       if (!before) appear(owner);
     } else if (before) {

@@ -3,30 +3,26 @@
 // message for BADTIME (nsupdate cannot lie about its clock); and every change still there after a
 // restart on the same --data directory.
 
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rcode } from '../../src/dns/constants.ts';
-import { nameToText } from '../../src/dns/name.ts';
-import { signRequest, TsigError, verifyResponse, type TsigKey } from '../../src/dns/tsig.ts';
+import { signRequest, TsigError, verifyResponse } from '../../src/dns/tsig.ts';
 import { dig } from '../helpers/dig.ts';
 import { ROOT, runCli, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { udpExchange } from '../helpers/raw.ts';
 import { add, makeKey, updateMessage } from '../update/helpers.ts';
+import { keyFlag, nsupdate as runNsupdate, type Key, type NsupdateOptions, type Run } from '../helpers/nsupdate.ts';
 
 const ZONES = path.join(ROOT, 'test/fixtures/update');
 const ZONE = 'dyn.example.net.';
 
-type Key = TsigKey & { readonly base64: string };
 const monitor: Key = makeKey('monitor-key.', 'hmac-sha256', [ZONE]);
 const sha512: Key = makeKey('sha512-key.', 'hmac-sha512', [ZONE]);
 const otherZone: Key = makeKey('other-key.', 'hmac-sha1', ['other.example.net.']);
 
-const keyText = (k: TsigKey) => nameToText(k.name).replace(/\.$/, '');
-/** `--tsig-key NAME:ALGORITHM:SECRET[:ZONE,...]` for `k`. */
-const flag = (k: Key) => [keyText(k), k.algorithm, k.base64, ...(k.zones ? [k.zones.map(nameToText).join(',')] : [])].join(':');
+const flag = keyFlag;
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-nsupdate-'));
 const work = mkdtempSync(path.join(os.tmpdir(), 'gslbd-nsupdate-keys-'));
@@ -44,38 +40,9 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-interface Run {
-  readonly code: number;
-  /** nsupdate's messages (stdout and stderr). */
-  readonly out: string;
-}
-
-/**
- * Runs nsupdate with `lines` after `server` and `zone`. `key`: `-y` (default monitor), a key file
- * with `keyFile`, or none; `tcp` uses -v.
- */
-function nsupdate(lines: string[], opts: { key?: Key | null; keyFile?: boolean; tcp?: boolean; zone?: string; secret?: string; name?: string } = {}): Promise<Run> {
-  const key = opts.key === undefined ? monitor : opts.key;
-  const args = ['-t', '10', '-u', '2', '-r', '1'];
-  if (opts.tcp) args.push('-v');
-  if (key) {
-    const name = opts.name ?? keyText(key);
-    const secret = opts.secret ?? key.base64;
-    if (opts.keyFile) {
-      const file = path.join(work, `${name}.key`);
-      writeFileSync(file, `key "${name}" {\n\talgorithm ${key.algorithm};\n\tsecret "${secret}";\n};\n`, { mode: 0o600 });
-      args.push('-k', file);
-    } else {
-      args.push('-y', `${key.algorithm}:${name}:${secret}`);
-    }
-  }
-  const script = [`server 127.0.0.1 ${server.port}`, `zone ${opts.zone ?? ZONE}`, ...lines, 'send', ''].join('\n');
-  return new Promise((resolve) => {
-    const child = execFile('nsupdate', args, { timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}`.trim() });
-    });
-    child.stdin!.end(script);
-  });
+/** nsupdate against this file's server and zone; `key` defaults to the monitor key. */
+function nsupdate(lines: string[], opts: Partial<NsupdateOptions> & { zone?: string } = {}): Promise<Run> {
+  return runNsupdate(server.port, opts.zone ?? ZONE, lines, { ...opts, key: opts.key === undefined ? monitor : opts.key, work });
 }
 
 /** Data of the answer RRs, sorted. */
