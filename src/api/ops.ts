@@ -1,21 +1,21 @@
 // Every API change is one of these operations; an endpoint makes one, a batch many. A Transaction
 // checks each against the data in service and a working copy of what the ones before it did
-// (RRsets in a ZoneEditor per zone, pool members in its own map), and only when all pass are they
-// committed as ONE changeset: all or nothing, as an RFC 2136 update is.
+// (RRsets and pool members in a ZoneEditor per zone, the same one RFC 2136 UPDATE uses, so both
+// keep the same zone rules), and only when all pass are they committed as ONE changeset: all or
+// nothing, as an RFC 2136 update is.
 //
 // Validation and commit run in one synchronous stretch (the store applies a changeset before its
 // first await), so no other request can change anything between the If-Match check and the commit.
 
 import net from 'node:net';
 import { isMetaType, Type, typeFromName, typeName } from '../dns/constants.ts';
-import { isSubdomain, keyFromText, nameToText, parentKey, type NameKey } from '../dns/name.ts';
+import { isSubdomain, nameToText, type NameKey } from '../dns/name.ts';
 import type { Pool } from '../gslb/pool.ts';
+import type { TargetDef } from '../gslb/types.ts';
 import { normalizeAddress } from '../gslb/pools-file.ts';
 import type { Change, OverrideState, TargetSpec } from '../state/types.ts';
-import { EditError, serialNewer, soaSerial, ZoneEditor } from '../update/editor.ts';
-import { nameEnd, RdataError } from '../zone/rdata-io.ts';
-import { editPool } from '../gslb/edits.ts';
-import type { Zone } from '../zone/types.ts';
+import { EditError, serialNewer, soaSerial, ZoneEditor, type EditOp } from '../update/editor.ts';
+import { RdataError } from '../zone/rdata-io.ts';
 import { ApiError, badField, conflict, notFound } from './errors.ts';
 import { parseRdata } from './rdata-text.ts';
 import type { ApiBackend } from './types.ts';
@@ -52,25 +52,15 @@ function parseType(text: string): number {
 
 const ms = (seconds: number | undefined) => (seconds === undefined ? undefined : Math.round(seconds * 1000));
 
-/** Targets added (spec) and removed (null) in one pool by this transaction, by address. */
-interface PoolEdits {
-  readonly pool: Pool;
-  readonly edits: Map<string, TargetSpec | null>;
-  /** The last change that removed a target, to blame if the pool is left with none. */
-  removedAt?: string | undefined;
-  removed: boolean;
-}
-
-/** One zone touched by the transaction: its RRsets through a ZoneEditor, its pools' members here. */
-interface ZoneWork {
-  readonly editor: ZoneEditor;
-  readonly pools: Map<NameKey, PoolEdits>;
-}
-
 export class Transaction {
   readonly #b: ApiBackend;
-  readonly #zones = new Map<NameKey, ZoneWork>();
+  /** One editor per zone touched: RRsets and pool members, checked by the zone rules as a whole. */
+  readonly #editors = new Map<NameKey, ZoneEditor>();
   readonly #state: Change[] = [];
+  /** Where in a batch each name was first written, and each pool last lost a target: to blame. */
+  readonly #blame = new Map<NameKey, string | undefined>();
+  /** Each pool's configured targets by address (a pool of thousands is searched in O(1)). */
+  readonly #configured = new Map<Pool, Map<string, TargetDef>>();
 
   constructor(backend: ApiBackend) {
     this.#b = backend;
@@ -85,35 +75,30 @@ export class Transaction {
     }
   }
 
-  #zone(zoneText: string): ZoneWork {
+  #editor(zoneText: string): ZoneEditor {
     const zone = findZone(this.#b, zoneText);
-    let work = this.#zones.get(zone.origin);
-    if (!work) this.#zones.set(zone.origin, (work = { editor: new ZoneEditor(zone, this.#b.state), pools: new Map() }));
-    return work;
+    let editor = this.#editors.get(zone.origin);
+    if (!editor) this.#editors.set(zone.origin, (editor = new ZoneEditor(zone)));
+    return editor;
   }
 
-  #pool(work: ZoneWork, poolText: string): PoolEdits {
-    const pool = findPool(work.editor.zone, poolText);
-    let p = work.pools.get(pool.def.name);
-    if (!p) work.pools.set(pool.def.name, (p = { pool, edits: new Map(), removed: false }));
-    return p;
-  }
-
-  /** The pool's targets with the changes before this one applied. */
-  #members(p: PoolEdits): Set<string> {
-    return new Set(editPool(p.pool.def, p.edits).targets.map((t) => t.address));
+  #configuredTarget(pool: Pool, address: string): TargetDef | undefined {
+    let m = this.#configured.get(pool);
+    if (!m) this.#configured.set(pool, (m = new Map(pool.def.targets.map((t) => [t.address, t]))));
+    return m.get(address);
   }
 
   #add(op: Op, at: string | undefined): void {
-    if (op.op === 'put-rrset' || op.op === 'delete-rrset') return this.#rrset(op);
-    const p = this.#pool(this.#zone(op.zone), op.pool);
-    const pool = p.pool;
-    if (op.op === 'add-target') return this.#addTarget(p, op);
+    if (op.op === 'put-rrset' || op.op === 'delete-rrset') return this.#rrset(op, at);
+    const editor = this.#editor(op.zone);
+    const pool = findPool(editor.zone, op.pool);
+    const name = pool.def.name;
+    if (op.op === 'add-target') return this.#addTarget(editor, pool, op, at);
     const address = parseAddress(op.target, 'target');
-    if (!this.#members(p).has(address)) throw notFound('target', `${address} is not a target of pool ${nameToText(pool.def.name)}`);
-    const def = pool.def.targets.find((t) => t.address === address);
-    checkVersion(op.if_match, def && targetVersion(this.#b, pool, def), `target ${address}`);
-    const target = `${nameToText(pool.def.name)}/${address}`;
+    if (!editor.members(name).has(address)) throw notFound('target', `${address} is not a target of pool ${nameToText(name)}`);
+    const def = this.#configuredTarget(pool, address);
+    checkVersion(op.if_match, () => def && targetVersion(this.#b, pool, def), `target ${address}`);
+    const target = `${nameToText(name)}/${address}`;
     const cur = this.#b.state.target(target);
     switch (op.op) {
       case 'set-weight': return void this.#state.push({ kind: 'weight', target, weight: op.weight });
@@ -132,9 +117,8 @@ export class Transaction {
         return void this.#state.push({ kind: 'override', target, state: op.state, reason: op.reason ?? '', ...(op.valid_for !== undefined && { validMs: ms(op.valid_for)! }) });
       case 'clear-override': return void this.#state.push({ kind: 'override', target, state: null, reason: '' });
       case 'remove-target': {
-        p.edits.set(address, null);
-        p.removed = true;
-        p.removedAt = at;
+        editor.removeTarget(name, address);
+        this.#blame.set(name, at);
         // What was said about the target goes with it: a target added back later starts afresh.
         if (cur?.weight !== undefined) this.#state.push({ kind: 'weight', target, weight: null });
         if (cur?.report) this.#state.push({ kind: 'report', target, state: null, reason: '' });
@@ -144,11 +128,10 @@ export class Transaction {
     }
   }
 
-  #addTarget(p: PoolEdits, op: TargetBody & { if_match?: string }): void {
-    const pool = p.pool;
+  #addTarget(editor: ZoneEditor, pool: Pool, op: TargetBody & { if_match?: string }, at: string | undefined): void {
     const address = parseAddress(op.address, 'address');
-    checkVersion(op.if_match, poolVersion(pool), `pool ${nameToText(pool.def.name)}`);
-    if (this.#members(p).has(address)) throw conflict('address', `${address} is already a target of pool ${nameToText(pool.def.name)}`);
+    checkVersion(op.if_match, () => poolVersion(pool), `pool ${nameToText(pool.def.name)}`);
+    if (editor.members(pool.def.name).has(address)) throw conflict('address', `${address} is already a target of pool ${nameToText(pool.def.name)}`);
     const groups = pool.def.groups.map((g) => g.name);
     if (groups.length && op.group === undefined) throw badField('group', `pool ${pool.def.label} has groups: name one of ${groups.join(', ')}`);
     if (!groups.length && op.group !== undefined) throw badField('group', `pool ${pool.def.label} has no groups`);
@@ -159,11 +142,12 @@ export class Transaction {
       ...(op.regions && { regions: op.regions.map((r) => (r === 'default' ? r : r.toUpperCase())) }),
       ...(op.group !== undefined && { group: op.group }),
     };
-    p.edits.set(address, spec);
+    editor.addTarget(pool.def.name, address, spec);
+    if (!this.#blame.has(pool.def.name)) this.#blame.set(pool.def.name, at);
   }
 
-  #rrset(op: Extract<Op, { op: 'put-rrset' | 'delete-rrset' }>): void {
-    const editor = this.#zone(op.zone).editor;
+  #rrset(op: Extract<Op, { op: 'put-rrset' | 'delete-rrset' }>, at: string | undefined): void {
+    const editor = this.#editor(op.zone);
     const zone = editor.zone;
     const name = nameIn(zone, op.name, 'name');
     if (!isSubdomain(name, zone.origin)) throw badField('name', `${nameToText(name)} is outside zone ${nameToText(zone.origin)}`);
@@ -173,14 +157,15 @@ export class Transaction {
       throw conflict('name', `${nameToText(name)} is a pool: its addresses are its targets (use the pool's targets endpoints)`);
     }
     const before = zone.nodes.get(name)?.rrsets.get(type);
-    checkVersion(op.if_match, before && rrsetVersion(before), `RRset ${label}`);
+    checkVersion(op.if_match, () => before && rrsetVersion(before), `RRset ${label}`);
+    if (!this.#blame.has(name)) this.#blame.set(name, at);
     if (op.op === 'delete-rrset') {
       if (!editor.rrset(name, type)) throw notFound('name', `zone ${nameToText(zone.origin)} has no RRset ${label}`);
       return this.#edit(editor, { op: 'replace', name, type, ttl: 0, rdata: [] });
     }
     if (op.if_none_match && before) throw new ApiError(409, 'ERR_VERSION', `RRset ${label} exists (If-None-Match: *)`, 'if_match');
-    checkPlacement(zone, name, type);
     const rdata: Buffer[] = [];
+    const seen = new Set<string>();
     for (const [i, text] of op.records.entries()) {
       let d: Buffer;
       try {
@@ -190,7 +175,9 @@ export class Transaction {
         throw e;
       }
       // RFC 2181 §5: an RRset holds no duplicates; a repeated record is the same record.
-      if (!rdata.some((x) => x.equals(d))) rdata.push(d);
+      const k = d.toString('latin1');
+      if (!seen.has(k)) rdata.push(d);
+      seen.add(k);
     }
     const single = type === Type.CNAME || type === Type.DNAME || type === Type.SOA;
     if (single && rdata.length > 1) throw badField('records', `a ${typeName(type)} RRset holds exactly one record (RFC 2181 §10.1)`);
@@ -200,64 +187,31 @@ export class Transaction {
     this.#edit(editor, { op: 'replace', name, type, ttl: op.ttl, rdata });
   }
 
-  #edit(editor: ZoneEditor, op: Parameters<ZoneEditor['apply']>[0]): void {
+  #edit(editor: ZoneEditor, op: EditOp): void {
     try {
       editor.apply(op);
     } catch (e) {
-      if (e instanceof EditError) throw conflict(undefined, e.message);
-      throw e;
+      throw e instanceof EditError ? conflict(e.field, e.message) : e;
     }
   }
 
-  /** The changeset: state changes, then each zone's data changes with its serial bumped. */
+  /**
+   * The changeset: state changes, then each zone's data changes with its serial bumped. Throws an
+   * ApiError (409) if a zone would break one of its rules, blaming the change that wrote the name.
+   */
   changes(): Change[] {
     const out = [...this.#state];
-    for (const { editor, pools } of this.#zones.values()) {
-      const zoneChanges = editor.changes();
-      for (const p of pools.values()) {
-        if (p.removed && this.#members(p).size === 0) {
-          const e = conflict('target', `pool ${nameToText(p.pool.def.name)} would have no target left (add one first)`);
-          throw p.removedAt === undefined ? e : e.under(p.removedAt);
-        }
-        const name = nameToText(p.pool.def.name);
-        for (const [address, target] of p.edits) {
-          // Added and removed again within the transaction: no change.
-          if (target === null && !p.pool.def.targets.some((t) => t.address === address)) continue;
-          zoneChanges.push({ kind: 'target', pool: name, address, target });
-        }
+    for (const editor of this.#editors.values()) {
+      try {
+        out.push(...editor.changes());
+      } catch (e) {
+        if (!(e instanceof EditError)) throw e;
+        const err = conflict(e.field, e.message);
+        const at = e.owner === undefined ? undefined : this.#blame.get(e.owner);
+        throw at === undefined ? err : err.under(at);
       }
-      // Pool members are zone data: a change to them bumps the serial as ZoneEditor.changes() does
-      // for RRsets, unless the editor already carries the zone's new SOA.
-      const zone = editor.zone;
-      const hasSoa = zoneChanges.some((c) => c.kind === 'rrset' && c.type === Type.SOA && keyFromText(c.name) === zone.origin);
-      if (zoneChanges.length && !hasSoa) zoneChanges.push(bumpedSoa(zone));
-      out.push(...zoneChanges);
     }
     return out;
-  }
-}
-
-/** The zone's SOA with the serial one up (RFC 1982: it wraps at 2^32). */
-function bumpedSoa(zone: Zone): Change {
-  const rdata = Buffer.from(zone.soa.rdata[0]!);
-  const at = nameEnd(rdata, nameEnd(rdata, 0));
-  rdata.writeUInt32BE((rdata.readUInt32BE(at) + 1) >>> 0, at);
-  const origin = nameToText(zone.origin);
-  return { kind: 'rrset', zone: origin, name: origin, type: Type.SOA, ttl: zone.soa.ttl, rdata: [rdata.toString('hex')] };
-}
-
-/**
- * Data at or below a delegation is not ours to answer (RFC 1034 §4.2.1): only the cut's NS and DS,
- * and addresses (glue), may be there. The apex SOA is the only SOA.
- */
-function checkPlacement(zone: Zone, name: NameKey, type: number): void {
-  if (type === Type.SOA && name !== zone.origin) throw conflict('name', 'an SOA record belongs at the zone apex only');
-  for (let k: NameKey | null = name; k !== null && k !== zone.origin; k = parentKey(k)) {
-    if (!zone.cuts.has(k)) continue;
-    const atCut = k === name && (type === Type.NS || type === Type.DS);
-    if (!atCut && type !== Type.A && type !== Type.AAAA) {
-      throw conflict('name', `${nameToText(name)} is at or below the delegation ${nameToText(k)}: only NS, DS and glue addresses belong there`);
-    }
   }
 }
 

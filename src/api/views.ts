@@ -40,8 +40,11 @@ export function matches(ifMatch: string, version: string | undefined): boolean {
   });
 }
 
-export function checkVersion(ifMatch: string | undefined, version: string | undefined, what: string): void {
-  if (ifMatch === undefined || matches(ifMatch, version)) return;
+/** `versionOf` runs only when there is an If-Match to compare with (it may hash a large pool). */
+export function checkVersion(ifMatch: string | undefined, versionOf: () => string | undefined, what: string): void {
+  if (ifMatch === undefined) return;
+  const version = versionOf();
+  if (matches(ifMatch, version)) return;
   const now = version === undefined ? 'it does not exist' : `its version is now "${version}"`;
   throw new ApiError(409, 'ERR_VERSION', `${what} changed since you read it: ${now} (If-Match: ${ifMatch})`, 'if_match');
 }

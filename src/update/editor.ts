@@ -1,16 +1,24 @@
 // A transaction on one zone's data, shared by the HTTP API and RFC 2136 UPDATE: operations apply to
-// a working copy of the RRsets they touch (RFC 2136 §3.4.2 semantics), prerequisites read the same
-// copy, and `changes()` turns the result into one changeset with the SOA serial bumped. Nothing
+// a working copy of the RRsets and pool members they touch (RFC 2136 §3.4.2 semantics),
+// prerequisites read the same copy, and `changes()` checks the result against the zone rules the
+// loader keeps (zone/rules.ts) and turns it into one changeset with the SOA serial bumped. Nothing
 // touches the zone in service until the caller commits those changes.
+//
+// Every operation costs in proportion to what it changes, not to the size of the RRset or pool it
+// changes: records are kept by their canonical form and pool members by address, so one request
+// adding thousands of records or targets is linear (it was quadratic).
 
+import net from 'node:net';
 import { Type } from '../dns/constants.ts';
 import { isSubdomain, nameToText, type NameKey } from '../dns/name.ts';
 import type { Pool } from '../gslb/pool.ts';
-import { editPool } from '../gslb/edits.ts';
-import type { Change, StateStore, TargetSpec } from '../state/types.ts';
-import type { Zone } from '../zone/types.ts';
+import type { Change, TargetSpec } from '../state/types.ts';
+import { hasChildren } from '../zone/overlay.ts';
 import { nameEnd } from '../zone/rdata-io.ts';
+import { rdataTarget } from '../zone/rdata.ts';
 import { addressToText, parseIPv4, parseIPv6 } from '../zone/address.ts';
+import { cnameConflict, CNAME_COMPANIONS, cutAbove, glueProblem, placementProblem, rrsetSizeProblem, type ZoneView } from '../zone/rules.ts';
+import type { Zone } from '../zone/types.ts';
 
 export type EditOp =
   /** RFC 2136 §2.5.1: add an RR to an RRset (TTL of the set becomes the RR's). */
@@ -24,31 +32,52 @@ export type EditOp =
   /** HTTP API: replace an RRset whole (empty rdata deletes it). */
   | { readonly op: 'replace'; readonly name: NameKey; readonly type: number; readonly ttl: number; readonly rdata: readonly Buffer[] };
 
+/** An RRset being edited: records by their canonical form (RFC 2136 §1.1.1 equality), in order. */
 interface Working {
   ttl: number;
-  rdata: Buffer[];
+  readonly records: Map<string, Buffer>;
 }
 
-const key = (name: NameKey, type: number) => `${name}|${type}`;
+/** A pool being edited: its members by address, and what this transaction added or removed. */
+interface PoolWork {
+  readonly pool: Pool;
+  readonly members: Map<string, 4 | 6>;
+  readonly edits: Map<string, TargetSpec | null>;
+}
+
 const isAddress = (type: number) => type === Type.A || type === Type.AAAA;
+const familyOf = (type: number): 4 | 6 => (type === Type.A ? 4 : 6);
 
 /** RFC 1982 serial arithmetic: is a newer than b? */
 export function serialNewer(a: number, b: number): boolean {
   return a !== b && ((a - b) >>> 0) < 0x80000000;
 }
 
+/** A change the zone rules do not allow; `owner` is the name at fault, `field` the API field. */
+export class EditError extends Error {
+  readonly owner: NameKey | undefined;
+  readonly field: string | undefined;
+
+  constructor(message: string, opts: { owner?: NameKey; field?: string } = {}) {
+    super(message);
+    this.owner = opts.owner;
+    this.field = opts.field;
+  }
+}
+
 export class ZoneEditor {
   readonly zone: Zone;
-  readonly #state: StateStore;
-  readonly #work = new Map<string, Working>();
+  /** name → type → working RRset, for every RRset an operation read or wrote. */
+  readonly #work = new Map<NameKey, Map<number, Working>>();
   /** Names whose RRsets were all loaded into #work (for delete-name and existence checks). */
   readonly #loadedNames = new Set<NameKey>();
-  readonly #pools = new Map<NameKey, Map<string, TargetSpec | null>>();
+  readonly #pools = new Map<NameKey, PoolWork>();
+  /** Names and pools written to: the ones the zone rules are checked for. */
+  readonly #written = new Set<NameKey>();
   #soaReplaced = false;
 
-  constructor(zone: Zone, state: StateStore) {
+  constructor(zone: Zone) {
     this.zone = zone;
-    this.#state = state;
   }
 
   /** The pool owning `name`, if it is a pool name. */
@@ -60,23 +89,25 @@ export class ZoneEditor {
   rrset(name: NameKey, type: number): { ttl: number; rdata: readonly Buffer[] } | undefined {
     const pool = this.pool(name);
     if (pool && isAddress(type)) {
-      const rdata = this.#poolTargets(name, pool).filter((t) => (t.family === 4) === (type === Type.A)).map((t) => addressBytes(t.address));
+      const family = familyOf(type);
+      const rdata: Buffer[] = [];
+      for (const [address, f] of this.#poolWork(name, pool).members) if (f === family) rdata.push(addressBytes(address));
       return rdata.length ? { ttl: pool.def.ttl, rdata } : undefined;
     }
     const w = this.#load(name, type);
-    return w.rdata.length ? w : undefined;
+    return w.records.size ? { ttl: w.ttl, rdata: [...w.records.values()] } : undefined;
   }
 
   /** Every type present at `name` (working copy). */
   types(name: NameKey): number[] {
     this.#loadName(name);
     const out: number[] = [];
-    const prefix = `${name}|`;
-    for (const [k, w] of this.#work) if (k.startsWith(prefix) && w.rdata.length) out.push(Number(k.slice(prefix.length)));
+    for (const [type, w] of this.#work.get(name) ?? []) if (w.records.size) out.push(type);
     const pool = this.pool(name);
     if (pool) {
-      if (this.rrset(name, Type.A)) out.push(Type.A);
-      if (this.rrset(name, Type.AAAA)) out.push(Type.AAAA);
+      const families = new Set(this.#poolWork(name, pool).members.values());
+      if (families.has(4)) out.push(Type.A);
+      if (families.has(6)) out.push(Type.AAAA);
     }
     return out;
   }
@@ -84,6 +115,27 @@ export class ZoneEditor {
   /** RFC 2136 §2.4.4/§2.4.5: a name is in use when it owns at least one RR. */
   nameInUse(name: NameKey): boolean {
     return this.types(name).length > 0;
+  }
+
+  /** The members of the pool at `name` now (address → family). */
+  members(name: NameKey): ReadonlyMap<string, 4 | 6> {
+    return this.#poolWork(name, this.pool(name)!).members;
+  }
+
+  /** Adds `address` to the pool at `name` (the caller checks it is not a member yet). */
+  addTarget(name: NameKey, address: string, spec: TargetSpec): void {
+    const p = this.#poolWork(name, this.pool(name)!);
+    p.members.set(address, net.isIPv4(address) ? 4 : 6);
+    p.edits.set(address, spec);
+    this.#written.add(name);
+  }
+
+  /** Removes `address` from the pool at `name`. */
+  removeTarget(name: NameKey, address: string): void {
+    const p = this.#poolWork(name, this.pool(name)!);
+    p.members.delete(address);
+    p.edits.set(address, null);
+    this.#written.add(name);
   }
 
   apply(op: EditOp): void {
@@ -102,21 +154,27 @@ export class ZoneEditor {
         return;
       case 'delete-rr': {
         if (op.type === Type.SOA) return;
-        const cur = this.rrset(op.name, op.type);
-        if (!cur) return;
-        const rest = cur.rdata.filter((d) => !sameRdata(op.type, d, op.rdata));
+        const pool = this.pool(op.name);
+        if (pool && isAddress(op.type)) {
+          const address = addressToText(op.rdata);
+          if (this.#poolWork(op.name, pool).members.has(address)) this.removeTarget(op.name, address);
+          return;
+        }
+        const w = this.#load(op.name, op.type);
+        const k = canonicalKey(op.type, op.rdata);
+        if (!w.records.has(k)) return;
         // §3.4.2.4: the last NS of the apex stays.
-        if (apex && op.type === Type.NS && rest.length === 0) return;
-        return this.#set(op.name, op.type, cur.ttl, rest);
+        if (apex && op.type === Type.NS && w.records.size === 1) return;
+        w.records.delete(k);
+        this.#written.add(op.name);
+        return;
       }
       case 'replace':
         if (op.type === Type.SOA && op.rdata.length !== 1) throw new EditError('the SOA RRset holds exactly one record');
         if (apex && op.type === Type.NS && op.rdata.length === 0) throw new EditError('the zone apex keeps at least one NS record');
-        if (op.rdata.length && this.#conflictsWithCname(op.name, op.type)) {
-          throw new EditError(`${nameToText(op.name)}: CNAME and other data cannot share a name (RFC 2181 §10.1)`);
-        }
+        if (op.rdata.length && this.#conflictsWithCname(op.name, op.type)) throw new EditError(cnameConflict(op.name), { owner: op.name });
         if (op.type === Type.SOA) this.#soaReplaced = true;
-        return this.#set(op.name, op.type, op.ttl, [...op.rdata]);
+        return this.#set(op.name, op.type, op.ttl, op.rdata);
     }
   }
 
@@ -130,61 +188,74 @@ export class ZoneEditor {
       this.#soaReplaced = true;
       return this.#set(name, type, ttl, [rdata]);
     }
-    const cur = this.rrset(name, type);
+    const pool = this.pool(name);
+    if (pool && isAddress(type)) {
+      const address = addressToText(rdata);
+      if (this.#poolWork(name, pool).members.has(address)) return;
+      return this.#addPoolAddress(name, pool, address);
+    }
     if (type === Type.CNAME) return this.#set(name, type, ttl, [rdata]);
-    const rest = (cur?.rdata ?? []).filter((d) => !sameRdata(type, d, rdata));
-    this.#set(name, type, ttl, [...rest, rdata]);
+    const w = this.#load(name, type);
+    // The RR replaces an equal one (§3.4.2.2), and its TTL becomes the set's (RFC 2181 §5.2).
+    const k = canonicalKey(type, rdata);
+    w.records.delete(k);
+    w.records.set(k, rdata);
+    w.ttl = ttl;
+    this.#written.add(name);
+  }
+
+  #addPoolAddress(name: NameKey, pool: Pool, address: string): void {
+    // A target of a pool with groups belongs to one; the grouped policy cannot place one without.
+    if (pool.def.groups.length) throw new EditError(`${nameToText(name)}: pool with groups: a target added must name its group`);
+    this.addTarget(name, address, {});
   }
 
   #conflictsWithCname(name: NameKey, type: number): boolean {
+    if (CNAME_COMPANIONS.has(type) && type !== Type.CNAME) return false;
     const types = this.types(name);
-    if (type === Type.CNAME) return types.some((t) => t !== Type.CNAME) || (this.pool(name) !== undefined);
+    if (type === Type.CNAME) return types.some((t) => !CNAME_COMPANIONS.has(t)) || this.pool(name) !== undefined;
     return types.includes(Type.CNAME);
   }
 
-  #set(name: NameKey, type: number, ttl: number | undefined, rdata: Buffer[]): void {
+  #set(name: NameKey, type: number, ttl: number | undefined, rdata: readonly Buffer[]): void {
+    this.#written.add(name);
     const pool = this.pool(name);
     if (pool && isAddress(type)) return this.#setPoolTargets(name, pool, type, rdata);
     const w = this.#load(name, type);
     if (ttl !== undefined) w.ttl = ttl;
-    w.rdata = rdata;
+    w.records.clear();
+    for (const d of rdata) w.records.set(canonicalKey(type, d), d);
   }
 
-  #setPoolTargets(name: NameKey, pool: Pool, type: number, rdata: Buffer[]): void {
-    let edits = this.#pools.get(name);
-    if (!edits) this.#pools.set(name, (edits = new Map()));
-    const family = type === Type.A ? 4 : 6;
+  #setPoolTargets(name: NameKey, pool: Pool, type: number, rdata: readonly Buffer[]): void {
+    const family = familyOf(type);
     const wanted = new Set(rdata.map((d) => addressToText(d)));
-    for (const t of this.#poolTargets(name, pool)) {
-      if (t.family === family && !wanted.has(t.address)) edits.set(t.address, null);
-    }
-    const present = new Set(this.#poolTargets(name, pool).map((t) => t.address));
-    for (const a of wanted) {
-      if (present.has(a)) continue;
-      // A target of a pool with groups belongs to one; the grouped policy cannot place one without.
-      if (pool.def.groups.length) throw new EditError(`${nameToText(name)}: pool with groups: a target added must name its group`);
-      edits.set(a, {});
-    }
+    const p = this.#poolWork(name, pool);
+    for (const [address, f] of [...p.members]) if (f === family && !wanted.has(address)) this.removeTarget(name, address);
+    for (const address of wanted) if (!p.members.has(address)) this.#addPoolAddress(name, pool, address);
   }
 
-  #poolTargets(name: NameKey, pool: Pool) {
-    const edits = this.#pools.get(name);
-    return edits ? editPool(pool.def, edits).targets : pool.def.targets;
+  #poolWork(name: NameKey, pool: Pool): PoolWork {
+    let p = this.#pools.get(name);
+    if (!p) {
+      p = { pool, members: new Map(pool.def.targets.map((t) => [t.address, t.family])), edits: new Map() };
+      this.#pools.set(name, p);
+    }
+    return p;
   }
 
   #load(name: NameKey, type: number): Working {
-    const k = key(name, type);
-    let w = this.#work.get(k);
+    let types = this.#work.get(name);
+    if (!types) this.#work.set(name, (types = new Map()));
+    let w = types.get(type);
     if (!w) {
       const rrset = this.zone.nodes.get(name)?.rrsets.get(type);
-      w = { ttl: rrset?.ttl ?? 0, rdata: rrset ? [...rrset.rdata] : [] };
-      this.#work.set(k, w);
-      this.#original.set(k, rrset ? rrset.rdata : []);
+      w = { ttl: rrset?.ttl ?? 0, records: new Map() };
+      for (const d of rrset?.rdata ?? []) w.records.set(canonicalKey(type, d), d);
+      types.set(type, w);
     }
     return w;
   }
-
-  readonly #original = new Map<string, readonly Buffer[]>();
 
   #loadName(name: NameKey): void {
     if (this.#loadedNames.has(name)) return;
@@ -197,23 +268,29 @@ export class ZoneEditor {
     return isSubdomain(name, this.zone.origin);
   }
 
-  /** The changeset for everything applied, with the SOA serial bumped; empty if nothing changed. */
+  /**
+   * The changeset for everything applied, with the SOA serial bumped; empty if nothing changed.
+   * Throws an EditError if the zone would break one of its rules (zone/rules.ts).
+   */
   changes(): Change[] {
+    this.#check();
     const zone = nameToText(this.zone.origin);
     const out: Change[] = [];
-    for (const [k, w] of this.#work) {
-      const before = this.#original.get(k)!;
-      const [name, type] = [k.slice(0, k.lastIndexOf('|')), Number(k.slice(k.lastIndexOf('|') + 1))];
-      const rrset = this.zone.nodes.get(name)?.rrsets.get(type);
-      // Absent before and after is no change, whatever TTL an add-then-delete left behind.
-      const same = before.length === w.rdata.length && before.every((d, i) => d.equals(w.rdata[i]!)) && ((rrset?.ttl ?? 0) === w.ttl || before.length === 0);
-      if (same && !(type === Type.SOA && this.#soaReplaced)) continue;
-      out.push({ kind: 'rrset', zone, name: nameToText(name), type, ttl: w.ttl, rdata: w.rdata.map((d) => d.toString('hex')) });
+    for (const [name, types] of this.#work) {
+      for (const [type, w] of types) {
+        const before = this.zone.nodes.get(name)?.rrsets.get(type);
+        const after = [...w.records.values()];
+        // Absent before and after is no change, whatever TTL an add-then-delete left behind.
+        const same = (before?.rdata.length ?? 0) === after.length && (after.length === 0 ||
+          (before!.ttl === w.ttl && before!.rdata.every((d, i) => d.equals(after[i]!))));
+        if (same && !(type === Type.SOA && this.#soaReplaced)) continue;
+        out.push({ kind: 'rrset', zone, name: nameToText(name), type, ttl: w.ttl, rdata: after.map((d) => d.toString('hex')) });
+      }
     }
-    for (const [name, edits] of this.#pools) {
+    for (const [name, p] of this.#pools) {
       const pool = nameToText(name);
-      const before = new Set(this.pool(name)!.def.targets.map((t) => t.address));
-      for (const [address, target] of edits) {
+      const before = new Set(p.pool.def.targets.map((t) => t.address));
+      for (const [address, target] of p.edits) {
         // Added and removed again within the transaction: no change.
         if (target === null && !before.has(address)) continue;
         out.push({ kind: 'target', pool, address, target });
@@ -230,9 +307,79 @@ export class ZoneEditor {
     }
     return out;
   }
-}
 
-export class EditError extends Error {}
+  /** The zone as it will be once these changes are made, for the rules. */
+  #view(): ZoneView {
+    const zone = this.zone;
+    const working = (name: NameKey, type: number) => this.#work.get(name)?.get(type);
+    return {
+      origin: zone.origin,
+      has: (name, type) => {
+        const pool = this.pool(name);
+        if (pool && isAddress(type)) {
+          const family = familyOf(type);
+          for (const f of this.#poolWork(name, pool).members.values()) if (f === family) return true;
+          return false;
+        }
+        const w = working(name, type);
+        return w ? w.records.size > 0 : (zone.nodes.get(name)?.rrsets.has(type) ?? false);
+      },
+      exists: (name) => zone.pools?.has(name) || hasChildren(zone, name) || this.types(name).length > 0,
+      nameServers: (name) => {
+        const w = working(name, Type.NS);
+        const rdata = w ? [...w.records.values()] : (zone.nodes.get(name)?.rrsets.get(Type.NS)?.rdata ?? []);
+        return rdata.map((d) => rdataTarget(Type.NS, d)).filter((t): t is NameKey => t !== undefined);
+      },
+    };
+  }
+
+  /** The zone rules, for every name this transaction wrote to. */
+  #check(): void {
+    const z = this.#view();
+    const fail = (owner: NameKey, reason: string, field = 'name'): never => {
+      throw new EditError(reason, { owner, field });
+    };
+    const checkNameServers = (owner: NameKey) => {
+      for (const target of z.nameServers(owner)) {
+        const problem = glueProblem(z, target);
+        if (problem) fail(owner, problem);
+      }
+    };
+    for (const name of this.#written) {
+      const p = this.#pools.get(name);
+      if (p && p.members.size === 0) fail(name, `pool ${nameToText(name)} would have no target left (add one first)`, 'target');
+      for (const [type, w] of this.#work.get(name) ?? []) {
+        if (w.records.size === 0) continue;
+        const problem = placementProblem(z, name, type) ?? rrsetSizeProblem(name.length, type, [...w.records.values()]);
+        if (problem) fail(name, problem);
+        if (type === Type.NS) {
+          if (name !== this.zone.origin) this.#checkHides(name, 'delegation');
+          checkNameServers(name);
+        }
+        if (type === Type.DNAME) this.#checkHides(name, 'DNAME');
+      }
+      // An address removed may be the glue, or the address, a name server of the zone needs.
+      if (!z.has(name, Type.A) && !z.has(name, Type.AAAA)) {
+        if (z.nameServers(this.zone.origin).includes(name)) checkNameServers(this.zone.origin);
+        const cut = cutAbove(z, name);
+        if (cut !== undefined && z.nameServers(cut).includes(name)) checkNameServers(cut);
+      }
+    }
+  }
+
+  /** A new delegation point or DNAME at `name` must not hide a pool, nor a DNAME any name (RFC 6672 §2.3). */
+  #checkHides(name: NameKey, what: 'delegation' | 'DNAME'): void {
+    const txt = nameToText(name);
+    const fail = (reason: string): never => {
+      throw new EditError(reason, { owner: name, field: 'name' });
+    };
+    for (const pool of this.zone.pools?.keys() ?? []) {
+      if (pool === name) fail(`${txt} is a pool: ${what === 'DNAME' ? 'a DNAME there would redirect it' : 'an NS RRset there would make it a delegation'}`);
+      if (isSubdomain(pool, name)) fail(`a ${what} at ${txt} would hide the pool ${nameToText(pool)}`);
+    }
+    if (what === 'DNAME' && hasChildren(this.zone, name)) fail(`${txt} has names below it: a DNAME there would hide them (RFC 6672 §2.3)`);
+  }
+}
 
 function serialOffset(soaRdata: Buffer): number {
   return nameEnd(soaRdata, nameEnd(soaRdata, 0));
@@ -245,6 +392,11 @@ export function soaSerial(soaRdata: Buffer): number {
 /** RFC 2136 §1.1.1: RRs compare equal by RDATA, names in it case-insensitively (RFC 4343). */
 export function sameRdata(type: number, a: Buffer, b: Buffer): boolean {
   return a.equals(b) || (NAME_LAYOUT.has(type) && canonicalRdata(type, a).equals(canonicalRdata(type, b)));
+}
+
+/** A key that is equal for RDATA `sameRdata` calls equal. */
+function canonicalKey(type: number, d: Buffer): string {
+  return (NAME_LAYOUT.has(type) ? canonicalRdata(type, d) : d).toString('latin1');
 }
 
 /**
@@ -278,4 +430,3 @@ function canonicalRdata(type: number, d: Buffer): Buffer {
 function addressBytes(address: string): Buffer {
   return (address.includes(':') ? parseIPv6(address) : parseIPv4(address))!;
 }
-

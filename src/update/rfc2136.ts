@@ -45,9 +45,11 @@ export interface UpdateDeps {
 interface Outcome {
   readonly rcode: number;
   readonly reason: string;
+  /** Worth an info line: an authenticated update refused for what it asked (zone rules, size). */
+  readonly notable?: boolean;
 }
 
-const outcome = (rcode: number, reason: string): Outcome => ({ rcode, reason });
+const outcome = (rcode: number, reason: string, notable = false): Outcome => ({ rcode, reason, notable });
 
 // 16 is BADVERS as an rcode, BADSIG as a TSIG error.
 const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).filter(([k]) => k !== 'BADSIG').map(([k, v]) => [v, k]));
@@ -81,7 +83,8 @@ export function createUpdateHandler(deps: UpdateDeps): UpdateHandler {
     else if (verdict.kind === 'error' && verdict.rcode === Rcode.NOTAUTH && now - warnedAt >= 10_000) {
       warnedAt = now;
       deps.log.warn(fields, 'update: TSIG check failed');
-    } else deps.log.debug(fields, 'update refused');
+    } else if (done.notable) deps.log.info(fields, 'update refused');
+    else deps.log.debug(fields, 'update refused');
     // RFC 2136 §2.2: header bits other than QR, opcode and rcode are zero in a response.
     const flags = msg.readUInt16BE(2) & 0x7800;
     const response = encodeError(msg, msg.readUInt16BE(0), flags, done.rcode, parsed?.zoneEnd ?? 12, parsed?.edns ?? null);
@@ -111,18 +114,21 @@ function processUpdate(m: UpdateMessage, verdict: TsigVerdict, deps: UpdateDeps)
 
   // RFC 2136 zone_of(name) == ZNAME: in this zone and not in a child zone we also serve.
   const inZone = (name: NameKey) => deps.zones.find(name)?.origin === zone.origin;
-  const editor = new ZoneEditor(zone, deps.state);
+  const editor = new ZoneEditor(zone);
   const pre = checkPrerequisites(m.prerequisites, editor, inZone);
   if (pre) return pre;
   const scan = prescan(m.updates, inZone);
   if (scan) return scan;
+  let changes;
   try {
     for (const rr of m.updates) editor.apply(toOp(rr));
+    changes = editor.changes();
   } catch (e) {
-    if (e instanceof EditError) return outcome(Rcode.REFUSED, e.message);
+    // The zone would break a rule the loader and the API keep (zone/rules.ts): REFUSED, as Knot
+    // answers an update that fails its semantic checks, with the reason in the log.
+    if (e instanceof EditError) return outcome(Rcode.REFUSED, e.message, true);
     throw e;
   }
-  const changes = editor.changes();
   // §3.6: the serial moves only when the zone does; an update that changes nothing just succeeds.
   if (changes.length === 0) return outcome(Rcode.NOERROR, 'no change');
   return deps.state.commit(`update:${nameToText(key.name)}`, changes).then(
