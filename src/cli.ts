@@ -12,6 +12,7 @@ import { opsCommand } from './ops-cli.ts';
 import { loadConfig, type GslbdConfig } from './config/load.ts';
 import type { TsigKeyConfig } from './dns/tsig.ts';
 import { checkZones } from './zone/check.ts';
+import { DEFAULT_MAX_CHANGES } from './update/editor.ts';
 
 const USAGE = `usage:
   gslbd serve [--zones DIR] [--listen ADDR:PORT ...]   serve the zones in DIR (default ./zones)
@@ -26,6 +27,7 @@ const USAGE = `usage:
         --tcp-idle-timeout SECONDS (10)   --tcp-max-connections N (512)
         --query-log-sample N   log every N-th query (qname, qtype, client, rcode) at info; 0: off (default)
         --workers N         processes answering DNS (default: one per core); 1: this process alone
+        --max-changes N     most changes one API request or RFC 2136 UPDATE may make (1000)
   gslbd check [--zones DIR]                           validate zones; prints file:line: reason
 
 Operator commands (talk to a running gslbd's HTTP API; --api URL or GSLBD_API or --config FILE,
@@ -53,6 +55,7 @@ async function serve(args: string[]): Promise<number> {
       'tsig-key': { type: 'string', multiple: true },
       'query-log-sample': { type: 'string' },
       workers: { type: 'string' },
+      'max-changes': { type: 'string' },
       'log-format': { type: 'string' },
     },
     strict: true,
@@ -85,6 +88,7 @@ async function serve(args: string[]): Promise<number> {
     tsig: values['tsig-key'] ? values['tsig-key'].map(tsigKeyFlag) : (file.tsig ?? []),
     ...(file.api && { api: file.api }),
     queryLogSample: nonNegativeInt(values['query-log-sample'], 'query-log-sample', file.queryLogSample ?? 0),
+    maxChanges: positiveInt(values['max-changes'], 'max-changes', file.maxChanges ?? DEFAULT_MAX_CHANGES),
   };
   // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).
   const service = workers > 1 ? new ClusterPrimary(options, workers) : new Service(options);

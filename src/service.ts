@@ -27,6 +27,7 @@ import { AnswerCache } from './dns/cache.ts';
 import { createMetrics, type Metrics } from './metrics/registry.ts';
 import { tsigKeysFromConfig, type TsigKeyConfig } from './dns/tsig.ts';
 import { createUpdateHandler } from './update/rfc2136.ts';
+import { DEFAULT_MAX_CHANGES } from './update/editor.ts';
 import { ApiServer } from './api/server.ts';
 import type { ApiOptions, Operations } from './api/types.ts';
 import { explain, type ExplainInputs } from './explain.ts';
@@ -47,6 +48,8 @@ export interface ServiceOptions extends ServerOptions {
   readonly api?: ApiOptions;
   /** Log every N-th query answered (`--query-log-sample N`); absent or 0: no query log. */
   readonly queryLogSample?: number;
+  /** Most changes one API request or UPDATE may make (`--max-changes`); default DEFAULT_MAX_CHANGES. */
+  readonly maxChanges?: number;
   /** The state store; default: journaled under `dataDir`. A cluster worker's is in memory, fed by its primary. */
   readonly state?: JournaledStore;
   /** Where check statuses come from; default: a HealthChecker probing from this process. */
@@ -195,6 +198,9 @@ export class Service {
   #reported = this.counters;
   /** Changes submitted through the API and UPDATE: `source\tresult`. */
   readonly updates = new CountMap();
+  get maxChanges(): number {
+    return this.#opts.maxChanges ?? DEFAULT_MAX_CHANGES;
+  }
   readonly transitions = new CountMap();
   readonly metrics: Metrics = createMetrics({
     counters: () => this.#reported,
@@ -276,6 +282,7 @@ export class Service {
     const keys = tsigKeysFromConfig(this.#opts.tsig ?? []);
     this.handler.onUpdate = this.#opts.update ?? createUpdateHandler({
       zones: this.zones, state: this.state, keys, now: Date.now, log: this.#opts.log, count: (result) => this.updates.add(`update\t${result}`),
+      maxChanges: this.maxChanges,
     });
     const replay = await this.state.open();
     if (replay.droppedBytes) this.#opts.log.warn({ bytes: replay.droppedBytes }, 'journal: torn last record dropped');

@@ -14,7 +14,7 @@ import type { Pool } from '../gslb/pool.ts';
 import type { TargetDef } from '../gslb/types.ts';
 import { normalizeAddress } from '../gslb/pools-file.ts';
 import type { Change, OverrideState, TargetSpec } from '../state/types.ts';
-import { EditError, serialNewer, soaSerial, ZoneEditor, type EditOp } from '../update/editor.ts';
+import { DEFAULT_MAX_CHANGES, EditError, serialNewer, soaSerial, ZoneEditor, type EditOp } from '../update/editor.ts';
 import { RdataError } from '../zone/rdata-io.ts';
 import { ApiError, badField, conflict, notFound } from './errors.ts';
 import { parseRdata } from './rdata-text.ts';
@@ -223,6 +223,12 @@ export class Transaction {
 export async function commitOps<T>(
   b: ApiBackend, source: string, ops: readonly Op[], view: () => T, batch = false,
 ): Promise<{ view: T; seq: number | null; changes: number }> {
+  // One request is checked and applied without yielding: a cap keeps the stall it causes short.
+  const max = b.maxChanges ?? DEFAULT_MAX_CHANGES;
+  const count = ops.reduce((n, op) => n + (op.op === 'put-rrset' ? Math.max(1, op.records.length) : 1), 0);
+  if (count > max) {
+    throw new ApiError(413, 'ERR_TOO_LARGE', `${count} changes in one request; at most ${max} (--max-changes): split it into several requests`, batch ? 'changes' : 'records');
+  }
   const tx = new Transaction(b);
   ops.forEach((op, i) => tx.add(op, batch ? `changes[${i}]` : undefined));
   const changes = tx.changes();

@@ -23,6 +23,8 @@ export interface ApiBackend {
   readonly operations?: Operations;
   /** Counts changes submitted, keyed `source\tresult` (gslbd_updates_total); absent: not counted. */
   readonly updates?: { add(key: string): void };
+  /** Most changes one request may make (`--max-changes`); more get 413. Default DEFAULT_MAX_CHANGES. */
+  readonly maxChanges?: number;
 }
 
 export interface Operations {

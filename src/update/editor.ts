@@ -45,6 +45,13 @@ interface PoolWork {
   readonly edits: Map<string, TargetSpec | null>;
 }
 
+/**
+ * Most changes one request may make, by default (`--max-changes`). Checking and applying a change
+ * costs about 20-50 µs, and the whole request runs without yielding: a thousand keep the stall
+ * an answer can see near 50 ms (bench/RESULTS.md, "Large writes").
+ */
+export const DEFAULT_MAX_CHANGES = 1000;
+
 const isAddress = (type: number) => type === Type.A || type === Type.AAAA;
 const familyOf = (type: number): 4 | 6 => (type === Type.A ? 4 : 6);
 
@@ -211,10 +218,9 @@ export class ZoneEditor {
   }
 
   #conflictsWithCname(name: NameKey, type: number): boolean {
-    if (CNAME_COMPANIONS.has(type) && type !== Type.CNAME) return false;
-    const types = this.types(name);
-    if (type === Type.CNAME) return types.some((t) => !CNAME_COMPANIONS.has(t)) || this.pool(name) !== undefined;
-    return types.includes(Type.CNAME);
+    if (type === Type.CNAME) return this.pool(name) !== undefined || this.types(name).some((t) => !CNAME_COMPANIONS.has(t));
+    // O(1), not types(): an update adding thousands of records asks this for each of them.
+    return !CNAME_COMPANIONS.has(type) && this.#load(name, Type.CNAME).records.size > 0;
   }
 
   #set(name: NameKey, type: number, ttl: number | undefined, rdata: readonly Buffer[]): void {

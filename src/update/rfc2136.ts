@@ -27,7 +27,7 @@ import type { StateStore } from '../state/types.ts';
 import { encodeRdata } from '../zone/rdata.ts';
 import { RdataError } from '../zone/rdata-io.ts';
 import type { ZoneSource } from '../zone/store.ts';
-import { EditError, sameRdata, ZoneEditor, type EditOp } from './editor.ts';
+import { DEFAULT_MAX_CHANGES, EditError, sameRdata, ZoneEditor, type EditOp } from './editor.ts';
 import { parseUpdate, UpdateFormatError, type UpdateMessage, type UpdateRecord } from './message.ts';
 
 export interface UpdateDeps {
@@ -39,6 +39,8 @@ export interface UpdateDeps {
   readonly log: Pick<Logger, 'info' | 'warn' | 'debug' | 'error'>;
   /** Told the outcome of each UPDATE (metrics): NOERROR is 'applied', any other rcode 'rejected'. */
   readonly count?: (result: 'applied' | 'rejected') => void;
+  /** Most RRs one update section may carry (`--max-changes`); more: REFUSED. */
+  readonly maxChanges?: number;
 }
 
 /** How an update ended: the rcode to answer and, for the log, why. */
@@ -117,6 +119,9 @@ function processUpdate(m: UpdateMessage, verdict: TsigVerdict, deps: UpdateDeps)
   const editor = new ZoneEditor(zone);
   const pre = checkPrerequisites(m.prerequisites, editor, inZone);
   if (pre) return pre;
+  // One update runs without yielding: a cap keeps the stall it causes short (bench/big-writes.ts).
+  const max = deps.maxChanges ?? DEFAULT_MAX_CHANGES;
+  if (m.updates.length > max) return outcome(Rcode.REFUSED, `${m.updates.length} changes in one update; at most ${max} (--max-changes)`, true);
   const scan = prescan(m.updates, inZone);
   if (scan) return scan;
   let changes;
