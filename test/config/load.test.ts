@@ -104,7 +104,7 @@ describe('the other keys', () => {
 describe('errors, each with file:line: path: reason', () => {
   it.each([
     ['an unknown key', 'zones: ./zones\nlisten_on: 1.2.3.4\n',
-      ['gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, workers, api, tsig)']],
+      ['gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, workers, api, tsig, max-changes)']],
     ['YAML that does not parse', 'zones: ./zones\napi: [\n',
       [expect.stringMatching(/^gslbd\.yaml:\d+: /)]],
     ['a file that is not a mapping', '- a\n- b\n', ['gslbd.yaml:1: expected a mapping']],
