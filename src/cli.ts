@@ -9,7 +9,7 @@ import { Service } from './service.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
 import { runWorker } from './cluster/worker.ts';
 import { opsCommand } from './ops-cli.ts';
-import { loadConfig, type GslbdConfig } from './config/load.ts';
+import { dataDirError, loadConfig, type GslbdConfig } from './config/load.ts';
 import type { TsigKeyConfig } from './dns/tsig.ts';
 import { checkZones } from './zone/check.ts';
 import { DEFAULT_MAX_CHANGES } from './update/editor.ts';
@@ -74,6 +74,10 @@ async function serve(args: string[]): Promise<number> {
     ? (asked.length ? asked : DEFAULT_LISTEN).map((text) => ({ address: parseListen(text), required: asked.length > 0 }))
     : file.listen.map((address) => ({ address, required: true }));
   const geoip = values.geoip ?? file.geoip;
+  const dataDir = values.data ?? file.data ?? './data';
+  // loadConfig has checked the file's `data:` (with its line); a flag or the default is checked here.
+  const dataReason = dataDir === file.data ? null : await dataDirError(dataDir);
+  if (dataReason) throw new GslbError('ERR_CONFIG', `--data: ${dataReason}`);
   const workers = positiveInt(values.workers, 'workers', file.workers ?? os.availableParallelism());
   if (workers > 1024) throw new GslbError('ERR_CONFIG', `--workers ${workers}: at most 1024`);
   const options = {
@@ -83,7 +87,7 @@ async function serve(args: string[]): Promise<number> {
     tcpIdleMs: positiveInt(values['tcp-idle-timeout'], 'tcp-idle-timeout', (file.tcpIdleMs ?? 10_000) / 1000) * 1000,
     tcpMaxConnections: positiveInt(values['tcp-max-connections'], 'tcp-max-connections', file.tcpMaxConnections ?? 512),
     ...(geoip !== undefined && { geo: { type: 'mmdb', path: geoip } as const }),
-    dataDir: values.data ?? file.data ?? './data',
+    dataDir,
     // --tsig-key flags replace the file's keys rather than add to them, as every other flag does.
     tsig: values['tsig-key'] ? values['tsig-key'].map(tsigKeyFlag) : (file.tsig ?? []),
     ...(file.api && { api: file.api }),

@@ -3,7 +3,7 @@
 // paths are relative to the file's directory; every error reads `file:line: path: reason`, and a
 // file with any error gives no configuration at all.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
 import { hashToken, type ApiToken } from '../api/auth.ts';
@@ -52,8 +52,25 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
   } catch (e) {
     throw new GslbError('ERR_CONFIG', `${file}: cannot read: ${(e as Error).message}`);
   }
-  return parseConfig(text, file, env);
+  const config = parseConfig(text, file, env);
+  if (config.data !== undefined) {
+    const reason = await dataDirError(config.data);
+    if (reason) throw new ConfigError([new SourceError('ERR_CONFIG', file, dataLines.get(config) ?? 0, `data: ${reason}`)]);
+  }
+  return config;
 }
+
+/**
+ * Why `dir` cannot hold the journal, or null. Only what is certain now: a missing directory is
+ * made at start, and rights are for the journal to report.
+ */
+export async function dataDirError(dir: string): Promise<string | null> {
+  const found = await stat(dir).catch(() => null);
+  return found && !found.isDirectory() ? `${dir} is not a directory` : null;
+}
+
+/** The line of `data:` in each parsed file, for the check loadConfig makes on the file system. */
+const dataLines = new WeakMap<GslbdConfig, number>();
 
 /** Pure: the text of `file` in, the configuration out (or a ConfigError). */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv): GslbdConfig {
@@ -71,6 +88,9 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     return v === undefined ? undefined : path.resolve(dir, v);
   };
   const listen = top.list('listen')?.map((n, i) => address(src, n, `listen[${i}]`, 53)).filter((a) => a !== undefined);
+  // An empty list would start a server that answers nothing, and stays up, so a supervisor
+  // never restarts it; no key at all means the defaults.
+  if (top.list('listen')?.length === 0) top.fail('listen', 'an empty list: gslbd would answer no query (leave the key out for the defaults)');
   const config: GslbdConfig = {
     file,
     ...opt('zones', filePath('zones')),
@@ -87,6 +107,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
   };
   // In file order: an operator fixes a file from the top.
   if (src.errors.length) throw new ConfigError([...src.errors].sort((a, b) => a.line - b.line));
+  if (config.data !== undefined) dataLines.set(config, top.line('data'));
   return config;
 }
 
@@ -177,6 +198,7 @@ function expandEnv(src: YamlSource, node: YamlNode | null, at: string, env: Node
   } else if (isSeq(node)) {
     node.items.forEach((item, i) => expandEnv(src, item as YamlNode, `${at}[${i}]`, env));
   } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('$')) {
+    src.expanded.add(node);
     node.value = node.value.replace(/\$(\$|\{([^}]*)\})/g, (whole, inner: string, name: string | undefined) => {
       if (inner === '$') return '$';
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name ?? '')) {

@@ -94,6 +94,8 @@ export function parseName(text: string, origin: Uint8Array | null): Buffer {
         i += 3;
       } else {
         if (i + 1 >= text.length) throw new NameError(`dangling "\\" in "${text}"`);
+        // RFC 1035 §5.1: \DDD is exactly three digits; BIND refuses `\0com` rather than guess.
+        if (/\d/.test(text[i + 1]!)) throw new NameError(`incomplete escape "${/^\\\d+/.exec(text.slice(i))![0]}" in "${text}": \\DDD takes three digits`);
         label.push(text.charCodeAt(++i) & 0xff);
       }
     } else if (ch === 0x2e /* . */) {

@@ -26,6 +26,9 @@ for (const [continent, countries] of Object.entries(BY_CONTINENT)) {
 /** All country codes the table knows, for tests and configuration checks. */
 export const KNOWN_COUNTRIES: ReadonlySet<string> = new Set(CONTINENT.keys());
 
+/** The continent codes (AF AN AS EU NA OC SA), as MaxMind's continent.code gives them. */
+export const KNOWN_CONTINENTS: ReadonlySet<string> = new Set(Object.keys(BY_CONTINENT));
+
 /** Continent code (AF AN AS EU NA OC SA) of an upper-case ISO 3166-1 alpha-2 country code. */
 export function continentOf(country: string): string | undefined {
   return CONTINENT.get(country);

@@ -4,8 +4,9 @@
 import net from 'node:net';
 import { isMap, isScalar, type Node as YamlNode } from 'yaml';
 import { Type } from '../dns/constants.ts';
-import { keyOf, nameToText, NameError, parseName } from '../dns/name.ts';
+import { keyOf, nameToText, NameError, parseName, type NameKey } from '../dns/name.ts';
 import { SourceError } from '../errors.ts';
+import { KNOWN_CONTINENTS, KNOWN_COUNTRIES } from '../geo/continents.ts';
 import type { GeoPoint } from '../geo/types.ts';
 import { POLICY_NAMES, type PolicyName } from '../policy/index.ts';
 import type { CheckSpec, Fallback, GroupDef, PoolDef, TargetDef } from './types.ts';
@@ -34,9 +35,19 @@ export function parsePoolsFile(text: string, file: string, origin: Buffer): Pool
   if (isScalar(src.root) && (src.root.value === null || src.root.value === '')) return { pools, errors: src.errors };
   const top = MapReader.of(src, src.root, '');
   if (!top) return { pools, errors: src.errors };
+  const byName = new Map<NameKey, PoolDef>();
   for (const label of top.keys()) {
     const pool = readPool(src, top, label, origin);
-    if (pool) pools.push(pool);
+    if (!pool) continue;
+    // YAML keys differ by case where DNS names do not (RFC 4343 §3): `WWW` and `www` are one pool.
+    const first = byName.get(pool.name);
+    if (first) {
+      src.errors.push(new SourceError(src.code, src.file, pool.line,
+        `${label}: pool ${nameToText(pool.name)} is already defined at line ${first.line} as "${first.label}" (names are not case-sensitive)`));
+      continue;
+    }
+    byName.set(pool.name, pool);
+    pools.push(pool);
   }
   // In file order, whichever pass found them: an operator fixes a file from the top.
   const errors = [...src.errors].sort((a, b) => a.line - b.line);
@@ -103,7 +114,7 @@ function readPool(src: YamlSource, top: MapReader, label: string, origin: Buffer
     policy,
     fallbackPolicy: m.oneOf('fallback-policy', POLICY_NAMES) ?? 'weighted',
     ttl,
-    minTtl: Math.min(ttl, m.number('min-ttl', 0, 86400) ?? 1),
+    minTtl: minTtl(m, ttl),
     answers: m.number('answers', 1, 64) ?? 1,
     fallback: readFallback(src, m),
     check: check ?? null,
@@ -116,6 +127,17 @@ function readPool(src: YamlSource, top: MapReader, label: string, origin: Buffer
     // The line of the pool's name: where attach errors (static data, delegation) point.
     line: top.line(label),
   };
+}
+
+/**
+ * The floor of the shortened TTL. One above `ttl` is refused rather than lowered: the operator
+ * meant one of the two, and guessing which would hide the mistake.
+ */
+function minTtl(m: MapReader, ttl: number): number {
+  const min = m.number('min-ttl', 0, 86400);
+  if (min === undefined) return Math.min(1, ttl);
+  if (min > ttl) m.fail('min-ttl', `${min} is above the pool's ttl ${ttl}${m.has('ttl') ? '' : ' (the default)'}`);
+  return min;
 }
 
 /** Where a target or group is, for the geo and failover policies. */
@@ -140,7 +162,9 @@ function placement(src: YamlSource, m: MapReader): Pick<TargetDef, 'location' | 
     out.regions = [];
     for (const r of regions) {
       const v = isScalar(r) ? String(r.value) : '';
-      if (v === 'default' || /^[A-Za-z]{2}$/.test(v)) out.regions.push(v === 'default' ? v : v.toUpperCase());
+      const code = v === 'default' ? v : v.toUpperCase();
+      // A code no location database gives (a typo, `UK` for GB) would silently match no client.
+      if (code === 'default' || KNOWN_COUNTRIES.has(code) || KNOWN_CONTINENTS.has(code)) out.regions.push(code);
       else src.fail(r, m.sub('regions'), `"${v}" is not a country or continent code (e.g. NL, EU) or "default"`);
     }
   }
@@ -223,6 +247,13 @@ function readCheck(src: YamlSource, parent: MapReader, key: string): CheckSpec |
   }
   const body = m.string('body');
   const hostHeader = m.string('hostname');
+  const path = m.string('path') ?? '/';
+  // They go into the request line and Host header as written (RFC 9112 §3, §3.2): a space or a
+  // CR/LF would break the request or add header lines of its own.
+  if (/[\s\x00-\x1f\x7f]/.test(path)) return m.fail('path', `${JSON.stringify(path)} has a space or control character (percent-encode it)`);
+  if (hostHeader !== undefined && !/^[A-Za-z0-9._\-:[\]]+$/.test(hostHeader)) {
+    return m.fail('hostname', `${JSON.stringify(hostHeader)} is not a host name (letters, digits, "-", "_", "." and an optional :port)`);
+  }
   return {
     type,
     ...(host === undefined ? {} : { host: normalizeAddress(host) }),
@@ -231,7 +262,7 @@ function readCheck(src: YamlSource, parent: MapReader, key: string): CheckSpec |
     timeoutMs,
     rise: m.number('rise', 1, 10) ?? 2,
     fall: m.number('fall', 1, 10) ?? 2,
-    path: m.string('path') ?? '/',
+    path,
     expect: expect.length ? expect : [200],
     ...(body === undefined ? {} : { body }),
     ...(hostHeader === undefined ? {} : { hostHeader }),

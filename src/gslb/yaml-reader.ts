@@ -1,13 +1,18 @@
 // Reading validated values out of a YAML document with the line of every node, so each error
 // reads `file:line: path: reason`. Used by the pools file and by gslbd.yaml.
 
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Scalar } from 'yaml';
 import { SourceError, type ErrorCode } from '../errors.ts';
 
 export class YamlSource {
   readonly file: string;
   readonly code: ErrorCode;
   readonly errors: SourceError[] = [];
+  /**
+   * Scalars whose text came from the environment (`${VAR}` in gslbd.yaml): text by nature, so a
+   * number read from one is not a quoted number by mistake.
+   */
+  readonly expanded = new WeakSet<YamlNode>();
   #lines = new LineCounter();
   readonly root: YamlNode | null;
 
@@ -106,6 +111,12 @@ export class MapReader {
   number(key: string, min: number, max: number, integer = true): number | undefined {
     const v = this.scalar(key);
     if (v === undefined || v === null) return undefined;
+    // `weight: "5"` is text in YAML, and every other tool reading the file (a linter, a script
+    // that edits it) sees text: refused, so that the file means one thing to all of them.
+    const node = this.node(key) as Scalar;
+    if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && !this.src.expanded.has(node)) {
+      return this.fail(key, `expected ${integer ? 'an integer' : 'a number'}, got the quoted text "${String(v)}" (write numbers without quotes)`);
+    }
     const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
     if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) return this.fail(key, `expected ${integer ? 'an integer' : 'a number'}, got "${String(v)}"`);
     if (n < min || n > max) return this.fail(key, `${n} is out of range ${min}..${max}`);

@@ -1,5 +1,6 @@
 // Load-time content checks of a grouped zone, the ones named-checkzone and Knot apply before they
-// serve a zone: one SOA at the apex, apex NS, CNAME exclusivity, glue for in-zone name servers.
+// serve a zone: one SOA at the apex, apex NS, CNAME exclusivity, glue for in-zone name servers,
+// every RRset small enough for one response.
 // Errors stop the zone loading; warnings (data that will never be served, odd but legal data)
 // do not. Also works out the delegation points and DNAMEs the answer path steers by.
 
@@ -8,6 +9,7 @@ import { isSubdomain, nameToText, parentKey, wildcardOf, type NameKey } from '..
 import { SourceError } from '../errors.ts';
 import type { Grouped, PendingNode } from './group.ts';
 import { rdataTarget } from './rdata.ts';
+import { rrsetSizeError } from './rrset-size.ts';
 import type { ParsedRecord } from './types.ts';
 import { every, type Steps } from './slices.ts';
 
@@ -55,6 +57,10 @@ export function* checkIntegritySteps(origin: NameKey, file: string, names: Group
   for (const [name, pending] of names) {
     if (every(++i)) yield;
     const node = pending.rrsets;
+    for (const set of node.values()) {
+      const tooLarge = rrsetSizeError(name, set.type, set.rdata);
+      if (tooLarge !== null) error(set.records[0]!, tooLarge);
+    }
     const soa = node.get(Type.SOA);
     if (soa && name !== origin) error(soa.records[0]!, `SOA at ${txt(name)}: only the zone apex ${txt(origin)} may have one`);
     checkAliases(pending, name === origin, error);

@@ -48,6 +48,7 @@ export class Lexer {
       let depth = 0;
       let parenLine = 0;
       let error: Entry['error'];
+      let nested: Entry['error'];
       let pos = this.#pos;
       for (;;) {
         if (pos >= len) {
@@ -65,7 +66,10 @@ export class Lexer {
           const nl = text.indexOf('\n', pos);
           pos = nl < 0 ? len : nl;
         } else if (c === LPAR) {
-          if (depth === 0) parenLine = this.#line;
+          // RFC 1035 §5.1 groups lines with one pair of parentheses; BIND and Knot refuse nesting.
+          // The entry still runs to its last ")", so its other lines are not read as entries.
+          if (depth > 0) nested ??= { line: this.#line, reason: 'nested "(": parentheses do not nest (RFC 1035 §5.1)' };
+          else parenLine = this.#line;
           depth++;
           pos++;
         } else if (c === RPAR) {
@@ -95,6 +99,7 @@ export class Lexer {
         }
       }
       this.#pos = pos;
+      error ??= nested;
       if (error) return { line: startLine, blankStart, tokens, error };
       if (tokens.length > 0) return { line: startLine, blankStart, tokens };
     }

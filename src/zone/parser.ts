@@ -83,6 +83,8 @@ class Run {
   #defaultTtl: number | undefined;
   #lastTtl: number | undefined;
   #sliceStart = performance.now();
+  /** Set once an $INCLUDE went too deep: the zone fails, and no further file is read. */
+  #tooDeep = false;
 
   constructor(include: IncludeReader | undefined) {
     this.#include = include;
@@ -163,7 +165,15 @@ class Run {
     const origin = originTok ? this.#name(originTok, st.origin, '$INCLUDE origin', file) : st.origin;
     if (!origin) return;
     if (!this.#include) return this.#error(file, e.line, '$INCLUDE is not allowed here');
-    if (this.#stack.length >= MAX_INCLUDE_DEPTH) return this.#error(file, e.line, `$INCLUDE nested more than ${MAX_INCLUDE_DEPTH} deep`);
+    // The stack holds the zone file itself, so it may reach MAX_INCLUDE_DEPTH + 1 files.
+    if (this.#stack.length > MAX_INCLUDE_DEPTH) {
+      // Said once: files that include two files each would otherwise repeat it 2^depth times
+      // (capped only by MAX_ERRORS), and reading on past it would read as many files.
+      if (!this.#tooDeep) this.#error(file, e.line, `$INCLUDE nested more than ${MAX_INCLUDE_DEPTH} deep`);
+      this.#tooDeep = true;
+      return;
+    }
+    if (this.#tooDeep) return;
     let src: IncludeSource;
     try {
       src = await this.#include(target.text, { file, line: e.line });

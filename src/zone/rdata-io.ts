@@ -167,6 +167,10 @@ export function decodeEscapes(raw: string): Buffer {
         if (d > 255) throw new RdataError(`escape \\${raw.slice(i + 1, i + 4)} is out of range`);
         c = d;
         i += 3;
+      } else if (isDigit(raw.charCodeAt(i + 1))) {
+        // RFC 1035 §5.1: \DDD is exactly three digits. BIND refuses `\04`; reading it as "04"
+        // would put other bytes on the wire than the operator meant.
+        throw new RdataError(`incomplete escape "${/^\\\d+/.exec(raw.slice(i))![0]}" in "${raw}": \\DDD takes three digits`);
       } else {
         c = raw.charCodeAt(++i);
       }
@@ -176,12 +180,14 @@ export function decodeEscapes(raw: string): Buffer {
   return out.subarray(0, n);
 }
 
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
 function digits3(s: string, i: number): number {
   if (i + 3 > s.length) return -1;
   let v = 0;
   for (let k = i; k < i + 3; k++) {
     const c = s.charCodeAt(k);
-    if (c < 0x30 || c > 0x39) return -1;
+    if (!isDigit(c)) return -1;
     v = v * 10 + c - 0x30;
   }
   return v;

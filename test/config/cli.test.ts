@@ -31,6 +31,27 @@ describe('gslbd serve --config', () => {
     expect(r.stderr).toBe(`gslbd: ${file}:4: api.tokens[0].token: environment variable GSLBD_TEST_UNSET_TOKEN is not set\n`);
   });
 
+  it('exits 1 for an empty listen list, which would answer nothing and never be restarted', async () => {
+    const file = configFile('zones: ./zones\nlisten: []\n');
+    const r = await runCli(['serve', '--config', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`gslbd: ${file}:2: listen: an empty list: gslbd would answer no query (leave the key out for the defaults)\n`);
+  });
+
+  it('exits 1 when data names a regular file, at its line, without a stack trace', async () => {
+    const file = configFile('zones: ./zones\n\ndata: ./gslbd.yaml\n');
+    const r = await runCli(['serve', '--config', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`gslbd: ${file}:3: data: ${file} is not a directory\n`);
+  });
+
+  it('exits 1 when --data names a regular file', async () => {
+    const file = configFile('');
+    const r = await runCli(['serve', '--config', file, '--listen', '127.0.0.1:0', '--data', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`gslbd: --data: ${file} is not a directory\n`);
+  });
+
   it('exits 1 when the file cannot be read', async () => {
     const r = await runCli(['serve', '--config', '/nonexistent/gslbd.yaml']);
     expect(r.code).toBe(1);

@@ -140,6 +140,11 @@ describe('errors, each with file:line: path: reason', () => {
     expect(errorsOf(text)).toEqual(expected);
   });
 
+  it('refuses a quoted number, but reads one a variable expands to', () => {
+    expect(errorsOf('workers: "4"\n')).toEqual(['gslbd.yaml:1: workers: expected an integer, got the quoted text "4" (write numbers without quotes)']);
+    expect(parseConfig('workers: "${N}"\n', 'gslbd.yaml', { N: '4' }).workers).toBe(4);
+  });
+
   it('reports every error of the file at once, in line order', () => {
     const errors = errorsOf('zones: ./zones\nlisten: [bad]\ntcp-max-connections: -1\nextra: 1\n');
     expect(errors.map((e) => e.split(':').slice(0, 2).join(':'))).toEqual(['gslbd.yaml:2', 'gslbd.yaml:3', 'gslbd.yaml:4']);
