@@ -17,7 +17,8 @@ import { hasChildren } from '../zone/overlay.ts';
 import { nameEnd } from '../zone/rdata-io.ts';
 import { rdataTarget } from '../zone/rdata.ts';
 import { addressToText, parseIPv4, parseIPv6 } from '../zone/address.ts';
-import { cnameConflict, CNAME_COMPANIONS, cutAbove, glueProblem, placementProblem, rrsetSizeProblem, type ZoneView } from '../zone/rules.ts';
+import { cnameConflict, CNAME_COMPANIONS, cutAbove, glueProblem, placementProblem, type ZoneView } from '../zone/rules.ts';
+import { rrsetSizeError } from '../zone/rrset-size.ts';
 import type { Zone } from '../zone/types.ts';
 
 export type EditOp =
@@ -356,7 +357,7 @@ export class ZoneEditor {
       if (p && p.members.size === 0) fail(name, `pool ${nameToText(name)} would have no target left (add one first)`, 'target');
       for (const [type, w] of this.#work.get(name) ?? []) {
         if (w.records.size === 0) continue;
-        const problem = placementProblem(z, name, type) ?? rrsetSizeProblem(name.length, type, [...w.records.values()]);
+        const problem = placementProblem(z, name, type) ?? rrsetSizeError(name, type, [...w.records.values()]);
         if (problem) fail(name, problem);
         if (type === Type.NS) {
           if (name !== this.zone.origin) this.#checkHides(name, 'delegation');

@@ -5,7 +5,8 @@
 // do not. Also works out the delegation points and DNAMEs the answer path steers by.
 
 import { Type, typeName } from '../dns/constants.ts';
-import { isSubdomain, nameToText, parentKey, wildcardOf, type NameKey } from '../dns/name.ts';
+import { nameToText, parentKey, type NameKey } from '../dns/name.ts';
+import { AT_CUT, CNAME_COMPANIONS, glueProblem, type ZoneView } from './rules.ts';
 import { SourceError } from '../errors.ts';
 import type { Grouped, PendingNode } from './group.ts';
 import { rdataTarget } from './rdata.ts';
@@ -21,10 +22,6 @@ export interface Integrity {
   readonly warnings: SourceError[];
 }
 
-/** RFC 4035 §2.5 / RFC 2181 §10.1: DNSSEC records may sit beside a CNAME. */
-const CNAME_COMPANIONS = new Set<number>([Type.CNAME, Type.RRSIG, Type.NSEC]);
-/** What belongs at a delegation point: the NS set, its DS, glue, and their DNSSEC records. */
-const AT_CUT = new Set<number>([Type.NS, Type.DS, Type.A, Type.AAAA, Type.RRSIG, Type.NSEC]);
 
 const txt = nameToText;
 
@@ -98,39 +95,19 @@ export function* checkIntegritySteps(origin: NameKey, file: string, names: Group
   else if (soa.rdata.length > 1) error(soa.records[1]!, `a second SOA record at the apex: a zone has exactly one`);
   if (!apex?.has(Type.NS)) error(null, `no NS records at the zone apex ${txt(origin)}`);
 
-  const cutAt = (k: NameKey): NameKey | undefined => {
-    for (let p: NameKey | null = k; p !== null && p.length > origin.length; p = parentKey(p)) if (cuts.has(p)) return p;
-    return undefined;
+  // The loader's view of the zone for the rules it shares with the API and UPDATE (rules.ts).
+  const view: ZoneView = {
+    origin,
+    has: (name, type) => names.get(name)?.rrsets.has(type) ?? false,
+    exists: (name) => names.has(name),
+    nameServers: (name) => (names.get(name)?.rrsets.get(Type.NS)?.rdata ?? []).map((rd) => rdataTarget(Type.NS, rd)).filter((t) => t !== undefined),
   };
-  const hasAddress = (k: NameKey): boolean => {
-    const n = names.get(k)?.rrsets;
-    if (n) return n.has(Type.A) || n.has(Type.AAAA);
-    // RFC 4592 §3.3.1: a name that does not exist is answered from the closest encloser's wildcard.
-    for (let p = parentKey(k); p !== null && p.length >= origin.length; p = parentKey(p)) {
-      if (!names.has(p)) continue;
-      const w = names.get(wildcardOf(p))?.rrsets;
-      return !!w && (w.has(Type.A) || w.has(Type.AAAA));
-    }
-    return false;
-  };
-
   const checkNameServers = (owner: NameKey): void => {
     const ns = names.get(owner)?.rrsets.get(Type.NS);
     ns?.rdata.forEach((rd, i) => {
       const target = rdataTarget(Type.NS, rd);
-      if (target === undefined || !isSubdomain(target, origin)) return;
-      const rec = ns.records[i]!;
-      const cut = cutAt(target);
-      if (cut !== undefined) {
-        if (!hasAddress(target)) {
-          error(rec, `missing glue: name server ${txt(target)} is at or below the delegation point ${txt(cut)} ` +
-            'and has no A or AAAA record');
-        }
-      } else if (names.get(target)?.rrsets.has(Type.CNAME)) {
-        error(rec, `name server ${txt(target)} is an alias (CNAME); RFC 2181 §10.3 forbids that`);
-      } else if (!hasAddress(target)) {
-        error(rec, `name server ${txt(target)} has no A or AAAA record in the zone`);
-      }
+      const problem = target === undefined ? null : glueProblem(view, target);
+      if (problem) error(ns.records[i]!, problem);
     });
   };
   checkNameServers(origin);

@@ -4,8 +4,9 @@
 //
 // Each rule reads the zone through a `ZoneView` (what the zone will hold once the change is made)
 // and returns the reason it is broken, or null. The reasons are the messages operators read.
+// The size of an RRset has its own file, rrset-size.ts, used the same way.
 
-import { Type, typeName } from '../dns/constants.ts';
+import { Type } from '../dns/constants.ts';
 import { isSubdomain, nameToText, parentKey, wildcardOf, type NameKey } from '../dns/name.ts';
 
 /** The zone as it would be: the caller lays its pending changes over the zone in service. */
@@ -74,16 +75,4 @@ function hasAddress(z: ZoneView, name: NameKey): boolean {
     return z.has(w, Type.A) || z.has(w, Type.AAAA);
   }
   return false;
-}
-
-/**
- * The largest message is 65535 octets (RFC 1035 §4.2.2, the TCP length field): an RRset that cannot
- * fit in one, with a header, its question and an OPT record, can never be answered whole.
- * `ownerLength` is the wire length of the owner name; each RR's owner is a compression pointer.
- */
-export function rrsetSizeProblem(ownerLength: number, type: number, rdata: readonly Uint8Array[]): string | null {
-  let size = 12 + ownerLength + 4 + 11;
-  for (const d of rdata) size += 2 + 10 + d.length;
-  return size <= 65535 ? null
-    : `the ${typeName(type)} RRset (${rdata.length} records) would need a ${size}-octet response, more than the 65535 octets a DNS message can carry`;
 }
