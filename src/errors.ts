@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'ERR_POOLS'         // a pools file (<origin>.pools.yaml) that is not valid
   | 'ERR_CONFIG'        // command line or configuration file
   | 'ERR_LISTEN'        // an address that cannot be bound
-  | 'ERR_WORKER';       // a worker process (--workers) that could not start
+  | 'ERR_WORKER'        // a worker process (--workers) that could not start
+  | 'ERR_NOT_DURABLE';  // a change that could not be made durable (journal write or fsync failed): not applied
 
 export class GslbError extends Error {
   readonly code: ErrorCode;

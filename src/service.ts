@@ -202,10 +202,13 @@ export class Service {
     return this.#opts.maxChanges ?? DEFAULT_MAX_CHANGES;
   }
   readonly transitions = new CountMap();
+  /** Changesets refused because the journal could not be written: `source kind`. */
+  readonly notDurable = new CountMap();
   readonly metrics: Metrics = createMetrics({
     counters: () => this.#reported,
     updates: this.updates,
     transitions: this.transitions,
+    notDurable: this.notDurable,
     zones: () => this.zones.all(),
     checks: () => this.checker.all(),
     health: () => this.#inputs.health,
@@ -231,6 +234,10 @@ export class Service {
     this.state = opts.state ?? new JournaledStore(opts.dataDir);
     // Run-time changes reach answers at once: the touched zones are re-published synchronously.
     this.state.onChange((cs) => this.#publishChange(cs));
+    this.state.onNotDurable((source, err) => {
+      this.notDurable.add(source.split(':')[0]!);
+      opts.log.error({ source, err: err.cause.message }, 'change not made durable: not applied');
+    });
     const followers = opts.followers;
     if (followers) this.state.onChange((cs) => followers.changeset(cs));
     this.checker = opts.checks ?? new HealthChecker({

@@ -16,7 +16,8 @@ export type ApiErrorCode =
   | 'ERR_VERSION'          // 409: If-Match names a version that is no longer current
   | 'ERR_TOO_LARGE'        // 413
   | 'ERR_MEDIA_TYPE'       // 415
-  | 'ERR_INTERNAL';        // 500: the journal could not be written, or a bug
+  | 'ERR_NOT_DURABLE'      // 503: the change could not be made durable (disk full, I/O error): it was not made
+  | 'ERR_INTERNAL';        // 500: a bug
 
 export class ApiError extends Error {
   readonly status: number;

@@ -13,7 +13,7 @@ import { isSubdomain, nameToText, type NameKey } from '../dns/name.ts';
 import type { Pool } from '../gslb/pool.ts';
 import type { TargetDef } from '../gslb/types.ts';
 import { normalizeAddress } from '../gslb/pools-file.ts';
-import type { Change, OverrideState, TargetSpec } from '../state/types.ts';
+import { NotDurableError, type Change, type OverrideState, type TargetSpec } from '../state/types.ts';
 import { DEFAULT_MAX_CHANGES, EditError, serialNewer, soaSerial, ZoneEditor, type EditOp } from '../update/editor.ts';
 import { RdataError } from '../zone/rdata-io.ts';
 import { ApiError, badField, conflict, notFound } from './errors.ts';
@@ -216,9 +216,10 @@ export class Transaction {
 }
 
 /**
- * Checks every op, then commits them as one changeset. `view` is taken right after the changeset
- * is applied, before it is durable, so it shows this change and no later one (its ETag is the
- * version this change made). Resolves once the journal has it: only then is it acknowledged.
+ * Checks every op and commits them as one changeset, through the store's one commit path: the ops
+ * are checked when every earlier change has been applied, the changeset is made durable, then
+ * applied; `view` is taken right after, so it shows this change and no later one (its ETag is the
+ * version this change made). A change that cannot be made durable is applied nowhere: 503.
  */
 export async function commitOps<T>(
   b: ApiBackend, source: string, ops: readonly Op[], view: () => T, batch = false,
@@ -229,17 +230,16 @@ export async function commitOps<T>(
   if (count > max) {
     throw new ApiError(413, 'ERR_TOO_LARGE', `${count} changes in one request; at most ${max} (--max-changes): split it into several requests`, batch ? 'changes' : 'records');
   }
-  const tx = new Transaction(b);
-  ops.forEach((op, i) => tx.add(op, batch ? `changes[${i}]` : undefined));
-  const changes = tx.changes();
-  if (changes.length === 0) return { view: view(), seq: null, changes: 0 };
-  const durable = b.state.commit(source, changes);
-  const out = view();
-  let seq: number;
+  const build = () => {
+    const tx = new Transaction(b);
+    ops.forEach((op, i) => tx.add(op, batch ? `changes[${i}]` : undefined));
+    return tx.changes();
+  };
   try {
-    seq = (await durable).seq;
+    const { changeset, view: out } = await b.state.transact(source, build, view);
+    return { view: out, seq: changeset?.seq ?? null, changes: changeset?.changes.length ?? 0 };
   } catch (err) {
-    throw new ApiError(500, 'ERR_INTERNAL', `the change is in effect but could not be journaled, so it may not survive a restart: ${(err as Error).message}`);
+    if (err instanceof NotDurableError) throw new ApiError(503, 'ERR_NOT_DURABLE', err.message);
+    throw err;
   }
-  return { view: out, seq, changes: changes.length };
 }

@@ -20,6 +20,8 @@ export interface MetricSources {
   journalBytes(): number;
   /** State changes so far, by direction (`up`, `down`). */
   readonly transitions: CountMap;
+  /** Changesets refused because they could not be made durable, by source kind (api, update, probe). */
+  readonly notDurable: CountMap;
 }
 
 export interface Metrics {
@@ -112,6 +114,10 @@ export function createMetrics(src: MetricSources): Metrics {
       this.reset();
       for (const z of src.zones()) this.set({ zone: nameToText(z.origin) }, z.serial);
     },
+  });
+  new Counter({
+    name: 'gslbd_changes_not_durable_total', help: 'Changes refused, and applied nowhere, because the journal could not be written',
+    labelNames: ['source'], registers: reg, collect: fromCountMap(['source'], () => src.notDurable),
   });
   new Gauge({
     name: 'gslbd_journal_bytes', help: 'Size of the journal since the last snapshot', registers: reg,

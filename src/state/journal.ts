@@ -30,17 +30,11 @@ export class Journal {
   /** Records in the journal file now (since the last snapshot). */
   records = 0;
   bytes = 0;
-  readonly #compactAfter: number;
-  readonly #snapshot: () => object;
+  /** Set once a failed write could not be undone: the file's end is unknown, so nothing more is written. */
+  #broken: Error | null = null;
 
-  /**
-   * `snapshot` must return state covering every changeset appended so far (the store applies a
-   * changeset before appending it); it is taken between writes once `compactAfter` records pile up.
-   */
-  constructor(dir: string, snapshot: () => object, compactAfter = 10_000) {
+  constructor(dir: string) {
     this.dir = dir;
-    this.#snapshot = snapshot;
-    this.#compactAfter = compactAfter;
   }
 
   /** Reads what is on disk and opens the journal for appending. */
@@ -98,32 +92,48 @@ export class Journal {
       const batch = this.#pending.splice(0);
       const text = batch.map((b) => b.text).join('');
       try {
+        if (this.#broken) throw this.#broken;
         if (!this.#fd) throw new Error('journal is not open');
-        await this.#fd.write(text);
+        const bytes = Buffer.from(text);
+        // write(2) may write part of the buffer and report no error (a nearly full disk): that
+        // record is torn, so the batch has failed.
+        const { bytesWritten } = await this.#fd.write(bytes);
+        if (bytesWritten !== bytes.length) throw new Error(`short write: ${bytesWritten} of ${bytes.length} bytes (disk full?)`);
         await this.#fd.datasync();
         this.records += batch.length;
-        this.bytes += Buffer.byteLength(text);
+        this.bytes += bytes.length;
         for (const b of batch) b.done();
       } catch (e) {
+        await this.#undo(e as Error);
         for (const b of batch) b.fail(e as Error);
-      }
-      // Compaction runs here, between writes, so no append can slip between snapshot and truncate.
-      if (this.records >= this.#compactAfter) {
-        try {
-          await this.#compact(this.#snapshot());
-        } catch {
-          // The journal stays as it is and remains valid; the next write tries again.
-        }
       }
     }
     this.#writing = false;
   }
 
   /**
-   * Writes `snapshot` durably, then empties the journal. A crash between the two leaves both:
-   * replay skips what the snapshot covers. Only called from the write loop.
+   * A write or fsync failed (disk full, I/O error): part of the batch may be in the file. Cut the
+   * file back to its last acknowledged record, so the next record does not follow a torn one (a
+   * start would then refuse the journal as corrupt). If even that fails, the journal stops taking
+   * records: every later change is refused as not durable until gslbd is restarted.
    */
-  async #compact(snapshot: object): Promise<void> {
+  async #undo(cause: Error): Promise<void> {
+    if (this.#broken || !this.#fd) return;
+    try {
+      await this.#fd.truncate(this.bytes);
+      await this.#fd.datasync();
+    } catch (e) {
+      this.#broken = new Error(`journal unusable after a failed write (${cause.message}) and a failed repair (${(e as Error).message})`);
+    }
+  }
+
+  /**
+   * Writes `snapshot` durably, then empties the journal. A crash between the two leaves both:
+   * replay skips what the snapshot covers. The caller (the store) calls it between transactions,
+   * with a snapshot of exactly what has been appended.
+   */
+  async compact(snapshot: object): Promise<void> {
+    while (this.#writing) await new Promise((r) => setTimeout(r, 1));
     const tmp = path.join(this.dir, `${SNAPSHOT}.tmp`);
     const fh = await open(tmp, 'w');
     try {

@@ -2,6 +2,7 @@
 // probe verdicts), as changesets. A changeset is one self-contained object, applied whole or not
 // at all, journaled before it is acknowledged, and the unit a cluster would replicate (etcd).
 
+import { GslbError } from '../errors.ts';
 import type { HealthState } from '../health/types.ts';
 
 export type OverrideState = 'up' | 'down' | 'drain';
@@ -65,9 +66,32 @@ export interface TargetState {
 }
 
 /** The state store: what the answer path reads and what updates write. */
+/**
+ * The state store: what the answer path reads and what every change goes through.
+ *
+ * The contract (test/state/store-suite.ts checks it for every store):
+ * - **One commit path, durable before visible.** `transact` runs its steps in this order: `build`
+ *   (validate against the state as it is, and say what changes), make the changeset durable,
+ *   apply it in memory and tell the `onChange` listeners (zones re-published, workers), run
+ *   `after` (the caller's view of the result), resolve. Nothing reads a change before it is
+ *   durable, and an acknowledged change survives a crash.
+ * - **Serialized.** Transactions run one at a time, in call order: each `build` sees every earlier
+ *   transaction applied, so a check and the change it guards cannot be separated by another writer.
+ * - **All or nothing.** A `build` that throws changes nothing (the promise rejects with its error).
+ *   A changeset that cannot be made durable (disk full, I/O error, read-only directory) is applied
+ *   nowhere: the promise rejects with a NotDurableError and the state stays as it was.
+ * - **Replay.** After a restart the store holds exactly the acknowledged changesets, in order
+ *   (`seq` 1, 2, 3 …); a torn last record (a crash mid-write) was never acknowledged and is dropped.
+ */
 export interface StateStore {
-  /** Journals then applies `changes` as one changeset; resolves once it is durable. */
-  commit(source: string, changes: readonly Change[]): Promise<Changeset>;
+  /**
+   * The one way to change anything. Resolves with the changeset (null when `build` returned no
+   * changes: nothing is written) and what `after` returned, once the change is durable, applied
+   * and every listener's promise has settled.
+   */
+  transact<T>(source: string, build: () => readonly Change[], after: () => T): Promise<{ readonly changeset: Changeset | null; readonly view: T }>;
+  /** `transact` with fixed changes and no view. */
+  commit(source: string, changes: readonly Change[]): Promise<Changeset | null>;
   target(id: string): TargetState | undefined;
   /** Last known state of each probe check (warm start). */
   probes(): ReadonlyMap<string, { readonly state: HealthState; readonly since: number }>;
@@ -75,4 +99,13 @@ export interface StateStore {
   rrsets(zone: string): RRsetEdits | undefined;
   /** Dynamic targets of a pool (owner in presentation form, lower case): address → spec or null (removed). */
   targets(pool: string): ReadonlyMap<string, TargetSpec | null> | undefined;
+}
+
+/** A changeset that could not be made durable: it was applied nowhere. */
+export class NotDurableError extends GslbError {
+  override readonly cause: Error;
+  constructor(cause: Error) {
+    super('ERR_NOT_DURABLE', `the change could not be made durable, so it was not made: ${cause.message}`);
+    this.cause = cause;
+  }
 }

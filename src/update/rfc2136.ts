@@ -23,7 +23,7 @@ import { nameToText, ROOT, type NameKey } from '../dns/name.ts';
 import { encodeError } from '../dns/response.ts';
 import { tsigAnswer, TsigError, verifyRequest, type TsigKey, type TsigVerdict } from '../dns/tsig.ts';
 import type { Logger } from '../log.ts';
-import type { StateStore } from '../state/types.ts';
+import { NotDurableError, type Change, type StateStore } from '../state/types.ts';
 import { encodeRdata } from '../zone/rdata.ts';
 import { RdataError } from '../zone/rdata-io.ts';
 import type { ZoneSource } from '../zone/store.ts';
@@ -116,30 +116,36 @@ function processUpdate(m: UpdateMessage, verdict: TsigVerdict, deps: UpdateDeps)
 
   // RFC 2136 zone_of(name) == ZNAME: in this zone and not in a child zone we also serve.
   const inZone = (name: NameKey) => deps.zones.find(name)?.origin === zone.origin;
-  const editor = new ZoneEditor(zone);
-  const pre = checkPrerequisites(m.prerequisites, editor, inZone);
-  if (pre) return pre;
   // One update runs without yielding: a cap keeps the stall it causes short (bench/big-writes.ts).
   const max = deps.maxChanges ?? DEFAULT_MAX_CHANGES;
   if (m.updates.length > max) return outcome(Rcode.REFUSED, `${m.updates.length} changes in one update; at most ${max} (--max-changes)`, true);
   const scan = prescan(m.updates, inZone);
   if (scan) return scan;
-  let changes;
-  try {
-    for (const rr of m.updates) editor.apply(toOp(rr));
-    changes = editor.changes();
-  } catch (e) {
-    // The zone would break a rule the loader and the API keep (zone/rules.ts): REFUSED, as Knot
-    // answers an update that fails its semantic checks, with the reason in the log.
-    if (e instanceof EditError) return outcome(Rcode.REFUSED, e.message, true);
-    throw e;
-  }
-  // §3.6: the serial moves only when the zone does; an update that changes nothing just succeeds.
-  if (changes.length === 0) return outcome(Rcode.NOERROR, 'no change');
-  return deps.state.commit(`update:${nameToText(key.name)}`, changes).then(
-    () => outcome(Rcode.NOERROR, `${changes.length} change(s), serial ${deps.zones.get(zone.origin)?.serial}`),
+  // Prerequisites and the update itself read the zone when every earlier change has been applied
+  // (StateStore.transact), so nothing can come between the prerequisites and the commit (§3.7).
+  let refused: Outcome | null = null;
+  const build = (): readonly Change[] => {
+    const editor = new ZoneEditor(deps.zones.get(zone.origin) ?? zone);
+    refused = checkPrerequisites(m.prerequisites, editor, inZone);
+    if (refused) return [];
+    try {
+      for (const rr of m.updates) editor.apply(toOp(rr));
+      return editor.changes();
+    } catch (e) {
+      // The zone would break a rule the loader and the API keep (zone/rules.ts): REFUSED, as Knot
+      // answers an update that fails its semantic checks, with the reason in the log.
+      if (!(e instanceof EditError)) throw e;
+      refused = outcome(Rcode.REFUSED, e.message, true);
+      return [];
+    }
+  };
+  const serial = () => deps.zones.get(zone.origin)?.serial;
+  return deps.state.transact(`update:${nameToText(key.name)}`, build, serial).then(
+    // §3.6: the serial moves only when the zone does; an update that changes nothing just succeeds.
+    ({ changeset, view }) => refused ?? outcome(Rcode.NOERROR, changeset ? `${changeset.changes.length} change(s), serial ${view}` : 'no change'),
     (err: unknown) => {
-      deps.log.error({ err, zone: nameToText(zone.origin) }, 'update not journaled: answered SERVFAIL');
+      if (!(err instanceof NotDurableError)) throw err;
+      deps.log.error({ err: err.cause, zone: nameToText(zone.origin) }, 'update not made durable: not applied, answered SERVFAIL');
       return outcome(Rcode.SERVFAIL, 'journal write failed');
     },
   );

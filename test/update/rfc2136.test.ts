@@ -10,7 +10,7 @@ import { keyFromText, nameToText } from '../../src/dns/name.ts';
 import { signRequest, verifyResponse, TsigError, type TsigKey } from '../../src/dns/tsig.ts';
 import { applyPoolEdits } from '../../src/gslb/edits.ts';
 import { JournaledStore } from '../../src/state/store.ts';
-import type { Changeset, StateStore } from '../../src/state/types.ts';
+import { NotDurableError, type Changeset, type StateStore } from '../../src/state/types.ts';
 import { createUpdateHandler } from '../../src/update/rfc2136.ts';
 import { loadZones } from '../../src/zone/loader.ts';
 import { applyEdits } from '../../src/zone/overlay.ts';
@@ -368,16 +368,18 @@ describe('UPDATE at pool names', () => {
 });
 
 describe('transactions', () => {
-  it('answers only once the commit resolved, and SERVFAIL when it fails', async () => {
+  it('answers only once the commit resolved, and SERVFAIL, with nothing applied, when it cannot be made durable', async () => {
     let release!: () => void;
     const h = await harness({
       state: (s) => ({
-        commit: async (source, changes) => {
-          const cs = await s.commit(source, changes);
+        // A store whose journal write takes until release(), and fails for one name (disk full).
+        transact: async (source, build, after) => {
+          const changes = build();
           await new Promise<void>((r) => (release = r));
-          if (changes.some((c) => c.kind === 'rrset' && c.name === 'fail.dyn.example.net.')) throw new Error('disk full');
-          return cs;
+          if (changes.some((c) => c.kind === 'rrset' && c.name === 'fail.dyn.example.net.')) throw new NotDurableError(new Error('disk full'));
+          return s.transact(source, () => changes, after);
         },
+        commit: (source, changes) => s.commit(source, changes),
         target: (id) => s.target(id), probes: () => s.probes(), rrsets: (z) => s.rrsets(z), targets: (p) => s.targets(p),
       }),
     });
@@ -392,6 +394,8 @@ describe('transactions', () => {
     release();
     const r = await failing;
     expect([r.rcode, r.tsig]).toEqual([Rcode.SERVFAIL, 'ok']);
+    expect(h.lookup('fail.dyn.example.net.', Type.A)).toEqual([]);
+    expect(h.commits.map((c) => c.changes.some((x) => x.kind === 'rrset' && x.name === 'fail.dyn.example.net.'))).toEqual([false]);
   });
 
   it('serializes concurrent updates: the second sees the first', async () => {
