@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'ERR_POOLS'         // a pools file (<origin>.pools.yaml) that is not valid
   | 'ERR_CONFIG'        // command line or configuration file
   | 'ERR_LISTEN'        // an address that cannot be bound
-  | 'ERR_WORKER';       // a worker process (--workers) that could not start
+  | 'ERR_WORKER'        // a worker process (--workers) that could not start
+  | 'ERR_JOURNAL';      // a journal record before its tail that does not read back (corruption)
 
 export class GslbError extends Error {
   readonly code: ErrorCode;

@@ -54,7 +54,7 @@ describe('journal', () => {
     await c.close();
   });
 
-  it('stops the replay at a record whose checksum does not match', async () => {
+  it('refuses a record before the tail whose checksum does not match, and leaves the file untouched', async () => {
     const d = await dir();
     const a = new JournaledStore(d);
     await a.open();
@@ -67,13 +67,40 @@ describe('journal', () => {
     // Flip one digit of the second record's JSON: its CRC no longer matches.
     lines[1] = lines[1]!.replace('"weight":2', '"weight":7');
     await writeFile(file, lines.join('\n'));
+    const before = await readFile(file);
     const b = new JournaledStore(d);
-    const replay = await b.open();
-    expect(replay.changesets).toBe(1);
-    expect(b.target('a')?.weight).toBe(1);
-    expect(b.target('b')).toBeUndefined();
-    expect(b.target('c')).toBeUndefined();
+    await expect(b.open()).rejects.toThrow(`${file}: offset ${Buffer.byteLength(lines[0]!) + 1}, record 2: checksum mismatch`);
+    expect((await readFile(file)).equals(before)).toBe(true);
+  });
+
+  it('drops a last whole record that fails its checksum as a torn tail, with any fragment after it', async () => {
+    const d = await dir();
+    const a = new JournaledStore(d);
+    await a.open();
+    for (const [t, w] of [['a', 1], ['b', 2], ['c', 3]] as const) await a.commit('test', [weight(t, w)]);
+    await a.close();
+    const file = path.join(d, 'journal.log');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines[2] = lines[2]!.replace('"weight":3', '"weight":8');
+    const torn = `${lines[2]}\n${lines[1]!.slice(0, 20)}`;
+    await writeFile(file, `${lines[0]}\n${lines[1]}\n${torn}`);
+    const b = new JournaledStore(d);
+    expect(await b.open()).toEqual({ changesets: 2, droppedBytes: Buffer.byteLength(torn) });
+    expect([b.target('a')?.weight, b.target('b')?.weight, b.target('c')]).toEqual([1, 2, undefined]);
     await b.close();
+  });
+
+  it('takes two failing whole records at the end for corruption, not a torn tail', async () => {
+    const d = await dir();
+    const a = new JournaledStore(d);
+    await a.open();
+    for (const [t, w] of [['a', 1], ['b', 2], ['c', 3]] as const) await a.commit('test', [weight(t, w)]);
+    await a.close();
+    const file = path.join(d, 'journal.log');
+    const text = (await readFile(file, 'utf8')).replace('"weight":2', '"weight":7').replace('"weight":3', '"weight":8');
+    await writeFile(file, text);
+    await expect(new JournaledStore(d).open()).rejects.toThrow(/record 2: checksum mismatch \(and 1 more bad record\)/);
+    expect(await readFile(file, 'utf8')).toBe(text);
   });
 
   it('compacts into a snapshot and replays snapshot plus the journal after it', async () => {
