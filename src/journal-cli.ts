@@ -3,7 +3,7 @@
 // directory and the journal). Both read the journal exactly as `gslbd serve` does (journal-scan.ts).
 
 import { constants } from 'node:fs';
-import { copyFile, open, rename } from 'node:fs/promises';
+import { copyFile, open, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { GslbError } from './errors.ts';
@@ -81,5 +81,8 @@ export async function journalCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'verify' && sub !== 'recover') throw new GslbError('ERR_CONFIG', USAGE);
   const { values } = parseArgs({ args: rest, options: { data: { type: 'string', default: './data' } }, strict: true });
+  // A mistyped --data would otherwise read as an empty, sound journal.
+  const isDir = await stat(values.data).then((s) => s.isDirectory(), () => false);
+  if (!isDir) throw new GslbError('ERR_CONFIG', `--data ${values.data}: not a directory`);
   return sub === 'verify' ? verify(values.data) : recover(values.data);
 }

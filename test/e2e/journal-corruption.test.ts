@@ -97,6 +97,12 @@ describe('a corrupt journal record', () => {
     expect(readFileSync(journal).equals(original)).toBe(true);
   });
 
+  it('is not mistaken for a sound journal when --data names no directory', async () => {
+    const run = await runCli(['journal', 'verify', '--data', path.join(dir, 'no-such-dir')]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('no-such-dir: not a directory');
+  });
+
   it('is recovered to the valid prefix, with the original kept, and gslbd then serves that prefix', async () => {
     const run = await runCli(['journal', 'recover', '--data', data]);
     expect(run.code).toBe(0);
