@@ -1,4 +1,4 @@
-// gslbd command line: `gslbd serve`, `gslbd check`.
+// gslbd command line: `gslbd serve`, `gslbd check`, `gslbd journal`, and the operator commands.
 
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -8,6 +8,7 @@ import { parseListen, type ListenAddress } from './dns/server.ts';
 import { Service } from './service.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
 import { runWorker } from './cluster/worker.ts';
+import { journalCommand } from './journal-cli.ts';
 import { opsCommand } from './ops-cli.ts';
 import { dataDirError, loadConfig, type GslbdConfig } from './config/load.ts';
 import type { TsigKeyConfig } from './dns/tsig.ts';
@@ -29,6 +30,11 @@ const USAGE = `usage:
         --workers N         processes answering DNS (default: one per core); 1: this process alone
         --max-changes N     most changes one API request or RFC 2136 UPDATE may make (1000)
   gslbd check [--zones DIR]                           validate zones; prints file:line: reason
+  gslbd journal verify [--data DIR]                   check the journal as serve reads it: exit 0
+                                                      with counts, 1 with each bad record
+  gslbd journal recover [--data DIR]                  gslbd stopped: keep the journal's records
+                                                      before the first bad one (original kept as
+                                                      journal.log.corrupt-<time>)
 
 Operator commands (talk to a running gslbd's HTTP API; --api URL or GSLBD_API or --config FILE,
 --token TOKEN or GSLBD_API_TOKEN):
@@ -158,6 +164,8 @@ async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'check':
       return check(rest);
+    case 'journal':
+      return journalCommand(rest);
     case 'worker':
       // Not for hand use: `serve --workers N` starts these (cluster/worker.ts).
       return runWorker();

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'ERR_CONFIG'        // command line or configuration file
   | 'ERR_LISTEN'        // an address that cannot be bound
   | 'ERR_WORKER'        // a worker process (--workers) that could not start
+  | 'ERR_JOURNAL'       // a journal record before its tail that does not read back (corruption)
   | 'ERR_NOT_DURABLE';  // a change that could not be made durable (journal write or fsync failed): not applied
 
 export class GslbError extends Error {

@@ -8,14 +8,18 @@ import type { Logger } from '../log.ts';
 export type ApiErrorCode =
   | 'ERR_VALIDATION'       // 400: a field is missing, unknown, of the wrong type or out of range
   | 'ERR_BAD_JSON'         // 400: the body is not JSON
+  | 'ERR_BAD_REQUEST'      // 400: not HTTP we can read, or a path that does not decode (bad %-escapes)
   | 'ERR_UNAUTHORIZED'     // 401: no token, or a token we do not know
   | 'ERR_FORBIDDEN'        // 403: a read token on a write endpoint
   | 'ERR_NOT_FOUND'        // 404: no such zone, pool, target, RRset or endpoint
   | 'ERR_METHOD'           // 405
   | 'ERR_CONFLICT'         // 409: valid input the zone data does not allow (CNAME exclusivity, ...)
   | 'ERR_VERSION'          // 409: If-Match names a version that is no longer current
+  | 'ERR_TIMEOUT'          // 408: the request did not arrive in time
   | 'ERR_TOO_LARGE'        // 413
+  | 'ERR_URI_TOO_LONG'     // 414: a path parameter longer than any domain name can be written
   | 'ERR_MEDIA_TYPE'       // 415
+  | 'ERR_HEADERS_TOO_LARGE' // 431: request line and headers over Node's limit (16 KiB), a long URL included
   | 'ERR_NOT_DURABLE'      // 503: the change could not be made durable (disk full, I/O error): it was not made
   | 'ERR_INTERNAL';        // 500: a bug
 
@@ -90,15 +94,31 @@ export function toApiError(err: FastifyError | ApiError | Error): ApiError {
       return new ApiError(400, 'ERR_BAD_JSON', 'Content-Type is application/json but the body is empty');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new ApiError(400, 'ERR_BAD_JSON', `the body is not valid JSON: ${fe.message}`);
+    case 'FST_ERR_BAD_URL':
+      return new ApiError(400, 'ERR_BAD_REQUEST', 'the path does not decode (a bad %-escape)');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError(414, 'ERR_URI_TOO_LONG', `a path parameter is longer than ${MAX_PARAM_LENGTH} characters, more than any domain name needs`);
   }
   if (fe.statusCode === 400 || err instanceof SyntaxError) return new ApiError(400, 'ERR_BAD_JSON', fe.message);
   if (fe.statusCode === 413) return new ApiError(413, 'ERR_TOO_LARGE', fe.message);
+  // Any other client error fastify raises keeps its status, in our shape.
+  if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) return new ApiError(fe.statusCode, 'ERR_BAD_REQUEST', fe.message);
   return new ApiError(500, 'ERR_INTERNAL', 'internal error');
 }
 
+/**
+ * The longest path parameter routed (fastify's default is 100). A name is at most 255 octets
+ * (RFC 1035 §2.3.4); written with `\DDD` escapes (RFC 1035 §5.1) for every octet it is about 1,000
+ * characters, and fastify counts the parameter after %-decoding.
+ */
+export const MAX_PARAM_LENGTH = 1100;
+
+/** The one body of every error: `{ error: { code, message, field? } }`. */
+export const errorBody = (e: ApiError): { error: { code: ApiErrorCode; message: string; field?: string } } =>
+  ({ error: { code: e.code, message: e.message, ...(e.field !== undefined && { field: e.field }) } });
+
 export function sendError(reply: FastifyReply, e: ApiError): FastifyReply {
-  const error = { code: e.code, message: e.message, ...(e.field !== undefined && { field: e.field }) };
-  return reply.code(e.status).type('application/json').send({ error });
+  return reply.code(e.status).type('application/json').send(errorBody(e));
 }
 
 export function errorHandler(log: Logger) {

@@ -6,7 +6,8 @@ import { formatListen } from '../dns/server.ts';
 import type { Logger } from '../log.ts';
 import { authHook, type ApiToken } from './auth.ts';
 import { batchRoutes } from './batch.ts';
-import { ApiError, errorHandler, sendError } from './errors.ts';
+import { clientErrorHandler } from './client-error.ts';
+import { ApiError, errorHandler, MAX_PARAM_LENGTH, sendError, toApiError } from './errors.ts';
 import { poolRoutes } from './pools.ts';
 import { targetRoutes } from './targets.ts';
 import { DEFAULT_BODY_LIMIT, type ApiBackend, type ApiOptions } from './types.ts';
@@ -26,6 +27,11 @@ export function buildApi(backend: ApiBackend, opts: BuildOptions): FastifyInstan
     // Our own log lines (below): fastify's would include request headers, tokens among them.
     logger: false,
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Errors raised before a route is found (a parameter too long, a path that does not decode)
+    // and before fastify has a request at all: in the API's error shape too.
+    frameworkErrors: (err, _request, reply) => sendError(reply, toApiError(err)),
+    clientErrorHandler,
     ajv: {
       // Unknown fields are errors, not silently dropped; "5" is not a number; one error at a time.
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, discriminator: true },

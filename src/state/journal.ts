@@ -1,10 +1,12 @@
 // The journal: every accepted changeset is appended as one line `<crc32> <json>` and fsync'd before
 // it is acknowledged; a snapshot compacts it. Start-up reads the snapshot, then the journal lines
-// after it; a torn or corrupt line (a crash mid-write) ends the replay there and is cut off.
+// after it. A torn tail (a crash mid-write, journal-scan.ts) is cut off; a corrupt record anywhere
+// else stops the start and leaves the file as it is, for `gslbd journal verify` and `recover`.
 
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
+import { GslbError } from '../errors.ts';
+import { formatRecord, scanJournal, type BadRecord } from './journal-scan.ts';
 import type { Changeset } from './types.ts';
 
 export interface Replay {
@@ -14,12 +16,39 @@ export interface Replay {
   readonly droppedBytes: number;
 }
 
-const JOURNAL = 'journal.log';
-const SNAPSHOT = 'snapshot.json';
+export const JOURNAL = 'journal.log';
+export const SNAPSHOT = 'snapshot.json';
 
-function line(cs: Changeset): string {
-  const json = JSON.stringify(cs, (_k, v) => (v === Infinity ? null : v));
-  return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+/** `journal.log: offset N, record K: checksum mismatch`, the one way a bad record is named. */
+export const describeBad = (file: string, b: BadRecord): string => `${file}: offset ${b.offset}, record ${b.record}: ${b.reason}`;
+
+/** Acknowledged records that no longer read back: the start stops, the file stays as it is. */
+export class JournalCorruptError extends GslbError {
+  readonly bad: readonly BadRecord[];
+  constructor(file: string, bad: readonly BadRecord[]) {
+    const more = bad.length > 1 ? ` (and ${bad.length - 1} more bad record${bad.length > 2 ? 's' : ''})` : '';
+    super('ERR_JOURNAL', `${describeBad(file, bad[0]!)}${more}; the file is left untouched: see \`gslbd journal verify\` and \`gslbd journal recover\` (README: Data directory and the journal)`);
+    this.bad = bad;
+  }
+}
+
+/** The snapshot (parsed; null if there is none) and the journal's bytes (empty if none) in `dir`. */
+export async function readDataDir(dir: string): Promise<{ snapshot: unknown | null; file: string; data: Buffer }> {
+  let snapshot: unknown | null = null;
+  const snapFile = path.join(dir, SNAPSHOT);
+  try {
+    snapshot = JSON.parse(await readFile(snapFile, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new GslbError('ERR_JOURNAL', `${snapFile}: ${(e as Error).message}`);
+  }
+  const file = path.join(dir, JOURNAL);
+  let data = Buffer.alloc(0);
+  try {
+    data = await readFile(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  return { snapshot, file, data };
 }
 
 export class Journal {
@@ -40,48 +69,25 @@ export class Journal {
   /** Reads what is on disk and opens the journal for appending. */
   async open(): Promise<Replay> {
     await mkdir(this.dir, { recursive: true });
-    let snapshot: unknown | null = null;
-    try {
-      snapshot = JSON.parse(await readFile(path.join(this.dir, SNAPSHOT), 'utf8'));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${path.join(this.dir, SNAPSHOT)}: ${(e as Error).message}`);
-    }
-    const file = path.join(this.dir, JOURNAL);
-    let data = Buffer.alloc(0);
-    try {
-      data = await readFile(file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    const changesets: Changeset[] = [];
-    let good = 0;
-    while (good < data.length) {
-      const nl = data.indexOf(10, good);
-      if (nl < 0) break;
-      const text = data.subarray(good, nl).toString('utf8');
-      const json = text.slice(9);
-      if (text[8] !== ' ' || crc32(json).toString(16).padStart(8, '0') !== text.slice(0, 8)) break;
-      try {
-        changesets.push(JSON.parse(json) as Changeset);
-      } catch {
-        break;
-      }
-      good = nl + 1;
-    }
+    const { snapshot, file, data } = await readDataDir(this.dir);
+    const scan = scanJournal(data);
+    // Checked before the file is opened for writing: a corrupt journal is not changed by a start.
+    if (scan.corrupt.length) throw new JournalCorruptError(file, scan.corrupt);
     this.#fd = await open(file, 'a+');
+    const good = scan.prefixBytes;
     if (good < data.length) {
       await this.#fd.truncate(good);
       await this.#fd.sync();
     }
-    this.records = changesets.length;
+    this.records = scan.prefix.length;
     this.bytes = good;
-    return { snapshot, changesets, droppedBytes: data.length - good };
+    return { snapshot, changesets: scan.prefix, droppedBytes: data.length - good };
   }
 
   /** Resolves once `cs` is on disk. Concurrent appends share one write and one fsync. */
   append(cs: Changeset): Promise<void> {
     return new Promise((done, fail) => {
-      this.#pending.push({ text: line(cs), done, fail });
+      this.#pending.push({ text: formatRecord(cs), done, fail });
       if (!this.#writing) void this.#flush();
     });
   }

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dig } from '../helpers/dig.ts';
+import { httpExchange } from '../helpers/raw.ts';
 import { startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { READ, WRITE, ZONE, zonesDir } from './helpers.ts';
 
@@ -106,4 +107,71 @@ describe('over HTTP', () => {
     const t = await api('GET', `/v1/zones/${ZONE}/pools/web/targets/198.51.100.1`);
     expect([10, 20]).toContain(t.body.weight.current);
   }, 30_000);
+});
+
+describe('names as long as DNS allows, and every error in the one shape', () => {
+  const port = () => Number(new URL(base).port);
+  /** A request as bytes, with the write token; the error body parsed. */
+  const raw = async (head: string) => {
+    const r = await httpExchange(port(), `${head}\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${WRITE}\r\nConnection: close\r\n\r\n`);
+    return { status: r.status, type: /content-type: *([^;\r\n]*)/i.exec(r.headers)?.[1], body: JSON.parse(r.body) as any };
+  };
+
+  it('creates, reads and deletes an RRset whose owner name has 152 characters', async () => {
+    const owner = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(24)}`;
+    expect(owner).toHaveLength(152);
+    const url = `/v1/zones/${ZONE}/rrsets/${owner}/TXT`;
+    expect((await api('PUT', url, { ttl: 60, records: ['"long"'] })).status).toBe(201);
+    expect((await api('GET', url)).body).toMatchObject({ name: `${owner}.${ZONE}`, records: ['"long"'] });
+    expect((await dig(server.port, [`${owner}.${ZONE}`, 'TXT'])).answer.map((rr) => rr.data)).toEqual(['"long"']);
+    expect((await api('DELETE', url)).status).toBe(200);
+    expect((await api('GET', url)).status).toBe(404);
+  });
+
+  it('addresses a name of 255 octets written entirely in \\DDD escapes', async () => {
+    // Three 63-octet labels and one of 45, under the 17-octet origin: 255 octets on the wire.
+    const labels = [63, 63, 63, 45].map((n) => 'a'.repeat(n));
+    const escaped = labels.map((l) => l.replace(/a/g, '\\097')).join('.');
+    const url = `/v1/zones/${ZONE}/rrsets/${encodeURIComponent(escaped)}/TXT`;
+    expect((await api('PUT', url, { ttl: 60, records: ['"max"'] })).status).toBe(201);
+    expect((await api('GET', url)).body).toMatchObject({ name: `${labels.join('.')}.${ZONE}` });
+    expect((await dig(server.port, [`${labels.join('.')}.${ZONE}`, 'TXT'])).answer.map((rr) => rr.data)).toEqual(['"max"']);
+    expect((await api('DELETE', url)).status).toBe(200);
+  });
+
+  it('answers a path parameter longer than any name with 414 ERR_URI_TOO_LONG', async () => {
+    const r = await api('GET', `/v1/zones/${ZONE}/rrsets/${'x'.repeat(3000)}/TXT`);
+    expect(r.status).toBe(414);
+    expect(r.body.error.code).toBe('ERR_URI_TOO_LONG');
+  });
+
+  it('answers a 100 KB URL with 431 ERR_HEADERS_TOO_LARGE in the error shape', async () => {
+    const r = await raw(`GET /v1/zones/${'x'.repeat(100_000)} HTTP/1.1`);
+    expect(r.status).toBe(431);
+    expect(r.type).toBe('application/json');
+    expect(r.body.error.code).toBe('ERR_HEADERS_TOO_LARGE');
+    expect(typeof r.body.error.message).toBe('string');
+  });
+
+  it('answers 40 KB of headers with 431 ERR_HEADERS_TOO_LARGE in the error shape', async () => {
+    const r = await raw(`GET /v1/zones HTTP/1.1\r\nX-Padding: ${'p'.repeat(40_000)}`);
+    expect(r.status).toBe(431);
+    expect(r.body.error.code).toBe('ERR_HEADERS_TOO_LARGE');
+  });
+
+  it('answers what is not HTTP, and a path that does not decode, with 400 ERR_BAD_REQUEST in the error shape', async () => {
+    const garbage = await raw('GET /v1/zones HTTP/1.1\r\nBad Header Line');
+    expect(garbage.status).toBe(400);
+    expect(garbage.body.error.code).toBe('ERR_BAD_REQUEST');
+    const undecodable = await raw(`GET /v1/zones/${ZONE}/rrsets/%E0%A4%A/TXT HTTP/1.1`);
+    expect(undecodable.status).toBe(400);
+    expect(undecodable.body.error.code).toBe('ERR_BAD_REQUEST');
+  });
+
+  it('answers an unknown endpoint with 404 and a body that is not JSON with 400, in the error shape', async () => {
+    expect((await api('GET', '/v2/anything')).body.error.code).toBe('ERR_NOT_FOUND');
+    const bad = await api('PUT', `/v1/zones/${ZONE}/rrsets/x/TXT`, '{"ttl": 60,');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('ERR_BAD_JSON');
+  });
 });

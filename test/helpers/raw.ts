@@ -95,3 +95,26 @@ export function headerOf(msg: Buffer): Header {
     arcount: msg.readUInt16BE(10),
   };
 }
+
+/**
+ * Sends `request` (bytes as given: a request fetch() would refuse or reshape) over one TCP
+ * connection and reads until the server closes it; the status, the headers and the body.
+ */
+export function httpExchange(port: number, request: string, timeoutMs = 5000, host = '127.0.0.1'): Promise<{ status: number; headers: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host });
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`no close within ${timeoutMs} ms`)); }, timeoutMs);
+    sock.on('connect', () => sock.end(request));
+    sock.on('data', (c) => chunks.push(c));
+    // The server may close before it has read everything sent: a reset after its answer is normal.
+    sock.on('error', () => undefined);
+    sock.on('close', () => {
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString('utf8');
+      const end = text.indexOf('\r\n\r\n');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      resolve({ status, headers: end < 0 ? text : text.slice(0, end), body: end < 0 ? '' : text.slice(end + 4) });
+    });
+  });
+}

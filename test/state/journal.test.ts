@@ -17,6 +17,17 @@ async function dir(): Promise<string> {
 
 const weight = (target: string, w: number): Change => ({ kind: 'weight', target, weight: w });
 
+/** A journal of three records, weights a=1, b=2, c=3; its lines (the last one empty). */
+async function threeRecords(): Promise<{ d: string; file: string; lines: string[] }> {
+  const d = await dir();
+  const a = new JournaledStore(d);
+  await a.open();
+  for (const [t, w] of [['a', 1], ['b', 2], ['c', 3]] as const) await a.commit('test', [weight(t, w)]);
+  await a.close();
+  const file = path.join(d, 'journal.log');
+  return { d, file, lines: (await readFile(file, 'utf8')).split('\n') };
+}
+
 describe('journal', () => {
   it('replays every acknowledged changeset after a restart', async () => {
     const d = await dir();
@@ -54,26 +65,33 @@ describe('journal', () => {
     await c.close();
   });
 
-  it('stops the replay at a record whose checksum does not match', async () => {
-    const d = await dir();
-    const a = new JournaledStore(d);
-    await a.open();
-    await a.commit('test', [weight('a', 1)]);
-    await a.commit('test', [weight('b', 2)]);
-    await a.commit('test', [weight('c', 3)]);
-    await a.close();
-    const file = path.join(d, 'journal.log');
-    const lines = (await readFile(file, 'utf8')).split('\n');
+  it('refuses a record before the tail whose checksum does not match, and leaves the file untouched', async () => {
+    const { d, file, lines } = await threeRecords();
     // Flip one digit of the second record's JSON: its CRC no longer matches.
     lines[1] = lines[1]!.replace('"weight":2', '"weight":7');
     await writeFile(file, lines.join('\n'));
+    const before = await readFile(file);
+    await expect(new JournaledStore(d).open()).rejects.toThrow(`${file}: offset ${Buffer.byteLength(lines[0]!) + 1}, record 2: checksum mismatch`);
+    expect((await readFile(file)).equals(before)).toBe(true);
+  });
+
+  it('drops a last whole record that fails its checksum as a torn tail, with any fragment after it', async () => {
+    const { d, file, lines } = await threeRecords();
+    lines[2] = lines[2]!.replace('"weight":3', '"weight":8');
+    const torn = `${lines[2]}\n${lines[1]!.slice(0, 20)}`;
+    await writeFile(file, `${lines[0]}\n${lines[1]}\n${torn}`);
     const b = new JournaledStore(d);
-    const replay = await b.open();
-    expect(replay.changesets).toBe(1);
-    expect(b.target('a')?.weight).toBe(1);
-    expect(b.target('b')).toBeUndefined();
-    expect(b.target('c')).toBeUndefined();
+    expect(await b.open()).toEqual({ changesets: 2, droppedBytes: Buffer.byteLength(torn) });
+    expect([b.target('a')?.weight, b.target('b')?.weight, b.target('c')]).toEqual([1, 2, undefined]);
     await b.close();
+  });
+
+  it('takes two failing whole records at the end for corruption, not a torn tail', async () => {
+    const { d, file, lines } = await threeRecords();
+    const text = lines.join('\n').replace('"weight":2', '"weight":7').replace('"weight":3', '"weight":8');
+    await writeFile(file, text);
+    await expect(new JournaledStore(d).open()).rejects.toThrow(/record 2: checksum mismatch \(and 1 more bad record\)/);
+    expect(await readFile(file, 'utf8')).toBe(text);
   });
 
   it('compacts into a snapshot and replays snapshot plus the journal after it', async () => {
