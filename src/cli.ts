@@ -10,7 +10,7 @@ import { ClusterPrimary } from './cluster/primary.ts';
 import { runWorker } from './cluster/worker.ts';
 import { opsCommand } from './ops-cli.ts';
 import { loadConfig, type GslbdConfig } from './config/load.ts';
-import type { TsigKeyConfig } from './dns/tsig.ts';
+import { FUDGE, type TsigKeyConfig } from './dns/tsig.ts';
 import { checkZones } from './zone/check.ts';
 
 const USAGE = `usage:
@@ -22,7 +22,9 @@ const USAGE = `usage:
         --geoip FILE.mmdb   client locations from a MaxMind-format database (default: geoip-lite)
         --tsig-key NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]   (repeatable) a key for RFC 2136
                             UPDATE; hmac-sha256|hmac-sha512|hmac-sha1|hmac-sha224|hmac-sha384;
-                            without zones the key may update every zone served
+                            without zones the key may update every zone served; queries signed
+                            with a key are answered signed (RFC 8945)
+        --tsig-max-fudge SECONDS (300)   largest TSIG time fudge accepted, whatever a request asks
         --tcp-idle-timeout SECONDS (10)   --tcp-max-connections N (512)
         --query-log-sample N   log every N-th query (qname, qtype, client, rcode) at info; 0: off (default)
         --workers N         processes answering DNS (default: one per core); 1: this process alone
@@ -51,6 +53,7 @@ async function serve(args: string[]): Promise<number> {
       geoip: { type: 'string' },
       data: { type: 'string' },
       'tsig-key': { type: 'string', multiple: true },
+      'tsig-max-fudge': { type: 'string' },
       'query-log-sample': { type: 'string' },
       workers: { type: 'string' },
       'log-format': { type: 'string' },
@@ -83,6 +86,7 @@ async function serve(args: string[]): Promise<number> {
     dataDir: values.data ?? file.data ?? './data',
     // --tsig-key flags replace the file's keys rather than add to them, as every other flag does.
     tsig: values['tsig-key'] ? values['tsig-key'].map(tsigKeyFlag) : (file.tsig ?? []),
+    tsigMaxFudge: maxFudge(values['tsig-max-fudge'], file.tsigMaxFudge),
     ...(file.api && { api: file.api }),
     queryLogSample: nonNegativeInt(values['query-log-sample'], 'query-log-sample', file.queryLogSample ?? 0),
   };
@@ -118,6 +122,13 @@ function tsigKeyFlag(text: string): TsigKeyConfig {
     throw new GslbError('ERR_CONFIG', `--tsig-key ${name ?? ''}:...: expected NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]`);
   }
   return { name, algorithm, secret, ...(zones !== undefined && { zones: zones.split(',').filter(Boolean) }) };
+}
+
+/** `--tsig-max-fudge SECONDS`: at most 65535, the largest fudge a TSIG RR can carry (RFC 8945 §4.2). */
+function maxFudge(text: string | undefined, file: number | undefined): number {
+  const n = positiveInt(text, 'tsig-max-fudge', file ?? FUDGE);
+  if (n > 65535) throw new GslbError('ERR_CONFIG', `--tsig-max-fudge ${n}: at most 65535`);
+  return n;
 }
 
 function positiveInt(text: string | undefined, flag: string, dflt: number): number {

@@ -28,6 +28,8 @@ export interface GslbdConfig {
   readonly workers?: number;
   readonly api?: ApiOptions;
   readonly tsig?: readonly TsigKeyConfig[];
+  /** Seconds (`tsig-max-fudge`). */
+  readonly tsigMaxFudge?: number;
 }
 
 export class ConfigError extends GslbError {
@@ -38,7 +40,7 @@ export class ConfigError extends GslbError {
   }
 }
 
-const TOP_KEYS = ['zones', 'listen', 'data', 'geoip', 'tcp-idle-timeout', 'tcp-max-connections', 'query-log-sample', 'workers', 'api', 'tsig'];
+const TOP_KEYS = ['zones', 'listen', 'data', 'geoip', 'tcp-idle-timeout', 'tcp-max-connections', 'query-log-sample', 'workers', 'api', 'tsig', 'tsig-max-fudge'];
 /** A shorter token could be guessed; 16 characters of base64 are 96 bits. */
 export const MIN_TOKEN_LENGTH = 16;
 
@@ -81,6 +83,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     ...opt('workers', top.number('workers', 1, 1024)),
     ...opt('api', top.has('api') ? readApi(src, top) : undefined),
     ...opt('tsig', top.has('tsig') ? readTsig(src, top) : undefined),
+    ...opt('tsigMaxFudge', top.number('tsig-max-fudge', 1, 65535)),
   };
   // In file order: an operator fixes a file from the top.
   if (src.errors.length) throw new ConfigError([...src.errors].sort((a, b) => a.line - b.line));
