@@ -26,6 +26,8 @@ const USAGE = `usage:
                             with a key are answered signed (RFC 8945)
         --tsig-max-fudge SECONDS (300)   largest TSIG time fudge accepted, whatever a request asks
         --tcp-idle-timeout SECONDS (10)   --tcp-max-connections N (512)
+        --tcp-message-timeout SECONDS (5)   a TCP message must arrive whole this long after its first byte
+        --tcp-max-connections-per-client N (64)   TCP connections from one IPv4 address or IPv6 /64
         --query-log-sample N   log every N-th query (qname, qtype, client, rcode) at info; 0: off (default)
         --workers N         processes answering DNS (default: one per core); 1: this process alone
   gslbd check [--zones DIR]                           validate zones; prints file:line: reason
@@ -50,6 +52,8 @@ async function serve(args: string[]): Promise<number> {
       listen: { type: 'string', multiple: true },
       'tcp-idle-timeout': { type: 'string' },
       'tcp-max-connections': { type: 'string' },
+      'tcp-message-timeout': { type: 'string' },
+      'tcp-max-connections-per-client': { type: 'string' },
       geoip: { type: 'string' },
       data: { type: 'string' },
       'tsig-key': { type: 'string', multiple: true },
@@ -82,6 +86,8 @@ async function serve(args: string[]): Promise<number> {
     log,
     tcpIdleMs: positiveInt(values['tcp-idle-timeout'], 'tcp-idle-timeout', (file.tcpIdleMs ?? 10_000) / 1000) * 1000,
     tcpMaxConnections: positiveInt(values['tcp-max-connections'], 'tcp-max-connections', file.tcpMaxConnections ?? 512),
+    tcpMessageMs: positiveInt(values['tcp-message-timeout'], 'tcp-message-timeout', (file.tcpMessageMs ?? 5_000) / 1000) * 1000,
+    tcpMaxPerClient: positiveInt(values['tcp-max-connections-per-client'], 'tcp-max-connections-per-client', file.tcpMaxPerClient ?? 64),
     ...(geoip !== undefined && { geo: { type: 'mmdb', path: geoip } as const }),
     dataDir: values.data ?? file.data ?? './data',
     // --tsig-key flags replace the file's keys rather than add to them, as every other flag does.

@@ -22,6 +22,8 @@ export interface GslbdConfig {
   readonly geoip?: string;
   readonly tcpIdleMs?: number;
   readonly tcpMaxConnections?: number;
+  readonly tcpMessageMs?: number;
+  readonly tcpMaxPerClient?: number;
   /** Log every N-th query (0: no query log). */
   readonly queryLogSample?: number;
   /** Processes answering DNS (1: the main process alone). */
@@ -40,7 +42,7 @@ export class ConfigError extends GslbError {
   }
 }
 
-const TOP_KEYS = ['zones', 'listen', 'data', 'geoip', 'tcp-idle-timeout', 'tcp-max-connections', 'query-log-sample', 'workers', 'api', 'tsig', 'tsig-max-fudge'];
+const TOP_KEYS = ['zones', 'listen', 'data', 'geoip', 'tcp-idle-timeout', 'tcp-max-connections', 'query-log-sample', 'workers', 'api', 'tsig', 'tsig-max-fudge', 'tcp-message-timeout', 'tcp-max-connections-per-client'];
 /** A shorter token could be guessed; 16 characters of base64 are 96 bits. */
 export const MIN_TOKEN_LENGTH = 16;
 
@@ -84,6 +86,8 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     ...opt('api', top.has('api') ? readApi(src, top) : undefined),
     ...opt('tsig', top.has('tsig') ? readTsig(src, top) : undefined),
     ...opt('tsigMaxFudge', top.number('tsig-max-fudge', 1, 65535)),
+    ...opt('tcpMessageMs', top.duration('tcp-message-timeout', 1000, 3_600_000)),
+    ...opt('tcpMaxPerClient', top.number('tcp-max-connections-per-client', 1, 1_000_000)),
   };
   // In file order: an operator fixes a file from the top.
   if (src.errors.length) throw new ConfigError([...src.errors].sort((a, b) => a.line - b.line));

@@ -72,6 +72,8 @@ describe('the other keys', () => {
       'tsig:',
       '  - { name: all-zones, algorithm: hmac-sha512, secret: "c2VjcmV0" }',
       'tsig-max-fudge: 120',
+      'tcp-message-timeout: 3s',
+      'tcp-max-connections-per-client: 16',
     ].join('\n'), '/etc/gslbd/gslbd.yaml', { A: 'first-half-', B: 'second-half' });
     expect(config).toEqual({
       file: '/etc/gslbd/gslbd.yaml',
@@ -88,6 +90,8 @@ describe('the other keys', () => {
       },
       tsig: [{ name: 'all-zones', algorithm: 'hmac-sha512', secret: 'c2VjcmV0' }],
       tsigMaxFudge: 120,
+      tcpMessageMs: 3000,
+      tcpMaxPerClient: 16,
     });
   });
 
@@ -106,7 +110,7 @@ describe('the other keys', () => {
 describe('errors, each with file:line: path: reason', () => {
   it.each([
     ['an unknown key', 'zones: ./zones\nlisten_on: 1.2.3.4\n',
-      ['gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, workers, api, tsig, tsig-max-fudge)']],
+      ['gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, workers, api, tsig, tsig-max-fudge, tcp-message-timeout, tcp-max-connections-per-client)']],
     ['YAML that does not parse', 'zones: ./zones\napi: [\n',
       [expect.stringMatching(/^gslbd\.yaml:\d+: /)]],
     ['a file that is not a mapping', '- a\n- b\n', ['gslbd.yaml:1: expected a mapping']],
