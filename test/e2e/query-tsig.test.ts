@@ -5,12 +5,16 @@
 
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rcode } from '../../src/dns/constants.ts';
 import { nameToText } from '../../src/dns/name.ts';
 import { signRequest, TsigError, verifyResponse, type TsigKey } from '../../src/dns/tsig.ts';
+import { forTests } from '../helpers/fixture.ts';
 import { gslbdForTests, ROOT } from '../helpers/gslbd.ts';
+import { startKnot } from '../helpers/knot.ts';
 import { buildQuery, headerOf, tcpExchange, udpExchange } from '../helpers/raw.ts';
 import { add, makeKey, updateMessage } from '../update/helpers.ts';
 
@@ -24,6 +28,14 @@ const flag = (k: Key) => `${keyText(k)}:${k.algorithm}:${k.base64}`;
 
 const served = gslbdForTests(['--zones', ZONES, '--tsig-key', flag(reader)]);
 const tight = gslbdForTests(['--zones', ZONES, '--tsig-key', flag(reader), '--tsig-max-fudge', '60']);
+const knot = forTests(async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'gslbd-tsig-knot-'));
+  const server = await startKnot(dir, [{ origin: 'example.net.', file: path.join(ZONES, 'example.net.zone') }]);
+  return { server, dir };
+}, async ({ server, dir }) => {
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+});
 const workers = gslbdForTests(['--zones', ZONES, '--tsig-key', flag(reader), '--workers', '2']);
 
 interface DigText {
@@ -133,5 +145,20 @@ describe('a signed UPDATE', () => {
     const reply = (await udpExchange(served.server.port, req.message))!;
     expect(reply.readUInt16BE(2) & 0xf).toBe(Rcode.NOTAUTH);
     expect(clientVerdict(reply, reader, req.mac, clientNow)).toEqual({ kind: 'error', rcode: Rcode.NOTAUTH, tsigError: TsigError.BADTIME });
+  });
+});
+
+describe('compared with Knot DNS', () => {
+  it('answers a query signed with a key it does not have as Knot does: NOTAUTH, BADKEY, no answer', async () => {
+    const stranger = makeKey('stranger-key.');
+    const summary = (r: DigText) => ({
+      status: r.status,
+      tsig: /stranger-key\.\s+0\s+ANY\s+TSIG\s+hmac-sha256\. \d+ \d+ 0 +\d+ (\w+) 0/.exec(r.out)?.[1] ?? null,
+      answered: /^www\.example\.net\.\s+\d+\s+IN\s+A/m.test(r.out),
+    });
+    const theirs = summary(await digSigned(knot.server.port, y(stranger), ['www.example.net', 'A']));
+    const ours = summary(await digSigned(served.server.port, y(stranger), ['www.example.net', 'A']));
+    expect(theirs).toEqual({ status: 'NOTAUTH', tsig: 'BADKEY', answered: false });
+    expect(ours).toEqual(theirs);
   });
 });
