@@ -11,7 +11,7 @@ import { runWorker } from './cluster/worker.ts';
 import { journalCommand } from './journal-cli.ts';
 import { opsCommand } from './ops-cli.ts';
 import { dataDirError, loadConfig, type GslbdConfig } from './config/load.ts';
-import type { TsigKeyConfig } from './dns/tsig.ts';
+import { FUDGE, type TsigKeyConfig } from './dns/tsig.ts';
 import { checkZones } from './zone/check.ts';
 import { DEFAULT_MAX_CHANGES } from './update/editor.ts';
 
@@ -24,8 +24,12 @@ const USAGE = `usage:
         --geoip FILE.mmdb   client locations from a MaxMind-format database (default: geoip-lite)
         --tsig-key NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]   (repeatable) a key for RFC 2136
                             UPDATE; hmac-sha256|hmac-sha512|hmac-sha1|hmac-sha224|hmac-sha384;
-                            without zones the key may update every zone served
+                            without zones the key may update every zone served; queries signed
+                            with a key are answered signed (RFC 8945)
+        --tsig-max-fudge SECONDS (300)   largest TSIG time fudge accepted, whatever a request asks
         --tcp-idle-timeout SECONDS (10)   --tcp-max-connections N (512)
+        --tcp-message-timeout SECONDS (5)   a TCP message must arrive whole this long after its first byte
+        --tcp-max-connections-per-client N (64)   TCP connections from one IPv4 address or IPv6 /64
         --query-log-sample N   log every N-th query (qname, qtype, client, rcode) at info; 0: off (default)
         --workers N         processes answering DNS (default: one per core); 1: this process alone
         --max-changes N     most changes one API request or RFC 2136 UPDATE may make (1000)
@@ -56,9 +60,12 @@ async function serve(args: string[]): Promise<number> {
       listen: { type: 'string', multiple: true },
       'tcp-idle-timeout': { type: 'string' },
       'tcp-max-connections': { type: 'string' },
+      'tcp-message-timeout': { type: 'string' },
+      'tcp-max-connections-per-client': { type: 'string' },
       geoip: { type: 'string' },
       data: { type: 'string' },
       'tsig-key': { type: 'string', multiple: true },
+      'tsig-max-fudge': { type: 'string' },
       'query-log-sample': { type: 'string' },
       workers: { type: 'string' },
       'max-changes': { type: 'string' },
@@ -92,10 +99,13 @@ async function serve(args: string[]): Promise<number> {
     log,
     tcpIdleMs: positiveInt(values['tcp-idle-timeout'], 'tcp-idle-timeout', (file.tcpIdleMs ?? 10_000) / 1000) * 1000,
     tcpMaxConnections: positiveInt(values['tcp-max-connections'], 'tcp-max-connections', file.tcpMaxConnections ?? 512),
+    tcpMessageMs: positiveInt(values['tcp-message-timeout'], 'tcp-message-timeout', (file.tcpMessageMs ?? 5_000) / 1000) * 1000,
+    tcpMaxPerClient: positiveInt(values['tcp-max-connections-per-client'], 'tcp-max-connections-per-client', file.tcpMaxPerClient ?? 64),
     ...(geoip !== undefined && { geo: { type: 'mmdb', path: geoip } as const }),
     dataDir,
     // --tsig-key flags replace the file's keys rather than add to them, as every other flag does.
     tsig: values['tsig-key'] ? values['tsig-key'].map(tsigKeyFlag) : (file.tsig ?? []),
+    tsigMaxFudge: maxFudge(values['tsig-max-fudge'], file.tsigMaxFudge),
     ...(file.api && { api: file.api }),
     queryLogSample: nonNegativeInt(values['query-log-sample'], 'query-log-sample', file.queryLogSample ?? 0),
     maxChanges: positiveInt(values['max-changes'], 'max-changes', file.maxChanges ?? DEFAULT_MAX_CHANGES),
@@ -132,6 +142,13 @@ function tsigKeyFlag(text: string): TsigKeyConfig {
     throw new GslbError('ERR_CONFIG', `--tsig-key ${name ?? ''}:...: expected NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]`);
   }
   return { name, algorithm, secret, ...(zones !== undefined && { zones: zones.split(',').filter(Boolean) }) };
+}
+
+/** `--tsig-max-fudge SECONDS`: at most 65535, the largest fudge a TSIG RR can carry (RFC 8945 §4.2). */
+function maxFudge(text: string | undefined, file: number | undefined): number {
+  const n = positiveInt(text, 'tsig-max-fudge', file ?? FUDGE);
+  if (n > 65535) throw new GslbError('ERR_CONFIG', `--tsig-max-fudge ${n}: at most 65535`);
+  return n;
 }
 
 function positiveInt(text: string | undefined, flag: string, dflt: number): number {

@@ -25,7 +25,7 @@ import { JournaledStore } from './state/store.ts';
 import { CountMap, QueryCounters, type QueryCounts } from './metrics/counters.ts';
 import { AnswerCache } from './dns/cache.ts';
 import { createMetrics, type Metrics } from './metrics/registry.ts';
-import { tsigKeysFromConfig, type TsigKeyConfig } from './dns/tsig.ts';
+import { FUDGE, tsigKeysFromConfig, type TsigKeyConfig } from './dns/tsig.ts';
 import { createUpdateHandler } from './update/rfc2136.ts';
 import { DEFAULT_MAX_CHANGES } from './update/editor.ts';
 import { ApiServer } from './api/server.ts';
@@ -42,8 +42,13 @@ export interface ServiceOptions extends ServerOptions {
   readonly geo?: GeoSpec;
   /** Journal and snapshots (dynamic state, last known health); null keeps nothing across restarts. */
   readonly dataDir: string | null;
-  /** TSIG keys for RFC 2136 UPDATE (`tsig:` in gslbd.yaml, `--tsig-key`); none: every update is refused. */
+  /**
+   * TSIG keys (`tsig:` in gslbd.yaml, `--tsig-key`) for RFC 2136 UPDATE, and for queries that are
+   * signed; none: every update is refused, every signed query gets BADKEY.
+   */
   readonly tsig?: readonly TsigKeyConfig[];
+  /** Seconds: the largest TSIG fudge accepted, whatever a request asks (`--tsig-max-fudge`, default 300). */
+  readonly tsigMaxFudge?: number;
   /** The HTTP API (`api:` in gslbd.yaml); absent: no API. */
   readonly api?: ApiOptions;
   /** Log every N-th query answered (`--query-log-sample N`); absent or 0: no query log. */
@@ -287,8 +292,10 @@ export class Service {
   async start(): Promise<void> {
     // RFC 2136 UPDATE with TSIG; a bad key fails the start (ERR_CONFIG) before anything is bound.
     const keys = tsigKeysFromConfig(this.#opts.tsig ?? []);
+    const maxFudge = this.#opts.tsigMaxFudge ?? FUDGE;
+    this.handler.tsig = { keys, maxFudge };
     this.handler.onUpdate = this.#opts.update ?? createUpdateHandler({
-      zones: this.zones, state: this.state, keys, now: Date.now, log: this.#opts.log, count: (result) => this.updates.add(`update\t${result}`),
+      zones: this.zones, state: this.state, keys, maxFudge, now: Date.now, log: this.#opts.log, count: (result) => this.updates.add(`update\t${result}`),
       maxChanges: this.maxChanges,
     });
     const replay = await this.state.open();

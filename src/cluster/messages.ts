@@ -22,9 +22,10 @@ export function checkUpdate(c: CheckStatus): CheckUpdate {
 
 /**
  * The service options a worker starts with: the primary's, less what only the primary has (the
- * journal, the API, TSIG keys, the logger) and with every address a fixed port.
+ * journal, the API, the logger) and with every address a fixed port. The TSIG keys go too: a
+ * worker verifies and signs the signed queries it answers (UPDATEs it forwards to the primary).
  */
-export type WorkerOptions = Omit<ServiceOptions, 'log' | 'dataDir' | 'api' | 'tsig' | 'state' | 'checks' | 'update' | 'followers'>;
+export type WorkerOptions = Omit<ServiceOptions, 'log' | 'dataDir' | 'api' | 'state' | 'checks' | 'update' | 'followers'>;
 
 export type ToWorker =
   /** The first message, once the worker has booted: start serving. `state` and `checks` are the primary's as of this message. */

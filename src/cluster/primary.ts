@@ -65,7 +65,7 @@ export class ClusterPrimary {
   #stopping = false;
 
   constructor(opts: ServiceOptions, workers: number) {
-    const { log, dataDir: _d, api: _a, tsig: _t, state: _s, checks: _c, update: _u, followers: _f, ...shared } = opts;
+    const { log, dataDir: _d, api: _a, state: _s, checks: _c, update: _u, followers: _f, ...shared } = opts;
     this.#log = log;
     this.#listen = opts.listen;
     this.#options = shared;

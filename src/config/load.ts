@@ -22,12 +22,16 @@ export interface GslbdConfig {
   readonly geoip?: string;
   readonly tcpIdleMs?: number;
   readonly tcpMaxConnections?: number;
+  readonly tcpMessageMs?: number;
+  readonly tcpMaxPerClient?: number;
   /** Log every N-th query (0: no query log). */
   readonly queryLogSample?: number;
   /** Processes answering DNS (1: the main process alone). */
   readonly workers?: number;
   readonly api?: ApiOptions;
   readonly tsig?: readonly TsigKeyConfig[];
+  /** Seconds (`tsig-max-fudge`). */
+  readonly tsigMaxFudge?: number;
   /** Most changes one API request or UPDATE message may make. */
   readonly maxChanges?: number;
 }
@@ -40,7 +44,7 @@ export class ConfigError extends GslbError {
   }
 }
 
-const TOP_KEYS = ['zones', 'listen', 'data', 'geoip', 'tcp-idle-timeout', 'tcp-max-connections', 'query-log-sample', 'workers', 'api', 'tsig', 'max-changes'];
+const TOP_KEYS = ['zones', 'listen', 'data', 'geoip', 'tcp-idle-timeout', 'tcp-max-connections', 'query-log-sample', 'workers', 'api', 'tsig', 'tsig-max-fudge', 'tcp-message-timeout', 'tcp-max-connections-per-client', 'max-changes'];
 /** A shorter token could be guessed; 16 characters of base64 are 96 bits. */
 export const MIN_TOKEN_LENGTH = 16;
 
@@ -103,6 +107,9 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     ...opt('workers', top.number('workers', 1, 1024)),
     ...opt('api', top.has('api') ? readApi(src, top) : undefined),
     ...opt('tsig', top.has('tsig') ? readTsig(src, top) : undefined),
+    ...opt('tsigMaxFudge', top.number('tsig-max-fudge', 1, 65535)),
+    ...opt('tcpMessageMs', top.duration('tcp-message-timeout', 1000, 3_600_000)),
+    ...opt('tcpMaxPerClient', top.number('tcp-max-connections-per-client', 1, 1_000_000)),
     ...opt('maxChanges', top.number('max-changes', 1, 1_000_000)),
   };
   // In file order: an operator fixes a file from the top.

@@ -33,6 +33,8 @@ export interface Query {
   /** End offset of the question in the message: bytes [12, questionEnd) are echoed verbatim. */
   readonly questionEnd: number;
   readonly edns: Edns | null;
+  /** A TSIG RR is in the message (not yet verified: the handler does that, RFC 8945 §5.2). */
+  readonly signed: boolean;
   /** Start of the additional section's records (for TSIG and UPDATE, which read further). */
   readonly message: Buffer;
 }
@@ -50,11 +52,15 @@ export type Parsed =
       readonly questionEnd: number;
       /** Echo an OPT when the query carried one we could read (RFC 6891 §7). */
       readonly edns: Edns | null;
+      /** A TSIG RR is in the message: the error answer is signed if it verifies (RFC 8945 §5.3). */
+      readonly signed: boolean;
     };
 
 class Malformed extends Error {
   /** The OPT's fixed fields, when it was the OPT's options that were bad: the FORMERR echoes them. */
   edns: Edns | null = null;
+  /** A TSIG RR was read before the fault. */
+  signed = false;
 }
 
 /** Reads the name at `off` (no compression allowed: a question has nothing before it to point at). */
@@ -97,9 +103,9 @@ export function parseQuery(msg: Buffer): Parsed {
 
   if (opcode !== Opcode.QUERY) {
     // RFC 1035 §4.1.1: NOTIMP for kinds of query we do not support. UPDATE is routed before this.
-    return failure(msg, Rcode.NOTIMP, `opcode ${opcode}`, questionEndOrHeader(msg, qdcount));
+    return earlyFailure(msg, Rcode.NOTIMP, `opcode ${opcode}`, questionEndOrHeader(msg, qdcount));
   }
-  if (qdcount !== 1) return failure(msg, Rcode.FORMERR, `QDCOUNT ${qdcount}`);
+  if (qdcount !== 1) return earlyFailure(msg, Rcode.FORMERR, `QDCOUNT ${qdcount}`, 12);
 
   let qend: number;
   try {
@@ -113,44 +119,93 @@ export function parseQuery(msg: Buffer): Parsed {
   const qclass = msg.readUInt16BE(qend + 2);
   const questionEnd = qend + 4;
 
+  let extra: Extra = NO_EXTRA;
+  // The common query has no records after the question, or only an OPT: one record to read.
+  if (msg.readUInt32BE(6) !== 0 || msg.readUInt16BE(10) !== 0) {
+    try {
+      extra = readRecords(msg, questionEnd);
+    } catch (e) {
+      if (e instanceof Malformed) return failure(msg, Rcode.FORMERR, e.message, questionEnd, e.edns, e.signed);
+      throw e;
+    }
+  }
+  const { edns, signed } = extra;
+  if (edns && edns.version > 0) return failure(msg, Rcode.BADVERS, `EDNS version ${edns.version}`, questionEnd, edns, signed);
+  // RFC 6895 §3.1: TYPE 0 is reserved, never data; there is nothing to look up (Knot: NOTIMP too).
+  if (qtype === 0) return failure(msg, Rcode.NOTIMP, 'QTYPE 0', questionEnd, edns, signed);
+  return { kind: 'query', query: { id, flags, opcode, qname, qtype, qclass, questionEnd, edns, signed, message: msg } };
+}
+
+/** An error answer's makings; id and flags are read again (not captured: no closure per query). */
+function failure(msg: Buffer, rcode: number, reason: string, questionEnd = 12, edns: Edns | null = null, signed = false): Parsed {
+  return { kind: 'error', rcode, reason, id: msg.readUInt16BE(0), flags: msg.readUInt16BE(2), questionEnd, edns, signed };
+}
+
+/**
+ * An error found before the additional section was read (an opcode we do not implement, a
+ * QDCOUNT other than 1): its OPT and TSIG are still looked for, since RFC 6891 §7 asks for an OPT
+ * in the response to a query with one, and RFC 8945 §5.3 for a signed answer to a signed request.
+ * Questions are skipped as records are (an opcode we do not know may compress their names); if
+ * the message cannot be read that far, the answer carries neither.
+ */
+function earlyFailure(msg: Buffer, rcode: number, reason: string, questionEnd: number): Parsed {
+  try {
+    let off = 12;
+    for (let i = msg.readUInt16BE(4); i > 0; i--) {
+      off = skipName(msg, off) + 4;
+      if (off > msg.length) throw new Malformed('question truncated');
+    }
+    const { edns, signed } = readRecords(msg, off);
+    return failure(msg, rcode, reason, questionEnd, edns, signed);
+  } catch (e) {
+    if (e instanceof Malformed) return failure(msg, rcode, reason, questionEnd, e.edns, e.signed);
+    throw e;
+  }
+}
+
+interface Extra {
+  readonly edns: Edns | null;
+  readonly signed: boolean;
+}
+
+const NO_EXTRA: Extra = { edns: null, signed: false };
+
+/** Reads the answer, authority and additional records from `off`: the OPT, and whether a TSIG RR is there. */
+function readRecords(msg: Buffer, off: number): Extra {
   const ancount = msg.readUInt16BE(6);
   const nscount = msg.readUInt16BE(8);
   const arcount = msg.readUInt16BE(10);
   let edns: Edns | null = null;
-  if (arcount > 0 || ancount > 0 || nscount > 0) {
-    try {
-      let off = questionEnd;
-      for (let i = 0; i < ancount + nscount; i++) off = skipRecord(msg, off);
-      let opts = 0;
-      for (let i = 0; i < arcount; i++) {
-        const start = off;
-        off = skipName(msg, off);
-        if (off + 10 > msg.length) throw new Malformed('record truncated');
-        const type = msg.readUInt16BE(off);
-        const rdlen = msg.readUInt16BE(off + 8);
-        if (off + 10 + rdlen > msg.length) throw new Malformed('RDATA runs past the end');
-        if (type === Type.OPT) {
-          // RFC 6891 §6.1.1: one OPT at most, owned by the root.
-          if (++opts > 1) throw new Malformed('more than one OPT record');
-          if (msg[start] !== 0 || off !== start + 1) throw new Malformed('OPT owner is not the root');
-          edns = parseOpt(msg, off);
-        }
-        off += 10 + rdlen;
+  let signed = false;
+  try {
+    for (let i = 0; i < ancount + nscount; i++) off = skipRecord(msg, off);
+    let opts = 0;
+    for (let i = 0; i < arcount; i++) {
+      const start = off;
+      off = skipName(msg, off);
+      if (off + 10 > msg.length) throw new Malformed('record truncated');
+      const type = msg.readUInt16BE(off);
+      const rdlen = msg.readUInt16BE(off + 8);
+      if (off + 10 + rdlen > msg.length) throw new Malformed('RDATA runs past the end');
+      if (type === Type.OPT) {
+        // RFC 6891 §6.1.1: one OPT at most, owned by the root.
+        if (++opts > 1) throw new Malformed('more than one OPT record');
+        if (msg[start] !== 0 || off !== start + 1) throw new Malformed('OPT owner is not the root');
+        edns = parseOpt(msg, off);
+      } else if (type === Type.TSIG) {
+        signed = true;
       }
-    } catch (e) {
-      if (e instanceof Malformed) return failure(msg, Rcode.FORMERR, e.message, questionEnd, edns ?? e.edns);
-      throw e;
+      off += 10 + rdlen;
     }
+  } catch (e) {
+    // What was read before the fault still shapes the FORMERR: an OPT to echo, a TSIG to check.
+    if (e instanceof Malformed) {
+      e.edns ??= edns;
+      e.signed ||= signed;
+    }
+    throw e;
   }
-  if (edns && edns.version > 0) return failure(msg, Rcode.BADVERS, `EDNS version ${edns.version}`, questionEnd, edns);
-  // RFC 6895 §3.1: TYPE 0 is reserved, never data; there is nothing to look up (Knot: NOTIMP too).
-  if (qtype === 0) return failure(msg, Rcode.NOTIMP, 'QTYPE 0', questionEnd, edns);
-  return { kind: 'query', query: { id, flags, opcode, qname, qtype, qclass, questionEnd, edns, message: msg } };
-}
-
-/** An error answer's makings; id and flags are read again (not captured: no closure per query). */
-function failure(msg: Buffer, rcode: number, reason: string, questionEnd = 12, edns: Edns | null = null): Parsed {
-  return { kind: 'error', rcode, reason, id: msg.readUInt16BE(0), flags: msg.readUInt16BE(2), questionEnd, edns };
+  return { edns, signed };
 }
 
 function skipRecord(msg: Buffer, off: number): number {

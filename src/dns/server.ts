@@ -5,6 +5,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import { GslbError } from '../errors.ts';
 import type { Handler } from './handler.ts';
+import { TcpSlots } from './tcp-slots.ts';
 
 export interface ListenAddress {
   readonly host: string;
@@ -14,8 +15,15 @@ export interface ListenAddress {
 export interface ServerOptions {
   /** RFC 7766 §6.2.3: close a TCP connection idle this long (ms). */
   readonly tcpIdleMs?: number;
-  /** Connections beyond this many are closed at once. */
+  /** Connections open at once; one more closes the idlest of them to make room (RFC 7766 §10). */
   readonly tcpMaxConnections?: number;
+  /**
+   * RFC 7766 §10: a message must arrive whole within this long (ms) of its first byte, however
+   * steadily its bytes trickle in (each of which restarts the idle timer).
+   */
+  readonly tcpMessageMs?: number;
+  /** Connections open at once from one client: an IPv4 address, an IPv6 /64 (RFC 7766 §10). */
+  readonly tcpMaxPerClient?: number;
   /**
    * SO_REUSEPORT on both sockets: several processes (cluster workers) bind the same address and
    * the kernel spreads queries and connections over them. Only with a fixed port: with port 0,
@@ -63,10 +71,10 @@ export class DnsListener {
   readonly address: ListenAddress;
   #udp: dgram.Socket | null = null;
   #tcp: net.Server | null = null;
-  #conns = new Set<net.Socket>();
+  #conns: TcpSlots;
   #handler: Handler;
   #idleMs: number;
-  #maxConns: number;
+  #messageMs: number;
   #reusePort: boolean;
   /** Answers still being computed (an UPDATE waits for the journal): stop() lets them go out. */
   readonly #inflight = new Set<Promise<void>>();
@@ -76,7 +84,8 @@ export class DnsListener {
     this.address = address;
     this.#handler = handler;
     this.#idleMs = options.tcpIdleMs ?? 10_000;
-    this.#maxConns = options.tcpMaxConnections ?? 512;
+    this.#messageMs = options.tcpMessageMs ?? 5_000;
+    this.#conns = new TcpSlots(options.tcpMaxConnections ?? 512, options.tcpMaxPerClient ?? 64);
     this.#reusePort = options.reusePort ?? false;
   }
 
@@ -151,33 +160,48 @@ export class DnsListener {
   }
 
   #accept(sock: net.Socket): void {
-    if (this.#conns.size >= this.#maxConns) {
+    sock.on('error', () => {});
+    const via = { tcp: true, address: sock.remoteAddress ?? '' };
+    const slot = this.#conns.open(sock, via.address);
+    if (!slot) {
       sock.destroy();
       return;
     }
-    this.#conns.add(sock);
     sock.setNoDelay(true);
     sock.setTimeout(this.#idleMs, () => sock.destroy());
-    sock.on('close', () => this.#conns.delete(sock));
-    sock.on('error', () => {});
+    let deadline: NodeJS.Timeout | null = null;
+    sock.on('close', () => {
+      if (deadline) clearTimeout(deadline);
+      this.#conns.close(slot);
+    });
     let pending: Buffer = Buffer.alloc(0);
-    const via = { tcp: true, address: sock.remoteAddress ?? '' };
     sock.on('data', (chunk: Buffer) => {
       // Closed by stop(): what came after the answers in flight is not answered.
       if (sock.writableEnded) return;
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      let whole = 0;
       // RFC 7766 §6.2.1: several queries may arrive on one connection; answer each in turn.
       while (pending.length >= 2) {
         const size = pending.readUInt16BE(0);
         if (pending.length < 2 + size) break;
         const msg = pending.subarray(2, 2 + size);
         pending = pending.subarray(2 + size);
+        whole++;
         const out = this.#handler(msg, via);
         // RFC 7766 §7: responses may leave in another order than the queries came (UPDATE waits
         // for the journal); the message ID pairs them.
         if (out instanceof Promise) this.#later(out, (o) => sock.writable && sock.write(frame(o)));
         else if (out) sock.write(frame(out));
       }
+      // The deadline runs from a message's first byte: a message completed ends it, and what is
+      // left over is the start of the next one, whose own deadline starts now.
+      if (whole && deadline) {
+        clearTimeout(deadline);
+        deadline = null;
+      }
+      const started = pending.length > 0 && !deadline;
+      if (started) deadline = setTimeout(() => sock.destroy(), this.#messageMs);
+      this.#conns.activity(slot, pending.length > 0, started);
       // Back-pressure: a client that sends queries but does not read the replies would otherwise
       // have them queued in our memory without bound. Read no more until they drain; if they never
       // do, the idle timeout closes the connection.

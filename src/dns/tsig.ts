@@ -11,6 +11,9 @@
 //   passes and it can read our clock in Other Data (as BIND does).
 // - A key whose name matches but whose algorithm differs is BADKEY (§5.2.1: "does not recognize the
 //   key or algorithm").
+// - The server's time check uses the smaller of the request's fudge and its own maximum (300 s by
+//   default, §5.2.3's recommendation): a client's fudge of up to 65535 s would otherwise let a
+//   captured request be replayed for 18 hours.
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Class, Rcode, Type } from './constants.ts';
@@ -33,11 +36,21 @@ const ALGORITHM_KEYS = new Map<NameKey, TsigAlgorithm>(
   (Object.keys(ALGORITHMS) as TsigAlgorithm[]).map((a) => [keyFromText(`${a}.`), a]),
 );
 
+/** Each algorithm's name in wire form, its length: `hmac-sha256.` is 13 octets. */
+const ALGORITHM_WIRE_LENGTH = Object.fromEntries([...ALGORITHM_KEYS].map(([k, a]) => [a, k.length])) as Record<TsigAlgorithm, number>;
+
 /** TSIG error codes (RFC 8945 §3, the TSIG Error field; IANA DNS RCODEs). */
 export const TsigError = { NOERROR: 0, BADSIG: 16, BADKEY: 17, BADTIME: 18, BADTRUNC: 22 } as const;
 
-/** What we sign with and accept: RFC 8945 §5.2.3 recommends 300 s. */
+/** What we sign with, and the default maximum we accept: RFC 8945 §5.2.3 recommends 300 s. */
 export const FUDGE = 300;
+
+/** What a server verifies requests against; Service sets it at start from the configuration. */
+export interface TsigSettings {
+  readonly keys: readonly TsigKey[];
+  /** Seconds: a request's fudge above this counts as this (`--tsig-max-fudge`). */
+  readonly maxFudge: number;
+}
 
 export interface TsigKey {
   /** Key name, lower-case wire form. */
@@ -252,7 +265,7 @@ function unsignedPart(msg: Buffer, rr: TsigRecord): Buffer {
   return m;
 }
 
-function check(msg: Buffer, keys: readonly TsigKey[], nowMs: number, priorMac: Buffer | null): TsigVerdict {
+function check(msg: Buffer, keys: readonly TsigKey[], nowMs: number, priorMac: Buffer | null, maxFudge: number): TsigVerdict {
   let rr: TsigRecord | null;
   try {
     rr = findTsig(msg);
@@ -280,21 +293,32 @@ function check(msg: Buffer, keys: readonly TsigKey[], nowMs: number, priorMac: B
   if (!timingSafeEqual(expected, rr.mac)) return fail(Rcode.NOTAUTH, TsigError.BADSIG, 'MAC does not verify', key);
   // §5.2.3, after the MAC: only a genuine message learns our clock.
   const now = Math.floor(nowMs / 1000);
-  if (Math.abs(now - rr.timeSigned) > rr.fudge) {
-    return fail(Rcode.NOTAUTH, TsigError.BADTIME, `signed at ${rr.timeSigned}, now ${now}, fudge ${rr.fudge}`, key);
+  const fudge = Math.min(rr.fudge, maxFudge);
+  if (Math.abs(now - rr.timeSigned) > fudge) {
+    return fail(Rcode.NOTAUTH, TsigError.BADTIME, `signed at ${rr.timeSigned}, now ${now}, fudge ${fudge}`, key);
   }
   if (priorMac && rr.error !== 0) return fail(Rcode.NOTAUTH, rr.error, 'signed error response', key);
   return { kind: 'ok', key, record: rr };
 }
 
-/** Server side (RFC 8945 §5.2): checks the TSIG of a request against `keys` at `nowMs`. */
-export function verifyRequest(msg: Buffer, keys: readonly TsigKey[], nowMs: number): TsigVerdict {
-  return check(msg, keys, nowMs, null);
+/**
+ * Server side (RFC 8945 §5.2): checks the TSIG of a request against `keys` at `nowMs`, its time
+ * within the smaller of its own fudge and `maxFudge` seconds.
+ */
+export function verifyRequest(msg: Buffer, keys: readonly TsigKey[], nowMs: number, maxFudge = FUDGE): TsigVerdict {
+  return check(msg, keys, nowMs, null, maxFudge);
 }
 
 /** Client side (§5.3): checks the TSIG of a response to a request that carried `requestMac`. */
 export function verifyResponse(msg: Buffer, key: TsigKey, requestMac: Buffer, nowMs: number): TsigVerdict {
-  return check(msg, [key], nowMs, requestMac);
+  return check(msg, [key], nowMs, requestMac, Infinity);
+}
+
+/** Octets the TSIG RR of an answer signed with `key` takes (§4.2): room to keep for it. */
+export function tsigSize(key: TsigKey): number {
+  // Owner, TYPE CLASS TTL RDLENGTH, algorithm, then time 6, fudge 2, MAC size 2, MAC, original
+  // ID 2, error 2, other length 2, and 6 octets of other data (BADTIME's server clock).
+  return key.name.length + 10 + ALGORITHM_WIRE_LENGTH[key.algorithm] + 16 + ALGORITHMS[key.algorithm].size + 6;
 }
 
 /** `msg` with `rr` appended to the additional section (ARCOUNT + 1). */

@@ -34,6 +34,8 @@ export interface UpdateDeps {
   readonly zones: ZoneSource;
   readonly state: StateStore;
   readonly keys: readonly TsigKey[];
+  /** Seconds: the largest TSIG fudge accepted (RFC 8945 §5.2.3); 300 when absent. */
+  readonly maxFudge?: number;
   /** Milliseconds since the epoch (TSIG time checks). */
   readonly now: () => number;
   readonly log: Pick<Logger, 'info' | 'warn' | 'debug' | 'error'>;
@@ -64,7 +66,7 @@ export function createUpdateHandler(deps: UpdateDeps): UpdateHandler {
   return async (msg: Buffer, via: Transport): Promise<Buffer | null> => {
     if (msg.length < 12) return null;
     const now = deps.now();
-    const verdict = verifyRequest(msg, deps.keys, now);
+    const verdict = verifyRequest(msg, deps.keys, now, deps.maxFudge);
     let parsed: UpdateMessage | null = null;
     let early: Outcome | null = null;
     const tsigStart = verdict.kind === 'unsigned' ? null : (verdict.record?.start ?? null);

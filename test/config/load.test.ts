@@ -71,6 +71,9 @@ describe('the other keys', () => {
       '    - { name: monitor, token: "${A}${B}", access: write }',
       'tsig:',
       '  - { name: all-zones, algorithm: hmac-sha512, secret: "c2VjcmV0" }',
+      'tsig-max-fudge: 120',
+      'tcp-message-timeout: 3s',
+      'tcp-max-connections-per-client: 16',
     ].join('\n'), '/etc/gslbd/gslbd.yaml', { A: 'first-half-', B: 'second-half' });
     expect(config).toEqual({
       file: '/etc/gslbd/gslbd.yaml',
@@ -86,6 +89,9 @@ describe('the other keys', () => {
         ],
       },
       tsig: [{ name: 'all-zones', algorithm: 'hmac-sha512', secret: 'c2VjcmV0' }],
+      tsigMaxFudge: 120,
+      tcpMessageMs: 3000,
+      tcpMaxPerClient: 16,
     });
   });
 
@@ -104,7 +110,7 @@ describe('the other keys', () => {
 describe('errors, each with file:line: path: reason', () => {
   it.each([
     ['an unknown key', 'zones: ./zones\nlisten_on: 1.2.3.4\n',
-      ['gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, workers, api, tsig, max-changes)']],
+      ['gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, workers, api, tsig, tsig-max-fudge, tcp-message-timeout, tcp-max-connections-per-client, max-changes)']],
     ['YAML that does not parse', 'zones: ./zones\napi: [\n',
       [expect.stringMatching(/^gslbd\.yaml:\d+: /)]],
     ['a file that is not a mapping', '- a\n- b\n', ['gslbd.yaml:1: expected a mapping']],
@@ -114,6 +120,7 @@ describe('errors, each with file:line: path: reason', () => {
     ['a TCP timeout that is not a duration', 'tcp-idle-timeout: soon\n',
       ['gslbd.yaml:1: tcp-idle-timeout: expected a duration like 2s, 500ms or 1m, got "soon"']],
     ['TCP connections out of range', 'tcp-max-connections: 0\n', ['gslbd.yaml:1: tcp-max-connections: 0 is out of range 1..1000000']],
+    ['a TSIG fudge no TSIG RR can carry', 'tsig-max-fudge: 70000\n', ['gslbd.yaml:1: tsig-max-fudge: 70000 is out of range 1..65535']],
     ['an unset variable', 'zones: ./zones\ndata: "${NOPE}/data"\n', ['gslbd.yaml:2: data: environment variable NOPE is not set']],
     ['a malformed variable reference', 'data: "${1X}"\n', ['gslbd.yaml:1: data: "${1X}" is not a variable reference like ${NAME}']],
     ['an API without listen', 'api:\n  tokens: [{ token: abcdefghijklmnopq }]\n', ['gslbd.yaml:2: api: missing "listen" (e.g. 127.0.0.1:8053)']],

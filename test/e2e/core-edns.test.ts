@@ -96,6 +96,48 @@ describe('the OPT record', () => {
   });
 });
 
+describe('error answers to a query with EDNS (RFC 6891 §7: a response to an OPT carries one)', () => {
+  it.each([
+    ['STATUS', 'status'],
+    ['NOTIFY', 'notify'],
+  ])('answers NOTIMP with an OPT to dig +opcode=%s', async (_name, opcode) => {
+    const r = await q('www.example.net', 'A', `+opcode=${opcode}`);
+    expect(r.status).toBe('NOTIMP');
+    expect(r.edns).toMatchObject({ version: 0, udp: 1232 });
+  });
+
+  it('answers NOTIMP with an OPT to an unassigned opcode, echoing the DO bit', async () => {
+    const reply = await udp(buildQuery('www.example.net', 1, { flags: 3 << 11, edns: { do: true } }));
+    expect(headerOf(reply)).toMatchObject({ opcode: 3, rcode: 4, arcount: 1 });
+    expect(trailingOpt(reply)).toMatchObject({ payload: 1232, extRcode: 0, version: 0, do: true });
+  });
+
+  it('answers FORMERR with an OPT to QDCOUNT 0 and QDCOUNT 2', async () => {
+    const one = buildQuery('www.example.net', 1, { edns: {} });
+    const none = Buffer.concat([one.subarray(0, 12), one.subarray(one.length - 11)]);
+    none.writeUInt16BE(0, 4);
+    const question = one.subarray(12, one.length - 11);
+    const two = Buffer.concat([one.subarray(0, 12), question, question, one.subarray(one.length - 11)]);
+    two.writeUInt16BE(2, 4);
+    for (const msg of [none, two]) {
+      const reply = await udp(msg);
+      expect(headerOf(reply)).toMatchObject({ rcode: FORMERR, arcount: 1 });
+      expect(trailingOpt(reply)).toMatchObject({ payload: 1232, version: 0 });
+    }
+  });
+
+  it('answers REFUSED with an OPT to a class we do not serve', async () => {
+    const r = await q('version.bind', 'TXT', 'CH');
+    expect(r.status).toBe('REFUSED');
+    expect(r.edns).toMatchObject({ version: 0 });
+  });
+
+  it('answers an error without an OPT when the query had none', async () => {
+    const reply = await udp(buildQuery('www.example.net', 1, { flags: 3 << 11 }));
+    expect(headerOf(reply)).toMatchObject({ rcode: 4, arcount: 0 });
+  });
+});
+
 describe('UDP payload size and truncation', () => {
   it('truncates an answer over 1232 octets even when the client offers 4096', async () => {
     const r = await q('big.example.net', 'TXT', '+bufsize=4096', '+ignore');

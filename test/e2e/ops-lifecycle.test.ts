@@ -64,7 +64,7 @@ function gatedHandler(slow: Set<number>) {
     if (!slow.has(msg.readUInt16BE(0))) return answer(msg);
     return new Promise<Buffer>((resolve) => waiting.push(() => resolve(answer(msg))));
   };
-  const handler: Handler = Object.assign(fn, { stats: { queries: 0, dropped: 0, errors: 0 }, onUpdate: null });
+  const handler: Handler = Object.assign(fn, { stats: { queries: 0, dropped: 0, errors: 0 }, onUpdate: null, tsig: { keys: [], maxFudge: 300 } });
   return { handler, waiting, release: () => waiting.splice(0).forEach((go) => go()) };
 }
 
