@@ -168,7 +168,16 @@ export class DnsListener {
       return;
     }
     sock.setNoDelay(true);
-    sock.setTimeout(this.#idleMs, () => sock.destroy());
+    // RFC 7766 §6.2.3: a connection is idle when it has no query outstanding either. An answer
+    // still being computed (an UPDATE waiting for its turn and its fsync) keeps it open; writing
+    // that answer restarts the timer.
+    let outstanding = 0;
+    // `on`, not setTimeout's own callback, which Node registers `once`: a timeout passed over
+    // while an answer is outstanding must still be heard the next time.
+    sock.on('timeout', () => {
+      if (outstanding === 0) sock.destroy();
+    });
+    sock.setTimeout(this.#idleMs);
     let deadline: NodeJS.Timeout | null = null;
     sock.on('close', () => {
       if (deadline) clearTimeout(deadline);
@@ -190,7 +199,11 @@ export class DnsListener {
         const out = this.#handler(msg, via);
         // RFC 7766 §7: responses may leave in another order than the queries came (UPDATE waits
         // for the journal); the message ID pairs them.
-        if (out instanceof Promise) this.#later(out, (o) => sock.writable && sock.write(frame(o)));
+        if (out instanceof Promise) {
+          outstanding++;
+          // Writing the answer restarts the idle period (Node refreshes the timer on each write).
+          this.#later(out, (o) => sock.writable && sock.write(frame(o)), () => outstanding--);
+        }
         else if (out) sock.write(frame(out));
       }
       // The deadline runs from a message's first byte: a message completed ends it, and what is
@@ -213,12 +226,15 @@ export class DnsListener {
   }
 
   /** Sends `out`'s answer when it comes, unless the socket is gone by then. */
-  #later(out: Promise<Buffer | null>, send: (o: Buffer) => unknown): void {
+  #later(out: Promise<Buffer | null>, send: (o: Buffer) => unknown, settled?: () => void): void {
     const done: Promise<void> = out
       .then((o) => void (o && send(o)))
       // The handler never rejects; a socket closed under the answer is the client's loss only.
       .catch(() => {})
-      .finally(() => this.#inflight.delete(done));
+      .finally(() => {
+        settled?.();
+        this.#inflight.delete(done);
+      });
     this.#inflight.add(done);
   }
 

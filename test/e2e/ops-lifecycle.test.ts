@@ -172,3 +172,26 @@ describe('SIGTERM', { timeout: 60_000 }, () => {
     expect((await second.api('GET', `/v1/zones/${ZONE}/pools/both/targets/198.51.100.62`)).body).toMatchObject({ state: 'drain', reason: 'before the restart' });
   });
 });
+
+describe('the TCP idle timeout', { timeout: 30_000 }, () => {
+  it('does not close a connection while an answer to it is still being computed (RFC 7766 §6.2.3)', async () => {
+    const gate = gatedHandler(new Set([9]));
+    const l = new DnsListener({ host: '127.0.0.1', port: 0 }, gate.handler, { tcpIdleMs: 300 });
+    await l.start();
+    const pipe = new Pipe(l.port);
+    let closedAt = 0;
+    void pipe.closed.then(() => (closedAt = Date.now()));
+    pipe.send([buildQuery('a.example.', Type.A, { id: 9 })]);
+    await until(() => gate.waiting.length === 1, 5000, 'the slow query held');
+    // Three idle periods pass with the answer outstanding: the connection is not idle, it waits.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(closedAt).toBe(0);
+    const released = Date.now();
+    gate.release();
+    await until(() => pipe.replies.length === 1, 5000, 'the answer');
+    // Once answered, the connection is idle again and closes after one idle period.
+    await pipe.closed;
+    expect([ids(pipe.replies), closedAt - released >= 250]).toEqual([[9], true]);
+    await l.stop();
+  });
+});
