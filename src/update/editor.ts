@@ -10,16 +10,17 @@
 
 import net from 'node:net';
 import { Type } from '../dns/constants.ts';
-import { isSubdomain, nameToText, type NameKey } from '../dns/name.ts';
+import { isSubdomain, isWildcard, nameToText, parentKey, type NameKey } from '../dns/name.ts';
 import type { Pool } from '../gslb/pool.ts';
 import type { Change, TargetSpec } from '../state/types.ts';
-import { hasChildren } from '../zone/overlay.ts';
+import { childCount } from '../zone/overlay.ts';
 import { nameEnd } from '../zone/rdata-io.ts';
 import { rdataTarget } from '../zone/rdata.ts';
 import { addressToText, parseIPv4, parseIPv6 } from '../zone/address.ts';
-import { cnameConflict, CNAME_COMPANIONS, cutAbove, glueProblem, placementProblem, type ZoneView } from '../zone/rules.ts';
+import { cnameConflict, CNAME_COMPANIONS, glueProblem, placementProblem, type ZoneView } from '../zone/rules.ts';
 import { rrsetSizeError } from '../zone/rrset-size.ts';
 import type { Zone } from '../zone/types.ts';
+import { nameServerOwners } from './name-servers.ts';
 
 export type EditOp =
   /** RFC 2136 §2.5.1: add an RR to an RRset (TTL of the set becomes the RR's). */
@@ -315,11 +316,15 @@ export class ZoneEditor {
     return out;
   }
 
-  /** The zone as it will be once these changes are made, for the rules. */
-  #view(): ZoneView {
+  /**
+   * The zone as it will be once these changes are made, for the rules, and how many names each
+   * name will have directly below it.
+   */
+  #view(): { view: ZoneView; children: (name: NameKey) => number } {
     const zone = this.zone;
     const working = (name: NameKey, type: number) => this.#work.get(name)?.get(type);
-    return {
+    const { exists, delta } = this.#existence();
+    const view: ZoneView = {
       origin: zone.origin,
       has: (name, type) => {
         const pool = this.pool(name);
@@ -331,18 +336,47 @@ export class ZoneEditor {
         const w = working(name, type);
         return w ? w.records.size > 0 : (zone.nodes.get(name)?.rrsets.has(type) ?? false);
       },
-      exists: (name) => zone.pools?.has(name) || hasChildren(zone, name) || this.types(name).length > 0,
+      exists: (name) => exists.get(name) ?? zone.nodes.has(name),
       nameServers: (name) => {
         const w = working(name, Type.NS);
         const rdata = w ? [...w.records.values()] : (zone.nodes.get(name)?.rrsets.get(Type.NS)?.rdata ?? []);
         return rdata.map((d) => rdataTarget(Type.NS, d)).filter((t): t is NameKey => t !== undefined);
       },
     };
+    return { view, children: (name) => childCount(zone, name) + (delta.get(name) ?? 0) };
+  }
+
+  /**
+   * Which of the names written, and the names above them, will exist (own data, be a pool, or have
+   * names below them: RFC 4592 §2.2.2's empty non-terminals), and how each name's count of children
+   * changes. Deepest first, so a name's children are settled before it; as zone/overlay.ts does
+   * when the changes are applied. Costs the names written times their depth.
+   */
+  #existence(): { exists: Map<NameKey, boolean>; delta: Map<NameKey, number> } {
+    const origin = this.zone.origin;
+    const names = new Set<NameKey>();
+    for (const name of this.#written) {
+      for (let k: NameKey | null = name; k !== null && k.length > origin.length && !names.has(k); k = parentKey(k)) names.add(k);
+    }
+    const exists = new Map<NameKey, boolean>();
+    const delta = new Map<NameKey, number>();
+    // A child's key is its parent's with a label in front: longer keys first is deepest first.
+    for (const name of [...names].sort((a, b) => b.length - a.length)) {
+      const hasData = this.#written.has(name) ? this.types(name).length > 0 : (this.zone.nodes.get(name)?.rrsets.size ?? 0) > 0;
+      const now = hasData || this.pool(name) !== undefined || childCount(this.zone, name) + (delta.get(name) ?? 0) > 0;
+      exists.set(name, now);
+      const before = this.zone.nodes.has(name);
+      if (now !== before) {
+        const parent = parentKey(name)!;
+        delta.set(parent, (delta.get(parent) ?? 0) + (now ? 1 : -1));
+      }
+    }
+    return { exists, delta };
   }
 
   /** The zone rules, for every name this transaction wrote to. */
   #check(): void {
-    const z = this.#view();
+    const { view: z, children } = this.#view();
     const fail = (owner: NameKey, reason: string, field = 'name'): never => {
       throw new EditError(reason, { owner, field });
     };
@@ -360,22 +394,49 @@ export class ZoneEditor {
         const problem = placementProblem(z, name, type) ?? rrsetSizeError(name, type, [...w.records.values()]);
         if (problem) fail(name, problem);
         if (type === Type.NS) {
-          if (name !== this.zone.origin) this.#checkHides(name, 'delegation');
+          if (name !== this.zone.origin) this.#checkHides(name, 'delegation', children);
           checkNameServers(name);
         }
-        if (type === Type.DNAME) this.#checkHides(name, 'DNAME');
+        if (type === Type.DNAME) this.#checkHides(name, 'DNAME', children);
       }
-      // An address removed may be the glue, or the address, a name server of the zone needs.
-      if (!z.has(name, Type.A) && !z.has(name, Type.AAAA)) {
-        if (z.nameServers(this.zone.origin).includes(name)) checkNameServers(this.zone.origin);
-        const cut = cutAbove(z, name);
-        if (cut !== undefined && z.nameServers(cut).includes(name)) checkNameServers(cut);
+    }
+    this.#checkNameServersReached(z, fail);
+  }
+
+  /**
+   * The NS sets this transaction did not write but may have broken: those naming a name written or
+   * a name above one (which may have come to exist, or ceased to), and, for a wildcard written,
+   * those naming a name it may answer for (RFC 4592 §3.3.1). The loader checks every NS set of the
+   * apex and the delegations (zone/integrity.ts); this checks the ones a change can reach.
+   */
+  #checkNameServersReached(z: ZoneView, fail: (owner: NameKey, reason: string) => never): void {
+    const servers = nameServerOwners(this.zone);
+    if (servers.size === 0) return;
+    const origin = this.zone.origin;
+    const recheck = (target: NameKey, blame: NameKey) => {
+      for (const owner of servers.get(target) ?? []) {
+        // Still an NS set of the zone's, naming it (this transaction may have changed that)?
+        if (placementProblem(z, owner, Type.NS) !== null || !z.nameServers(owner).includes(target)) continue;
+        const problem = glueProblem(z, target);
+        if (problem) fail(blame, `${problem}; the NS set at ${nameToText(owner)} names it`);
+      }
+    };
+    const wildcardParents = new Map<NameKey, NameKey>();
+    for (const name of this.#written) {
+      for (let k: NameKey | null = name; k !== null && k.length >= origin.length; k = parentKey(k)) recheck(k, name);
+      if (isWildcard(name)) wildcardParents.set(parentKey(name)!, name);
+    }
+    if (wildcardParents.size === 0) return;
+    for (const target of servers.keys()) {
+      for (let k = parentKey(target); k !== null && k.length >= origin.length; k = parentKey(k)) {
+        const wildcard = wildcardParents.get(k);
+        if (wildcard !== undefined) recheck(target, wildcard);
       }
     }
   }
 
   /** A new delegation point or DNAME at `name` must not hide a pool, nor a DNAME any name (RFC 6672 §2.3). */
-  #checkHides(name: NameKey, what: 'delegation' | 'DNAME'): void {
+  #checkHides(name: NameKey, what: 'delegation' | 'DNAME', children: (name: NameKey) => number): void {
     const txt = nameToText(name);
     const fail = (reason: string): never => {
       throw new EditError(reason, { owner: name, field: 'name' });
@@ -384,7 +445,7 @@ export class ZoneEditor {
       if (pool === name) fail(`${txt} is a pool: ${what === 'DNAME' ? 'a DNAME there would redirect it' : 'an NS RRset there would make it a delegation'}`);
       if (isSubdomain(pool, name)) fail(`a ${what} at ${txt} would hide the pool ${nameToText(pool)}`);
     }
-    if (what === 'DNAME' && hasChildren(this.zone, name)) fail(`${txt} has names below it: a DNAME there would hide them (RFC 6672 §2.3)`);
+    if (what === 'DNAME' && children(name) > 0) fail(`${txt} has names below it: a DNAME there would hide them (RFC 6672 §2.3)`);
   }
 }
 

@@ -1,0 +1,140 @@
+// The zone rules (zone/rules.ts) where a change reaches further than the name it writes: a name
+// server's address that a delegation elsewhere in the zone needs, a wildcard that answers for a
+// name server, a name that comes into existence above one, a DNAME over names the same change
+// removes, a second DNAME, a zone served beside its child. A real gslbd (API on a loopback port,
+// a TSIG key this test makes), real `nsupdate`, real HTTP and real `dig`, and a restart and a
+// SIGHUP on the same data directory: what was accepted must load and serve again.
+
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dig } from '../helpers/dig.ts';
+import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
+import { keyFlag, nsupdate, type Run } from '../helpers/nsupdate.ts';
+import { makeKey } from '../update/helpers.ts';
+
+const ZONE = 'edges.example.net.';
+const PARENT = 'dyn.example.net.';
+const TOKEN = 'edges-write-token-0123456789';
+const key = makeKey('edges-key.', 'hmac-sha256', [ZONE, PARENT]);
+const zones = mkdtempSync(path.join(os.tmpdir(), 'gslbd-edges-zones-'));
+const data = mkdtempSync(path.join(os.tmpdir(), 'gslbd-edges-data-'));
+const config = path.join(zones, 'gslbd.yaml');
+cpSync(path.join(ROOT, 'test/fixtures/edges'), zones, { recursive: true });
+// dyn.example.net. is served beside its child zone child.dyn.example.net.
+cpSync(path.join(ROOT, 'test/fixtures/update'), zones, { recursive: true });
+writeFileSync(config, [
+  `zones: ${zones}`,
+  'api:',
+  '  listen: 127.0.0.1:0',
+  '  tokens:',
+  `    - { name: operator, token: ${TOKEN}, access: write }`,
+  '',
+].join('\n'));
+
+let server: Gslbd;
+let base = '';
+
+async function start(): Promise<void> {
+  server = await startGslbd(['--config', config, '--data', data, '--tsig-key', keyFlag(key)]);
+  base = `http://127.0.0.1:${(await server.waitForLog((l) => l.msg === 'api listening')).port as number}`;
+}
+
+beforeAll(start, 30_000);
+afterAll(async () => {
+  await server?.stop();
+  rmSync(zones, { recursive: true, force: true });
+  rmSync(data, { recursive: true, force: true });
+});
+
+const fq = (label: string) => `${label}.${ZONE}`;
+
+async function api(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(base + url, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+const update = (lines: string[], zone = ZONE): Promise<Run> => nsupdate(server.port, zone, lines, { key });
+const refused: Run = { code: 2, out: 'update failed: REFUSED' };
+const ok: Run = { code: 0, out: '' };
+
+/** Status and sorted answer data. */
+async function look(name: string, type: string): Promise<[string, ...string[]]> {
+  const r = await dig(server.port, [name, type]);
+  return [r.status, ...r.answer.map((a) => `${a.type} ${a.data}`).sort()];
+}
+
+/** The referral for a name below `cut`: its NS targets and the glue addresses sent with them. */
+async function referral(cut: string): Promise<string[]> {
+  const r = await dig(server.port, [fq(`x.${cut}`), 'A']);
+  return [...r.authority.map((a) => `${a.type} ${a.data}`), ...r.additional.map((a) => `${a.type} ${a.data}`)];
+}
+
+describe('a name server a delegation elsewhere in the zone needs keeps its address', () => {
+  it('refuses to delete the address of a name server outside the delegation it serves (sibling glue)', async () => {
+    expect(await update([`update delete ${fq('host')} A`])).toEqual(refused);
+    expect(await update([`update delete ${fq('host')}`])).toEqual(refused);
+    const r = await api('DELETE', `/v1/zones/${ZONE}/rrsets/host/A`);
+    expect([r.status, r.body.error.message]).toEqual([409, expect.stringContaining('host.edges.example.net.')]);
+    expect(await look(fq('host'), 'A')).toEqual(['NOERROR', 'A 192.0.2.9']);
+    // Moving the address is fine: the name server still has one.
+    expect(await update([`update delete ${fq('host')} A`, `update add ${fq('host')} 300 A 192.0.2.10`])).toEqual(ok);
+    expect(await referral('sib')).toEqual([`NS ${fq('host')}`, 'A 192.0.2.10']);
+  });
+
+  it('refuses to delete the wildcard that answers for a name server (RFC 4592 §3.3.1)', async () => {
+    expect(await update([`update delete *.${fq('w')} A`])).toEqual(refused);
+    expect((await api('DELETE', `/v1/zones/${ZONE}/rrsets/*.w/A`)).status).toBe(409);
+    expect(await look(fq('ns.w'), 'A')).toEqual(['NOERROR', 'A 192.0.2.7']);
+  });
+
+  it('refuses a name below a name server answered from a wildcard: the name server would exist without an address', async () => {
+    expect(await update([`update add ${fq('x.ns.w')} 300 TXT "below"`])).toEqual(refused);
+    expect((await api('PUT', `/v1/zones/${ZONE}/rrsets/x.ns.w/TXT`, { ttl: 300, records: ['"below"'] })).status).toBe(409);
+    expect(await look(fq('ns.w'), 'A')).toEqual(['NOERROR', 'A 192.0.2.7']);
+  });
+});
+
+describe('DNAME', () => {
+  it('takes a DNAME at a name whose children the same UPDATE removes (RFC 6672 §2.3 holds afterwards)', async () => {
+    expect(await update([`update delete ${fq('c.gone')} TXT`, `update add ${fq('gone')} 300 DNAME new.example.org.`])).toEqual(ok);
+    expect(await look(fq('x.gone'), 'A')).toEqual(['NOERROR', 'CNAME x.new.example.org.', 'DNAME new.example.org.']);
+  });
+
+  it('takes a DNAME at a name whose children the same API batch removes', async () => {
+    const r = await api('POST', '/v1/batch', {
+      changes: [
+        { op: 'delete-rrset', zone: ZONE, name: 'c.gone2', type: 'TXT' },
+        { op: 'put-rrset', zone: ZONE, name: 'gone2', type: 'DNAME', ttl: 300, records: ['new.example.org.'] },
+      ],
+    });
+    expect(r.status).toBe(200);
+    expect(await look(fq('x.gone2'), 'A')).toEqual(['NOERROR', 'CNAME x.new.example.org.', 'DNAME new.example.org.']);
+  });
+
+});
+
+describe('what was accepted loads again', () => {
+  it('serves the same after a restart and a SIGHUP (the journal replayed over the zone files)', async () => {
+    const expected = async () => {
+      expect(await referral('sib')).toEqual([`NS ${fq('host')}`, 'A 192.0.2.10']);
+      expect(await look(fq('x.gone'), 'A')).toEqual(['NOERROR', 'CNAME x.new.example.org.', 'DNAME new.example.org.']);
+      expect(await look(fq('x.gone2'), 'A')).toEqual(['NOERROR', 'CNAME x.new.example.org.', 'DNAME new.example.org.']);
+      expect(await look(fq('ns.w'), 'A')).toEqual(['NOERROR', 'A 192.0.2.7']);
+    };
+    await expected();
+    await server.stop();
+    await start();
+    await expected();
+    const loaded = server.logs.filter((l) => l.msg === 'zone loaded').length;
+    server.proc.kill('SIGHUP');
+    await server.waitForLog(() => server.logs.filter((l) => l.msg === 'zone loaded').length > loaded);
+    await expected();
+  });
+});
