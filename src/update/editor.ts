@@ -203,7 +203,9 @@ export class ZoneEditor {
       if (this.#poolWork(name, pool).members.has(address)) return;
       return this.#addPoolAddress(name, pool, address);
     }
-    if (type === Type.CNAME) return this.#set(name, type, ttl, [rdata]);
+    // RFC 6672 §2.4: one DNAME at a name, as one CNAME: a second replaces the first (§3.4.2.2's
+    // CNAME rule), rather than leave a set the loader refuses and answers cannot follow.
+    if (type === Type.CNAME || type === Type.DNAME) return this.#set(name, type, ttl, [rdata]);
     const w = this.#load(name, type);
     // The RR replaces an equal one (§3.4.2.2), and its TTL becomes the set's (RFC 2181 §5.2).
     const k = canonicalKey(type, rdata);

@@ -118,6 +118,13 @@ describe('DNAME', () => {
     expect(await look(fq('x.gone2'), 'A')).toEqual(['NOERROR', 'CNAME x.new.example.org.', 'DNAME new.example.org.']);
   });
 
+  it('keeps one DNAME at a name: a second added by UPDATE replaces the first, as for a CNAME (RFC 6672 §2.4)', async () => {
+    expect(await update([`update add ${fq('d2')} 300 DNAME a.example.org.`])).toEqual(ok);
+    expect(await update([`update add ${fq('d2')} 300 DNAME b.example.org.`])).toEqual(ok);
+    expect(await update([`update add ${fq('d3')} 300 DNAME a.example.org.`, `update add ${fq('d3')} 300 DNAME b.example.org.`])).toEqual(ok);
+    expect(await look(fq('d2'), 'DNAME')).toEqual(['NOERROR', 'DNAME b.example.org.']);
+    expect(await look(fq('d3'), 'DNAME')).toEqual(['NOERROR', 'DNAME b.example.org.']);
+  });
 });
 
 describe('what was accepted loads again', () => {
@@ -126,6 +133,7 @@ describe('what was accepted loads again', () => {
       expect(await referral('sib')).toEqual([`NS ${fq('host')}`, 'A 192.0.2.10']);
       expect(await look(fq('x.gone'), 'A')).toEqual(['NOERROR', 'CNAME x.new.example.org.', 'DNAME new.example.org.']);
       expect(await look(fq('x.gone2'), 'A')).toEqual(['NOERROR', 'CNAME x.new.example.org.', 'DNAME new.example.org.']);
+      expect(await look(fq('d2'), 'DNAME')).toEqual(['NOERROR', 'DNAME b.example.org.']);
       expect(await look(fq('ns.w'), 'A')).toEqual(['NOERROR', 'A 192.0.2.7']);
     };
     await expected();
