@@ -151,6 +151,12 @@ export class Transaction {
     const zone = editor.zone;
     const name = nameIn(zone, op.name, 'name');
     if (!isSubdomain(name, zone.origin)) throw badField('name', `${nameToText(name)} is outside zone ${nameToText(zone.origin)}`);
+    // RFC 2136 §3.4.1.3's zone_of(name), as UPDATE checks it: data for a name of a child zone also
+    // served here would never be answered, since a query goes to the closest zone.
+    const child = this.#b.zones.find(name);
+    if (child && child.origin !== zone.origin) {
+      throw badField('name', `${nameToText(name)} is in zone ${nameToText(child.origin)}, also served here: change it there`);
+    }
     const type = parseType(op.type);
     const label = `${nameToText(name)} ${typeName(type)}`;
     if (zone.pools?.has(name) && (type === Type.A || type === Type.AAAA)) {

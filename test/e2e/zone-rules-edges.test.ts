@@ -127,6 +127,15 @@ describe('DNAME', () => {
   });
 });
 
+describe('a zone served beside its child zone', () => {
+  it('refuses an API write to a name of the child zone, as UPDATE answers NOTZONE (it would never be served)', async () => {
+    const r = await api('PUT', `/v1/zones/${PARENT}/rrsets/x.child/TXT`, { ttl: 60, records: ['"hidden"'] });
+    expect([r.status, r.body.error.code, r.body.error.field]).toEqual([400, 'ERR_VALIDATION', 'name']);
+    expect(await update([`update add x.child.${PARENT} 60 TXT "hidden"`], PARENT)).toEqual({ code: 2, out: 'update failed: NOTZONE' });
+    expect((await api('GET', `/v1/zones/${PARENT}/rrsets/x.child/TXT`)).status).toBe(404);
+  });
+});
+
 describe('what was accepted loads again', () => {
   it('serves the same after a restart and a SIGHUP (the journal replayed over the zone files)', async () => {
     const expected = async () => {
