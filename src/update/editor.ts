@@ -170,7 +170,7 @@ export class ZoneEditor {
           return;
         }
         const w = this.#load(op.name, op.type);
-        const k = canonicalKey(op.type, op.rdata);
+        const k = rdataKey(op.type, op.rdata);
         if (!w.records.has(k)) return;
         // §3.4.2.4: the last NS of the apex stays.
         if (apex && op.type === Type.NS && w.records.size === 1) return;
@@ -208,7 +208,7 @@ export class ZoneEditor {
     if (type === Type.CNAME || type === Type.DNAME) return this.#set(name, type, ttl, [rdata]);
     const w = this.#load(name, type);
     // The RR replaces an equal one (§3.4.2.2), and its TTL becomes the set's (RFC 2181 §5.2).
-    const k = canonicalKey(type, rdata);
+    const k = rdataKey(type, rdata);
     w.records.delete(k);
     w.records.set(k, rdata);
     w.ttl = ttl;
@@ -234,7 +234,7 @@ export class ZoneEditor {
     const w = this.#load(name, type);
     if (ttl !== undefined) w.ttl = ttl;
     w.records.clear();
-    for (const d of rdata) w.records.set(canonicalKey(type, d), d);
+    for (const d of rdata) w.records.set(rdataKey(type, d), d);
   }
 
   #setPoolTargets(name: NameKey, pool: Pool, type: number, rdata: readonly Buffer[]): void {
@@ -261,7 +261,7 @@ export class ZoneEditor {
     if (!w) {
       const rrset = this.zone.nodes.get(name)?.rrsets.get(type);
       w = { ttl: rrset?.ttl ?? 0, records: new Map() };
-      for (const d of rrset?.rdata ?? []) w.records.set(canonicalKey(type, d), d);
+      for (const d of rrset?.rdata ?? []) w.records.set(rdataKey(type, d), d);
       types.set(type, w);
     }
     return w;
@@ -459,13 +459,11 @@ export function soaSerial(soaRdata: Buffer): number {
   return soaRdata.readUInt32BE(serialOffset(soaRdata));
 }
 
-/** RFC 2136 §1.1.1: RRs compare equal by RDATA, names in it case-insensitively (RFC 4343). */
-export function sameRdata(type: number, a: Buffer, b: Buffer): boolean {
-  return a.equals(b) || (NAME_LAYOUT.has(type) && canonicalRdata(type, a).equals(canonicalRdata(type, b)));
-}
-
-/** A key that is equal for RDATA `sameRdata` calls equal. */
-function canonicalKey(type: number, d: Buffer): string {
+/**
+ * A key of RDATA of `type` that is equal exactly when RFC 2136 §1.1.1 calls two RRs equal: by RDATA,
+ * names in it compared case-insensitively (RFC 4343). Sets of RRs compare in linear time by it.
+ */
+export function rdataKey(type: number, d: Buffer): string {
   return (NAME_LAYOUT.has(type) ? canonicalRdata(type, d) : d).toString('latin1');
 }
 
