@@ -20,7 +20,7 @@ import { addressToText, parseIPv4, parseIPv6 } from '../zone/address.ts';
 import { cnameConflict, CNAME_COMPANIONS, glueProblem, placementProblem, type ZoneView } from '../zone/rules.ts';
 import { rrsetSizeError } from '../zone/rrset-size.ts';
 import type { Zone } from '../zone/types.ts';
-import { nameServerOwners } from './name-servers.ts';
+import { nameServerIndex } from '../zone/name-servers.ts';
 
 export type EditOp =
   /** RFC 2136 §2.5.1: add an RR to an RRset (TTL of the set becomes the RR's). */
@@ -407,29 +407,31 @@ export class ZoneEditor {
 
   /**
    * The NS sets this transaction did not write but may have broken: those naming a name written or
-   * a name above one (which may have come to exist, or ceased to), and, for a wildcard written,
-   * those naming a name it may answer for (RFC 4592 §3.3.1). The loader checks every NS set of the
-   * apex and the delegations (zone/integrity.ts); this checks the ones a change can reach.
+   * a name above one (which may have come to exist, or ceased to), and, for a wildcard that loses
+   * its addresses, those naming a name it answered for (RFC 4592 §3.3.1). The loader checks every
+   * NS set of the apex and the delegations (zone/integrity.ts); this checks the ones a change can
+   * reach. Only a name whose check this transaction breaks is looked up in the index of NS sets.
    */
   #checkNameServersReached(z: ZoneView, fail: (owner: NameKey, reason: string) => never): void {
-    const servers = nameServerOwners(this.zone);
-    if (servers.size === 0) return;
     const origin = this.zone.origin;
+    const before = serviceView(this.zone);
     const recheck = (target: NameKey, blame: NameKey) => {
-      for (const owner of servers.get(target) ?? []) {
+      const problem = glueProblem(z, target);
+      if (problem === null || glueProblem(before, target) !== null) return;
+      for (const owner of nameServerIndex(this.zone).owners(target)) {
         // Still an NS set of the zone's, naming it (this transaction may have changed that)?
         if (placementProblem(z, owner, Type.NS) !== null || !z.nameServers(owner).includes(target)) continue;
-        const problem = glueProblem(z, target);
-        if (problem) fail(blame, `${problem}; the NS set at ${nameToText(owner)} names it`);
+        fail(blame, `${problem}; the NS set at ${nameToText(owner)} names it`);
       }
     };
     const wildcardParents = new Map<NameKey, NameKey>();
     for (const name of this.#written) {
       for (let k: NameKey | null = name; k !== null && k.length >= origin.length; k = parentKey(k)) recheck(k, name);
-      if (isWildcard(name)) wildcardParents.set(parentKey(name)!, name);
+      const lost = (type: number) => before.has(name, type) && !z.has(name, type);
+      if (isWildcard(name) && (lost(Type.A) || lost(Type.AAAA))) wildcardParents.set(parentKey(name)!, name);
     }
     if (wildcardParents.size === 0) return;
-    for (const target of servers.keys()) {
+    for (const target of nameServerIndex(this.zone).targets()) {
       for (let k = parentKey(target); k !== null && k.length >= origin.length; k = parentKey(k)) {
         const wildcard = wildcardParents.get(k);
         if (wildcard !== undefined) recheck(target, wildcard);
@@ -449,6 +451,21 @@ export class ZoneEditor {
     }
     if (what === 'DNAME' && children(name) > 0) fail(`${txt} has names below it: a DNAME there would hide them (RFC 6672 §2.3)`);
   }
+}
+
+/** The zone in service, for the rules: what a name server's check said before the change. */
+function serviceView(zone: Zone): ZoneView {
+  return {
+    origin: zone.origin,
+    has: (name, type) => {
+      const pool = zone.pools?.get(name);
+      if (pool && isAddress(type)) return pool.def.targets.some((t) => t.family === familyOf(type));
+      return zone.nodes.get(name)?.rrsets.has(type) ?? false;
+    },
+    exists: (name) => zone.nodes.has(name),
+    nameServers: (name) => (zone.nodes.get(name)?.rrsets.get(Type.NS)?.rdata ?? [])
+      .map((d) => rdataTarget(Type.NS, d)).filter((t): t is NameKey => t !== undefined),
+  };
 }
 
 function serialOffset(soaRdata: Buffer): number {
