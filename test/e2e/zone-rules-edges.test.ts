@@ -88,6 +88,12 @@ describe('a name server a delegation elsewhere in the zone needs keeps its addre
     expect(await referral('sib')).toEqual([`NS ${fq('host')}`, 'A 192.0.2.10']);
   });
 
+  it('takes the removal of a delegation together with the address of its name server', async () => {
+    expect(await update([`update delete ${fq('nsl')} A`])).toEqual(refused);
+    expect(await update([`update delete ${fq('leave')} NS`, `update delete ${fq('nsl')} A`])).toEqual(ok);
+    expect((await dig(server.port, [fq('x.leave'), 'A'])).status).toBe('NXDOMAIN');
+  });
+
   it('refuses to delete the wildcard that answers for a name server (RFC 4592 §3.3.1)', async () => {
     expect(await update([`update delete *.${fq('w')} A`])).toEqual(refused);
     expect((await api('DELETE', `/v1/zones/${ZONE}/rrsets/*.w/A`)).status).toBe(409);
