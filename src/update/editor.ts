@@ -445,12 +445,33 @@ export class ZoneEditor {
     const fail = (reason: string): never => {
       throw new EditError(reason, { owner: name, field: 'name' });
     };
-    for (const pool of this.zone.pools?.keys() ?? []) {
-      if (pool === name) fail(`${txt} is a pool: ${what === 'DNAME' ? 'a DNAME there would redirect it' : 'an NS RRset there would make it a delegation'}`);
-      if (isSubdomain(pool, name)) fail(`a ${what} at ${txt} would hide the pool ${nameToText(pool)}`);
-    }
+    const pool = poolAtOrBelow(this.zone, name);
+    if (pool === name) fail(`${txt} is a pool: ${what === 'DNAME' ? 'a DNAME there would redirect it' : 'an NS RRset there would make it a delegation'}`);
+    if (pool !== undefined) fail(`a ${what} at ${txt} would hide the pool ${nameToText(pool)}`);
     if (what === 'DNAME' && children(name) > 0) fail(`${txt} has names below it: a DNAME there would hide them (RFC 6672 §2.3)`);
   }
+}
+
+/** Per pools map: each pool name and each name above one → that pool (a pool name maps to itself). */
+const poolsBelow = new WeakMap<ReadonlyMap<NameKey, Pool>, Map<NameKey, NameKey>>();
+
+/**
+ * The pool at `name`, or one below it. Built once per pools map, when a change first writes an NS
+ * or DNAME RRset: a batch of delegations costs a lookup each, not a pass over thousands of pools.
+ */
+function poolAtOrBelow(zone: Zone, name: NameKey): NameKey | undefined {
+  const pools = zone.pools;
+  if (!pools) return undefined;
+  let above = poolsBelow.get(pools);
+  if (!above) {
+    above = new Map();
+    for (const pool of pools.keys()) {
+      above.set(pool, pool);
+      for (let k = parentKey(pool); k !== null && k.length >= zone.origin.length && !above.has(k); k = parentKey(k)) above.set(k, pool);
+    }
+    poolsBelow.set(pools, above);
+  }
+  return above.get(name);
 }
 
 /** The zone in service, for the rules: what a name server's check said before the change. */

@@ -133,6 +133,16 @@ describe('DNAME', () => {
   });
 });
 
+describe('a pool below a name', () => {
+  it('is not hidden by a delegation or a DNAME above it, nor turned into one', async () => {
+    expect(await update([`update add ${fq('deep')} 300 NS ns1.example.org.`])).toEqual(refused);
+    expect(await update([`update add ${fq('a.deep')} 300 NS ns1.example.org.`])).toEqual(refused);
+    const r = await api('PUT', `/v1/zones/${ZONE}/rrsets/deep/DNAME`, { ttl: 300, records: ['new.example.org.'] });
+    expect([r.status, r.body.error.message]).toEqual([409, `a DNAME at ${fq('deep')} would hide the pool ${fq('a.deep')}`]);
+    expect(await look(fq('a.deep'), 'A')).toEqual(['NOERROR', 'A 198.51.100.9']);
+  });
+});
+
 describe('a zone served beside its child zone', () => {
   it('refuses an API write to a name of the child zone, as UPDATE answers NOTZONE (it would never be served)', async () => {
     const r = await api('PUT', `/v1/zones/${PARENT}/rrsets/x.child/TXT`, { ttl: 60, records: ['"hidden"'] });
