@@ -88,6 +88,13 @@ describe('a name server a delegation elsewhere in the zone needs keeps its addre
     expect(await referral('sib')).toEqual([`NS ${fq('host')}`, 'A 192.0.2.10']);
   });
 
+  it('refuses to delete, in a later update, the address of a name server a delegation added at run time names', async () => {
+    expect(await update([`update add ${fq('late')} 300 NS ${fq('nslate')}`, `update add ${fq('nslate')} 300 A 192.0.2.12`])).toEqual(ok);
+    expect(await update([`update delete ${fq('nslate')} A`])).toEqual(refused);
+    expect((await api('DELETE', `/v1/zones/${ZONE}/rrsets/nslate/A`)).status).toBe(409);
+    expect(await referral('late')).toEqual([`NS ${fq('nslate')}`, 'A 192.0.2.12']);
+  });
+
   it('takes the removal of a delegation together with the address of its name server', async () => {
     expect(await update([`update delete ${fq('nsl')} A`])).toEqual(refused);
     expect(await update([`update delete ${fq('leave')} NS`, `update delete ${fq('nsl')} A`])).toEqual(ok);
