@@ -5,60 +5,26 @@
 // a TSIG key this test makes), real `nsupdate`, real HTTP and real `dig`, and a restart and a
 // SIGHUP on the same data directory: what was accepted must load and serve again.
 
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dig } from '../helpers/dig.ts';
-import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
-import { keyFlag, nsupdate, type Run } from '../helpers/nsupdate.ts';
+import { nsupdate, type Run } from '../helpers/nsupdate.ts';
+import { startRulesServer, type RulesServer } from '../helpers/rules-server.ts';
 import { makeKey } from '../update/helpers.ts';
 
 const ZONE = 'edges.example.net.';
 const PARENT = 'dyn.example.net.';
-const TOKEN = 'edges-write-token-0123456789';
 const key = makeKey('edges-key.', 'hmac-sha256', [ZONE, PARENT]);
-const zones = mkdtempSync(path.join(os.tmpdir(), 'gslbd-edges-zones-'));
-const data = mkdtempSync(path.join(os.tmpdir(), 'gslbd-edges-data-'));
-const config = path.join(zones, 'gslbd.yaml');
-cpSync(path.join(ROOT, 'test/fixtures/edges'), zones, { recursive: true });
-// dyn.example.net. is served beside its child zone child.dyn.example.net.
-cpSync(path.join(ROOT, 'test/fixtures/update'), zones, { recursive: true });
-writeFileSync(config, [
-  `zones: ${zones}`,
-  'api:',
-  '  listen: 127.0.0.1:0',
-  '  tokens:',
-  `    - { name: operator, token: ${TOKEN}, access: write }`,
-  '',
-].join('\n'));
 
-let server: Gslbd;
-let base = '';
-
-async function start(): Promise<void> {
-  server = await startGslbd(['--config', config, '--data', data, '--tsig-key', keyFlag(key)]);
-  base = `http://127.0.0.1:${(await server.waitForLog((l) => l.msg === 'api listening')).port as number}`;
-}
-
-beforeAll(start, 30_000);
-afterAll(async () => {
-  await server?.stop();
-  rmSync(zones, { recursive: true, force: true });
-  rmSync(data, { recursive: true, force: true });
-});
+let server: RulesServer;
+// dyn.example.net. (test/fixtures/update) is served beside its child zone child.dyn.example.net.
+beforeAll(async () => {
+  server = await startRulesServer(['edges', 'update'], key);
+}, 30_000);
+afterAll(() => server?.stop());
 
 const fq = (label: string) => `${label}.${ZONE}`;
 
-async function api(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(base + url, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method: string, url: string, body?: unknown) => server.api(method, url, body);
 
 const update = (lines: string[], zone = ZONE): Promise<Run> => nsupdate(server.port, zone, lines, { key });
 const refused: Run = { code: 2, out: 'update failed: REFUSED' };
@@ -169,12 +135,9 @@ describe('what was accepted loads again', () => {
       expect(await look(fq('ns.w'), 'A')).toEqual(['NOERROR', 'A 192.0.2.7']);
     };
     await expected();
-    await server.stop();
-    await start();
+    await server.restart();
     await expected();
-    const loaded = server.logs.filter((l) => l.msg === 'zone loaded').length;
-    server.proc.kill('SIGHUP');
-    await server.waitForLog(() => server.logs.filter((l) => l.msg === 'zone loaded').length > loaded);
+    await server.reload();
     await expected();
   });
 });
