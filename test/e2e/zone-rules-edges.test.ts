@@ -122,6 +122,15 @@ describe('a zone served beside its child zone', () => {
     expect([r.status, r.body.error.code, r.body.error.field]).toEqual([400, 'ERR_VALIDATION', 'name']);
     expect(await update([`update add x.child.${PARENT} 60 TXT "hidden"`], PARENT)).toEqual({ code: 2, out: 'update failed: NOTZONE' });
     expect((await api('GET', `/v1/zones/${PARENT}/rrsets/x.child/TXT`)).status).toBe(404);
+    expect((await api('PUT', `/v1/zones/${PARENT}/rrsets/child/TXT`, { ttl: 60, records: ['"hidden"'] })).status).toBe(400);
+  });
+
+  it('takes the DS of the child zone in the parent, where it is answered from (RFC 4035 §3.1.4.1)', async () => {
+    const ds = `12345 13 2 ${'ab'.repeat(32)}`;
+    expect((await api('PUT', `/v1/zones/${PARENT}/rrsets/child/DS`, { ttl: 60, records: [ds] })).status).toBe(201);
+    const r = await dig(server.port, [`child.${PARENT}`, 'DS']);
+    // dig writes the digest in upper case, in groups.
+    expect([r.status, ...r.answer.map((a) => a.data.replace(/\s/g, '').toLowerCase())]).toEqual(['NOERROR', ds.replace(/\s/g, '')]);
   });
 });
 
