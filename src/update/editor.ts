@@ -319,13 +319,14 @@ export class ZoneEditor {
   }
 
   /**
-   * The zone as it will be once these changes are made, for the rules, and how many names each
-   * name will have directly below it.
+   * The zone as it will be once these changes are made, for the rules; how many names each name
+   * will have directly below it; and the names that come to exist or cease to (each with a name
+   * written below it, to blame).
    */
-  #view(): { view: ZoneView; children: (name: NameKey) => number } {
+  #view(): { view: ZoneView; children: (name: NameKey) => number; changed: ReadonlyMap<NameKey, NameKey> } {
     const zone = this.zone;
     const working = (name: NameKey, type: number) => this.#work.get(name)?.get(type);
-    const { exists, delta } = this.#existence();
+    const { exists, delta, changed } = this.#existence();
     const view: ZoneView = {
       origin: zone.origin,
       has: (name, type) => {
@@ -345,7 +346,7 @@ export class ZoneEditor {
         return rdata.map((d) => rdataTarget(Type.NS, d)).filter((t): t is NameKey => t !== undefined);
       },
     };
-    return { view, children: (name) => childCount(zone, name) + (delta.get(name) ?? 0) };
+    return { view, children: (name) => childCount(zone, name) + (delta.get(name) ?? 0), changed };
   }
 
   /**
@@ -354,16 +355,18 @@ export class ZoneEditor {
    * changes. Deepest first, so a name's children are settled before it; as zone/overlay.ts does
    * when the changes are applied. Costs the names written times their depth.
    */
-  #existence(): { exists: Map<NameKey, boolean>; delta: Map<NameKey, number> } {
+  #existence(): { exists: Map<NameKey, boolean>; delta: Map<NameKey, number>; changed: Map<NameKey, NameKey> } {
     const origin = this.zone.origin;
-    const names = new Set<NameKey>();
+    /** Each name to settle → the name written at or below it. */
+    const names = new Map<NameKey, NameKey>();
     for (const name of this.#written) {
-      for (let k: NameKey | null = name; k !== null && k.length > origin.length && !names.has(k); k = parentKey(k)) names.add(k);
+      for (let k: NameKey | null = name; k !== null && k.length > origin.length && !names.has(k); k = parentKey(k)) names.set(k, name);
     }
     const exists = new Map<NameKey, boolean>();
     const delta = new Map<NameKey, number>();
+    const changed = new Map<NameKey, NameKey>();
     // A child's key is its parent's with a label in front: longer keys first is deepest first.
-    for (const name of [...names].sort((a, b) => b.length - a.length)) {
+    for (const name of [...names.keys()].sort((a, b) => b.length - a.length)) {
       const hasData = this.#written.has(name) ? this.types(name).length > 0 : (this.zone.nodes.get(name)?.rrsets.size ?? 0) > 0;
       const now = hasData || this.pool(name) !== undefined || childCount(this.zone, name) + (delta.get(name) ?? 0) > 0;
       exists.set(name, now);
@@ -371,14 +374,15 @@ export class ZoneEditor {
       if (now !== before) {
         const parent = parentKey(name)!;
         delta.set(parent, (delta.get(parent) ?? 0) + (now ? 1 : -1));
+        changed.set(name, names.get(name)!);
       }
     }
-    return { exists, delta };
+    return { exists, delta, changed };
   }
 
   /** The zone rules, for every name this transaction wrote to. */
   #check(): void {
-    const { view: z, children } = this.#view();
+    const { view: z, children, changed } = this.#view();
     const fail = (owner: NameKey, reason: string, field = 'name'): never => {
       throw new EditError(reason, { owner, field });
     };
@@ -402,17 +406,18 @@ export class ZoneEditor {
         if (type === Type.DNAME) this.#checkHides(name, 'DNAME', children);
       }
     }
-    this.#checkNameServersReached(z, fail);
+    this.#checkNameServersReached(z, changed, fail);
   }
 
   /**
    * The NS sets this transaction did not write but may have broken: those naming a name written or
-   * a name above one (which may have come to exist, or ceased to), and, for a wildcard that loses
-   * its addresses, those naming a name it answered for (RFC 4592 §3.3.1). The loader checks every
-   * NS set of the apex and the delegations (zone/integrity.ts); this checks the ones a change can
-   * reach. Only a name whose check this transaction breaks is looked up in the index of NS sets.
+   * a name above one, and those naming a name no node holds, which only a wildcard answers (RFC 4592
+   * §3.3.1), when a wildcard above it was written or a name above it came to exist or ceased to
+   * (the closest encloser, and so the wildcard, may have changed). The loader checks every NS set of
+   * the apex and the delegations (zone/integrity.ts); this checks the ones a change can reach, and
+   * looks in the index of NS sets only for a name whose check this transaction breaks.
    */
-  #checkNameServersReached(z: ZoneView, fail: (owner: NameKey, reason: string) => never): void {
+  #checkNameServersReached(z: ZoneView, changed: ReadonlyMap<NameKey, NameKey>, fail: (owner: NameKey, reason: string) => never): void {
     const origin = this.zone.origin;
     const before = serviceView(this.zone);
     const recheck = (target: NameKey, blame: NameKey) => {
@@ -424,17 +429,17 @@ export class ZoneEditor {
         fail(blame, `${problem}; the NS set at ${nameToText(owner)} names it`);
       }
     };
-    const wildcardParents = new Map<NameKey, NameKey>();
+    /** Names below which what a wildcard answers may have changed → a name written, to blame. */
+    const moved = new Map(changed);
     for (const name of this.#written) {
       for (let k: NameKey | null = name; k !== null && k.length >= origin.length; k = parentKey(k)) recheck(k, name);
-      const lost = (type: number) => before.has(name, type) && !z.has(name, type);
-      if (isWildcard(name) && (lost(Type.A) || lost(Type.AAAA))) wildcardParents.set(parentKey(name)!, name);
+      if (isWildcard(name)) moved.set(parentKey(name)!, name);
     }
-    if (wildcardParents.size === 0) return;
-    for (const target of nameServerIndex(this.zone).targets()) {
+    if (moved.size === 0) return;
+    for (const target of nameServerIndex(this.zone).absent()) {
       for (let k = parentKey(target); k !== null && k.length >= origin.length; k = parentKey(k)) {
-        const wildcard = wildcardParents.get(k);
-        if (wildcard !== undefined) recheck(target, wildcard);
+        const blame = moved.get(k);
+        if (blame !== undefined) recheck(target, blame);
       }
     }
   }

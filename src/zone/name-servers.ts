@@ -19,12 +19,19 @@ import type { Zone, ZoneNode } from './types.ts';
 /** Owners of NS sets naming each in-zone name server. May list owners whose NS set has changed since: check. */
 export interface NameServerIndex {
   owners(target: NameKey): readonly NameKey[];
-  targets(): Iterable<NameKey>;
+  /** The name servers that are not names of the zone: only a wildcard can answer for them. */
+  absent(): Iterable<NameKey>;
 }
 
 type Index = Map<NameKey, NameKey[]>;
 
-const byNodes = new WeakMap<ReadonlyMap<NameKey, ZoneNode>, Index>();
+interface FileIndex {
+  readonly owners: Index;
+  /** Name servers that are not names of the file's zone (a handful, if any). */
+  readonly absent: readonly NameKey[];
+}
+
+const byNodes = new WeakMap<ReadonlyMap<NameKey, ZoneNode>, FileIndex>();
 const byZone = new WeakMap<Zone, NameServerIndex>();
 
 function* indexSteps(origin: NameKey, nodes: Iterable<[NameKey, ZoneNode | null]>): Steps<Index> {
@@ -45,7 +52,9 @@ function* indexSteps(origin: NameKey, nodes: Iterable<[NameKey, ZoneNode | null]
 
 /** Indexes the NS sets of a zone's final node map, as loaded from its file (add no names to it afterwards). */
 export function* indexNameServersSteps(nodes: ReadonlyMap<NameKey, ZoneNode>, origin: NameKey): Steps<void> {
-  if (!byNodes.has(nodes)) byNodes.set(nodes, yield* indexSteps(origin, nodes));
+  if (byNodes.has(nodes)) return;
+  const owners = yield* indexSteps(origin, nodes);
+  byNodes.set(nodes, { owners, absent: [...owners.keys()].filter((t) => !nodes.has(t)) });
 }
 
 /** The index of `zone`'s NS sets: the file's (indexed at load), and the overlay's for this version. */
@@ -57,9 +66,12 @@ export function nameServerIndex(zone: Zone): NameServerIndex {
   runSync(indexNameServersSteps(base, zone.origin));
   const file = byNodes.get(base)!;
   const changed = layered ? runSync(indexSteps(zone.origin, layered.overlay)) : new Map<NameKey, NameKey[]>();
+  // Absent now: absent from the file, or named since, or a name the overlay removed.
+  const maybe = [...file.absent, ...changed.keys(), ...(layered?.overlay.keys() ?? [])];
+  const absent = new Set(maybe.filter((t) => (file.owners.has(t) || changed.has(t)) && !zone.nodes.has(t)));
   const made: NameServerIndex = {
-    owners: (target) => [...(file.get(target) ?? []), ...(changed.get(target) ?? [])],
-    targets: () => new Set([...file.keys(), ...changed.keys()]),
+    owners: (target) => [...(file.owners.get(target) ?? []), ...(changed.get(target) ?? [])],
+    absent: () => absent,
   };
   byZone.set(zone, made);
   return made;

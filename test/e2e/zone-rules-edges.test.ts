@@ -80,6 +80,19 @@ describe('a name server a delegation elsewhere in the zone needs keeps its addre
   });
 });
 
+describe('a name server answered from a wildcard keeps its answer', () => {
+  it('refuses a name that would become the closest encloser of a name server answered from a wildcard above it', async () => {
+    // a.b.w2 is answered from *.w2 while b.w2 does not exist (RFC 4592 §3.3.1).
+    expect(await update([`update add ${fq('x.b.w2')} 300 TXT "between"`])).toEqual(refused);
+    expect(await update([`update add *.${fq('b.w2')} 300 TXT "closer"`])).toEqual(refused);
+    expect((await api('PUT', `/v1/zones/${ZONE}/rrsets/x.b.w2/TXT`, { ttl: 300, records: ['"between"'] })).status).toBe(409);
+    expect(await look(fq('a.b.w2'), 'A')).toEqual(['NOERROR', 'A 192.0.2.8']);
+    // A closer wildcard with an address answers in its place.
+    expect(await update([`update add *.${fq('b.w2')} 300 A 192.0.2.18`])).toEqual(ok);
+    expect(await look(fq('a.b.w2'), 'A')).toEqual(['NOERROR', 'A 192.0.2.18']);
+  });
+});
+
 describe('DNAME', () => {
   it('takes a DNAME at a name whose children the same UPDATE removes (RFC 6672 §2.3 holds afterwards)', async () => {
     expect(await update([`update delete ${fq('c.gone')} TXT`, `update add ${fq('gone')} 300 DNAME new.example.org.`])).toEqual(ok);
