@@ -27,7 +27,8 @@ const USAGE = `usage:
         --tcp-idle-timeout SECONDS (10)   --tcp-max-connections N (512)
         --query-log-sample N   log every N-th query (qname, qtype, client, rcode) at info; 0: off (default)
         --workers N         processes answering DNS (default: one per core); 1: this process alone
-        --max-changes N     most changes one API request or RFC 2136 UPDATE may make (1000)
+        --max-changes N     most changes one API request or RFC 2136 UPDATE may make, and most
+                            prerequisites of one UPDATE (1000)
   gslbd check [--zones DIR]                           validate zones; prints file:line: reason
 
 Operator commands (talk to a running gslbd's HTTP API; --api URL or GSLBD_API or --config FILE,
