@@ -1,5 +1,6 @@
-// Large writes: what one API batch of N `add-target` changes, and one signed RFC 2136 UPDATE adding N
-// A records to a pool, cost, and how long answering stalls meanwhile.
+// Large writes: what one API batch of N `add-target` changes, one signed RFC 2136 UPDATE adding N
+// A records to a pool, and one UPDATE whose prerequisite section names that pool's whole A RRset
+// (RFC 2136 §2.4.2, in reverse order), cost, and how long answering stalls meanwhile.
 //
 // Run: scripts/node24.sh node bench/big-writes.ts [--sizes 1000,2000,4000,10000] [--max-changes N]
 //
@@ -180,6 +181,23 @@ try {
       return `rcode ${reply.readUInt16BE(2) & 0xf}`;
     });
     console.log(`UPDATE     N=${String(n).padStart(6)} | ${upd}`);
+    // The pool's A RRset is now its first target and the N addresses: each a prerequisite (class
+    // IN, TTL 0), last first, so a pairwise comparison would do the most work.
+    const prereqs = [[192, 0, 2, 10], ...Array.from({ length: n }, (_, i) => address(i).split('.').map(Number))].reverse().map((a) => {
+      const fixed = Buffer.alloc(14);
+      fixed.writeUInt16BE(Type.A, 0);
+      fixed.writeUInt16BE(1, 2);
+      fixed.writeUInt16BE(4, 8);
+      Buffer.from(a).copy(fixed, 10);
+      return Buffer.concat([owner, fixed]);
+    });
+    const checking = updateMessage(ZONE);
+    checking.writeUInt16BE(prereqs.length, 6);
+    const pre = await measure(server, async () => {
+      const reply = await tcpExchange(server.dns, signRequest(Buffer.concat([checking, ...prereqs]), key, Date.now()).message);
+      return `rcode ${reply.readUInt16BE(2) & 0xf}`;
+    });
+    console.log(`PREREQ     N=${String(n + 1).padStart(6)} | ${pre}`);
   }
 } finally {
   server.stop();

@@ -32,7 +32,8 @@ const USAGE = `usage:
         --tcp-max-connections-per-client N (64)   TCP connections from one IPv4 address or IPv6 /64
         --query-log-sample N   log every N-th query (qname, qtype, client, rcode) at info; 0: off (default)
         --workers N         processes answering DNS (default: one per core); 1: this process alone
-        --max-changes N     most changes one API request or RFC 2136 UPDATE may make (1000)
+        --max-changes N     most changes one API request or RFC 2136 UPDATE may make, and most
+                            prerequisites of one UPDATE (1000)
   gslbd check [--zones DIR]                           validate zones; prints file:line: reason
   gslbd journal verify [--data DIR]                   check the journal as serve reads it: exit 0
                                                       with counts, 1 with each bad record

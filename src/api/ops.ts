@@ -16,6 +16,7 @@ import { normalizeAddress } from '../gslb/pools-file.ts';
 import { NotDurableError, type Change, type OverrideState, type TargetSpec } from '../state/types.ts';
 import { DEFAULT_MAX_CHANGES, EditError, serialNewer, soaSerial, ZoneEditor, type EditOp } from '../update/editor.ts';
 import { RdataError } from '../zone/rdata-io.ts';
+import { AT_CUT } from '../zone/rules.ts';
 import { ApiError, badField, conflict, notFound } from './errors.ts';
 import { parseRdata } from './rdata-text.ts';
 import type { ApiBackend } from './types.ts';
@@ -152,6 +153,14 @@ export class Transaction {
     const name = nameIn(zone, op.name, 'name');
     if (!isSubdomain(name, zone.origin)) throw badField('name', `${nameToText(name)} is outside zone ${nameToText(zone.origin)}`);
     const type = parseType(op.type);
+    // A child zone served here is answered for itself (RFC 2136 §3.4.1.3's zone_of(name), which
+    // UPDATE checks): the parent's data there would never be answered. Only the parent's side of the
+    // cut belongs to it: the delegation's NS and DS (DS is answered from the parent, RFC 4035
+    // §3.1.4.1) and glue addresses.
+    const child = this.#b.zones.find(name);
+    if (child && child.origin !== zone.origin && !(type === Type.A || type === Type.AAAA || (name === child.origin && AT_CUT.has(type)))) {
+      throw badField('name', `${nameToText(name)} is in zone ${nameToText(child.origin)}, also served here: change it there (only NS, DS and glue belong to ${nameToText(zone.origin)})`);
+    }
     const label = `${nameToText(name)} ${typeName(type)}`;
     if (zone.pools?.has(name) && (type === Type.A || type === Type.AAAA)) {
       throw conflict('name', `${nameToText(name)} is a pool: its addresses are its targets (use the pool's targets endpoints)`);

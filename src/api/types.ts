@@ -15,7 +15,8 @@ import type { ExplainRequest } from '../explain.ts';
  * after a commit already show the change.
  */
 export interface ApiBackend {
-  readonly zones: { get(origin: NameKey): Zone | undefined; all(): Zone[] };
+  /** `find`: the zone served here that holds `name` (the longest origin above it), as for a query. */
+  readonly zones: { get(origin: NameKey): Zone | undefined; all(): Zone[]; find(name: NameKey): Zone | undefined };
   readonly state: StateStore;
   /** Probe state of each target that has a check. */
   readonly checker: CheckSource;

@@ -10,16 +10,17 @@
 
 import net from 'node:net';
 import { Type } from '../dns/constants.ts';
-import { isSubdomain, nameToText, type NameKey } from '../dns/name.ts';
+import { isSubdomain, isWildcard, nameToText, parentKey, type NameKey } from '../dns/name.ts';
 import type { Pool } from '../gslb/pool.ts';
 import type { Change, TargetSpec } from '../state/types.ts';
-import { hasChildren } from '../zone/overlay.ts';
+import { childCount } from '../zone/overlay.ts';
 import { nameEnd } from '../zone/rdata-io.ts';
 import { rdataTarget } from '../zone/rdata.ts';
 import { addressToText, parseIPv4, parseIPv6 } from '../zone/address.ts';
-import { cnameConflict, CNAME_COMPANIONS, cutAbove, glueProblem, placementProblem, type ZoneView } from '../zone/rules.ts';
+import { cnameConflict, CNAME_COMPANIONS, glueProblem, placementProblem, type ZoneView } from '../zone/rules.ts';
 import { rrsetSizeError } from '../zone/rrset-size.ts';
 import type { Zone } from '../zone/types.ts';
+import { nameServerIndex } from '../zone/name-servers.ts';
 
 export type EditOp =
   /** RFC 2136 §2.5.1: add an RR to an RRset (TTL of the set becomes the RR's). */
@@ -169,7 +170,7 @@ export class ZoneEditor {
           return;
         }
         const w = this.#load(op.name, op.type);
-        const k = canonicalKey(op.type, op.rdata);
+        const k = rdataKey(op.type, op.rdata);
         if (!w.records.has(k)) return;
         // §3.4.2.4: the last NS of the apex stays.
         if (apex && op.type === Type.NS && w.records.size === 1) return;
@@ -202,10 +203,12 @@ export class ZoneEditor {
       if (this.#poolWork(name, pool).members.has(address)) return;
       return this.#addPoolAddress(name, pool, address);
     }
-    if (type === Type.CNAME) return this.#set(name, type, ttl, [rdata]);
+    // RFC 6672 §2.4: one DNAME at a name, as one CNAME: a second replaces the first (§3.4.2.2's
+    // CNAME rule), rather than leave a set the loader refuses and answers cannot follow.
+    if (type === Type.CNAME || type === Type.DNAME) return this.#set(name, type, ttl, [rdata]);
     const w = this.#load(name, type);
     // The RR replaces an equal one (§3.4.2.2), and its TTL becomes the set's (RFC 2181 §5.2).
-    const k = canonicalKey(type, rdata);
+    const k = rdataKey(type, rdata);
     w.records.delete(k);
     w.records.set(k, rdata);
     w.ttl = ttl;
@@ -231,7 +234,7 @@ export class ZoneEditor {
     const w = this.#load(name, type);
     if (ttl !== undefined) w.ttl = ttl;
     w.records.clear();
-    for (const d of rdata) w.records.set(canonicalKey(type, d), d);
+    for (const d of rdata) w.records.set(rdataKey(type, d), d);
   }
 
   #setPoolTargets(name: NameKey, pool: Pool, type: number, rdata: readonly Buffer[]): void {
@@ -258,7 +261,7 @@ export class ZoneEditor {
     if (!w) {
       const rrset = this.zone.nodes.get(name)?.rrsets.get(type);
       w = { ttl: rrset?.ttl ?? 0, records: new Map() };
-      for (const d of rrset?.rdata ?? []) w.records.set(canonicalKey(type, d), d);
+      for (const d of rrset?.rdata ?? []) w.records.set(rdataKey(type, d), d);
       types.set(type, w);
     }
     return w;
@@ -315,11 +318,16 @@ export class ZoneEditor {
     return out;
   }
 
-  /** The zone as it will be once these changes are made, for the rules. */
-  #view(): ZoneView {
+  /**
+   * The zone as it will be once these changes are made, for the rules; how many names each name
+   * will have directly below it; and the names that come to exist or cease to (each with a name
+   * written below it, to blame).
+   */
+  #view(): { view: ZoneView; children: (name: NameKey) => number; changed: ReadonlyMap<NameKey, NameKey> } {
     const zone = this.zone;
     const working = (name: NameKey, type: number) => this.#work.get(name)?.get(type);
-    return {
+    const { exists, delta, changed } = this.#existence();
+    const view: ZoneView = {
       origin: zone.origin,
       has: (name, type) => {
         const pool = this.pool(name);
@@ -331,18 +339,50 @@ export class ZoneEditor {
         const w = working(name, type);
         return w ? w.records.size > 0 : (zone.nodes.get(name)?.rrsets.has(type) ?? false);
       },
-      exists: (name) => zone.pools?.has(name) || hasChildren(zone, name) || this.types(name).length > 0,
+      exists: (name) => exists.get(name) ?? zone.nodes.has(name),
       nameServers: (name) => {
         const w = working(name, Type.NS);
         const rdata = w ? [...w.records.values()] : (zone.nodes.get(name)?.rrsets.get(Type.NS)?.rdata ?? []);
         return rdata.map((d) => rdataTarget(Type.NS, d)).filter((t): t is NameKey => t !== undefined);
       },
     };
+    return { view, children: (name) => childCount(zone, name) + (delta.get(name) ?? 0), changed };
+  }
+
+  /**
+   * Which of the names written, and the names above them, will exist (own data, be a pool, or have
+   * names below them: RFC 4592 §2.2.2's empty non-terminals), and how each name's count of children
+   * changes. Deepest first, so a name's children are settled before it; as zone/overlay.ts does
+   * when the changes are applied. Costs the names written times their depth.
+   */
+  #existence(): { exists: Map<NameKey, boolean>; delta: Map<NameKey, number>; changed: Map<NameKey, NameKey> } {
+    const origin = this.zone.origin;
+    /** Each name to settle → the name written at or below it. */
+    const names = new Map<NameKey, NameKey>();
+    for (const name of this.#written) {
+      for (let k: NameKey | null = name; k !== null && k.length > origin.length && !names.has(k); k = parentKey(k)) names.set(k, name);
+    }
+    const exists = new Map<NameKey, boolean>();
+    const delta = new Map<NameKey, number>();
+    const changed = new Map<NameKey, NameKey>();
+    // A child's key is its parent's with a label in front: longer keys first is deepest first.
+    for (const name of [...names.keys()].sort((a, b) => b.length - a.length)) {
+      const hasData = this.#written.has(name) ? this.types(name).length > 0 : (this.zone.nodes.get(name)?.rrsets.size ?? 0) > 0;
+      const now = hasData || this.pool(name) !== undefined || childCount(this.zone, name) + (delta.get(name) ?? 0) > 0;
+      exists.set(name, now);
+      const before = this.zone.nodes.has(name);
+      if (now !== before) {
+        const parent = parentKey(name)!;
+        delta.set(parent, (delta.get(parent) ?? 0) + (now ? 1 : -1));
+        changed.set(name, names.get(name)!);
+      }
+    }
+    return { exists, delta, changed };
   }
 
   /** The zone rules, for every name this transaction wrote to. */
   #check(): void {
-    const z = this.#view();
+    const { view: z, children, changed } = this.#view();
     const fail = (owner: NameKey, reason: string, field = 'name'): never => {
       throw new EditError(reason, { owner, field });
     };
@@ -360,32 +400,98 @@ export class ZoneEditor {
         const problem = placementProblem(z, name, type) ?? rrsetSizeError(name, type, [...w.records.values()]);
         if (problem) fail(name, problem);
         if (type === Type.NS) {
-          if (name !== this.zone.origin) this.#checkHides(name, 'delegation');
+          if (name !== this.zone.origin) this.#checkHides(name, 'delegation', children);
           checkNameServers(name);
         }
-        if (type === Type.DNAME) this.#checkHides(name, 'DNAME');
+        if (type === Type.DNAME) this.#checkHides(name, 'DNAME', children);
       }
-      // An address removed may be the glue, or the address, a name server of the zone needs.
-      if (!z.has(name, Type.A) && !z.has(name, Type.AAAA)) {
-        if (z.nameServers(this.zone.origin).includes(name)) checkNameServers(this.zone.origin);
-        const cut = cutAbove(z, name);
-        if (cut !== undefined && z.nameServers(cut).includes(name)) checkNameServers(cut);
+    }
+    this.#checkNameServersReached(z, changed, fail);
+  }
+
+  /**
+   * The NS sets this transaction did not write but may have broken: those naming a name written or
+   * a name above one, and those naming a name no node holds, which only a wildcard answers (RFC 4592
+   * §3.3.1), when a wildcard above it was written or a name above it came to exist or ceased to
+   * (the closest encloser, and so the wildcard, may have changed). The loader checks every NS set of
+   * the apex and the delegations (zone/integrity.ts); this checks the ones a change can reach, and
+   * looks in the index of NS sets only for a name whose check this transaction breaks.
+   */
+  #checkNameServersReached(z: ZoneView, changed: ReadonlyMap<NameKey, NameKey>, fail: (owner: NameKey, reason: string) => never): void {
+    const origin = this.zone.origin;
+    const before = serviceView(this.zone);
+    const recheck = (target: NameKey, blame: NameKey) => {
+      const problem = glueProblem(z, target);
+      if (problem === null || glueProblem(before, target) !== null) return;
+      for (const owner of nameServerIndex(this.zone).owners(target)) {
+        // Still an NS set of the zone's, naming it (this transaction may have changed that)?
+        if (placementProblem(z, owner, Type.NS) !== null || !z.nameServers(owner).includes(target)) continue;
+        fail(blame, `${problem}; the NS set at ${nameToText(owner)} names it`);
+      }
+    };
+    /** Names below which what a wildcard answers may have changed → a name written, to blame. */
+    const moved = new Map(changed);
+    for (const name of this.#written) {
+      for (let k: NameKey | null = name; k !== null && k.length >= origin.length; k = parentKey(k)) recheck(k, name);
+      if (isWildcard(name)) moved.set(parentKey(name)!, name);
+    }
+    if (moved.size === 0) return;
+    for (const target of nameServerIndex(this.zone).absent()) {
+      for (let k = parentKey(target); k !== null && k.length >= origin.length; k = parentKey(k)) {
+        const blame = moved.get(k);
+        if (blame !== undefined) recheck(target, blame);
       }
     }
   }
 
   /** A new delegation point or DNAME at `name` must not hide a pool, nor a DNAME any name (RFC 6672 §2.3). */
-  #checkHides(name: NameKey, what: 'delegation' | 'DNAME'): void {
+  #checkHides(name: NameKey, what: 'delegation' | 'DNAME', children: (name: NameKey) => number): void {
     const txt = nameToText(name);
     const fail = (reason: string): never => {
       throw new EditError(reason, { owner: name, field: 'name' });
     };
-    for (const pool of this.zone.pools?.keys() ?? []) {
-      if (pool === name) fail(`${txt} is a pool: ${what === 'DNAME' ? 'a DNAME there would redirect it' : 'an NS RRset there would make it a delegation'}`);
-      if (isSubdomain(pool, name)) fail(`a ${what} at ${txt} would hide the pool ${nameToText(pool)}`);
-    }
-    if (what === 'DNAME' && hasChildren(this.zone, name)) fail(`${txt} has names below it: a DNAME there would hide them (RFC 6672 §2.3)`);
+    const pool = poolAtOrBelow(this.zone, name);
+    if (pool === name) fail(`${txt} is a pool: ${what === 'DNAME' ? 'a DNAME there would redirect it' : 'an NS RRset there would make it a delegation'}`);
+    if (pool !== undefined) fail(`a ${what} at ${txt} would hide the pool ${nameToText(pool)}`);
+    if (what === 'DNAME' && children(name) > 0) fail(`${txt} has names below it: a DNAME there would hide them (RFC 6672 §2.3)`);
   }
+}
+
+/** Per pools map: each pool name and each name above one → that pool (a pool name maps to itself). */
+const poolsBelow = new WeakMap<ReadonlyMap<NameKey, Pool>, Map<NameKey, NameKey>>();
+
+/**
+ * The pool at `name`, or one below it. Built once per pools map, when a change first writes an NS
+ * or DNAME RRset: a batch of delegations costs a lookup each, not a pass over thousands of pools.
+ */
+function poolAtOrBelow(zone: Zone, name: NameKey): NameKey | undefined {
+  const pools = zone.pools;
+  if (!pools) return undefined;
+  let above = poolsBelow.get(pools);
+  if (!above) {
+    above = new Map();
+    for (const pool of pools.keys()) {
+      above.set(pool, pool);
+      for (let k = parentKey(pool); k !== null && k.length >= zone.origin.length && !above.has(k); k = parentKey(k)) above.set(k, pool);
+    }
+    poolsBelow.set(pools, above);
+  }
+  return above.get(name);
+}
+
+/** The zone in service, for the rules: what a name server's check said before the change. */
+function serviceView(zone: Zone): ZoneView {
+  return {
+    origin: zone.origin,
+    has: (name, type) => {
+      const pool = zone.pools?.get(name);
+      if (pool && isAddress(type)) return pool.def.targets.some((t) => t.family === familyOf(type));
+      return zone.nodes.get(name)?.rrsets.has(type) ?? false;
+    },
+    exists: (name) => zone.nodes.has(name),
+    nameServers: (name) => (zone.nodes.get(name)?.rrsets.get(Type.NS)?.rdata ?? [])
+      .map((d) => rdataTarget(Type.NS, d)).filter((t): t is NameKey => t !== undefined),
+  };
 }
 
 function serialOffset(soaRdata: Buffer): number {
@@ -396,13 +502,11 @@ export function soaSerial(soaRdata: Buffer): number {
   return soaRdata.readUInt32BE(serialOffset(soaRdata));
 }
 
-/** RFC 2136 §1.1.1: RRs compare equal by RDATA, names in it case-insensitively (RFC 4343). */
-export function sameRdata(type: number, a: Buffer, b: Buffer): boolean {
-  return a.equals(b) || (NAME_LAYOUT.has(type) && canonicalRdata(type, a).equals(canonicalRdata(type, b)));
-}
-
-/** A key that is equal for RDATA `sameRdata` calls equal. */
-function canonicalKey(type: number, d: Buffer): string {
+/**
+ * A key of RDATA of `type` that is equal exactly when RFC 2136 §1.1.1 calls two RRs equal: by RDATA,
+ * names in it compared case-insensitively (RFC 4343). Sets of RRs compare in linear time by it.
+ */
+export function rdataKey(type: number, d: Buffer): string {
   return (NAME_LAYOUT.has(type) ? canonicalRdata(type, d) : d).toString('latin1');
 }
 

@@ -27,7 +27,7 @@ import { NotDurableError, type Change, type StateStore } from '../state/types.ts
 import { encodeRdata } from '../zone/rdata.ts';
 import { RdataError } from '../zone/rdata-io.ts';
 import type { ZoneSource } from '../zone/store.ts';
-import { DEFAULT_MAX_CHANGES, EditError, sameRdata, ZoneEditor, type EditOp } from './editor.ts';
+import { DEFAULT_MAX_CHANGES, EditError, rdataKey, ZoneEditor, type EditOp } from './editor.ts';
 import { parseUpdate, UpdateFormatError, type UpdateMessage, type UpdateRecord } from './message.ts';
 
 export interface UpdateDeps {
@@ -118,8 +118,10 @@ function processUpdate(m: UpdateMessage, verdict: TsigVerdict, deps: UpdateDeps)
 
   // RFC 2136 zone_of(name) == ZNAME: in this zone and not in a child zone we also serve.
   const inZone = (name: NameKey) => deps.zones.find(name)?.origin === zone.origin;
-  // One update runs without yielding: a cap keeps the stall it causes short (bench/big-writes.ts).
+  // One update runs without yielding: a cap on each section keeps the stall it causes short
+  // (bench/big-writes.ts). Prerequisites are read against the zone much as changes are written.
   const max = deps.maxChanges ?? DEFAULT_MAX_CHANGES;
+  if (m.prerequisites.length > max) return outcome(Rcode.REFUSED, `${m.prerequisites.length} prerequisites in one update; at most ${max} (--max-changes)`, true);
   if (m.updates.length > max) return outcome(Rcode.REFUSED, `${m.updates.length} changes in one update; at most ${max} (--max-changes)`, true);
   const scan = prescan(m.updates, inZone);
   if (scan) return scan;
@@ -175,9 +177,11 @@ function checkPrerequisites(rrs: readonly UpdateRecord[], editor: ZoneEditor, in
     }
   }
   for (const set of temp.values()) {
-    const cur = editor.rrset(set.name, set.type)?.rdata ?? [];
-    const covers = (a: readonly Buffer[], b: readonly Buffer[]) => a.every((x) => b.some((y) => sameRdata(set.type, x, y)));
-    if (!covers(cur, set.rdata) || !covers(set.rdata, cur)) {
+    // §3.2.3: the RRsets must be equal as sets. By key, not pair by pair: a prerequisite section
+    // naming a large RRset whole cost seconds compared pairwise (quadratic).
+    const cur = new Set((editor.rrset(set.name, set.type)?.rdata ?? []).map((d) => rdataKey(set.type, d)));
+    const wanted = new Set(set.rdata.map((d) => rdataKey(set.type, d)));
+    if (cur.size !== wanted.size || [...wanted].some((k) => !cur.has(k))) {
       return outcome(Rcode.NXRRSET, `prerequisite ${nameToText(set.name)} ${typeName(set.type)}: RRset differs`);
     }
   }

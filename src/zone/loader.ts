@@ -7,6 +7,7 @@ import path from 'node:path';
 import { keyOf, NameError, nameToText, parseName, type NameKey } from '../dns/name.ts';
 import { GslbError, SourceError } from '../errors.ts';
 import { buildZoneSliced, type BuildResult, type BuiltZone } from './build.ts';
+import { indexNameServersSteps } from './name-servers.ts';
 import { countChildrenSteps } from './overlay.ts';
 import { parseZone, type IncludeReader, type ParseResult } from './parser.ts';
 import { runSliced } from './slices.ts';
@@ -124,8 +125,10 @@ async function loadZoneFile(dir: string, f: ZoneFile): Promise<BuildResult> {
   // The zone's pools travel with it: a broken pools file fails the zone (previous version kept).
   const pools = await loadPools(f, built.zone);
   if (pools.kind === 'invalid') return { kind: 'invalid', errors: pools.errors, warnings };
-  // Last: the pools above add names. Ready before the service lays run-time changes over the zone.
+  // Last: the pools above add names. Ready before the service lays run-time changes over the zone,
+  // and before a change needs to know which NS sets name a name server (name-servers.ts).
   await runSliced(countChildrenSteps(pools.zone.nodes, f.origin));
+  await runSliced(indexNameServersSteps(pools.zone.nodes, f.origin));
   return { ...built, zone: pools.zone, warnings };
 }
 

@@ -97,11 +97,11 @@ export function* countChildrenSteps(nodes: ReadonlyMap<NameKey, ZoneNode>, origi
   return counts;
 }
 
-/** Does `name` have names below it in `zone` (a zone loaded from file, or one patched here)? */
-export function hasChildren(zone: Zone, name: NameKey): boolean {
+/** How many names are directly below `name` in `zone` (a zone loaded from file, or one patched here). */
+export function childCount(zone: Zone, name: NameKey): number {
   const layered = zone.nodes instanceof LayeredMap ? (zone.nodes as LayeredMap<NameKey, ZoneNode>) : null;
   const base = layered?.base ?? zone.nodes;
-  return (childrenOf(base, zone.origin).get(name) ?? 0) + (layered?.childDelta.get(name) ?? 0) > 0;
+  return (childrenOf(base, zone.origin).get(name) ?? 0) + (layered?.childDelta.get(name) ?? 0);
 }
 
 /** The RRsets of the edits, as the answer path needs them. */

@@ -1,6 +1,7 @@
 // How much one request may change (`--max-changes`): one API request or one RFC 2136 UPDATE is
 // checked and applied without yielding, so the cap bounds how long answering can stall. Over it:
-// 413 ERR_TOO_LARGE from the API, REFUSED with a logged reason from UPDATE, and nothing changes.
+// 413 ERR_TOO_LARGE from the API, REFUSED with a logged reason from UPDATE (for its changes or its
+// prerequisites), and nothing changes.
 // At the cap, the whole request is applied. A real gslbd, real HTTP, real nsupdate and dig.
 
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,5 +74,20 @@ describe('the most changes one request may make', () => {
     expect((await dig(server.port, [`big.${ZONE}`, 'TXT'])).status).toBe('NXDOMAIN');
     expect(await nsupdate(server.port, ZONE, adds(MAX), { key })).toEqual({ code: 0, out: '' });
     expect((await dig(server.port, [`big.${ZONE}`, 'TXT'])).answer).toHaveLength(MAX);
+  });
+
+  it('refuses an UPDATE with more prerequisites than the cap, and compares a whole RRset at the cap', async () => {
+    const change = `update add checked.${ZONE} 60 TXT "done"`;
+    const absent = Array.from({ length: MAX + 1 }, (_, i) => `prereq nxdomain absent${i}.${ZONE}`);
+    expect(await nsupdate(server.port, ZONE, [...absent, change], { key })).toEqual({ code: 2, out: 'update failed: REFUSED' });
+    const line = await server.waitForLog((l) => l.msg === 'update refused' && String(l.reason).includes('prerequisites'));
+    expect(line.reason).toBe(`${MAX + 1} prerequisites in one update; at most ${MAX} (--max-changes)`);
+    expect((await dig(server.port, [`checked.${ZONE}`, 'TXT'])).status).toBe('NXDOMAIN');
+    // RFC 2136 §3.2.3: the RRset big holds "0" .. "MAX-1" (the test before); named whole, in
+    // another order, it matches; with one record different it does not.
+    const whole = (last: string) => Array.from({ length: MAX }, (_, i) => `prereq yxrrset big.${ZONE} TXT "${i === 0 ? last : MAX - 1 - i}"`);
+    expect(await nsupdate(server.port, ZONE, [...whole('other'), change], { key })).toEqual({ code: 2, out: 'update failed: NXRRSET' });
+    expect(await nsupdate(server.port, ZONE, [...whole(String(MAX - 1)), change], { key })).toEqual({ code: 0, out: '' });
+    expect((await dig(server.port, [`checked.${ZONE}`, 'TXT'])).answer.map((a) => a.data)).toEqual(['"done"']);
   });
 });

@@ -6,57 +6,24 @@
 // delegation or a DNAME, no NS at a pool name, glue for in-bailiwick name servers, a pool keeps a
 // target, and a pool name is a name as long as its pool exists.
 
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dig } from '../helpers/dig.ts';
-import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
-import { keyFlag, nsupdate, type Run } from '../helpers/nsupdate.ts';
+import { nsupdate, type Run } from '../helpers/nsupdate.ts';
+import { startRulesServer, type RulesServer } from '../helpers/rules-server.ts';
 import { makeKey } from '../update/helpers.ts';
 
 const ZONE = 'rules.example.net.';
-const TOKEN = 'rules-write-token-0123456789';
 const key = makeKey('rules-key.', 'hmac-sha256', [ZONE]);
-const zones = mkdtempSync(path.join(os.tmpdir(), 'gslbd-rules-zones-'));
-const data = mkdtempSync(path.join(os.tmpdir(), 'gslbd-rules-data-'));
-const config = path.join(zones, 'gslbd.yaml');
-cpSync(path.join(ROOT, 'test/fixtures/rules'), zones, { recursive: true });
-writeFileSync(config, [
-  `zones: ${zones}`,
-  'api:',
-  '  listen: 127.0.0.1:0',
-  '  tokens:',
-  `    - { name: operator, token: ${TOKEN}, access: write }`,
-  '',
-].join('\n'));
 
-let server: Gslbd;
-let base = '';
-
-async function start(): Promise<void> {
-  server = await startGslbd(['--config', config, '--data', data, '--tsig-key', keyFlag(key)]);
-  base = `http://127.0.0.1:${(await server.waitForLog((l) => l.msg === 'api listening')).port as number}`;
-}
-
-beforeAll(start, 30_000);
-afterAll(async () => {
-  await server?.stop();
-  rmSync(zones, { recursive: true, force: true });
-  rmSync(data, { recursive: true, force: true });
-});
+let server: RulesServer;
+beforeAll(async () => {
+  server = await startRulesServer(['rules'], key);
+}, 30_000);
+afterAll(() => server?.stop());
 
 const fq = (label: string) => `${label}.${ZONE}`;
 
-async function api(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(base + url, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method: string, url: string, body?: unknown) => server.api(method, url, body);
 
 const update = (lines: string[], tcp = false): Promise<Run> => nsupdate(server.port, ZONE, lines, { key, tcp });
 const refused: Run = { code: 2, out: 'update failed: REFUSED' };
@@ -79,12 +46,9 @@ describe('a pool name stays a name while its pool exists', () => {
     expect((await dig(server.port, [fq('www'), 'TXT'])).status).toBe('NOERROR');
     expect((await api('GET', `/v1/zones/${ZONE}/pools/www`)).status).toBe(200);
 
-    await server.stop();
-    await start();
+    await server.restart();
     expect(await look(fq('www'), 'A')).toEqual(POOL);
-    const loaded = server.logs.filter((l) => l.msg === 'zone loaded').length;
-    server.proc.kill('SIGHUP');
-    await server.waitForLog(() => server.logs.filter((l) => l.msg === 'zone loaded').length > loaded);
+    await server.reload();
     expect(await look(fq('www'), 'A')).toEqual(POOL);
   });
 
@@ -157,7 +121,7 @@ describe('UPDATE is held to the rules the API and the loader enforce', () => {
 
   it('logs why an update was refused', async () => {
     await update([`update add ${fq('y.old')} 300 TXT "hidden"`]);
-    const line = await server.waitForLog((l) => typeof l.reason === 'string' && (l.reason as string).includes('y.old'));
+    const line = await server.gslbd.waitForLog((l) => typeof l.reason === 'string' && (l.reason as string).includes('y.old'));
     expect(line.reason).toMatch(/DNAME/);
   });
 });
