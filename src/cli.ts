@@ -4,7 +4,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { GslbError } from './errors.ts';
 import { createLogger } from './log.ts';
-import { parseListen, type ListenAddress } from './dns/server.ts';
+import { parseListen, parseReceiveBuffer, RECEIVE_BUFFER_EXPECTED, type ListenAddress } from './dns/server.ts';
 import { Service } from './service.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
 import { runWorker } from './cluster/worker.ts';
@@ -24,6 +24,8 @@ const USAGE = `usage:
                             UPDATE; hmac-sha256|hmac-sha512|hmac-sha1|hmac-sha224|hmac-sha384;
                             without zones the key may update every zone served
         --tcp-idle-timeout SECONDS (10)   --tcp-max-connections N (512)
+        --udp-receive-buffer BYTES   SO_RCVBUF of each UDP socket (default 4194304; 0: the kernel's);
+                            Linux caps it at net.core.rmem_max: the granted size is logged
         --query-log-sample N   log every N-th query (qname, qtype, client, rcode) at info; 0: off (default)
         --workers N         processes answering DNS (default: one per core); 1: this process alone
   gslbd check [--zones DIR]                           validate zones; prints file:line: reason
@@ -48,6 +50,7 @@ async function serve(args: string[]): Promise<number> {
       listen: { type: 'string', multiple: true },
       'tcp-idle-timeout': { type: 'string' },
       'tcp-max-connections': { type: 'string' },
+      'udp-receive-buffer': { type: 'string' },
       geoip: { type: 'string' },
       data: { type: 'string' },
       'tsig-key': { type: 'string', multiple: true },
@@ -73,6 +76,7 @@ async function serve(args: string[]): Promise<number> {
   const geoip = values.geoip ?? file.geoip;
   const workers = positiveInt(values.workers, 'workers', file.workers ?? os.availableParallelism());
   if (workers > 1024) throw new GslbError('ERR_CONFIG', `--workers ${workers}: at most 1024`);
+  const udpReceiveBuffer = receiveBufferFlag(values['udp-receive-buffer']) ?? file.udpReceiveBuffer;
   const options = {
     zonesDir: values.zones ?? file.zones ?? './zones',
     listen,
@@ -85,6 +89,7 @@ async function serve(args: string[]): Promise<number> {
     tsig: values['tsig-key'] ? values['tsig-key'].map(tsigKeyFlag) : (file.tsig ?? []),
     ...(file.api && { api: file.api }),
     queryLogSample: nonNegativeInt(values['query-log-sample'], 'query-log-sample', file.queryLogSample ?? 0),
+    ...(udpReceiveBuffer !== undefined && { udpReceiveBuffer }),
   };
   // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).
   const service = workers > 1 ? new ClusterPrimary(options, workers) : new Service(options);
@@ -124,6 +129,14 @@ function positiveInt(text: string | undefined, flag: string, dflt: number): numb
   if (text === undefined) return dflt;
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new GslbError('ERR_CONFIG', `--${flag} ${text}: not a positive integer`);
+  return n;
+}
+
+/** `--udp-receive-buffer BYTES`: 0, or a size the kernel can make a useful buffer of. */
+function receiveBufferFlag(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = parseReceiveBuffer(text);
+  if (n === undefined) throw new GslbError('ERR_CONFIG', `--udp-receive-buffer ${text}: ${RECEIVE_BUFFER_EXPECTED}`);
   return n;
 }
 
