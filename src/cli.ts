@@ -4,7 +4,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { GslbError } from './errors.ts';
 import { createLogger } from './log.ts';
-import { parseListen, type ListenAddress } from './dns/server.ts';
+import { parseListen, parseReceiveBuffer, RECEIVE_BUFFER_EXPECTED, type ListenAddress } from './dns/server.ts';
 import { Service } from './service.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
 import { runWorker } from './cluster/worker.ts';
@@ -30,6 +30,8 @@ const USAGE = `usage:
         --tcp-idle-timeout SECONDS (10)   --tcp-max-connections N (512)
         --tcp-message-timeout SECONDS (5)   a TCP message must arrive whole this long after its first byte
         --tcp-max-connections-per-client N (64)   TCP connections from one IPv4 address or IPv6 /64
+        --udp-receive-buffer BYTES   SO_RCVBUF of each UDP socket (default 4194304; 0: the kernel's);
+                            Linux caps it at net.core.rmem_max: the granted size is logged
         --query-log-sample N   log every N-th query (qname, qtype, client, rcode) at info; 0: off (default)
         --workers N         processes answering DNS (default: one per core); 1: this process alone
         --max-changes N     most changes one API request or RFC 2136 UPDATE may make, and most
@@ -63,6 +65,7 @@ async function serve(args: string[]): Promise<number> {
       'tcp-max-connections': { type: 'string' },
       'tcp-message-timeout': { type: 'string' },
       'tcp-max-connections-per-client': { type: 'string' },
+      'udp-receive-buffer': { type: 'string' },
       geoip: { type: 'string' },
       data: { type: 'string' },
       'tsig-key': { type: 'string', multiple: true },
@@ -94,6 +97,7 @@ async function serve(args: string[]): Promise<number> {
   if (dataReason) throw new GslbError('ERR_CONFIG', `--data: ${dataReason}`);
   const workers = positiveInt(values.workers, 'workers', file.workers ?? os.availableParallelism());
   if (workers > 1024) throw new GslbError('ERR_CONFIG', `--workers ${workers}: at most 1024`);
+  const udpReceiveBuffer = receiveBufferFlag(values['udp-receive-buffer']) ?? file.udpReceiveBuffer;
   const options = {
     zonesDir: values.zones ?? file.zones ?? './zones',
     listen,
@@ -110,6 +114,7 @@ async function serve(args: string[]): Promise<number> {
     ...(file.api && { api: file.api }),
     queryLogSample: nonNegativeInt(values['query-log-sample'], 'query-log-sample', file.queryLogSample ?? 0),
     maxChanges: positiveInt(values['max-changes'], 'max-changes', file.maxChanges ?? DEFAULT_MAX_CHANGES),
+    ...(udpReceiveBuffer !== undefined && { udpReceiveBuffer }),
   };
   // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).
   const service = workers > 1 ? new ClusterPrimary(options, workers) : new Service(options);
@@ -156,6 +161,14 @@ function positiveInt(text: string | undefined, flag: string, dflt: number): numb
   if (text === undefined) return dflt;
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new GslbError('ERR_CONFIG', `--${flag} ${text}: not a positive integer`);
+  return n;
+}
+
+/** `--udp-receive-buffer BYTES`: 0, or a size the kernel can make a useful buffer of. */
+function receiveBufferFlag(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = parseReceiveBuffer(text);
+  if (n === undefined) throw new GslbError('ERR_CONFIG', `--udp-receive-buffer ${text}: ${RECEIVE_BUFFER_EXPECTED}`);
   return n;
 }
 

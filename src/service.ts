@@ -316,7 +316,14 @@ export class Service {
         continue;
       }
       this.listeners.push(l);
-      log.info({ address: formatListen({ host: address.host, port: l.port }), port: l.port }, 'listening');
+      const rcv = l.receiveBuffer();
+      const bound = formatListen({ host: address.host, port: l.port });
+      log.info({ address: bound, port: l.port, udpReceiveBuffer: rcv.granted }, 'listening');
+      // Queries beyond the buffer are dropped by the kernel under a burst (bench/RESULTS.md, UDP bursts).
+      if (rcv.capped) {
+        log[rcv.configured ? 'warn' : 'info']({ address: bound, requested: rcv.requested, granted: rcv.granted, rmemMax: rcv.rmemMax },
+          'UDP receive buffer smaller than asked: net.core.rmem_max caps it (sysctl net.core.rmem_max=BYTES raises it)');
+      }
     }
     // No address asked for: a cluster primary, whose workers answer.
     if (this.#opts.listen.length && this.listeners.length === 0) throw new GslbError('ERR_LISTEN', 'no address could be bound');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
 import { hashToken, type ApiToken } from '../api/auth.ts';
 import { DEFAULT_BODY_LIMIT, type ApiOptions } from '../api/types.ts';
-import { parseListen, type ListenAddress } from '../dns/server.ts';
+import { parseListen, parseReceiveBuffer, RECEIVE_BUFFER_EXPECTED, type ListenAddress } from '../dns/server.ts';
 import { GslbError, SourceError } from '../errors.ts';
 import { MapReader, YamlSource } from '../gslb/yaml-reader.ts';
 import { tsigKeyFromConfig, type TsigKeyConfig } from '../dns/tsig.ts';
@@ -26,6 +26,8 @@ export interface GslbdConfig {
   readonly tcpMaxPerClient?: number;
   /** Log every N-th query (0: no query log). */
   readonly queryLogSample?: number;
+  /** SO_RCVBUF asked for each UDP socket, bytes (0: the kernel's default). */
+  readonly udpReceiveBuffer?: number;
   /** Processes answering DNS (1: the main process alone). */
   readonly workers?: number;
   readonly api?: ApiOptions;
@@ -44,7 +46,7 @@ export class ConfigError extends GslbError {
   }
 }
 
-const TOP_KEYS = ['zones', 'listen', 'data', 'geoip', 'tcp-idle-timeout', 'tcp-max-connections', 'query-log-sample', 'workers', 'api', 'tsig', 'tsig-max-fudge', 'tcp-message-timeout', 'tcp-max-connections-per-client', 'max-changes'];
+const TOP_KEYS = ['zones', 'listen', 'data', 'geoip', 'tcp-idle-timeout', 'tcp-max-connections', 'query-log-sample', 'udp-receive-buffer', 'workers', 'api', 'tsig', 'tsig-max-fudge', 'tcp-message-timeout', 'tcp-max-connections-per-client', 'max-changes'];
 /** A shorter token could be guessed; 16 characters of base64 are 96 bits. */
 export const MIN_TOKEN_LENGTH = 16;
 
@@ -104,6 +106,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     ...opt('tcpIdleMs', top.duration('tcp-idle-timeout', 1000, 3_600_000)),
     ...opt('tcpMaxConnections', top.number('tcp-max-connections', 1, 1_000_000)),
     ...opt('queryLogSample', top.number('query-log-sample', 0, 1_000_000_000)),
+    ...opt('udpReceiveBuffer', receiveBuffer(top)),
     ...opt('workers', top.number('workers', 1, 1024)),
     ...opt('api', top.has('api') ? readApi(src, top) : undefined),
     ...opt('tsig', top.has('tsig') ? readTsig(src, top) : undefined),
@@ -119,6 +122,13 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
 }
 
 const opt = <K extends string, V>(key: K, v: V | undefined) => (v === undefined ? {} : ({ [key]: v } as { [k in K]: V }));
+
+/** `udp-receive-buffer`: 0, or a byte count the kernel can make a useful buffer of. */
+function receiveBuffer(top: MapReader): number | undefined {
+  const raw = top.scalar('udp-receive-buffer');
+  if (raw === undefined || raw === null) return undefined;
+  return parseReceiveBuffer(String(raw)) ?? top.fail('udp-receive-buffer', `${RECEIVE_BUFFER_EXPECTED}, got "${String(raw)}"`);
+}
 
 function address(src: YamlSource, node: YamlNode, at: string, defaultPort: number): ListenAddress | undefined {
   const text = isScalar(node) ? String(node.value) : undefined;

@@ -2,6 +2,7 @@
 
 import dgram from 'node:dgram';
 import dns from 'node:dns';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { GslbError } from '../errors.ts';
 import type { Handler } from './handler.ts';
@@ -30,6 +31,30 @@ export interface ServerOptions {
    * the kernel may hand out a port another reuseport socket of the same user already has.
    */
   readonly reusePort?: boolean;
+  /**
+   * SO_RCVBUF asked for the UDP socket, bytes; 0 leaves the kernel's default
+   * (net.core.rmem_default). Queries that arrive while the event loop is busy wait in this buffer;
+   * when it is full the kernel drops them (`Udp: RcvbufErrors` in /proc/net/snmp). Linux grants
+   * min(asked, net.core.rmem_max), doubled (socket(7)): `udpReceiveBuffer` says what it granted.
+   */
+  readonly udpReceiveBuffer?: number;
+}
+
+/**
+ * Asked for when no size is configured. A small query takes 832 bytes of buffer on loopback, so the
+ * 8 MiB Linux grants for it (rmem_max allowing) hold ~10,000 queries, where the usual kernel
+ * default holds 256 (bench/RESULTS.md, UDP bursts).
+ */
+export const DEFAULT_UDP_RECEIVE_BUFFER = 4 << 20;
+/** The sizes `udpReceiveBuffer` may take besides 0: below 4 KiB only a handful of queries fit. */
+const RECEIVE_BUFFER_MIN = 4096;
+const RECEIVE_BUFFER_MAX = 1 << 30;
+export const RECEIVE_BUFFER_EXPECTED = `expected 0 (the kernel's default) or ${RECEIVE_BUFFER_MIN}..${RECEIVE_BUFFER_MAX} bytes`;
+
+/** `--udp-receive-buffer` / `udp-receive-buffer:` as bytes; undefined (say RECEIVE_BUFFER_EXPECTED) if nonsensical. */
+export function parseReceiveBuffer(text: string): number | undefined {
+  const n = Number(text);
+  return /^\d+$/.test(text) && (n === 0 || (n >= RECEIVE_BUFFER_MIN && n <= RECEIVE_BUFFER_MAX)) ? n : undefined;
 }
 
 /** Parses `127.0.0.1:5300`, `[::1]:5300` or `::1` with a default port. */
@@ -58,6 +83,16 @@ export function parseListen(text: string, defaultPort = 53): ListenAddress {
 export const formatListen = (a: ListenAddress): string =>
   net.isIPv6(a.host) ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 
+/** net.core.rmem_max, the most SO_RCVBUF setsockopt grants (even as root: Node does not use SO_RCVBUFFORCE); undefined off Linux. */
+function readRmemMax(): number | undefined {
+  try {
+    const n = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    return Number.isInteger(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** RFC 1035 §4.2.2: a TCP message is preceded by its length. */
 function frame(msg: Buffer): Buffer {
   const out = Buffer.allocUnsafe(2 + msg.length);
@@ -76,6 +111,8 @@ export class DnsListener {
   #idleMs: number;
   #messageMs: number;
   #reusePort: boolean;
+  /** Asked SO_RCVBUF, and whether an operator asked for it (else the default). */
+  #receiveBuffer: { readonly bytes: number; readonly configured: boolean };
   /** Answers still being computed (an UPDATE waits for the journal): stop() lets them go out. */
   readonly #inflight = new Set<Promise<void>>();
   #stopping = false;
@@ -87,6 +124,8 @@ export class DnsListener {
     this.#messageMs = options.tcpMessageMs ?? 5_000;
     this.#conns = new TcpSlots(options.tcpMaxConnections ?? 512, options.tcpMaxPerClient ?? 64);
     this.#reusePort = options.reusePort ?? false;
+    const configured = options.udpReceiveBuffer !== undefined;
+    this.#receiveBuffer = { bytes: options.udpReceiveBuffer ?? DEFAULT_UDP_RECEIVE_BUFFER, configured };
   }
 
   /** Binds both sockets; rejects with ERR_LISTEN if either cannot be bound. */
@@ -107,7 +146,11 @@ export class DnsListener {
       if (ready) cb(null, address, family as unknown as number);
       else dns.lookup(address, family, cb);
     };
-    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host), reusePort: this.#reusePort, lookup });
+    const udp = dgram.createSocket({
+      type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host), reusePort: this.#reusePort, lookup,
+      // Node sets SO_RCVBUF once bound; 0 (or absent) is not set at all.
+      ...(this.#receiveBuffer.bytes > 0 && { recvBufferSize: this.#receiveBuffer.bytes }),
+    });
     const handler = this.#handler;
     udp.on('message', (msg, rinfo) => {
       // Stopping: no new queries; a resolver asks again, or another server.
@@ -152,6 +195,18 @@ export class DnsListener {
     tcp.on('error', () => {});
     this.#tcp = tcp;
     return 'bound';
+  }
+
+  /**
+   * SO_RCVBUF of the bound UDP socket: `granted` as getsockopt reads it (Linux: doubled), what was
+   * `requested` (0: the kernel's default) and whether an operator set that; `rmemMax` and `capped`
+   * when /proc says net.core.rmem_max cut the request down (setsockopt caps silently, even as root).
+   */
+  receiveBuffer(): { granted: number; requested: number; configured: boolean; rmemMax?: number; capped: boolean } {
+    const granted = this.#udp?.getRecvBufferSize() ?? 0;
+    const { bytes: requested, configured } = this.#receiveBuffer;
+    const rmemMax = readRmemMax();
+    return { granted, requested, configured, ...(rmemMax !== undefined && { rmemMax }), capped: rmemMax !== undefined && requested > rmemMax };
   }
 
   /** The port actually bound (differs from the asked one when that was 0). */

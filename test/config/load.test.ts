@@ -110,13 +110,15 @@ describe('the other keys', () => {
 describe('errors, each with file:line: path: reason', () => {
   it.each([
     ['an unknown key', 'zones: ./zones\nlisten_on: 1.2.3.4\n',
-      ['gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, workers, api, tsig, tsig-max-fudge, tcp-message-timeout, tcp-max-connections-per-client, max-changes)']],
+      ['gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, udp-receive-buffer, workers, api, tsig, tsig-max-fudge, tcp-message-timeout, tcp-max-connections-per-client, max-changes)']],
     ['YAML that does not parse', 'zones: ./zones\napi: [\n',
       [expect.stringMatching(/^gslbd\.yaml:\d+: /)]],
     ['a file that is not a mapping', '- a\n- b\n', ['gslbd.yaml:1: expected a mapping']],
     ['a bad listen address', 'listen: ["127.0.0.1:5300", "localhost:53"]\n',
       ['gslbd.yaml:1: listen[1]: listen address "localhost:53": "localhost" is not an IP address']],
     ['a bad port', 'listen:\n  - 127.0.0.1:99999\n', ['gslbd.yaml:2: listen[0]: listen address "127.0.0.1:99999": bad port']],
+    ['a UDP receive buffer that is not a byte count', 'udp-receive-buffer: 4M\n',
+      ['gslbd.yaml:1: udp-receive-buffer: expected 0 (the kernel\'s default) or 4096..1073741824 bytes, got "4M"']],
     ['a TCP timeout that is not a duration', 'tcp-idle-timeout: soon\n',
       ['gslbd.yaml:1: tcp-idle-timeout: expected a duration like 2s, 500ms or 1m, got "soon"']],
     ['TCP connections out of range', 'tcp-max-connections: 0\n', ['gslbd.yaml:1: tcp-max-connections: 0 is out of range 1..1000000']],
