@@ -18,8 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Type } from '../src/dns/constants.ts';
-import { signRequest } from '../src/dns/tsig.ts';
+import { Type } from '../src/0-base/constants.ts';
+import { signRequest } from '../src/1-codec/tsig.ts';
 import { buildQuery } from '../test/helpers/raw.ts';
 import { keyFlag } from '../test/helpers/nsupdate.ts';
 import { makeKey, updateMessage } from '../test/update/helpers.ts';
@@ -53,7 +53,7 @@ interface Server { readonly dns: number; readonly api: number; stop(): void }
 async function start(dir: string, data: string): Promise<Server> {
   const config = path.join(dir, 'gslbd.yaml');
   writeFileSync(config, [`zones: ${dir}`, 'api:', '  listen: 127.0.0.1:0', '  tokens:', `    - { name: bench, token: ${TOKEN}, access: write }`, ''].join('\n'));
-  const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(ROOT, 'src/cli.ts'), 'serve', '--config', config,
+  const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(ROOT, 'src/9-main/cli.ts'), 'serve', '--config', config,
     '--listen', '127.0.0.1:0', '--workers', '1', '--data', data, '--tsig-key', keyFlag(key), '--max-changes', values['max-changes']!],
   { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GSLBD_LOG_LEVEL: 'info' } });
   let dns = 0;

@@ -10,14 +10,15 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import dns2 from 'dns2';
-import { resolve, type Question } from '../src/answer/resolve.ts';
-import { parseQuery, type Query } from '../src/dns/query.ts';
-import { encodeAnswer } from '../src/dns/response.ts';
-import { allUp } from '../src/gslb/health-view.ts';
-import { makeClient } from '../src/gslb/client.ts';
-import type { PolicyContext } from '../src/policy/types.ts';
-import { loadZones } from '../src/zone/loader.ts';
-import { ZoneStore } from '../src/zone/store.ts';
+import { resolve, type Question } from '../src/5-answer/resolve.ts';
+import { parseQuery, type Query } from '../src/1-codec/query.ts';
+import { encodeAnswer } from '../src/1-codec/response.ts';
+import { allUp } from '../src/4-gslb/health-view.ts';
+import { makeClient } from '../src/4-gslb/client.ts';
+import type { PolicyContext } from '../src/3-policy/types.ts';
+import { loadZones } from '../src/4-gslb/load.ts';
+import { ZoneStore } from '../src/2-zone/store.ts';
+import type { PooledZone } from '../src/4-gslb/pool.ts';
 import { buildQuery } from '../test/helpers/raw.ts';
 import { consume, HEADER, measure, row, type Measurement } from './measure.ts';
 
@@ -25,7 +26,7 @@ const { Packet } = dns2;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LIMIT = 1232;
 
-const store = new ZoneStore();
+const store = new ZoneStore<PooledZone>();
 store.put(...(await loadZones(path.join(ROOT, 'zones'))).zones);
 const ctx: PolicyContext = { client: makeClient('192.0.2.1', null, null), random: Math.random, now: Date.now };
 const question = (q: Query): Question => ({ qname: q.qname, qtype: q.qtype, gslb: { ctx, health: allUp } });

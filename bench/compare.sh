@@ -239,14 +239,14 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # gslbd -------------------------------------------------------------------------------------------
 workers_flag=()
-grep -q -- '--workers' src/cli.ts && workers_flag=(--workers 1)
+grep -q -- '--workers' src/9-main/cli.ts && workers_flag=(--workers 1)
 # start_gslbd POOLS_FILE NAME: sets gslbd_pid, gslbd_port
 start_gslbd() {
   local pools=$1 name=$2 dir="$work/$2"
   mkdir -p "$dir/zones"
   cp "$CMP/bench.example.zone" "$dir/zones/bench.example.zone"
   cp "$pools" "$dir/zones/bench.example.pools.yaml"
-  "${SERVER_CPU[@]}" env GSLBD_LOG_LEVEL=info "$NODE" --disable-warning=ExperimentalWarning src/cli.ts serve \
+  "${SERVER_CPU[@]}" env GSLBD_LOG_LEVEL=info "$NODE" --disable-warning=ExperimentalWarning src/9-main/cli.ts serve \
     --zones "$dir/zones" --listen 127.0.0.1:0 --data "$dir/data" "${workers_flag[@]}" 2>"$dir/log" &
   gslbd_pid=$!
   started+=("$gslbd_pid")

@@ -77,7 +77,7 @@ run_case() {
 
 # gslbd: info level only for its "listening" line; nothing is logged per query. One process, pinned
 # with the others to one core (bench/workers.sh measures --workers).
-"${SERVER_CPU[@]}" env GSLBD_LOG_LEVEL=info "$NODE" --disable-warning=ExperimentalWarning src/cli.ts serve \
+"${SERVER_CPU[@]}" env GSLBD_LOG_LEVEL=info "$NODE" --disable-warning=ExperimentalWarning src/9-main/cli.ts serve \
   --zones zones --listen 127.0.0.1:0 --data "$work/data" --workers 1 2>"$work/gslbd.log" &
 gslbd=$!
 started+=("$gslbd")

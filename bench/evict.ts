@@ -17,7 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { Type } from '../src/dns/constants.ts';
+import { Type } from '../src/0-base/constants.ts';
 import { startGslbd, type Gslbd } from '../test/helpers/gslbd.ts';
 import { ORIGIN, zonesDir } from '../test/helpers/health.ts';
 import { tcpListener } from '../test/helpers/listeners.ts';

@@ -3,7 +3,7 @@
 // during the load: the longest gap between two runs of a 1 ms interval timer (up to the end of the
 // load), and the main thread's time on a CPU in that gap (/proc/self/task/PID/schedstat), which
 // leaves out time spent waiting for a CPU on a busy machine. Each is measured in a fresh process,
-// for nothing loaded, the geoip-lite module itself (what src/geo/geoip-lite.ts required before it
+// for nothing loaded, the geoip-lite module itself (what src/3-geo/geoip-lite.ts required before it
 // read the files into its own tables) and the adapter.
 // Then lookups per second of both, over a fixed set of addresses, without the LRU cache that sits
 // in front of the database in service.
@@ -15,8 +15,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { readGeoipLiteData } from '../src/geo/geoip-lite-files.ts';
-import { GeoipLiteDatabase } from '../src/geo/geoip-lite.ts';
+import { readGeoipLiteData } from '../src/3-geo/geoip-lite-files.ts';
+import { GeoipLiteDatabase } from '../src/3-geo/geoip-lite.ts';
 import { sampler } from '../test/geo/blocks.ts';
 import { consume, HEADER, measure, row } from './measure.ts';
 

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { constants, PerformanceObserver, type NodeGCPerformanceDetail } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadZones } from '../src/zone/loader.ts';
+import { loadZones } from '../src/4-gslb/load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -158,7 +158,7 @@ async function serve(): Promise<string> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-load-'));
   const data = mkdtempSync(path.join(os.tmpdir(), 'gslbd-load-data-'));
   writeZone(dir, POOLS);
-  const proc = spawn(process.execPath, [...process.execArgv, '--disable-warning=ExperimentalWarning', path.join(ROOT, 'src/cli.ts'), 'serve',
+  const proc = spawn(process.execPath, [...process.execArgv, '--disable-warning=ExperimentalWarning', path.join(ROOT, 'src/9-main/cli.ts'), 'serve',
     '--zones', dir, '--listen', '127.0.0.1:0', '--data', data, '--workers', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
   // gslbd logs JSON lines on stderr; `logged(msg, from)`: the first line `msg` from line `from` on.
   const lines: Record<string, unknown>[] = [];

@@ -2,17 +2,17 @@
 // filter → policy → TTL) for every pool of zones/gslb.example.com.pools.yaml.
 //
 // The client has a fixed, known location (no database lookup: in service that lookup is cached
-// per address, see src/geo/index.ts cachedGeo) and rotates over 256 addresses, so affinity
+// per address, see src/3-geo/index.ts cachedGeo) and rotates over 256 addresses, so affinity
 // hashes differ from pick to pick. Randomness is seeded, time is fixed.
 //
 // Run: scripts/node24.sh node bench/policies.ts
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allUp } from '../src/gslb/health-view.ts';
-import { POLICY_NAMES, policies } from '../src/policy/index.ts';
-import type { Candidate, Client, PolicyContext } from '../src/policy/types.ts';
-import { loadZones } from '../src/zone/loader.ts';
+import { allUp } from '../src/4-gslb/health-view.ts';
+import { POLICY_NAMES, policies } from '../src/3-policy/index.ts';
+import type { Candidate, Client, PolicyContext } from '../src/3-policy/types.ts';
+import { loadZones } from '../src/4-gslb/load.ts';
 import { mulberry32 } from '../test/policy/helpers.ts';
 import { consume, measure, type Measurement } from './measure.ts';
 

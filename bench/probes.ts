@@ -35,8 +35,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Type } from '../src/dns/constants.ts';
-import { JITTER } from '../src/health/checker.ts';
+import { Type } from '../src/0-base/constants.ts';
+import { JITTER } from '../src/3-health/checker.ts';
 import { startGslbd, type Gslbd } from '../test/helpers/gslbd.ts';
 import { readReply } from '../test/helpers/pool-queries.ts';
 import { buildQuery, udpExchange } from '../test/helpers/raw.ts';

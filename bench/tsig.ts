@@ -7,16 +7,17 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AnswerCache } from '../src/dns/cache.ts';
-import { createHandler } from '../src/dns/handler.ts';
-import { signRequest, tsigKeyFromConfig, type TsigKey } from '../src/dns/tsig.ts';
-import { loadZones } from '../src/zone/loader.ts';
-import { ZoneStore } from '../src/zone/store.ts';
+import { AnswerCache } from '../src/6-serve/cache.ts';
+import { createHandler } from '../src/6-serve/handler.ts';
+import { signRequest, tsigKeyFromConfig, type TsigKey } from '../src/1-codec/tsig.ts';
+import { loadZones } from '../src/4-gslb/load.ts';
+import { ZoneStore } from '../src/2-zone/store.ts';
+import type { PooledZone } from '../src/4-gslb/pool.ts';
 import { buildQuery } from '../test/helpers/raw.ts';
 import { consume, HEADER, measure, row } from './measure.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const store = new ZoneStore();
+const store = new ZoneStore<PooledZone>();
 store.put(...(await loadZones(path.join(ROOT, 'zones'))).zones);
 const handle = createHandler(store, () => {}, undefined, null, null, new AnswerCache());
 const key = (name: string): TsigKey => tsigKeyFromConfig({ name, algorithm: 'hmac-sha256', secret: randomBytes(32).toString('base64') });

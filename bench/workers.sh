@@ -50,7 +50,7 @@ echo '|---|---|---:|---:|---|---:|---:|---|---|'
 start() {
   local workers=$1 pin=$2 prefix=()
   [ "$pin" = 1 ] && prefix=(taskset -c 0)
-  "${prefix[@]}" env GSLBD_LOG_LEVEL=info "$NODE" --disable-warning=ExperimentalWarning src/cli.ts serve \
+  "${prefix[@]}" env GSLBD_LOG_LEVEL=info "$NODE" --disable-warning=ExperimentalWarning src/9-main/cli.ts serve \
     --zones zones --listen 127.0.0.1:0 --data "$work/data-$workers-$pin" --workers "$workers" 2>"$work/gslbd.log" &
   gslbd=$!
   local ready='"msg":"listening"'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prettyLine } from '../src/log.ts';
+import { prettyLine } from '../src/0-base/log.ts';
 import { runCli } from './helpers/gslbd.ts';
 
 describe('log format', () => {

@@ -4,7 +4,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi } from '../../src/api/server.ts';
+import { buildApi } from '../../src/8-api/server.ts';
 import { READ, startHarness, targetUrl, TOKENS, WRITE, ZONE, type Harness } from './helpers.ts';
 
 let h: Harness;

@@ -7,10 +7,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { hashToken } from '../../src/api/auth.ts';
-import { buildApi } from '../../src/api/server.ts';
-import { createLogger } from '../../src/log.ts';
-import { Service } from '../../src/service.ts';
+import { hashToken } from '../../src/7-config/api-options.ts';
+import { buildApi } from '../../src/8-api/server.ts';
+import { createLogger } from '../../src/0-base/log.ts';
+import { Service } from '../../src/9-main/service.ts';
 import { dig } from '../helpers/dig.ts';
 import { ROOT } from '../helpers/gslbd.ts';
 

@@ -1,10 +1,10 @@
 // RDATA in presentation form, both ways: whatever the API prints reads back to the same bytes.
 
 import { describe, expect, it } from 'vitest';
-import { parseRdata, rdataToText } from '../../src/api/rdata-text.ts';
-import { Type, typeFromName } from '../../src/dns/constants.ts';
-import { parseName } from '../../src/dns/name.ts';
-import { RdataError } from '../../src/zone/rdata-io.ts';
+import { parseRdata, rdataToText } from '../../src/8-api/rdata-text.ts';
+import { Type, typeFromName } from '../../src/0-base/constants.ts';
+import { parseName } from '../../src/0-base/name.ts';
+import { RdataError } from '../../src/2-zone/rdata-io.ts';
 
 const ORIGIN = parseName('example.com.', null);
 

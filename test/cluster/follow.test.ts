@@ -1,16 +1,17 @@
 // What a worker follows of its primary, without processes: check statuses (PrimaryChecks fed as
-// cluster/primary.ts feeds it) give the same up/down and the same next possible change (the TTL
+// 9-main/cluster/primary.ts feeds it) give the same up/down and the same next possible change (the TTL
 // bound) as the primary's own HealthChecker, at every moment; a store fed with the primary's
 // snapshot and changesets holds the same state; a commit waits for its followers.
 
 import { describe, expect, it } from 'vitest';
-import { checkUpdate } from '../../src/cluster/messages.ts';
-import { PrimaryChecks } from '../../src/cluster/checks.ts';
-import type { CheckSpec, TargetDef } from '../../src/gslb/types.ts';
-import { checkKey, HealthChecker } from '../../src/health/checker.ts';
-import type { Prober, ProbeResult } from '../../src/health/types.ts';
-import { TargetHealth } from '../../src/health/view.ts';
-import { JournaledStore } from '../../src/state/store.ts';
+import { checkUpdate } from '../../src/9-main/cluster/messages.ts';
+import { PrimaryChecks } from '../../src/9-main/cluster/checks.ts';
+import type { TargetDef } from '../../src/4-gslb/types.ts';
+import type { CheckSpec } from '../../src/3-health/types.ts';
+import { checkKey, HealthChecker } from '../../src/3-health/checker.ts';
+import type { Prober, ProbeResult } from '../../src/3-health/types.ts';
+import { TargetHealth } from '../../src/7-state/target-health.ts';
+import { JournaledStore } from '../../src/7-state/store.ts';
 import { FakeClock } from '../health/fake-clock.ts';
 
 const HTTP: CheckSpec = { type: 'http', port: 80, intervalMs: 1000, timeoutMs: 500, rise: 3, fall: 2, path: '/', expect: [200], insecure: false };

@@ -3,9 +3,9 @@
 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashToken } from '../../src/api/auth.ts';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config/load.ts';
-import { GslbError } from '../../src/errors.ts';
+import { hashToken } from '../../src/7-config/api-options.ts';
+import { ConfigError, loadConfig, parseConfig } from '../../src/7-config/load.ts';
+import { GslbError } from '../../src/0-base/errors.ts';
 import { ROOT } from '../helpers/gslbd.ts';
 
 const FIXTURE = path.join(ROOT, 'test/fixtures/api/gslbd.yaml');

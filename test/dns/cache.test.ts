@@ -1,17 +1,18 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AnswerCache } from '../../src/dns/cache.ts';
-import { createHandler } from '../../src/dns/handler.ts';
-import { loadZones } from '../../src/zone/loader.ts';
-import { ZoneStore } from '../../src/zone/store.ts';
-import { applyEdits } from '../../src/zone/overlay.ts';
+import { AnswerCache } from '../../src/6-serve/cache.ts';
+import { createHandler } from '../../src/6-serve/handler.ts';
+import { loadZones } from '../../src/4-gslb/load.ts';
+import { ZoneStore } from '../../src/2-zone/store.ts';
+import type { PooledZone } from '../../src/4-gslb/pool.ts';
+import { applyEdits } from '../../src/2-zone/overlay.ts';
 import { ROOT } from '../helpers/gslbd.ts';
 import { buildQuery } from '../helpers/raw.ts';
 
 const ZONES = path.join(ROOT, 'zones');
 
-async function store(): Promise<ZoneStore> {
-  const s = new ZoneStore();
+async function store(): Promise<ZoneStore<PooledZone>> {
+  const s = new ZoneStore<PooledZone>();
   const r = await loadZones(ZONES);
   s.put(...r.zones);
   return s;

@@ -3,7 +3,7 @@
 // are tested end to end in test/e2e/tcp-limits.test.ts.
 
 import { describe, expect, it } from 'vitest';
-import { clientOf } from '../../src/dns/tcp-slots.ts';
+import { clientOf } from '../../src/6-serve/tcp-slots.ts';
 
 describe('clientOf', () => {
   it('counts every address of one IPv6 /64 as one client, and another /64 as another', () => {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { signRequest } from '../../src/dns/tsig.ts';
+import { signRequest } from '../../src/1-codec/tsig.ts';
 import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { buildQuery } from '../helpers/raw.ts';
 import { decodeMessage } from '../helpers/message.ts';

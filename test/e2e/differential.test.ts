@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Class, Flag, Rcode, Type, typeFromName, typeName } from '../../src/dns/constants.ts';
+import { Class, Flag, Rcode, Type, typeFromName, typeName } from '../../src/0-base/constants.ts';
 import { dig, type DigResult } from '../helpers/dig.ts';
 import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { startKnot, requireKnot, type Knot, type KnotZone } from '../helpers/knot.ts';

@@ -10,15 +10,16 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Flag } from '../../src/dns/constants.ts';
-import { createHandler } from '../../src/dns/handler.ts';
-import { keyFromText, nameToText, type NameKey } from '../../src/dns/name.ts';
-import { parseQuery, type Query } from '../../src/dns/query.ts';
-import { encodeAnswer, type Answer, type Entry } from '../../src/dns/response.ts';
-import { allUp } from '../../src/gslb/health-view.ts';
-import { loadZones } from '../../src/zone/loader.ts';
-import { makeRRset } from '../../src/zone/rrset.ts';
-import { ZoneStore } from '../../src/zone/store.ts';
+import { Flag } from '../../src/0-base/constants.ts';
+import { createHandler } from '../../src/6-serve/handler.ts';
+import { keyFromText, nameToText, type NameKey } from '../../src/0-base/name.ts';
+import { parseQuery, type Query } from '../../src/1-codec/query.ts';
+import { encodeAnswer, type Answer, type Entry } from '../../src/1-codec/response.ts';
+import { allUp } from '../../src/4-gslb/health-view.ts';
+import { loadZones } from '../../src/4-gslb/load.ts';
+import { makeRRset } from '../../src/1-codec/rrset.ts';
+import { ZoneStore } from '../../src/2-zone/store.ts';
+import type { PooledZone } from '../../src/4-gslb/pool.ts';
 import { answersA, checkReply, fuzzSeed, nextPacket, Rng, type Fuzzed } from '../helpers/fuzz.ts';
 import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { buildQuery, tcpExchange } from '../helpers/raw.ts';
@@ -56,7 +57,7 @@ const expectsReply = (msg: Buffer) => msg.length >= 12 && (msg[2]! & 0x80) === 0
 
 describe('fuzz, in process', () => {
   it(`answers ${IN_PROCESS_PACKETS} fuzzed messages without an exception, each reply well-formed`, async () => {
-    const store = new ZoneStore();
+    const store = new ZoneStore<PooledZone>();
     store.put(...(await loadZones(path.join(ROOT, 'zones'))).zones);
     const errors: unknown[] = [];
     const rng = new Rng(SEED);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Type } from '../../src/dns/constants.ts';
+import { Type } from '../../src/0-base/constants.ts';
 import { startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { countOf, GSLB_FIXTURE, leaders, poolQuery, UdpClient } from '../helpers/pool-queries.ts';
 import { chiSquareFits, mulberry32 } from '../policy/helpers.ts';

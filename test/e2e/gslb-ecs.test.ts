@@ -4,7 +4,7 @@
 // expected prefix comes from the database.
 
 import { describe, expect, it } from 'vitest';
-import { Rcode, Type } from '../../src/dns/constants.ts';
+import { Rcode, Type } from '../../src/0-base/constants.ts';
 import { dig } from '../helpers/dig.ts';
 import { startGslbd } from '../helpers/gslbd.ts';
 import { forTests } from '../helpers/fixture.ts';

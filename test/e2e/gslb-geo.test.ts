@@ -1,6 +1,6 @@
 // geo-proximity, geo-map and groups through a running gslbd (test/fixtures/gslb). Expectations
 // come from the geo database at test time: each client subnet's location is looked up here with
-// the same geoip-lite data the server uses, the nearest target computed with src/policy/distance.ts,
+// the same geoip-lite data the server uses, the nearest target computed with src/3-policy/distance.ts,
 // the region set from the country and continent. Nothing about where an address is is hard-coded.
 //
 // Client subnets are drawn from a seeded generator and kept when the database locates them; a few
@@ -9,12 +9,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Type } from '../../src/dns/constants.ts';
-import { parseName } from '../../src/dns/name.ts';
-import { GeoipLiteDatabase, type GeoLocation, type GeoPoint } from '../../src/geo/index.ts';
-import { parsePoolsFile } from '../../src/gslb/pools-file.ts';
-import type { PoolDef } from '../../src/gslb/types.ts';
-import { distanceKm } from '../../src/policy/distance.ts';
+import { Type } from '../../src/0-base/constants.ts';
+import { parseName } from '../../src/0-base/name.ts';
+import { GeoipLiteDatabase, type GeoLocation, type GeoPoint } from '../../src/3-geo/index.ts';
+import { parsePoolsFile } from '../../src/4-gslb/pools-file.ts';
+import type { PoolDef } from '../../src/4-gslb/types.ts';
+import { distanceKm } from '../../src/3-policy/distance.ts';
 import { dig, type DigResult } from '../helpers/dig.ts';
 import { startGslbd } from '../helpers/gslbd.ts';
 import { forTests } from '../helpers/fixture.ts';

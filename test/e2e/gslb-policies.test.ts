@@ -6,8 +6,8 @@
 // so each test here is the only one that asks its pool, and tests within this file run in order.
 
 import { describe, expect, it } from 'vitest';
-import { makeClient } from '../../src/gslb/client.ts';
-import { policies } from '../../src/policy/index.ts';
+import { makeClient } from '../../src/4-gslb/client.ts';
+import { policies } from '../../src/3-policy/index.ts';
 import { dig, type DigResult } from '../helpers/dig.ts';
 import { gslbdForTests } from '../helpers/gslbd.ts';
 import { clientSubnet, GSLB_FIXTURE } from '../helpers/pool-queries.ts';

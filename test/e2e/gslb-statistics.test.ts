@@ -11,7 +11,7 @@
 // Every pool here is used by this file only, and only by one test: policy state lives in the server.
 
 import { describe, expect, it } from 'vitest';
-import { Type } from '../../src/dns/constants.ts';
+import { Type } from '../../src/0-base/constants.ts';
 import { startGslbd } from '../helpers/gslbd.ts';
 import { forTests } from '../helpers/fixture.ts';
 import { countOf, GSLB_FIXTURE, leaders, poolQuery, UdpClient } from '../helpers/pool-queries.ts';

@@ -9,7 +9,7 @@ import { ask, healthLines, targetId, transition, zonesDir, type CheckYaml } from
 import {
   httpListener, selfSignedCert, tcpListener, until, type HttpListener, type HttpMode, type Listener,
 } from '../helpers/listeners.ts';
-import { USER_AGENT } from '../../src/health/probers/http.ts';
+import { USER_AGENT } from '../../src/3-health/probers/http.ts';
 
 const TIMING: CheckYaml = { interval: '1s', timeout: '500ms', rise: 1, fall: 1 };
 

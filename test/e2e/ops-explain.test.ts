@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseName } from '../../src/dns/name.ts';
-import { GeoipLiteDatabase, type GeoLocation } from '../../src/geo/index.ts';
-import { parsePoolsFile } from '../../src/gslb/pools-file.ts';
-import type { PoolDef } from '../../src/gslb/types.ts';
-import { distanceKm } from '../../src/policy/distance.ts';
+import { parseName } from '../../src/0-base/name.ts';
+import { GeoipLiteDatabase, type GeoLocation } from '../../src/3-geo/index.ts';
+import { parsePoolsFile } from '../../src/4-gslb/pools-file.ts';
+import type { PoolDef } from '../../src/4-gslb/types.ts';
+import { distanceKm } from '../../src/3-policy/distance.ts';
 import { dig, type DigResult } from '../helpers/dig.ts';
 import { runCli } from '../helpers/gslbd.ts';
 import { until } from '../helpers/listeners.ts';

@@ -4,7 +4,7 @@
 
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nameToText } from '../../src/dns/name.ts';
+import { nameToText } from '../../src/0-base/name.ts';
 import { dig } from '../helpers/dig.ts';
 import { until } from '../helpers/listeners.ts';
 import { bothProbed, fqdn, has, metric, READ, startOps, ZONE, type OpsServer, type Sample } from '../helpers/ops.ts';

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nameToText } from '../../src/dns/name.ts';
+import { nameToText } from '../../src/0-base/name.ts';
 import { decodeMessage } from '../helpers/message.ts';
 import { bothProbed, fqdn, metric, startOps, ZONE, type OpsServer } from '../helpers/ops.ts';
 import { buildQuery, tcpExchange, udpExchange } from '../helpers/raw.ts';

@@ -1,4 +1,4 @@
-// The zone rules (zone/rules.ts) where a change reaches further than the name it writes: a name
+// The zone rules (2-zone/rules.ts) where a change reaches further than the name it writes: a name
 // server's address that a delegation elsewhere in the zone needs, a wildcard that answers for a
 // name server, a name that comes into existence above one, a DNAME over names the same change
 // removes, a second DNAME, a zone served beside its child. A real gslbd (API on a loopback port,

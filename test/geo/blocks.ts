@@ -1,6 +1,6 @@
 // Address arithmetic for geo tests: the ends of a prefix block, and seeded addresses inside it.
 
-import { parseIPv4, parseIPv6 } from '../../src/zone/address.ts';
+import { parseIPv4, parseIPv6 } from '../../src/0-base/address.ts';
 
 /** Seeded uniform [0, 1), so a failure names an address that fails again on the next run. */
 export function sampler(seed: number): () => number {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cachedGeo } from '../../src/geo/index.ts';
-import type { GeoDatabase, GeoLocation } from '../../src/geo/types.ts';
+import { cachedGeo } from '../../src/3-geo/index.ts';
+import type { GeoDatabase, GeoLocation } from '../../src/3-geo/types.ts';
 
 /** A database that knows 192.0.2.0/24 and counts how often it is asked. */
 function counting(): GeoDatabase & { calls: string[] } {

@@ -1,9 +1,9 @@
-// What every GeoDatabase must do (src/geo/types.ts), run against each implementation:
+// What every GeoDatabase must do (src/3-geo/types.ts), run against each implementation:
 // runGeoConformance(name, () => db, addressesItKnows).
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { GeoDatabase } from '../../src/geo/types.ts';
-import { parseIPv4 } from '../../src/zone/address.ts';
+import type { GeoDatabase } from '../../src/3-geo/types.ts';
+import { parseIPv4 } from '../../src/0-base/address.ts';
 import { blockEnds, inBlock, sampler } from './blocks.ts';
 
 const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'];

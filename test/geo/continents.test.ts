@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { continentOf, KNOWN_COUNTRIES } from '../../src/geo/continents.ts';
+import { continentOf, KNOWN_COUNTRIES } from '../../src/3-geo/continents.ts';
 
 describe('country → continent table', () => {
   it('holds the 249 ISO 3166-1 codes and XK, each on one of the seven continents', () => {

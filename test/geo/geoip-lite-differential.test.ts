@@ -6,10 +6,10 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { continentOf } from '../../src/geo/continents.ts';
-import { alignedPrefix, GEOIP_LITE_V6_PREFIX, GeoipLiteDatabase } from '../../src/geo/geoip-lite.ts';
-import type { GeoDatabase } from '../../src/geo/types.ts';
-import { parseIPv4 } from '../../src/zone/address.ts';
+import { continentOf } from '../../src/3-geo/continents.ts';
+import { alignedPrefix, GEOIP_LITE_V6_PREFIX, GeoipLiteDatabase } from '../../src/3-geo/geoip-lite.ts';
+import type { GeoDatabase } from '../../src/3-geo/types.ts';
+import { parseIPv4 } from '../../src/0-base/address.ts';
 import { blockEnds, inBlock, sampler } from './blocks.ts';
 import { answerOf, geoip, geoipIn, runOf, v4Text, v6Text, type Answer } from './geoip-lite-oracle.ts';
 

@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GslbError } from '../../src/errors.ts';
-import { GeoipLiteDatabase } from '../../src/geo/geoip-lite.ts';
-import { parseIPv4, parseIPv6 } from '../../src/zone/address.ts';
+import { GslbError } from '../../src/0-base/errors.ts';
+import { GeoipLiteDatabase } from '../../src/3-geo/geoip-lite.ts';
+import { parseIPv4, parseIPv6 } from '../../src/0-base/address.ts';
 import { answerOf, geoipIn, v4Text } from './geoip-lite-oracle.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'gslbd-geoip-files-'));

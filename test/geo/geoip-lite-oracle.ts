@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { GeoPoint } from '../../src/geo/types.ts';
+import type { GeoPoint } from '../../src/3-geo/types.ts';
 
 export interface Raw {
   range: [number, number] | string;

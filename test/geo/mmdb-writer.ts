@@ -4,7 +4,7 @@
 // It writes no pointers and no aliases (::ffff:0:0/96 is not linked to the IPv4 subtree).
 
 import { isIPv4 } from 'node:net';
-import { parseIPv4, parseIPv6 } from '../../src/zone/address.ts';
+import { parseIPv4, parseIPv6 } from '../../src/0-base/address.ts';
 
 /** A number written with an explicit type; plain numbers are uint32 if whole, else double. */
 export class Typed {

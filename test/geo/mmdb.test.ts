@@ -5,9 +5,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GslbError } from '../../src/errors.ts';
-import { cachedGeo, openGeoDatabase } from '../../src/geo/index.ts';
-import { openMmdb } from '../../src/geo/mmdb.ts';
+import { GslbError } from '../../src/0-base/errors.ts';
+import { cachedGeo, openGeoDatabase } from '../../src/3-geo/index.ts';
+import { openMmdb } from '../../src/3-geo/mmdb.ts';
 import { runGeoConformance } from './conformance.ts';
 import { double, writeMmdb, type MmdbValue } from './mmdb-writer.ts';
 

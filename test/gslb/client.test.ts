@@ -3,8 +3,8 @@
 // source-address path with a located address is shown here, with a database that records lookups.
 
 import { describe, expect, it } from 'vitest';
-import { makeClient } from '../../src/gslb/client.ts';
-import type { GeoDatabase, GeoLocation } from '../../src/geo/types.ts';
+import { makeClient } from '../../src/4-gslb/client.ts';
+import type { GeoDatabase, GeoLocation } from '../../src/3-geo/types.ts';
 import { clientSubnet } from '../helpers/pool-queries.ts';
 
 function recordingDb(): GeoDatabase & { asked: string[] } {

@@ -3,11 +3,11 @@
 
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { nameToText } from '../../src/dns/name.ts';
-import { attachPools } from '../../src/gslb/attach.ts';
-import { parsePoolsFile } from '../../src/gslb/pools-file.ts';
-import type { CheckSpec } from '../../src/gslb/types.ts';
-import { loadZones } from '../../src/zone/loader.ts';
+import { nameToText } from '../../src/0-base/name.ts';
+import { attachPools } from '../../src/4-gslb/attach.ts';
+import { parsePoolsFile } from '../../src/4-gslb/pools-file.ts';
+import type { CheckSpec } from '../../src/3-health/types.ts';
+import { loadZones } from '../../src/4-gslb/load.ts';
 import { runCli } from '../helpers/gslbd.ts';
 import { build, HEAD, key, ORIGIN, tempDir } from '../zone/helpers.ts';
 

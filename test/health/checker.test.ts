@@ -2,9 +2,10 @@
 // what they do to each check's state. Every time asserted here is exact.
 
 import { describe, expect, it } from 'vitest';
-import type { CheckSpec, TargetDef } from '../../src/gslb/types.ts';
-import { checkKey, HealthChecker, type CheckerOptions, type CheckStatus } from '../../src/health/checker.ts';
-import type { ProbeOptions, ProbeResult, ProbeTarget, Prober, Transition } from '../../src/health/types.ts';
+import type { TargetDef } from '../../src/4-gslb/types.ts';
+import type { CheckSpec } from '../../src/3-health/types.ts';
+import { checkKey, HealthChecker, type CheckerOptions, type CheckStatus } from '../../src/3-health/checker.ts';
+import type { ProbeOptions, ProbeResult, ProbeTarget, Prober, Transition } from '../../src/3-health/types.ts';
 import { FakeClock } from './fake-clock.ts';
 
 const TCP: CheckSpec = {

@@ -2,7 +2,7 @@
 // that fall due in order (by due time, then by when they were set) and lets every pending promise
 // settle between two of them, so a probe that resolves at once is recorded before the next timer.
 
-import type { Clock } from '../../src/health/clock.ts';
+import type { Clock } from '../../src/3-health/clock.ts';
 
 interface Timer {
   readonly id: number;

@@ -2,7 +2,7 @@
 // simulated time values, for every rise and fall threshold the pools file accepts (1..10).
 
 import { describe, expect, it } from 'vitest';
-import { HealthMachine, type MachineConfig } from '../../src/health/machine.ts';
+import { HealthMachine, type MachineConfig } from '../../src/3-health/machine.ts';
 
 /** Damping far out of reach, for the tests of thresholds alone. */
 const NO_DAMPING = { flapLimit: 1000, flapWindowMs: 1, holdMs: 0 };

@@ -5,12 +5,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rcode, Type } from '../../src/dns/constants.ts';
-import type { CheckSpec } from '../../src/gslb/types.ts';
-import { dnsProber } from '../../src/health/probers/dns.ts';
-import { httpProber, USER_AGENT } from '../../src/health/probers/http.ts';
-import { tcpProber } from '../../src/health/probers/tcp.ts';
-import type { ProbeResult, Prober } from '../../src/health/types.ts';
+import { Rcode, Type } from '../../src/0-base/constants.ts';
+import type { CheckSpec } from '../../src/3-health/types.ts';
+import { dnsProber } from '../../src/3-health/probers/dns.ts';
+import { httpProber, USER_AGENT } from '../../src/3-health/probers/http.ts';
+import { tcpProber } from '../../src/3-health/probers/tcp.ts';
+import type { ProbeResult, Prober } from '../../src/3-health/types.ts';
 import {
   httpListener, selfSignedCert, tcpListener, until, type Certificate, type HttpListener, type Listener,
 } from '../helpers/listeners.ts';

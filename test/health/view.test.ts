@@ -3,11 +3,12 @@
 // change (the TTL bound, gdnsd's idea).
 
 import { describe, expect, it } from 'vitest';
-import type { CheckSpec, TargetDef } from '../../src/gslb/types.ts';
-import { HealthChecker, type CheckStatus } from '../../src/health/checker.ts';
-import type { Prober } from '../../src/health/types.ts';
-import { earliestChange, TargetHealth } from '../../src/health/view.ts';
-import { JournaledStore } from '../../src/state/store.ts';
+import type { TargetDef } from '../../src/4-gslb/types.ts';
+import type { CheckSpec } from '../../src/3-health/types.ts';
+import { HealthChecker, type CheckStatus } from '../../src/3-health/checker.ts';
+import type { Prober } from '../../src/3-health/types.ts';
+import { earliestChange, TargetHealth } from '../../src/7-state/target-health.ts';
+import { JournaledStore } from '../../src/7-state/store.ts';
 import { FakeClock } from './fake-clock.ts';
 
 const T: TargetDef = { id: 'www.example./192.0.2.1', address: '192.0.2.1', family: 4, weight: 3, check: null, line: 1 };

@@ -1,4 +1,4 @@
-// Starts a real gslbd process (src/cli.ts) for end-to-end tests and finds the ports it bound.
+// Starts a real gslbd process (src/9-main/cli.ts) for end-to-end tests and finds the ports it bound.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { forTests } from './fixture.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'src/cli.ts');
+export const CLI = path.join(ROOT, 'src/9-main/cli.ts');
 
 export interface Gslbd {
   readonly proc: ChildProcess;

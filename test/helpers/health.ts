@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { Type } from '../../src/dns/constants.ts';
+import { Type } from '../../src/0-base/constants.ts';
 import { dig } from './dig.ts';
 import type { Gslbd } from './gslbd.ts';
 import { readReply } from './pool-queries.ts';

@@ -2,7 +2,7 @@
 // Names (owners and names inside RDATA) are decompressed and lower-cased, so two encodings of the
 // same answer read the same however each server compressed or cased them (RFC 4343 §2).
 
-import { typeName } from '../../src/dns/constants.ts';
+import { typeName } from '../../src/0-base/constants.ts';
 
 export interface DecodedOpt {
   readonly payload: number;

@@ -4,8 +4,8 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { nameToText } from '../../src/dns/name.ts';
-import type { TsigKey } from '../../src/dns/tsig.ts';
+import { nameToText } from '../../src/0-base/name.ts';
+import type { TsigKey } from '../../src/1-codec/tsig.ts';
 
 export type Key = TsigKey & { readonly base64: string };
 

@@ -6,8 +6,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import path from 'node:path';
-import { EdnsOption, Type } from '../../src/dns/constants.ts';
-import { skipName, type ClientSubnet } from '../../src/dns/query.ts';
+import { EdnsOption, Type } from '../../src/0-base/constants.ts';
+import { skipName, type ClientSubnet } from '../../src/1-codec/query.ts';
 import { ROOT } from './gslbd.ts';
 import { buildQuery } from './raw.ts';
 

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { affinity } from '../../src/policy/affinity.ts';
-import type { Candidate, Client } from '../../src/policy/types.ts';
+import { affinity } from '../../src/3-policy/affinity.ts';
+import type { Candidate, Client } from '../../src/3-policy/types.ts';
 import { chiSquareFits, makeClient, makeContext, mulberry32, tally, targets } from './helpers.ts';
 
 const byte = (rng: () => number): number => Math.floor(rng() * 256);

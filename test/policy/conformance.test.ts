@@ -1,4 +1,4 @@
-import { policies, POLICY_NAMES } from '../../src/policy/index.ts';
+import { policies, POLICY_NAMES } from '../../src/3-policy/index.ts';
 import { runPolicyConformance } from './conformance.ts';
 
 for (const name of POLICY_NAMES) runPolicyConformance(name, () => policies[name]({}));

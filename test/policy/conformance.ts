@@ -1,9 +1,9 @@
-// The contract every policy keeps (src/policy/types.ts), as one suite each policy runs:
+// The contract every policy keeps (src/3-policy/types.ts), as one suite each policy runs:
 // runPolicyConformance('weighted', () => policies.weighted({})).
 
 import { describe, it, expect } from 'vitest';
-import type { GeoLocation } from '../../src/geo/types.ts';
-import type { Candidate, Client, Policy, Selection } from '../../src/policy/types.ts';
+import type { GeoLocation } from '../../src/3-geo/types.ts';
+import type { Candidate, Client, Policy, Selection } from '../../src/3-policy/types.ts';
 import { makeClient, makeContext, mulberry32 } from './helpers.ts';
 
 const NL: GeoLocation = { country: 'NL', continent: 'EU', point: { lat: 52.37, lon: 4.9 }, prefix: 16 };

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { failover } from '../../src/policy/failover.ts';
+import { failover } from '../../src/3-policy/failover.ts';
 import { makeContext, targets } from './helpers.ts';
 
 describe('failover', () => {

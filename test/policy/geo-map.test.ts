@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import type { GeoLocation } from '../../src/geo/types.ts';
-import { geoMap } from '../../src/policy/geo-map.ts';
-import { random } from '../../src/policy/random.ts';
-import type { Candidate, PolicyContext } from '../../src/policy/types.ts';
+import type { GeoLocation } from '../../src/3-geo/types.ts';
+import { geoMap } from '../../src/3-policy/geo-map.ts';
+import { random } from '../../src/3-policy/random.ts';
+import type { Candidate, PolicyContext } from '../../src/3-policy/types.ts';
 import { makeClient, makeContext, sequence, targets } from './helpers.ts';
 
 const REGIONS = [['NL'], ['NL'], ['EU'], ['US', 'NA'], ['default'], ['default', 'JP']];

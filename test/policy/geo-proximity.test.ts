@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import type { GeoLocation, GeoPoint } from '../../src/geo/types.ts';
-import { distanceKm } from '../../src/policy/distance.ts';
-import { geoProximity } from '../../src/policy/geo-proximity.ts';
-import type { Candidate, Policy } from '../../src/policy/types.ts';
+import type { GeoLocation, GeoPoint } from '../../src/3-geo/types.ts';
+import { distanceKm } from '../../src/3-policy/distance.ts';
+import { geoProximity } from '../../src/3-policy/geo-proximity.ts';
+import type { Candidate, Policy } from '../../src/3-policy/types.ts';
 import { makeClient, makeContext } from './helpers.ts';
 
 const AMSTERDAM: GeoPoint = { lat: 52.37, lon: 4.9 };

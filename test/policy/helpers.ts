@@ -1,8 +1,8 @@
 // Test helpers for policies: seeded randomness, fake clients and contexts, candidate lists, and the
 // chi-square goodness-of-fit statistic with its critical values.
 
-import type { GeoLocation } from '../../src/geo/types.ts';
-import type { Candidate, Client, PolicyContext } from '../../src/policy/types.ts';
+import type { GeoLocation } from '../../src/3-geo/types.ts';
+import type { Candidate, Client, PolicyContext } from '../../src/3-policy/types.ts';
 
 /** mulberry32: a tiny seeded PRNG (32-bit state), uniform in [0, 1); enough for tests. */
 export function mulberry32(seed: number): () => number {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { leastLoad } from '../../src/policy/least-load.ts';
-import type { Candidate, LoadReport } from '../../src/policy/types.ts';
+import { leastLoad } from '../../src/3-policy/least-load.ts';
+import type { Candidate, LoadReport } from '../../src/3-policy/types.ts';
 import { chiSquareFits, makeContext, mulberry32, sequence, tally, targets } from './helpers.ts';
 
 const report = (load: number, capacity = 100, reportedAt = 1): LoadReport => ({ load, capacity, reportedAt });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { random } from '../../src/policy/random.ts';
+import { random } from '../../src/3-policy/random.ts';
 import { chiSquareFits, makeContext, mulberry32, sequence, tally, targets } from './helpers.ts';
 
 describe('random', () => {

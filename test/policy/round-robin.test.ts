@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { roundRobin } from '../../src/policy/round-robin.ts';
+import { roundRobin } from '../../src/3-policy/round-robin.ts';
 import { chiSquareFits, makeContext, tally, targets } from './helpers.ts';
 
 const firsts = (n: number, picks: number, list = targets(n), count = 1): number[] => {

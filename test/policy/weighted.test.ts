@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { weighted } from '../../src/policy/weighted.ts';
-import type { Candidate } from '../../src/policy/types.ts';
+import { weighted } from '../../src/3-policy/weighted.ts';
+import type { Candidate } from '../../src/3-policy/types.ts';
 import { chiSquareFits, makeContext, mulberry32, tally, targets } from './helpers.ts';
 
 const WEIGHTS = [1, 2, 3, 10, 50, 100];

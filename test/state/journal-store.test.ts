@@ -6,7 +6,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
-import { JournaledStore } from '../../src/state/store.ts';
+import { JournaledStore } from '../../src/7-state/store.ts';
 import { runStoreSuite, type TestStore } from './store-suite.ts';
 
 const root = process.getuid?.() === 0;

@@ -2,8 +2,8 @@ import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JournaledStore } from '../../src/state/store.ts';
-import type { Change } from '../../src/state/types.ts';
+import { JournaledStore } from '../../src/7-state/store.ts';
+import type { Change } from '../../src/7-state/types.ts';
 
 const dirs: string[] = [];
 afterEach(async () => {

@@ -1,10 +1,10 @@
-// The StateStore contract (src/state/types.ts), as one suite every store must pass: the journal
+// The StateStore contract (src/7-state/types.ts), as one suite every store must pass: the journal
 // store now, the cluster store next. `runStoreSuite({ make })` registers the tests; `make` gives a
 // fresh store, or one reopened over what an earlier one left (`reopen`), and the hooks break the
 // store's durability on demand, or tear its last record, where the store has such a thing.
 
 import { describe, expect, it } from 'vitest';
-import { NotDurableError, type Change, type Changeset, type StateStore } from '../../src/state/types.ts';
+import { NotDurableError, type Change, type Changeset, type StateStore } from '../../src/7-state/types.ts';
 
 export interface TestStore extends StateStore {
   open(): Promise<{ changesets: number; droppedBytes: number }>;

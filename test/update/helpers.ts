@@ -3,10 +3,10 @@
 // prerequisite or update needs them (RFC 2136 §2.4, §2.5).
 
 import { randomBytes } from 'node:crypto';
-import { Class, Type } from '../../src/dns/constants.ts';
-import { parseName } from '../../src/dns/name.ts';
-import { tsigKeyFromConfig, type TsigAlgorithm, type TsigKey } from '../../src/dns/tsig.ts';
-import { parseZone } from '../../src/zone/parser.ts';
+import { Class, Type } from '../../src/0-base/constants.ts';
+import { parseName } from '../../src/0-base/name.ts';
+import { tsigKeyFromConfig, type TsigAlgorithm, type TsigKey } from '../../src/1-codec/tsig.ts';
+import { parseZone } from '../../src/2-zone/parser.ts';
 
 export interface WireRecord {
   readonly name: string;

@@ -4,17 +4,18 @@
 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Class, Rcode, Type } from '../../src/dns/constants.ts';
-import { createHandler, type Handler } from '../../src/dns/handler.ts';
-import { keyFromText, nameToText } from '../../src/dns/name.ts';
-import { signRequest, verifyResponse, TsigError, type TsigKey } from '../../src/dns/tsig.ts';
-import { applyPoolEdits } from '../../src/gslb/edits.ts';
-import { JournaledStore } from '../../src/state/store.ts';
-import { NotDurableError, type Changeset, type StateStore } from '../../src/state/types.ts';
-import { createUpdateHandler } from '../../src/update/rfc2136.ts';
-import { loadZones } from '../../src/zone/loader.ts';
-import { applyEdits } from '../../src/zone/overlay.ts';
-import { ZoneStore } from '../../src/zone/store.ts';
+import { Class, Rcode, Type } from '../../src/0-base/constants.ts';
+import { createHandler, type Handler } from '../../src/6-serve/handler.ts';
+import { keyFromText, nameToText } from '../../src/0-base/name.ts';
+import { signRequest, verifyResponse, TsigError, type TsigKey } from '../../src/1-codec/tsig.ts';
+import { applyPoolEdits } from '../../src/4-gslb/edits.ts';
+import { JournaledStore } from '../../src/7-state/store.ts';
+import { NotDurableError, type Changeset, type StateStore } from '../../src/7-state/types.ts';
+import { createUpdateHandler } from '../../src/8-update/rfc2136.ts';
+import { loadZones } from '../../src/4-gslb/load.ts';
+import { applyEdits } from '../../src/2-zone/overlay.ts';
+import { ZoneStore } from '../../src/2-zone/store.ts';
+import type { PooledZone } from '../../src/4-gslb/pool.ts';
 import { ROOT } from '../helpers/gslbd.ts';
 import { decodeMessage } from '../helpers/message.ts';
 import { buildQuery } from '../helpers/raw.ts';
@@ -56,7 +57,7 @@ interface Reply {
 async function harness(opts: { state?: (s: JournaledStore) => StateStore } = {}): Promise<Harness> {
   const loaded = await loadZones(FIXTURES);
   expect(loaded.failures).toEqual([]);
-  const zones = new ZoneStore();
+  const zones = new ZoneStore<PooledZone>();
   const store = new JournaledStore(null, () => NOW);
   const commits: Changeset[] = [];
   const publish = () => zones.put(...loaded.zones.map((z) => applyPoolEdits(applyEdits(z, store.rrsets(nameToText(z.origin))), store)));

@@ -6,12 +6,12 @@ import { createHmac } from 'node:crypto';
 import dgram from 'node:dgram';
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { Rcode, Type } from '../../src/dns/constants.ts';
-import { keyFromText } from '../../src/dns/name.ts';
+import { Rcode, Type } from '../../src/0-base/constants.ts';
+import { keyFromText } from '../../src/0-base/name.ts';
 import {
   FUDGE, sign, signRequest, tsigAnswer, tsigKeyFromConfig, TsigError, verifyRequest, verifyResponse,
   type TsigAlgorithm, type TsigKey, type TsigVerdict,
-} from '../../src/dns/tsig.ts';
+} from '../../src/1-codec/tsig.ts';
 import { makeKey } from './helpers.ts';
 
 const NOW = 1_700_000_000_000;

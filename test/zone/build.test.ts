@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { Type } from '../../src/dns/constants.ts';
-import type { BuildResult } from '../../src/zone/build.ts';
-import type { Zone } from '../../src/zone/types.ts';
+import { Type } from '../../src/0-base/constants.ts';
+import type { BuildResult } from '../../src/2-zone/build.ts';
+import type { Zone } from '../../src/2-zone/types.ts';
 import { build, HEAD, key, ORIGIN_KEY } from './helpers.ts';
 
 function zoneOf(r: BuildResult): Zone {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import path from 'node:path';
-import { checkZones } from '../../src/zone/check.ts';
+import { checkZones } from '../../src/4-gslb/check.ts';
 import { tempDir } from './helpers.ts';
 
 const good = '$TTL 1h\n@ SOA ns1 hostmaster 42 2h 15m 2w 5m\n  NS ns1\nns1 A 192.0.2.1\n';

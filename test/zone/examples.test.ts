@@ -8,11 +8,11 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { Type } from '../../src/dns/constants.ts';
-import { keyFromText, keyOf, parseName } from '../../src/dns/name.ts';
-import { checkZones } from '../../src/zone/check.ts';
-import { loadZones } from '../../src/zone/loader.ts';
-import { parseZone } from '../../src/zone/parser.ts';
+import { Type } from '../../src/0-base/constants.ts';
+import { keyFromText, keyOf, parseName } from '../../src/0-base/name.ts';
+import { checkZones } from '../../src/4-gslb/check.ts';
+import { loadZones } from '../../src/4-gslb/load.ts';
+import { parseZone } from '../../src/2-zone/parser.ts';
 import { tempDir } from './helpers.ts';
 
 const ZONES = path.resolve(import.meta.dirname, '../../zones');

@@ -4,9 +4,9 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, onTestFinished } from 'vitest';
-import { keyOf, parseName, type NameKey } from '../../src/dns/name.ts';
-import { buildZone, type BuildResult } from '../../src/zone/build.ts';
-import { parseZone, type ParseOptions, type ParseResult } from '../../src/zone/parser.ts';
+import { keyOf, parseName, type NameKey } from '../../src/0-base/name.ts';
+import { buildZone, type BuildResult } from '../../src/2-zone/build.ts';
+import { parseZone, type ParseOptions, type ParseResult } from '../../src/2-zone/parser.ts';
 
 export const ORIGIN = parseName('example.com.', null);
 export const ORIGIN_KEY: NameKey = keyOf(ORIGIN);

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { Lexer, type Entry } from '../../src/zone/lexer.ts';
+import { Lexer, type Entry } from '../../src/2-zone/lexer.ts';
 
 function entries(text: string): Entry[] {
   const lx = new Lexer(text);

@@ -1,9 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { nameToText } from '../../src/dns/name.ts';
-import { GslbError } from '../../src/errors.ts';
-import { loadZone, loadZones, originOfFile } from '../../src/zone/loader.ts';
+import { nameToText } from '../../src/0-base/name.ts';
+import { GslbError } from '../../src/0-base/errors.ts';
+import { originOfFile } from '../../src/2-zone/loader.ts';
+import { loadZone, loadZones } from '../../src/4-gslb/load.ts';
 import { key, tempDir } from './helpers.ts';
 
 const zoneText = (extra = '') => `$TTL 1h\n@ SOA ns1 hostmaster 7 2h 15m 2w 5m\n  NS ns1\nns1 A 192.0.2.1\n${extra}`;

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Type } from '../../src/dns/constants.ts';
-import { resolve } from '../../src/answer/resolve.ts';
-import { allUp } from '../../src/gslb/health-view.ts';
-import { applyEdits } from '../../src/zone/overlay.ts';
-import { ZoneStore } from '../../src/zone/store.ts';
-import type { Zone } from '../../src/zone/types.ts';
-import type { RRsetEdits } from '../../src/state/types.ts';
+import { Type } from '../../src/0-base/constants.ts';
+import { resolve } from '../../src/5-answer/resolve.ts';
+import { allUp } from '../../src/4-gslb/health-view.ts';
+import { applyEdits } from '../../src/2-zone/overlay.ts';
+import { ZoneStore } from '../../src/2-zone/store.ts';
+import type { PooledZone } from '../../src/4-gslb/pool.ts';
+import type { Zone } from '../../src/2-zone/types.ts';
+import type { RRsetEdits } from '../../src/2-zone/types.ts';
 import { build, HEAD, key } from './helpers.ts';
 
 const ctx = { client: { address: '192.0.2.99', family: 4 as const, prefix: 32, location: () => null }, random: () => 0, now: () => 0 };
@@ -21,8 +22,9 @@ function edits(...list: { name: string; type: number; ttl?: number; rdata: strin
 }
 
 function ask(z: Zone, name: string, type: number) {
-  const store = new ZoneStore();
-  store.put(z);
+  // A zone of this file has no pools: as a PooledZone it is the same.
+  const store = new ZoneStore<PooledZone>();
+  store.put(z as PooledZone);
   return resolve(store, { qname: key(name), qtype: type, gslb: { ctx, health: allUp } });
 }
 

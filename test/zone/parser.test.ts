@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { nameToText, parseName } from '../../src/dns/name.ts';
-import { GslbError } from '../../src/errors.ts';
-import { MAX_ERRORS, parseZone, type IncludeReader } from '../../src/zone/parser.ts';
+import { nameToText, parseName } from '../../src/0-base/name.ts';
+import { GslbError } from '../../src/0-base/errors.ts';
+import { MAX_ERRORS, parseZone, type IncludeReader } from '../../src/2-zone/parser.ts';
 import { errorsOf, parse } from './helpers.ts';
 
 /** [owner, type, ttl] of each record. */

@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { Packet } from 'dns2';
-import { Type } from '../../src/dns/constants.ts';
-import { buildZone } from '../../src/zone/build.ts';
-import { rdataTarget } from '../../src/zone/rdata.ts';
-import { toWireName } from '../../src/zone/rdata-io.ts';
-import { parseName, NameError } from '../../src/dns/name.ts';
+import { Type } from '../../src/0-base/constants.ts';
+import { buildZone } from '../../src/2-zone/build.ts';
+import { rdataTarget } from '../../src/2-zone/rdata.ts';
+import { toWireName } from '../../src/2-zone/rdata-io.ts';
+import { parseName, NameError } from '../../src/0-base/name.ts';
 import { HEAD, ORIGIN, ORIGIN_KEY, key, parse, rdataError, rdataHex } from './helpers.ts';
 
 const EXAMPLE_COM = '076578616d706c6503636f6d00';

@@ -2,9 +2,9 @@
 // test/e2e/check-zones.test.ts shows dig receiving the largest accepted RRset whole over TCP.
 
 import { describe, expect, it } from 'vitest';
-import { Type } from '../../src/dns/constants.ts';
-import { keyOf, parseName } from '../../src/dns/name.ts';
-import { rrsetSizeError } from '../../src/zone/rrset-size.ts';
+import { Type } from '../../src/0-base/constants.ts';
+import { keyOf, parseName } from '../../src/0-base/name.ts';
+import { rrsetSizeError } from '../../src/2-zone/rrset-size.ts';
 
 /** `n` RDATAs of `len` octets each. */
 const rdata = (n: number, len: number) => Array.from({ length: n }, () => new Uint8Array(len));

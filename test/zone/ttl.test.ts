@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { MAX_TTL, parseTtl } from '../../src/zone/ttl.ts';
+import { MAX_TTL, parseTtl } from '../../src/2-zone/ttl.ts';
 
 describe('parseTtl', () => {
   it('reads bare seconds', () => {

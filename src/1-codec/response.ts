@@ -1,0 +1,235 @@
+// Answer → wire response. RRsets arrive pre-encoded (2-zone/types.ts RRset.wire); this file only
+// writes owner names (with compression), copies RR bytes, patches TTLs, and applies the size
+// limit. It runs synchronously into one scratch buffer, then copies the result out, so the only
+// allocation per response is the returned Buffer.
+
+import { Flag, Type, UDP_PAYLOAD_MAX } from '../0-base/constants.ts';
+import type { NameKey } from '../0-base/name.ts';
+import type { Edns, Query } from './query.ts';
+import type { RRset } from '../1-codec/rrset.ts';
+
+/** An RRset placed in a section, under an owner name that may differ from its own (wildcards). */
+export interface Entry {
+  readonly owner: NameKey;
+  readonly rrset: RRset;
+  /** TTL written instead of the RRset's (negative answers, GSLB pools). */
+  readonly ttl?: number;
+  /** Indexes of the RRs to write, in this order; all of them when absent. */
+  readonly pick?: readonly number[];
+}
+
+export interface Answer {
+  readonly rcode: number;
+  readonly aa: boolean;
+  readonly answer: readonly Entry[];
+  readonly authority: readonly Entry[];
+  readonly additional: readonly Entry[];
+  /** RFC 7871 §7.2.1 SCOPE PREFIX-LENGTH to return when the query carried ECS. */
+  readonly ecsScope?: number;
+  /** The zone that answered (absent for REFUSED), for metrics. */
+  readonly zone?: NameKey;
+  /** A pool decided part of it: the same question may get another answer next time. */
+  readonly dynamic?: boolean;
+}
+
+const scratch = Buffer.allocUnsafe(140_000);
+const names: string[] = [];
+const offsets: number[] = [];
+let len = 0;
+/** The question's name, written at offset 12: every suffix of it is a compression target. */
+let question: NameKey | null = null;
+
+/** Offset of `key` inside the question name, when it is that name or one of its suffixes; else -1. */
+function inQuestion(key: NameKey): number {
+  const q = question;
+  if (q === null || key.length > q.length || !q.endsWith(key)) return -1;
+  for (let i = 0; i < q.length; i += q.charCodeAt(i) + 1) {
+    if (q.length - i === key.length) return 12 + i;
+  }
+  return -1;
+}
+
+function remember(key: string, at: number): void {
+  if (at < 0x4000) {
+    names.push(key);
+    offsets.push(at);
+  }
+}
+
+function writeName(key: NameKey): void {
+  let k = key;
+  for (;;) {
+    if (k.length === 1) {
+      scratch[len++] = 0;
+      return;
+    }
+    // Suffixes of the question are found there without being sliced out one by one per answer.
+    const q = inQuestion(k);
+    const i = q < 0 ? names.indexOf(k) : -1;
+    if (q >= 0 || i >= 0) {
+      scratch.writeUInt16BE(0xc000 | (q >= 0 ? q : offsets[i]!), len);
+      len += 2;
+      return;
+    }
+    remember(k, len);
+    const l = k.charCodeAt(0);
+    len += scratch.write(k.slice(0, l + 1), len, 'latin1');
+    k = k.slice(l + 1);
+  }
+}
+
+function writeEntry(e: Entry): number {
+  const wires = e.rrset.wire;
+  const pick = e.pick;
+  const n = pick ? pick.length : wires.length;
+  for (let j = 0; j < n; j++) {
+    const w = wires[pick ? pick[j]! : j]!;
+    writeName(e.owner);
+    const at = len;
+    len += w.copy(scratch, len);
+    if (e.ttl !== undefined) scratch.writeUInt32BE(e.ttl, at + 4);
+  }
+  return n;
+}
+
+/** Writes the header and the question as received; its name becomes a compression target. */
+function begin(msg: Buffer, id: number, flags: number, questionEnd: number, qname: NameKey | null): void {
+  names.length = 0;
+  offsets.length = 0;
+  scratch.writeUInt16BE(id, 0);
+  scratch.writeUInt16BE(flags, 2);
+  scratch.writeUInt16BE(questionEnd > 12 ? 1 : 0, 4);
+  scratch.writeUInt32BE(0, 6);
+  scratch.writeUInt16BE(0, 10);
+  len = 12 + msg.copy(scratch, 12, 12, questionEnd);
+  question = qname;
+}
+
+const OPT_SIZE = 11;
+
+/** RFC 6891 §6.1.2: our OPT; the ECS option echoed with its scope when the query had one. */
+function writeOpt(edns: Edns, extRcode: number, ecsScope: number): void {
+  scratch[len] = 0;
+  scratch.writeUInt16BE(Type.OPT, len + 1);
+  scratch.writeUInt16BE(UDP_PAYLOAD_MAX, len + 3);
+  scratch[len + 5] = extRcode;
+  scratch[len + 6] = 0; // version 0
+  scratch.writeUInt16BE(edns.dnssecOk ? 0x8000 : 0, len + 7); // RFC 3225 §3: DO copied
+  const ecs = edns.ecs;
+  if (!ecs) {
+    scratch.writeUInt16BE(0, len + 9);
+    len += OPT_SIZE;
+    return;
+  }
+  // RFC 7871 §7.2.1: same FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as the query, our SCOPE.
+  const bytes = Math.ceil(ecs.sourcePrefix / 8);
+  scratch.writeUInt16BE(8 + bytes, len + 9);
+  let p = len + OPT_SIZE;
+  scratch.writeUInt16BE(8, p);
+  scratch.writeUInt16BE(4 + bytes, p + 2);
+  scratch.writeUInt16BE(ecs.family, p + 4);
+  scratch[p + 6] = ecs.sourcePrefix;
+  scratch[p + 7] = ecsScope;
+  ecs.address.copy(scratch, p + 8, 0, bytes);
+  len = p + 8 + bytes;
+}
+
+function optSize(edns: Edns | null): number {
+  if (!edns) return 0;
+  return OPT_SIZE + (edns.ecs ? 8 + Math.ceil(edns.ecs.sourcePrefix / 8) : 0);
+}
+
+function finish(): Buffer {
+  const out = Buffer.allocUnsafe(len);
+  scratch.copy(out, 0, 0, len);
+  return out;
+}
+
+function headerFlags(queryFlags: number, aa: boolean, rcode: number): number {
+  // Opcode and RD are copied (RFC 1035 §4.1.1); RA stays clear: not a resolver. CD is not copied:
+  // "a security-aware name server SHOULD clear the CD bit when composing an authoritative
+  // response" (RFC 4035 §3.1.6); copying it is the rule for recursive servers (§3.2.2).
+  return Flag.QR | (queryFlags & (0x7800 | Flag.RD)) | (aa ? Flag.AA : 0) | (rcode & 0xf);
+}
+
+/**
+ * Encodes `answer` for `q`, fitting `limit` bytes (UDP payload, or 65535 on TCP).
+ * If the answer or authority section does not fit, the response is truncated: TC=1 with only the
+ * question and OPT (RFC 2181 §9). Additional RRsets that do not fit are left out without TC.
+ */
+export function encodeAnswer(q: Query, answer: Answer, limit: number): Buffer {
+  const flags = headerFlags(q.flags, answer.aa, answer.rcode);
+  begin(q.message, q.id, flags, q.questionEnd, q.qname);
+  const room = limit - optSize(q.edns);
+  let an = 0;
+  for (const e of answer.answer) an += writeEntry(e);
+  let ns = 0;
+  for (const e of answer.authority) ns += writeEntry(e);
+  if (len > room) {
+    begin(q.message, q.id, flags | Flag.TC, q.questionEnd, null);
+    an = ns = 0;
+  }
+  let ar = 0;
+  if (an + ns > 0 || answer.answer.length + answer.authority.length === 0) {
+    for (const e of answer.additional) {
+      const mark = len;
+      const markNames = names.length;
+      const n = writeEntry(e);
+      if (len > room) {
+        len = mark;
+        names.length = offsets.length = markNames;
+        continue;
+      }
+      ar += n;
+    }
+  }
+  if (q.edns) {
+    writeOpt(q.edns, answer.rcode >> 4, answer.ecsScope ?? 0);
+    ar++;
+  }
+  scratch.writeUInt16BE(an, 6);
+  scratch.writeUInt16BE(ns, 8);
+  scratch.writeUInt16BE(ar, 10);
+  return finish();
+}
+
+/**
+ * A cached response body (everything but the OPT, encoded for the same question and the same room)
+ * made into the response to `q`: its ID, its RD bit, its question bytes (0x20 case), and its OPT.
+ */
+export function reuseBody(q: Query, body: Buffer, extRcode: number): Buffer {
+  len = body.copy(scratch, 0);
+  scratch.writeUInt16BE(q.id, 0);
+  scratch.writeUInt16BE((body.readUInt16BE(2) & ~Flag.RD) | (q.flags & Flag.RD), 2);
+  q.message.copy(scratch, 12, 12, q.questionEnd);
+  if (q.edns) {
+    writeOpt(q.edns, extRcode, 0);
+    scratch.writeUInt16BE(body.readUInt16BE(10) + 1, 10);
+  }
+  return finish();
+}
+
+/** The room left for records once `q`'s OPT is accounted for: part of a cached body's identity. */
+export function roomFor(q: Query, limit: number): number {
+  return limit - optSize(q.edns);
+}
+
+/** `response` to `q` without its OPT (the last record when `q` had EDNS), to cache. */
+export function bodyOf(q: Query, response: Buffer): Buffer {
+  if (!q.edns) return Buffer.from(response);
+  const body = Buffer.from(response.subarray(0, response.length - optSize(q.edns)));
+  body.writeUInt16BE(body.readUInt16BE(10) - 1, 10);
+  return body;
+}
+
+/** A response carrying only an rcode (FORMERR, NOTIMP, REFUSED, BADVERS ...), question echoed when readable. */
+export function encodeError(
+  msg: Buffer, id: number, queryFlags: number, rcode: number, questionEnd: number, edns: Edns | null,
+): Buffer {
+  begin(msg, id, headerFlags(queryFlags, false, rcode), questionEnd, null);
+  if (edns) {
+    writeOpt({ ...edns, ecs: null }, rcode >> 4, 0);
+    scratch.writeUInt16BE(1, 10);
+  }
+  return finish();
+}

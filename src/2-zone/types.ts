@@ -1,0 +1,53 @@
+// The in-memory form of a loaded zone: immutable once built, shared by every query.
+// Answering never mutates it; updates and reloads build a new Zone and swap one reference.
+
+import type { NameKey } from '../0-base/name.ts';
+import type { RRset } from '../1-codec/rrset.ts';
+
+/** One record as read from a zone file, before it is grouped into RRsets. */
+export interface ParsedRecord {
+  /** Owner, wire form, case as written. */
+  readonly owner: Buffer;
+  readonly type: number;
+  readonly ttl: number;
+  /** Uncompressed wire RDATA (names in it keep their case). */
+  readonly rdata: Buffer;
+  /** Where it was read: file path as given to the parser, and 1-based line number. */
+  readonly file: string;
+  readonly line: number;
+}
+
+export interface ZoneNode {
+  readonly name: NameKey;
+  /** Empty for an empty non-terminal (a name that exists only because names below it do). */
+  readonly rrsets: ReadonlyMap<number, RRset>;
+}
+
+/**
+ * A zone. `P` is what its pools are: the zone layer knows only that a pool's name is a name of the
+ * zone (gslb/ attaches `Pool`s, and `PooledZone` is a zone with them).
+ */
+export interface Zone<P = unknown> {
+  readonly origin: NameKey;
+  /** Source file, for messages. */
+  readonly file: string;
+  readonly serial: number;
+  readonly soa: RRset;
+  /** Every name in the zone, empty non-terminals included, keyed by NameKey. */
+  readonly nodes: ReadonlyMap<NameKey, ZoneNode>;
+  /** Delegation points: names below the apex that own an NS RRset. */
+  readonly cuts: ReadonlySet<NameKey>;
+  /**
+   * Owners of a DNAME (RFC 6672), the apex included. Names below them are never answered from
+   * data: the loader warns about any there, and the answer path synthesizes a CNAME instead.
+   */
+  readonly dnames: ReadonlySet<NameKey>;
+  /** GSLB pools of this zone (`<origin>.pools.yaml`), by owner name; each name is also a node. */
+  readonly pools?: ReadonlyMap<NameKey, P>;
+}
+
+/**
+ * Run-time changes to one zone's data, `name|type` → the RRset now (empty rdata: deleted). The
+ * state layer keeps them; overlay.ts lays them over the zone.
+ */
+export type RRsetEdits = ReadonlyMap<string, { readonly name: string; readonly type: number; readonly ttl: number; readonly rdata: readonly string[] }>;

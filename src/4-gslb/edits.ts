@@ -1,0 +1,58 @@
+// Pool targets added and removed at run time (API, RFC 2136 UPDATE), laid over the pools file.
+
+import net from 'node:net';
+import { nameToText, type NameKey } from '../0-base/name.ts';
+import type { PooledZone } from './pool.ts';
+import { Pool } from './pool.ts';
+import { normalizeAddress } from './pools-file.ts';
+import type { PoolDef, TargetDef, TargetSpec } from './types.ts';
+
+/** Where the run-time target changes of each pool are kept (the state store). */
+export interface PoolTargetEdits {
+  /** address → the target added, or null for one removed; `pool` in presentation form. */
+  targets(pool: string): ReadonlyMap<string, TargetSpec | null> | undefined;
+}
+
+/** A target added at run time: the pool's check applies to it. */
+export function targetFromSpec(def: PoolDef, address: string, spec: TargetSpec): TargetDef {
+  const addr = normalizeAddress(address);
+  const group = spec.group === undefined ? -1 : def.groups.findIndex((g) => g.name === spec.group);
+  return {
+    id: `${nameToText(def.name)}/${addr}`,
+    address: addr,
+    family: net.isIPv4(addr) ? 4 : 6,
+    weight: spec.weight ?? 1,
+    ...(spec.location && { location: spec.location }),
+    ...(spec.bias !== undefined && { bias: spec.bias }),
+    ...(spec.priority !== undefined && { priority: spec.priority }),
+    ...(spec.regions && { regions: spec.regions }),
+    check: def.check,
+    ...(group >= 0 && { group }),
+    line: 0,
+  };
+}
+
+/** The pool's definition with run-time target changes applied. */
+export function editPool(def: PoolDef, edits: ReadonlyMap<string, TargetSpec | null>): PoolDef {
+  const targets = def.targets.filter((t) => !edits.has(t.address));
+  for (const [address, spec] of edits) if (spec) targets.push(targetFromSpec(def, address, spec));
+  return { ...def, targets };
+}
+
+/**
+ * `zone` with its pools rebuilt from `file` (the zone as its files define it) plus their run-time
+ * target changes: every pool that has changes, or exactly the pools `names` (those a changeset
+ * touched; the others keep their instance, so their rotation goes on).
+ */
+export function applyPoolEdits(zone: PooledZone, state: PoolTargetEdits, file: PooledZone = zone, names?: Iterable<NameKey>): PooledZone {
+  if (!zone.pools) return zone;
+  let pools: Map<NameKey, Pool> | null = null;
+  for (const name of names ?? zone.pools.keys()) {
+    const def = file.pools?.get(name)?.def;
+    const edits = state.targets(nameToText(name));
+    if (!def || (names === undefined && !edits?.size)) continue;
+    pools ??= new Map(zone.pools);
+    pools.set(name, new Pool(edits?.size ? editPool(def, edits) : def));
+  }
+  return pools ? { ...zone, pools } : zone;
+}

@@ -1,0 +1,196 @@
+// One message in, one response out (or nothing): parse → resolve → encode.
+// Never throws: an unexpected error becomes SERVFAIL, is counted and logged once per kind.
+
+import type { PooledZone } from '../4-gslb/pool.ts';
+import { Rcode, Class, UDP_PAYLOAD_CLASSIC, UDP_PAYLOAD_MAX, typeName } from '../0-base/constants.ts';
+import { parseQuery, type ClientSubnet, type Parsed } from '../1-codec/query.ts';
+import { bodyOf, encodeAnswer, encodeError, reuseBody, roomFor } from '../1-codec/response.ts';
+import { AnswerCache } from './cache.ts';
+import { resolve } from '../5-answer/resolve.ts';
+import type { ZoneSource } from '../2-zone/store.ts';
+import { makeClient } from '../4-gslb/client.ts';
+import { allUp, type HealthView } from '../4-gslb/health-view.ts';
+import type { GeoDatabase } from '../3-geo/types.ts';
+import type { Client, PolicyContext } from '../3-policy/types.ts';
+import type { Pool, PoolAnswer } from '../4-gslb/pool.ts';
+import { rcodeName } from '../0-base/constants.ts';
+import type { QueryCounters } from './counters.ts';
+import { nameToText, type NameKey } from '../0-base/name.ts';
+import { FUDGE, tsigAnswer, tsigSize, verifyRequest, type TsigSettings } from '../1-codec/tsig.ts';
+
+export interface Transport {
+  readonly tcp: boolean;
+  /** The query's source address. */
+  readonly address: string;
+}
+
+/** What answering pool names needs besides the zones. */
+export interface GslbInputs {
+  readonly health: HealthView;
+  readonly geo: GeoDatabase | null;
+  readonly random: () => number;
+  readonly now: () => number;
+}
+
+const defaultInputs: GslbInputs = { health: allUp, geo: null, random: Math.random, now: Date.now };
+
+export interface HandlerStats {
+  queries: number;
+  dropped: number;
+  errors: number;
+}
+
+/** One line of the query log. */
+export interface QueryLogEntry {
+  readonly qname: string;
+  readonly qtype: string;
+  readonly client: string;
+  readonly rcode: string;
+  readonly transport: 'udp' | 'tcp';
+}
+
+/** The sampled query log (`--query-log-sample N`): every `sample`-th query answered is written. */
+export interface QueryLog {
+  readonly sample: number;
+  write(entry: QueryLogEntry): void;
+}
+
+/** RFC 2136 UPDATE messages go here (they need the journal, so the answer comes later). */
+export type UpdateHandler = (msg: Buffer, via: Transport) => Promise<Buffer | null>;
+
+export interface Handler {
+  (msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null>;
+  readonly stats: HandlerStats;
+  /** Set once the update machinery is ready; until then UPDATE gets NOTIMP. */
+  onUpdate: UpdateHandler | null;
+  /** Keys signed queries are checked against; until set, none (a signed query gets BADKEY). */
+  tsig: TsigSettings;
+}
+
+/** The policy context of one query; the client (and its geo lookup) is made only if a pool asks. */
+class QueryContext implements PolicyContext {
+  readonly #address: string;
+  readonly #ecs: ClientSubnet | null;
+  readonly #geo: GeoDatabase | null;
+  #client: Client | undefined;
+  readonly random: () => number;
+  readonly now: () => number;
+
+  constructor(address: string, ecs: ClientSubnet | null, gi: GslbInputs) {
+    this.#address = address;
+    this.#ecs = ecs;
+    this.#geo = gi.geo;
+    this.random = gi.random;
+    this.now = gi.now;
+  }
+
+  get client(): Client {
+    return (this.#client ??= makeClient(this.#address, this.#ecs, this.#geo));
+  }
+}
+
+/** What parseQuery returns for a message that gets an answer. */
+type Answerable = Exclude<Parsed, { kind: 'drop' }>;
+
+export function createHandler(
+  zones: ZoneSource<PooledZone>, onError: (err: unknown) => void = () => {}, inputs: () => GslbInputs = () => defaultInputs,
+  counters: QueryCounters | null = null, queryLog: QueryLog | null = null, cache: AnswerCache | null = null,
+): Handler {
+  const stats: HandlerStats = { queries: 0, dropped: 0, errors: 0 };
+  // Every N-th rather than at random: as representative at DNS query rates, and no random() per query.
+  let unlogged = 0;
+  const logQuery = (qname: NameKey, qtype: number, rcode: number, via: Transport): void => {
+    if (!queryLog || ++unlogged < queryLog.sample) return;
+    unlogged = 0;
+    queryLog.write({ qname: nameToText(qname), qtype: typeName(qtype), client: via.address, rcode: rcodeName(rcode), transport: via.tcp ? 'tcp' : 'udp' });
+  };
+  const onPool = counters
+    ? (pool: Pool, d: PoolAnswer) => counters.pool(pool.def.name, d.targets, d.pick, d.fallback)
+    : undefined;
+  /**
+   * The answer to a parsed message, `tsigRoom` octets short of the size limit so its TSIG fits;
+   * signed answers (tsigRoom > 0) neither come from nor go into the answer cache, whose bodies are
+   * sized for unsigned answers.
+   */
+  const respond = (msg: Buffer, parsed: Answerable, via: Transport, tsigRoom: number): Buffer => {
+    if (parsed.kind === 'error') {
+      counters?.query(undefined, 0, parsed.rcode, via.tcp);
+      return encodeError(msg, parsed.id, parsed.flags, parsed.rcode, parsed.questionEnd, parsed.edns);
+    }
+    const q = parsed.query;
+    // Zones are class IN; other classes (CH "version.bind" included) are not ours to answer.
+    // QCLASS ANY matches every class (RFC 1035 §3.2.5), IN among them: answered as IN.
+    if (q.qclass !== Class.IN && q.qclass !== Class.ANY) {
+      counters?.query(undefined, q.qtype, Rcode.REFUSED, via.tcp);
+      logQuery(q.qname, q.qtype, Rcode.REFUSED, via);
+      return encodeError(msg, q.id, q.flags, Rcode.REFUSED, q.questionEnd, q.edns);
+    }
+    // RFC 6891 §6.2.5: the smaller of the requestor's size and ours; 512 without EDNS.
+    const limit = (via.tcp ? 65535 : q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC) - tsigRoom;
+    let key: string | undefined;
+    if (cache && tsigRoom === 0 && zones.version !== undefined && cache.serves(zones.version, q.qname)) {
+      key = AnswerCache.key(q.qname, q.qtype, q.qclass, roomFor(q, limit));
+      const hit = cache.get(key);
+      counters?.cacheLookup(hit !== undefined);
+      if (hit) {
+        counters?.query(hit.zone, q.qtype, hit.rcode, via.tcp);
+        logQuery(q.qname, q.qtype, hit.rcode, via);
+        return reuseBody(q, hit.body, hit.rcode >> 4);
+      }
+    }
+    const gi = inputs();
+    const ctx = new QueryContext(via.address, q.edns?.ecs ?? null, gi);
+    const answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, onPool });
+    counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);
+    logQuery(q.qname, q.qtype, answer.rcode, via);
+    const out = encodeAnswer(q, answer, limit);
+    if (key !== undefined) {
+      if (answer.dynamic) cache!.markDynamic(q.qname);
+      else cache!.set(key, { body: bodyOf(q, out), zone: answer.zone, rcode: answer.rcode });
+    }
+    return out;
+  };
+  /**
+   * RFC 8945 §5.2: a signed request is verified before anything else is done with it. A request
+   * that fails gets only the error (NOTAUTH with BADKEY, BADSIG or BADTIME; FORMERR for a TSIG RR
+   * out of place); one that verifies gets its answer signed with the same key (§5.3).
+   */
+  const signed = (msg: Buffer, parsed: Answerable, via: Transport): Buffer => {
+    const now = inputs().now();
+    const verdict = verifyRequest(msg, self.tsig.keys, now, self.tsig.maxFudge);
+    if (verdict.kind === 'error') {
+      const p = parsed.kind === 'error' ? parsed : parsed.query;
+      counters?.query(undefined, parsed.kind === 'error' ? 0 : parsed.query.qtype, verdict.rcode, via.tcp);
+      return tsigAnswer(encodeError(msg, p.id, p.flags, verdict.rcode, p.questionEnd, p.edns), verdict, now);
+    }
+    return tsigAnswer(respond(msg, parsed, via, verdict.kind === 'ok' ? tsigSize(verdict.key) : 0), verdict, now);
+  };
+  const handle = (msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null> => {
+    stats.queries++;
+    // UPDATE (opcode 5) with QR clear: only the opcode is looked at here; update/ parses the rest.
+    if (msg.length >= 12 && (msg[2]! & 0xf8) === 0x28 && self.onUpdate) {
+      return self.onUpdate(msg, via).catch((err: unknown) => {
+        stats.errors++;
+        onError(err);
+        return encodeError(msg, msg.readUInt16BE(0), msg.readUInt16BE(2), Rcode.SERVFAIL, 12, null);
+      });
+    }
+    try {
+      const parsed = parseQuery(msg);
+      if (parsed.kind === 'drop') {
+        stats.dropped++;
+        return null;
+      }
+      // Only a message with a TSIG RR (parseQuery saw one in the additional section) pays for this.
+      if (parsed.kind === 'error' ? parsed.signed : parsed.query.signed) return signed(msg, parsed, via);
+      return respond(msg, parsed, via, 0);
+    } catch (err) {
+      stats.errors++;
+      onError(err);
+      if (msg.length < 12) return null;
+      return encodeError(msg, msg.readUInt16BE(0), msg.readUInt16BE(2), Rcode.SERVFAIL, 12, null);
+    }
+  };
+  const self: Handler = Object.assign(handle, { stats, onUpdate: null as UpdateHandler | null, tsig: { keys: [], maxFudge: FUDGE } });
+  return self;
+}

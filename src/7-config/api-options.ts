@@ -1,0 +1,29 @@
+// The HTTP API's settings as gslbd.yaml gives them (`api:`): read by load.ts, served by 8-api/.
+// Tokens are kept as SHA-256 hashes from the moment they are read.
+
+import { createHash } from 'node:crypto';
+import type { ListenAddress } from '../0-base/listen.ts';
+
+export type Access = 'read' | 'write';
+
+export interface ApiToken {
+  /** Who the token belongs to: logged, and the changeset source `api:<name>`. Never the token. */
+  readonly name: string;
+  /** SHA-256 of the token, hex. */
+  readonly hash: string;
+  readonly access: Access;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export interface ApiOptions {
+  readonly listen: ListenAddress;
+  readonly tokens: readonly ApiToken[];
+  /** Largest request body in bytes; larger ones get 413. */
+  readonly bodyLimit?: number;
+}
+
+/** 1 MiB: a batch of several thousand changes fits. */
+export const DEFAULT_BODY_LIMIT = 1 << 20;

@@ -1,0 +1,234 @@
+// gslbd.yaml: the settings `gslbd serve --config FILE` starts from (flags override them). Every key
+// is documented in README.md (Configuration). `${VAR}` in any value expands from the environment;
+// paths are relative to the file's directory; every error reads `file:line: path: reason`, and a
+// file with any error gives no configuration at all.
+
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
+import { hashToken, type ApiToken } from '../7-config/api-options.ts';
+import { DEFAULT_BODY_LIMIT, type ApiOptions } from '../7-config/api-options.ts';
+import { parseReceiveBuffer, RECEIVE_BUFFER_EXPECTED } from '../6-serve/server.ts';
+import { parseListen, type ListenAddress } from '../0-base/listen.ts';
+import { GslbError, SourceError } from '../0-base/errors.ts';
+import { MapReader, YamlSource } from '../0-base/yaml-reader.ts';
+import { tsigKeyFromConfig, type TsigKeyConfig } from '../1-codec/tsig.ts';
+
+/** What the file says; absent keys are absent (the command line or the defaults decide). */
+export interface GslbdConfig {
+  readonly file: string;
+  readonly zones?: string;
+  readonly listen?: readonly ListenAddress[];
+  readonly data?: string;
+  readonly geoip?: string;
+  readonly tcpIdleMs?: number;
+  readonly tcpMaxConnections?: number;
+  readonly tcpMessageMs?: number;
+  readonly tcpMaxPerClient?: number;
+  /** Log every N-th query (0: no query log). */
+  readonly queryLogSample?: number;
+  /** SO_RCVBUF asked for each UDP socket, bytes (0: the kernel's default). */
+  readonly udpReceiveBuffer?: number;
+  /** Processes answering DNS (1: the main process alone). */
+  readonly workers?: number;
+  readonly api?: ApiOptions;
+  readonly tsig?: readonly TsigKeyConfig[];
+  /** Seconds (`tsig-max-fudge`). */
+  readonly tsigMaxFudge?: number;
+  /** Most changes one API request or UPDATE message may make. */
+  readonly maxChanges?: number;
+}
+
+export class ConfigError extends GslbError {
+  readonly errors: readonly SourceError[];
+  constructor(errors: readonly SourceError[]) {
+    super('ERR_CONFIG', errors.map((e) => e.message).join('\n'));
+    this.errors = errors;
+  }
+}
+
+const TOP_KEYS = ['zones', 'listen', 'data', 'geoip', 'tcp-idle-timeout', 'tcp-max-connections', 'query-log-sample', 'udp-receive-buffer', 'workers', 'api', 'tsig', 'tsig-max-fudge', 'tcp-message-timeout', 'tcp-max-connections-per-client', 'max-changes'];
+/** A shorter token could be guessed; 16 characters of base64 are 96 bits. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** Reads and checks `file`. Throws ConfigError (every error found) or GslbError (unreadable). */
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<GslbdConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new GslbError('ERR_CONFIG', `${file}: cannot read: ${(e as Error).message}`);
+  }
+  const config = parseConfig(text, file, env);
+  if (config.data !== undefined) {
+    const reason = await dataDirError(config.data);
+    if (reason) throw new ConfigError([new SourceError('ERR_CONFIG', file, dataLines.get(config) ?? 0, `data: ${reason}`)]);
+  }
+  return config;
+}
+
+/**
+ * Why `dir` cannot hold the journal, or null. Only what is certain now: a missing directory is
+ * made at start, and rights are for the journal to report.
+ */
+export async function dataDirError(dir: string): Promise<string | null> {
+  const found = await stat(dir).catch(() => null);
+  return found && !found.isDirectory() ? `${dir} is not a directory` : null;
+}
+
+/** The line of `data:` in each parsed file, for the check loadConfig makes on the file system. */
+const dataLines = new WeakMap<GslbdConfig, number>();
+
+/** Pure: the text of `file` in, the configuration out (or a ConfigError). */
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv): GslbdConfig {
+  const src = new YamlSource(file, text, 'ERR_CONFIG');
+  if (src.errors.length) throw new ConfigError(src.errors);
+  // An empty file (or one of comments only) is every default.
+  if (src.root === null || (isScalar(src.root) && (src.root.value === null || src.root.value === ''))) return { file };
+  expandEnv(src, src.root, '', env);
+  const top = MapReader.of(src, src.root, '');
+  if (!top || src.errors.length) throw new ConfigError(src.errors);
+  top.only(TOP_KEYS);
+  const dir = path.dirname(path.resolve(file));
+  const filePath = (key: string) => {
+    const v = top.string(key);
+    return v === undefined ? undefined : path.resolve(dir, v);
+  };
+  const listen = top.list('listen')?.map((n, i) => address(src, n, `listen[${i}]`, 53)).filter((a) => a !== undefined);
+  // An empty list would start a server that answers nothing, and stays up, so a supervisor
+  // never restarts it; no key at all means the defaults.
+  if (top.list('listen')?.length === 0) top.fail('listen', 'an empty list: gslbd would answer no query (leave the key out for the defaults)');
+  const config: GslbdConfig = {
+    file,
+    ...opt('zones', filePath('zones')),
+    ...opt('listen', listen),
+    ...opt('data', filePath('data')),
+    ...opt('geoip', filePath('geoip')),
+    ...opt('tcpIdleMs', top.duration('tcp-idle-timeout', 1000, 3_600_000)),
+    ...opt('tcpMaxConnections', top.number('tcp-max-connections', 1, 1_000_000)),
+    ...opt('queryLogSample', top.number('query-log-sample', 0, 1_000_000_000)),
+    ...opt('udpReceiveBuffer', receiveBuffer(top)),
+    ...opt('workers', top.number('workers', 1, 1024)),
+    ...opt('api', top.has('api') ? readApi(src, top) : undefined),
+    ...opt('tsig', top.has('tsig') ? readTsig(src, top) : undefined),
+    ...opt('tsigMaxFudge', top.number('tsig-max-fudge', 1, 65535)),
+    ...opt('tcpMessageMs', top.duration('tcp-message-timeout', 1000, 3_600_000)),
+    ...opt('tcpMaxPerClient', top.number('tcp-max-connections-per-client', 1, 1_000_000)),
+    ...opt('maxChanges', top.number('max-changes', 1, 1_000_000)),
+  };
+  // In file order: an operator fixes a file from the top.
+  if (src.errors.length) throw new ConfigError([...src.errors].sort((a, b) => a.line - b.line));
+  if (config.data !== undefined) dataLines.set(config, top.line('data'));
+  return config;
+}
+
+const opt = <K extends string, V>(key: K, v: V | undefined) => (v === undefined ? {} : ({ [key]: v } as { [k in K]: V }));
+
+/** `udp-receive-buffer`: 0, or a byte count the kernel can make a useful buffer of. */
+function receiveBuffer(top: MapReader): number | undefined {
+  const raw = top.scalar('udp-receive-buffer');
+  if (raw === undefined || raw === null) return undefined;
+  return parseReceiveBuffer(String(raw)) ?? top.fail('udp-receive-buffer', `${RECEIVE_BUFFER_EXPECTED}, got "${String(raw)}"`);
+}
+
+function address(src: YamlSource, node: YamlNode, at: string, defaultPort: number): ListenAddress | undefined {
+  const text = isScalar(node) ? String(node.value) : undefined;
+  if (text === undefined) return src.fail(node, at, 'expected an address like 127.0.0.1:5300 or [::1]:5300');
+  try {
+    return parseListen(text, defaultPort);
+  } catch (e) {
+    return src.fail(node, at, (e as Error).message);
+  }
+}
+
+function readApi(src: YamlSource, top: MapReader): ApiOptions | undefined {
+  const m = MapReader.of(src, top.node('api'), 'api');
+  if (!m) return undefined;
+  m.only(['listen', 'tokens', 'body-limit']);
+  const listenNode = m.node('listen');
+  if (!listenNode) m.fail(undefined, 'missing "listen" (e.g. 127.0.0.1:8053)');
+  const listen = listenNode ? address(src, listenNode, m.sub('listen'), 8053) : undefined;
+  const tokens: ApiToken[] = [];
+  const items = m.list('tokens') ?? [];
+  if (items.length === 0) m.fail(m.has('tokens') ? 'tokens' : undefined, 'at least one token is needed: without one every request is refused');
+  for (const [i, node] of items.entries()) {
+    const at = `${m.sub('tokens')}[${i}]`;
+    const t = MapReader.of(src, node, at);
+    if (!t) continue;
+    t.only(['token', 'access', 'name']);
+    const token = t.string('token', true);
+    const access = t.oneOf('access', ['read', 'write'] as const) ?? 'read';
+    const name = t.string('name') ?? `token-${i + 1}`;
+    if (token === undefined) continue;
+    // The message never repeats the token: it may be a real secret with a typo.
+    if (token.length < MIN_TOKEN_LENGTH) { t.fail('token', `too short (${token.length} characters; at least ${MIN_TOKEN_LENGTH})`); continue; }
+    const hash = hashToken(token);
+    if (tokens.some((x) => x.hash === hash)) { t.fail('token', 'the same token is listed twice'); continue; }
+    if (tokens.some((x) => x.name === name)) { t.fail('name', `"${name}" names two tokens`); continue; }
+    tokens.push({ name, hash, access });
+  }
+  const bodyLimit = m.number('body-limit', 1024, 64 << 20) ?? DEFAULT_BODY_LIMIT;
+  return listen && { listen, tokens, bodyLimit };
+}
+
+/** TSIG keys, in the shape `--tsig-key` gives them; 1-codec/tsig.ts checks each as Service will. */
+function readTsig(src: YamlSource, top: MapReader): TsigKeyConfig[] {
+  const keys: TsigKeyConfig[] = [];
+  for (const [i, node] of (top.list('tsig') ?? []).entries()) {
+    const k = MapReader.of(src, node, `tsig[${i}]`);
+    if (!k) continue;
+    k.only(['name', 'algorithm', 'secret', 'zones']);
+    const errorsBefore = src.errors.length;
+    const name = k.string('name', true);
+    const algorithm = k.string('algorithm') ?? 'hmac-sha256';
+    const secret = k.string('secret', true);
+    const zones = k.list('zones')?.map((z, j) => (isScalar(z) ? String(z.value) : src.fail(z, `${k.sub('zones')}[${j}]`, 'expected a zone name')));
+    if (src.errors.length > errorsBefore || name === undefined || secret === undefined) continue;
+    const key: TsigKeyConfig = { name, algorithm, secret, ...(zones && { zones: zones.filter((z) => z !== undefined) }) };
+    let checked;
+    try {
+      checked = tsigKeyFromConfig(key);
+    } catch (e) {
+      // Pointed at the line of the field the message is about.
+      const message = (e as Error).message;
+      const field = ['secret', 'algorithm', 'zone'].find((f) => message.includes(`: ${f}`)) ?? 'name';
+      k.fail(field === 'zone' ? 'zones' : field, message);
+      continue;
+    }
+    if (keys.some((x) => tsigKeyFromConfig(x).name === checked.name)) k.fail('name', `key ${name} is defined twice`);
+    else keys.push(key);
+  }
+  return keys;
+}
+
+/**
+ * Replaces `${VAR}` in every string value with the environment's VAR (`$$` is a literal `$`). An
+ * unset variable is an error at the value's line: starting with an empty token or secret instead
+ * would fail later and far less clearly.
+ */
+function expandEnv(src: YamlSource, node: YamlNode | null, at: string, env: NodeJS.ProcessEnv): void {
+  if (node === null) return;
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+      expandEnv(src, pair.value as YamlNode | null, at ? `${at}.${key}` : key, env);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => expandEnv(src, item as YamlNode, `${at}[${i}]`, env));
+  } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('$')) {
+    src.expanded.add(node);
+    node.value = node.value.replace(/\$(\$|\{([^}]*)\})/g, (whole, inner: string, name: string | undefined) => {
+      if (inner === '$') return '$';
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name ?? '')) {
+        src.fail(node, at, `"${whole}" is not a variable reference like \${NAME}`);
+        return whole;
+      }
+      const value = env[name!];
+      if (value === undefined) {
+        src.fail(node, at, `environment variable ${name} is not set`);
+        return whole;
+      }
+      return value;
+    });
+  }
+}

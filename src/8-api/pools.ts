@@ -1,0 +1,57 @@
+// Pools and their members: read pools and targets with their live state; add and remove targets.
+
+import type { FastifyInstance } from 'fastify';
+import { nameToText } from '../0-base/name.ts';
+import { normalizeAddress } from '../4-gslb/pools-file.ts';
+import { badField, notFound } from './errors.ts';
+import { ifMatch, sourceOf, withVersion, type TargetParams } from './http.ts';
+import { commitOps, type TargetBody } from './ops.ts';
+import { bodies } from './schemas.ts';
+import type { ApiBackend } from './types.ts';
+import { findPool, findZone, poolSummary, poolView, targetView } from './views.ts';
+import net from 'node:net';
+
+type PoolParams = { zone: string; pool: string };
+
+export function poolRoutes(app: FastifyInstance, b: ApiBackend, now: () => number): void {
+  app.get<{ Params: { zone: string } }>('/v1/zones/:zone/pools', async (req) => {
+    const zone = findZone(b, req.params.zone);
+    return { zone: nameToText(zone.origin), pools: [...(zone.pools?.values() ?? [])].map(poolSummary) };
+  });
+
+  const pool = (p: PoolParams) => {
+    const zone = findZone(b, p.zone);
+    return { zone, pool: findPool(zone, p.pool) };
+  };
+
+  app.get<{ Params: PoolParams }>('/v1/zones/:zone/pools/:pool', async (req, reply) => {
+    const { zone, pool: found } = pool(req.params);
+    return withVersion(reply, poolView(b, zone, found, now()));
+  });
+
+  app.get<{ Params: TargetParams }>('/v1/zones/:zone/pools/:pool/targets/:target', async (req, reply) => withVersion(reply, target(b, req.params, now())));
+
+  app.post<{ Params: PoolParams; Body: TargetBody }>('/v1/zones/:zone/pools/:pool/targets', { schema: { body: bodies.target } }, async (req, reply) => {
+    const p = req.params;
+    const op = { op: 'add-target' as const, ...p, ...req.body, ...ifMatch(req) };
+    const { view } = await commitOps(b, sourceOf(req), [op], () => target(b, { ...p, target: req.body.address }, now()));
+    reply.code(201).header('Location', `/v1/zones/${encodeURIComponent(p.zone)}/pools/${encodeURIComponent(p.pool)}/targets/${encodeURIComponent(view.address)}`);
+    return withVersion(reply, view);
+  });
+
+  app.delete<{ Params: TargetParams }>('/v1/zones/:zone/pools/:pool/targets/:target', async (req, reply) => {
+    const { view } = await commitOps(b, sourceOf(req), [{ op: 'remove-target', ...req.params, ...ifMatch(req) }], () => poolSummary(pool(req.params).pool));
+    return withVersion(reply, view);
+  });
+}
+
+/** One target of a pool in service, with its live state. */
+export function target(b: ApiBackend, p: TargetParams, at: number) {
+  const zone = findZone(b, p.zone);
+  const pool = findPool(zone, p.pool);
+  if (!net.isIP(p.target)) throw badField('target', `"${p.target}" is not an IPv4 or IPv6 address`);
+  const address = normalizeAddress(p.target);
+  const def = pool.def.targets.find((t) => t.address === address);
+  if (!def) throw notFound('target', `${address} is not a target of pool ${nameToText(pool.def.name)}`);
+  return targetView(b, pool, def, at);
+}

@@ -1,0 +1,92 @@
+// The HTTP API: one fastify instance, JSON only, every request authenticated. `buildApi` makes the
+// app (tests drive it with inject()); `ApiServer` binds it to the configured address.
+
+import Fastify, { type FastifyInstance } from 'fastify';
+import { formatListen } from '../0-base/listen.ts';
+import type { Logger } from '../0-base/log.ts';
+import { authHook } from './auth.ts';
+import { type ApiToken } from '../7-config/api-options.ts';
+import { batchRoutes } from './batch.ts';
+import { clientErrorHandler } from './client-error.ts';
+import { ApiError, errorHandler, MAX_PARAM_LENGTH, sendError, toApiError } from './errors.ts';
+import { poolRoutes } from './pools.ts';
+import { targetRoutes } from './targets.ts';
+import { type ApiBackend } from './types.ts';
+import { DEFAULT_BODY_LIMIT, type ApiOptions } from '../7-config/api-options.ts';
+import { zoneRoutes } from './zones.ts';
+import { operationRoutes } from './operations.ts';
+import { statusPage } from './status-page.ts';
+
+export interface BuildOptions {
+  readonly tokens: readonly ApiToken[];
+  readonly log: Logger;
+  readonly bodyLimit?: number;
+  readonly now?: () => number;
+}
+
+export function buildApi(backend: ApiBackend, opts: BuildOptions): FastifyInstance {
+  const app = Fastify({
+    // Our own log lines (below): fastify's would include request headers, tokens among them.
+    logger: false,
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Errors raised before a route is found (a parameter too long, a path that does not decode)
+    // and before fastify has a request at all: in the API's error shape too.
+    frameworkErrors: (err, _request, reply) => sendError(reply, toApiError(err)),
+    clientErrorHandler,
+    ajv: {
+      // Unknown fields are errors, not silently dropped; "5" is not a number; one error at a time.
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, discriminator: true },
+    },
+  });
+  const now = opts.now ?? Date.now;
+  // JSON only: a text body gets 415 rather than a confusing "must be object".
+  app.removeContentTypeParser('text/plain');
+  app.decorateRequest('tokenName', '');
+  app.addHook('onRequest', authHook(opts.tokens));
+  app.setErrorHandler(errorHandler(opts.log));
+  app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError(404, 'ERR_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`)));
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return;
+    // Method, path, status and the token's name: never the token, never the body.
+    opts.log.info({ api: { method: req.method, url: req.url, status: reply.statusCode, token: req.tokenName || null } }, 'api change');
+    // gslbd_updates_total: a write that got past authentication is a change submitted, applied or
+    // rejected as a whole (a batch counts once, like an RFC 2136 UPDATE message). A reload is not one.
+    if (req.tokenName && req.routeOptions.url !== '/v1/reload') backend.updates?.add(`api\t${reply.statusCode < 400 ? 'applied' : 'rejected'}`);
+  });
+  zoneRoutes(app, backend);
+  poolRoutes(app, backend, now);
+  targetRoutes(app, backend, now);
+  batchRoutes(app, backend);
+  operationRoutes(app, backend);
+  statusPage(app);
+  return app;
+}
+
+export class ApiServer {
+  readonly app: FastifyInstance;
+  readonly #opts: ApiOptions;
+  readonly #log: Logger;
+
+  constructor(backend: ApiBackend, opts: ApiOptions, log: Logger) {
+    this.#opts = opts;
+    this.#log = log;
+    this.app = buildApi(backend, { tokens: opts.tokens, log, ...(opts.bodyLimit !== undefined && { bodyLimit: opts.bodyLimit }) });
+  }
+
+  /** The bound port (useful with port 0). */
+  get port(): number {
+    const a = this.app.server.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  async start(): Promise<void> {
+    const { host, port } = this.#opts.listen;
+    await this.app.listen({ host, port });
+    this.#log.info({ address: formatListen({ host, port: this.port }), port: this.port }, 'api listening');
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+  }
+}

@@ -1,0 +1,136 @@
+// /metrics: the Prometheus view of a running gslbd (prom-client). Every value is read from its
+// owner when scraped; nothing here is on the query path.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { nameToText } from '../0-base/name.ts';
+import type { HealthView } from '../4-gslb/health-view.ts';
+import type { CheckStatus } from '../3-health/checker.ts';
+import type { PooledZone } from '../4-gslb/pool.ts';
+import { CountMap, type QueryCounters } from '../6-serve/counters.ts';
+
+/** What the registry reads from. */
+export interface MetricSources {
+  /** Read at each scrape: a primary's are the sum over its workers (cluster/). */
+  counters(): QueryCounters;
+  /** source kind (api, update, probe), result (applied, rejected). */
+  readonly updates: CountMap;
+  zones(): PooledZone[];
+  checks(): CheckStatus[];
+  health(): HealthView;
+  journalBytes(): number;
+  /** State changes so far, by direction (`up`, `down`). */
+  readonly transitions: CountMap;
+  /** Changesets refused because they could not be made durable, by source kind (api, update, probe). */
+  readonly notDurable: CountMap;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Called by the checker after each probe. */
+  probe(type: string, ok: boolean, latencyMs: number): void;
+}
+
+function fromCountMap(labelNames: string[], map: () => CountMap) {
+  return function collect(this: Counter<string>) {
+    this.reset();
+    for (const [labels, v] of map().entries()) {
+      this.inc(Object.fromEntries(labelNames.map((n, i) => [n, labels[i] ?? ''])), v);
+    }
+  };
+}
+
+export function createMetrics(src: MetricSources): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'gslbd_' });
+  const reg = [registry];
+  new Counter({
+    name: 'gslbd_queries_total', help: 'DNS queries answered, by zone, query type, rcode and transport',
+    labelNames: ['zone', 'qtype', 'rcode', 'transport'], registers: reg,
+    collect: fromCountMap(['zone', 'qtype', 'rcode', 'transport'], () => src.counters().queries),
+  });
+  new Counter({
+    name: 'gslbd_pool_answers_total', help: 'Times each pool target was handed out (traffic share)',
+    labelNames: ['pool', 'target'], registers: reg,
+    collect: fromCountMap(['pool', 'target'], () => src.counters().answers),
+  });
+  new Counter({
+    name: 'gslbd_pool_fallback_total', help: 'Pool answers given by the fallback because no target was usable',
+    labelNames: ['pool'], registers: reg,
+    collect: fromCountMap(['pool'], () => src.counters().fallbacks),
+  });
+  new Counter({
+    name: 'gslbd_answer_cache_total', help: 'Answer cache lookups of questions no pool decides, by result',
+    labelNames: ['result'], registers: reg,
+    collect: fromCountMap(['result'], () => src.counters().cache),
+  });
+  new Counter({
+    name: 'gslbd_updates_total', help: 'Changes submitted, by source and result',
+    labelNames: ['source', 'result'], registers: reg,
+    collect: fromCountMap(['source', 'result'], () => src.updates),
+  });
+  new Counter({
+    name: 'gslbd_health_transitions_total', help: 'Health state changes of checks, by new state',
+    labelNames: ['to'], registers: reg,
+    collect: fromCountMap(['to'], () => src.transitions),
+  });
+  const probes = new Counter({
+    name: 'gslbd_probes_total', help: 'Health probes, by check type and result',
+    labelNames: ['type', 'result'], registers: reg,
+  });
+  const latency = new Histogram({
+    name: 'gslbd_probe_duration_seconds', help: 'Health probe duration',
+    labelNames: ['type', 'result'], registers: reg,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  });
+  new Gauge({
+    name: 'gslbd_target_up', help: 'Whether a pool target is usable now (1) or not (0), all signals combined',
+    labelNames: ['pool', 'target'], registers: reg,
+    collect() {
+      this.reset();
+      const health = src.health();
+      const now = Date.now();
+      for (const z of src.zones()) {
+        for (const [name, pool] of z.pools ?? []) {
+          for (const t of pool.def.targets) {
+            const st = health.status(t, now);
+            const up = st.up && (st.weight ?? t.weight) > 0;
+            this.set({ pool: nameToText(name), target: t.address }, up ? 1 : 0);
+          }
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'gslbd_check_up', help: 'State of each health check (1 up, 0 down)',
+    labelNames: ['check'], registers: reg,
+    collect() {
+      this.reset();
+      for (const c of src.checks()) this.set({ check: `${c.spec.type}://${c.address}:${c.spec.port}` }, c.state === 'up' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'gslbd_zone_serial', help: 'SOA serial of each zone in service', labelNames: ['zone'], registers: reg,
+    collect() {
+      this.reset();
+      for (const z of src.zones()) this.set({ zone: nameToText(z.origin) }, z.serial);
+    },
+  });
+  new Counter({
+    name: 'gslbd_changes_not_durable_total', help: 'Changes refused, and applied nowhere, because the journal could not be written',
+    labelNames: ['source'], registers: reg, collect: fromCountMap(['source'], () => src.notDurable),
+  });
+  new Gauge({
+    name: 'gslbd_journal_bytes', help: 'Size of the journal since the last snapshot', registers: reg,
+    collect() {
+      this.set(src.journalBytes());
+    },
+  });
+  return {
+    registry,
+    probe(type, ok, latencyMs) {
+      const result = ok ? 'pass' : 'fail';
+      probes.inc({ type, result });
+      latency.observe({ type, result }, latencyMs / 1000);
+    },
+  };
+}

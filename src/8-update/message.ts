@@ -1,0 +1,127 @@
+// An UPDATE message (RFC 2136 §2) read into records: the zone section, then the prerequisite,
+// update and additional sections (the header's AN, NS and AR counts). Owner names and the names
+// inside RDATA are decompressed, so the rest of update/ sees zone-file wire forms only.
+
+import { Type } from '../0-base/constants.ts';
+import { keyOf, type NameKey } from '../0-base/name.ts';
+import type { Edns } from '../1-codec/query.ts';
+import { readName } from '../1-codec/tsig.ts';
+
+export interface UpdateRecord {
+  readonly name: NameKey;
+  readonly type: number;
+  readonly klass: number;
+  readonly ttl: number;
+  /** RDATA with its names decompressed (case kept). */
+  readonly rdata: Buffer;
+  /** RDLENGTH as sent (RFC 2136 §3.2.5 tests it, not the decompressed length). */
+  readonly rdlength: number;
+}
+
+export interface ZoneEntry {
+  readonly name: NameKey;
+  readonly type: number;
+  readonly klass: number;
+}
+
+export interface UpdateMessage {
+  /** The zone section as sent (RFC 2136 §2.3: exactly one entry is valid). */
+  readonly zones: readonly ZoneEntry[];
+  /** End of a one-entry zone section, echoed in the response; 12 otherwise. */
+  readonly zoneEnd: number;
+  readonly prerequisites: readonly UpdateRecord[];
+  readonly updates: readonly UpdateRecord[];
+  readonly edns: Edns | null;
+}
+
+export class UpdateFormatError extends Error {}
+
+/**
+ * RFC 3597 §4: only the RFC 1035 types may have compressed names in RDATA. Their layout: N a
+ * name, a digit that many fixed octets; whatever follows is copied (SOA's five counters).
+ */
+const COMPRESSIBLE = new Map<number, string>([
+  [Type.NS, 'N'], [3, 'N'], [4, 'N'], [Type.CNAME, 'N'], [7, 'N'], [8, 'N'], [9, 'N'], [Type.PTR, 'N'],
+  [Type.SOA, 'NN'], [14, 'NN'], [Type.MX, '2N'],
+]);
+
+function rdataOf(msg: Buffer, type: number, start: number, end: number): Buffer {
+  const layout = COMPRESSIBLE.get(type);
+  if (!layout || start === end) return Buffer.from(msg.subarray(start, end));
+  const parts: Buffer[] = [];
+  let p = start;
+  for (const field of layout) {
+    if (field === 'N') {
+      const n = readName(msg, p);
+      if (n.end > end) throw new UpdateFormatError('a name in RDATA runs past its RDLENGTH');
+      parts.push(n.wire);
+      p = n.end;
+    } else {
+      const len = Number(field);
+      if (p + len > end) throw new UpdateFormatError('RDATA shorter than its type needs');
+      parts.push(msg.subarray(p, p + len));
+      p += len;
+    }
+  }
+  parts.push(msg.subarray(p, end));
+  return Buffer.concat(parts);
+}
+
+/**
+ * Reads the sections of `msg`; `tsigStart` (the TSIG RR's offset, from verifyRequest) ends the
+ * additional section there. Throws UpdateFormatError for anything malformed.
+ */
+export function parseUpdate(msg: Buffer, tsigStart: number | null): UpdateMessage {
+  try {
+    return read(msg, tsigStart);
+  } catch (e) {
+    if (e instanceof UpdateFormatError) throw e;
+    // readName's errors, and reads past the end.
+    if (e instanceof Error) throw new UpdateFormatError(e.message);
+    throw e;
+  }
+}
+
+function read(msg: Buffer, tsigStart: number | null): UpdateMessage {
+  const [zocount, prcount, upcount, adcount] = [4, 6, 8, 10].map((at) => msg.readUInt16BE(at)) as [number, number, number, number];
+  let off = 12;
+  const zones: ZoneEntry[] = [];
+  for (let i = 0; i < zocount; i++) {
+    const n = readName(msg, off);
+    if (n.end + 4 > msg.length) throw new UpdateFormatError('zone section runs past the end');
+    zones.push({ name: keyOf(n.wire), type: msg.readUInt16BE(n.end), klass: msg.readUInt16BE(n.end + 2) });
+    off = n.end + 4;
+  }
+  const zoneEnd = zocount === 1 ? off : 12;
+  const records = (count: number): UpdateRecord[] => {
+    const out: UpdateRecord[] = [];
+    for (let i = 0; i < count; i++) {
+      const n = readName(msg, off);
+      off = n.end;
+      if (off + 10 > msg.length) throw new UpdateFormatError('record runs past the end');
+      const type = msg.readUInt16BE(off);
+      const rdlength = msg.readUInt16BE(off + 8);
+      const end = off + 10 + rdlength;
+      if (end > msg.length) throw new UpdateFormatError('RDATA runs past the end');
+      out.push({
+        name: keyOf(n.wire), type, klass: msg.readUInt16BE(off + 2), ttl: msg.readUInt32BE(off + 4),
+        rdata: rdataOf(msg, type, off + 10, end), rdlength,
+      });
+      off = end;
+    }
+    return out;
+  };
+  const prerequisites = records(prcount);
+  const updates = records(upcount);
+  const additional = records(tsigStart === null ? adcount : adcount - 1);
+  if (tsigStart !== null && off !== tsigStart) throw new UpdateFormatError('records overlap the TSIG');
+  let edns: Edns | null = null;
+  for (const rr of additional) {
+    if (rr.type !== Type.OPT) continue;
+    // RFC 6891 §6.1.1: one OPT at most, owned by the root.
+    if (edns) throw new UpdateFormatError('more than one OPT record');
+    if (rr.name !== '\0') throw new UpdateFormatError('OPT owner is not the root');
+    edns = { payload: Math.max(rr.klass, 512), version: (rr.ttl >>> 16) & 0xff, dnssecOk: (rr.ttl & 0x8000) !== 0, ecs: null };
+  }
+  return { zones, zoneEnd, prerequisites, updates, edns };
+}

@@ -1,0 +1,231 @@
+// gslbd command line: `gslbd serve`, `gslbd check`, `gslbd journal`, and the operator commands.
+
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { GslbError } from '../0-base/errors.ts';
+import { createLogger } from '../0-base/log.ts';
+import { parseReceiveBuffer, RECEIVE_BUFFER_EXPECTED } from '../6-serve/server.ts';
+import { parseListen, type ListenAddress } from '../0-base/listen.ts';
+import { Service } from './service.ts';
+import { ClusterPrimary } from './cluster/primary.ts';
+import { runWorker } from './cluster/worker.ts';
+import { journalCommand } from './journal-cli.ts';
+import { opsCommand } from './ops-cli.ts';
+import { dataDirError, loadConfig, type GslbdConfig } from '../7-config/load.ts';
+import { FUDGE, type TsigKeyConfig } from '../1-codec/tsig.ts';
+import { checkZones } from '../4-gslb/check.ts';
+import { DEFAULT_MAX_CHANGES } from '../7-state/editor.ts';
+
+const USAGE = `usage:
+  gslbd serve [--zones DIR] [--listen ADDR:PORT ...]   serve the zones in DIR (default ./zones)
+        --config FILE       settings from gslbd.yaml (README: Configuration); flags override it
+        defaults: --listen 127.0.0.1:5300 --listen [::1]:5300
+        --log-format json|pretty   JSON lines (default), or one readable line per event for a terminal
+        --data DIR          journal and snapshots: dynamic state and last known health (default ./data)
+        --geoip FILE.mmdb   client locations from a MaxMind-format database (default: geoip-lite)
+        --tsig-key NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]   (repeatable) a key for RFC 2136
+                            UPDATE; hmac-sha256|hmac-sha512|hmac-sha1|hmac-sha224|hmac-sha384;
+                            without zones the key may update every zone served; queries signed
+                            with a key are answered signed (RFC 8945)
+        --tsig-max-fudge SECONDS (300)   largest TSIG time fudge accepted, whatever a request asks
+        --tcp-idle-timeout SECONDS (10)   --tcp-max-connections N (512)
+        --tcp-message-timeout SECONDS (5)   a TCP message must arrive whole this long after its first byte
+        --tcp-max-connections-per-client N (64)   TCP connections from one IPv4 address or IPv6 /64
+        --udp-receive-buffer BYTES   SO_RCVBUF of each UDP socket (default 4194304; 0: the kernel's);
+                            Linux caps it at net.core.rmem_max: the granted size is logged
+        --query-log-sample N   log every N-th query (qname, qtype, client, rcode) at info; 0: off (default)
+        --workers N         processes answering DNS (default: one per core); 1: this process alone
+        --max-changes N     most changes one API request or RFC 2136 UPDATE may make, and most
+                            prerequisites of one UPDATE (1000)
+  gslbd check [--zones DIR]                           validate zones; prints file:line: reason
+  gslbd journal verify [--data DIR]                   check the journal as serve reads it: exit 0
+                                                      with counts, 1 with each bad record
+  gslbd journal recover [--data DIR]                  gslbd stopped: keep the journal's records
+                                                      before the first bad one (original kept as
+                                                      journal.log.corrupt-<time>)
+
+Operator commands (talk to a running gslbd's HTTP API; --api URL or GSLBD_API or --config FILE,
+--token TOKEN or GSLBD_API_TOKEN):
+  gslbd status [--json]                               pools, targets, state, weight, traffic
+  gslbd drain TARGET [--for 30m] [--reason TEXT]      TARGET: ADDRESS (every pool) or POOL/ADDRESS
+  gslbd undrain TARGET
+  gslbd reload                                        reload zones and pools (like SIGHUP)
+  gslbd explain NAME [--type A] [--client IP | --subnet CIDR] [--json]
+`;
+
+const DEFAULT_LISTEN = ['127.0.0.1:5300', '[::1]:5300'];
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string' },
+      zones: { type: 'string' },
+      listen: { type: 'string', multiple: true },
+      'tcp-idle-timeout': { type: 'string' },
+      'tcp-max-connections': { type: 'string' },
+      'tcp-message-timeout': { type: 'string' },
+      'tcp-max-connections-per-client': { type: 'string' },
+      'udp-receive-buffer': { type: 'string' },
+      geoip: { type: 'string' },
+      data: { type: 'string' },
+      'tsig-key': { type: 'string', multiple: true },
+      'tsig-max-fudge': { type: 'string' },
+      'query-log-sample': { type: 'string' },
+      workers: { type: 'string' },
+      'max-changes': { type: 'string' },
+      'log-format': { type: 'string' },
+    },
+    strict: true,
+  });
+  const format = values['log-format'];
+  if (format !== undefined) {
+    if (format !== 'json' && format !== 'pretty') throw new GslbError('ERR_CONFIG', `--log-format ${format}: json or pretty`);
+    // Through the environment, so the worker processes log the same way.
+    process.env.GSLBD_LOG_FORMAT = format;
+  }
+  const log = createLogger();
+  // Flags override the file; the file overrides the defaults.
+  const file: Partial<GslbdConfig> = values.config === undefined ? {} : await loadConfig(values.config);
+  const asked = values.listen ?? [];
+  const listen: { address: ListenAddress; required: boolean }[] = asked.length || !file.listen
+    ? (asked.length ? asked : DEFAULT_LISTEN).map((text) => ({ address: parseListen(text), required: asked.length > 0 }))
+    : file.listen.map((address) => ({ address, required: true }));
+  const geoip = values.geoip ?? file.geoip;
+  const dataDir = values.data ?? file.data ?? './data';
+  // loadConfig has checked the file's `data:` (with its line); a flag or the default is checked here.
+  const dataReason = dataDir === file.data ? null : await dataDirError(dataDir);
+  if (dataReason) throw new GslbError('ERR_CONFIG', `--data: ${dataReason}`);
+  const workers = positiveInt(values.workers, 'workers', file.workers ?? os.availableParallelism());
+  if (workers > 1024) throw new GslbError('ERR_CONFIG', `--workers ${workers}: at most 1024`);
+  const udpReceiveBuffer = receiveBufferFlag(values['udp-receive-buffer']) ?? file.udpReceiveBuffer;
+  const options = {
+    zonesDir: values.zones ?? file.zones ?? './zones',
+    listen,
+    log,
+    tcpIdleMs: positiveInt(values['tcp-idle-timeout'], 'tcp-idle-timeout', (file.tcpIdleMs ?? 10_000) / 1000) * 1000,
+    tcpMaxConnections: positiveInt(values['tcp-max-connections'], 'tcp-max-connections', file.tcpMaxConnections ?? 512),
+    tcpMessageMs: positiveInt(values['tcp-message-timeout'], 'tcp-message-timeout', (file.tcpMessageMs ?? 5_000) / 1000) * 1000,
+    tcpMaxPerClient: positiveInt(values['tcp-max-connections-per-client'], 'tcp-max-connections-per-client', file.tcpMaxPerClient ?? 64),
+    ...(geoip !== undefined && { geo: { type: 'mmdb', path: geoip } as const }),
+    dataDir,
+    // --tsig-key flags replace the file's keys rather than add to them, as every other flag does.
+    tsig: values['tsig-key'] ? values['tsig-key'].map(tsigKeyFlag) : (file.tsig ?? []),
+    tsigMaxFudge: maxFudge(values['tsig-max-fudge'], file.tsigMaxFudge),
+    ...(file.api && { api: file.api }),
+    queryLogSample: nonNegativeInt(values['query-log-sample'], 'query-log-sample', file.queryLogSample ?? 0),
+    maxChanges: positiveInt(values['max-changes'], 'max-changes', file.maxChanges ?? DEFAULT_MAX_CHANGES),
+    ...(udpReceiveBuffer !== undefined && { udpReceiveBuffer }),
+  };
+  // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).
+  const service = workers > 1 ? new ClusterPrimary(options, workers) : new Service(options);
+  // Registered before start: a SIGHUP during start-up must not kill the process (the default
+  // action); it reloads once start-up is done.
+  let reloading: Promise<unknown> = Promise.resolve();
+  let started = false;
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: reloading zones');
+    if (!started) return;
+    reloading = reloading.then(() => service.reload()).catch((err) => log.error({ err }, 'reload failed'));
+  });
+  await service.start();
+  started = true;
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      log.info(`${sig}: stopping`);
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await service.stop();
+  return 0;
+}
+
+/** `--tsig-key NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]` (base64 has no colon). */
+function tsigKeyFlag(text: string): TsigKeyConfig {
+  const [name, algorithm, secret, zones, ...extra] = text.split(':');
+  if (!name || !algorithm || !secret || extra.length) {
+    throw new GslbError('ERR_CONFIG', `--tsig-key ${name ?? ''}:...: expected NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]`);
+  }
+  return { name, algorithm, secret, ...(zones !== undefined && { zones: zones.split(',').filter(Boolean) }) };
+}
+
+/** `--tsig-max-fudge SECONDS`: at most 65535, the largest fudge a TSIG RR can carry (RFC 8945 §4.2). */
+function maxFudge(text: string | undefined, file: number | undefined): number {
+  const n = positiveInt(text, 'tsig-max-fudge', file ?? FUDGE);
+  if (n > 65535) throw new GslbError('ERR_CONFIG', `--tsig-max-fudge ${n}: at most 65535`);
+  return n;
+}
+
+function positiveInt(text: string | undefined, flag: string, dflt: number): number {
+  if (text === undefined) return dflt;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new GslbError('ERR_CONFIG', `--${flag} ${text}: not a positive integer`);
+  return n;
+}
+
+/** `--udp-receive-buffer BYTES`: 0, or a size the kernel can make a useful buffer of. */
+function receiveBufferFlag(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = parseReceiveBuffer(text);
+  if (n === undefined) throw new GslbError('ERR_CONFIG', `--udp-receive-buffer ${text}: ${RECEIVE_BUFFER_EXPECTED}`);
+  return n;
+}
+
+function nonNegativeInt(text: string | undefined, flag: string, dflt: number): number {
+  if (text === undefined) return dflt;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0) throw new GslbError('ERR_CONFIG', `--${flag} ${text}: not an integer ≥ 0`);
+  return n;
+}
+
+async function check(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { zones: { type: 'string', default: './zones' } }, strict: true });
+  const result = await checkZones(values.zones);
+  for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+  for (const e of result.errors) process.stderr.write(`${e}\n`);
+  for (const z of result.zones) process.stdout.write(`zone ${z.origin}: loaded serial ${z.serial}, ${z.records} records\n`);
+  return result.errors.length ? 1 : 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'check':
+      return check(rest);
+    case 'journal':
+      return journalCommand(rest);
+    case 'worker':
+      // Not for hand use: `serve --workers N` starts these (9-main/cluster/worker.ts).
+      return runWorker();
+    case 'status':
+    case 'drain':
+    case 'undrain':
+    case 'reload':
+    case 'explain':
+      return opsCommand(command, rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`gslbd: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const message = err instanceof GslbError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+      ? (err as Error).message
+      : String((err as Error).stack ?? err);
+    process.stderr.write(`gslbd: ${message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,166 @@
+// Operator commands that talk to a running gslbd's HTTP API: status, drain, undrain, reload,
+// explain. The API address comes from --api, else GSLBD_API, else the `api.listen` of --config,
+// else http://127.0.0.1:8053; the token from --token or GSLBD_API_TOKEN.
+
+import net from 'node:net';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../7-config/load.ts';
+import { normalizeAddress } from '../4-gslb/pools-file.ts';
+import { parseDuration } from '../0-base/yaml-reader.ts';
+import { GslbError } from '../0-base/errors.ts';
+
+const COMMON = {
+  api: { type: 'string' },
+  token: { type: 'string' },
+  config: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+interface Conn {
+  base: string;
+  token: string;
+}
+
+async function connect(values: { api?: string; token?: string; config?: string }): Promise<Conn> {
+  let base = values.api ?? process.env.GSLBD_API;
+  if (!base && values.config) {
+    const cfg = await loadConfig(values.config);
+    if (cfg.api) {
+      const { host, port } = cfg.api.listen;
+      base = `http://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
+    }
+  }
+  const token = values.token ?? process.env.GSLBD_API_TOKEN;
+  if (!token) throw new GslbError('ERR_CONFIG', 'no API token: give --token or set GSLBD_API_TOKEN');
+  return { base: (base ?? 'http://127.0.0.1:8053').replace(/\/$/, ''), token };
+}
+
+async function call(c: Conn, method: string, path: string, body?: unknown): Promise<any> {
+  let res: Response;
+  try {
+    res = await fetch(c.base + path, {
+      method,
+      headers: { Authorization: `Bearer ${c.token}`, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+  } catch (e) {
+    // fetch() says only "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND, ...).
+    // An AggregateError (every address of a name refused) has no message of its own, only a code.
+    const cause = (e as Error).cause;
+    const why = cause instanceof Error ? cause.message || (cause as NodeJS.ErrnoException).code || String(cause) : (e as Error).message;
+    throw new GslbError('ERR_CONFIG', `cannot reach the gslbd API at ${c.base}: ${why}`);
+  }
+  const data: any = await res.json().catch(() => ({}));
+  if (!res.ok) throw new GslbError('ERR_CONFIG', `${method} ${path}: HTTP ${res.status}: ${data?.error?.message ?? res.statusText}`);
+  return data;
+}
+
+interface StatusTarget { address: string; state: string; reason: string; weight: number; answers: number; override: string | null; since: number | null }
+interface Status { zones: { zone: string; serial: number; pools: { pool: string; policy: string; targets: StatusTarget[] }[] }[]; events: unknown[] }
+
+/**
+ * Targets named by `spec`: `ADDRESS` (in every pool) or `POOL/ADDRESS`, POOL relative to its zone
+ * (`www`) or absolute (`www.gslb.example.com`, final dot optional), as the API takes names.
+ */
+function matchTargets(status: Status, spec: string): { zone: string; pool: string; address: string }[] {
+  const slash = spec.lastIndexOf('/');
+  const poolPart = slash >= 0 ? spec.slice(0, slash).toLowerCase().replace(/\.$/, '') : null;
+  const text = slash >= 0 ? spec.slice(slash + 1) : spec;
+  if (!net.isIP(text)) throw new GslbError('ERR_CONFIG', `${spec}: "${text}" is not an IP address (TARGET is ADDRESS or POOL/ADDRESS)`);
+  const address = normalizeAddress(text);
+  const out = [];
+  for (const z of status.zones) {
+    for (const p of z.pools) {
+      const pool = p.pool.toLowerCase();
+      if (poolPart !== null && pool !== `${poolPart}.` && pool !== `${poolPart}.${z.zone.toLowerCase()}`) continue;
+      for (const t of p.targets) if (t.address === address) out.push({ zone: z.zone, pool: p.pool, address });
+    }
+  }
+  if (!out.length) throw new GslbError('ERR_CONFIG', `no target ${spec} in any pool`);
+  return out;
+}
+
+function printStatus(s: Status): void {
+  const ago = (ms: number | null) => (ms === null ? '' : `${Math.round((Date.now() - ms) / 1000)}s`);
+  for (const z of s.zones) {
+    if (!z.pools.length) continue;
+    process.stdout.write(`${z.zone} (serial ${z.serial})\n`);
+    for (const p of z.pools) {
+      process.stdout.write(`  ${p.pool} ${p.policy}\n`);
+      for (const t of p.targets) {
+        process.stdout.write(`    ${t.address.padEnd(40)} ${t.state.padEnd(12)} ${ago(t.since).padStart(6)}  weight ${String(t.weight).padEnd(4)} answers ${String(t.answers).padEnd(8)} ${t.reason}\n`);
+      }
+    }
+  }
+}
+
+export async function opsCommand(command: string, args: string[]): Promise<number> {
+  switch (command) {
+    case 'status': {
+      const { values } = parseArgs({ args, options: COMMON, strict: true });
+      const s = (await call(await connect(values), 'GET', '/v1/status')) as Status;
+      if (values.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      else printStatus(s);
+      return 0;
+    }
+    case 'drain':
+    case 'undrain': {
+      const { values, positionals } = parseArgs({ args, options: { ...COMMON, for: { type: 'string' }, reason: { type: 'string' } }, allowPositionals: true, strict: true });
+      if (positionals.length !== 1) throw new GslbError('ERR_CONFIG', `usage: gslbd ${command} TARGET (ADDRESS or POOL/ADDRESS)${command === 'drain' ? ' [--for 30m]' : ''}`);
+      const c = await connect(values);
+      const targets = matchTargets((await call(c, 'GET', '/v1/status')) as Status, positionals[0]!);
+      let validFor: number | undefined;
+      if (values.for !== undefined) {
+        const ms = parseDuration(values.for);
+        if (ms === undefined || ms <= 0) throw new GslbError('ERR_CONFIG', `--for ${values.for}: not a duration like 30m`);
+        validFor = ms / 1000;
+      }
+      // One batch: every pool holding the target drains (or undrains) together, or none does.
+      const changes = targets.map((t) => command === 'drain'
+        ? { op: 'set-override', zone: t.zone, pool: t.pool, target: t.address, state: 'drain', reason: values.reason ?? 'drained by gslbd drain', ...(validFor && { valid_for: validFor }) }
+        : { op: 'clear-override', zone: t.zone, pool: t.pool, target: t.address });
+      await call(c, 'POST', '/v1/batch', { changes });
+      for (const t of targets) process.stdout.write(`${command === 'drain' ? 'drained' : 'undrained'} ${t.pool}/${t.address}${validFor ? ` for ${values.for}` : ''}\n`);
+      return 0;
+    }
+    case 'reload': {
+      const { values } = parseArgs({ args, options: COMMON, strict: true });
+      const r = await call(await connect(values), 'POST', '/v1/reload');
+      process.stdout.write(`reloaded: ${r.loaded} zones loaded, ${r.failed} failed (previous versions kept; see the server log)\n`);
+      return r.failed ? 1 : 0;
+    }
+    case 'explain': {
+      const { values, positionals } = parseArgs({
+        args, allowPositionals: true, strict: true,
+        options: { ...COMMON, client: { type: 'string' }, subnet: { type: 'string' }, type: { type: 'string', default: 'A' } },
+      });
+      if (positionals.length !== 1) throw new GslbError('ERR_CONFIG', 'usage: gslbd explain NAME [--type A] [--client IP | --subnet CIDR]');
+      const q = new URLSearchParams({ name: positionals[0]!, type: values.type });
+      if (values.client) q.set('client', values.client);
+      if (values.subnet) q.set('subnet', values.subnet);
+      const r = await call(await connect(values), 'GET', `/explain?${q}`);
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        return 0;
+      }
+      process.stdout.write(`${r.query.name} ${r.query.type} for ${r.client.address}/${r.client.prefix}${r.client.location ? ` (${[r.client.location.country, r.client.location.continent].filter(Boolean).join(', ')})` : ''}: ${r.rcode}, ECS scope /${r.ecs_scope}\n`);
+      for (const a of r.answer) process.stdout.write(`  ${a}\n`);
+      for (const p of r.pools) {
+        process.stdout.write(`pool ${p.pool}: ${p.policy}${p.fallback ? `, no usable target: fallback ${p.fallback}` : ''}${p.note ? ` (${p.note})` : ''}, ttl ${p.ttl}\n`);
+        for (const g of p.groups ?? []) {
+          const score = g.score === undefined ? '' : ` ${p.group_score_name} ${Number(g.score).toFixed(2)}`;
+          process.stdout.write(`  ${g.chosen ? '*' : ' '} group ${g.name} (${g.policy})${score}\n`);
+        }
+        for (const c of p.candidates) {
+          const chosen = p.chosen.includes(c.address) ? '*' : ' ';
+          const score = c.score === undefined ? '' : ` ${p.score_name} ${Number(c.score).toFixed(2)}`;
+          process.stdout.write(`  ${chosen} ${c.address.padEnd(40)} ${c.state.padEnd(11)} weight ${c.weight}${score}  ${c.reason}\n`);
+        }
+      }
+      return 0;
+    }
+  }
+  return 2;
+}
+
+
