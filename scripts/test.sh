@@ -1,7 +1,7 @@
 #!/bin/sh
 # The test command (README, .ci/run): Node 24, npm packages, the Debian tools the end-to-end tests
 # drive (dig and nsupdate from bind9-dnsutils, knotd as the reference server, chromium for the
-# status page's browser test), type check, vitest.
+# status page's browser test), type check, the layer order, vitest.
 set -eu
 cd "$(dirname "$0")/.."
 missing=""
@@ -21,6 +21,8 @@ fi
 [ -d node_modules/vitest ] || scripts/node24.sh npm ci --no-audit --no-fund
 PATH="$PWD/node_modules/.bin:$PATH"; export PATH
 scripts/node24.sh tsc -p tsconfig.json
+# The layer order of src/ (.dependency-cruiser.cjs): no cycles, no upward or sibling imports.
+scripts/node24.sh depcruise --config .dependency-cruiser.cjs src
 # vitest's own summary is decorated; one plain "N passed, N failed" line closes the run as well.
 summary=$(mktemp)
 status=0
