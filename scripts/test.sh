@@ -18,7 +18,7 @@ if [ -n "$missing" ]; then
     exit 1
   fi
 fi
-[ -d node_modules/vitest ] || scripts/node24.sh npm ci --no-audit --no-fund
+for bin in vitest tsc depcruise eslint prettier; do [ -x "node_modules/.bin/$bin" ] || { scripts/node24.sh npm ci --no-audit --no-fund; break; }; done
 PATH="$PWD/node_modules/.bin:$PATH"; export PATH
 scripts/node24.sh tsc -p tsconfig.json
 # The layer order of src/ (.dependency-cruiser.cjs): no cycles, no upward or sibling imports.
