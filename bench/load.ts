@@ -209,7 +209,11 @@ async function serve(): Promise<string> {
     const tick = setInterval(() => {
       id = (id + 1) & 0xffff;
       const now = performance.now();
-      for (const [k, at] of sent) if (now - at > 2000) (sent.delete(k), lost++);
+      for (const [k, at] of sent) {
+        if (now - at <= 2000) continue;
+        sent.delete(k);
+        lost++;
+      }
       sent.set(id, now);
       sock.send(query(id, `h${id % N}.d${id % N % 1000}.${ORIGIN}`), port, '127.0.0.1');
     }, 1);

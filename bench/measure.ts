@@ -30,7 +30,7 @@ export function measure(name: string, op: () => void, opts: MeasureOptions = {})
   const run = (ms: number): number => {
     let n = 0;
     const start = performance.now();
-    let elapsed = 0;
+    let elapsed: number;
     do {
       for (let i = 0; i < batch; i++) op();
       n += batch;

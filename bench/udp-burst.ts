@@ -152,10 +152,9 @@ function row(label: string, server: Skmem, load: string, rounds: Round[], lost: 
 async function capacity(port: number, pid: number, socks: dgram.Socket[], counter: { n: number }): Promise<number> {
   const rb = skmem(`sport = :${port}`).rb.reduce((a, b) => a + b, 0);
   process.kill(pid, 'SIGSTOP');
-  let r: Round;
   try {
     // A small query takes at least a few hundred bytes of buffer (its skb's truesize).
-    r = await burst(port, socks, counter, Math.ceil(rb / 256) + 1000);
+    await burst(port, socks, counter, Math.ceil(rb / 256) + 1000);
   } finally {
     process.kill(pid, 'SIGCONT');
   }

@@ -124,7 +124,7 @@ function writeOpt(edns: Edns, extRcode: number, ecsScope: number): void {
   // RFC 7871 §7.2.1: same FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as the query, our SCOPE.
   const bytes = Math.ceil(ecs.sourcePrefix / 8);
   scratch.writeUInt16BE(8 + bytes, len + 9);
-  let p = len + OPT_SIZE;
+  const p = len + OPT_SIZE;
   scratch.writeUInt16BE(8, p);
   scratch.writeUInt16BE(4 + bytes, p + 2);
   scratch.writeUInt16BE(ecs.family, p + 4);

@@ -3,7 +3,7 @@
 // scratch buffer, copied out once per record (the loader encodes millions of records; a Buffer
 // per field would be the main cost).
 
-import { MAX_NAME, NameError, parseName, type NameKey } from '../0-base/name.ts';
+import { MAX_NAME, NameError, parseName } from '../0-base/name.ts';
 import type { Token } from './lexer.ts';
 import { parseDecimal } from './ttl.ts';
 

@@ -4,7 +4,7 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, sendError } from './errors.ts';
-import { hashToken, type Access, type ApiToken } from '../7-config/api-options.ts';
+import { hashToken, type ApiToken } from '../7-config/api-options.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

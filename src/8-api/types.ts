@@ -1,11 +1,9 @@
 // What the API needs from a running gslbd, and how it is configured.
 
 import type { NameKey } from '../0-base/name.ts';
-import type { ListenAddress } from '../0-base/listen.ts';
 import type { CheckSource } from '../7-state/target-health.ts';
 import type { StateStore } from '../7-state/types.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
-import type { ApiToken } from '../7-config/api-options.ts';
 import type { ExplainRequest } from '../5-answer/explain.ts';
 
 /**

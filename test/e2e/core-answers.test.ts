@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { dig, texts, type DigResult } from '../helpers/dig.ts';
+import { dig, texts } from '../helpers/dig.ts';
 import { gslbdForTests, ROOT } from '../helpers/gslbd.ts';
 import { buildQuery, headerOf, udpExchange } from '../helpers/raw.ts';
 

@@ -13,7 +13,6 @@ import { build, HEAD, key, ORIGIN, tempDir } from '../zone/helpers.ts';
 
 const FILE = 'example.com.pools.yaml';
 const parse = (text: string) => parsePoolsFile(text, FILE, ORIGIN);
-const errorsOf = (text: string): string[] => parse(text).errors.map((e) => e.message);
 
 /** The pool of `text` that must load without errors. */
 function onlyPool(text: string) {
@@ -114,6 +113,8 @@ describe('parsePoolsFile: what loads', () => {
       fallback: { kind: 'sorry', addresses: ['192.0.2.99', '2001:db8::99'] },
       maxReportAgeMs: 30_000, answerLoad: 0.5, tolerance: 0.1,
     });
+    // Every target here has a check of its own (or none): the pool's is kept on the pool.
+    expect(p.check).toEqual(http);
     expect(p.groups).toEqual([
       { name: 'ams', policy: 'weighted', location: { lat: 52.37, lon: 4.9 }, bias: 20, priority: 1, regions: ['EU', 'NL', 'default'], line: 13 },
       { name: 'nyc', policy: 'round-robin', line: 24 },

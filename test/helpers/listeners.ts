@@ -189,8 +189,8 @@ export function selfSignedCert(): Certificate {
       '-subj', '/CN=localhost', '-keyout', key, '-out', cert], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (err.code === 'ENOENT') throw new Error('the HTTPS tests need openssl on PATH (Debian: apt-get install openssl)');
-    throw new Error(`openssl could not make a test certificate: ${err.stderr?.toString() ?? err.message}`);
+    if (err.code === 'ENOENT') throw new Error('the HTTPS tests need openssl on PATH (Debian: apt-get install openssl)', { cause: e });
+    throw new Error(`openssl could not make a test certificate: ${err.stderr?.toString() ?? err.message}`, { cause: e });
   }
   return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
 }

@@ -82,7 +82,7 @@ describe('geo-proximity', () => {
   });
 
   it('leaves the fallback’s scope alone when no target has a location', () => {
-    const unplaced = pool().map(({ location, ...rest }) => rest);
+    const unplaced = pool().map(({ location: _, ...rest }) => rest);
     const s = geoProximity({ fallback: stubFallback(0) }).pick(unplaced, 1, inBrussels());
     expect(s.scope).toBe(0);
     expect(s.note).toBe('no target has a location: stub; stubbed');

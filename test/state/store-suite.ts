@@ -51,10 +51,11 @@ export function runStoreSuite(f: StoreFactory): void {
 
     it('shows nothing of a change before it is durable, and `after` sees it applied', async () => {
       const s = await f.make();
-      let during: number | undefined = -1;
-      const r = await s.transact('test', () => [weight('a', 7)], () => s.target('a')?.weight);
-      during = s.target('a')?.weight;
-      expect([r.view, during]).toEqual([7, 7]);
+      const pending = s.transact('test', () => [weight('a', 7)], () => s.target('a')?.weight);
+      // The transaction has been asked for, not yet made durable: nothing of it shows.
+      const before = s.target('a')?.weight;
+      const r = await pending;
+      expect([before, r.view, s.target('a')?.weight]).toEqual([undefined, 7, 7]);
       await s.close();
     });
   });
