@@ -1,4 +1,4 @@
-// Answer → wire response. RRsets arrive pre-encoded (2-zone/types.ts RRset.wire); this file only
+// Answer → wire response. RRsets arrive pre-encoded (rrset.ts RRset.wire); this file only
 // writes owner names (with compression), copies RR bytes, patches TTLs, and applies the size
 // limit. It runs synchronously into one scratch buffer, then copies the result out, so the only
 // allocation per response is the returned Buffer.

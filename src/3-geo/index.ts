@@ -1,4 +1,4 @@
-// Entry point of src/geo: open a database from its configuration, and cache lookups.
+// Entry point of src/3-geo: open a database from its configuration, and cache lookups.
 
 import { LRUCache } from 'lru-cache';
 import { GeoipLiteDatabase } from './geoip-lite.ts';

@@ -8,9 +8,9 @@ import type { ExplainRequest } from '../5-answer/explain.ts';
 
 /**
  * The server the API reads and changes (Service implements it). The API never changes zones
- * itself: it commits changesets to `state`, and the server re-publishes the touched zones
- * synchronously inside `commit`, before the commit's promise resolves; so the zones read right
- * after a commit already show the change.
+ * itself: it commits changesets through `state.transact`, and the server re-publishes the touched
+ * zones as the changeset is applied, before `transact` calls `after`; so the view `after` takes,
+ * and the zones read once `transact` resolves, already show the change.
  */
 export interface ApiBackend {
   /** `find`: the zone served here that holds `name` (the longest origin above it), as for a query. */

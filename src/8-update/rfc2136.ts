@@ -1,11 +1,10 @@
 // RFC 2136 UPDATE, authenticated with TSIG (RFC 8945), applied as one transaction: the message is
-// checked (TSIG, zone section, the key's zones, prerequisites §3.2, update prescan §3.4.1), the
-// updates are applied to a ZoneEditor's working copy (§3.4.2), and the resulting changeset is
-// committed in one StateStore.commit. The answer waits for the journal's fsync (§3.5: changes are
-// on stable storage before the response goes out); any error commits nothing.
-//
-// Everything from reading the zone in service to calling commit runs without yielding, so
-// concurrent updates are serialized by the event loop: each sees the one before it.
+// checked (TSIG, zone section, the key's zones, update prescan §3.4.1), then, inside one
+// StateStore.transact, the prerequisites (§3.2) are checked and the updates applied to a
+// ZoneEditor's working copy (§3.4.2) against the zone as every earlier transaction left it, and
+// the resulting changeset is made durable before anything sees it. The answer waits for the
+// journal's fsync (§3.5: changes are on stable storage before the response goes out); any error
+// commits nothing.
 //
 // Choices where the RFCs leave room:
 // - Order: TSIG (RFC 8945 §5.2), zone section (§3.1), then permission (§3.3) before the
