@@ -1,10 +1,9 @@
 // Pool targets added and removed at run time (API, RFC 2136 UPDATE), laid over the pools file.
 
-import net from 'node:net';
 import { nameToText, type NameKey } from '../0-base/name.ts';
 import type { PooledZone } from './pool.ts';
 import { Pool } from './pool.ts';
-import { normalizeAddress } from './pools-file.ts';
+import { addressFamily, normalizeAddress } from '../0-base/address.ts';
 import type { PoolDef, TargetDef, TargetSpec } from './types.ts';
 
 /** Where the run-time target changes of each pool are kept (the state store). */
@@ -20,7 +19,7 @@ export function targetFromSpec(def: PoolDef, address: string, spec: TargetSpec):
   return {
     id: `${nameToText(def.name)}/${addr}`,
     address: addr,
-    family: net.isIPv4(addr) ? 4 : 6,
+    family: addressFamily(addr),
     weight: spec.weight ?? 1,
     ...(spec.location && { location: spec.location }),
     ...(spec.bias !== undefined && { bias: spec.bias }),

@@ -13,6 +13,7 @@ import type { ZoneNode } from '../2-zone/types.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import type { RRset } from '../1-codec/rrset.ts';
 import { findCut, findDname } from '../2-zone/find.ts';
+import { soaMinimum } from '../0-base/serial.ts';
 
 export interface Question {
   readonly qname: NameKey;
@@ -30,8 +31,7 @@ const MAX_CHAIN = 16;
 /** RFC 2308 §3: the SOA of a negative answer carries TTL = min(SOA TTL, SOA MINIMUM). */
 export function negativeSoa(zone: PooledZone): Entry {
   const rdata = zone.soa.rdata[0]!;
-  const minimum = rdata.readUInt32BE(rdata.length - 4);
-  return { owner: zone.origin, rrset: zone.soa, ttl: Math.min(zone.soa.ttl, minimum) };
+  return { owner: zone.origin, rrset: zone.soa, ttl: Math.min(zone.soa.ttl, soaMinimum(rdata)) };
 }
 
 /** Adds A and AAAA of in-zone `targets` to `out` (RFC 1035 §3.3.9/§3.3.11, RFC 2782). */

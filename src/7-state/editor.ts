@@ -8,16 +8,15 @@
 // changes: records are kept by their canonical form and pool members by address, so one request
 // adding thousands of records or targets is linear (it was quadratic).
 
-import net from 'node:net';
 import { Type } from '../0-base/constants.ts';
-import { isSubdomain, isWildcard, nameToText, parentKey, type NameKey } from '../0-base/name.ts';
+import { isSubdomain, isWildcard, nameEnd, nameToText, parentKey, type NameKey } from '../0-base/name.ts';
 import type { Pool } from '../4-gslb/pool.ts';
 import type { Change } from './types.ts';
 import type { TargetSpec } from '../4-gslb/types.ts';
 import { childCount } from '../2-zone/overlay.ts';
-import { nameEnd } from '../0-base/name.ts';
+import { nextSerialSoa, serialNewer, soaSerial } from '../0-base/serial.ts';
 import { rdataTarget } from '../2-zone/rdata.ts';
-import { addressToText, parseIPv4, parseIPv6 } from '../0-base/address.ts';
+import { addressFamily, addressRdata, addressToText } from '../0-base/address.ts';
 import { cnameConflict, CNAME_COMPANIONS, glueProblem, placementProblem, type ZoneView } from '../2-zone/rules.ts';
 import { rrsetSizeError } from '../2-zone/rrset-size.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
@@ -58,11 +57,6 @@ export const DEFAULT_MAX_CHANGES = 1000;
 const isAddress = (type: number) => type === Type.A || type === Type.AAAA;
 const familyOf = (type: number): 4 | 6 => (type === Type.A ? 4 : 6);
 
-/** RFC 1982 serial arithmetic: is a newer than b? */
-export function serialNewer(a: number, b: number): boolean {
-  return a !== b && ((a - b) >>> 0) < 0x80000000;
-}
-
 /** A change the zone rules do not allow; `owner` is the name at fault, `field` the API field. */
 export class EditError extends Error {
   readonly owner: NameKey | undefined;
@@ -101,7 +95,7 @@ export class ZoneEditor {
     if (pool && isAddress(type)) {
       const family = familyOf(type);
       const rdata: Buffer[] = [];
-      for (const [address, f] of this.#poolWork(name, pool).members) if (f === family) rdata.push(addressBytes(address));
+      for (const [address, f] of this.#poolWork(name, pool).members) if (f === family) rdata.push(addressRdata(address)!);
       return rdata.length ? { ttl: pool.def.ttl, rdata } : undefined;
     }
     const w = this.#load(name, type);
@@ -135,7 +129,7 @@ export class ZoneEditor {
   /** Adds `address` to the pool at `name` (the caller checks it is not a member yet). */
   addTarget(name: NameKey, address: string, spec: TargetSpec): void {
     const p = this.#poolWork(name, this.pool(name)!);
-    p.members.set(address, net.isIPv4(address) ? 4 : 6);
+    p.members.set(address, addressFamily(address));
     p.edits.set(address, spec);
     this.#written.add(name);
   }
@@ -311,9 +305,7 @@ export class ZoneEditor {
       // Each change to zone data bumps the serial (RFC 1982: wraps at 2^32), so secondaries and
       // operators can tell versions apart.
       const soa = this.zone.soa;
-      const rdata = Buffer.from(soa.rdata[0]!);
-      const at = serialOffset(rdata);
-      rdata.writeUInt32BE((rdata.readUInt32BE(at) + 1) >>> 0, at);
+      const rdata = nextSerialSoa(soa.rdata[0]!);
       out.push({ kind: 'rrset', zone, name: zone, type: Type.SOA, ttl: soa.ttl, rdata: [rdata.toString('hex')] });
     }
     return out;
@@ -495,14 +487,6 @@ function serviceView(zone: PooledZone): ZoneView {
   };
 }
 
-function serialOffset(soaRdata: Buffer): number {
-  return nameEnd(soaRdata, nameEnd(soaRdata, 0));
-}
-
-export function soaSerial(soaRdata: Buffer): number {
-  return soaRdata.readUInt32BE(serialOffset(soaRdata));
-}
-
 /**
  * A key of RDATA of `type` that is equal exactly when RFC 2136 §1.1.1 calls two RRs equal: by RDATA,
  * names in it compared case-insensitively (RFC 4343). Sets of RRs compare in linear time by it.
@@ -537,8 +521,4 @@ function canonicalRdata(type: number, d: Buffer): Buffer {
     }
   }
   return out;
-}
-
-function addressBytes(address: string): Buffer {
-  return (address.includes(':') ? parseIPv6(address) : parseIPv4(address))!;
 }

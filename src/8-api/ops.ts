@@ -12,10 +12,11 @@ import { isMetaType, Type, typeFromName, typeName } from '../0-base/constants.ts
 import { isSubdomain, nameToText, type NameKey } from '../0-base/name.ts';
 import type { Pool } from '../4-gslb/pool.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
-import { normalizeAddress } from '../4-gslb/pools-file.ts';
+import { normalizeAddress } from '../0-base/address.ts';
 import { NotDurableError, type Change, type OverrideState } from '../7-state/types.ts';
 import { type TargetSpec } from '../4-gslb/types.ts';
-import { DEFAULT_MAX_CHANGES, EditError, serialNewer, soaSerial, ZoneEditor, type EditOp } from '../7-state/editor.ts';
+import { DEFAULT_MAX_CHANGES, EditError, ZoneEditor, type EditOp } from '../7-state/editor.ts';
+import { serialNewer, soaSerial } from '../0-base/serial.ts';
 import { RdataError } from '../2-zone/rdata-io.ts';
 import { AT_CUT } from '../2-zone/rules.ts';
 import { ApiError, badField, conflict, notFound } from './errors.ts';

@@ -2,7 +2,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { nameToText } from '../0-base/name.ts';
-import { normalizeAddress } from '../4-gslb/pools-file.ts';
+import { normalizeAddress } from '../0-base/address.ts';
 import { badField, notFound } from './errors.ts';
 import { ifMatch, sourceOf, withVersion, type TargetParams } from './http.ts';
 import { commitOps, type TargetBody } from './ops.ts';

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../7-config/load.ts';
-import { normalizeAddress } from '../4-gslb/pools-file.ts';
+import { normalizeAddress } from '../0-base/address.ts';
 import { parseDuration } from '../0-base/yaml-reader.ts';
 import { GslbError } from '../0-base/errors.ts';
 
