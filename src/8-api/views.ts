@@ -16,7 +16,7 @@ import { typeName } from '../0-base/constants.ts';
 import { keyOf, NameError, nameToText, parseName, type NameKey } from '../0-base/name.ts';
 import type { Pool } from '../4-gslb/pool.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
-import { TargetHealth } from '../7-state/target-health.ts';
+import { verdict } from '../7-state/verdict.ts';
 import type { Expiring } from '../7-state/types.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import type { RRset } from '../1-codec/rrset.ts';
@@ -138,24 +138,18 @@ const live = <T>(e: Expiring<T> | undefined, now: number) => (e && e.expiresAt >
 
 export function targetView(b: ApiBackend, pool: Pool, t: TargetDef, now: number) {
   const st = b.state.target(t.id);
-  const status = new TargetHealth(b.checker, b.state).status(t, now);
   const check = b.checker.statusOf(t.id);
   const [override, report, load] = [live(st?.override, now), live(st?.report, now), live(st?.load, now)];
-  const current = status.weight ?? t.weight;
-  // Which signal decided, in the order TargetHealth weighs them.
-  let because: 'override' | 'monitor' | 'probe' | 'weight' | 'default';
-  let reason: string;
-  if (override) [because, reason] = ['override', override.value.reason];
-  else if (report?.value.state === 'down') [because, reason] = ['monitor', report.value.reason];
-  else if (check?.state === 'down') [because, reason] = ['probe', check.last?.reason ?? 'down'];
-  else if (status.up && current <= 0) [because, reason] = ['weight', 'weight 0'];
-  else if (check) [because, reason] = ['probe', check.last?.reason ?? 'no probe yet'];
-  else if (report) [because, reason] = ['monitor', report.value.reason];
-  else [because, reason] = ['default', 'no check: counted as up'];
+  const { state, because } = verdict(st, check?.state, t.weight, now);
+  const reason = because === 'override' ? override!.value.reason
+    : because === 'monitor' ? report!.value.reason
+    : because === 'probe' ? check!.last?.reason ?? (state === 'down' ? 'down' : 'no probe yet')
+    : because === 'weight' ? 'weight 0' : 'no check: counted as up';
   return {
     id: t.id, ...targetConfig(pool, t),
-    weight: { configured: t.weight, current: status.up ? current : 0 },
-    state: !status.up ? 'down' : current <= 0 ? 'drain' : 'up', because, reason,
+    // Drained and down targets take no share of answers.
+    weight: { configured: t.weight, current: state === 'up' ? st?.weight ?? t.weight : 0 },
+    state, because, reason,
     probe: check ? {
       state: check.state, since: iso(check.since), next_at: iso(check.nextAt),
       last: check.last && { ok: check.last.ok, reason: check.last.reason, latency_ms: check.last.latencyMs, at: iso(check.lastAt) },
