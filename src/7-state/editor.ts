@@ -16,7 +16,8 @@ import type { TargetSpec } from '../4-gslb/types.ts';
 import { childCount } from '../2-zone/overlay.ts';
 import { nextSerialSoa, serialNewer, soaSerial } from '../0-base/serial.ts';
 import { rdataTarget } from '../2-zone/rdata.ts';
-import { addressFamily, addressRdata, addressToText } from '../0-base/address.ts';
+import { addressRdata, addressToText } from '../0-base/address.ts';
+import { groupProblem, PoolMembers } from '../4-gslb/edits.ts';
 import { cnameConflict, CNAME_COMPANIONS, glueProblem, placementProblem, type ZoneView } from '../2-zone/rules.ts';
 import { rrsetSizeError } from '../2-zone/rrset-size.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
@@ -38,13 +39,6 @@ export type EditOp =
 interface Working {
   ttl: number;
   readonly records: Map<string, Buffer>;
-}
-
-/** A pool being edited: its members by address, and what this transaction added or removed. */
-interface PoolWork {
-  readonly pool: Pool;
-  readonly members: Map<string, 4 | 6>;
-  readonly edits: Map<string, TargetSpec | null>;
 }
 
 /**
@@ -75,7 +69,7 @@ export class ZoneEditor {
   readonly #work = new Map<NameKey, Map<number, Working>>();
   /** Names whose RRsets were all loaded into #work (for delete-name and existence checks). */
   readonly #loadedNames = new Set<NameKey>();
-  readonly #pools = new Map<NameKey, PoolWork>();
+  readonly #pools = new Map<NameKey, PoolMembers>();
   /** Names and pools written to: the ones the zone rules are checked for. */
   readonly #written = new Set<NameKey>();
   #soaReplaced = false;
@@ -126,19 +120,21 @@ export class ZoneEditor {
     return this.#poolWork(name, this.pool(name)!).members;
   }
 
-  /** Adds `address` to the pool at `name` (the caller checks it is not a member yet). */
+  /**
+   * Adds `address` to the pool at `name` (the caller checks it is not a member yet). Throws an
+   * EditError if `spec.group` cannot hold it (4-gslb/edits.ts groupProblem).
+   */
   addTarget(name: NameKey, address: string, spec: TargetSpec): void {
     const p = this.#poolWork(name, this.pool(name)!);
-    p.members.set(address, addressFamily(address));
-    p.edits.set(address, spec);
+    const problem = groupProblem(p.def, spec.group);
+    if (problem) throw new EditError(`${nameToText(name)}: ${problem}`, { owner: name, field: 'group' });
+    p.add(address, spec);
     this.#written.add(name);
   }
 
   /** Removes `address` from the pool at `name`. */
   removeTarget(name: NameKey, address: string): void {
-    const p = this.#poolWork(name, this.pool(name)!);
-    p.members.delete(address);
-    p.edits.set(address, null);
+    this.#poolWork(name, this.pool(name)!).remove(address);
     this.#written.add(name);
   }
 
@@ -196,7 +192,7 @@ export class ZoneEditor {
     if (pool && isAddress(type)) {
       const address = addressToText(rdata);
       if (this.#poolWork(name, pool).members.has(address)) return;
-      return this.#addPoolAddress(name, pool, address);
+      return this.addTarget(name, address, {});
     }
     // RFC 6672 §2.4: one DNAME at a name, as one CNAME: a second replaces the first (§3.4.2.2's
     // CNAME rule), rather than leave a set the loader refuses and answers cannot follow.
@@ -208,12 +204,6 @@ export class ZoneEditor {
     w.records.set(k, rdata);
     w.ttl = ttl;
     this.#written.add(name);
-  }
-
-  #addPoolAddress(name: NameKey, pool: Pool, address: string): void {
-    // A target of a pool with groups belongs to one; the grouped policy cannot place one without.
-    if (pool.def.groups.length) throw new EditError(`${nameToText(name)}: pool with groups: a target added must name its group`);
-    this.addTarget(name, address, {});
   }
 
   #conflictsWithCname(name: NameKey, type: number): boolean {
@@ -237,15 +227,12 @@ export class ZoneEditor {
     const wanted = new Set(rdata.map((d) => addressToText(d)));
     const p = this.#poolWork(name, pool);
     for (const [address, f] of [...p.members]) if (f === family && !wanted.has(address)) this.removeTarget(name, address);
-    for (const address of wanted) if (!p.members.has(address)) this.#addPoolAddress(name, pool, address);
+    for (const address of wanted) if (!p.members.has(address)) this.addTarget(name, address, {});
   }
 
-  #poolWork(name: NameKey, pool: Pool): PoolWork {
+  #poolWork(name: NameKey, pool: Pool): PoolMembers {
     let p = this.#pools.get(name);
-    if (!p) {
-      p = { pool, members: new Map(pool.def.targets.map((t) => [t.address, t.family])), edits: new Map() };
-      this.#pools.set(name, p);
-    }
+    if (!p) this.#pools.set(name, (p = new PoolMembers(pool.def)));
     return p;
   }
 
@@ -294,12 +281,7 @@ export class ZoneEditor {
     }
     for (const [name, p] of this.#pools) {
       const pool = nameToText(name);
-      const before = new Set(p.pool.def.targets.map((t) => t.address));
-      for (const [address, target] of p.edits) {
-        // Added and removed again within the transaction: no change.
-        if (target === null && !before.has(address)) continue;
-        out.push({ kind: 'target', pool, address, target });
-      }
+      for (const [address, target] of p.changes()) out.push({ kind: 'target', pool, address, target });
     }
     if (out.length && !this.#soaReplaced) {
       // Each change to zone data bumps the serial (RFC 1982: wraps at 2^32), so secondaries and

@@ -13,6 +13,7 @@ import { isSubdomain, nameToText, type NameKey } from '../0-base/name.ts';
 import type { Pool } from '../4-gslb/pool.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
 import { normalizeAddress } from '../0-base/address.ts';
+import { groupProblem } from '../4-gslb/edits.ts';
 import { NotDurableError, type Change, type OverrideState } from '../7-state/types.ts';
 import { type TargetSpec } from '../4-gslb/types.ts';
 import { DEFAULT_MAX_CHANGES, EditError, ZoneEditor, type EditOp } from '../7-state/editor.ts';
@@ -135,10 +136,8 @@ export class Transaction {
     const address = parseAddress(op.address, 'address');
     checkVersion(op.if_match, () => poolVersion(pool), `pool ${nameToText(pool.def.name)}`);
     if (editor.members(pool.def.name).has(address)) throw conflict('address', `${address} is already a target of pool ${nameToText(pool.def.name)}`);
-    const groups = pool.def.groups.map((g) => g.name);
-    if (groups.length && op.group === undefined) throw badField('group', `pool ${pool.def.label} has groups: name one of ${groups.join(', ')}`);
-    if (!groups.length && op.group !== undefined) throw badField('group', `pool ${pool.def.label} has no groups`);
-    if (op.group !== undefined && !groups.includes(op.group)) throw badField('group', `"${op.group}" is not a group of pool ${pool.def.label} (${groups.join(', ')})`);
+    const problem = groupProblem(pool.def, op.group);
+    if (problem) throw badField('group', problem);
     const spec: TargetSpec = {
       ...(op.weight !== undefined && { weight: op.weight }), ...(op.location && { location: op.location }),
       ...(op.bias !== undefined && { bias: op.bias }), ...(op.priority !== undefined && { priority: op.priority }),
