@@ -7,12 +7,10 @@
 // Validation and commit run in one synchronous stretch (the store applies a changeset before its
 // first await), so no other request can change anything between the If-Match check and the commit.
 
-import net from 'node:net';
 import { isMetaType, Type, typeFromName, typeName } from '../0-base/constants.ts';
 import { isSubdomain, nameToText, type NameKey } from '../0-base/name.ts';
 import type { Pool } from '../4-gslb/pool.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
-import { normalizeAddress } from '../0-base/address.ts';
 import { groupProblem } from '../4-gslb/edits.ts';
 import { NotDurableError, type Change, type OverrideState } from '../7-state/types.ts';
 import { type TargetSpec } from '../4-gslb/types.ts';
@@ -23,7 +21,7 @@ import { AT_CUT } from '../2-zone/rules.ts';
 import { ApiError, badField, conflict, notFound } from './errors.ts';
 import { parseRdata } from './rdata-text.ts';
 import type { ApiBackend } from './types.ts';
-import { checkVersion, findPool, findZone, nameIn, poolVersion, rrsetVersion, targetVersion } from './views.ts';
+import { checkVersion, findPool, findZone, nameIn, parseAddress, poolVersion, rrsetVersion, targetVersion } from './views.ts';
 
 interface TargetRef { zone: string; pool: string; target: string; if_match?: string }
 interface RRsetRef { zone: string; name: string; type: string; if_match?: string }
@@ -42,10 +40,6 @@ export type Op =
   | RRsetRef & { op: 'put-rrset'; ttl: number; records: string[]; if_none_match?: boolean }
   | RRsetRef & { op: 'delete-rrset' };
 
-function parseAddress(text: string, field: string): string {
-  if (!net.isIP(text)) throw badField(field, `"${text}" is not an IPv4 or IPv6 address`);
-  return normalizeAddress(text);
-}
 
 function parseType(text: string): number {
   const type = typeFromName(text);

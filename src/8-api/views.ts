@@ -12,6 +12,8 @@
 // servers in the same state agree on them.
 
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { normalizeAddress } from '../0-base/address.ts';
 import { typeName } from '../0-base/constants.ts';
 import { keyOf, NameError, nameToText, parseName, type NameKey } from '../0-base/name.ts';
 import type { Pool } from '../4-gslb/pool.ts';
@@ -74,6 +76,12 @@ export function nameIn(zone: PooledZone, text: string, field: string): NameKey {
     if (e instanceof NameError) throw badField(field, `not a domain name: ${e.message}`);
     throw e;
   }
+}
+
+/** An address from a request, in its one text form (0-base/address.ts normalizeAddress). */
+export function parseAddress(text: string, field: string): string {
+  if (!isIP(text)) throw badField(field, `"${text}" is not an IPv4 or IPv6 address`);
+  return normalizeAddress(text);
 }
 
 export function findPool(zone: PooledZone, text: string, field = 'pool'): Pool {
