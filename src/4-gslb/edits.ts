@@ -7,6 +7,7 @@ import type { PooledZone } from './pool.ts';
 import { Pool } from './pool.ts';
 import { addressFamily, normalizeAddress } from '../0-base/address.ts';
 import type { PoolDef, TargetDef, TargetSpec } from './types.ts';
+import type { Placement } from '../3-policy/types.ts';
 
 /** Where the run-time target changes of each pool are kept (the state store). */
 export interface PoolTargetEdits {
@@ -65,6 +66,19 @@ export class PoolMembers {
   }
 }
 
+/**
+ * The placement fields `p` sets, and no others, always in this order: a target's configuration is
+ * journaled and hashed into its API version as JSON, so two equal placements must write alike.
+ */
+export function placementOf(p: Placement): Placement {
+  return {
+    ...(p.location && { location: p.location }),
+    ...(p.bias !== undefined && { bias: p.bias }),
+    ...(p.priority !== undefined && { priority: p.priority }),
+    ...(p.regions && { regions: p.regions }),
+  };
+}
+
 /** A target added at run time: the pool's check applies to it. */
 export function targetFromSpec(def: PoolDef, address: string, spec: TargetSpec): TargetDef {
   const addr = normalizeAddress(address);
@@ -74,10 +88,7 @@ export function targetFromSpec(def: PoolDef, address: string, spec: TargetSpec):
     address: addr,
     family: addressFamily(addr),
     weight: spec.weight ?? 1,
-    ...(spec.location && { location: spec.location }),
-    ...(spec.bias !== undefined && { bias: spec.bias }),
-    ...(spec.priority !== undefined && { priority: spec.priority }),
-    ...(spec.regions && { regions: spec.regions }),
+    ...placementOf(spec),
     check: def.check,
     ...(group >= 0 && { group }),
     line: 0,

@@ -11,7 +11,7 @@ import { isMetaType, Type, typeFromName, typeName } from '../0-base/constants.ts
 import { isSubdomain, nameToText, type NameKey } from '../0-base/name.ts';
 import type { Pool } from '../4-gslb/pool.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
-import { groupProblem } from '../4-gslb/edits.ts';
+import { groupProblem, placementOf } from '../4-gslb/edits.ts';
 import { NotDurableError, type Change, type OverrideState } from '../7-state/types.ts';
 import { type TargetSpec } from '../4-gslb/types.ts';
 import { DEFAULT_MAX_CHANGES, EditError, ZoneEditor, type EditOp } from '../7-state/editor.ts';
@@ -132,10 +132,10 @@ export class Transaction {
     if (editor.members(pool.def.name).has(address)) throw conflict('address', `${address} is already a target of pool ${nameToText(pool.def.name)}`);
     const problem = groupProblem(pool.def, op.group);
     if (problem) throw badField('group', problem);
+    const regions = op.regions?.map((r) => (r === 'default' ? r : r.toUpperCase()));
     const spec: TargetSpec = {
-      ...(op.weight !== undefined && { weight: op.weight }), ...(op.location && { location: op.location }),
-      ...(op.bias !== undefined && { bias: op.bias }), ...(op.priority !== undefined && { priority: op.priority }),
-      ...(op.regions && { regions: op.regions.map((r) => (r === 'default' ? r : r.toUpperCase())) }),
+      ...(op.weight !== undefined && { weight: op.weight }),
+      ...placementOf({ location: op.location, bias: op.bias, priority: op.priority, regions }),
       ...(op.group !== undefined && { group: op.group }),
     };
     editor.addTarget(pool.def.name, address, spec);

@@ -17,6 +17,7 @@ import { normalizeAddress } from '../0-base/address.ts';
 import { typeName } from '../0-base/constants.ts';
 import { keyOf, NameError, nameToText, parseName, type NameKey } from '../0-base/name.ts';
 import type { Pool } from '../4-gslb/pool.ts';
+import { placementOf } from '../4-gslb/edits.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
 import { verdict } from '../7-state/verdict.ts';
 import type { Expiring } from '../7-state/types.ts';
@@ -113,9 +114,7 @@ export function zoneView(zone: PooledZone) {
 function targetConfig(pool: Pool, t: TargetDef) {
   return {
     address: t.address, weight: t.weight,
-    ...(t.group !== undefined && { group: pool.def.groups[t.group]?.name }),
-    ...(t.location && { location: t.location }), ...(t.bias !== undefined && { bias: t.bias }),
-    ...(t.priority !== undefined && { priority: t.priority }), ...(t.regions && { regions: t.regions }),
+    ...(t.group !== undefined && { group: pool.def.groups[t.group]?.name }), ...placementOf(t),
   };
 }
 
