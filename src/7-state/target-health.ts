@@ -7,7 +7,7 @@ import type { LoadReport } from '../3-policy/types.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
 import type { StateStore } from './types.ts';
 import { JITTER, type CheckStatus } from '../3-health/checker.ts';
-import { verdict } from './verdict.ts';
+import { unexpired, verdict } from './verdict.ts';
 
 export interface CheckSource {
   statusOf(targetId: string): CheckStatus | undefined;
@@ -27,24 +27,25 @@ export class TargetHealth implements HealthView {
     const st = this.#state.target(target.id);
     const check = this.#checks.statusOf(target.id);
     if (st === undefined && check === undefined) return NO_SIGNAL;
-    const up = verdict(st, check?.state, target.weight, now).state !== 'down';
+    const v = verdict(st, check?.state, target.weight, now);
+    const up = v.state !== 'down';
     let nextChange = check ? earliestChange(check) : Infinity;
     if (st === undefined) return { up, nextChange };
     const weight = st.weight;
     let load: LoadReport | undefined;
-    const l = st.load;
-    if (l && l.expiresAt > now) {
+    const l = unexpired(st.load, now);
+    if (l) {
       load = { load: l.value.load, capacity: l.value.capacity, reportedAt: l.at };
       if (l.expiresAt < nextChange) nextChange = l.expiresAt;
     }
-    const o = st.override;
-    if (o && o.expiresAt > now) {
+    if (v.because === 'override') {
       // The override decides alone: the check's next probe does not change this answer.
-      const until = Math.min(o.expiresAt, l && l.expiresAt > now ? l.expiresAt : Infinity);
+      const o = st.override!;
+      const until = Math.min(o.expiresAt, l ? l.expiresAt : Infinity);
       return { up, weight: o.value.state === 'drain' ? 0 : weight, load, nextChange: until };
     }
-    const r = st.report;
-    if (r && r.expiresAt > now && r.expiresAt < nextChange) nextChange = r.expiresAt;
+    const r = unexpired(st.report, now);
+    if (r && r.expiresAt < nextChange) nextChange = r.expiresAt;
     return { up, weight, load, nextChange: Number.isFinite(nextChange) ? nextChange : undefined };
   }
 }

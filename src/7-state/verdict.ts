@@ -9,7 +9,7 @@
 //   5. else it is up, as its probe, its monitor report, or for want of any signal, says.
 
 import type { HealthState } from '../3-health/types.ts';
-import type { TargetState } from './types.ts';
+import type { Expiring, TargetState } from './types.ts';
 
 /** What answers do with the target: use it, leave it out (down), or keep it at weight 0 (drain). */
 export type EffectiveState = 'up' | 'down' | 'drain';
@@ -20,6 +20,11 @@ export type DecidedBy = 'override' | 'monitor' | 'probe' | 'weight' | 'default';
 export interface Verdict {
   readonly state: EffectiveState;
   readonly because: DecidedBy;
+}
+
+/** A report, override or load report still in force at `now` (it lapses at its `expiresAt`). */
+export function unexpired<T>(e: Expiring<T> | undefined, now: number): Expiring<T> | undefined {
+  return e !== undefined && e.expiresAt > now ? e : undefined;
 }
 
 const v = (state: EffectiveState, because: DecidedBy): Verdict => Object.freeze({ state, because });
@@ -40,13 +45,12 @@ const DEFAULT_UP = v('up', 'default');
  */
 export function verdict(st: TargetState | undefined, probe: HealthState | undefined, configuredWeight: number, now: number): Verdict {
   const weight = st?.weight ?? configuredWeight;
-  const o = st?.override;
-  if (o !== undefined && o.expiresAt > now) {
+  const o = unexpired(st?.override, now);
+  if (o !== undefined) {
     const s = o.value.state;
     return s === 'down' ? OVERRIDE.down : s === 'drain' || weight <= 0 ? OVERRIDE.drain : OVERRIDE.up;
   }
-  const r = st?.report;
-  const report = r !== undefined && r.expiresAt > now ? r.value.state : undefined;
+  const report = unexpired(st?.report, now)?.value.state;
   if (report === 'down') return MONITOR_DOWN;
   if (probe === 'down') return PROBE_DOWN;
   if (weight <= 0) return WEIGHT_DRAIN;

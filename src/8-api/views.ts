@@ -19,8 +19,7 @@ import { keyOf, NameError, nameToText, parseName, type NameKey } from '../0-base
 import type { Pool } from '../4-gslb/pool.ts';
 import { placementOf } from '../4-gslb/edits.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
-import { verdict } from '../7-state/verdict.ts';
-import type { Expiring } from '../7-state/types.ts';
+import { unexpired, verdict } from '../7-state/verdict.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import type { RRset } from '../1-codec/rrset.ts';
 import { ApiError, badField, notFound } from './errors.ts';
@@ -141,12 +140,10 @@ export function poolView(b: ApiBackend, zone: PooledZone, pool: Pool, now: numbe
   };
 }
 
-const live = <T>(e: Expiring<T> | undefined, now: number) => (e && e.expiresAt > now ? e : undefined);
-
 export function targetView(b: ApiBackend, pool: Pool, t: TargetDef, now: number) {
   const st = b.state.target(t.id);
   const check = b.checker.statusOf(t.id);
-  const [override, report, load] = [live(st?.override, now), live(st?.report, now), live(st?.load, now)];
+  const [override, report, load] = [unexpired(st?.override, now), unexpired(st?.report, now), unexpired(st?.load, now)];
   const { state, because } = verdict(st, check?.state, t.weight, now);
   const reason = because === 'override' ? override!.value.reason
     : because === 'monitor' ? report!.value.reason
