@@ -2,6 +2,7 @@
 // hints: every layer reads and writes addresses through these.
 
 import { isIPv6, SocketAddress } from 'node:net';
+import { Type } from './constants.ts';
 
 /**
  * The 4 bytes of a dotted quad, strictly: four decimal parts 0..255 with no leading zeros (inet_pton
@@ -82,4 +83,19 @@ export function addressFamily(address: string): 4 | 6 {
 /** The A (4 bytes) or AAAA (16 bytes) RDATA of a textual address; undefined when it is neither. */
 export function addressRdata(address: string): Buffer | undefined {
   return addressFamily(address) === 4 ? parseIPv4(address) : parseIPv6(address);
+}
+
+/** A and AAAA: the types whose RDATA is an address (glue, pool answers, pool members). */
+export function isAddressType(type: number): boolean {
+  return type === Type.A || type === Type.AAAA;
+}
+
+/** The family an address type holds: 6 for AAAA, else 4. */
+export function familyOfType(type: number): 4 | 6 {
+  return type === Type.AAAA ? 6 : 4;
+}
+
+/** The type that holds addresses of `family`. */
+export function typeOfFamily(family: 4 | 6): number {
+  return family === 4 ? Type.A : Type.AAAA;
 }

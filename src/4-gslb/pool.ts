@@ -11,7 +11,7 @@ import type { Candidate, LoadReport, Policy, PolicyContext, Selection } from '..
 import { makeRRset } from '../1-codec/rrset.ts';
 import type { RRset } from '../1-codec/rrset.ts';
 import type { Zone } from '../2-zone/types.ts';
-import { addressFamily, addressRdata } from '../0-base/address.ts';
+import { addressFamily, addressRdata, familyOfType, typeOfFamily } from '../0-base/address.ts';
 import type { HealthView } from './health-view.ts';
 import type { PoolDef, TargetDef } from './types.ts';
 
@@ -75,7 +75,7 @@ export class Pool {
     const def = this.def;
     const targets = def.targets.filter((t) => t.family === family);
     if (targets.length === 0) return null;
-    const type = family === 4 ? Type.A : Type.AAAA;
+    const type = typeOfFamily(family);
     const sorryAddresses = def.fallback.kind === 'sorry'
       ? def.fallback.addresses.filter((a) => addressFamily(a) === family) : [];
     return {
@@ -90,12 +90,12 @@ export class Pool {
 
   /** The targets answered for `qtype` (A or AAAA), in RR order. */
   targetsFor(qtype: number): readonly TargetDef[] {
-    return this.#families[qtype === Type.AAAA ? 6 : 4]?.targets ?? [];
+    return this.#families[familyOfType(qtype)]?.targets ?? [];
   }
 
   answer(qtype: number, ctx: PolicyContext, health: HealthView): PoolAnswer {
     const def = this.def;
-    const fam = this.#families[qtype === Type.AAAA ? 6 : 4];
+    const fam = this.#families[familyOfType(qtype)];
     if (!fam) return { rrset: null, targets: [], ttl: def.ttl, scope: 0, fallback: false, candidates: [], selection: null };
     const now = ctx.now();
     let nextChange = Infinity;

@@ -2,6 +2,7 @@
 // wildcards, RFC 6672 DNAME, RFC 6604 rcodes for CNAME chains and RFC 8482 for ANY. Pure: zones in, Answer out.
 
 import { Rcode, Type } from '../0-base/constants.ts';
+import { isAddressType } from '../0-base/address.ts';
 import { MAX_NAME, isSubdomain, keyToWire, parentKey, wildcardOf, type NameKey } from '../0-base/name.ts';
 import { makeRRset } from '../1-codec/rrset.ts';
 import type { Answer, Entry } from '../1-codec/response.ts';
@@ -129,7 +130,7 @@ export function resolve(zones: ZoneSource<PooledZone>, q: Question): Answer {
       if (answer.length === 0) authority.push(negativeSoa(zone));
       return { zone: zone.origin, rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
     }
-    if (pool && (poolType === Type.A || poolType === Type.AAAA)) {
+    if (pool && isAddressType(poolType)) {
       const decision = pool.answer(poolType, q.gslb.ctx, q.gslb.health);
       q.onPool?.(pool, decision);
       scope = Math.max(scope, decision.scope);

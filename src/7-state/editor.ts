@@ -16,7 +16,7 @@ import type { TargetSpec } from '../4-gslb/types.ts';
 import { childCount } from '../2-zone/overlay.ts';
 import { nextSerialSoa, serialNewer, soaSerial } from '../0-base/serial.ts';
 import { rdataTarget } from '../2-zone/rdata.ts';
-import { addressRdata, addressToText } from '../0-base/address.ts';
+import { addressRdata, addressToText, familyOfType, isAddressType } from '../0-base/address.ts';
 import { groupProblem, PoolMembers } from '../4-gslb/edits.ts';
 import { cnameConflict, CNAME_COMPANIONS, glueProblem, placementProblem, type ZoneView } from '../2-zone/rules.ts';
 import { rrsetSizeError } from '../2-zone/rrset-size.ts';
@@ -48,8 +48,6 @@ interface Working {
  */
 export const DEFAULT_MAX_CHANGES = 1000;
 
-const isAddress = (type: number) => type === Type.A || type === Type.AAAA;
-const familyOf = (type: number): 4 | 6 => (type === Type.A ? 4 : 6);
 
 /** A change the zone rules do not allow; `owner` is the name at fault, `field` the API field. */
 export class EditError extends Error {
@@ -86,8 +84,8 @@ export class ZoneEditor {
   /** Current (working) RRset, or undefined. For a pool name, A/AAAA are its target addresses. */
   rrset(name: NameKey, type: number): { ttl: number; rdata: readonly Buffer[] } | undefined {
     const pool = this.pool(name);
-    if (pool && isAddress(type)) {
-      const family = familyOf(type);
+    if (pool && isAddressType(type)) {
+      const family = familyOfType(type);
       const rdata: Buffer[] = [];
       for (const [address, f] of this.#poolWork(name, pool).members) if (f === family) rdata.push(addressRdata(address)!);
       return rdata.length ? { ttl: pool.def.ttl, rdata } : undefined;
@@ -155,7 +153,7 @@ export class ZoneEditor {
       case 'delete-rr': {
         if (op.type === Type.SOA) return;
         const pool = this.pool(op.name);
-        if (pool && isAddress(op.type)) {
+        if (pool && isAddressType(op.type)) {
           const address = addressToText(op.rdata);
           if (this.#poolWork(op.name, pool).members.has(address)) this.removeTarget(op.name, address);
           return;
@@ -189,7 +187,7 @@ export class ZoneEditor {
       return this.#set(name, type, ttl, [rdata]);
     }
     const pool = this.pool(name);
-    if (pool && isAddress(type)) {
+    if (pool && isAddressType(type)) {
       const address = addressToText(rdata);
       if (this.#poolWork(name, pool).members.has(address)) return;
       return this.addTarget(name, address, {});
@@ -215,7 +213,7 @@ export class ZoneEditor {
   #set(name: NameKey, type: number, ttl: number | undefined, rdata: readonly Buffer[]): void {
     this.#written.add(name);
     const pool = this.pool(name);
-    if (pool && isAddress(type)) return this.#setPoolTargets(name, pool, type, rdata);
+    if (pool && isAddressType(type)) return this.#setPoolTargets(name, pool, type, rdata);
     const w = this.#load(name, type);
     if (ttl !== undefined) w.ttl = ttl;
     w.records.clear();
@@ -223,7 +221,7 @@ export class ZoneEditor {
   }
 
   #setPoolTargets(name: NameKey, pool: Pool, type: number, rdata: readonly Buffer[]): void {
-    const family = familyOf(type);
+    const family = familyOfType(type);
     const wanted = new Set(rdata.map((d) => addressToText(d)));
     const p = this.#poolWork(name, pool);
     for (const [address, f] of [...p.members]) if (f === family && !wanted.has(address)) this.removeTarget(name, address);
@@ -306,8 +304,8 @@ export class ZoneEditor {
       origin: zone.origin,
       has: (name, type) => {
         const pool = this.pool(name);
-        if (pool && isAddress(type)) {
-          const family = familyOf(type);
+        if (pool && isAddressType(type)) {
+          const family = familyOfType(type);
           for (const f of this.#poolWork(name, pool).members.values()) if (f === family) return true;
           return false;
         }
@@ -460,7 +458,7 @@ function serviceView(zone: PooledZone): ZoneView {
     origin: zone.origin,
     has: (name, type) => {
       const pool = zone.pools?.get(name);
-      if (pool && isAddress(type)) return pool.def.targets.some((t) => t.family === familyOf(type));
+      if (pool && isAddressType(type)) return pool.def.targets.some((t) => t.family === familyOfType(type));
       return zone.nodes.get(name)?.rrsets.has(type) ?? false;
     },
     exists: (name) => zone.nodes.has(name),

@@ -8,6 +8,7 @@
 // first await), so no other request can change anything between the If-Match check and the commit.
 
 import { isMetaType, Type, typeFromName, typeName } from '../0-base/constants.ts';
+import { isAddressType } from '../0-base/address.ts';
 import { isSubdomain, nameToText, type NameKey } from '../0-base/name.ts';
 import type { Pool } from '../4-gslb/pool.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
@@ -153,11 +154,11 @@ export class Transaction {
     // cut belongs to it: the delegation's NS and DS (DS is answered from the parent, RFC 4035
     // §3.1.4.1) and glue addresses.
     const child = this.#b.zones.find(name);
-    if (child && child.origin !== zone.origin && !(type === Type.A || type === Type.AAAA || (name === child.origin && AT_CUT.has(type)))) {
+    if (child && child.origin !== zone.origin && !(isAddressType(type) || (name === child.origin && AT_CUT.has(type)))) {
       throw badField('name', `${nameToText(name)} is in zone ${nameToText(child.origin)}, also served here: change it there (only NS, DS and glue belong to ${nameToText(zone.origin)})`);
     }
     const label = `${nameToText(name)} ${typeName(type)}`;
-    if (zone.pools?.has(name) && (type === Type.A || type === Type.AAAA)) {
+    if (zone.pools?.has(name) && isAddressType(type)) {
       throw conflict('name', `${nameToText(name)} is a pool: its addresses are its targets (use the pool's targets endpoints)`);
     }
     const before = zone.nodes.get(name)?.rrsets.get(type);
