@@ -1,6 +1,8 @@
-// Textual IP addresses to wire bytes, for A/AAAA RDATA and SVCB address hints.
+// Textual IP addresses to wire bytes and back, for A/AAAA RDATA, pool targets and SVCB address
+// hints: every layer reads and writes addresses through these.
 
 import { isIPv6, SocketAddress } from 'node:net';
+import { Type } from './constants.ts';
 
 /**
  * The 4 bytes of a dotted quad, strictly: four decimal parts 0..255 with no leading zeros (inet_pton
@@ -65,4 +67,35 @@ export function addressToText(bytes: Uint8Array): string {
   const words: string[] = [];
   for (let i = 0; i < 16; i += 2) words.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
   return new SocketAddress({ address: words.join(':'), family: 'ipv6' }).address;
+}
+
+/** One text form per address, so `2001:DB8::1` and `2001:db8:0::1` are the same target (RFC 5952). */
+export function normalizeAddress(address: string): string {
+  if (!isIPv6(address)) return address;
+  return new SocketAddress({ address, family: 'ipv6' }).address;
+}
+
+/** The family of a valid textual address: only IPv6 writes colons. */
+export function addressFamily(address: string): 4 | 6 {
+  return address.includes(':') ? 6 : 4;
+}
+
+/** The A (4 bytes) or AAAA (16 bytes) RDATA of a textual address; undefined when it is neither. */
+export function addressRdata(address: string): Buffer | undefined {
+  return addressFamily(address) === 4 ? parseIPv4(address) : parseIPv6(address);
+}
+
+/** A and AAAA: the types whose RDATA is an address (glue, pool answers, pool members). */
+export function isAddressType(type: number): boolean {
+  return type === Type.A || type === Type.AAAA;
+}
+
+/** The family an address type holds: 6 for AAAA, else 4. */
+export function familyOfType(type: number): 4 | 6 {
+  return type === Type.AAAA ? 6 : 4;
+}
+
+/** The type that holds addresses of `family`. */
+export function typeOfFamily(family: 4 | 6): number {
+  return family === 4 ? Type.A : Type.AAAA;
 }

@@ -31,5 +31,7 @@ export function parseListen(text: string, defaultPort = 53): ListenAddress {
   return { host, port: n };
 }
 
-export const formatListen = (a: ListenAddress): string =>
-  net.isIPv6(a.host) ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+/** A host as a URL or a Host header writes it: an IPv6 literal in brackets (RFC 3986 §3.2.2). */
+export const urlHost = (host: string): string => (net.isIPv6(host) ? `[${host}]` : host);
+
+export const formatListen = (a: ListenAddress): string => `${urlHost(a.host)}:${a.port}`;

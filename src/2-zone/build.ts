@@ -9,7 +9,7 @@ import type { SourceError } from '../0-base/errors.ts';
 import { groupRecordsSteps, release, type Grouped, type PendingSet } from './group.ts';
 import { every, runSliced, runSync, tableFull, type Steps } from '../0-base/slices.ts';
 import { checkIntegritySteps } from './integrity.ts';
-import { nameEnd } from '../0-base/name.ts';
+import { soaSerial } from '../0-base/serial.ts';
 import type { ParsedRecord, Zone, ZoneNode } from './types.ts';
 
 export type BuildResult =
@@ -53,7 +53,7 @@ function* buildSteps(origin: NameKey, file: string, records: readonly ParsedReco
   const count = yield* release(names);
   const soa = names.get(origin)!.rrsets.get(Type.SOA)!;
   const soaRdata = soa.rdata[0]!;
-  const serial = soaRdata.readUInt32BE(nameEnd(soaRdata, nameEnd(soaRdata, 0)));
+  const serial = soaSerial(soaRdata);
   const zone: BuiltZone = { origin, file, serial, soa, nodes: names, cuts: checked.cuts, dnames: checked.dnames };
   return { kind: 'zone', zone, records: count, warnings };
 }

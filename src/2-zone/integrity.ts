@@ -5,6 +5,7 @@
 // do not. Also works out the delegation points and DNAMEs the answer path steers by.
 
 import { Type, typeName } from '../0-base/constants.ts';
+import { isAddressType } from '../0-base/address.ts';
 import { nameToText, parentKey, type NameKey } from '../0-base/name.ts';
 import { AT_CUT, CNAME_COMPANIONS, glueProblem, type ZoneView } from './rules.ts';
 import { SourceError } from '../0-base/errors.ts';
@@ -65,7 +66,7 @@ export function* checkIntegritySteps(origin: NameKey, file: string, names: Group
     if (occ !== undefined) {
       const cut = occ !== origin && names.get(occ)!.rrsets.has(Type.NS);
       for (const set of node.values()) {
-        if (cut && (set.type === Type.A || set.type === Type.AAAA)) continue; // glue
+        if (cut && isAddressType(set.type)) continue; // glue
         warn(set.records[0]!, `${typeName(set.type)} at ${txt(name)} is not served: it is below the ` +
           (cut ? `delegation point ${txt(occ)}` : `DNAME at ${txt(occ)} (RFC 6672 §2.3)`));
       }

@@ -11,7 +11,7 @@ import { makeRRset } from '../1-codec/rrset.ts';
 import type { Zone, ZoneNode } from './types.ts';
 import type { RRset } from '../1-codec/rrset.ts';
 import type { RRsetEdits } from './types.ts';
-import { nameEnd } from '../0-base/name.ts';
+import { soaSerial } from '../0-base/serial.ts';
 import { every, runSync, type Steps } from '../0-base/slices.ts';
 
 /** Reads `overlay` first (null there: the name is gone), then `base`. */
@@ -192,6 +192,6 @@ export function applyEdits<Z extends Zone>(zone: Z, edits: RRsetEdits | undefine
     }
   }
   const soaRdata = soa.rdata[0]!;
-  const serial = soaRdata.readUInt32BE(nameEnd(soaRdata, nameEnd(soaRdata, 0)));
+  const serial = soaSerial(soaRdata);
   return { ...zone, soa, serial, nodes: new LayeredMap(baseNodes, overlay, childDelta), cuts, dnames };
 }

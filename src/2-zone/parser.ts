@@ -9,7 +9,7 @@ import { GslbError, SourceError } from '../0-base/errors.ts';
 import { Lexer, type Entry, type Token } from './lexer.ts';
 import { encodeRdata } from './rdata.ts';
 import { RdataError, toWireName } from './rdata-io.ts';
-import { nameEnd } from '../0-base/name.ts';
+import { soaMinimum } from '../0-base/serial.ts';
 import { pause, SLICE_MS } from '../0-base/slices.ts';
 import { looksLikeTtl, MAX_TTL, parseTtl } from './ttl.ts';
 import type { ParsedRecord } from './types.ts';
@@ -251,7 +251,7 @@ class Run {
     if (this.#defaultTtl !== undefined) return this.#defaultTtl;
     if (this.#lastTtl !== undefined) return this.#lastTtl;
     if (type === Type.SOA) {
-      const minimum = Math.min(rdata.readUInt32BE(nameEnd(rdata, nameEnd(rdata, 0)) + 16), MAX_TTL);
+      const minimum = Math.min(soaMinimum(rdata), MAX_TTL);
       this.#defaultTtl = minimum;
       this.warnings.push(new SourceError('ERR_ZONE_SYNTAX', file, line, `no TTL given and no $TTL: using the SOA MINIMUM ${minimum}`));
       return minimum;

@@ -7,6 +7,7 @@
 // The size of an RRset has its own file, rrset-size.ts, used the same way.
 
 import { Type } from '../0-base/constants.ts';
+import { isAddressType } from '../0-base/address.ts';
 import { isSubdomain, nameToText, parentKey, wildcardOf, type NameKey } from '../0-base/name.ts';
 
 /** The zone as it would be: the caller lays its pending changes over the zone in service. */
@@ -43,7 +44,7 @@ export function placementProblem(z: ZoneView, name: NameKey, type: number): stri
     if (z.has(k, Type.DNAME)) return `${txt(name)} is below the DNAME at ${txt(k)}: RFC 6672 §2.3 allows no data there`;
   }
   const cut = cutAbove(z, name);
-  if (cut === undefined || type === Type.A || type === Type.AAAA) return null;
+  if (cut === undefined || isAddressType(type)) return null;
   if (cut === name && AT_CUT.has(type)) return null;
   return `${txt(name)} is at or below the delegation ${txt(cut)}: only NS, DS and glue addresses belong there`;
 }

@@ -46,8 +46,16 @@ export interface Zone<P = unknown> {
   readonly pools?: ReadonlyMap<NameKey, P>;
 }
 
+/** An RRset as run-time changes left it: owner in presentation form, RDATA in hex (none: deleted). */
+export interface RRsetEdit { readonly name: string; readonly type: number; readonly ttl: number; readonly rdata: readonly string[] }
+
 /**
- * Run-time changes to one zone's data, `name|type` → the RRset now (empty rdata: deleted). The
- * state layer keeps them; overlay.ts lays them over the zone.
+ * Run-time changes to one zone's data, `rrsetEditKey(name, type)` → the RRset now. The state layer
+ * keeps them; overlay.ts lays them over the zone.
  */
-export type RRsetEdits = ReadonlyMap<string, { readonly name: string; readonly type: number; readonly ttl: number; readonly rdata: readonly string[] }>;
+export type RRsetEdits = ReadonlyMap<string, RRsetEdit>;
+
+/** The key of an RRset in RRsetEdits: its owner compared case-insensitively (RFC 4343), and type. */
+export function rrsetEditKey(name: string, type: number): string {
+  return `${name.toLowerCase()}|${type}`;
+}

@@ -19,13 +19,8 @@ export interface LoadReport {
   readonly reportedAt: number;
 }
 
-export interface Candidate {
-  /** Position of the target in its pool: what `pick` returns. */
-  readonly index: number;
-  /** Stable identity (address, or the target's name): hashed by affinity. */
-  readonly key: string;
-  /** 1..100 (0 never reaches a policy: drained targets are filtered out before). */
-  readonly weight: number;
+/** Where a target or a group stands for the geo and failover policies (pools files, the API). */
+export interface Placement {
   readonly location?: GeoPoint;
   /** Route 53-style geoproximity bias, -99..99: positive widens the target's area. */
   readonly bias?: number;
@@ -33,6 +28,15 @@ export interface Candidate {
   readonly priority?: number;
   /** geo-map keys this target serves: ISO country codes, continent codes, or 'default'. */
   readonly regions?: readonly string[];
+}
+
+export interface Candidate extends Placement {
+  /** Position of the target in its pool: what `pick` returns. */
+  readonly index: number;
+  /** Stable identity (address, or the target's name): hashed by affinity. */
+  readonly key: string;
+  /** 1..100 (0 never reaches a policy: drained targets are filtered out before). */
+  readonly weight: number;
   /** Latest monitor load report still within its validity, if any. */
   readonly load?: LoadReport;
 }

@@ -11,7 +11,7 @@ import type { Candidate, LoadReport, Policy, PolicyContext, Selection } from '..
 import { makeRRset } from '../1-codec/rrset.ts';
 import type { RRset } from '../1-codec/rrset.ts';
 import type { Zone } from '../2-zone/types.ts';
-import { parseIPv4, parseIPv6 } from '../0-base/address.ts';
+import { addressFamily, addressRdata, familyOfType, typeOfFamily } from '../0-base/address.ts';
 import type { HealthView } from './health-view.ts';
 import type { PoolDef, TargetDef } from './types.ts';
 
@@ -62,10 +62,6 @@ function candidateOf(t: TargetDef, index: number, weight: number, load: LoadRepo
   return { index, key: t.address, weight, location: t.location, bias: t.bias, priority: t.priority, regions: t.regions, load };
 }
 
-function addressRdata(address: string, family: 4 | 6): Buffer {
-  return family === 4 ? parseIPv4(address)! : parseIPv6(address)!;
-}
-
 export class Pool {
   readonly def: PoolDef;
   readonly #families: { 4: Family | null; 6: Family | null };
@@ -79,27 +75,27 @@ export class Pool {
     const def = this.def;
     const targets = def.targets.filter((t) => t.family === family);
     if (targets.length === 0) return null;
-    const type = family === 4 ? Type.A : Type.AAAA;
+    const type = typeOfFamily(family);
     const sorryAddresses = def.fallback.kind === 'sorry'
-      ? def.fallback.addresses.filter((a) => (family === 4) === !a.includes(':')) : [];
+      ? def.fallback.addresses.filter((a) => addressFamily(a) === family) : [];
     return {
       targets,
-      rrset: makeRRset(def.name, type, def.ttl, targets.map((t) => addressRdata(t.address, family))),
+      rrset: makeRRset(def.name, type, def.ttl, targets.map((t) => addressRdata(t.address)!)),
       policy: makePolicy(def, def.policy),
       groupPolicies: def.groups.map((g) => makePolicy(def, g.policy)),
-      sorry: sorryAddresses.length ? makeRRset(def.name, type, def.ttl, sorryAddresses.map((a) => addressRdata(a, family))) : null,
+      sorry: sorryAddresses.length ? makeRRset(def.name, type, def.ttl, sorryAddresses.map((a) => addressRdata(a)!)) : null,
       plain: targets.map((t, i) => candidateOf(t, i, t.weight, undefined)),
     };
   }
 
   /** The targets answered for `qtype` (A or AAAA), in RR order. */
   targetsFor(qtype: number): readonly TargetDef[] {
-    return this.#families[qtype === Type.AAAA ? 6 : 4]?.targets ?? [];
+    return this.#families[familyOfType(qtype)]?.targets ?? [];
   }
 
   answer(qtype: number, ctx: PolicyContext, health: HealthView): PoolAnswer {
     const def = this.def;
-    const fam = this.#families[qtype === Type.AAAA ? 6 : 4];
+    const fam = this.#families[familyOfType(qtype)];
     if (!fam) return { rrset: null, targets: [], ttl: def.ttl, scope: 0, fallback: false, candidates: [], selection: null };
     const now = ctx.now();
     let nextChange = Infinity;

@@ -2,6 +2,7 @@
 // Errors are collected, each `file:line: path: reason`; a file with any error loads nothing.
 
 import net from 'node:net';
+import { normalizeAddress } from '../0-base/address.ts';
 import { isMap, isScalar, type Node as YamlNode } from 'yaml';
 import { Type } from '../0-base/constants.ts';
 import { keyOf, nameToText, NameError, parseName, type NameKey } from '../0-base/name.ts';
@@ -273,9 +274,3 @@ function readCheck(src: YamlSource, parent: MapReader, key: string): CheckSpec |
   };
 }
 
-/** One text form per address, so `2001:DB8::1` and `2001:db8:0::1` are the same target. */
-export function normalizeAddress(address: string): string {
-  if (!net.isIPv6(address)) return address;
-  const sock = new net.SocketAddress({ address, family: 'ipv6' });
-  return sock.address;
-}

@@ -1,21 +1,17 @@
 // Pools as configured in `<origin>.pools.yaml`, after validation. Immutable; a reload builds new ones.
 
 import type { NameKey } from '../0-base/name.ts';
-import type { GeoPoint } from '../3-geo/types.ts';
 import type { PolicyName } from '../3-policy/index.ts';
+import type { Placement } from '../3-policy/types.ts';
 import type { CheckSpec } from '../3-health/types.ts';
 
-export interface TargetDef {
+export interface TargetDef extends Placement {
   /** Stable identity across reloads: `<pool name>/<address>` in presentation form. */
   readonly id: string;
   readonly address: string;
   readonly family: 4 | 6;
   /** 0..100; 0 = drained. */
   readonly weight: number;
-  readonly location?: GeoPoint;
-  readonly bias?: number;
-  readonly priority?: number;
-  readonly regions?: readonly string[];
   /** The check in force for this target (its own, else the pool's), or null: counted as up. */
   readonly check: CheckSpec | null;
   /** Index into PoolDef.groups, when the pool has groups. */
@@ -23,14 +19,10 @@ export interface TargetDef {
   readonly line: number;
 }
 
-export interface GroupDef {
+export interface GroupDef extends Placement {
   readonly name: string;
   /** Inner policy: picks targets within the group. */
   readonly policy: PolicyName;
-  readonly location?: GeoPoint;
-  readonly bias?: number;
-  readonly priority?: number;
-  readonly regions?: readonly string[];
   readonly line: number;
 }
 
@@ -65,12 +57,8 @@ export interface PoolDef {
 }
 
 /** A target as the API and UPDATE add it; the pool's check applies to it. */
-export interface TargetSpec {
+export interface TargetSpec extends Placement {
   readonly weight?: number;
-  readonly location?: { readonly lat: number; readonly lon: number };
-  readonly bias?: number;
-  readonly priority?: number;
-  readonly regions?: readonly string[];
   /** Group name, for pools with groups. */
   readonly group?: string;
 }

@@ -18,7 +18,7 @@ import type { TargetDef } from '../4-gslb/types.ts';
 import { rcodeName } from '../0-base/constants.ts';
 import type { Client, PolicyContext } from '../3-policy/types.ts';
 import type { ZoneSource } from '../2-zone/store.ts';
-import { addressToText, parseIPv4, parseIPv6 } from '../0-base/address.ts';
+import { addressToText, isAddressType, parseIPv4, parseIPv6 } from '../0-base/address.ts';
 
 export interface ExplainInputs {
   readonly zones: ZoneSource<PooledZone>;
@@ -64,7 +64,7 @@ function recordText(e: Entry, index: number): string {
   const rdata = e.rrset.rdata[index]!;
   const ttl = e.ttl ?? e.rrset.ttl;
   let data: string;
-  if (e.rrset.type === Type.A || e.rrset.type === Type.AAAA) data = addressToText(rdata);
+  if (isAddressType(e.rrset.type)) data = addressToText(rdata);
   else data = `\\# ${rdata.length} ${rdata.toString('hex')}`;
   return `${nameToText(e.owner)} ${ttl} IN ${typeName(e.rrset.type)} ${data}`;
 }

@@ -2,6 +2,7 @@
 // wildcards, RFC 6672 DNAME, RFC 6604 rcodes for CNAME chains and RFC 8482 for ANY. Pure: zones in, Answer out.
 
 import { Rcode, Type } from '../0-base/constants.ts';
+import { isAddressType } from '../0-base/address.ts';
 import { MAX_NAME, isSubdomain, keyToWire, parentKey, wildcardOf, type NameKey } from '../0-base/name.ts';
 import { makeRRset } from '../1-codec/rrset.ts';
 import type { Answer, Entry } from '../1-codec/response.ts';
@@ -13,6 +14,7 @@ import type { ZoneNode } from '../2-zone/types.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import type { RRset } from '../1-codec/rrset.ts';
 import { findCut, findDname } from '../2-zone/find.ts';
+import { soaMinimum } from '../0-base/serial.ts';
 
 export interface Question {
   readonly qname: NameKey;
@@ -30,8 +32,7 @@ const MAX_CHAIN = 16;
 /** RFC 2308 §3: the SOA of a negative answer carries TTL = min(SOA TTL, SOA MINIMUM). */
 export function negativeSoa(zone: PooledZone): Entry {
   const rdata = zone.soa.rdata[0]!;
-  const minimum = rdata.readUInt32BE(rdata.length - 4);
-  return { owner: zone.origin, rrset: zone.soa, ttl: Math.min(zone.soa.ttl, minimum) };
+  return { owner: zone.origin, rrset: zone.soa, ttl: Math.min(zone.soa.ttl, soaMinimum(rdata)) };
 }
 
 /** Adds A and AAAA of in-zone `targets` to `out` (RFC 1035 §3.3.9/§3.3.11, RFC 2782). */
@@ -129,7 +130,7 @@ export function resolve(zones: ZoneSource<PooledZone>, q: Question): Answer {
       if (answer.length === 0) authority.push(negativeSoa(zone));
       return { zone: zone.origin, rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
     }
-    if (pool && (poolType === Type.A || poolType === Type.AAAA)) {
+    if (pool && isAddressType(poolType)) {
       const decision = pool.answer(poolType, q.gslb.ctx, q.gslb.health);
       q.onPool?.(pool, decision);
       scope = Math.max(scope, decision.scope);

@@ -8,16 +8,16 @@
 // changes: records are kept by their canonical form and pool members by address, so one request
 // adding thousands of records or targets is linear (it was quadratic).
 
-import net from 'node:net';
 import { Type } from '../0-base/constants.ts';
-import { isSubdomain, isWildcard, nameToText, parentKey, type NameKey } from '../0-base/name.ts';
+import { isSubdomain, isWildcard, nameEnd, nameToText, parentKey, type NameKey } from '../0-base/name.ts';
 import type { Pool } from '../4-gslb/pool.ts';
 import type { Change } from './types.ts';
 import type { TargetSpec } from '../4-gslb/types.ts';
 import { childCount } from '../2-zone/overlay.ts';
-import { nameEnd } from '../0-base/name.ts';
+import { nextSerialSoa, serialNewer, soaSerial } from '../0-base/serial.ts';
 import { rdataTarget } from '../2-zone/rdata.ts';
-import { addressToText, parseIPv4, parseIPv6 } from '../0-base/address.ts';
+import { addressRdata, addressToText, familyOfType, isAddressType } from '../0-base/address.ts';
+import { groupProblem, PoolMembers } from '../4-gslb/edits.ts';
 import { cnameConflict, CNAME_COMPANIONS, glueProblem, placementProblem, type ZoneView } from '../2-zone/rules.ts';
 import { rrsetSizeError } from '../2-zone/rrset-size.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
@@ -41,13 +41,6 @@ interface Working {
   readonly records: Map<string, Buffer>;
 }
 
-/** A pool being edited: its members by address, and what this transaction added or removed. */
-interface PoolWork {
-  readonly pool: Pool;
-  readonly members: Map<string, 4 | 6>;
-  readonly edits: Map<string, TargetSpec | null>;
-}
-
 /**
  * Most changes one request may make, by default (`--max-changes`). Checking and applying a change
  * costs about 20-50 µs, and the whole request runs without yielding: a thousand keep the stall
@@ -55,13 +48,6 @@ interface PoolWork {
  */
 export const DEFAULT_MAX_CHANGES = 1000;
 
-const isAddress = (type: number) => type === Type.A || type === Type.AAAA;
-const familyOf = (type: number): 4 | 6 => (type === Type.A ? 4 : 6);
-
-/** RFC 1982 serial arithmetic: is a newer than b? */
-export function serialNewer(a: number, b: number): boolean {
-  return a !== b && ((a - b) >>> 0) < 0x80000000;
-}
 
 /** A change the zone rules do not allow; `owner` is the name at fault, `field` the API field. */
 export class EditError extends Error {
@@ -81,7 +67,7 @@ export class ZoneEditor {
   readonly #work = new Map<NameKey, Map<number, Working>>();
   /** Names whose RRsets were all loaded into #work (for delete-name and existence checks). */
   readonly #loadedNames = new Set<NameKey>();
-  readonly #pools = new Map<NameKey, PoolWork>();
+  readonly #pools = new Map<NameKey, PoolMembers>();
   /** Names and pools written to: the ones the zone rules are checked for. */
   readonly #written = new Set<NameKey>();
   #soaReplaced = false;
@@ -98,10 +84,10 @@ export class ZoneEditor {
   /** Current (working) RRset, or undefined. For a pool name, A/AAAA are its target addresses. */
   rrset(name: NameKey, type: number): { ttl: number; rdata: readonly Buffer[] } | undefined {
     const pool = this.pool(name);
-    if (pool && isAddress(type)) {
-      const family = familyOf(type);
+    if (pool && isAddressType(type)) {
+      const family = familyOfType(type);
       const rdata: Buffer[] = [];
-      for (const [address, f] of this.#poolWork(name, pool).members) if (f === family) rdata.push(addressBytes(address));
+      for (const [address, f] of this.#poolWork(name, pool).members) if (f === family) rdata.push(addressRdata(address)!);
       return rdata.length ? { ttl: pool.def.ttl, rdata } : undefined;
     }
     const w = this.#load(name, type);
@@ -132,19 +118,21 @@ export class ZoneEditor {
     return this.#poolWork(name, this.pool(name)!).members;
   }
 
-  /** Adds `address` to the pool at `name` (the caller checks it is not a member yet). */
+  /**
+   * Adds `address` to the pool at `name` (the caller checks it is not a member yet). Throws an
+   * EditError if `spec.group` cannot hold it (4-gslb/edits.ts groupProblem).
+   */
   addTarget(name: NameKey, address: string, spec: TargetSpec): void {
     const p = this.#poolWork(name, this.pool(name)!);
-    p.members.set(address, net.isIPv4(address) ? 4 : 6);
-    p.edits.set(address, spec);
+    const problem = groupProblem(p.def, spec.group);
+    if (problem) throw new EditError(`${nameToText(name)}: ${problem}`, { owner: name, field: 'group' });
+    p.add(address, spec);
     this.#written.add(name);
   }
 
   /** Removes `address` from the pool at `name`. */
   removeTarget(name: NameKey, address: string): void {
-    const p = this.#poolWork(name, this.pool(name)!);
-    p.members.delete(address);
-    p.edits.set(address, null);
+    this.#poolWork(name, this.pool(name)!).remove(address);
     this.#written.add(name);
   }
 
@@ -165,7 +153,7 @@ export class ZoneEditor {
       case 'delete-rr': {
         if (op.type === Type.SOA) return;
         const pool = this.pool(op.name);
-        if (pool && isAddress(op.type)) {
+        if (pool && isAddressType(op.type)) {
           const address = addressToText(op.rdata);
           if (this.#poolWork(op.name, pool).members.has(address)) this.removeTarget(op.name, address);
           return;
@@ -199,10 +187,10 @@ export class ZoneEditor {
       return this.#set(name, type, ttl, [rdata]);
     }
     const pool = this.pool(name);
-    if (pool && isAddress(type)) {
+    if (pool && isAddressType(type)) {
       const address = addressToText(rdata);
       if (this.#poolWork(name, pool).members.has(address)) return;
-      return this.#addPoolAddress(name, pool, address);
+      return this.addTarget(name, address, {});
     }
     // RFC 6672 §2.4: one DNAME at a name, as one CNAME: a second replaces the first (§3.4.2.2's
     // CNAME rule), rather than leave a set the loader refuses and answers cannot follow.
@@ -216,12 +204,6 @@ export class ZoneEditor {
     this.#written.add(name);
   }
 
-  #addPoolAddress(name: NameKey, pool: Pool, address: string): void {
-    // A target of a pool with groups belongs to one; the grouped policy cannot place one without.
-    if (pool.def.groups.length) throw new EditError(`${nameToText(name)}: pool with groups: a target added must name its group`);
-    this.addTarget(name, address, {});
-  }
-
   #conflictsWithCname(name: NameKey, type: number): boolean {
     if (type === Type.CNAME) return this.pool(name) !== undefined || this.types(name).some((t) => !CNAME_COMPANIONS.has(t));
     // O(1), not types(): an update adding thousands of records asks this for each of them.
@@ -231,7 +213,7 @@ export class ZoneEditor {
   #set(name: NameKey, type: number, ttl: number | undefined, rdata: readonly Buffer[]): void {
     this.#written.add(name);
     const pool = this.pool(name);
-    if (pool && isAddress(type)) return this.#setPoolTargets(name, pool, type, rdata);
+    if (pool && isAddressType(type)) return this.#setPoolTargets(name, pool, type, rdata);
     const w = this.#load(name, type);
     if (ttl !== undefined) w.ttl = ttl;
     w.records.clear();
@@ -239,19 +221,16 @@ export class ZoneEditor {
   }
 
   #setPoolTargets(name: NameKey, pool: Pool, type: number, rdata: readonly Buffer[]): void {
-    const family = familyOf(type);
+    const family = familyOfType(type);
     const wanted = new Set(rdata.map((d) => addressToText(d)));
     const p = this.#poolWork(name, pool);
     for (const [address, f] of [...p.members]) if (f === family && !wanted.has(address)) this.removeTarget(name, address);
-    for (const address of wanted) if (!p.members.has(address)) this.#addPoolAddress(name, pool, address);
+    for (const address of wanted) if (!p.members.has(address)) this.addTarget(name, address, {});
   }
 
-  #poolWork(name: NameKey, pool: Pool): PoolWork {
+  #poolWork(name: NameKey, pool: Pool): PoolMembers {
     let p = this.#pools.get(name);
-    if (!p) {
-      p = { pool, members: new Map(pool.def.targets.map((t) => [t.address, t.family])), edits: new Map() };
-      this.#pools.set(name, p);
-    }
+    if (!p) this.#pools.set(name, (p = new PoolMembers(pool.def)));
     return p;
   }
 
@@ -300,20 +279,13 @@ export class ZoneEditor {
     }
     for (const [name, p] of this.#pools) {
       const pool = nameToText(name);
-      const before = new Set(p.pool.def.targets.map((t) => t.address));
-      for (const [address, target] of p.edits) {
-        // Added and removed again within the transaction: no change.
-        if (target === null && !before.has(address)) continue;
-        out.push({ kind: 'target', pool, address, target });
-      }
+      for (const [address, target] of p.changes()) out.push({ kind: 'target', pool, address, target });
     }
     if (out.length && !this.#soaReplaced) {
       // Each change to zone data bumps the serial (RFC 1982: wraps at 2^32), so secondaries and
       // operators can tell versions apart.
       const soa = this.zone.soa;
-      const rdata = Buffer.from(soa.rdata[0]!);
-      const at = serialOffset(rdata);
-      rdata.writeUInt32BE((rdata.readUInt32BE(at) + 1) >>> 0, at);
+      const rdata = nextSerialSoa(soa.rdata[0]!);
       out.push({ kind: 'rrset', zone, name: zone, type: Type.SOA, ttl: soa.ttl, rdata: [rdata.toString('hex')] });
     }
     return out;
@@ -332,8 +304,8 @@ export class ZoneEditor {
       origin: zone.origin,
       has: (name, type) => {
         const pool = this.pool(name);
-        if (pool && isAddress(type)) {
-          const family = familyOf(type);
+        if (pool && isAddressType(type)) {
+          const family = familyOfType(type);
           for (const f of this.#poolWork(name, pool).members.values()) if (f === family) return true;
           return false;
         }
@@ -486,21 +458,13 @@ function serviceView(zone: PooledZone): ZoneView {
     origin: zone.origin,
     has: (name, type) => {
       const pool = zone.pools?.get(name);
-      if (pool && isAddress(type)) return pool.def.targets.some((t) => t.family === familyOf(type));
+      if (pool && isAddressType(type)) return pool.def.targets.some((t) => t.family === familyOfType(type));
       return zone.nodes.get(name)?.rrsets.has(type) ?? false;
     },
     exists: (name) => zone.nodes.has(name),
     nameServers: (name) => (zone.nodes.get(name)?.rrsets.get(Type.NS)?.rdata ?? [])
       .map((d) => rdataTarget(Type.NS, d)).filter((t): t is NameKey => t !== undefined),
   };
-}
-
-function serialOffset(soaRdata: Buffer): number {
-  return nameEnd(soaRdata, nameEnd(soaRdata, 0));
-}
-
-export function soaSerial(soaRdata: Buffer): number {
-  return soaRdata.readUInt32BE(serialOffset(soaRdata));
 }
 
 /**
@@ -537,8 +501,4 @@ function canonicalRdata(type: number, d: Buffer): Buffer {
     }
   }
   return out;
-}
-
-function addressBytes(address: string): Buffer {
-  return (address.includes(':') ? parseIPv6(address) : parseIPv4(address))!;
 }

@@ -3,10 +3,11 @@
 // after it. A torn tail (a crash mid-write, journal-scan.ts) is cut off; a corrupt record anywhere
 // else stops the start and leaves the file as it is, for `gslbd journal verify` and `recover`.
 
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { GslbError } from '../0-base/errors.ts';
 import { formatRecord, scanJournal, type BadRecord } from './journal-scan.ts';
+import { replaceFile } from './durable-file.ts';
 import type { Changeset } from './types.ts';
 
 export interface Replay {
@@ -140,21 +141,8 @@ export class Journal {
    */
   async compact(snapshot: object): Promise<void> {
     while (this.#writing) await new Promise((r) => setTimeout(r, 1));
-    const tmp = path.join(this.dir, `${SNAPSHOT}.tmp`);
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.write(JSON.stringify(snapshot, (_k, v) => (v === Infinity ? null : v)));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path.join(this.dir, SNAPSHOT));
-    const dirFh = await open(this.dir, 'r');
-    try {
-      await dirFh.sync();
-    } finally {
-      await dirFh.close();
-    }
+    const file = path.join(this.dir, SNAPSHOT);
+    await replaceFile(file, JSON.stringify(snapshot, (_k, v) => (v === Infinity ? null : v)), `${file}.tmp`);
     await this.#fd?.truncate(0);
     await this.#fd?.sync();
     this.records = 0;

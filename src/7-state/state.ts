@@ -3,8 +3,8 @@
 import type { HealthState } from '../3-health/types.ts';
 import type { Change, Changeset, TargetState } from './types.ts';
 import type { TargetSpec } from '../4-gslb/types.ts';
+import { rrsetEditKey, type RRsetEdit } from '../2-zone/types.ts';
 
-type RRsetEdit = { name: string; type: number; ttl: number; rdata: readonly string[] };
 
 /** State.snapshot()'s shape, as a snapshot file or a worker's start-up message carries it. */
 export interface StateSnapshot {
@@ -18,7 +18,7 @@ export interface StateSnapshot {
 export class State {
   readonly targets = new Map<string, TargetState>();
   readonly probes = new Map<string, { state: HealthState; since: number }>();
-  /** zone → `name|type` → RRset (empty rdata: deleted). */
+  /** zone → rrsetEditKey(name, type) → RRset (empty rdata: deleted). */
   readonly rrsets = new Map<string, Map<string, RRsetEdit>>();
   /** pool → address → target (null: removed). */
   readonly poolTargets = new Map<string, Map<string, TargetSpec | null>>();
@@ -38,7 +38,7 @@ export class State {
       const zone = c.zone.toLowerCase();
       let edits = this.rrsets.get(zone);
       if (!edits) this.rrsets.set(zone, (edits = new Map()));
-      edits.set(`${c.name.toLowerCase()}|${c.type}`, { name: c.name, type: c.type, ttl: c.ttl, rdata: c.rdata });
+      edits.set(rrsetEditKey(c.name, c.type), { name: c.name, type: c.type, ttl: c.ttl, rdata: c.rdata });
       return;
     }
     if (c.kind === 'target') {

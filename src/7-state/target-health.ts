@@ -1,12 +1,13 @@
-// The one place that combines every signal about a target into what answers use (HealthView):
-// an admin override wins until it expires; otherwise the target is up when its probe check (if
-// any) is up and no unexpired monitor report says down. Weight and load come from updates.
+// What answers use about a target (HealthView): whether it is up, its weight and load, and until
+// when that holds. Which signal wins is verdict.ts's to say; this adds weight, load and the time of
+// the next possible change (an answer's TTL never outlives it).
 
 import type { HealthView, TargetStatus } from '../4-gslb/health-view.ts';
 import type { LoadReport } from '../3-policy/types.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
 import type { StateStore } from './types.ts';
 import { JITTER, type CheckStatus } from '../3-health/checker.ts';
+import { unexpired, verdict } from './verdict.ts';
 
 export interface CheckSource {
   statusOf(targetId: string): CheckStatus | undefined;
@@ -25,29 +26,26 @@ export class TargetHealth implements HealthView {
   status(target: TargetDef, now: number): TargetStatus {
     const st = this.#state.target(target.id);
     const check = this.#checks.statusOf(target.id);
+    if (st === undefined && check === undefined) return NO_SIGNAL;
+    const v = verdict(st, check?.state, target.weight, now);
+    const up = v.state !== 'down';
     let nextChange = check ? earliestChange(check) : Infinity;
-    if (st === undefined) return check ? { up: check.state === 'up', nextChange } : NO_SIGNAL;
+    if (st === undefined) return { up, nextChange };
     const weight = st.weight;
     let load: LoadReport | undefined;
-    const l = st.load;
-    if (l && l.expiresAt > now) {
+    const l = unexpired(st.load, now);
+    if (l) {
       load = { load: l.value.load, capacity: l.value.capacity, reportedAt: l.at };
       if (l.expiresAt < nextChange) nextChange = l.expiresAt;
     }
-    const o = st.override;
-    if (o && o.expiresAt > now) {
+    if (v.because === 'override') {
       // The override decides alone: the check's next probe does not change this answer.
-      const s = o.value.state;
-      const until = Math.min(o.expiresAt, l && l.expiresAt > now ? l.expiresAt : Infinity);
-      return { up: s !== 'down', weight: s === 'drain' ? 0 : weight, load, nextChange: until };
+      const o = st.override!;
+      const until = Math.min(o.expiresAt, l ? l.expiresAt : Infinity);
+      return { up, weight: o.value.state === 'drain' ? 0 : weight, load, nextChange: until };
     }
-    const r = st.report;
-    let up = true;
-    if (r && r.expiresAt > now) {
-      up = r.value.state === 'up';
-      if (r.expiresAt < nextChange) nextChange = r.expiresAt;
-    }
-    if (check) up &&= check.state === 'up';
+    const r = unexpired(st.report, now);
+    if (r && r.expiresAt < nextChange) nextChange = r.expiresAt;
     return { up, weight, load, nextChange: Number.isFinite(nextChange) ? nextChange : undefined };
   }
 }
@@ -65,23 +63,30 @@ export interface TargetDescription {
   readonly lastProbe: { readonly ok: boolean; readonly reason: string; readonly latencyMs: number; readonly at: number } | null;
 }
 
-/** The same decision as TargetHealth.status, told in words. */
+/**
+ * The verdict (verdict.ts) in the status page's words, which name an override by what it forces:
+ * `drained` for a drain (by override or weight 0), `forced-up` / `forced-down` for the others.
+ */
 export function describeTarget(checks: CheckSource, state: StateStore, target: TargetDef, now: number): TargetDescription {
   const st = state.target(target.id);
   const check = checks.statusOf(target.id);
   const lastProbe = check?.last ? { ok: check.last.ok, reason: check.last.reason, latencyMs: Math.round(check.last.latencyMs * 10) / 10, at: check.lastAt } : null;
-  const o = st?.override && st.override.expiresAt > now ? st.override : undefined;
-  if (o) {
-    const state = o.value.state === 'drain' ? 'drained' : `forced-${o.value.state}`;
-    return { state, reason: o.value.reason || 'admin override', since: o.at, lastProbe };
+  const v = verdict(st, check?.state, target.weight, now);
+  const r = st?.report;
+  switch (v.because) {
+    case 'override': {
+      const o = st!.override!;
+      const words = o.value.state === 'drain' ? 'drained' : `forced-${o.value.state}`;
+      return { state: words, reason: o.value.reason || 'admin override', since: o.at, lastProbe };
+    }
+    case 'weight': return { state: 'drained', reason: 'weight 0', since: null, lastProbe };
+    case 'monitor': return { state: v.state, reason: `monitor: ${r!.value.reason}`, since: r!.at, lastProbe };
+    case 'probe': {
+      const reason = check!.last?.reason ?? (v.state === 'down' ? 'last known state' : 'not probed yet');
+      return { state: v.state, reason: `probe: ${reason}`, since: check!.since, lastProbe };
+    }
+    case 'default': return { state: 'up', reason: 'no check', since: null, lastProbe };
   }
-  const weight = st?.weight ?? target.weight;
-  const r = st?.report && st.report.expiresAt > now ? st.report : undefined;
-  if (r?.value.state === 'down') return { state: 'down', reason: `monitor: ${r.value.reason}`, since: r.at, lastProbe };
-  if (check?.state === 'down') return { state: 'down', reason: `probe: ${check.last?.reason ?? 'last known state'}`, since: check.since, lastProbe };
-  if (weight === 0) return { state: 'drained', reason: 'weight 0', since: null, lastProbe };
-  const reason = check ? `probe: ${check.last?.reason ?? 'not probed yet'}` : r ? `monitor: ${r.value.reason}` : 'no check';
-  return { state: 'up', reason, since: check?.since ?? r?.at ?? null, lastProbe };
 }
 
 /**

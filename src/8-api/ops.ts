@@ -7,21 +7,22 @@
 // Validation and commit run in one synchronous stretch (the store applies a changeset before its
 // first await), so no other request can change anything between the If-Match check and the commit.
 
-import net from 'node:net';
 import { isMetaType, Type, typeFromName, typeName } from '../0-base/constants.ts';
+import { isAddressType } from '../0-base/address.ts';
 import { isSubdomain, nameToText, type NameKey } from '../0-base/name.ts';
 import type { Pool } from '../4-gslb/pool.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
-import { normalizeAddress } from '../4-gslb/pools-file.ts';
+import { groupProblem, placementOf } from '../4-gslb/edits.ts';
 import { NotDurableError, type Change, type OverrideState } from '../7-state/types.ts';
 import { type TargetSpec } from '../4-gslb/types.ts';
-import { DEFAULT_MAX_CHANGES, EditError, serialNewer, soaSerial, ZoneEditor, type EditOp } from '../7-state/editor.ts';
+import { DEFAULT_MAX_CHANGES, EditError, ZoneEditor, type EditOp } from '../7-state/editor.ts';
+import { serialNewer, soaSerial } from '../0-base/serial.ts';
 import { RdataError } from '../2-zone/rdata-io.ts';
 import { AT_CUT } from '../2-zone/rules.ts';
 import { ApiError, badField, conflict, notFound } from './errors.ts';
 import { parseRdata } from './rdata-text.ts';
 import type { ApiBackend } from './types.ts';
-import { checkVersion, findPool, findZone, nameIn, poolVersion, rrsetVersion, targetVersion } from './views.ts';
+import { checkVersion, findPool, findZone, nameIn, parseAddress, poolVersion, rrsetVersion, targetVersion } from './views.ts';
 
 interface TargetRef { zone: string; pool: string; target: string; if_match?: string }
 interface RRsetRef { zone: string; name: string; type: string; if_match?: string }
@@ -40,10 +41,6 @@ export type Op =
   | RRsetRef & { op: 'put-rrset'; ttl: number; records: string[]; if_none_match?: boolean }
   | RRsetRef & { op: 'delete-rrset' };
 
-function parseAddress(text: string, field: string): string {
-  if (!net.isIP(text)) throw badField(field, `"${text}" is not an IPv4 or IPv6 address`);
-  return normalizeAddress(text);
-}
 
 function parseType(text: string): number {
   const type = typeFromName(text);
@@ -134,14 +131,12 @@ export class Transaction {
     const address = parseAddress(op.address, 'address');
     checkVersion(op.if_match, () => poolVersion(pool), `pool ${nameToText(pool.def.name)}`);
     if (editor.members(pool.def.name).has(address)) throw conflict('address', `${address} is already a target of pool ${nameToText(pool.def.name)}`);
-    const groups = pool.def.groups.map((g) => g.name);
-    if (groups.length && op.group === undefined) throw badField('group', `pool ${pool.def.label} has groups: name one of ${groups.join(', ')}`);
-    if (!groups.length && op.group !== undefined) throw badField('group', `pool ${pool.def.label} has no groups`);
-    if (op.group !== undefined && !groups.includes(op.group)) throw badField('group', `"${op.group}" is not a group of pool ${pool.def.label} (${groups.join(', ')})`);
+    const problem = groupProblem(pool.def, op.group);
+    if (problem) throw badField('group', problem);
+    const regions = op.regions?.map((r) => (r === 'default' ? r : r.toUpperCase()));
     const spec: TargetSpec = {
-      ...(op.weight !== undefined && { weight: op.weight }), ...(op.location && { location: op.location }),
-      ...(op.bias !== undefined && { bias: op.bias }), ...(op.priority !== undefined && { priority: op.priority }),
-      ...(op.regions && { regions: op.regions.map((r) => (r === 'default' ? r : r.toUpperCase())) }),
+      ...(op.weight !== undefined && { weight: op.weight }),
+      ...placementOf({ location: op.location, bias: op.bias, priority: op.priority, regions }),
       ...(op.group !== undefined && { group: op.group }),
     };
     editor.addTarget(pool.def.name, address, spec);
@@ -159,11 +154,11 @@ export class Transaction {
     // cut belongs to it: the delegation's NS and DS (DS is answered from the parent, RFC 4035
     // §3.1.4.1) and glue addresses.
     const child = this.#b.zones.find(name);
-    if (child && child.origin !== zone.origin && !(type === Type.A || type === Type.AAAA || (name === child.origin && AT_CUT.has(type)))) {
+    if (child && child.origin !== zone.origin && !(isAddressType(type) || (name === child.origin && AT_CUT.has(type)))) {
       throw badField('name', `${nameToText(name)} is in zone ${nameToText(child.origin)}, also served here: change it there (only NS, DS and glue belong to ${nameToText(zone.origin)})`);
     }
     const label = `${nameToText(name)} ${typeName(type)}`;
-    if (zone.pools?.has(name) && (type === Type.A || type === Type.AAAA)) {
+    if (zone.pools?.has(name) && isAddressType(type)) {
       throw conflict('name', `${nameToText(name)} is a pool: its addresses are its targets (use the pool's targets endpoints)`);
     }
     const before = zone.nodes.get(name)?.rrsets.get(type);

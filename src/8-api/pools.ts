@@ -2,14 +2,12 @@
 
 import type { FastifyInstance } from 'fastify';
 import { nameToText } from '../0-base/name.ts';
-import { normalizeAddress } from '../4-gslb/pools-file.ts';
-import { badField, notFound } from './errors.ts';
+import { notFound } from './errors.ts';
 import { ifMatch, sourceOf, withVersion, type TargetParams } from './http.ts';
 import { commitOps, type TargetBody } from './ops.ts';
 import { bodies } from './schemas.ts';
 import type { ApiBackend } from './types.ts';
-import { findPool, findZone, poolSummary, poolView, targetView } from './views.ts';
-import net from 'node:net';
+import { findPool, findZone, parseAddress, poolSummary, poolView, targetView } from './views.ts';
 
 type PoolParams = { zone: string; pool: string };
 
@@ -49,8 +47,7 @@ export function poolRoutes(app: FastifyInstance, b: ApiBackend, now: () => numbe
 export function target(b: ApiBackend, p: TargetParams, at: number) {
   const zone = findZone(b, p.zone);
   const pool = findPool(zone, p.pool);
-  if (!net.isIP(p.target)) throw badField('target', `"${p.target}" is not an IPv4 or IPv6 address`);
-  const address = normalizeAddress(p.target);
+  const address = parseAddress(p.target, 'target');
   const def = pool.def.targets.find((t) => t.address === address);
   if (!def) throw notFound('target', `${address} is not a target of pool ${nameToText(pool.def.name)}`);
   return targetView(b, pool, def, at);

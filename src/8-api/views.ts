@@ -12,12 +12,14 @@
 // servers in the same state agree on them.
 
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { normalizeAddress } from '../0-base/address.ts';
 import { typeName } from '../0-base/constants.ts';
 import { keyOf, NameError, nameToText, parseName, type NameKey } from '../0-base/name.ts';
 import type { Pool } from '../4-gslb/pool.ts';
+import { placementOf } from '../4-gslb/edits.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
-import { TargetHealth } from '../7-state/target-health.ts';
-import type { Expiring } from '../7-state/types.ts';
+import { unexpired, verdict } from '../7-state/verdict.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import type { RRset } from '../1-codec/rrset.ts';
 import { ApiError, badField, notFound } from './errors.ts';
@@ -76,6 +78,12 @@ export function nameIn(zone: PooledZone, text: string, field: string): NameKey {
   }
 }
 
+/** An address from a request, in its one text form (0-base/address.ts normalizeAddress). */
+export function parseAddress(text: string, field: string): string {
+  if (!isIP(text)) throw badField(field, `"${text}" is not an IPv4 or IPv6 address`);
+  return normalizeAddress(text);
+}
+
 export function findPool(zone: PooledZone, text: string, field = 'pool'): Pool {
   const name = nameIn(zone, text, field);
   const pool = zone.pools?.get(name);
@@ -105,9 +113,7 @@ export function zoneView(zone: PooledZone) {
 function targetConfig(pool: Pool, t: TargetDef) {
   return {
     address: t.address, weight: t.weight,
-    ...(t.group !== undefined && { group: pool.def.groups[t.group]?.name }),
-    ...(t.location && { location: t.location }), ...(t.bias !== undefined && { bias: t.bias }),
-    ...(t.priority !== undefined && { priority: t.priority }), ...(t.regions && { regions: t.regions }),
+    ...(t.group !== undefined && { group: pool.def.groups[t.group]?.name }), ...placementOf(t),
   };
 }
 
@@ -134,28 +140,20 @@ export function poolView(b: ApiBackend, zone: PooledZone, pool: Pool, now: numbe
   };
 }
 
-const live = <T>(e: Expiring<T> | undefined, now: number) => (e && e.expiresAt > now ? e : undefined);
-
 export function targetView(b: ApiBackend, pool: Pool, t: TargetDef, now: number) {
   const st = b.state.target(t.id);
-  const status = new TargetHealth(b.checker, b.state).status(t, now);
   const check = b.checker.statusOf(t.id);
-  const [override, report, load] = [live(st?.override, now), live(st?.report, now), live(st?.load, now)];
-  const current = status.weight ?? t.weight;
-  // Which signal decided, in the order TargetHealth weighs them.
-  let because: 'override' | 'monitor' | 'probe' | 'weight' | 'default';
-  let reason: string;
-  if (override) [because, reason] = ['override', override.value.reason];
-  else if (report?.value.state === 'down') [because, reason] = ['monitor', report.value.reason];
-  else if (check?.state === 'down') [because, reason] = ['probe', check.last?.reason ?? 'down'];
-  else if (status.up && current <= 0) [because, reason] = ['weight', 'weight 0'];
-  else if (check) [because, reason] = ['probe', check.last?.reason ?? 'no probe yet'];
-  else if (report) [because, reason] = ['monitor', report.value.reason];
-  else [because, reason] = ['default', 'no check: counted as up'];
+  const [override, report, load] = [unexpired(st?.override, now), unexpired(st?.report, now), unexpired(st?.load, now)];
+  const { state, because } = verdict(st, check?.state, t.weight, now);
+  const reason = because === 'override' ? override!.value.reason
+    : because === 'monitor' ? report!.value.reason
+    : because === 'probe' ? check!.last?.reason ?? (state === 'down' ? 'down' : 'no probe yet')
+    : because === 'weight' ? 'weight 0' : 'no check: counted as up';
   return {
     id: t.id, ...targetConfig(pool, t),
-    weight: { configured: t.weight, current: status.up ? current : 0 },
-    state: !status.up ? 'down' : current <= 0 ? 'drain' : 'up', because, reason,
+    // Drained and down targets take no share of answers.
+    weight: { configured: t.weight, current: state === 'up' ? st?.weight ?? t.weight : 0 },
+    state, because, reason,
     probe: check ? {
       state: check.state, since: iso(check.since), next_at: iso(check.nextAt),
       last: check.last && { ok: check.last.ok, reason: check.last.reason, latency_ms: check.last.latencyMs, at: iso(check.lastAt) },

@@ -3,12 +3,13 @@
 // directory and the journal). Both read the journal exactly as `gslbd serve` does (journal-scan.ts).
 
 import { constants } from 'node:fs';
-import { copyFile, open, rename, stat } from 'node:fs/promises';
+import { copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { GslbError } from '../0-base/errors.ts';
 import { scanJournal, type JournalScan } from '../7-state/journal-scan.ts';
 import { describeBad, readDataDir } from '../7-state/journal.ts';
+import { replaceFile, syncPath } from '../7-state/durable-file.ts';
 
 const USAGE = 'usage: gslbd journal verify|recover [--data DIR] (default ./data)';
 
@@ -51,30 +52,12 @@ async function recover(dir: string): Promise<number> {
   const backup = `${file}.corrupt-${stamp}`;
   // COPYFILE_EXCL: an earlier backup is never overwritten.
   await copyFile(file, backup, constants.COPYFILE_EXCL);
-  await syncFile(backup);
-  const tmp = `${file}.recover`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.write(data.subarray(0, scan.prefixBytes));
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  await syncFile(dir);
+  await syncPath(backup);
+  await replaceFile(file, data.subarray(0, scan.prefixBytes), `${file}.recover`);
   const lost = scan.corrupt.length + scan.valid - scan.prefix.length;
   process.stdout.write(`${file}: kept ${scan.prefix.length} records (${seqRange(scan)}, ${scan.prefixBytes} bytes); dropped from offset ${scan.corrupt[0]!.offset}, record ${scan.corrupt[0]!.record}: ${lost} records (${scan.corrupt.length} bad)\n`);
   process.stdout.write(`original kept as ${backup}\n`);
   return 0;
-}
-
-async function syncFile(p: string): Promise<void> {
-  const fh = await open(p, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 export async function journalCommand(args: string[]): Promise<number> {

@@ -5,9 +5,10 @@
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../7-config/load.ts';
-import { normalizeAddress } from '../4-gslb/pools-file.ts';
+import { normalizeAddress } from '../0-base/address.ts';
 import { parseDuration } from '../0-base/yaml-reader.ts';
 import { GslbError } from '../0-base/errors.ts';
+import { formatListen } from '../0-base/listen.ts';
 
 const COMMON = {
   api: { type: 'string' },
@@ -26,8 +27,7 @@ async function connect(values: { api?: string; token?: string; config?: string }
   if (!base && values.config) {
     const cfg = await loadConfig(values.config);
     if (cfg.api) {
-      const { host, port } = cfg.api.listen;
-      base = `http://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
+      base = `http://${formatListen(cfg.api.listen)}`;
     }
   }
   const token = values.token ?? process.env.GSLBD_API_TOKEN;

@@ -9,9 +9,9 @@ import { keyFromText, nameToText, type NameKey } from '../0-base/name.ts';
 import { applyPoolEdits } from '../4-gslb/edits.ts';
 import { applyEdits } from '../2-zone/overlay.ts';
 import type { Changeset } from '../7-state/types.ts';
-import type { RRsetEdits } from '../2-zone/types.ts';
+import { rrsetEditKey, type RRsetEdit, type RRsetEdits } from '../2-zone/types.ts';
 import { Type } from '../0-base/constants.ts';
-import { serialNewer, soaSerial } from '../7-state/editor.ts';
+import { serialNewer, soaSerial } from '../0-base/serial.ts';
 import { DnsListener, type ServerOptions } from '../6-serve/server.ts';
 import { formatListen, type ListenAddress } from '../0-base/listen.ts';
 import { GslbError } from '../0-base/errors.ts';
@@ -390,14 +390,14 @@ export class Service {
    * rebuilt (the others keep their rotation state).
    */
   #publishChange(cs: Changeset): void {
-    const rrsets = new Map<NameKey, Map<string, { name: string; type: number; ttl: number; rdata: readonly string[] }>>();
+    const rrsets = new Map<NameKey, Map<string, RRsetEdit>>();
     const pools = new Map<NameKey, Set<NameKey>>();
     for (const c of cs.changes) {
       if (c.kind === 'rrset') {
         const origin = keyFromText(c.zone);
         let m = rrsets.get(origin);
         if (!m) rrsets.set(origin, (m = new Map()));
-        m.set(`${c.name.toLowerCase()}|${c.type}`, c);
+        m.set(rrsetEditKey(c.name, c.type), c);
       } else if (c.kind === 'target') {
         const pool = keyFromText(c.pool);
         const z = this.zones.find(pool);

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { urlHost } from '../../0-base/listen.ts';
 import { LOCAL_ERRORS, type ProbeOptions, type ProbeResult, type ProbeTarget, type Prober } from '../types.ts';
 
 const HARD = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -15,7 +16,7 @@ export const httpProber: Prober = {
   probe({ address, spec }: ProbeTarget, { signal }: ProbeOptions): Promise<ProbeResult> {
     const started = performance.now();
     const secure = spec.type === 'https';
-    const hostHeader = spec.hostHeader ?? (net.isIPv6(address) ? `[${address}]` : address);
+    const hostHeader = spec.hostHeader ?? urlHost(address);
     return new Promise((resolve) => {
       let done = false;
       const finish = (ok: boolean, reason: string, hard = false, local = false) => {
