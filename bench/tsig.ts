@@ -19,7 +19,7 @@ import { consume, HEADER, measure, row } from './measure.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const store = new ZoneStore<PooledZone>();
 store.put(...(await loadZones(path.join(ROOT, 'zones'))).zones);
-const handle = createHandler(store, () => {}, undefined, null, null, new AnswerCache());
+const handle = createHandler({ zones: store, cache: new AnswerCache() });
 const key = (name: string): TsigKey => tsigKeyFromConfig({ name, algorithm: 'hmac-sha256', secret: randomBytes(32).toString('base64') });
 const known = key('bench-key.');
 handle.tsig = { keys: [known], maxFudge: 300 };

@@ -92,10 +92,29 @@ class QueryContext implements PolicyContext {
 /** What parseQuery returns for a message that gets an answer. */
 type Answerable = Exclude<Parsed, { kind: 'drop' }>;
 
-export function createHandler(
-  zones: ZoneSource<PooledZone>, onError: (err: unknown) => void = () => {}, inputs: () => GslbInputs = () => defaultInputs,
-  counters: QueryCounters | null = null, queryLog: QueryLog | null = null, cache: AnswerCache | null = null,
-): Handler {
+/** What a query handler answers from, and where it reports. Only `zones` is required. */
+export interface HandlerOptions {
+  /** The zones in service. */
+  readonly zones: ZoneSource<PooledZone>;
+  /** An unexpected error while answering (the query got SERVFAIL); default: ignored. */
+  readonly onError?: (err: unknown) => void;
+  /** Health, geo, clock and randomness, read once per query; default: every target up, no geo. */
+  readonly inputs?: () => GslbInputs;
+  /** Queries by zone, type and rcode, and pool answers by target; default: not counted. */
+  readonly counters?: QueryCounters | null;
+  /** The sampled query log; default: none. */
+  readonly queryLog?: QueryLog | null;
+  /** Encoded answers to questions no pool decides; default: no cache. */
+  readonly cache?: AnswerCache | null;
+}
+
+/**
+ * The query handler: `handleMessage` takes one message and routes it (UPDATE, signed, plain);
+ * `answerQuery` answers a parsed query from the cache or by resolving it; `answerSigned` verifies
+ * a TSIG-signed one first and signs its answer.
+ */
+export function createHandler(opts: HandlerOptions): Handler {
+  const { zones, onError = () => {}, inputs = () => defaultInputs, counters = null, queryLog = null, cache = null } = opts;
   const stats: HandlerStats = { queries: 0, dropped: 0, errors: 0 };
   // Every N-th rather than at random: as representative at DNS query rates, and no random() per query.
   let unlogged = 0;
@@ -112,7 +131,7 @@ export function createHandler(
    * signed answers (tsigRoom > 0) neither come from nor go into the answer cache, whose bodies are
    * sized for unsigned answers.
    */
-  const respond = (msg: Buffer, parsed: Answerable, via: Transport, tsigRoom: number): Buffer => {
+  function answerQuery(msg: Buffer, parsed: Answerable, via: Transport, tsigRoom: number): Buffer {
     if (parsed.kind === 'error') {
       counters?.query(undefined, 0, parsed.rcode, via.tcp);
       return encodeError(msg, parsed.id, parsed.flags, parsed.rcode, parsed.questionEnd, parsed.edns);
@@ -149,13 +168,13 @@ export function createHandler(
       else cache!.set(key, { body: bodyOf(q, out), zone: answer.zone, rcode: answer.rcode });
     }
     return out;
-  };
+  }
   /**
    * RFC 8945 §5.2: a signed request is verified before anything else is done with it. A request
    * that fails gets only the error (NOTAUTH with BADKEY, BADSIG or BADTIME; FORMERR for a TSIG RR
    * out of place); one that verifies gets its answer signed with the same key (§5.3).
    */
-  const signed = (msg: Buffer, parsed: Answerable, via: Transport): Buffer => {
+  function answerSigned(msg: Buffer, parsed: Answerable, via: Transport): Buffer {
     const now = inputs().now();
     const verdict = verifyRequest(msg, self.tsig.keys, now, self.tsig.maxFudge);
     if (verdict.kind === 'error') {
@@ -163,9 +182,9 @@ export function createHandler(
       counters?.query(undefined, parsed.kind === 'error' ? 0 : parsed.query.qtype, verdict.rcode, via.tcp);
       return tsigAnswer(encodeError(msg, p.id, p.flags, verdict.rcode, p.questionEnd, p.edns), verdict, now);
     }
-    return tsigAnswer(respond(msg, parsed, via, verdict.kind === 'ok' ? tsigSize(verdict.key) : 0), verdict, now);
-  };
-  const handle = (msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null> => {
+    return tsigAnswer(answerQuery(msg, parsed, via, verdict.kind === 'ok' ? tsigSize(verdict.key) : 0), verdict, now);
+  }
+  function handleMessage(msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null> {
     stats.queries++;
     // UPDATE (opcode 5) with QR clear: only the opcode is looked at here; update/ parses the rest.
     if (msg.length >= 12 && (msg[2]! & 0xf8) === 0x28 && self.onUpdate) {
@@ -182,15 +201,15 @@ export function createHandler(
         return null;
       }
       // Only a message with a TSIG RR (parseQuery saw one in the additional section) pays for this.
-      if (parsed.kind === 'error' ? parsed.signed : parsed.query.signed) return signed(msg, parsed, via);
-      return respond(msg, parsed, via, 0);
+      if (parsed.kind === 'error' ? parsed.signed : parsed.query.signed) return answerSigned(msg, parsed, via);
+      return answerQuery(msg, parsed, via, 0);
     } catch (err) {
       stats.errors++;
       onError(err);
       if (msg.length < 12) return null;
       return encodeError(msg, msg.readUInt16BE(0), msg.readUInt16BE(2), Rcode.SERVFAIL, 12, null);
     }
-  };
-  const self: Handler = Object.assign(handle, { stats, onUpdate: null as UpdateHandler | null, tsig: { keys: [], maxFudge: FUDGE } });
+  }
+  const self: Handler = Object.assign(handleMessage, { stats, onUpdate: null as UpdateHandler | null, tsig: { keys: [], maxFudge: FUDGE } });
   return self;
 }

@@ -5,8 +5,8 @@ import dns from 'node:dns';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { GslbError } from '../0-base/errors.ts';
-import type { Handler } from './handler.ts';
-import { TcpSlots } from './tcp-slots.ts';
+import type { Handler, Transport } from './handler.ts';
+import { TcpSlots, type TcpSlot } from './tcp-slots.ts';
 import { formatListen, type ListenAddress } from '../0-base/listen.ts';
 
 
@@ -73,6 +73,16 @@ function frame(msg: Buffer): Buffer {
 }
 
 /** One address served over UDP and TCP. */
+/** A TCP connection's reading state: bytes of an unfinished message, answers not yet written. */
+interface TcpConnection {
+  readonly sock: net.Socket;
+  readonly via: Transport;
+  readonly slot: TcpSlot;
+  pending: Buffer;
+  outstanding: number;
+  deadline: NodeJS.Timeout | null;
+}
+
 export class DnsListener {
   readonly address: ListenAddress;
   #udp: dgram.Socket | null = null;
@@ -122,14 +132,7 @@ export class DnsListener {
       // Node sets SO_RCVBUF once bound; 0 (or absent) is not set at all.
       ...(this.#receiveBuffer.bytes > 0 && { recvBufferSize: this.#receiveBuffer.bytes }),
     });
-    const handler = this.#handler;
-    udp.on('message', (msg, rinfo) => {
-      // Stopping: no new queries; a resolver asks again, or another server.
-      if (this.#stopping) return;
-      const out = handler(msg, { tcp: false, address: rinfo.address });
-      if (out instanceof Promise) this.#later(out, (o) => this.#udp === udp && udp.send(o, rinfo.port, rinfo.address));
-      else if (out) udp.send(out, rinfo.port, rinfo.address);
-    });
+    udp.on('message', (msg, rinfo) => this.#onUdpMessage(udp, msg, rinfo));
     try {
       await new Promise<void>((resolve, reject) => {
         udp.once('error', reject);
@@ -185,6 +188,15 @@ export class DnsListener {
     return this.#udp?.address().port ?? this.address.port;
   }
 
+  /** One UDP query: answered at once, or when its answer is ready (an UPDATE waits for the journal). */
+  #onUdpMessage(udp: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    // Stopping: no new queries; a resolver asks again, or another server.
+    if (this.#stopping) return;
+    const out = this.#handler(msg, { tcp: false, address: rinfo.address });
+    if (out instanceof Promise) this.#later(out, (o) => this.#udp === udp && udp.send(o, rinfo.port, rinfo.address));
+    else if (out) udp.send(out, rinfo.port, rinfo.address);
+  }
+
   #accept(sock: net.Socket): void {
     sock.on('error', () => {});
     const via = { tcp: true, address: sock.remoteAddress ?? '' };
@@ -194,61 +206,63 @@ export class DnsListener {
       return;
     }
     sock.setNoDelay(true);
+    const conn: TcpConnection = { sock, via, slot, pending: Buffer.alloc(0), outstanding: 0, deadline: null };
     // RFC 7766 §6.2.3: a connection is idle when it has no query outstanding either. An answer
     // still being computed (an UPDATE waiting for its turn and its fsync) keeps it open; writing
     // that answer restarts the timer.
-    let outstanding = 0;
     // `on`, not setTimeout's own callback, which Node registers `once`: a timeout passed over
     // while an answer is outstanding must still be heard the next time.
     sock.on('timeout', () => {
-      if (outstanding === 0) sock.destroy();
+      if (conn.outstanding === 0) sock.destroy();
     });
     sock.setTimeout(this.#idleMs);
-    let deadline: NodeJS.Timeout | null = null;
     sock.on('close', () => {
-      if (deadline) clearTimeout(deadline);
+      if (conn.deadline) clearTimeout(conn.deadline);
       this.#conns.close(slot);
     });
-    let pending: Buffer = Buffer.alloc(0);
-    sock.on('data', (chunk: Buffer) => {
-      // Closed by stop(): what came after the answers in flight is not answered.
-      if (sock.writableEnded) return;
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      let whole = 0;
-      // RFC 7766 §6.2.1: several queries may arrive on one connection; answer each in turn.
-      while (pending.length >= 2) {
-        const size = pending.readUInt16BE(0);
-        if (pending.length < 2 + size) break;
-        const msg = pending.subarray(2, 2 + size);
-        pending = pending.subarray(2 + size);
-        whole++;
-        const out = this.#handler(msg, via);
-        // RFC 7766 §7: responses may leave in another order than the queries came (UPDATE waits
-        // for the journal); the message ID pairs them.
-        if (out instanceof Promise) {
-          outstanding++;
-          // Writing the answer restarts the idle period (Node refreshes the timer on each write).
-          this.#later(out, (o) => sock.writable && sock.write(frame(o)), () => outstanding--);
-        }
-        else if (out) sock.write(frame(out));
-      }
-      // The deadline runs from a message's first byte: a message completed ends it, and what is
-      // left over is the start of the next one, whose own deadline starts now.
-      if (whole && deadline) {
-        clearTimeout(deadline);
-        deadline = null;
-      }
-      const started = pending.length > 0 && !deadline;
-      if (started) deadline = setTimeout(() => sock.destroy(), this.#messageMs);
-      this.#conns.activity(slot, pending.length > 0, started);
-      // Back-pressure: a client that sends queries but does not read the replies would otherwise
-      // have them queued in our memory without bound. Read no more until they drain; if they never
-      // do, the idle timeout closes the connection.
-      if (sock.writableNeedDrain) {
-        sock.pause();
-        sock.once('drain', () => sock.resume());
-      }
-    });
+    sock.on('data', (chunk: Buffer) => this.#onTcpData(conn, chunk));
+  }
+
+  /** Bytes on a TCP connection: every whole length-prefixed message in them is answered in turn. */
+  #onTcpData(conn: TcpConnection, chunk: Buffer): void {
+    const { sock, via } = conn;
+    // Closed by stop(): what came after the answers in flight is not answered.
+    if (sock.writableEnded) return;
+    let pending = conn.pending.length === 0 ? chunk : Buffer.concat([conn.pending, chunk]);
+    let whole = 0;
+    // RFC 7766 §6.2.1: several queries may arrive on one connection; answer each in turn.
+    while (pending.length >= 2) {
+      const size = pending.readUInt16BE(0);
+      if (pending.length < 2 + size) break;
+      const msg = pending.subarray(2, 2 + size);
+      pending = pending.subarray(2 + size);
+      whole++;
+      const out = this.#handler(msg, via);
+      // RFC 7766 §7: responses may leave in another order than the queries came (UPDATE waits
+      // for the journal); the message ID pairs them.
+      if (out instanceof Promise) {
+        conn.outstanding++;
+        // Writing the answer restarts the idle period (Node refreshes the timer on each write).
+        this.#later(out, (o) => sock.writable && sock.write(frame(o)), () => conn.outstanding--);
+      } else if (out) sock.write(frame(out));
+    }
+    conn.pending = pending;
+    // The deadline runs from a message's first byte: a message completed ends it, and what is
+    // left over is the start of the next one, whose own deadline starts now.
+    if (whole && conn.deadline) {
+      clearTimeout(conn.deadline);
+      conn.deadline = null;
+    }
+    const started = pending.length > 0 && !conn.deadline;
+    if (started) conn.deadline = setTimeout(() => sock.destroy(), this.#messageMs);
+    this.#conns.activity(conn.slot, pending.length > 0, started);
+    // Back-pressure: a client that sends queries but does not read the replies would otherwise
+    // have them queued in our memory without bound. Read no more until they drain; if they never
+    // do, the idle timeout closes the connection.
+    if (sock.writableNeedDrain) {
+      sock.pause();
+      sock.once('drain', () => sock.resume());
+    }
   }
 
   /** Sends `out`'s answer when it comes, unless the socket is gone by then. */

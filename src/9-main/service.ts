@@ -238,7 +238,7 @@ export class Service {
     };
     const sample = opts.queryLogSample ?? 0;
     const queryLog = sample > 0 ? { sample, write: (e: QueryLogEntry) => opts.log.info(e, 'query') } : null;
-    this.handler = createHandler(this.zones, onError, () => this.#inputs, this.counters, queryLog, this.answerCache);
+    this.handler = createHandler({ zones: this.zones, onError, inputs: () => this.#inputs, counters: this.counters, queryLog, cache: this.answerCache });
     this.state = opts.state ?? new JournaledStore(opts.dataDir);
     // Run-time changes reach answers at once: the touched zones are re-published synchronously.
     this.state.onChange((cs) => this.#publishChange(cs));

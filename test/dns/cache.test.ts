@@ -33,8 +33,8 @@ describe('answer cache', () => {
   it('gives byte for byte the response the uncached path gives, for every variant of a question', async () => {
     const zones = await store();
     const cache = new AnswerCache();
-    const cached = createHandler(zones, () => {}, undefined, null, null, cache);
-    const plain = createHandler(zones);
+    const cached = createHandler({ zones, cache });
+    const plain = createHandler({ zones });
     let n = 0;
     let missesAfterFirstRound = 0;
     for (let round = 0; round < 2; round++) {
@@ -63,7 +63,7 @@ describe('answer cache', () => {
 
   it('never caches a pool answer: a round-robin pool keeps rotating', async () => {
     const zones = await store();
-    const handle = createHandler(zones, () => {}, undefined, null, null, new AnswerCache());
+    const handle = createHandler({ zones, cache: new AnswerCache() });
     const seen = new Set<string>();
     for (let i = 0; i < 8; i++) {
       const r = handle(buildQuery('rr.gslb.example.com', 1, { id: i }), { tcp: false, address: '192.0.2.1' }) as Buffer;
@@ -75,7 +75,7 @@ describe('answer cache', () => {
   it('stops looking up a name a pool answered, until the zones change', async () => {
     const zones = await store();
     const cache = new AnswerCache();
-    const handle = createHandler(zones, () => {}, undefined, null, null, cache);
+    const handle = createHandler({ zones, cache });
     const ask = (name: string) => handle(buildQuery(name, 1), { tcp: false, address: '192.0.2.1' });
     for (let i = 0; i < 5; i++) ask('rr.gslb.example.com');
     // The first question found it was a pool's; the four after it skip the cache.
@@ -91,7 +91,7 @@ describe('answer cache', () => {
 
   it('forgets every answer when the zones in service change', async () => {
     const zones = await store();
-    const handle = createHandler(zones, () => {}, undefined, null, null, new AnswerCache());
+    const handle = createHandler({ zones, cache: new AnswerCache() });
     const ask = () => (handle(buildQuery('new.example.com', 1), { tcp: false, address: '192.0.2.1' }) as Buffer).readUInt16BE(2) & 0xf;
     expect(ask()).toBe(3);
     expect(ask()).toBe(3);

@@ -62,7 +62,7 @@ describe('fuzz, in process', () => {
     const errors: unknown[] = [];
     const rng = new Rng(SEED);
     const inputs = { health: allUp, geo: null, random: () => rng.int(1 << 30) / (1 << 30), now: () => 1_700_000_000_000 };
-    const handler = createHandler(store, (err) => errors.push(err), () => inputs);
+    const handler = createHandler({ zones: store, onError: (err) => errors.push(err), inputs: () => inputs });
     let replies = 0;
     for (let i = 0; i < IN_PROCESS_PACKETS; i++) {
       const p = nextPacket(rng);

@@ -68,7 +68,7 @@ async function harness(opts: { state?: (s: JournaledStore) => StateStore } = {})
   });
   const state = opts.state ? opts.state(store) : store;
   const onUpdate = createUpdateHandler({ zones, state, keys: [monitor, otherKey, everyZone], now: () => NOW, log: quiet });
-  const answers: Handler = createHandler(zones);
+  const answers: Handler = createHandler({ zones });
   return {
     zones,
     commits,
