@@ -155,3 +155,14 @@ export type PoolMap = ReadonlyMap<NameKey, Pool>;
 
 /** A zone with its pools attached (attach.ts): what is served and what the layers above read. */
 export type PooledZone = Zone<Pool>;
+
+const GEO_POLICIES = new Set(['geo-proximity', 'geo-map']);
+
+/** True if answering this zone's pools may look up a client's location (a geo policy anywhere in a pool). */
+export function usesGeo(zone: PooledZone): boolean {
+  for (const pool of zone.pools?.values() ?? []) {
+    const d = pool.def;
+    if (GEO_POLICIES.has(d.policy) || GEO_POLICIES.has(d.fallbackPolicy) || d.groups.some((g) => GEO_POLICIES.has(g.policy))) return true;
+  }
+  return false;
+}

@@ -24,8 +24,8 @@ export interface ExplainInputs {
   readonly zones: ZoneSource<PooledZone>;
   readonly health: HealthView;
   readonly geo: GeoDatabase | null;
-  /** State and reason of a target as the status page shows it. */
-  describe(target: TargetDef): { state: string; reason: string };
+  /** A target's state (up | down | drain), the signal that decided it, and its reason (7-state's describeTarget). */
+  describe(target: TargetDef): { state: string; because: string; reason: string };
 }
 
 export interface ExplainRequest {
@@ -136,6 +136,7 @@ export function explain(inputs: ExplainInputs, req: ExplainRequest, now = Date.n
             weight: st.weight ?? t.weight,
             usable: c !== undefined,
             state: why.state,
+            because: why.because,
             reason: why.reason,
             ...(c && sel?.scores?.has(c.index) && { score: sel.scores.get(c.index) }),
             ...(t.location && { location: t.location }),

@@ -7,7 +7,7 @@ import type { LoadReport } from '../3-policy/types.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
 import type { StateStore } from './types.ts';
 import { JITTER, type CheckStatus } from '../3-health/checker.ts';
-import { unexpired, verdict } from './verdict.ts';
+import { unexpired, verdict, type Verdict } from './verdict.ts';
 
 export interface CheckSource {
   statusOf(targetId: string): CheckStatus | undefined;
@@ -53,39 +53,31 @@ export class TargetHealth implements HealthView {
 /** No override, report, load or check: up with the configured weight, for as long as that holds. */
 const NO_SIGNAL: TargetStatus = { up: true };
 
-/** How the status page, `gslbd status` and /explain describe a target. */
-export interface TargetDescription {
-  /** up | down | drained | forced-up | forced-down */
-  readonly state: string;
+/**
+ * A target's verdict (verdict.ts) with what a person reads beside it: the API's target view, the
+ * status page, `gslbd status` and /explain all describe a target with this one function, in the
+ * verdict's own words (state up | down | drain, and the signal that decided it).
+ */
+export interface TargetDescription extends Verdict {
+  /** The deciding signal's own words: the override's or report's reason, the probe's last result. */
   readonly reason: string;
   /** Since when the deciding signal has said so (ms), when known. */
   readonly since: number | null;
   readonly lastProbe: { readonly ok: boolean; readonly reason: string; readonly latencyMs: number; readonly at: number } | null;
 }
 
-/**
- * The verdict (verdict.ts) in the status page's words, which name an override by what it forces:
- * `drained` for a drain (by override or weight 0), `forced-up` / `forced-down` for the others.
- */
 export function describeTarget(checks: CheckSource, state: StateStore, target: TargetDef, now: number): TargetDescription {
   const st = state.target(target.id);
   const check = checks.statusOf(target.id);
   const lastProbe = check?.last ? { ok: check.last.ok, reason: check.last.reason, latencyMs: Math.round(check.last.latencyMs * 10) / 10, at: check.lastAt } : null;
   const v = verdict(st, check?.state, target.weight, now);
-  const r = st?.report;
+  const d = (reason: string, since: number | null): TargetDescription => ({ state: v.state, because: v.because, reason, since, lastProbe });
   switch (v.because) {
-    case 'override': {
-      const o = st!.override!;
-      const words = o.value.state === 'drain' ? 'drained' : `forced-${o.value.state}`;
-      return { state: words, reason: o.value.reason || 'admin override', since: o.at, lastProbe };
-    }
-    case 'weight': return { state: 'drained', reason: 'weight 0', since: null, lastProbe };
-    case 'monitor': return { state: v.state, reason: `monitor: ${r!.value.reason}`, since: r!.at, lastProbe };
-    case 'probe': {
-      const reason = check!.last?.reason ?? (v.state === 'down' ? 'last known state' : 'not probed yet');
-      return { state: v.state, reason: `probe: ${reason}`, since: check!.since, lastProbe };
-    }
-    case 'default': return { state: 'up', reason: 'no check', since: null, lastProbe };
+    case 'override': return d(st!.override!.value.reason, st!.override!.at);
+    case 'monitor': return d(st!.report!.value.reason, st!.report!.at);
+    case 'probe': return d(check!.last?.reason ?? (v.state === 'down' ? 'last known state' : 'not probed yet'), check!.since);
+    case 'weight': return d('weight 0', null);
+    case 'default': return d('no check', null);
   }
 }
 

@@ -56,3 +56,13 @@ export function verdict(st: TargetState | undefined, probe: HealthState | undefi
   if (weight <= 0) return WEIGHT_DRAIN;
   return probe !== undefined ? PROBE_UP : report !== undefined ? MONITOR_UP : DEFAULT_UP;
 }
+
+/**
+ * A target's reason in one line of text, for people: after the signal that decided when that is
+ * an override, a monitor report or a probe (`probe: connect ECONNREFUSED`; an override without a
+ * reason: `override`); `weight 0` and `no check` say it themselves. The status page and `gslbd status | explain` print this.
+ */
+export function reasonText(d: { readonly because: DecidedBy; readonly reason: string }): string {
+  if (d.because === 'weight' || d.because === 'default') return d.reason;
+  return d.reason ? `${d.because}: ${d.reason}` : d.because;
+}

@@ -68,10 +68,11 @@ export class ApiServer {
   readonly #opts: ApiOptions;
   readonly #log: Logger;
 
-  constructor(backend: ApiBackend, opts: ApiOptions, log: Logger) {
+  /** `now`: the time writes are stamped with and reports and overrides expire by (default Date.now). */
+  constructor(backend: ApiBackend, opts: ApiOptions, log: Logger, now?: () => number) {
     this.#opts = opts;
     this.#log = log;
-    this.app = buildApi(backend, { tokens: opts.tokens, log, ...(opts.bodyLimit !== undefined && { bodyLimit: opts.bodyLimit }) });
+    this.app = buildApi(backend, { tokens: opts.tokens, log, ...(opts.bodyLimit !== undefined && { bodyLimit: opts.bodyLimit }), ...(now && { now }) });
   }
 
   /** The bound port (useful with port 0). */

@@ -17,7 +17,7 @@ table[data-pool] th:nth-child(1){width:17em} table[data-pool] th:nth-child(2){wi
 table[data-pool] th:nth-child(4){width:22em} table[data-pool] th:nth-child(5){width:4em} table[data-pool] th:nth-child(6){width:5em}
 table[data-pool] th:nth-child(7){width:9em} table[data-pool] th:nth-child(8){width:5.5em}
 th{background:#f4f4f4} .up{color:#067d17;font-weight:600} .down{color:#b00020;font-weight:600}
-.drained,.forced-up,.forced-down{color:#a15c00;font-weight:600} .muted{color:#777} #err{color:#b00020}
+td.drain,td.by-override{color:#a15c00;font-weight:600} .muted{color:#777} #err{color:#b00020}
 button{font:inherit;padding:.1em .6em} .bar{display:inline-block;height:.7em;background:#4a7bd0;vertical-align:middle}
 </style></head><body>
 <h1>gslbd <span id="summary" class="muted"></span></h1>
@@ -67,9 +67,11 @@ function render(status) {
         + '<thead><tr><th>target</th><th>state</th><th>since</th><th>last probe</th><th>weight</th><th>load</th><th>share (1 min)</th><th></th></tr></thead><tbody>';
       for (const t of p.targets) {
         const s = share[p.pool + ' ' + t.address];
-        const drained = t.state === 'drained' && t.override === 'drain';
+        const drained = t.state === 'drain' && t.override === 'drain';
+        // The verdict's words (7-state/verdict.ts): state up | down | drain, because the signal that decided; reasonText's line as the title.
+        const why = t.because === 'weight' || t.because === 'default' ? t.reason : t.reason ? t.because + ': ' + t.reason : t.because;
         const probe = t.last_probe ? (t.last_probe.ok ? 'pass' : 'fail') + ': ' + t.last_probe.reason + ' (' + t.last_probe.latency_ms + ' ms, ' + ago(t.last_probe.at) + ')' : '—';
-        html += '<tr data-target="' + esc(t.address) + '"><td>' + esc(t.address) + '</td><td class="state ' + esc(t.state) + '" title="' + esc(t.reason) + '">' + esc(t.state) + '</td>'
+        html += '<tr data-target="' + esc(t.address) + '"><td>' + esc(t.address) + '</td><td class="state ' + esc(t.state) + ' by-' + esc(t.because) + '" title="' + esc(why) + '">' + esc(t.state) + '</td>'
           + '<td>' + ago(t.since) + '</td><td class="muted" title="' + esc(probe) + '">' + esc(probe) + '</td>'
           + '<td>' + t.weight + '</td><td>' + (t.load ? esc(t.load.load + '/' + t.load.capacity) : '—') + '</td>'
           + '<td>' + (s == null ? '—' : '<span class="bar" style="width:' + Math.round(s * 80) + 'px"></span> ' + Math.round(s * 100) + '%') + '</td>'

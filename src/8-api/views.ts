@@ -19,7 +19,8 @@ import { keyOf, NameError, nameToText, parseName, type NameKey } from '../0-base
 import type { Pool } from '../4-gslb/pool.ts';
 import { placementOf } from '../4-gslb/edits.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
-import { unexpired, verdict } from '../7-state/verdict.ts';
+import { unexpired } from '../7-state/verdict.ts';
+import { describeTarget } from '../7-state/target-health.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import type { RRset } from '../1-codec/rrset.ts';
 import { ApiError, badField, notFound } from './errors.ts';
@@ -144,11 +145,7 @@ export function targetView(b: ApiBackend, pool: Pool, t: TargetDef, now: number)
   const st = b.state.target(t.id);
   const check = b.checker.statusOf(t.id);
   const [override, report, load] = [unexpired(st?.override, now), unexpired(st?.report, now), unexpired(st?.load, now)];
-  const { state, because } = verdict(st, check?.state, t.weight, now);
-  const reason = because === 'override' ? override!.value.reason
-    : because === 'monitor' ? report!.value.reason
-    : because === 'probe' ? check!.last?.reason ?? (state === 'down' ? 'down' : 'no probe yet')
-    : because === 'weight' ? 'weight 0' : 'no check: counted as up';
+  const { state, because, reason } = describeTarget(b.checker, b.state, t, now);
   return {
     id: t.id, ...targetConfig(pool, t),
     // Drained and down targets take no share of answers.

@@ -17,6 +17,8 @@ export interface MetricSources {
   zones(): PooledZone[];
   checks(): CheckStatus[];
   health(): HealthView;
+  /** The time targets' states are read at (expiries); default Date.now. */
+  now?(): number;
   journalBytes(): number;
   /** State changes so far, by direction (`up`, `down`). */
   readonly transitions: CountMap;
@@ -88,7 +90,7 @@ export function createMetrics(src: MetricSources): Metrics {
     collect() {
       this.reset();
       const health = src.health();
-      const now = Date.now();
+      const now = src.now?.() ?? Date.now();
       for (const z of src.zones()) {
         for (const [name, pool] of z.pools ?? []) {
           for (const t of pool.def.targets) {

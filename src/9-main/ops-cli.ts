@@ -9,6 +9,7 @@ import { normalizeAddress } from '../0-base/address.ts';
 import { parseDuration } from '../0-base/yaml-reader.ts';
 import { GslbError } from '../0-base/errors.ts';
 import { formatListen } from '../0-base/listen.ts';
+import { reasonText, type DecidedBy } from '../7-state/verdict.ts';
 
 const COMMON = {
   api: { type: 'string' },
@@ -35,7 +36,8 @@ async function connect(values: { api?: string; token?: string; config?: string }
   return { base: (base ?? 'http://127.0.0.1:8053').replace(/\/$/, ''), token };
 }
 
-async function call(c: Conn, method: string, path: string, body?: unknown): Promise<any> {
+/** The API's JSON answer, read as `T` (the shapes below are what these commands use of it). */
+async function call<T>(c: Conn, method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
     res = await fetch(c.base + path, {
@@ -50,12 +52,24 @@ async function call(c: Conn, method: string, path: string, body?: unknown): Prom
     const why = cause instanceof Error ? cause.message || (cause as NodeJS.ErrnoException).code || String(cause) : (e as Error).message;
     throw new GslbError('ERR_CONFIG', `cannot reach the gslbd API at ${c.base}: ${why}`);
   }
-  const data: any = await res.json().catch(() => ({}));
+  const data = (await res.json().catch(() => ({}))) as T & { error?: { message?: string } };
   if (!res.ok) throw new GslbError('ERR_CONFIG', `${method} ${path}: HTTP ${res.status}: ${data?.error?.message ?? res.statusText}`);
   return data;
 }
 
-interface StatusTarget { address: string; state: string; reason: string; weight: number; answers: number; override: string | null; since: number | null }
+interface StatusTarget { address: string; state: string; because: DecidedBy; reason: string; weight: number; answers: number; override: string | null; since: number | null }
+interface Explanation {
+  query: { name: string; type: string };
+  client: { address: string; prefix: number; location?: { country?: string; continent?: string } };
+  rcode: string;
+  ecs_scope: number;
+  answer: string[];
+  pools: {
+    pool: string; policy: string; fallback?: string; note?: string; ttl: number; chosen: string[]; score_name?: string; group_score_name?: string;
+    groups?: { name: string; policy: string; chosen: boolean; score?: number }[];
+    candidates: { address: string; state: string; because: DecidedBy; reason: string; weight: number; score?: number }[];
+  }[];
+}
 interface Status { zones: { zone: string; serial: number; pools: { pool: string; policy: string; targets: StatusTarget[] }[] }[]; events: unknown[] }
 
 /**
@@ -88,7 +102,7 @@ function printStatus(s: Status): void {
     for (const p of z.pools) {
       process.stdout.write(`  ${p.pool} ${p.policy}\n`);
       for (const t of p.targets) {
-        process.stdout.write(`    ${t.address.padEnd(40)} ${t.state.padEnd(12)} ${ago(t.since).padStart(6)}  weight ${String(t.weight).padEnd(4)} answers ${String(t.answers).padEnd(8)} ${t.reason}\n`);
+        process.stdout.write(`    ${t.address.padEnd(40)} ${t.state.padEnd(12)} ${ago(t.since).padStart(6)}  weight ${String(t.weight).padEnd(4)} answers ${String(t.answers).padEnd(8)} ${reasonText(t)}\n`);
       }
     }
   }
@@ -98,7 +112,7 @@ export async function opsCommand(command: string, args: string[]): Promise<numbe
   switch (command) {
     case 'status': {
       const { values } = parseArgs({ args, options: COMMON, strict: true });
-      const s = (await call(await connect(values), 'GET', '/v1/status')) as Status;
+      const s = await call<Status>(await connect(values), 'GET', '/v1/status');
       if (values.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       else printStatus(s);
       return 0;
@@ -108,7 +122,7 @@ export async function opsCommand(command: string, args: string[]): Promise<numbe
       const { values, positionals } = parseArgs({ args, options: { ...COMMON, for: { type: 'string' }, reason: { type: 'string' } }, allowPositionals: true, strict: true });
       if (positionals.length !== 1) throw new GslbError('ERR_CONFIG', `usage: gslbd ${command} TARGET (ADDRESS or POOL/ADDRESS)${command === 'drain' ? ' [--for 30m]' : ''}`);
       const c = await connect(values);
-      const targets = matchTargets((await call(c, 'GET', '/v1/status')) as Status, positionals[0]!);
+      const targets = matchTargets(await call<Status>(c, 'GET', '/v1/status'), positionals[0]!);
       let validFor: number | undefined;
       if (values.for !== undefined) {
         const ms = parseDuration(values.for);
@@ -119,13 +133,13 @@ export async function opsCommand(command: string, args: string[]): Promise<numbe
       const changes = targets.map((t) => command === 'drain'
         ? { op: 'set-override', zone: t.zone, pool: t.pool, target: t.address, state: 'drain', reason: values.reason ?? 'drained by gslbd drain', ...(validFor && { valid_for: validFor }) }
         : { op: 'clear-override', zone: t.zone, pool: t.pool, target: t.address });
-      await call(c, 'POST', '/v1/batch', { changes });
+      await call<unknown>(c, 'POST', '/v1/batch', { changes });
       for (const t of targets) process.stdout.write(`${command === 'drain' ? 'drained' : 'undrained'} ${t.pool}/${t.address}${validFor ? ` for ${values.for}` : ''}\n`);
       return 0;
     }
     case 'reload': {
       const { values } = parseArgs({ args, options: COMMON, strict: true });
-      const r = await call(await connect(values), 'POST', '/v1/reload');
+      const r = await call<{ loaded: number; failed: number }>(await connect(values), 'POST', '/v1/reload');
       process.stdout.write(`reloaded: ${r.loaded} zones loaded, ${r.failed} failed (previous versions kept; see the server log)\n`);
       return r.failed ? 1 : 0;
     }
@@ -138,7 +152,7 @@ export async function opsCommand(command: string, args: string[]): Promise<numbe
       const q = new URLSearchParams({ name: positionals[0]!, type: values.type });
       if (values.client) q.set('client', values.client);
       if (values.subnet) q.set('subnet', values.subnet);
-      const r = await call(await connect(values), 'GET', `/explain?${q}`);
+      const r = await call<Explanation>(await connect(values), 'GET', `/explain?${q}`);
       if (values.json) {
         process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         return 0;
@@ -154,7 +168,7 @@ export async function opsCommand(command: string, args: string[]): Promise<numbe
         for (const c of p.candidates) {
           const chosen = p.chosen.includes(c.address) ? '*' : ' ';
           const score = c.score === undefined ? '' : ` ${p.score_name} ${Number(c.score).toFixed(2)}`;
-          process.stdout.write(`  ${chosen} ${c.address.padEnd(40)} ${c.state.padEnd(11)} weight ${c.weight}${score}  ${c.reason}\n`);
+          process.stdout.write(`  ${chosen} ${c.address.padEnd(40)} ${c.state.padEnd(11)} weight ${c.weight}${score}  ${reasonText(c)}\n`);
         }
       }
       return 0;

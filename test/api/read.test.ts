@@ -87,7 +87,7 @@ describe('pools and targets', () => {
     expect(r.body).toMatchObject({ zone: ZONE, name: 'web.api.example.net.', policy: 'round-robin', ttl: 30, answers: 8, fallback: 'all', groups: [] });
     expect(r.body.targets[0]).toEqual({
       id: 'web.api.example.net./198.51.100.1', address: '198.51.100.1',
-      weight: { configured: 2, current: 2 }, state: 'up', because: 'default', reason: 'no check: counted as up',
+      weight: { configured: 2, current: 2 }, state: 'up', because: 'default', reason: 'no check',
       probe: null, load: null, report: null, override: null, version: r.body.targets[0].version,
     });
     expect(r.body.targets.map((t: { address: string }) => t.address)).toEqual(['198.51.100.1', '198.51.100.2', '198.51.100.3', '2001:db8::1']);

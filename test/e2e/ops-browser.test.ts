@@ -100,7 +100,7 @@ describe('status page', { timeout: 60_000 }, () => {
     await waitForText('#err', '');
     expect(await page.textContent(button('both', '198.51.100.62'))).toBe('drain');
     await page.click(button('both', '198.51.100.62'));
-    await waitForText(stateCell('both', '198.51.100.62'), 'drained');
+    await waitForText(stateCell('both', '198.51.100.62'), 'drain');
     await waitForText(button('both', '198.51.100.62'), 'undrain');
     expect(await answers('both')).toEqual(['198.51.100.61']);
     const t = (await s.api('GET', `/v1/zones/ops.example.net./pools/both/targets/198.51.100.62`)).body;

@@ -92,7 +92,7 @@ describe('gslbd drain / undrain', { timeout: 60_000 }, () => {
     expect(Date.parse(t.override.expires_at) - Date.parse(t.override.set_at)).toBe(30 * 60_000);
     const status = JSON.parse((await gslbd(['status', '--json'])).stdout);
     const row = status.zones[0].pools.find((p: { pool: string }) => p.pool === fqdn('failover')).targets[0];
-    expect(row).toMatchObject({ address: '198.51.100.41', state: 'drained', override: 'drain', reason: 'disk swap' });
+    expect(row).toMatchObject({ address: '198.51.100.41', state: 'drain', because: 'override', override: 'drain', reason: 'disk swap' });
 
     const u = await gslbd(['undrain', `${fqdn('failover')}/198.51.100.41`]);
     expect(u.code).toBe(0);

@@ -37,7 +37,7 @@ afterAll(async () => {
   await s?.stop();
 });
 
-interface Candidate { address: string; group?: string; weight: number; usable: boolean; state: string; reason: string; score?: number }
+interface Candidate { address: string; group?: string; weight: number; usable: boolean; state: string; because?: string; reason: string; score?: number }
 
 async function explain(params: Record<string, string>): Promise<any> {
   const r = await s.api('GET', `/explain?${new URLSearchParams(params)}`, undefined, READ);
@@ -90,7 +90,7 @@ describe('explain, policy by policy', { timeout: 60_000 }, () => {
     const e = await explain({ name: fqdn('rr') });
     const p = onlyPool(e);
     expect(p).toMatchObject({ pool: fqdn('rr'), policy: 'round-robin', score_name: null, fallback: null, ttl: 30, scope: 0 });
-    expect(p.candidates).toEqual(['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((address) => ({ address, weight: 1, usable: true, state: 'up', reason: 'no check' })));
+    expect(p.candidates).toEqual(['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((address) => ({ address, weight: 1, usable: true, state: 'up', because: 'default', reason: 'no check' })));
     expect(p.chosen).toHaveLength(1);
     expect(e).toMatchObject({ zone: ZONE, rcode: 'NOERROR', ecs_scope: 0, query: { name: fqdn('rr'), type: 'A', client: null, subnet: null } });
 
@@ -215,7 +215,7 @@ describe('explain, policy by policy', { timeout: 60_000 }, () => {
     try {
       e = await explain({ name: fqdn('failover') });
       const p = onlyPool(e);
-      expect(p.candidates[0]).toMatchObject({ address: '198.51.100.41', usable: false, state: 'drained', reason: 'kernel upgrade' });
+      expect(p.candidates[0]).toMatchObject({ address: '198.51.100.41', usable: false, state: 'drain', because: 'override', reason: 'kernel upgrade' });
       expect(p.chosen).toEqual(['198.51.100.42']);
       await expectDigAgrees(fqdn('failover'), e);
     } finally {
@@ -273,8 +273,8 @@ describe('explain and health', { timeout: 60_000 }, () => {
         p = onlyPool(await explain({ name: fqdn('checked') }));
         return p.candidates[0].state === 'down';
       }, 10_000, '127.0.0.2 down in the explanation');
-      expect(p.candidates[0]).toMatchObject({ address: '127.0.0.2', usable: false, state: 'down', reason: 'probe: connect ECONNREFUSED' });
-      expect(p.candidates[1]).toMatchObject({ address: '127.0.0.3', usable: true, state: 'up', reason: 'probe: connected' });
+      expect(p.candidates[0]).toMatchObject({ address: '127.0.0.2', usable: false, state: 'down', because: 'probe', reason: 'connect ECONNREFUSED' });
+      expect(p.candidates[1]).toMatchObject({ address: '127.0.0.3', usable: true, state: 'up', because: 'probe', reason: 'connected' });
       expect(p.chosen).toEqual(['127.0.0.3']);
       expect(addresses(await digFrom(fqdn('checked')))).toEqual(['127.0.0.3']);
       const text = await runCli(['explain', fqdn('checked'), '--api', s.base, '--token', READ]);
@@ -293,7 +293,8 @@ describe('explain and health', { timeout: 60_000 }, () => {
     try {
       const p = onlyPool(await explain({ name: fqdn('both') }));
       expect(p).toMatchObject({ fallback: 'all', chosen: ['198.51.100.61', '198.51.100.62'] });
-      expect(p.candidates.map((c: Candidate) => [c.state, c.usable])).toEqual([['forced-down', false], ['forced-down', false]]);
+      expect(p.candidates.map((c: Candidate) => [c.state, c.usable])).toEqual([['down', false], ['down', false]]);
+      expect(p.candidates.map((c: Candidate) => c.because)).toEqual(['override', 'override']);
     } finally {
       expect((await s.api('POST', '/v1/batch', changes('clear-override'))).status).toBe(200);
     }
