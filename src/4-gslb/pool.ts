@@ -4,7 +4,6 @@
 // One answer: health filter → (group policy →) policy → fail-open → TTL. The policy returns
 // indexes; the response writer copies those RRs from the pre-encoded set.
 
-import { Type } from '../0-base/constants.ts';
 import type { NameKey } from '../0-base/name.ts';
 import { policies } from '../3-policy/index.ts';
 import type { Candidate, LoadReport, Policy, PolicyContext, Selection } from '../3-policy/types.ts';

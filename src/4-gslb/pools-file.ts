@@ -252,7 +252,7 @@ function readCheck(src: YamlSource, parent: MapReader, key: string): CheckSpec |
   const path = m.string('path') ?? '/';
   // They go into the request line and Host header as written (RFC 9112 §3, §3.2): a space or a
   // CR/LF would break the request or add header lines of its own.
-  if (/[\s\x00-\x1f\x7f]/.test(path)) return m.fail('path', `${JSON.stringify(path)} has a space or control character (percent-encode it)`);
+  if (/[\s\p{Cc}]/u.test(path)) return m.fail('path', `${JSON.stringify(path)} has a space or control character (percent-encode it)`);
   if (hostHeader !== undefined && !/^[A-Za-z0-9._\-:[\]]+$/.test(hostHeader)) {
     return m.fail('hostname', `${JSON.stringify(hostHeader)} is not a host name (letters, digits, "-", "_", "." and an optional :port)`);
   }

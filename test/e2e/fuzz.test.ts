@@ -77,7 +77,7 @@ describe('fuzz, in process', () => {
       try {
         checkReply(p.msg, out, !tcp);
       } catch (err) {
-        throw new Error(describeFailure(p, err));
+        throw new Error(describeFailure(p, err), { cause: err });
       }
     }
     console.log(`in-process: ${IN_PROCESS_PACKETS} messages, ${replies} replies, ${handler.stats.dropped} dropped`);
@@ -126,7 +126,7 @@ describe('fuzz, in process', () => {
       try {
         reply = checkReply(q.message, out, false);
       } catch (err) {
-        throw new Error(`${(err as Error).message}; ${context()}`);
+        throw new Error(`${(err as Error).message}; ${context()}`, { cause: err });
       }
       expect(out.length, context()).toBeLessThanOrEqual(limit);
       expect(reply.flags & 0x7800, 'opcode echoed').toBe(q.flags & 0x7800);
