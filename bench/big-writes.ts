@@ -39,23 +39,69 @@ const key = makeKey('bench-key.', 'hmac-sha256', [ZONE]);
 const address = (i: number) => `198.18.${(i >> 8) & 0xff}.${i & 0xff}`;
 
 function writeZones(dir: string): void {
-  writeFileSync(path.join(dir, `${ZONE}zone`), [
-    `$ORIGIN ${ZONE}`, '$TTL 300', '@ SOA ns1 hostmaster 1 3600 600 86400 60', '@ NS ns1', 'ns1 A 192.0.2.1', 'static A 192.0.2.2', '',
-  ].join('\n'));
-  const pools = SIZES.flatMap((n) => ['api', 'update'].flatMap((kind) => [
-    `${kind}${n}:`, '  policy: round-robin', '  targets:', '    - { address: 192.0.2.10 }',
-  ]));
+  writeFileSync(
+    path.join(dir, `${ZONE}zone`),
+    [
+      `$ORIGIN ${ZONE}`,
+      '$TTL 300',
+      '@ SOA ns1 hostmaster 1 3600 600 86400 60',
+      '@ NS ns1',
+      'ns1 A 192.0.2.1',
+      'static A 192.0.2.2',
+      '',
+    ].join('\n'),
+  );
+  const pools = SIZES.flatMap((n) =>
+    ['api', 'update'].flatMap((kind) => [
+      `${kind}${n}:`,
+      '  policy: round-robin',
+      '  targets:',
+      '    - { address: 192.0.2.10 }',
+    ]),
+  );
   writeFileSync(path.join(dir, `${ZONE}pools.yaml`), pools.join('\n') + '\n');
 }
 
-interface Server { readonly dns: number; readonly api: number; stop(): void }
+interface Server {
+  readonly dns: number;
+  readonly api: number;
+  stop(): void;
+}
 
 async function start(dir: string, data: string): Promise<Server> {
   const config = path.join(dir, 'gslbd.yaml');
-  writeFileSync(config, [`zones: ${dir}`, 'api:', '  listen: 127.0.0.1:0', '  tokens:', `    - { name: bench, token: ${TOKEN}, access: write }`, ''].join('\n'));
-  const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(ROOT, 'src/9-main/cli.ts'), 'serve', '--config', config,
-    '--listen', '127.0.0.1:0', '--workers', '1', '--data', data, '--tsig-key', keyFlag(key), '--max-changes', values['max-changes']!],
-  { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GSLBD_LOG_LEVEL: 'info' } });
+  writeFileSync(
+    config,
+    [
+      `zones: ${dir}`,
+      'api:',
+      '  listen: 127.0.0.1:0',
+      '  tokens:',
+      `    - { name: bench, token: ${TOKEN}, access: write }`,
+      '',
+    ].join('\n'),
+  );
+  const proc = spawn(
+    process.execPath,
+    [
+      '--disable-warning=ExperimentalWarning',
+      path.join(ROOT, 'src/9-main/cli.ts'),
+      'serve',
+      '--config',
+      config,
+      '--listen',
+      '127.0.0.1:0',
+      '--workers',
+      '1',
+      '--data',
+      data,
+      '--tsig-key',
+      keyFlag(key),
+      '--max-changes',
+      values['max-changes']!,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GSLBD_LOG_LEVEL: 'info' } },
+  );
   let dns = 0;
   let api = 0;
   let text = '';
@@ -68,7 +114,9 @@ async function start(dir: string, data: string): Promise<Server> {
           const l = JSON.parse(line) as { msg: string; port?: number };
           if (l.msg === 'listening') dns = l.port!;
           if (l.msg === 'api listening') api = l.port!;
-        } catch { /* a line still being written */ }
+        } catch {
+          /* a line still being written */
+        }
       }
       if (dns && api) resolve();
     });
@@ -148,17 +196,30 @@ writeZones(dir);
 const server = await start(dir, data);
 try {
   for (const n of SIZES) {
-    const batch = { changes: Array.from({ length: n }, (_, i) => ({ op: 'add-target', zone: ZONE, pool: `api${n}`, address: address(i) })) };
+    const batch = {
+      changes: Array.from({ length: n }, (_, i) => ({
+        op: 'add-target',
+        zone: ZONE,
+        pool: `api${n}`,
+        address: address(i),
+      })),
+    };
     const api = await measure(server, async () => {
       const res = await fetch(`http://127.0.0.1:${server.api}/v1/batch`, {
-        method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(batch),
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(batch),
       });
       return `HTTP ${res.status}`;
     });
     console.log(`API batch  N=${String(n).padStart(6)} | ${api}`);
     // The owner of each RR is one label and a pointer to the zone name at offset 12 (RFC 1035
     // §4.1.4), so that as many records as possible fit in one message of 65535 octets.
-    const owner = Buffer.concat([Buffer.from([`update${n}`.length]), Buffer.from(`update${n}`), Buffer.from([0xc0, 12])]);
+    const owner = Buffer.concat([
+      Buffer.from([`update${n}`.length]),
+      Buffer.from(`update${n}`),
+      Buffer.from([0xc0, 12]),
+    ]);
     const rrs = Array.from({ length: n }, (_, i) => {
       const fixed = Buffer.alloc(14);
       fixed.writeUInt16BE(Type.A, 0);
@@ -183,18 +244,23 @@ try {
     console.log(`UPDATE     N=${String(n).padStart(6)} | ${upd}`);
     // The pool's A RRset is now its first target and the N addresses: each a prerequisite (class
     // IN, TTL 0), last first, so a pairwise comparison would do the most work.
-    const prereqs = [[192, 0, 2, 10], ...Array.from({ length: n }, (_, i) => address(i).split('.').map(Number))].reverse().map((a) => {
-      const fixed = Buffer.alloc(14);
-      fixed.writeUInt16BE(Type.A, 0);
-      fixed.writeUInt16BE(1, 2);
-      fixed.writeUInt16BE(4, 8);
-      Buffer.from(a).copy(fixed, 10);
-      return Buffer.concat([owner, fixed]);
-    });
+    const prereqs = [[192, 0, 2, 10], ...Array.from({ length: n }, (_, i) => address(i).split('.').map(Number))]
+      .reverse()
+      .map((a) => {
+        const fixed = Buffer.alloc(14);
+        fixed.writeUInt16BE(Type.A, 0);
+        fixed.writeUInt16BE(1, 2);
+        fixed.writeUInt16BE(4, 8);
+        Buffer.from(a).copy(fixed, 10);
+        return Buffer.concat([owner, fixed]);
+      });
     const checking = updateMessage(ZONE);
     checking.writeUInt16BE(prereqs.length, 6);
     const pre = await measure(server, async () => {
-      const reply = await tcpExchange(server.dns, signRequest(Buffer.concat([checking, ...prereqs]), key, Date.now()).message);
+      const reply = await tcpExchange(
+        server.dns,
+        signRequest(Buffer.concat([checking, ...prereqs]), key, Date.now()).message,
+      );
       return `rcode ${reply.readUInt16BE(2) & 0xf}`;
     });
     console.log(`PREREQ     N=${String(n + 1).padStart(6)} | ${pre}`);

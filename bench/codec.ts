@@ -24,7 +24,12 @@ import { consume, HEADER, measure, row, type Measurement } from './measure.ts';
 
 const { Packet } = dns2;
 /** What the benchmark fills and reads of a dns2 packet: plain records, as dns2 takes them. */
-interface DnsResponse { header: { rcode: number }; answers: object[]; authorities: object[]; additionals: object[] }
+interface DnsResponse {
+  header: { rcode: number };
+  answers: object[];
+  authorities: object[];
+  additionals: object[];
+}
 type DnsRecord = { name: string; type: number; ttl: number; address?: string; exchange?: string; primary?: string };
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LIMIT = 1232;
@@ -44,8 +49,17 @@ function mustParse(msg: Buffer): Query {
 const IN = Packet.CLASS.IN;
 const opt = () => Object.assign(Packet.Resource.EDNS([], { udpPayloadSize: LIMIT }), { name: '' });
 const soa = {
-  name: 'example.com', type: Packet.TYPE.SOA, class: IN, ttl: 300, primary: 'ns1.example.com',
-  admin: 'hostmaster.example.com', serial: 2024060101, refresh: 7200, retry: 900, expiration: 1209600, minimum: 300,
+  name: 'example.com',
+  type: Packet.TYPE.SOA,
+  class: IN,
+  ttl: 300,
+  primary: 'ns1.example.com',
+  admin: 'hostmaster.example.com',
+  serial: 2024060101,
+  refresh: 7200,
+  retry: 900,
+  expiration: 1209600,
+  minimum: 300,
 };
 
 interface Case {
@@ -67,8 +81,21 @@ const CASES: Case[] = [
     name: 'MX + additional A (example.com)',
     query: buildQuery('example.com', 15, { edns: {} }),
     dns2: (res) => {
-      res.answers.push({ name: 'example.com', type: Packet.TYPE.MX, class: IN, ttl: 3600, priority: 10, exchange: 'mail.example.com' });
-      res.additionals.push({ name: 'mail.example.com', type: Packet.TYPE.A, class: IN, ttl: 3600, address: '192.0.2.25' });
+      res.answers.push({
+        name: 'example.com',
+        type: Packet.TYPE.MX,
+        class: IN,
+        ttl: 3600,
+        priority: 10,
+        exchange: 'mail.example.com',
+      });
+      res.additionals.push({
+        name: 'mail.example.com',
+        type: Packet.TYPE.A,
+        class: IN,
+        ttl: 3600,
+        address: '192.0.2.25',
+      });
     },
   },
   {
@@ -104,16 +131,21 @@ for (const c of CASES) {
   const prepared = resolve(store, question(q));
   const ours = encodeAnswer(q, prepared, LIMIT);
   const theirs = dns2Respond(c, c.query);
-  if (summary(ours) !== summary(theirs)) throw new Error(`${c.name}: answers differ\n ours ${summary(ours)}\n dns2 ${summary(theirs)}`);
+  if (summary(ours) !== summary(theirs))
+    throw new Error(`${c.name}: answers differ\n ours ${summary(ours)}\n dns2 ${summary(theirs)}`);
 
   const d = measure(`${c.name}: dns2 parse + build + toBuffer`, () => consume(dns2Respond(c, c.query).length));
-  const codec = measure(`${c.name}: ours parseQuery + encodeAnswer`, () => consume(encodeAnswer(mustParse(c.query), prepared, LIMIT).length));
+  const codec = measure(`${c.name}: ours parseQuery + encodeAnswer`, () =>
+    consume(encodeAnswer(mustParse(c.query), prepared, LIMIT).length),
+  );
   const full = measure(`${c.name}: ours parseQuery + resolve + encodeAnswer`, () => {
     const query = mustParse(c.query);
     consume(encodeAnswer(query, resolve(store, question(query)), LIMIT).length);
   });
   results.push(d, codec, full);
-  factors.push(`| ${c.name} | ${ours.length} / ${theirs.length} | ${(codec.opsPerSec / d.opsPerSec).toFixed(1)}× | ${(full.opsPerSec / d.opsPerSec).toFixed(1)}× |`);
+  factors.push(
+    `| ${c.name} | ${ours.length} / ${theirs.length} | ${(codec.opsPerSec / d.opsPerSec).toFixed(1)}× | ${(full.opsPerSec / d.opsPerSec).toFixed(1)}× |`,
+  );
 }
 
 console.log(`codec micro-benchmark, node ${process.version}, median of 7 rounds of 300 ms after 500 ms warm-up\n`);

@@ -76,7 +76,9 @@ class Victim {
 
   /** Spawns the listener; resolves with the time it reported listening. */
   spawn(): Promise<number> {
-    const proc = spawn(process.execPath, ['-e', LISTENER, VICTIM, String(this.port)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, ['-e', LISTENER, VICTIM, String(this.port)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     this.proc = proc;
     proc.stdout!.setEncoding('utf8');
     proc.stdout!.on('data', (d: string) => {
@@ -97,7 +99,13 @@ class Victim {
   next(word: string): Promise<number> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`listener did not say "${word}"`)), 10_000);
-      this.#waiters.push({ word, resolve: (at) => { clearTimeout(timer); resolve(at); } });
+      this.#waiters.push({
+        word,
+        resolve: (at) => {
+          clearTimeout(timer);
+          resolve(at);
+        },
+      });
     });
   }
 
@@ -158,7 +166,11 @@ function stats(ms: (number | null)[]): Stats {
  * One trial on a fresh gslbd: flap damping (6 changes in 120 s hold a check down for 60 s) would
  * otherwise hold the target down after three quick trials, and no trial should inherit another's.
  */
-async function trial(mode: Mode, victim: Victim, start: () => Promise<Gslbd>): Promise<{ evict: number | null; restore: number | null }> {
+async function trial(
+  mode: Mode,
+  victim: Victim,
+  start: () => Promise<Gslbd>,
+): Promise<{ evict: number | null; restore: number | null }> {
   const server = await start();
   try {
     const accepted = victim.accepted;
@@ -189,7 +201,11 @@ async function trial(mode: Mode, victim: Victim, start: () => Promise<Gslbd>): P
   }
 }
 
-async function runMode(mode: Mode, victim: Victim, start: () => Promise<Gslbd>): Promise<{ evict: (number | null)[]; restore: (number | null)[] }> {
+async function runMode(
+  mode: Mode,
+  victim: Victim,
+  start: () => Promise<Gslbd>,
+): Promise<{ evict: (number | null)[]; restore: (number | null)[] }> {
   const evict: (number | null)[] = [];
   const restore: (number | null)[] = [];
   const fmt = (x: number | null) => (x === null ? 'timeout' : `${Math.round(x)} ms`);
@@ -221,7 +237,8 @@ async function main(): Promise<void> {
     const server = await startGslbd(['--zones', zones]);
     if (process.env.EVICT_DEBUG) {
       server.proc.stderr!.on('data', (d: Buffer) => {
-        for (const l of d.toString().split('\n')) if (l.includes('health:')) process.stderr.write(`${l.slice(0, 200)}\n`);
+        for (const l of d.toString().split('\n'))
+          if (l.includes('health:')) process.stderr.write(`${l.slice(0, 200)}\n`);
       });
     }
     return server;
@@ -246,7 +263,9 @@ async function main(): Promise<void> {
   ];
   for (const [mode, r] of Object.entries(results)) {
     for (const [what, st] of Object.entries(r)) {
-      lines.push(`| ${mode} | time-to-${what} | ${st.n} | ${s(st.mean)} | ${s(st.median)} | ${s(st.min)} | ${s(st.max)} | ${st.failed} |`);
+      lines.push(
+        `| ${mode} | time-to-${what} | ${st.n} | ${s(st.mean)} | ${s(st.median)} | ${s(st.min)} | ${s(st.max)} | ${st.failed} |`,
+      );
     }
   }
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -69,7 +69,14 @@ async function child(mode: Mode): Promise<void> {
   clearInterval(timer);
   // The stretch from the last tick to the end of the load counts too: all of it, when the load never yields.
   turn();
-  const sample: Sample = { rssMB: mb(process.memoryUsage().rss), hwmMB: hwmMB(), loadMs: end - start, blockMs, blockCpuMs, ticks };
+  const sample: Sample = {
+    rssMB: mb(process.memoryUsage().rss),
+    hwmMB: hwmMB(),
+    loadMs: end - start,
+    blockMs,
+    blockCpuMs,
+    ticks,
+  };
   process.stdout.write(JSON.stringify(sample));
 }
 
@@ -84,38 +91,60 @@ async function main(): Promise<void> {
   const runs = Number(values.runs);
   const self = fileURLToPath(import.meta.url);
 
-  console.log(`## geo: geoip-lite data, ${new Date().toISOString().slice(0, 10)}, Node ${process.versions.node}, ${runs} fresh processes each (median, min–max)\n`);
-  console.log('| loaded | RSS after load (MB) | peak RSS, VmHWM (MB) | load (ms) | longest event-loop block (ms) | of which on a CPU (ms) | 1 ms timer runs during load |\n|---|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    `## geo: geoip-lite data, ${new Date().toISOString().slice(0, 10)}, Node ${process.versions.node}, ${runs} fresh processes each (median, min–max)\n`,
+  );
+  console.log(
+    '| loaded | RSS after load (MB) | peak RSS, VmHWM (MB) | load (ms) | longest event-loop block (ms) | of which on a CPU (ms) | 1 ms timer runs during load |\n|---|---:|---:|---:|---:|---:|---:|',
+  );
   for (const mode of MODES) {
-    const samples = Array.from({ length: runs }, () =>
-      JSON.parse(execFileSync(process.execPath, [self, '--child', mode], { encoding: 'utf8' })) as Sample);
+    const samples = Array.from(
+      { length: runs },
+      () => JSON.parse(execFileSync(process.execPath, [self, '--child', mode], { encoding: 'utf8' })) as Sample,
+    );
     const cell = (pick: (s: Sample) => number) => {
       const v = samples.map(pick);
       return `${median(v).toFixed(0)} (${Math.min(...v).toFixed(0)}–${Math.max(...v).toFixed(0)})`;
     };
     const loading = (pick: (s: Sample) => number) => (mode === 'none' ? '' : cell(pick));
-    console.log(`| ${mode} | ${cell((s) => s.rssMB)} | ${cell((s) => s.hwmMB)} | ${loading((s) => s.loadMs)} | ${loading((s) => s.blockMs)} | ${loading((s) => s.blockCpuMs)} | ${loading((s) => s.ticks)} |`);
+    console.log(
+      `| ${mode} | ${cell((s) => s.rssMB)} | ${cell((s) => s.hwmMB)} | ${loading((s) => s.loadMs)} | ${loading((s) => s.blockMs)} | ${loading((s) => s.blockCpuMs)} | ${loading((s) => s.ticks)} |`,
+    );
   }
 
   const data = await readGeoipLiteData(new GeoipLiteDatabase().dataDir);
   const bytes = data.v4.bytes + data.v6.bytes + data.places.bytes;
-  console.log(`\nTables: ${data.v4.size.toLocaleString('en-US')} IPv4 ranges, ${data.v6.size.toLocaleString('en-US')} IPv6 records, ` +
-    `${data.places.size.toLocaleString('en-US')} places: ${mb(bytes).toFixed(1)} MB of typed arrays.`);
+  console.log(
+    `\nTables: ${data.v4.size.toLocaleString('en-US')} IPv4 ranges, ${data.v6.size.toLocaleString('en-US')} IPv6 records, ` +
+      `${data.places.size.toLocaleString('en-US')} places: ${mb(bytes).toFixed(1)} MB of typed arrays.`,
+  );
 
   // Addresses as the server sees them: random IPv4, and IPv6 in the RIRs' blocks.
   const rand = sampler(5);
   const int = (n: number) => Math.floor(rand() * n);
   const v4 = Array.from({ length: 4096 }, () => [int(256), int(256), int(256), int(256)].join('.'));
   const v6 = Array.from({ length: 4096 }, () =>
-    [[0x2001, 0x2400, 0x2600, 0x2a00, 0x2a02][int(5)]!, ...Array.from({ length: 7 }, () => int(0x10000))].map((g) => g.toString(16)).join(':'));
+    [[0x2001, 0x2400, 0x2600, 0x2a00, 0x2a02][int(5)]!, ...Array.from({ length: 7 }, () => int(0x10000))]
+      .map((g) => g.toString(16))
+      .join(':'),
+  );
   const lib = createRequire(import.meta.url)('geoip-lite') as { lookup(ip: string): { country: string } | null };
   const db = new GeoipLiteDatabase();
   await db.load();
   let i = 0;
   console.log(`\n${HEADER}`);
-  for (const [name, addresses] of [['IPv4', v4], ['IPv6', v6]] as const) {
-    console.log(row(measure(`geoip-lite lookup(), ${name}`, () => consume(lib.lookup(addresses[i++ & 4095]!)?.country.length ?? 0))));
-    console.log(row(measure(`adapter lookup(), ${name}`, () => consume(db.lookup(addresses[i++ & 4095]!)?.prefix ?? 0))));
+  for (const [name, addresses] of [
+    ['IPv4', v4],
+    ['IPv6', v6],
+  ] as const) {
+    console.log(
+      row(
+        measure(`geoip-lite lookup(), ${name}`, () => consume(lib.lookup(addresses[i++ & 4095]!)?.country.length ?? 0)),
+      ),
+    );
+    console.log(
+      row(measure(`adapter lookup(), ${name}`, () => consume(db.lookup(addresses[i++ & 4095]!)?.prefix ?? 0))),
+    );
   }
 }
 

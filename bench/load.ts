@@ -37,19 +37,31 @@ const ORIGIN = 'big.test';
 
 /** Writes `<ORIGIN>.zone` of N A records (under 1,000 empty non-terminals) and, with pools, its pools file. */
 function writeZone(dir: string, pools: number): void {
-  const lines = [`$ORIGIN ${ORIGIN}.`, '$TTL 300', '@ SOA ns1 hostmaster 1 3600 600 86400 60', '@ NS ns1', 'ns1 A 192.0.2.1'];
+  const lines = [
+    `$ORIGIN ${ORIGIN}.`,
+    '$TTL 300',
+    '@ SOA ns1 hostmaster 1 3600 600 86400 60',
+    '@ NS ns1',
+    'ns1 A 192.0.2.1',
+  ];
   for (let i = 0; i < N; i++) lines.push(`h${i}.d${i % 1000} A 198.51.${(i >> 8) & 255}.${i & 255}`);
   writeFileSync(path.join(dir, `${ORIGIN}.zone`), lines.join('\n') + '\n');
   if (pools === 0) return;
   const out: string[] = [];
   for (let i = 0; i < pools; i++) {
-    out.push(`pool${i}.p${i % 100}:\n  policy: round-robin\n  targets:\n` +
-      `    - { address: 192.0.2.${(i % 250) + 1} }\n    - { address: 198.51.100.${(i % 250) + 1} }\n`);
+    out.push(
+      `pool${i}.p${i % 100}:\n  policy: round-robin\n  targets:\n` +
+        `    - { address: 192.0.2.${(i % 250) + 1} }\n    - { address: 198.51.100.${(i % 250) + 1} }\n`,
+    );
   }
   writeFileSync(path.join(dir, `${ORIGIN}.pools.yaml`), out.join(''));
 }
 
-interface Gc { start: number; ms: number; kind: string }
+interface Gc {
+  start: number;
+  ms: number;
+  kind: string;
+}
 const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
   [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
@@ -57,7 +69,17 @@ const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
 };
 
-interface Load { names: number; ms: number; block: number; blockCpu: number; blockGc: string; busiest: number; gcMax: number; gcMaxKind: string; rssMiB: number }
+interface Load {
+  names: number;
+  ms: number;
+  block: number;
+  blockCpu: number;
+  blockGc: string;
+  busiest: number;
+  gcMax: number;
+  gcMaxKind: string;
+  rssMiB: number;
+}
 
 /** One `loadZones` of `dir`, with a 1 ms timer noting the longest stretch between its runs. */
 async function measure(dir: string, keep: unknown[]): Promise<Load> {
@@ -105,9 +127,16 @@ async function measure(dir: string, keep: unknown[]): Promise<Load> {
   const top = longest(during);
   const topIn = longest(inBlock);
   return {
-    names: zone.nodes.size, ms, block: worst.to - worst.from, blockCpu: worst.cpu, busiest,
-    blockGc: topIn ? `${inBlock.reduce((t, g) => t + g.ms, 0).toFixed(0)} ms (longest: ${topIn.kind} ${topIn.ms.toFixed(0)} ms)` : 'none',
-    gcMax: top?.ms ?? 0, gcMaxKind: top?.kind ?? '-',
+    names: zone.nodes.size,
+    ms,
+    block: worst.to - worst.from,
+    blockCpu: worst.cpu,
+    busiest,
+    blockGc: topIn
+      ? `${inBlock.reduce((t, g) => t + g.ms, 0).toFixed(0)} ms (longest: ${topIn.kind} ${topIn.ms.toFixed(0)} ms)`
+      : 'none',
+    gcMax: top?.ms ?? 0,
+    gcMaxKind: top?.kind ?? '-',
     rssMiB: (process.memoryUsage().rss - rss0) / 2 ** 20,
   };
 }
@@ -127,18 +156,24 @@ async function runCase(which: string): Promise<void> {
 
 function child(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     p.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`bench/load.ts ${args.join(' ')}: exit ${code}`))));
+    p.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`bench/load.ts ${args.join(' ')}: exit ${code}`)),
+    );
   });
 }
 
 const n = (x: number): string => x.toLocaleString('en');
 
 function row(what: string, l: Load): string {
-  return `| ${what} (${n(l.names)} names) | ${(l.ms / 1000).toFixed(2)} s | **${l.block.toFixed(0)} ms** | ${l.blockCpu.toFixed(0)} ms | ${l.blockGc} | ` +
-    `${l.busiest.toFixed(0)} ms | ${l.gcMax.toFixed(0)} ms ${l.gcMaxKind} | ${l.rssMiB.toFixed(0)} MiB |`;
+  return (
+    `| ${what} (${n(l.names)} names) | ${(l.ms / 1000).toFixed(2)} s | **${l.block.toFixed(0)} ms** | ${l.blockCpu.toFixed(0)} ms | ${l.blockGc} | ` +
+    `${l.busiest.toFixed(0)} ms | ${l.gcMax.toFixed(0)} ms ${l.gcMaxKind} | ${l.rssMiB.toFixed(0)} MiB |`
+  );
 }
 
 /** A query for `name` (type A), id `id`. */
@@ -158,8 +193,24 @@ async function serve(): Promise<string> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-load-'));
   const data = mkdtempSync(path.join(os.tmpdir(), 'gslbd-load-data-'));
   writeZone(dir, POOLS);
-  const proc = spawn(process.execPath, [...process.execArgv, '--disable-warning=ExperimentalWarning', path.join(ROOT, 'src/9-main/cli.ts'), 'serve',
-    '--zones', dir, '--listen', '127.0.0.1:0', '--data', data, '--workers', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [
+      ...process.execArgv,
+      '--disable-warning=ExperimentalWarning',
+      path.join(ROOT, 'src/9-main/cli.ts'),
+      'serve',
+      '--zones',
+      dir,
+      '--listen',
+      '127.0.0.1:0',
+      '--data',
+      data,
+      '--workers',
+      '1',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   // gslbd logs JSON lines on stderr; `logged(msg, from)`: the first line `msg` from line `from` on.
   const lines: Record<string, unknown>[] = [];
   let wake = (): void => {};
@@ -173,7 +224,9 @@ async function serve(): Promise<string> {
     }
     wake();
   });
-  const exited = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`gslbd exited (${code})`))));
+  const exited = new Promise<never>((_, reject) =>
+    proc.once('exit', (code) => reject(new Error(`gslbd exited (${code})`))),
+  );
   const logged = async (msg: string, from = 0): Promise<Record<string, unknown>> => {
     for (;;) {
       const found = lines.slice(from).find((l) => l.msg === msg);
@@ -215,7 +268,7 @@ async function serve(): Promise<string> {
         lost++;
       }
       sent.set(id, now);
-      sock.send(query(id, `h${id % N}.d${id % N % 1000}.${ORIGIN}`), port, '127.0.0.1');
+      sock.send(query(id, `h${id % N}.d${(id % N) % 1000}.${ORIGIN}`), port, '127.0.0.1');
     }, 1);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     phase = 'during';
@@ -227,9 +280,11 @@ async function serve(): Promise<string> {
     await new Promise((resolve) => setTimeout(resolve, 200)); // answers queued behind the swap
     phase = 'after';
     clearInterval(tick);
-    return `| gslbd, ${n(N)} records + ${n(POOLS)} pools: start ${startS.toFixed(1)} s; SIGHUP reload ${reloadS.toFixed(1)} s | ` +
+    return (
+      `| gslbd, ${n(N)} records + ${n(POOLS)} pools: start ${startS.toFixed(1)} s; SIGHUP reload ${reloadS.toFixed(1)} s | ` +
       `slowest answer before: ${worst.before.toFixed(1)} ms (${n(count.before)} queries) | during the reload: **${worst.during.toFixed(1)} ms** ` +
-      `(${n(count.during)} queries, ${lost} unanswered; asked ${(worstAt / 1000).toFixed(2)} s after the SIGHUP) |`;
+      `(${n(count.during)} queries, ${lost} unanswered; asked ${(worstAt / 1000).toFixed(2)} s after the SIGHUP) |`
+    );
   } finally {
     sock.close();
     if (proc.exitCode === null) {
@@ -246,11 +301,19 @@ if (values.case === 'serve') {
 } else if (values.case) {
   await runCase(values.case);
 } else {
-  console.log('| zone | load time | longest block | main-thread CPU in it | GC in it | most main-thread CPU in one block | longest GC pause | RSS growth |');
+  console.log(
+    '| zone | load time | longest block | main-thread CPU in it | GC in it | most main-thread CPU in one block | longest GC pause | RSS growth |',
+  );
   console.log('|---|---:|---:|---:|---|---:|---:|---:|');
-  const [alone] = (await child(['--case', 'zone', '--records', String(N)])).trim().split('\n').map((l) => JSON.parse(l) as Load);
+  const [alone] = (await child(['--case', 'zone', '--records', String(N)]))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Load);
   console.log(row(`${n(N)} records`, alone!));
-  const [first, again] = (await child(['--case', 'pools', '--records', String(N), '--pools', String(POOLS)])).trim().split('\n').map((l) => JSON.parse(l) as Load);
+  const [first, again] = (await child(['--case', 'pools', '--records', String(N), '--pools', String(POOLS)]))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Load);
   console.log(row(`${n(N)} records + ${n(POOLS)} pools`, first!));
   console.log(row(`the same, loaded again beside the first`, again!));
   if (values.serve) console.log(await serve());

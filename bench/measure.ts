@@ -44,7 +44,8 @@ export function measure(name: string, op: () => void, opts: MeasureOptions = {})
   return { name, opsPerSec: median, nsPerOp: 1e9 / median, minOpsPerSec: results[0]!, maxOpsPerSec: results.at(-1)! };
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** A Markdown table row: name, median ops/s, ns/op, min–max ops/s. */
 export function row(m: Measurement): string {

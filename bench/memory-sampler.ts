@@ -9,12 +9,17 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 const every = Number(process.env.GSLBD_BENCH_MEMORY_MS ?? 1000);
-const write = (msg: string) => process.stderr.write(`${JSON.stringify({ msg, t: Date.now(), ...process.memoryUsage() })}\n`);
+const write = (msg: string) =>
+  process.stderr.write(`${JSON.stringify({ msg, t: Date.now(), ...process.memoryUsage() })}\n`);
 setInterval(() => write('memory'), every).unref();
 
 // --expose-gc cannot be given in NODE_OPTIONS; set afterwards, it takes effect in a new context.
 setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as (opts?: { type: 'major'; execution: 'sync'; flavor?: 'regular' | 'last-resort' }) => void;
+const gc = runInNewContext('gc') as (opts?: {
+  type: 'major';
+  execution: 'sync';
+  flavor?: 'regular' | 'last-resort';
+}) => void;
 process.on('SIGUSR2', () => {
   gc({ type: 'major', execution: 'sync' });
   write('memory after gc');

@@ -54,7 +54,9 @@ function candidates(n: number): Candidate[] {
 const ms = { warmupMs: 300, rounds: 7, roundMs: 200 };
 const fmt = (m: Measurement) => m.nsPerOp.toFixed(0);
 
-console.log(`policy micro-benchmark, node ${process.version}, ns per call, median of ${ms.rounds} rounds of ${ms.roundMs} ms\n`);
+console.log(
+  `policy micro-benchmark, node ${process.version}, ns per call, median of ${ms.rounds} rounds of ${ms.roundMs} ms\n`,
+);
 console.log('| policy | 4 candidates (ns/pick) | 16 candidates (ns/pick) |\n|---|---:|---:|');
 for (const name of POLICY_NAMES) {
   const cells = [4, 16].map((n) => {
@@ -68,7 +70,9 @@ for (const name of POLICY_NAMES) {
 
 const zones = (await loadZones(path.join(ROOT, 'zones'))).zones;
 const pools = zones.flatMap((z) => [...(z.pools?.values() ?? [])]);
-console.log('\n| pool (zones/gslb.example.com.pools.yaml) | policy | targets | Pool.answer A (ns) |\n|---|---|---:|---:|');
+console.log(
+  '\n| pool (zones/gslb.example.com.pools.yaml) | policy | targets | Pool.answer A (ns) |\n|---|---|---:|---:|',
+);
 for (const pool of pools) {
   const ctx = rotatingContext();
   const m = measure(pool.def.label, () => consume(pool.answer(1, ctx, allUp).ttl), ms);

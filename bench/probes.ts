@@ -65,7 +65,8 @@ const SECONDS = int('seconds', values.seconds, 10, 3600);
 const INTERVAL_S = Number(values.interval);
 const TIMEOUT_S = Number(values.timeout);
 if (!(INTERVAL_S >= 1 && INTERVAL_S <= 60)) throw new Error('--interval: seconds, 1..60 (what a pools file accepts)');
-if (!(TIMEOUT_S >= 0.1 && TIMEOUT_S < INTERVAL_S)) throw new Error('--timeout: seconds, at least 0.1 and below the interval');
+if (!(TIMEOUT_S >= 0.1 && TIMEOUT_S < INTERVAL_S))
+  throw new Error('--timeout: seconds, at least 0.1 and below the interval');
 const MODE = values.mode;
 if (MODE !== 'keep' && MODE !== 'close') throw new Error('--mode: keep | close');
 const N = POOLS * PER_POOL;
@@ -81,13 +82,18 @@ const wall = () => performance.timeOrigin + performance.now();
 
 /** Soft limit on open files of a process (ours, or gslbd's). */
 function openFileLimit(pid: number | 'self'): number {
-  const line = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
   return Number(line?.split(/\s+/)[3] ?? NaN);
 }
 
-const LISTENERS = values.listeners === undefined
-  ? (MODE === 'close' ? 1 : Math.max(1, Math.ceil((N + 2000) / (openFileLimit('self') - 1000))))
-  : int('listeners', values.listeners, 1, 16);
+const LISTENERS =
+  values.listeners === undefined
+    ? MODE === 'close'
+      ? 1
+      : Math.max(1, Math.ceil((N + 2000) / (openFileLimit('self') - 1000)))
+    : int('listeners', values.listeners, 1, 16);
 
 // One listener process: accepts on 0.0.0.0:PORT (SO_REUSEPORT, so several share the port), keeps
 // (or closes) each connection, and records per destination address index the time of each accept.
@@ -175,7 +181,13 @@ class Child {
   next(word: string, timeoutMs = 30_000): Promise<string> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`child ${this.pid} did not say "${word}"`)), timeoutMs);
-      this.#waiters.push({ word, resolve: (rest) => { clearTimeout(timer); resolve(rest); } });
+      this.#waiters.push({
+        word,
+        resolve: (rest) => {
+          clearTimeout(timer);
+          resolve(rest);
+        },
+      });
     });
   }
 
@@ -197,16 +209,27 @@ class Child {
 }
 
 function writeZones(dir: string, port: number, blackholePort: number): void {
-  writeFileSync(path.join(dir, `${ORIGIN}.zone`), `$ORIGIN ${ORIGIN}.
+  writeFileSync(
+    path.join(dir, `${ORIGIN}.zone`),
+    `$ORIGIN ${ORIGIN}.
 $TTL 300
 @    IN SOA ns1 hostmaster ( 1 3600 600 86400 60 )
      IN NS  ns1
 ns1  IN A   192.0.2.53
-`);
-  const check = (p: number) => `{ type: tcp, port: ${p}, interval: ${INTERVAL_S}s, timeout: ${TIMEOUT_S}s, rise: 2, fall: 2 }`;
+`,
+  );
+  const check = (p: number) =>
+    `{ type: tcp, port: ${p}, interval: ${INTERVAL_S}s, timeout: ${TIMEOUT_S}s, rise: 2, fall: 2 }`;
   const out: string[] = [];
   for (let p = 0; p < POOLS; p++) {
-    out.push(`p${p}:`, '  policy: round-robin', `  answers: ${PER_POOL}`, '  ttl: 10', `  check: ${check(port)}`, '  targets:');
+    out.push(
+      `p${p}:`,
+      '  policy: round-robin',
+      `  answers: ${PER_POOL}`,
+      '  ttl: 10',
+      `  check: ${check(port)}`,
+      '  targets:',
+    );
     for (let t = 0; t < PER_POOL; t++) {
       const k = p * PER_POOL + t;
       out.push(`    - { address: ${address(k)}${blackholed(k) ? `, check: ${check(blackholePort)}` : ''} }`);
@@ -237,7 +260,9 @@ function machineCpu(): { busy: number; softirq: number; total: number } {
 
 /** TCP keepalive segments the machine has sent (all processes), from /proc/net/netstat. */
 function keepalives(): number {
-  const [head, values] = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+  const [head, values] = readFileSync('/proc/net/netstat', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('TcpExt:'));
   const i = head?.split(' ').indexOf('TCPKeepAlive') ?? -1;
   return i < 0 ? NaN : Number(values?.split(' ')[i]);
 }
@@ -286,9 +311,11 @@ interface ProbeMetrics {
 }
 
 function probeMetrics(text: string): ProbeMetrics {
-  const sum = (name: string, labels: string[]) => text.split('\n')
-    .filter((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)))
-    .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const sum = (name: string, labels: string[]) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)))
+      .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
   const tcp = 'type="tcp"';
   const all = sum('gslbd_probe_duration_seconds_count', [tcp]);
   return {
@@ -326,7 +353,10 @@ async function main(): Promise<void> {
     // The API only for /metrics: gslbd's own count of probes that passed and failed.
     const token = randomBytes(16).toString('hex');
     const config = path.join(tmp, 'gslbd.yaml');
-    writeFileSync(config, `zones: ${zones}\napi:\n  listen: 127.0.0.1:0\n  tokens:\n    - { name: bench, token: ${token} }\n`);
+    writeFileSync(
+      config,
+      `zones: ${zones}\napi:\n  listen: 127.0.0.1:0\n  tokens:\n    - { name: bench, token: ${token} }\n`,
+    );
 
     const spawned = wall();
     server = await startGslbd(['--config', config], { GSLBD_LOG_LEVEL: 'info' });
@@ -336,12 +366,16 @@ async function main(): Promise<void> {
     const t0 = wall();
     const startCpu = cpuMs(pid);
     const limit = openFileLimit(pid);
-    process.stderr.write(`gslbd ${pid} listening after ${((t0 - spawned) / 1000).toFixed(1)} s (${startCpu} ms CPU); `
-      + `${N} checks (${BLACKHOLE} black-holed), interval ${INTERVAL_S} s, ${MODE} mode, ${LISTENERS} listener process(es) `
-      + `on port ${port}; gslbd open-file limit ${limit}; probing for ${SECONDS} s\n`);
+    process.stderr.write(
+      `gslbd ${pid} listening after ${((t0 - spawned) / 1000).toFixed(1)} s (${startCpu} ms CPU); ` +
+        `${N} checks (${BLACKHOLE} black-holed), interval ${INTERVAL_S} s, ${MODE} mode, ${LISTENERS} listener process(es) ` +
+        `on port ${port}; gslbd open-file limit ${limit}; probing for ${SECONDS} s\n`,
+    );
     if (MODE === 'keep' && limit < N + 1000) {
-      process.stderr.write(`warning: gslbd keeps one connection per passing TCP check open, and ${N} checks do not fit `
-        + `in its open-file limit of ${limit}: probes beyond it fail with EMFILE\n`);
+      process.stderr.write(
+        `warning: gslbd keeps one connection per passing TCP check open, and ${N} checks do not fit ` +
+          `in its open-file limit of ${limit}: probes beyond it fail with EMFILE\n`,
+      );
     }
 
     const listenerCpu = () => listeners.reduce((a, l) => a + cpuMs(l.pid), 0);
@@ -353,7 +387,14 @@ async function main(): Promise<void> {
     const sampler = (async () => {
       for (let i = 0; i <= SECONDS && wall() < end + 500; i++) {
         const fds = readdirSync(`/proc/${pid}/fd`).length;
-        samples.push({ at: wall(), cpuMs: cpuMs(pid), listenerCpuMs: listenerCpu(), rss: rssMiB(pid), fds, machine: machineCpu() });
+        samples.push({
+          at: wall(),
+          cpuMs: cpuMs(pid),
+          listenerCpuMs: listenerCpu(),
+          rss: rssMiB(pid),
+          fds,
+          machine: machineCpu(),
+        });
         if (i % 10 === 0) maxTw = Math.max(maxTw, timeWait());
         await sleep(Math.max(0, t0 + (i + 1) * 1000 - wall()));
       }
@@ -387,7 +428,20 @@ async function main(): Promise<void> {
     }
     await gslbd.stop();
     server = null;
-    report({ t0, tEnd, spawned, startCpu, limit, samples, dns, dumps, transitions, maxTw, keepalivesPerS, probeMetrics: metrics });
+    report({
+      t0,
+      tEnd,
+      spawned,
+      startCpu,
+      limit,
+      samples,
+      dns,
+      dumps,
+      transitions,
+      maxTw,
+      keepalivesPerS,
+      probeMetrics: metrics,
+    });
   } finally {
     await server?.stop();
     for (const c of children) await c.stop('SIGKILL');
@@ -490,17 +544,22 @@ function report(r: Run): void {
   const reachable = N - Math.min(BLACKHOLE, POOLS);
   const rate = (from: number, to: number) => {
     const xs = perSecond.slice(from, to);
-    return xs.length ? `${f(xs.reduce((a, b) => a + b, 0) / xs.length, 0)} (${Math.min(...xs)}–${Math.max(...xs)})` : '–';
+    return xs.length
+      ? `${f(xs.reduce((a, b) => a + b, 0) / xs.length, 0)} (${Math.min(...xs)}–${Math.max(...xs)})`
+      : '–';
   };
 
   const lines = [
-    `date: ${new Date().toISOString()}; machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Linux ${os.release()}, `
-      + `Node ${process.version}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
-    `${POOLS} pools × ${PER_POOL} targets = ${N} TCP checks (${BLACKHOLE} black-holed); interval ${INTERVAL_S} s, `
-      + `timeout ${TIMEOUT_S} s, rise 2, fall 2 (${Math.round(N / INTERVAL_S)} probes/s); ${MODE} mode, `
-      + `${dumps.length} listener process(es); probed for ${((tEnd - t0) / 1000).toFixed(0)} s after gslbd listened`,
-    `gslbd start: listening ${((t0 - r.spawned) / 1000).toFixed(1)} s after spawn, ${r.startCpu} ms CPU; open-file limit ${r.limit}; `
-      + `TIME_WAIT sockets (machine) up to ${r.maxTw}; TCP keepalives sent (machine) ${f(r.keepalivesPerS, 0)}/s`,
+    `date: ${new Date().toISOString()}; machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Linux ${os.release()}, ` +
+      `Node ${process.version}; load average at the end ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    `${POOLS} pools × ${PER_POOL} targets = ${N} TCP checks (${BLACKHOLE} black-holed); interval ${INTERVAL_S} s, ` +
+      `timeout ${TIMEOUT_S} s, rise 2, fall 2 (${Math.round(N / INTERVAL_S)} probes/s); ${MODE} mode, ` +
+      `${dumps.length} listener process(es); probed for ${((tEnd - t0) / 1000).toFixed(0)} s after gslbd listened`,
+    `gslbd start: listening ${((t0 - r.spawned) / 1000).toFixed(1)} s after spawn, ${r.startCpu} ms CPU; open-file limit ${r.limit}; ` +
+      `TIME_WAIT sockets (machine) up to ${r.maxTw}; TCP keepalives sent (machine) ${f(r.keepalivesPerS, 0)}/s`,
     '',
     `| reachable checks | probes | never probed | fewer than expected | gaps from ${2 * INTERVAL_S} s | early (< −5 %) | late beyond jitter (> +5 %) | > +5 % + 1 s |`,
     '|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -508,28 +567,33 @@ function report(r: Run): void {
     '',
     '| gap − interval (ms) | n | mean | p50 | p99 | p99.9 | max | probes/s mean (min–max) | gslbd CPU % | gslbd fds (max) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    `| from ${2 * INTERVAL_S} s | ${all.n} | ${f(all.mean)} | ${f(all.p50)} | ${f(all.p99)} | ${f(all.p999)} | ${f(all.max)} | `
-      + `${rate(2 * INTERVAL_S, perSecond.length)} | ${f(steady.gslbd)} | ${f(steady.fds, 0)} |`,
+    `| from ${2 * INTERVAL_S} s | ${all.n} | ${f(all.mean)} | ${f(all.p50)} | ${f(all.p99)} | ${f(all.p999)} | ${f(all.max)} | ` +
+      `${rate(2 * INTERVAL_S, perSecond.length)} | ${f(steady.gslbd)} | ${f(steady.fds, 0)} |`,
     ...byMinute.map((xs, i) => {
       const m = summary(xs);
       const u = between(t0 + i * 60_000, t0 + (i + 1) * 60_000);
-      return `| minute ${i + 1} | ${m.n} | ${f(m.mean)} | ${f(m.p50)} | ${f(m.p99)} | ${f(m.p999)} | ${f(m.max)} | `
-        + `${rate(i * 60, (i + 1) * 60)} | ${f(u.gslbd)} | ${f(u.fds, 0)} |`;
+      return (
+        `| minute ${i + 1} | ${m.n} | ${f(m.mean)} | ${f(m.p50)} | ${f(m.p99)} | ${f(m.p999)} | ${f(m.max)} | ` +
+        `${rate(i * 60, (i + 1) * 60)} | ${f(u.gslbd)} | ${f(u.fds, 0)} |`
+      );
     }),
     '',
-    `CPU from ${2 * INTERVAL_S} s to the end (100 = one core): gslbd ${f(steady.gslbd)} %, listeners ${f(steady.listeners)} %, `
-      + `whole machine ${f(steady.machine)} % of 200 (softirq ${f(steady.softirq)} %)`,
+    `CPU from ${2 * INTERVAL_S} s to the end (100 = one core): gslbd ${f(steady.gslbd)} %, listeners ${f(steady.listeners)} %, ` +
+      `whole machine ${f(steady.machine)} % of 200 (softirq ${f(steady.softirq)} %)`,
     `gslbd RSS: ${f(rss[0]!)} MiB at listening, ${f(Math.max(...rss))} MiB at most, ${f(rss.at(-1)!)} MiB at the end`,
-    `DNS (one UDP query to a random pool per second): ${r.dns.length} sent, ${r.dns.length - dnsOk.length} unanswered within 1 s, `
-      + `latency p50 ${f(dnsMs.p50)} ms, p99 ${f(dnsMs.p99)} ms, max ${f(dnsMs.max)} ms; `
-      + `${short} answers with fewer than ${PER_POOL} addresses`,
-    `gslbd's TCP probes (/metrics, from its start): ${typeof pm === 'string' ? pm
-      : `${pm.pass} passed, ${pm.fail} failed; ${pm.over100ms} took over 0.1 s, ${pm.over1s} over 1 s`}`,
+    `DNS (one UDP query to a random pool per second): ${r.dns.length} sent, ${r.dns.length - dnsOk.length} unanswered within 1 s, ` +
+      `latency p50 ${f(dnsMs.p50)} ms, p99 ${f(dnsMs.p99)} ms, max ${f(dnsMs.max)} ms; ` +
+      `${short} answers with fewer than ${PER_POOL} addresses`,
+    `gslbd's TCP probes (/metrics, from its start): ${
+      typeof pm === 'string'
+        ? pm
+        : `${pm.pass} passed, ${pm.fail} failed; ${pm.over100ms} took over 0.1 s, ${pm.over1s} over 1 s`
+    }`,
     `health transitions logged: ${r.transitions.length} (${downs.length} to down${reasons.length ? `: ${reasons.join('; ')}` : ''})`,
-    `listeners: ${dumps.reduce((a, d) => a + d.accepted, 0)} accepted (${dumps.map((d) => d.accepted).join(' + ')}), `
-      + `${dumps.reduce((a, d) => a + d.foreign, 0)} not for a target, most open ${dumps.map((d) => d.maxOpen).join(' / ')}, `
-      + `accept errors ${dumps.reduce((a, d) => a + d.acceptErrors, 0)}, `
-      + `event-loop delay max ${dumps.map((d) => f(d.loopDelayMaxMs)).join(' / ')} ms`,
+    `listeners: ${dumps.reduce((a, d) => a + d.accepted, 0)} accepted (${dumps.map((d) => d.accepted).join(' + ')}), ` +
+      `${dumps.reduce((a, d) => a + d.foreign, 0)} not for a target, most open ${dumps.map((d) => d.maxOpen).join(' / ')}, ` +
+      `accept errors ${dumps.reduce((a, d) => a + d.acceptErrors, 0)}, ` +
+      `event-loop delay max ${dumps.map((d) => f(d.loopDelayMaxMs)).join(' / ')} ms`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -41,7 +41,19 @@ const SAMPLE_MS = Number(values.sample) * 1000;
 const BATCH = 200;
 const MIB = 1 << 20;
 
-interface Sample { s: number; packets: number; rss: number; anon: number; lazyFree: number; brk: number; threads: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number }
+interface Sample {
+  s: number;
+  packets: number;
+  rss: number;
+  anon: number;
+  lazyFree: number;
+  brk: number;
+  threads: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+}
 
 /** kB fields of /proc/PID/status, as bytes (Threads as a count). */
 function status(pid: number): Record<string, number> {
@@ -73,8 +85,17 @@ function sample(s: Gslbd, t0: number, packets: number, msg = 'memory'): Sample {
   const mem = s.logs.findLast((l) => l.msg === msg) ?? {};
   const n = (k: string) => Number(mem[k] ?? NaN);
   return {
-    s: Math.round((Date.now() - t0) / 1000), packets, rss: st.VmRSS!, anon: st.RssAnon!, lazyFree: lazyFree(s.proc.pid!), brk: brkHeap(s.proc.pid!), threads: st.Threads!,
-    heapUsed: n('heapUsed'), heapTotal: n('heapTotal'), external: n('external'), arrayBuffers: n('arrayBuffers'),
+    s: Math.round((Date.now() - t0) / 1000),
+    packets,
+    rss: st.VmRSS!,
+    anon: st.RssAnon!,
+    lazyFree: lazyFree(s.proc.pid!),
+    brk: brkHeap(s.proc.pid!),
+    threads: st.Threads!,
+    heapUsed: n('heapUsed'),
+    heapTotal: n('heapTotal'),
+    external: n('external'),
+    arrayBuffers: n('arrayBuffers'),
   };
 }
 
@@ -111,19 +132,32 @@ async function udpBatch(port: number, rng: Rng): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const nodeOptions = [`--import=${path.join(ROOT, 'bench/memory-sampler.ts')}`, ...(values['semi-space'] ? [`--max-semi-space-size=${values['semi-space']}`] : [])];
+  const nodeOptions = [
+    `--import=${path.join(ROOT, 'bench/memory-sampler.ts')}`,
+    ...(values['semi-space'] ? [`--max-semi-space-size=${values['semi-space']}`] : []),
+  ];
   const env: Record<string, string> = {
-    NODE_OPTIONS: nodeOptions.join(' '), GSLBD_LOG_LEVEL: 'info',
+    NODE_OPTIONS: nodeOptions.join(' '),
+    GSLBD_LOG_LEVEL: 'info',
     ...Object.fromEntries(values.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
   };
-  const label = values.label ?? ([...values.env, values['semi-space'] && `--max-semi-space-size=${values['semi-space']}`].filter(Boolean).join(' ') || 'default');
+  const label =
+    values.label ??
+    ([...values.env, values['semi-space'] && `--max-semi-space-size=${values['semi-space']}`]
+      .filter(Boolean)
+      .join(' ') ||
+      'default');
   const s = await startGslbd(['--zones', path.join(ROOT, 'zones')], env);
   const rng = new Rng(Number(values.seed));
   const samples: Sample[] = [];
   let packets = 0;
   try {
-    console.log(`${new Date().toISOString()} ${label}: gslbd PID ${s.proc.pid}, ${values.minutes} min of fuzz-like load\n`);
-    console.log('| s | packets | RSS MiB | RSS anon MiB | of which lazily freed MiB | malloc [heap] MiB | heap used / total MiB | external MiB | arrayBuffers MiB | other MiB | threads |\n|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|');
+    console.log(
+      `${new Date().toISOString()} ${label}: gslbd PID ${s.proc.pid}, ${values.minutes} min of fuzz-like load\n`,
+    );
+    console.log(
+      '| s | packets | RSS MiB | RSS anon MiB | of which lazily freed MiB | malloc [heap] MiB | heap used / total MiB | external MiB | arrayBuffers MiB | other MiB | threads |\n|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|',
+    );
     const t0 = Date.now();
     await new Promise((r) => setTimeout(r, 1500));
     samples.push(sample(s, t0, 0));
@@ -137,7 +171,9 @@ async function main(): Promise<void> {
       if (batch % 10 === 0 && tcp.size < 4) {
         const msgs = Array.from({ length: BATCH }, () => nextPacket(rng).msg);
         packets += BATCH;
-        const p: Promise<unknown> = tcpExchange(s.port, msgs, BATCH, 2000).catch(() => {}).finally(() => tcp.delete(p));
+        const p: Promise<unknown> = tcpExchange(s.port, msgs, BATCH, 2000)
+          .catch(() => {})
+          .finally(() => tcp.delete(p));
         tcp.add(p);
       }
       if (Date.now() >= nextSample) {
@@ -162,9 +198,11 @@ async function main(): Promise<void> {
     const half = samples.filter((x) => x.s >= samples.at(-1)!.s / 2);
     const firstMinute = samples.find((x) => x.s >= 60) ?? samples.at(-1)!;
     const peak = Math.max(...samples.map((x) => x.rss));
-    console.log(`\n${label}: RSS ${mib(samples[0]!.rss)} MiB at start, ${mib(firstMinute.rss)} after 1 min, peak ${mib(peak)}, ${mib(samples.at(-1)!.rss)} at the end `
-      + `(${packets} packets), ${mib(gc.rss)} 30 s after idle and GCs; other (RSS − heap total − external) ${mib(other(samples[0]!))} → ${mib(other(samples.at(-1)!))} → ${mib(other(gc))} MiB, lazily freed ${mib(gc.lazyFree)} MiB; `
-      + `slope over the second half ${slope(half).toFixed(2)} MiB/min, over the whole run ${slope(samples).toFixed(2)} MiB/min`);
+    console.log(
+      `\n${label}: RSS ${mib(samples[0]!.rss)} MiB at start, ${mib(firstMinute.rss)} after 1 min, peak ${mib(peak)}, ${mib(samples.at(-1)!.rss)} at the end ` +
+        `(${packets} packets), ${mib(gc.rss)} 30 s after idle and GCs; other (RSS − heap total − external) ${mib(other(samples[0]!))} → ${mib(other(samples.at(-1)!))} → ${mib(other(gc))} MiB, lazily freed ${mib(gc.lazyFree)} MiB; ` +
+        `slope over the second half ${slope(half).toFixed(2)} MiB/min, over the whole run ${slope(samples).toFixed(2)} MiB/min`,
+    );
   } finally {
     await s.stop();
   }

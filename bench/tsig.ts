@@ -20,7 +20,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const store = new ZoneStore<PooledZone>();
 store.put(...(await loadZones(path.join(ROOT, 'zones'))).zones);
 const handle = createHandler({ zones: store, cache: new AnswerCache() });
-const key = (name: string): TsigKey => tsigKeyFromConfig({ name, algorithm: 'hmac-sha256', secret: randomBytes(32).toString('base64') });
+const key = (name: string): TsigKey =>
+  tsigKeyFromConfig({ name, algorithm: 'hmac-sha256', secret: randomBytes(32).toString('base64') });
 const known = key('bench-key.');
 handle.tsig = { keys: [known], maxFudge: 300 };
 
@@ -30,13 +31,18 @@ const signed = signRequest(query, known, Date.now()).message;
 const stranger = signRequest(query, key('stranger-key.'), Date.now()).message;
 const via = { tcp: false, address: '192.0.2.1' };
 
-const run = (name: string, msg: Buffer) => measure(name, () => {
-  const out = handle(msg, via);
-  consume(out instanceof Buffer ? out.length : 0);
-});
+const run = (name: string, msg: Buffer) =>
+  measure(name, () => {
+    const out = handle(msg, via);
+    consume(out instanceof Buffer ? out.length : 0);
+  });
 
 console.log(`TSIG on the query path, node ${process.version}, median of 7 rounds of 300 ms after 500 ms warm-up\n`);
 console.log(HEADER);
-for (const m of [run('unsigned, EDNS (answer cache)', query), run('signed hmac-sha256, verified and signed', signed), run('signed with an unknown key: BADKEY', stranger)]) {
+for (const m of [
+  run('unsigned, EDNS (answer cache)', query),
+  run('signed hmac-sha256, verified and signed', signed),
+  run('signed with an unknown key: BADKEY', stranger),
+]) {
   console.log(row(m));
 }

@@ -51,13 +51,24 @@ const ROUNDS = Number(values.rounds);
 const SENDERS = Number(values.senders);
 const QUIET_MS = 300;
 const ROUND_MAX_MS = 15_000;
-const QUESTIONS: [string, number][] = [['www.example.com', 1], ['www.example.com', 28], ['example.com', 15], ['nothing.example.com', 1], ['missing.example.com', 28]];
+const QUESTIONS: [string, number][] = [
+  ['www.example.com', 1],
+  ['www.example.com', 28],
+  ['example.com', 15],
+  ['nothing.example.com', 1],
+  ['missing.example.com', 28],
+];
 const PIN = CPUS >= 2 && spawnSync('taskset', ['-V']).status === 0;
 
 /** Pins every thread of `pid` to `cpu`. */
-const pin = (pid: number, cpu: number) => PIN && execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+const pin = (pid: number, cpu: number) =>
+  PIN && execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 
-interface Skmem { readonly sockets: number; readonly rb: number[]; readonly drops: number }
+interface Skmem {
+  readonly sockets: number;
+  readonly rb: number[];
+  readonly drops: number;
+}
 
 /** Receive buffers and drop counts of the UDP sockets matching an `ss` filter. */
 function skmem(filter: string): Skmem {
@@ -72,16 +83,36 @@ function skmem(filter: string): Skmem {
 }
 
 function rcvbufErrors(): number {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp: '));
+  const lines = readFileSync('/proc/net/snmp', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('Udp: '));
   const names = lines[0]!.split(/\s+/);
   return Number(lines[1]!.split(/\s+/)[names.indexOf('RcvbufErrors')]);
 }
 
-interface Round { sent: number; answered: number; serverDrops: number; ourDrops: number; snmp: number; sendMs: number; drainMs: number }
+interface Round {
+  sent: number;
+  answered: number;
+  serverDrops: number;
+  ourDrops: number;
+  snmp: number;
+  sendMs: number;
+  drainMs: number;
+}
 
 /** `k` queries at 127.0.0.1:`port` from `socks`: back to back, or `rate` a second. */
-async function burst(port: number, socks: dgram.Socket[], counter: { n: number }, k: number, rate?: number): Promise<Round> {
-  const before = { server: skmem(`sport = :${port}`).drops, ours: skmem(`dport = :${port}`).drops, snmp: rcvbufErrors() };
+async function burst(
+  port: number,
+  socks: dgram.Socket[],
+  counter: { n: number },
+  k: number,
+  rate?: number,
+): Promise<Round> {
+  const before = {
+    server: skmem(`sport = :${port}`).drops,
+    ours: skmem(`dport = :${port}`).drops,
+    snmp: rcvbufErrors(),
+  };
   const queries = QUESTIONS.map(([name, type]) => buildQuery(name, type));
   counter.n = 0;
   const t0 = performance.now();
@@ -95,10 +126,11 @@ async function burst(port: number, socks: dgram.Socket[], counter: { n: number }
   };
   if (rate === undefined) send(k);
   // Each turn of the loop sends what fell due since the last; answers are read in between.
-  else while (i < k) {
-    send(Math.min(k, Math.floor(((performance.now() - t0) * rate) / 1000)));
-    await new Promise((r) => setImmediate(r));
-  }
+  else
+    while (i < k) {
+      send(Math.min(k, Math.floor(((performance.now() - t0) * rate) / 1000)));
+      await new Promise((r) => setImmediate(r));
+    }
   const sendMs = performance.now() - t0;
   let last = counter.n;
   let lastChange = performance.now();
@@ -110,28 +142,68 @@ async function burst(port: number, socks: dgram.Socket[], counter: { n: number }
     }
   }
   const drainMs = lastChange - t0;
-  const after = { server: skmem(`sport = :${port}`).drops, ours: skmem(`dport = :${port}`).drops, snmp: rcvbufErrors() };
-  return { sent: k, answered: counter.n, serverDrops: after.server - before.server, ourDrops: after.ours - before.ours, snmp: after.snmp - before.snmp, sendMs, drainMs };
+  const after = {
+    server: skmem(`sport = :${port}`).drops,
+    ours: skmem(`dport = :${port}`).drops,
+    snmp: rcvbufErrors(),
+  };
+  return {
+    sent: k,
+    answered: counter.n,
+    serverDrops: after.server - before.server,
+    ourDrops: after.ours - before.ours,
+    snmp: after.snmp - before.snmp,
+    sendMs,
+    drainMs,
+  };
 }
 
 /** Connected sockets to the server, with the largest receive buffer we may have (answers must not drop here). */
 async function senders(port: number, counter: { n: number }): Promise<dgram.Socket[]> {
-  return Promise.all(Array.from({ length: SENDERS }, () => new Promise<dgram.Socket>((resolve) => {
-    const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 64 << 20, sendBufferSize: 4 << 20 });
-    s.on('message', () => counter.n++);
-    s.connect(port, '127.0.0.1', () => resolve(s));
-  })));
+  return Promise.all(
+    Array.from(
+      { length: SENDERS },
+      () =>
+        new Promise<dgram.Socket>((resolve) => {
+          const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 64 << 20, sendBufferSize: 4 << 20 });
+          s.on('message', () => counter.n++);
+          s.connect(port, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
 }
 
 /** One dnsperf run against the server, pinned to CPU 1: its completed and lost counts and qps. */
 function dnsperf(port: number, outstanding: number): { completed: number; lost: number; qps: number } {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'udp-burst-dnsperf-')), 'queries.txt');
-  writeFileSync(file, QUESTIONS.map(([name, type]) => `${name} ${type === 1 ? 'A' : type === 28 ? 'AAAA' : 'MX'}\n`).join(''));
-  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(SECONDS), '-c', '4', '-q', String(outstanding)];
-  const out = PIN ? spawnSync('taskset', ['-c', '1', 'dnsperf', ...args], { encoding: 'utf8' }) : spawnSync('dnsperf', args, { encoding: 'utf8' });
+  writeFileSync(
+    file,
+    QUESTIONS.map(([name, type]) => `${name} ${type === 1 ? 'A' : type === 28 ? 'AAAA' : 'MX'}\n`).join(''),
+  );
+  const args = [
+    '-s',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-d',
+    file,
+    '-l',
+    String(SECONDS),
+    '-c',
+    '4',
+    '-q',
+    String(outstanding),
+  ];
+  const out = PIN
+    ? spawnSync('taskset', ['-c', '1', 'dnsperf', ...args], { encoding: 'utf8' })
+    : spawnSync('dnsperf', args, { encoding: 'utf8' });
   rmSync(path.dirname(file), { recursive: true, force: true });
   const num = (re: RegExp) => Number(re.exec(out.stdout)?.[1] ?? NaN);
-  return { completed: num(/Queries completed:\s+(\d+)/), lost: num(/Queries lost:\s+(\d+)/), qps: Math.round(num(/Queries per second:\s+([\d.]+)/)) };
+  return {
+    completed: num(/Queries completed:\s+(\d+)/),
+    lost: num(/Queries lost:\s+(\d+)/),
+    qps: Math.round(num(/Queries per second:\s+([\d.]+)/)),
+  };
 }
 
 const pct = (lost: number, sent: number) => `${((100 * lost) / sent).toFixed(2)} %`;
@@ -140,8 +212,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 function row(label: string, server: Skmem, load: string, rounds: Round[], lost: string): void {
   const sum = (f: (r: Round) => number) => rounds.reduce((a, r) => a + f(r), 0);
   const ms = (f: (r: Round) => number) => median(rounds.map(f)).toFixed(0);
-  console.log(`| ${label} | ${server.sockets} × ${server.rb[0]} | ${load} | ${sum((r) => r.answered)} / ${sum((r) => r.sent)} | ${lost} | `
-    + `${sum((r) => r.serverDrops)} | ${sum((r) => r.ourDrops)} | ${sum((r) => r.snmp)} | ${ms((r) => r.sendMs)} / ${ms((r) => r.drainMs)} | ${os.loadavg()[0]!.toFixed(1)} |`);
+  console.log(
+    `| ${label} | ${server.sockets} × ${server.rb[0]} | ${load} | ${sum((r) => r.answered)} / ${sum((r) => r.sent)} | ${lost} | ` +
+      `${sum((r) => r.serverDrops)} | ${sum((r) => r.ourDrops)} | ${sum((r) => r.snmp)} | ${ms((r) => r.sendMs)} / ${ms((r) => r.drainMs)} | ${os.loadavg()[0]!.toFixed(1)} |`,
+  );
 }
 
 /**
@@ -201,8 +275,10 @@ async function measure(label: string, port: number, pid: number): Promise<void> 
     const ms = performance.now() - t0;
     const after = { server: skmem(`sport = :${port}`).drops, snmp: rcvbufErrors() };
     const sent = r.completed + r.lost;
-    console.log(`| ${label} | ${server.sockets} × ${server.rb[0]} | dnsperf -c 4 -q ${outstanding} -l ${SECONDS} (${r.qps} qps) | ${r.completed} / ${sent} | ${pct(r.lost, sent)} | `
-      + `${after.server - before.server} | (dnsperf's) | ${after.snmp - before.snmp} | ${ms.toFixed(0)} / | ${os.loadavg()[0]!.toFixed(1)} |`);
+    console.log(
+      `| ${label} | ${server.sockets} × ${server.rb[0]} | dnsperf -c 4 -q ${outstanding} -l ${SECONDS} (${r.qps} qps) | ${r.completed} / ${sent} | ${pct(r.lost, sent)} | ` +
+        `${after.server - before.server} | (dnsperf's) | ${after.snmp - before.snmp} | ${ms.toFixed(0)} / | ${os.loadavg()[0]!.toFixed(1)} |`,
+    );
   }
   for (const s of socks) s.close();
 }
@@ -211,12 +287,19 @@ async function main(): Promise<void> {
   pin(process.pid, 1);
   const rmemMax = readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim();
   const rmemDefault = readFileSync('/proc/sys/net/core/rmem_default', 'utf8').trim();
-  console.log(`${new Date().toISOString()}; ${CPUS} CPUs, ${os.cpus()[0]?.model}, kernel ${os.release()}, node ${process.version}; `
-    + `net.core.rmem_max ${rmemMax}, rmem_default ${rmemDefault}; pinned: ${PIN ? 'server CPU 0, sender CPU 1' : 'no'}; ${SENDERS} sender sockets\n`);
-  console.log('| server | sockets × SO_RCVBUF granted | load | answered / sent | lost | dropped at server socket | dropped at ours | snmp RcvbufErrors | send / drain ms (median) | load avg |');
+  console.log(
+    `${new Date().toISOString()}; ${CPUS} CPUs, ${os.cpus()[0]?.model}, kernel ${os.release()}, node ${process.version}; ` +
+      `net.core.rmem_max ${rmemMax}, rmem_default ${rmemDefault}; pinned: ${PIN ? 'server CPU 0, sender CPU 1' : 'no'}; ${SENDERS} sender sockets\n`,
+  );
+  console.log(
+    '| server | sockets × SO_RCVBUF granted | load | answered / sent | lost | dropped at server socket | dropped at ours | snmp RcvbufErrors | send / drain ms (median) | load avg |',
+  );
   console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const b of values.buffers.split(',')) {
-    const s = await startGslbd(['--zones', path.join(ROOT, 'zones'), '--udp-receive-buffer', b, '--workers', values.workers], { GSLBD_LOG_LEVEL: 'info' });
+    const s = await startGslbd(
+      ['--zones', path.join(ROOT, 'zones'), '--udp-receive-buffer', b, '--workers', values.workers],
+      { GSLBD_LOG_LEVEL: 'info' },
+    );
     try {
       await measure(`gslbd --workers ${values.workers} --udp-receive-buffer ${b}`, s.port, s.proc.pid!);
     } finally {
@@ -227,13 +310,17 @@ async function main(): Promise<void> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'udp-burst-knot-'));
     const knot = await startKnot(dir, [{ origin: 'example.com.', file: path.join(ROOT, 'zones/example.com.zone') }]);
     try {
-      await measure(`Knot DNS ${spawnSync('knotd', ['-V'], { encoding: 'utf8' }).stdout.trim().split(/\s+/).at(-1)}`, knot.port, knot.proc.pid!);
+      await measure(
+        `Knot DNS ${spawnSync('knotd', ['-V'], { encoding: 'utf8' }).stdout.trim().split(/\s+/).at(-1)}`,
+        knot.port,
+        knot.proc.pid!,
+      );
     } finally {
       await knot.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  console.log('\nQueries held by the server\'s sockets while it was stopped (SIGSTOP):\n');
+  console.log("\nQueries held by the server's sockets while it was stopped (SIGSTOP):\n");
   console.log('| server | sockets × SO_RCVBUF granted | queries held | buffer bytes per query |\n|---|---|---:|---:|');
   for (const c of capacities) console.log(c);
 }

@@ -90,7 +90,8 @@ async function signedUpdate(client: Client, text: string, before: WireRecord[] =
   return signRequest(msg, key, Date.now()).message;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const ms = (v: number) => v.toFixed(2);
 
 function summary(label: string, values: number[]): string {
@@ -102,7 +103,8 @@ async function latency(port: number): Promise<string[]> {
   const updates = new Client(port);
   const queries = new Client(port);
   const results: Record<'static' | 'pool', { ack: number[]; visible: number[] }> = {
-    static: { ack: [], visible: [] }, pool: { ack: [], visible: [] },
+    static: { ack: [], visible: [] },
+    pool: { ack: [], visible: [] },
   };
   let previous: string | null = null;
   for (let i = 0; i < N; i++) {
@@ -110,7 +112,11 @@ async function latency(port: number): Promise<string[]> {
     const host = `${(i >> 8) & 0xff}.${i & 0xff}`;
     const [name, address] = kind === 'static' ? [`lat-${i}.${ZONE}`, `192.0.${host}`] : [`www.${ZONE}`, `10.1.${host}`];
     // A pool update replaces the target the previous one added, so every answer lists them all.
-    const msg = await signedUpdate(updates, `${name} 60 IN A ${address}`, kind === 'pool' && previous ? [await deleteRR(previous)] : []);
+    const msg = await signedUpdate(
+      updates,
+      `${name} 60 IN A ${address}`,
+      kind === 'pool' && previous ? [await deleteRR(previous)] : [],
+    );
     if (kind === 'pool') previous = `${name} 0 IN A ${address}`;
     const wanted = Buffer.from(address.split('.').map(Number));
     const t0 = performance.now();
@@ -131,9 +137,12 @@ async function latency(port: number): Promise<string[]> {
   updates.close();
   queries.close();
   return [
-    '| UDP, sequential | n | p50 ms | p99 ms | max ms |', '|---|---:|---:|---:|---:|',
-    summary('static A: send → visible', results.static.visible), summary('static A: send → ack (fsync\'d)', results.static.ack),
-    summary('pool target: send → visible', results.pool.visible), summary('pool target: send → ack (fsync\'d)', results.pool.ack),
+    '| UDP, sequential | n | p50 ms | p99 ms | max ms |',
+    '|---|---:|---:|---:|---:|',
+    summary('static A: send → visible', results.static.visible),
+    summary("static A: send → ack (fsync'd)", results.static.ack),
+    summary('pool target: send → visible', results.pool.visible),
+    summary("pool target: send → ack (fsync'd)", results.pool.ack),
   ];
 }
 
@@ -142,13 +151,15 @@ async function concurrent(port: number): Promise<string> {
   const end = performance.now() + SECONDS * 1000;
   let acked = 0;
   const start = performance.now();
-  await Promise.all(clients.map(async (c, ci) => {
-    for (let i = 0; performance.now() < end; i++) {
-      const r = await c.exchange(await signedUpdate(c, `conc-${ci}-${i}.${ZONE} 60 IN TXT "x"`));
-      if ((r.readUInt16BE(2) & 0xf) !== 0) throw new Error(`rcode ${r.readUInt16BE(2) & 0xf}`);
-      acked++;
-    }
-  }));
+  await Promise.all(
+    clients.map(async (c, ci) => {
+      for (let i = 0; performance.now() < end; i++) {
+        const r = await c.exchange(await signedUpdate(c, `conc-${ci}-${i}.${ZONE} 60 IN TXT "x"`));
+        if ((r.readUInt16BE(2) & 0xf) !== 0) throw new Error(`rcode ${r.readUInt16BE(2) & 0xf}`);
+        acked++;
+      }
+    }),
+  );
   const elapsed = (performance.now() - start) / 1000;
   for (const c of clients) c.close();
   return `| raw UDP, ${CLIENTS} clients back to back, ${SECONDS} s | ${acked} | ${Math.round(acked / elapsed)} |`;
@@ -163,7 +174,9 @@ function nsupdateRun(port: number, tcp: boolean, tag: string): Promise<string> {
     const child = execFile('nsupdate', args, { timeout: 300_000, maxBuffer: 1 << 24 }, (err, _out, stderr) => {
       if (err) return reject(new Error(`nsupdate: ${stderr}`));
       const elapsed = (performance.now() - start) / 1000;
-      resolve(`| nsupdate${tcp ? ' -v (TCP)' : ' (UDP)'}, one process, one \`send\` per update | ${NSUPDATE} | ${Math.round(NSUPDATE / elapsed)} |`);
+      resolve(
+        `| nsupdate${tcp ? ' -v (TCP)' : ' (UDP)'}, one process, one \`send\` per update | ${NSUPDATE} | ${Math.round(NSUPDATE / elapsed)} |`,
+      );
     });
     child.stdin!.end(lines.join('\n') + '\n');
   });
@@ -186,7 +199,9 @@ async function withServer<T>(fn: (port: number) => Promise<T>): Promise<T> {
 async function preload(port: number, count: number): Promise<void> {
   const c = new Client(port);
   for (let done = 0; done < count; done += 1000) {
-    const update = await Promise.all(Array.from({ length: Math.min(1000, count - done) }, (_, i) => add(`pre-${done + i}.${ZONE} 60 IN A 192.0.2.1`)));
+    const update = await Promise.all(
+      Array.from({ length: Math.min(1000, count - done) }, (_, i) => add(`pre-${done + i}.${ZONE} 60 IN A 192.0.2.1`)),
+    );
     const r = await c.exchange(signRequest(updateMessage(ZONE, { id: c.nextId(), update }), key, Date.now()).message);
     if ((r.readUInt16BE(2) & 0xf) !== 0) throw new Error(`preload: rcode ${r.readUInt16BE(2) & 0xf}`);
   }
@@ -197,13 +212,18 @@ const PRELOAD = 5000;
 const out: string[] = [];
 out.push('Zone as loaded from its file (a few dynamic RRsets):', '', ...(await withServer(latency)), '');
 out.push(`The same after ${PRELOAD.toLocaleString('en-US')} dynamic RRsets were added to the zone:`, '');
-out.push(...(await withServer(async (port) => {
-  await preload(port, PRELOAD);
-  return latency(port);
-})), '');
+out.push(
+  ...(await withServer(async (port) => {
+    await preload(port, PRELOAD);
+    return latency(port);
+  })),
+  '',
+);
 out.push('| throughput (each on a fresh gslbd) | updates | updates/s |', '|---|---:|---:|');
 out.push(await withServer(concurrent));
 out.push(await withServer((port) => nsupdateRun(port, false, 'udp')));
 out.push(await withServer((port) => nsupdateRun(port, true, 'tcp')));
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-process.stdout.write(`${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${cpu}, Node ${process.version}, --data on ${os.tmpdir()}, load average ${os.loadavg()[0]!.toFixed(1)}\n\n${out.join('\n')}\n`);
+process.stdout.write(
+  `${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${cpu}, Node ${process.version}, --data on ${os.tmpdir()}, load average ${os.loadavg()[0]!.toFixed(1)}\n\n${out.join('\n')}\n`,
+);

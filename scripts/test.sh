@@ -1,7 +1,7 @@
 #!/bin/sh
 # The test command (README, .ci/run): Node 24, npm packages, the Debian tools the end-to-end tests
 # drive (dig and nsupdate from bind9-dnsutils, knotd as the reference server, chromium for the
-# status page's browser test), type check, the layer order, vitest.
+# status page's browser test), type check, the layer order, lint and format, vitest.
 set -eu
 cd "$(dirname "$0")/.."
 missing=""
@@ -23,6 +23,10 @@ PATH="$PWD/node_modules/.bin:$PATH"; export PATH
 scripts/node24.sh tsc -p tsconfig.json
 # The layer order of src/ (.dependency-cruiser.cjs): no cycles, no upward or sibling imports.
 scripts/node24.sh depcruise --config .dependency-cruiser.cjs src
+# ESLint with typescript-eslint (eslint.config.js), and the formatting Prettier gives (.prettierrc.json;
+# `npm run format` rewrites it).
+scripts/node24.sh eslint src test bench
+scripts/node24.sh prettier --check --log-level warn src test bench
 # vitest's own summary is decorated; one plain "N passed, N failed" line closes the run as well.
 summary=$(mktemp)
 status=0

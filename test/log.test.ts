@@ -4,7 +4,14 @@ import { runCli } from './helpers/gslbd.ts';
 
 describe('log format', () => {
   it('turns a JSON log line into one readable line with its fields', () => {
-    const line = JSON.stringify({ level: 40, time: '2026-11-22T05:50:22.611Z', pid: 7, msg: 'health: a up -> down', targets: ['a'], reason: 'connect ECONNREFUSED' });
+    const line = JSON.stringify({
+      level: 40,
+      time: '2026-11-22T05:50:22.611Z',
+      pid: 7,
+      msg: 'health: a up -> down',
+      targets: ['a'],
+      reason: 'connect ECONNREFUSED',
+    });
     expect(prettyLine(line)).toBe('05:50:22.611 WARN  health: a up -> down  targets=["a"] reason=connect ECONNREFUSED');
   });
 

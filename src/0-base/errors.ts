@@ -2,15 +2,15 @@
 // every message an operator sees reads `file:line: reason`.
 
 export type ErrorCode =
-  | 'ERR_ZONE_SYNTAX'   // a zone file line that cannot be parsed
-  | 'ERR_ZONE_CONTENT'  // parsed, but the zone is not valid (no SOA, CNAME and other data, ...)
-  | 'ERR_ZONE_IO'       // a zone file that cannot be read
-  | 'ERR_POOLS'         // a pools file (<origin>.pools.yaml) that is not valid
-  | 'ERR_CONFIG'        // command line or configuration file
-  | 'ERR_LISTEN'        // an address that cannot be bound
-  | 'ERR_WORKER'        // a worker process (--workers) that could not start
-  | 'ERR_JOURNAL'       // a journal record before its tail that does not read back (corruption)
-  | 'ERR_NOT_DURABLE';  // a change that could not be made durable (journal write or fsync failed): not applied
+  | 'ERR_ZONE_SYNTAX' // a zone file line that cannot be parsed
+  | 'ERR_ZONE_CONTENT' // parsed, but the zone is not valid (no SOA, CNAME and other data, ...)
+  | 'ERR_ZONE_IO' // a zone file that cannot be read
+  | 'ERR_POOLS' // a pools file (<origin>.pools.yaml) that is not valid
+  | 'ERR_CONFIG' // command line or configuration file
+  | 'ERR_LISTEN' // an address that cannot be bound
+  | 'ERR_WORKER' // a worker process (--workers) that could not start
+  | 'ERR_JOURNAL' // a journal record before its tail that does not read back (corruption)
+  | 'ERR_NOT_DURABLE'; // a change that could not be made durable (journal write or fsync failed): not applied
 
 export class GslbError extends Error {
   readonly code: ErrorCode;

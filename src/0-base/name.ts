@@ -95,7 +95,10 @@ export function parseName(text: string, origin: Uint8Array | null): Buffer {
       } else {
         if (i + 1 >= text.length) throw new NameError(`dangling "\\" in "${text}"`);
         // RFC 1035 §5.1: \DDD is exactly three digits; BIND refuses `\0com` rather than guess.
-        if (/\d/.test(text[i + 1]!)) throw new NameError(`incomplete escape "${/^\\\d+/.exec(text.slice(i))![0]}" in "${text}": \\DDD takes three digits`);
+        if (/\d/.test(text[i + 1]!))
+          throw new NameError(
+            `incomplete escape "${/^\\\d+/.exec(text.slice(i))![0]}" in "${text}": \\DDD takes three digits`,
+          );
         label.push(text.charCodeAt(++i) & 0xff);
       }
     } else if (ch === 0x2e /* . */) {
@@ -121,12 +124,21 @@ export function parseName(text: string, origin: Uint8Array | null): Buffer {
 export function nameToText(name: NameKey | Uint8Array): string {
   const at = typeof name === 'string' ? (i: number) => name.charCodeAt(i) : (i: number) => name[i]!;
   let s = '';
-  for (let i = 0; ; ) {
+  for (let i = 0; ;) {
     const len = at(i);
     if (len === 0 || len === undefined) break;
     for (let j = i + 1; j <= i + len; j++) {
       const c = at(j);
-      if (c === 0x2e || c === 0x5c || c === 0x22 || c === 0x28 || c === 0x29 || c === 0x3b || c === 0x40 || c === 0x24) {
+      if (
+        c === 0x2e ||
+        c === 0x5c ||
+        c === 0x22 ||
+        c === 0x28 ||
+        c === 0x29 ||
+        c === 0x3b ||
+        c === 0x40 ||
+        c === 0x24
+      ) {
         s += '\\' + String.fromCharCode(c);
       } else if (c <= 0x20 || c >= 0x7f) {
         s += '\\' + String(c).padStart(3, '0');

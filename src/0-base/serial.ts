@@ -9,7 +9,7 @@ import { nameEnd } from './name.ts';
  * leaves undefined (exactly 2^31 apart): neither is then newer than the other.
  */
 export function serialNewer(a: number, b: number): boolean {
-  return a !== b && ((a - b) >>> 0) < 0x80000000;
+  return a !== b && (a - b) >>> 0 < 0x80000000;
 }
 
 /** Where SERIAL starts in SOA RDATA (names in RDATA are never compressed here). */

@@ -52,7 +52,10 @@ export class MapReader {
     if (isMap(node)) {
       for (const pair of node.items) {
         const key = pair.key as YamlNode;
-        this.#entries.set(String(isScalar(key) ? key.value : key), { key, value: (pair.value as YamlNode | null) ?? null });
+        this.#entries.set(String(isScalar(key) ? key.value : key), {
+          key,
+          value: (pair.value as YamlNode | null) ?? null,
+        });
       }
     }
   }
@@ -83,7 +86,8 @@ export class MapReader {
   }
 
   fail(key: string | undefined, reason: string): undefined {
-    const n = key === undefined ? this.yaml : (this.#entries.get(key)?.value ?? this.#entries.get(key)?.key ?? this.yaml);
+    const n =
+      key === undefined ? this.yaml : (this.#entries.get(key)?.value ?? this.#entries.get(key)?.key ?? this.yaml);
     return this.src.fail(n, key === undefined ? this.path : this.sub(key), reason);
   }
 
@@ -115,10 +119,14 @@ export class MapReader {
     // that edits it) sees text: refused, so that the file means one thing to all of them.
     const node = this.node(key) as Scalar;
     if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && !this.src.expanded.has(node)) {
-      return this.fail(key, `expected ${integer ? 'an integer' : 'a number'}, got the quoted text "${String(v)}" (write numbers without quotes)`);
+      return this.fail(
+        key,
+        `expected ${integer ? 'an integer' : 'a number'}, got the quoted text "${String(v)}" (write numbers without quotes)`,
+      );
     }
     const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-    if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) return this.fail(key, `expected ${integer ? 'an integer' : 'a number'}, got "${String(v)}"`);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)))
+      return this.fail(key, `expected ${integer ? 'an integer' : 'a number'}, got "${String(v)}"`);
     if (n < min || n > max) return this.fail(key, `${n} is out of range ${min}..${max}`);
     return n;
   }
@@ -136,14 +144,16 @@ export class MapReader {
     if (v === undefined || v === null) return undefined;
     const ms = parseDuration(v);
     if (ms === undefined) return this.fail(key, `expected a duration like 2s, 500ms or 1m, got "${String(v)}"`);
-    if (ms < minMs || ms > maxMs) return this.fail(key, `${String(v)} is out of range ${fmtMs(minMs)}..${fmtMs(maxMs)}`);
+    if (ms < minMs || ms > maxMs)
+      return this.fail(key, `${String(v)} is out of range ${fmtMs(minMs)}..${fmtMs(maxMs)}`);
     return ms;
   }
 
   oneOf<T extends string>(key: string, allowed: readonly T[]): T | undefined {
     const v = this.string(key);
     if (v === undefined) return undefined;
-    if (!(allowed as readonly string[]).includes(v)) return this.fail(key, `"${v}" is not one of ${allowed.join(' | ')}`);
+    if (!(allowed as readonly string[]).includes(v))
+      return this.fail(key, `"${v}" is not one of ${allowed.join(' | ')}`);
     return v as T;
   }
 

@@ -10,7 +10,13 @@ interface Dns2Response {
 }
 type Dns2Query = (name: string, type?: string) => Promise<Dns2Response>;
 interface Dns2 {
-  UDPClient(options: { dns: string; port: number; socketType: 'udp4' | 'udp6'; timeout: number; retryOverTCP: boolean }): Dns2Query;
+  UDPClient(options: {
+    dns: string;
+    port: number;
+    socketType: 'udp4' | 'udp6';
+    timeout: number;
+    retryOverTCP: boolean;
+  }): Dns2Query;
 }
 
 const dns2 = createRequire(import.meta.url)('dns2') as Dns2;
@@ -21,7 +27,13 @@ export interface DnsReply {
 }
 
 /** One UDP query (dns2 sets RD, which an authoritative server ignores); rejects on timeout. */
-export async function queryOnce(server: string, port: number, name: string, type: number, timeoutMs: number): Promise<DnsReply> {
+export async function queryOnce(
+  server: string,
+  port: number,
+  name: string,
+  type: number,
+  timeoutMs: number,
+): Promise<DnsReply> {
   const query = dns2.UDPClient({
     dns: server,
     port,

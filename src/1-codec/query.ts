@@ -130,15 +130,32 @@ export function parseQuery(msg: Buffer): Parsed {
     }
   }
   const { edns, signed } = extra;
-  if (edns && edns.version > 0) return failure(msg, Rcode.BADVERS, `EDNS version ${edns.version}`, questionEnd, edns, signed);
+  if (edns && edns.version > 0)
+    return failure(msg, Rcode.BADVERS, `EDNS version ${edns.version}`, questionEnd, edns, signed);
   // RFC 6895 §3.1: TYPE 0 is reserved, never data; there is nothing to look up (Knot: NOTIMP too).
   if (qtype === 0) return failure(msg, Rcode.NOTIMP, 'QTYPE 0', questionEnd, edns, signed);
   return { kind: 'query', query: { id, flags, opcode, qname, qtype, qclass, questionEnd, edns, signed, message: msg } };
 }
 
 /** An error answer's makings; id and flags are read again (not captured: no closure per query). */
-function failure(msg: Buffer, rcode: number, reason: string, questionEnd = 12, edns: Edns | null = null, signed = false): Parsed {
-  return { kind: 'error', rcode, reason, id: msg.readUInt16BE(0), flags: msg.readUInt16BE(2), questionEnd, edns, signed };
+function failure(
+  msg: Buffer,
+  rcode: number,
+  reason: string,
+  questionEnd = 12,
+  edns: Edns | null = null,
+  signed = false,
+): Parsed {
+  return {
+    kind: 'error',
+    rcode,
+    reason,
+    id: msg.readUInt16BE(0),
+    flags: msg.readUInt16BE(2),
+    questionEnd,
+    edns,
+    signed,
+  };
 }
 
 /**

@@ -224,7 +224,12 @@ export function bodyOf(q: Query, response: Buffer): Buffer {
 
 /** A response carrying only an rcode (FORMERR, NOTIMP, REFUSED, BADVERS ...), question echoed when readable. */
 export function encodeError(
-  msg: Buffer, id: number, queryFlags: number, rcode: number, questionEnd: number, edns: Edns | null,
+  msg: Buffer,
+  id: number,
+  queryFlags: number,
+  rcode: number,
+  questionEnd: number,
+  edns: Edns | null,
 ): Buffer {
   begin(msg, id, headerFlags(queryFlags, false, rcode), questionEnd, null);
   if (edns) {

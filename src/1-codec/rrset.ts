@@ -33,6 +33,12 @@ export function encodeRR(type: number, ttl: number, rdata: Buffer): Buffer {
   return out;
 }
 
-export function makeRRset(owner: NameKey, type: number, ttl: number, rdata: readonly Buffer[], targets: readonly NameKey[] = []): RRset {
+export function makeRRset(
+  owner: NameKey,
+  type: number,
+  ttl: number,
+  rdata: readonly Buffer[],
+  targets: readonly NameKey[] = [],
+): RRset {
   return { owner, type, ttl, rdata, wire: rdata.map((d) => encodeRR(type, ttl, d)), targets };
 }

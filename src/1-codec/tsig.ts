@@ -37,7 +37,10 @@ const ALGORITHM_KEYS = new Map<NameKey, TsigAlgorithm>(
 );
 
 /** Each algorithm's name in wire form, its length: `hmac-sha256.` is 13 octets. */
-const ALGORITHM_WIRE_LENGTH = Object.fromEntries([...ALGORITHM_KEYS].map(([k, a]) => [a, k.length])) as Record<TsigAlgorithm, number>;
+const ALGORITHM_WIRE_LENGTH = Object.fromEntries([...ALGORITHM_KEYS].map(([k, a]) => [a, k.length])) as Record<
+  TsigAlgorithm,
+  number
+>;
 
 /** TSIG error codes (RFC 8945 §3, the TSIG Error field; IANA DNS RCODEs). */
 export const TsigError = { NOERROR: 0, BADSIG: 16, BADKEY: 17, BADTIME: 18, BADTRUNC: 22 } as const;
@@ -85,7 +88,8 @@ export function tsigKeyFromConfig(c: TsigKeyConfig): TsigKey {
     }
   };
   const algorithm = c.algorithm.toLowerCase().replace(/\.$/, '');
-  if (!Object.hasOwn(ALGORITHMS, algorithm)) fail(`algorithm "${c.algorithm}" is not one of ${Object.keys(ALGORITHMS).join(', ')}`);
+  if (!Object.hasOwn(ALGORITHMS, algorithm))
+    fail(`algorithm "${c.algorithm}" is not one of ${Object.keys(ALGORITHMS).join(', ')}`);
   const secret = decodeBase64(c.secret);
   if (!secret || secret.length === 0) fail('secret is not base64');
   const zones = c.zones === undefined ? null : c.zones.map((z) => name(z, `zone "${z}"`));
@@ -145,7 +149,7 @@ export function readName(msg: Buffer, off: number): { readonly wire: Buffer; rea
   const parts: Buffer[] = [];
   let total = 1;
   let end = -1;
-  for (let p = off, limit = off; ; ) {
+  for (let p = off, limit = off; ;) {
     if (p >= msg.length) throw new Malformed('name runs past the end');
     const len = msg[p]!;
     if ((len & 0xc0) === 0xc0) {
@@ -192,7 +196,8 @@ function findTsig(msg: Buffer): TsigRecord | null {
     if (type === Type.TSIG) {
       if (i !== records - 1 || rdEnd !== msg.length) throw new Malformed('TSIG is not the last record of the message');
       // §4.2: CLASS ANY, TTL 0.
-      if (msg.readUInt16BE(off + 2) !== Class.ANY || msg.readUInt32BE(off + 4) !== 0) throw new Malformed('TSIG class or TTL');
+      if (msg.readUInt16BE(off + 2) !== Class.ANY || msg.readUInt32BE(off + 4) !== 0)
+        throw new Malformed('TSIG class or TTL');
       found = parseTsigRdata(msg, start, keyOf(owner.wire), off + 10, rdEnd);
     }
     off = rdEnd;
@@ -237,11 +242,27 @@ function u48(v: number): Buffer {
 }
 
 /** RFC 8945 §4.3.3: the TSIG variables, names in canonical form (lower case, uncompressed). */
-function variables(keyName: NameKey, algorithm: NameKey, timeSigned: number, fudge: number, error: number, other: Buffer): Buffer {
+function variables(
+  keyName: NameKey,
+  algorithm: NameKey,
+  timeSigned: number,
+  fudge: number,
+  error: number,
+  other: Buffer,
+): Buffer {
   const fixed = Buffer.allocUnsafe(6);
   fixed.writeUInt16BE(Class.ANY, 0);
   fixed.writeUInt32BE(0, 2);
-  return Buffer.concat([keyToWire(keyName), fixed, keyToWire(algorithm), u48(timeSigned), u16(fudge), u16(error), u16(other.length), other]);
+  return Buffer.concat([
+    keyToWire(keyName),
+    fixed,
+    keyToWire(algorithm),
+    u48(timeSigned),
+    u16(fudge),
+    u16(error),
+    u16(other.length),
+    other,
+  ]);
 }
 
 /**
@@ -265,7 +286,13 @@ function unsignedPart(msg: Buffer, rr: TsigRecord): Buffer {
   return m;
 }
 
-function check(msg: Buffer, keys: readonly TsigKey[], nowMs: number, priorMac: Buffer | null, maxFudge: number): TsigVerdict {
+function check(
+  msg: Buffer,
+  keys: readonly TsigKey[],
+  nowMs: number,
+  priorMac: Buffer | null,
+  maxFudge: number,
+): TsigVerdict {
   let rr: TsigRecord | null;
   try {
     rr = findTsig(msg);
@@ -274,14 +301,22 @@ function check(msg: Buffer, keys: readonly TsigKey[], nowMs: number, priorMac: B
     return { kind: 'error', rcode: Rcode.FORMERR, tsigError: 0, reason: e.message, record: null, key: null };
   }
   if (!rr) return { kind: 'unsigned' };
-  const fail = (rcode: number, tsigError: number, reason: string, key: TsigKey | null = null): TsigVerdict =>
-    ({ kind: 'error', rcode, tsigError, reason, record: rr, key });
+  const fail = (rcode: number, tsigError: number, reason: string, key: TsigKey | null = null): TsigVerdict => ({
+    kind: 'error',
+    rcode,
+    tsigError,
+    reason,
+    record: rr,
+    key,
+  });
   // §5.2.1: an unknown key, or a known name with another algorithm.
   const algorithm = ALGORITHM_KEYS.get(rr.algorithm);
   const key = keys.find((k) => k.name === rr.keyName && k.algorithm === algorithm);
-  if (!key) return fail(Rcode.NOTAUTH, TsigError.BADKEY, `unknown key ${nameToText(rr.keyName)} (${nameToText(rr.algorithm)})`);
+  if (!key)
+    return fail(Rcode.NOTAUTH, TsigError.BADKEY, `unknown key ${nameToText(rr.keyName)} (${nameToText(rr.algorithm)})`);
   // A response carrying an error may be unsigned (§5.3.2): its error is the answer.
-  if (priorMac && rr.mac.length === 0 && rr.error !== 0) return fail(Rcode.NOTAUTH, rr.error, 'unsigned error response', key);
+  if (priorMac && rr.mac.length === 0 && rr.error !== 0)
+    return fail(Rcode.NOTAUTH, rr.error, 'unsigned error response', key);
   // §5.2.2.1: longer than the hash, or shorter than max(10, half of it): FORMERR.
   const size = ALGORITHMS[key.algorithm].size;
   if (rr.mac.length > size || rr.mac.length < Math.max(10, size / 2)) {
@@ -333,8 +368,26 @@ function appendTsig(msg: Buffer, keyName: NameKey, rdata: Buffer): Buffer {
   return out;
 }
 
-function tsigRdata(algorithm: NameKey, timeSigned: number, fudge: number, mac: Buffer, originalId: number, error: number, other: Buffer): Buffer {
-  return Buffer.concat([keyToWire(algorithm), u48(timeSigned), u16(fudge), u16(mac.length), mac, u16(originalId), u16(error), u16(other.length), other]);
+function tsigRdata(
+  algorithm: NameKey,
+  timeSigned: number,
+  fudge: number,
+  mac: Buffer,
+  originalId: number,
+  error: number,
+  other: Buffer,
+): Buffer {
+  return Buffer.concat([
+    keyToWire(algorithm),
+    u48(timeSigned),
+    u16(fudge),
+    u16(mac.length),
+    mac,
+    u16(originalId),
+    u16(error),
+    u16(other.length),
+    other,
+  ]);
 }
 
 export interface SignOptions {
@@ -349,7 +402,13 @@ export interface SignOptions {
  * Signs `msg` (a complete message without TSIG) with `key`: a response covers `priorMac`, the
  * MAC of its request (§4.3.2); a request has none. Returns the signed message and its MAC.
  */
-export function sign(msg: Buffer, key: TsigKey, priorMac: Buffer | null, nowMs: number, opts: SignOptions = {}): { message: Buffer; mac: Buffer } {
+export function sign(
+  msg: Buffer,
+  key: TsigKey,
+  priorMac: Buffer | null,
+  nowMs: number,
+  opts: SignOptions = {},
+): { message: Buffer; mac: Buffer } {
   const algorithm = keyFromText(`${key.algorithm}.`);
   const timeSigned = opts.timeSigned ?? Math.floor(nowMs / 1000);
   const fudge = opts.fudge ?? FUDGE;
@@ -378,9 +437,21 @@ export function tsigAnswer(response: Buffer, v: TsigVerdict, nowMs: number): Buf
   if (!rr || v.rcode !== Rcode.NOTAUTH) return response;
   if (v.tsigError === TsigError.BADTIME && v.key) {
     const now = Math.floor(nowMs / 1000);
-    return sign(response, v.key, rr.mac, nowMs, { error: TsigError.BADTIME, timeSigned: rr.timeSigned, other: u48(now) }).message;
+    return sign(response, v.key, rr.mac, nowMs, {
+      error: TsigError.BADTIME,
+      timeSigned: rr.timeSigned,
+      other: u48(now),
+    }).message;
   }
   const now = Math.floor(nowMs / 1000);
-  const rdata = tsigRdata(rr.algorithm, now, FUDGE, Buffer.alloc(0), response.readUInt16BE(0), v.tsigError, Buffer.alloc(0));
+  const rdata = tsigRdata(
+    rr.algorithm,
+    now,
+    FUDGE,
+    Buffer.alloc(0),
+    response.readUInt16BE(0),
+    v.tsigError,
+    Buffer.alloc(0),
+  );
   return appendTsig(response, rr.keyName, rdata);
 }

@@ -50,8 +50,14 @@ export function* groupRecordsSteps(origin: NameKey, records: readonly ParsedReco
     if (every(++i)) yield;
     const key = keyOf(rec.owner);
     if (!isSubdomain(key, origin)) {
-      errors.push(new SourceError('ERR_ZONE_CONTENT', rec.file, rec.line,
-        `${nameToText(rec.owner)} is outside the zone ${nameToText(origin)}`));
+      errors.push(
+        new SourceError(
+          'ERR_ZONE_CONTENT',
+          rec.file,
+          rec.line,
+          `${nameToText(rec.owner)} is outside the zone ${nameToText(origin)}`,
+        ),
+      );
       continue;
     }
     let node = names.get(key);
@@ -66,9 +72,15 @@ export function* groupRecordsSteps(origin: NameKey, records: readonly ParsedReco
     }
     if (has(set, rec.rdata)) continue;
     if (rec.ttl !== set.ttl && set.records.every((r) => r.ttl === set.ttl)) {
-      warnings.push(new SourceError('ERR_ZONE_CONTENT', rec.file, rec.line,
-        `TTL ${rec.ttl} differs from ${set.ttl}, the TTL of the first record of this RRset; ` +
-        `using ${set.ttl} for all (RFC 2181 §5.2)`));
+      warnings.push(
+        new SourceError(
+          'ERR_ZONE_CONTENT',
+          rec.file,
+          rec.line,
+          `TTL ${rec.ttl} differs from ${set.ttl}, the TTL of the first record of this RRset; ` +
+            `using ${set.ttl} for all (RFC 2181 §5.2)`,
+        ),
+      );
     }
     set.rdata.push(rec.rdata);
     set.wire.push(encodeRR(set.type, set.ttl, rec.rdata));
@@ -88,8 +100,14 @@ function newSet(owner: NameKey, rec: ParsedRecord): PendingSet {
   const { type, ttl, rdata } = rec;
   const t = rdataTarget(type, rdata);
   return {
-    owner, type, ttl, rdata: [rdata], wire: [encodeRR(type, ttl, rdata)],
-    targets: t !== undefined ? [t] : NO_TARGETS, records: [rec], seen: undefined,
+    owner,
+    type,
+    ttl,
+    rdata: [rdata],
+    wire: [encodeRR(type, ttl, rdata)],
+    targets: t !== undefined ? [t] : NO_TARGETS,
+    records: [rec],
+    seen: undefined,
   };
 }
 
@@ -150,9 +168,15 @@ function nameSpans(type: number, d: Buffer): [number, number][] {
     return end < 0 ? [] : [[at, end]];
   };
   switch (type) {
-    case Type.NS: case Type.CNAME: case Type.PTR: case Type.DNAME: return one(0);
-    case Type.MX: return one(2);
-    case Type.SRV: return one(6);
+    case Type.NS:
+    case Type.CNAME:
+    case Type.PTR:
+    case Type.DNAME:
+      return one(0);
+    case Type.MX:
+      return one(2);
+    case Type.SRV:
+      return one(6);
     case Type.SOA: {
       const first = one(0);
       return first.length ? [...first, ...one(first[0]![1])] : [];
@@ -162,6 +186,7 @@ function nameSpans(type: number, d: Buffer): [number, number][] {
       for (let k = 0; k < 3 && p < d.length; k++) p += 1 + d[p]!;
       return one(p);
     }
-    default: return [];
+    default:
+      return [];
   }
 }

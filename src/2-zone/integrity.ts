@@ -23,7 +23,6 @@ export interface Integrity {
   readonly warnings: SourceError[];
 }
 
-
 const txt = nameToText;
 
 /** `names` holds every name of the zone, empty non-terminals (nodes without RRsets) included. */
@@ -33,7 +32,8 @@ export function* checkIntegritySteps(origin: NameKey, file: string, names: Group
   const warnings: SourceError[] = [];
   const error = (at: ParsedRecord | null, reason: string) =>
     errors.push(new SourceError('ERR_ZONE_CONTENT', at ? at.file : file, at ? at.line : 0, reason));
-  const warn = (at: ParsedRecord, reason: string) => warnings.push(new SourceError('ERR_ZONE_CONTENT', at.file, at.line, reason));
+  const warn = (at: ParsedRecord, reason: string) =>
+    warnings.push(new SourceError('ERR_ZONE_CONTENT', at.file, at.line, reason));
   // Delegation points and DNAME owners hide every name below them. Most zones have few or none,
   // so they are found once and each name's ancestors are looked up in that small set.
   const blockers = new Set<NameKey>();
@@ -44,7 +44,8 @@ export function* checkIntegritySteps(origin: NameKey, file: string, names: Group
   /** The highest delegation point or DNAME owner strictly above `name`, if any. */
   const occluder = (name: NameKey): NameKey | undefined => {
     let top: NameKey | undefined;
-    for (let k = parentKey(name); k !== null && k.length >= origin.length; k = parentKey(k)) if (blockers.has(k)) top = k;
+    for (let k = parentKey(name); k !== null && k.length >= origin.length; k = parentKey(k))
+      if (blockers.has(k)) top = k;
     return top;
   };
 
@@ -60,15 +61,19 @@ export function* checkIntegritySteps(origin: NameKey, file: string, names: Group
       if (tooLarge !== null) error(set.records[0]!, tooLarge);
     }
     const soa = node.get(Type.SOA);
-    if (soa && name !== origin) error(soa.records[0]!, `SOA at ${txt(name)}: only the zone apex ${txt(origin)} may have one`);
+    if (soa && name !== origin)
+      error(soa.records[0]!, `SOA at ${txt(name)}: only the zone apex ${txt(origin)} may have one`);
     checkAliases(pending, name === origin, error);
     const occ = name === origin || blockers.size === 0 ? undefined : occluder(name);
     if (occ !== undefined) {
       const cut = occ !== origin && names.get(occ)!.rrsets.has(Type.NS);
       for (const set of node.values()) {
         if (cut && isAddressType(set.type)) continue; // glue
-        warn(set.records[0]!, `${typeName(set.type)} at ${txt(name)} is not served: it is below the ` +
-          (cut ? `delegation point ${txt(occ)}` : `DNAME at ${txt(occ)} (RFC 6672 §2.3)`));
+        warn(
+          set.records[0]!,
+          `${typeName(set.type)} at ${txt(name)} is not served: it is below the ` +
+            (cut ? `delegation point ${txt(occ)}` : `DNAME at ${txt(occ)} (RFC 6672 §2.3)`),
+        );
       }
       continue;
     }
@@ -83,9 +88,12 @@ export function* checkIntegritySteps(origin: NameKey, file: string, names: Group
       continue;
     }
     if (node.has(Type.DS)) {
-      warn(node.get(Type.DS)!.records[0]!, name === origin
-        ? 'DS at the zone apex belongs in the parent zone'
-        : `DS at ${txt(name)}, which is not a delegation point`);
+      warn(
+        node.get(Type.DS)!.records[0]!,
+        name === origin
+          ? 'DS at the zone apex belongs in the parent zone'
+          : `DS at ${txt(name)}, which is not a delegation point`,
+      );
     }
     if (node.has(Type.MX) || node.has(Type.SRV)) pointers.push(pending);
   }
@@ -101,7 +109,10 @@ export function* checkIntegritySteps(origin: NameKey, file: string, names: Group
     origin,
     has: (name, type) => names.get(name)?.rrsets.has(type) ?? false,
     exists: (name) => names.has(name),
-    nameServers: (name) => (names.get(name)?.rrsets.get(Type.NS)?.rdata ?? []).map((rd) => rdataTarget(Type.NS, rd)).filter((t) => t !== undefined),
+    nameServers: (name) =>
+      (names.get(name)?.rrsets.get(Type.NS)?.rdata ?? [])
+        .map((rd) => rdataTarget(Type.NS, rd))
+        .filter((t) => t !== undefined),
   };
   const checkNameServers = (owner: NameKey): void => {
     const ns = names.get(owner)?.rrsets.get(Type.NS);
@@ -125,7 +136,10 @@ export function* checkIntegritySteps(origin: NameKey, file: string, names: Group
       set?.rdata.forEach((rd, i) => {
         const target = rdataTarget(set.type, rd);
         if (target !== undefined && names.get(target)?.rrsets.has(Type.CNAME)) {
-          warn(set.records[i]!, `${typeName(set.type)} target ${txt(target)} is an alias (CNAME); RFC 2181 §10.3 forbids that`);
+          warn(
+            set.records[i]!,
+            `${typeName(set.type)} target ${txt(target)} is an alias (CNAME); RFC 2181 §10.3 forbids that`,
+          );
         }
       });
     }
@@ -134,7 +148,11 @@ export function* checkIntegritySteps(origin: NameKey, file: string, names: Group
 }
 
 /** RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME is alone at its name; RFC 6672 §2.4: one DNAME. */
-function checkAliases({ name, rrsets: node }: PendingNode, apex: boolean, error: (at: ParsedRecord, reason: string) => void): void {
+function checkAliases(
+  { name, rrsets: node }: PendingNode,
+  apex: boolean,
+  error: (at: ParsedRecord, reason: string) => void,
+): void {
   const dname = node.get(Type.DNAME);
   if (dname && dname.rdata.length > 1) error(dname.records[1]!, `more than one DNAME at ${txt(name)} (RFC 6672 §2.4)`);
   const cname = node.get(Type.CNAME);
@@ -147,8 +165,11 @@ function checkAliases({ name, rrsets: node }: PendingNode, apex: boolean, error:
     const o = set.records[0]!;
     // Point at whichever came second in the file: that is the one that broke the rule.
     const [at, other] = o.file === c.file && o.line > c.line ? [o, c] : [c, o];
-    error(at, `${txt(name)} has a CNAME and other data (${typeName(at === c ? set.type : Type.CNAME)} at ` +
-      `${other.file}:${other.line}); RFC 2181 §10.1 allows nothing beside a CNAME`);
+    error(
+      at,
+      `${txt(name)} has a CNAME and other data (${typeName(at === c ? set.type : Type.CNAME)} at ` +
+        `${other.file}:${other.line}); RFC 2181 §10.1 allows nothing beside a CNAME`,
+    );
     return;
   }
 }

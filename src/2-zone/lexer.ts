@@ -24,7 +24,15 @@ export interface Entry {
   readonly error?: { readonly line: number; readonly reason: string };
 }
 
-const SP = 0x20, TAB = 0x09, CR = 0x0d, LF = 0x0a, SEMI = 0x3b, LPAR = 0x28, RPAR = 0x29, QUOTE = 0x22, BSL = 0x5c;
+const SP = 0x20,
+  TAB = 0x09,
+  CR = 0x0d,
+  LF = 0x0a,
+  SEMI = 0x3b,
+  LPAR = 0x28,
+  RPAR = 0x29,
+  QUOTE = 0x22,
+  BSL = 0x5c;
 
 export class Lexer {
   readonly #text: string;

@@ -20,7 +20,10 @@ export const ZONE_SUFFIX = '.zone';
  * A step run on each zone once it is built, before its names are counted and indexed: it may add
  * names to the zone's own node map (not to a copy). `zoneFile` is the path of `<origin>.zone`.
  */
-export type ZoneStep = (zoneFile: string, zone: BuiltZone) => Promise<{ kind: 'zone'; zone: BuiltZone } | { kind: 'invalid'; errors: SourceError[] }>;
+export type ZoneStep = (
+  zoneFile: string,
+  zone: BuiltZone,
+) => Promise<{ kind: 'zone'; zone: BuiltZone } | { kind: 'invalid'; errors: SourceError[] }>;
 
 export interface ZoneFailure {
   readonly origin: NameKey;
@@ -93,7 +96,13 @@ async function listZoneFiles(dir: string): Promise<{ files: ZoneFile[]; errors: 
   for (const name of names.sort()) {
     if (!name.endsWith(ZONE_SUFFIX) || name.startsWith('.')) continue;
     const file = path.join(dir, name);
-    if (!(await stat(file).then((s) => s.isFile(), () => false))) continue;
+    if (
+      !(await stat(file).then(
+        (s) => s.isFile(),
+        () => false,
+      ))
+    )
+      continue;
     const named = originOfFile(name);
     if ('reason' in named) {
       errors.push(new SourceError('ERR_ZONE_IO', file, 0, named.reason));
@@ -101,7 +110,9 @@ async function listZoneFiles(dir: string): Promise<{ files: ZoneFile[]; errors: 
     }
     const other = seen.get(named.origin);
     if (other !== undefined) {
-      errors.push(new SourceError('ERR_ZONE_IO', file, 0, `${other} already holds the zone ${nameToText(named.origin)}`));
+      errors.push(
+        new SourceError('ERR_ZONE_IO', file, 0, `${other} already holds the zone ${nameToText(named.origin)}`),
+      );
       continue;
     }
     seen.set(named.origin, file);
@@ -135,7 +146,11 @@ async function parseZoneFile(dir: string, f: ZoneFile): Promise<ParseResult> {
     // latin1: one char per byte, so the parser sees the file's bytes exactly (see lexer.ts).
     text = await readFile(f.file, 'latin1');
   } catch (e) {
-    return { records: [], errors: [new SourceError('ERR_ZONE_IO', f.file, 0, `cannot read: ${(e as Error).message}`)], warnings: [] };
+    return {
+      records: [],
+      errors: [new SourceError('ERR_ZONE_IO', f.file, 0, `cannot read: ${(e as Error).message}`)],
+      warnings: [],
+    };
   }
   return parseZone(text, f.file, Buffer.from(f.origin, 'latin1'), { include: includeReader(dir) });
 }
@@ -161,7 +176,8 @@ function includeReader(dir: string): IncludeReader {
       throw new GslbError('ERR_ZONE_IO', `cannot read: ${(e as Error).message}`);
     }
     const rel = path.relative(realRoot, real);
-    if (escapes(rel)) throw new GslbError('ERR_ZONE_SYNTAX', `a symbolic link leads outside the zones directory ${dir}`);
+    if (escapes(rel))
+      throw new GslbError('ERR_ZONE_SYNTAX', `a symbolic link leads outside the zones directory ${dir}`);
     try {
       return { file: path.join(dir, rel), text: await readFile(real, 'latin1') };
     } catch (e) {

@@ -21,7 +21,11 @@ export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
   /** Children gained (+) or lost (−) per name relative to `base`, for the next patch. */
   readonly childDelta: ReadonlyMap<K, number>;
 
-  constructor(base: ReadonlyMap<K, V>, overlay: ReadonlyMap<K, V | null>, childDelta: ReadonlyMap<K, number> = new Map()) {
+  constructor(
+    base: ReadonlyMap<K, V>,
+    overlay: ReadonlyMap<K, V | null>,
+    childDelta: ReadonlyMap<K, number> = new Map(),
+  ) {
     this.#base = base;
     this.#overlay = overlay;
     this.childDelta = childDelta;
@@ -86,7 +90,10 @@ function childrenOf(nodes: ReadonlyMap<NameKey, ZoneNode>, origin: NameKey): Map
  * block that change, or the reload that lays the journal's changes over the new zone, for about
  * 150 ms at a million names.
  */
-export function* countChildrenSteps(nodes: ReadonlyMap<NameKey, ZoneNode>, origin: NameKey): Steps<Map<NameKey, number>> {
+export function* countChildrenSteps(
+  nodes: ReadonlyMap<NameKey, ZoneNode>,
+  origin: NameKey,
+): Steps<Map<NameKey, number>> {
   const counts = new Map<NameKey, number>();
   let i = 0;
   for (const k of nodes.keys()) {

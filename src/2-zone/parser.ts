@@ -25,8 +25,10 @@ export interface IncludeSource {
  * Reads the file an `$INCLUDE` names. It may refuse (a path outside the zones directory, say) by
  * throwing; the message becomes the reason of an error at the $INCLUDE line.
  */
-export type IncludeReader = (target: string, from: { readonly file: string; readonly line: number }) =>
-  IncludeSource | Promise<IncludeSource>;
+export type IncludeReader = (
+  target: string,
+  from: { readonly file: string; readonly line: number },
+) => IncludeSource | Promise<IncludeSource>;
 
 export interface ParseOptions {
   /** Without a reader, $INCLUDE is an error. */
@@ -56,7 +58,12 @@ interface FileState {
  * Parses master-file `text` read from `file`, with `origin` (a wire name) as the initial $ORIGIN.
  * Never throws for bad input: errors are returned.
  */
-export async function parseZone(text: string, file: string, origin: Uint8Array, options: ParseOptions = {}): Promise<ParseResult> {
+export async function parseZone(
+  text: string,
+  file: string,
+  origin: Uint8Array,
+  options: ParseOptions = {},
+): Promise<ParseResult> {
   const run = new Run(options.include);
   await run.file(text, file, { origin, owner: undefined });
   return { records: run.records, errors: run.errors, warnings: run.warnings };
@@ -102,7 +109,8 @@ class Run {
         this.#sliceStart = performance.now();
       }
       if (this.errors.length >= MAX_ERRORS) {
-        if (this.errors.length === MAX_ERRORS) this.#error(file, e.line, `more than ${MAX_ERRORS} errors: stopped reading`);
+        if (this.errors.length === MAX_ERRORS)
+          this.#error(file, e.line, `more than ${MAX_ERRORS} errors: stopped reading`);
         break;
       }
       if (e.error) {
@@ -142,7 +150,8 @@ class Run {
     const [d, arg, extra] = e.tokens as [Token, Token | undefined, Token | undefined];
     const name = d.text.toUpperCase();
     if (name !== '$ORIGIN' && name !== '$TTL') {
-      const why = name === '$GENERATE' ? 'is not supported' : 'is not a directive (RFC 1035 §5.1: $ORIGIN, $INCLUDE, $TTL)';
+      const why =
+        name === '$GENERATE' ? 'is not supported' : 'is not a directive (RFC 1035 §5.1: $ORIGIN, $INCLUDE, $TTL)';
       return this.#error(file, e.line, `${d.text} ${why}`);
     }
     if (!arg) return this.#error(file, e.line, `${name} needs an argument`);
@@ -154,7 +163,12 @@ class Run {
       return;
     }
     const ttl = arg.quoted ? undefined : parseTtl(arg.text);
-    if (ttl === undefined) return this.#error(file, arg.line, `$TTL "${arg.text}" is not a TTL (seconds or units like 1h30m, at most ${MAX_TTL})`);
+    if (ttl === undefined)
+      return this.#error(
+        file,
+        arg.line,
+        `$TTL "${arg.text}" is not a TTL (seconds or units like 1h30m, at most ${MAX_TTL})`,
+      );
     this.#defaultTtl = ttl; // RFC 2308 §4
   }
 
@@ -162,7 +176,12 @@ class Run {
   async #includeFile(e: Entry, file: string, st: FileState): Promise<void> {
     const [, target, originTok, extra] = e.tokens;
     if (!target) return this.#error(file, e.line, '$INCLUDE needs a file name');
-    if (extra) return this.#error(file, extra.line, `unexpected "${extra.text}" after $INCLUDE ${target.text} ${originTok!.text}`);
+    if (extra)
+      return this.#error(
+        file,
+        extra.line,
+        `unexpected "${extra.text}" after $INCLUDE ${target.text} ${originTok!.text}`,
+      );
     const origin = originTok ? this.#name(originTok, st.origin, '$INCLUDE origin', file) : st.origin;
     if (!origin) return;
     if (!this.#include) return this.#error(file, e.line, '$INCLUDE is not allowed here');
@@ -216,15 +235,22 @@ class Run {
       } else if (looksLikeTtl(t.text)) {
         if (ttl !== undefined) return this.#error(file, t.line, `TTL given twice ("${t.text}")`);
         ttl = parseTtl(t.text);
-        if (ttl === undefined) return this.#error(file, t.line, `"${t.text}" is not a TTL (seconds or units like 1h30m, at most ${MAX_TTL})`);
+        if (ttl === undefined)
+          return this.#error(
+            file,
+            t.line,
+            `"${t.text}" is not a TTL (seconds or units like 1h30m, at most ${MAX_TTL})`,
+          );
       } else {
         break;
       }
     }
     if (!t) return this.#error(file, tokens[tokens.length - 1]!.line, 'missing type');
     const type = t.quoted ? undefined : typeFromName(t.text);
-    if (type === undefined) return this.#error(file, t.line, `unknown type "${t.text}" (use TYPEnnn for types without a mnemonic)`);
-    if (type === 0 || isMetaType(type)) return this.#error(file, t.line, `${t.text} is a reserved or meta-type and cannot be in a zone (RFC 6895 §3.1)`);
+    if (type === undefined)
+      return this.#error(file, t.line, `unknown type "${t.text}" (use TYPEnnn for types without a mnemonic)`);
+    if (type === 0 || isMetaType(type))
+      return this.#error(file, t.line, `${t.text} is a reserved or meta-type and cannot be in a zone (RFC 6895 §3.1)`);
     let rdata: Buffer;
     try {
       rdata = encodeRdata(type, tokens, i + 1, st.origin);
@@ -253,7 +279,9 @@ class Run {
     if (type === Type.SOA) {
       const minimum = Math.min(soaMinimum(rdata), MAX_TTL);
       this.#defaultTtl = minimum;
-      this.warnings.push(new SourceError('ERR_ZONE_SYNTAX', file, line, `no TTL given and no $TTL: using the SOA MINIMUM ${minimum}`));
+      this.warnings.push(
+        new SourceError('ERR_ZONE_SYNTAX', file, line, `no TTL given and no $TTL: using the SOA MINIMUM ${minimum}`),
+      );
       return minimum;
     }
     this.#error(file, line, 'no TTL given and no $TTL or earlier TTL to use');

@@ -170,7 +170,9 @@ export function decodeEscapes(raw: string): Buffer {
       } else if (isDigit(raw.charCodeAt(i + 1))) {
         // RFC 1035 §5.1: \DDD is exactly three digits. BIND refuses `\04`; reading it as "04"
         // would put other bytes on the wire than the operator meant.
-        throw new RdataError(`incomplete escape "${/^\\\d+/.exec(raw.slice(i))![0]}" in "${raw}": \\DDD takes three digits`);
+        throw new RdataError(
+          `incomplete escape "${/^\\\d+/.exec(raw.slice(i))![0]}" in "${raw}": \\DDD takes three digits`,
+        );
       } else {
         c = raw.charCodeAt(++i);
       }
@@ -202,10 +204,11 @@ export function toWireName(text: string, origin: Uint8Array): Buffer {
   const n = text.length;
   const absolute = text.charCodeAt(n - 1) === 0x2e;
   const size = absolute ? n + 1 : n + 1 + origin.length;
-  if (n < 2 || size > MAX_NAME || text.indexOf('\\') >= 0 || text.charCodeAt(0) === 0x40) return parseName(text, origin);
+  if (n < 2 || size > MAX_NAME || text.indexOf('\\') >= 0 || text.charCodeAt(0) === 0x40)
+    return parseName(text, origin);
   const out = Buffer.allocUnsafe(size);
   let at = 0;
-  for (let start = 0; start < n; ) {
+  for (let start = 0; start < n;) {
     let dot = text.indexOf('.', start);
     if (dot < 0) dot = n;
     const len = dot - start;

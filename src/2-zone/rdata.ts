@@ -37,9 +37,22 @@ function timer(r: RdataReader, w: RdataWriter, what: string): void {
 
 /** RFC 8624 §3.1 algorithm mnemonics, accepted where BIND accepts them (DNSKEY, DS). */
 const ALGORITHMS: Record<string, number> = {
-  RSAMD5: 1, DH: 2, DSA: 3, RSASHA1: 5, 'DSA-NSEC3-SHA1': 6, 'RSASHA1-NSEC3-SHA1': 7,
-  RSASHA256: 8, RSASHA512: 10, 'ECC-GOST': 12, ECDSAP256SHA256: 13, ECDSAP384SHA384: 14,
-  ED25519: 15, ED448: 16, INDIRECT: 252, PRIVATEDNS: 253, PRIVATEOID: 254,
+  RSAMD5: 1,
+  DH: 2,
+  DSA: 3,
+  RSASHA1: 5,
+  'DSA-NSEC3-SHA1': 6,
+  'RSASHA1-NSEC3-SHA1': 7,
+  RSASHA256: 8,
+  RSASHA512: 10,
+  'ECC-GOST': 12,
+  ECDSAP256SHA256: 13,
+  ECDSAP384SHA384: 14,
+  ED25519: 15,
+  ED448: 16,
+  INDIRECT: 252,
+  PRIVATEDNS: 253,
+  PRIVATEOID: 254,
 };
 
 function algorithm(r: RdataReader, w: RdataWriter): void {
@@ -61,141 +74,182 @@ function digestLength(kind: string, at: number, lengths: Record<number, number>)
   return (d: Buffer): string | undefined => {
     const want = lengths[d[at - 1]!];
     const got = d.length - at;
-    return want !== undefined && got !== want ? `${kind} type ${d[at - 1]} needs ${want} octets, not ${got}` : undefined;
+    return want !== undefined && got !== want
+      ? `${kind} type ${d[at - 1]} needs ${want} octets, not ${got}`
+      : undefined;
   };
 }
 
 const CODECS = new Map<number, TypeCodec>([
-  [Type.A, {
-    shape: '4',
-    encode(r: RdataReader, w: RdataWriter) {
-      const t = r.word('address');
-      const a = parseIPv4(t);
-      if (!a) r.fail(`"${t}" is not a dotted-quad IPv4 address`, r.lastLine);
-      w.bytes(a);
+  [
+    Type.A,
+    {
+      shape: '4',
+      encode(r: RdataReader, w: RdataWriter) {
+        const t = r.word('address');
+        const a = parseIPv4(t);
+        if (!a) r.fail(`"${t}" is not a dotted-quad IPv4 address`, r.lastLine);
+        w.bytes(a);
+      },
     },
-  }],
-  [Type.AAAA, {
-    shape: '6',
-    encode(r: RdataReader, w: RdataWriter) {
-      const t = r.word('address');
-      const a = parseIPv6(t);
-      if (!a) r.fail(`"${t}" is not an IPv6 address`, r.lastLine);
-      w.bytes(a);
+  ],
+  [
+    Type.AAAA,
+    {
+      shape: '6',
+      encode(r: RdataReader, w: RdataWriter) {
+        const t = r.word('address');
+        const a = parseIPv6(t);
+        if (!a) r.fail(`"${t}" is not an IPv6 address`, r.lastLine);
+        w.bytes(a);
+      },
     },
-  }],
+  ],
   [Type.NS, { shape: 'N', encode: name('name server') }],
   [Type.CNAME, { shape: 'N', encode: name('target') }],
   [Type.DNAME, { shape: 'N', encode: name('target') }],
   [Type.PTR, { shape: 'N', encode: name('target') }],
-  [Type.SOA, {
-    shape: 'NNIIIII',
-    encode(r: RdataReader, w: RdataWriter) {
-      w.bytes(r.name('primary name server'));
-      w.bytes(r.name('responsible mailbox'));
-      w.u32(r.int('serial', 0xffffffff));
-      timer(r, w, 'refresh');
-      timer(r, w, 'retry');
-      timer(r, w, 'expire');
-      timer(r, w, 'minimum');
+  [
+    Type.SOA,
+    {
+      shape: 'NNIIIII',
+      encode(r: RdataReader, w: RdataWriter) {
+        w.bytes(r.name('primary name server'));
+        w.bytes(r.name('responsible mailbox'));
+        w.u32(r.int('serial', 0xffffffff));
+        timer(r, w, 'refresh');
+        timer(r, w, 'retry');
+        timer(r, w, 'expire');
+        timer(r, w, 'minimum');
+      },
     },
-  }],
-  [Type.HINFO, {
-    shape: 'CC',
-    encode(r: RdataReader, w: RdataWriter) {
-      w.charString(r.token('CPU').text);
-      w.charString(r.token('OS').text);
+  ],
+  [
+    Type.HINFO,
+    {
+      shape: 'CC',
+      encode(r: RdataReader, w: RdataWriter) {
+        w.charString(r.token('CPU').text);
+        w.charString(r.token('OS').text);
+      },
     },
-  }],
-  [Type.MX, {
-    shape: 'HN',
-    encode(r: RdataReader, w: RdataWriter) {
-      w.u16(r.int('preference', 0xffff));
-      w.bytes(r.name('exchange'));
+  ],
+  [
+    Type.MX,
+    {
+      shape: 'HN',
+      encode(r: RdataReader, w: RdataWriter) {
+        w.u16(r.int('preference', 0xffff));
+        w.bytes(r.name('exchange'));
+      },
     },
-  }],
-  [Type.TXT, {
-    shape: 'T',
-    encode(r: RdataReader, w: RdataWriter) {
-      // RFC 1035 §3.3.14: one or more character-strings.
-      do w.charString(r.token('text').text);
-      while (!r.done);
+  ],
+  [
+    Type.TXT,
+    {
+      shape: 'T',
+      encode(r: RdataReader, w: RdataWriter) {
+        // RFC 1035 §3.3.14: one or more character-strings.
+        do w.charString(r.token('text').text);
+        while (!r.done);
+      },
     },
-  }],
-  [Type.SRV, {
-    shape: 'HHHN',
-    encode(r: RdataReader, w: RdataWriter) {
-      w.u16(r.int('priority', 0xffff));
-      w.u16(r.int('weight', 0xffff));
-      w.u16(r.int('port', 0xffff));
-      w.bytes(r.name('target'));
+  ],
+  [
+    Type.SRV,
+    {
+      shape: 'HHHN',
+      encode(r: RdataReader, w: RdataWriter) {
+        w.u16(r.int('priority', 0xffff));
+        w.u16(r.int('weight', 0xffff));
+        w.u16(r.int('port', 0xffff));
+        w.bytes(r.name('target'));
+      },
     },
-  }],
-  [Type.NAPTR, {
-    shape: 'HHCCCN',
-    encode(r: RdataReader, w: RdataWriter) {
-      w.u16(r.int('order', 0xffff));
-      w.u16(r.int('preference', 0xffff));
-      w.charString(r.token('flags').text);
-      w.charString(r.token('services').text);
-      w.charString(r.token('regexp').text);
-      w.bytes(r.name('replacement'));
+  ],
+  [
+    Type.NAPTR,
+    {
+      shape: 'HHCCCN',
+      encode(r: RdataReader, w: RdataWriter) {
+        w.u16(r.int('order', 0xffff));
+        w.u16(r.int('preference', 0xffff));
+        w.charString(r.token('flags').text);
+        w.charString(r.token('services').text);
+        w.charString(r.token('regexp').text);
+        w.bytes(r.name('replacement'));
+      },
     },
-  }],
-  [Type.DS, {
-    shape: 'HBBX',
-    // RFC 4509, RFC 5933, RFC 6605: SHA-1, SHA-256, GOST, SHA-384 digests.
-    check: digestLength('digest', 4, { 1: 20, 2: 32, 3: 32, 4: 48 }),
-    encode(r: RdataReader, w: RdataWriter) {
-      w.u16(r.int('key tag', 0xffff));
-      algorithm(r, w);
-      w.u8(r.int('digest type', 0xff));
-      hex(r, w, 'digest');
+  ],
+  [
+    Type.DS,
+    {
+      shape: 'HBBX',
+      // RFC 4509, RFC 5933, RFC 6605: SHA-1, SHA-256, GOST, SHA-384 digests.
+      check: digestLength('digest', 4, { 1: 20, 2: 32, 3: 32, 4: 48 }),
+      encode(r: RdataReader, w: RdataWriter) {
+        w.u16(r.int('key tag', 0xffff));
+        algorithm(r, w);
+        w.u8(r.int('digest type', 0xff));
+        hex(r, w, 'digest');
+      },
     },
-  }],
-  [Type.SSHFP, {
-    shape: 'BBX',
-    check: digestLength('fingerprint', 2, { 1: 20, 2: 32 }), // RFC 4255, RFC 6594
-    encode(r: RdataReader, w: RdataWriter) {
-      w.u8(r.int('algorithm', 0xff));
-      w.u8(r.int('fingerprint type', 0xff));
-      hex(r, w, 'fingerprint');
+  ],
+  [
+    Type.SSHFP,
+    {
+      shape: 'BBX',
+      check: digestLength('fingerprint', 2, { 1: 20, 2: 32 }), // RFC 4255, RFC 6594
+      encode(r: RdataReader, w: RdataWriter) {
+        w.u8(r.int('algorithm', 0xff));
+        w.u8(r.int('fingerprint type', 0xff));
+        hex(r, w, 'fingerprint');
+      },
     },
-  }],
-  [Type.TLSA, {
-    shape: 'BBBX',
-    check: digestLength('matching', 3, { 1: 32, 2: 64 }), // RFC 6698 §2.1.3
-    encode(r: RdataReader, w: RdataWriter) {
-      w.u8(r.int('certificate usage', 0xff));
-      w.u8(r.int('selector', 0xff));
-      w.u8(r.int('matching type', 0xff));
-      hex(r, w, 'certificate association data');
+  ],
+  [
+    Type.TLSA,
+    {
+      shape: 'BBBX',
+      check: digestLength('matching', 3, { 1: 32, 2: 64 }), // RFC 6698 §2.1.3
+      encode(r: RdataReader, w: RdataWriter) {
+        w.u8(r.int('certificate usage', 0xff));
+        w.u8(r.int('selector', 0xff));
+        w.u8(r.int('matching type', 0xff));
+        hex(r, w, 'certificate association data');
+      },
     },
-  }],
-  [Type.DNSKEY, {
-    shape: 'HBBX',
-    encode(r: RdataReader, w: RdataWriter) {
-      w.u16(r.int('flags', 0xffff));
-      w.u8(r.int('protocol', 0xff));
-      algorithm(r, w);
-      const line = r.line;
-      const key = decodeBase64(r.rest('public key'));
-      if (!key || key.length === 0) r.fail('public key is not base64', line);
-      w.bytes(key);
+  ],
+  [
+    Type.DNSKEY,
+    {
+      shape: 'HBBX',
+      encode(r: RdataReader, w: RdataWriter) {
+        w.u16(r.int('flags', 0xffff));
+        w.u8(r.int('protocol', 0xff));
+        algorithm(r, w);
+        const line = r.line;
+        const key = decodeBase64(r.rest('public key'));
+        if (!key || key.length === 0) r.fail('public key is not base64', line);
+        w.bytes(key);
+      },
     },
-  }],
-  [Type.CAA, {
-    shape: 'BCR',
-    check: checkCaaTag,
-    encode(r: RdataReader, w: RdataWriter) {
-      w.u8(r.int('flags', 0xff));
-      const tag = r.word('tag');
-      w.charString(tag);
-      // RFC 8659 §4.1.1: the value is the rest of the RDATA, not a <character-string>: no
-      // length octet, and no 255-octet limit.
-      w.text(r.token('value').text);
+  ],
+  [
+    Type.CAA,
+    {
+      shape: 'BCR',
+      check: checkCaaTag,
+      encode(r: RdataReader, w: RdataWriter) {
+        w.u8(r.int('flags', 0xff));
+        const tag = r.word('tag');
+        w.charString(tag);
+        // RFC 8659 §4.1.1: the value is the rest of the RDATA, not a <character-string>: no
+        // length octet, and no 255-octet limit.
+        w.text(r.token('value').text);
+      },
     },
-  }],
+  ],
   [Type.SVCB, { shape: 'HNR', check: checkSvcbParams, encode: encodeSvcb }],
   [Type.HTTPS, { shape: 'HNR', check: checkSvcbParams, encode: encodeSvcb }],
 ]);
@@ -265,11 +319,21 @@ function checkShape(shape: string, d: Buffer): string | undefined {
         p = nameEnd(d, p);
         if (p < 0) return 'a domain name is malformed or compressed';
         break;
-      case 'B': p += 1; break;
-      case 'H': p += 2; break;
-      case 'I': p += 4; break;
-      case '4': p += 4; break;
-      case '6': p += 16; break;
+      case 'B':
+        p += 1;
+        break;
+      case 'H':
+        p += 2;
+        break;
+      case 'I':
+        p += 4;
+        break;
+      case '4':
+        p += 4;
+        break;
+      case '6':
+        p += 16;
+        break;
       case 'C':
         p += p < d.length ? 1 + d[p]! : 1;
         break;
@@ -291,7 +355,13 @@ function checkShape(shape: string, d: Buffer): string | undefined {
 }
 
 /** Where the target name sits in RDATA of the types whose target an answer follows. */
-const TARGET_AT = new Map<number, number>([[Type.NS, 0], [Type.CNAME, 0], [Type.DNAME, 0], [Type.MX, 2], [Type.SRV, 6]]);
+const TARGET_AT = new Map<number, number>([
+  [Type.NS, 0],
+  [Type.CNAME, 0],
+  [Type.DNAME, 0],
+  [Type.MX, 2],
+  [Type.SRV, 6],
+]);
 
 /**
  * The name an RR points at, as a key: CNAME/DNAME target, NS name server, MX exchange, SRV

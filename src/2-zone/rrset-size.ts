@@ -35,6 +35,8 @@ export function rrsetSizeError(owner: NameKey | Uint8Array, type: number, rdata:
   let size = HEADER + question + QUESTION_FIXED + MAX_OPT;
   for (const rd of rdata) size += POINTER + RR_FIXED + rd.length;
   if (size <= MAX_MESSAGE) return null;
-  return `${typeName(type)} RRset at ${nameToText(owner)} is too large to serve: its ${rdata.length} records need a ` +
-    `${size}-octet response, and a DNS message holds at most ${MAX_MESSAGE} (RFC 1035 §4.2.2)`;
+  return (
+    `${typeName(type)} RRset at ${nameToText(owner)} is too large to serve: its ${rdata.length} records need a ` +
+    `${size}-octet response, and a DNS message holds at most ${MAX_MESSAGE} (RFC 1035 §4.2.2)`
+  );
 }

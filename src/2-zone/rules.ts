@@ -22,7 +22,14 @@ export interface ZoneView {
 }
 
 /** What belongs at a delegation point: the NS set, its DS, glue, and their DNSSEC records. */
-export const AT_CUT: ReadonlySet<number> = new Set<number>([Type.NS, Type.DS, Type.A, Type.AAAA, Type.RRSIG, Type.NSEC]);
+export const AT_CUT: ReadonlySet<number> = new Set<number>([
+  Type.NS,
+  Type.DS,
+  Type.A,
+  Type.AAAA,
+  Type.RRSIG,
+  Type.NSEC,
+]);
 
 const txt = nameToText;
 
@@ -30,7 +37,8 @@ export const isCut = (z: ZoneView, name: NameKey): boolean => name !== z.origin 
 
 /** The delegation point at or above `name` (the apex excluded), if any. */
 export function cutAbove(z: ZoneView, name: NameKey): NameKey | undefined {
-  for (let k: NameKey | null = name; k !== null && k.length > z.origin.length; k = parentKey(k)) if (isCut(z, k)) return k;
+  for (let k: NameKey | null = name; k !== null && k.length > z.origin.length; k = parentKey(k))
+    if (isCut(z, k)) return k;
   return undefined;
 }
 
@@ -52,14 +60,16 @@ export function placementProblem(z: ZoneView, name: NameKey, type: number): stri
 /** RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME is alone at its name (DNSSEC records aside, RFC 4035 §2.5). */
 export const CNAME_COMPANIONS: ReadonlySet<number> = new Set<number>([Type.CNAME, Type.RRSIG, Type.NSEC]);
 
-export const cnameConflict = (name: NameKey): string => `${txt(name)}: CNAME and other data cannot share a name (RFC 2181 §10.1)`;
+export const cnameConflict = (name: NameKey): string =>
+  `${txt(name)}: CNAME and other data cannot share a name (RFC 2181 §10.1)`;
 
 /** Does the name server `target` of the NS set at `owner` have the address it needs in the zone? */
 export function glueProblem(z: ZoneView, target: NameKey): string | null {
   if (!isSubdomain(target, z.origin)) return null;
   const cut = cutAbove(z, target);
   if (cut !== undefined) {
-    return hasAddress(z, target) ? null
+    return hasAddress(z, target)
+      ? null
       : `missing glue: name server ${txt(target)} is at or below the delegation point ${txt(cut)} and has no A or AAAA record`;
   }
   if (z.has(target, Type.CNAME)) return `name server ${txt(target)} is an alias (CNAME); RFC 2181 §10.3 forbids that`;

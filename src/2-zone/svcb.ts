@@ -10,10 +10,25 @@ import { parseDecimal } from './ttl.ts';
 
 /** RFC 9460 §14.3.2, RFC 9461 (dohpath), RFC 9540 (ohttp). */
 const KEYS: Record<string, number> = {
-  mandatory: 0, alpn: 1, 'no-default-alpn': 2, port: 3, ipv4hint: 4, ech: 5, ipv6hint: 6, dohpath: 7, ohttp: 8,
+  mandatory: 0,
+  alpn: 1,
+  'no-default-alpn': 2,
+  port: 3,
+  ipv4hint: 4,
+  ech: 5,
+  ipv6hint: 6,
+  dohpath: 7,
+  ohttp: 8,
 };
 const KEY_NAMES = new Map(Object.entries(KEYS).map(([k, v]) => [v, k]));
-const MANDATORY = 0, ALPN = 1, NO_DEFAULT_ALPN = 2, PORT = 3, IPV4HINT = 4, ECH = 5, IPV6HINT = 6, OHTTP = 8;
+const MANDATORY = 0,
+  ALPN = 1,
+  NO_DEFAULT_ALPN = 2,
+  PORT = 3,
+  IPV4HINT = 4,
+  ECH = 5,
+  IPV6HINT = 6,
+  OHTTP = 8;
 
 /** Key number of a key name (`alpn`, `key65000`), or undefined. RFC 9460 §14.3.3: 65535 is invalid. */
 function keyNumber(name: string): number | undefined {
@@ -72,18 +87,22 @@ function paramValue(key: number, value: Buffer, hasValue: boolean): Buffer {
   const text = value.toString('latin1');
   switch (key) {
     case MANDATORY: {
-      const keys = text.split(',').map((n) => {
-        const k = keyNumber(n.toLowerCase());
-        if (k === undefined) throw new RdataError(`unknown key "${n}"`);
-        if (k === MANDATORY) throw new RdataError('cannot list mandatory itself');
-        return k;
-      }).sort((a, b) => a - b);
+      const keys = text
+        .split(',')
+        .map((n) => {
+          const k = keyNumber(n.toLowerCase());
+          if (k === undefined) throw new RdataError(`unknown key "${n}"`);
+          if (k === MANDATORY) throw new RdataError('cannot list mandatory itself');
+          return k;
+        })
+        .sort((a, b) => a - b);
       if (keys.some((k, i) => keys[i - 1] === k)) throw new RdataError('lists a key twice');
       return u16s(keys);
     }
     case ALPN: {
       const ids = valueList(value);
-      if (ids.some((id) => id.length === 0 || id.length > 255)) throw new RdataError('each alpn-id must be 1..255 octets');
+      if (ids.some((id) => id.length === 0 || id.length > 255))
+        throw new RdataError('each alpn-id must be 1..255 octets');
       return Buffer.concat(ids.flatMap((id) => [Buffer.from([id.length]), id]));
     }
     case PORT: {
@@ -93,11 +112,13 @@ function paramValue(key: number, value: Buffer, hasValue: boolean): Buffer {
     }
     case IPV4HINT:
     case IPV6HINT:
-      return Buffer.concat(text.split(',').map((a) => {
-        const b = key === IPV4HINT ? parseIPv4(a) : parseIPv6(a);
-        if (!b) throw new RdataError(`"${a}" is not an IPv${key === IPV4HINT ? 4 : 6} address`);
-        return b;
-      }));
+      return Buffer.concat(
+        text.split(',').map((a) => {
+          const b = key === IPV4HINT ? parseIPv4(a) : parseIPv6(a);
+          if (!b) throw new RdataError(`"${a}" is not an IPv${key === IPV4HINT ? 4 : 6} address`);
+          return b;
+        }),
+      );
     case ECH: {
       const b = decodeBase64(text);
       if (!b) throw new RdataError('is not base64');
@@ -143,8 +164,10 @@ export function checkSvcbParams(d: Buffer): string | undefined {
     if (key <= last) return 'SvcParamKeys are not in strictly increasing order';
     if (key === 65535) return 'SvcParamKey 65535 is reserved';
     const bad =
-      (key === PORT && len !== 2) || (key === IPV4HINT && (len === 0 || len % 4 !== 0)) ||
-      (key === IPV6HINT && (len === 0 || len % 16 !== 0)) || (key === MANDATORY && (len === 0 || len % 2 !== 0)) ||
+      (key === PORT && len !== 2) ||
+      (key === IPV4HINT && (len === 0 || len % 4 !== 0)) ||
+      (key === IPV6HINT && (len === 0 || len % 16 !== 0)) ||
+      (key === MANDATORY && (len === 0 || len % 2 !== 0)) ||
       ((key === NO_DEFAULT_ALPN || key === OHTTP) && len !== 0);
     if (bad) return `SvcParam ${keyName(key)} has a bad length ${len}`;
     last = key;

@@ -47,7 +47,12 @@ export interface Zone<P = unknown> {
 }
 
 /** An RRset as run-time changes left it: owner in presentation form, RDATA in hex (none: deleted). */
-export interface RRsetEdit { readonly name: string; readonly type: number; readonly ttl: number; readonly rdata: readonly string[] }
+export interface RRsetEdit {
+  readonly name: string;
+  readonly type: number;
+  readonly ttl: number;
+  readonly rdata: readonly string[];
+}
 
 /**
  * Run-time changes to one zone's data, `rrsetEditKey(name, type)` → the RRset now. The state layer

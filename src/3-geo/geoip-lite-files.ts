@@ -52,13 +52,13 @@ const PRIVATE_V4 = [0x0a000000, 0x0affffff, 0xac100000, 0xac1fffff, 0xc0a80000, 
 export async function readGeoipLiteData(dir: string): Promise<GeoipLiteData> {
   const places = new Places();
   const names = await RecordFile.open(path.join(dir, 'geoip-city-names.dat'), 88);
-  const countryOf = names && await readNames(names, places);
-  const city = countryOf && await RecordFile.open(path.join(dir, 'geoip-city.dat'), 24);
+  const countryOf = names && (await readNames(names, places));
+  const city = countryOf && (await RecordFile.open(path.join(dir, 'geoip-city.dat'), 24));
   const v4 = city
     ? await readV4(city, cityPlace(city, 8, countryOf, places))
     : await readV4(await RecordFile.require(path.join(dir, 'geoip-country.dat'), 10), countryPlace(8, places));
   // City IPv6 records point into the names file too; without it, geoip-lite 2.0.3 would throw.
-  const city6 = countryOf && await RecordFile.open(path.join(dir, 'geoip-city6.dat'), 48);
+  const city6 = countryOf && (await RecordFile.open(path.join(dir, 'geoip-city6.dat'), 48));
   const v6 = city6
     ? await readV6(city6, cityPlace(city6, 32, countryOf, places))
     : await readV6(await RecordFile.require(path.join(dir, 'geoip-country6.dat'), 34), countryPlace(32, places));
@@ -81,10 +81,12 @@ function cityPlace(file: RecordFile, offset: number, countryOf: Uint16Array, pla
   return (d, at, i) => {
     const location = d.getUint32(at + offset);
     if (location === NO_LOCATION) return NO_PLACE;
-    if (location >= countryOf.length) throw file.error(i, `location id ${location}, but geoip-city-names.dat has ${countryOf.length}`);
+    if (location >= countryOf.length)
+      throw file.error(i, `location id ${location}, but geoip-city-names.dat has ${countryOf.length}`);
     const lat = d.getInt32(at + offset + 4);
     const lon = d.getInt32(at + offset + 8);
-    if (Math.abs(lat) > 900_000 || Math.abs(lon) > 1_800_000) throw file.error(i, `coordinates ${lat / 1e4}, ${lon / 1e4} out of range`);
+    if (Math.abs(lat) > 900_000 || Math.abs(lon) > 1_800_000)
+      throw file.error(i, `coordinates ${lat / 1e4}, ${lon / 1e4} out of range`);
     return places.id(countryOf[location]!, lat, lon);
   };
 }
@@ -169,7 +171,12 @@ function codeAt(d: DataView, at: number): string {
  */
 function workUntil(
   each: (d: DataView, at: number, index: number) => void,
-  view: DataView, size: number, base: number, from: number, n: number, until: number,
+  view: DataView,
+  size: number,
+  base: number,
+  from: number,
+  n: number,
+  until: number,
 ): number {
   let i = from;
   while (i < n) {
@@ -208,7 +215,12 @@ class RecordFile {
     }
     if (bytes === 0) return null;
     if (bytes % size !== 0) {
-      throw new SourceError('ERR_CONFIG', file, 0, `${bytes} bytes is not a whole number of ${size}-byte records (truncated?)`);
+      throw new SourceError(
+        'ERR_CONFIG',
+        file,
+        0,
+        `${bytes} bytes is not a whole number of ${size}-byte records (truncated?)`,
+      );
     }
     return new RecordFile(file, size, bytes / size);
   }
@@ -216,7 +228,13 @@ class RecordFile {
   /** The file, which must be there. */
   static async require(file: string, size: number): Promise<RecordFile> {
     const found = await RecordFile.open(file, size);
-    if (!found) throw new SourceError('ERR_CONFIG', file, 0, 'missing or empty, and the city data that would replace it is missing too');
+    if (!found)
+      throw new SourceError(
+        'ERR_CONFIG',
+        file,
+        0,
+        'missing or empty, and the city data that would replace it is missing too',
+      );
     return found;
   }
 
@@ -236,7 +254,8 @@ class RecordFile {
     } catch (err) {
       throw new SourceError('ERR_CONFIG', this.path, 0, `cannot read geoip-lite data: ${(err as Error).message}`);
     }
-    const batch = (index: number, k: number) => this.#read(fh, bufs[k]!, Math.min(READ, this.count - index) * this.size, index * this.size);
+    const batch = (index: number, k: number) =>
+      this.#read(fh, bufs[k]!, Math.min(READ, this.count - index) * this.size, index * this.size);
     let reading: Promise<void> | undefined = batch(0, 0);
     try {
       let until = performance.now() + SLICE_MS;
@@ -273,7 +292,8 @@ class RecordFile {
       } catch (err) {
         throw new SourceError('ERR_CONFIG', this.path, 0, `cannot read geoip-lite data: ${(err as Error).message}`);
       }
-      if (n === 0) throw new SourceError('ERR_CONFIG', this.path, 0, 'shorter than when it was opened (replaced while reading?)');
+      if (n === 0)
+        throw new SourceError('ERR_CONFIG', this.path, 0, 'shorter than when it was opened (replaced while reading?)');
       got += n;
     }
   }

@@ -104,9 +104,13 @@ export class GeoipLiteDatabase implements GeoDatabase {
     try {
       this.#data = await tablesOf(this.dataDir).promise;
     } catch (err) {
-      this.#failure = err instanceof GslbError
-        ? err
-        : new GslbError('ERR_CONFIG', `geoip-lite: cannot load its data from ${this.dataDir}: ${(err as Error).message}`);
+      this.#failure =
+        err instanceof GslbError
+          ? err
+          : new GslbError(
+              'ERR_CONFIG',
+              `geoip-lite: cannot load its data from ${this.dataDir}: ${(err as Error).message}`,
+            );
       throw this.#failure;
     }
   }

@@ -10,9 +10,7 @@ export { continentOf } from './continents.ts';
 export { GEOIP_LITE_V6_PREFIX, GeoipLiteDatabase } from './geoip-lite.ts';
 export { MmdbDatabase, openMmdb } from './mmdb.ts';
 
-export type GeoSpec =
-  | { readonly type: 'geoip-lite' }
-  | { readonly type: 'mmdb'; readonly path: string };
+export type GeoSpec = { readonly type: 'geoip-lite' } | { readonly type: 'mmdb'; readonly path: string };
 
 /**
  * Opens the configured database and resolves once it answers: an .mmdb file read and checked,

@@ -27,11 +27,14 @@ export class MmdbDatabase implements GeoDatabase {
     if (!rec) return null;
     // country is where the address is used; registered_country (where its block is registered)
     // is the only country some records have (anycast, satellite), and beats knowing nothing.
-    return makeLocation({
-      country: rec.country?.iso_code ?? rec.registered_country?.iso_code,
-      continent: rec.continent?.code,
-      point: toPoint(rec.location),
-    }, prefix + addr.prefixOffset);
+    return makeLocation(
+      {
+        country: rec.country?.iso_code ?? rec.registered_country?.iso_code,
+        continent: rec.continent?.code,
+        point: toPoint(rec.location),
+      },
+      prefix + addr.prefixOffset,
+    );
   }
 }
 
@@ -60,11 +63,13 @@ export async function openMmdb(path: string): Promise<MmdbDatabase> {
 // The reader accepts any bytes whose tail happens to decode as a map; check what lookups rely on,
 // so a bad file fails here rather than as RangeErrors on the query path.
 function metadataProblem(meta: Reader<CityResponse>['metadata'], size: number): string | undefined {
-  if (meta.binaryFormatMajorVersion !== 2) return `binary_format_major_version ${String(meta.binaryFormatMajorVersion)}, expected 2`;
+  if (meta.binaryFormatMajorVersion !== 2)
+    return `binary_format_major_version ${String(meta.binaryFormatMajorVersion)}, expected 2`;
   if (meta.ipVersion !== 4 && meta.ipVersion !== 6) return `ip_version ${String(meta.ipVersion)}, expected 4 or 6`;
   if (!Number.isInteger(meta.nodeCount) || meta.nodeCount <= 0) return `node_count ${String(meta.nodeCount)}`;
   // The search tree and the 16-byte data section separator must fit in the file.
-  if (meta.searchTreeSize + 16 > size) return `search tree of ${meta.nodeCount} nodes is larger than the file (truncated?)`;
+  if (meta.searchTreeSize + 16 > size)
+    return `search tree of ${meta.nodeCount} nodes is larger than the file (truncated?)`;
   return undefined;
 }
 

@@ -1,6 +1,5 @@
 // Health checking: probers report raw pass/fail; one state machine per check decides up/down.
 
-
 /** What one probe found. Probers never decide state: they only report. */
 export interface ProbeResult {
   readonly ok: boolean;

@@ -56,7 +56,11 @@ export const geoMap: PolicyFactory = (options) => {
           const note = `client location unknown: ${options.fallback.name}` + (s.note ? `; ${s.note}` : '');
           return { ...s, scope: client.prefix, note };
         }
-        return { indexes: rotate(restKey, rest, count), scope: client.prefix, note: 'client location unknown: default set' };
+        return {
+          indexes: rotate(restKey, rest, count),
+          scope: client.prefix,
+          note: 'client location unknown: default set',
+        };
       }
       for (const code of [where.country, where.continent]) {
         const set = tagged(candidates, code);

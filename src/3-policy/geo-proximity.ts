@@ -25,7 +25,13 @@ import { answerCount, geoScope } from './shared.ts';
 export const geoProximity: PolicyFactory = (options) => {
   const fallback = options.fallback ?? roundRobin({});
 
-  function fall(candidates: readonly Candidate[], count: number, ctx: PolicyContext, why: string, scope: number): Selection {
+  function fall(
+    candidates: readonly Candidate[],
+    count: number,
+    ctx: PolicyContext,
+    why: string,
+    scope: number,
+  ): Selection {
     const s = fallback.pick(candidates, count, ctx);
     const note = `${why}: ${fallback.name}` + (s.note ? `; ${s.note}` : '');
     return { ...s, scope: Math.max(s.scope, scope), note };

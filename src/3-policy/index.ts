@@ -11,14 +11,7 @@ import { roundRobin } from './round-robin.ts';
 import { weighted } from './weighted.ts';
 
 export type PolicyName =
-  | 'round-robin'
-  | 'random'
-  | 'weighted'
-  | 'least-load'
-  | 'geo-proximity'
-  | 'geo-map'
-  | 'failover'
-  | 'affinity';
+  'round-robin' | 'random' | 'weighted' | 'least-load' | 'geo-proximity' | 'geo-map' | 'failover' | 'affinity';
 
 export const policies: Readonly<Record<PolicyName, PolicyFactory>> = Object.freeze({
   'round-robin': roundRobin,

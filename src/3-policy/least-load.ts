@@ -71,7 +71,10 @@ export const leastLoad: PolicyFactory = (options) => {
       const positions = ratio.map((_, p) => p);
       const near = positions.filter((p) => ratio[p]! <= limit);
       const rest = positions.filter((p) => ratio[p]! > limit).sort((a, b) => ratio[a]! - ratio[b]!);
-      const chosen = [...shuffleTake(near, Math.min(k, near.length), random), ...rest.slice(0, Math.max(0, k - near.length))];
+      const chosen = [
+        ...shuffleTake(near, Math.min(k, near.length), random),
+        ...rest.slice(0, Math.max(0, k - near.length)),
+      ];
 
       // Every address handed out may draw clients until the next report shows it.
       for (const p of chosen) if (counted[p]) counted[p].answers++;

@@ -18,7 +18,12 @@ import { answerCount } from './shared.ts';
  * One SWRR step over `current`; returns the winning position, never one already in `chosen`.
  * Plain loops and no sets: this runs on every query of a weighted pool.
  */
-function step(current: Map<string, number>, candidates: readonly Candidate[], total: number, chosen: readonly number[]): number {
+function step(
+  current: Map<string, number>,
+  candidates: readonly Candidate[],
+  total: number,
+  chosen: readonly number[],
+): number {
   let best = -1;
   let bestValue = -Infinity;
   for (let p = 0; p < candidates.length; p++) {

@@ -22,7 +22,8 @@ export function attachPools(zone: BuiltZone, defs: readonly PoolDef[]): { zone: 
   const nodes = zone.nodes;
   const pools = new Map<NameKey, Pool>();
   for (const def of defs) {
-    const fail = (reason: string) => errors.push(new SourceError('ERR_POOLS', def.file, def.line, `pool ${def.label}: ${reason}`));
+    const fail = (reason: string) =>
+      errors.push(new SourceError('ERR_POOLS', def.file, def.line, `pool ${def.label}: ${reason}`));
     if (!isSubdomain(def.name, zone.origin)) {
       fail(`${nameToText(def.name)} is outside zone ${nameToText(zone.origin)}`);
       continue;
@@ -40,7 +41,9 @@ export function attachPools(zone: BuiltZone, defs: readonly PoolDef[]): { zone: 
     const node = nodes.get(def.name);
     const clash = node && STATIC_CONFLICTS.find((t) => node.rrsets.has(t));
     if (clash !== undefined) {
-      fail(`${nameToText(def.name)} also has static ${typeName(clash)} data in ${zone.file}: a name is either a pool or static data`);
+      fail(
+        `${nameToText(def.name)} also has static ${typeName(clash)} data in ${zone.file}: a name is either a pool or static data`,
+      );
       continue;
     }
     pools.set(def.name, new Pool(def));

@@ -24,7 +24,8 @@ export function groupProblem(def: PoolDef, group: string | undefined): string | 
   const groups = def.groups.map((g) => g.name);
   if (groups.length && group === undefined) return `pool ${def.label} has groups: name one of ${groups.join(', ')}`;
   if (!groups.length && group !== undefined) return `pool ${def.label} has no groups`;
-  if (group !== undefined && !groups.includes(group)) return `"${group}" is not a group of pool ${def.label} (${groups.join(', ')})`;
+  if (group !== undefined && !groups.includes(group))
+    return `"${group}" is not a group of pool ${def.label} (${groups.join(', ')})`;
   return undefined;
 }
 
@@ -107,7 +108,12 @@ export function editPool(def: PoolDef, edits: ReadonlyMap<string, TargetSpec | n
  * target changes: every pool that has changes, or exactly the pools `names` (those a changeset
  * touched; the others keep their instance, so their rotation goes on).
  */
-export function applyPoolEdits(zone: PooledZone, state: PoolTargetEdits, file: PooledZone = zone, names?: Iterable<NameKey>): PooledZone {
+export function applyPoolEdits(
+  zone: PooledZone,
+  state: PoolTargetEdits,
+  file: PooledZone = zone,
+  names?: Iterable<NameKey>,
+): PooledZone {
   if (!zone.pools) return zone;
   let pools: Map<NameKey, Pool> | null = null;
   for (const name of names ?? zone.pools.keys()) {

@@ -37,7 +37,10 @@ export function loadZone(dir: string, origin: NameKey): Promise<BuildResult | un
   return readZone(dir, origin, attachPoolsFile);
 }
 
-async function attachPoolsFile(zoneFile: string, zone: BuiltZone): Promise<{ kind: 'zone'; zone: BuiltZone } | { kind: 'invalid'; errors: SourceError[] }> {
+async function attachPoolsFile(
+  zoneFile: string,
+  zone: BuiltZone,
+): Promise<{ kind: 'zone'; zone: BuiltZone } | { kind: 'invalid'; errors: SourceError[] }> {
   const file = poolsFileOf(zoneFile);
   let text: string;
   try {
@@ -57,11 +60,22 @@ async function attachPoolsFile(zoneFile: string, zone: BuiltZone): Promise<{ kin
 async function strayPoolsFiles(dir: string): Promise<SourceError[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const zoneNames = new Set(names.filter((n) => n.endsWith(ZONE_SUFFIX)).map((n) => n.toLowerCase()));
-  return names.filter((n) => n.endsWith(POOLS_SUFFIX) && !n.startsWith('.')).sort().flatMap((name) => {
-    const zoneName = name.slice(0, -POOLS_SUFFIX.length) + ZONE_SUFFIX;
-    return zoneNames.has(zoneName.toLowerCase()) ? []
-      : [new SourceError('ERR_POOLS', path.join(dir, name), 0, `no zone file ${zoneName} beside it: its pools cannot be served`)];
-  });
+  return names
+    .filter((n) => n.endsWith(POOLS_SUFFIX) && !n.startsWith('.'))
+    .sort()
+    .flatMap((name) => {
+      const zoneName = name.slice(0, -POOLS_SUFFIX.length) + ZONE_SUFFIX;
+      return zoneNames.has(zoneName.toLowerCase())
+        ? []
+        : [
+            new SourceError(
+              'ERR_POOLS',
+              path.join(dir, name),
+              0,
+              `no zone file ${zoneName} beside it: its pools cannot be served`,
+            ),
+          ];
+    });
 }
 
 /**

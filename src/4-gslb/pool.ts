@@ -58,7 +58,16 @@ function makePolicy(def: PoolDef, name: PoolDef['policy']): Policy {
 
 /** Target i of a family as a policy sees it (one shape for every candidate: no optional spreads). */
 function candidateOf(t: TargetDef, index: number, weight: number, load: LoadReport | undefined): Candidate {
-  return { index, key: t.address, weight, location: t.location, bias: t.bias, priority: t.priority, regions: t.regions, load };
+  return {
+    index,
+    key: t.address,
+    weight,
+    location: t.location,
+    bias: t.bias,
+    priority: t.priority,
+    regions: t.regions,
+    load,
+  };
 }
 
 export class Pool {
@@ -75,14 +84,26 @@ export class Pool {
     const targets = def.targets.filter((t) => t.family === family);
     if (targets.length === 0) return null;
     const type = typeOfFamily(family);
-    const sorryAddresses = def.fallback.kind === 'sorry'
-      ? def.fallback.addresses.filter((a) => addressFamily(a) === family) : [];
+    const sorryAddresses =
+      def.fallback.kind === 'sorry' ? def.fallback.addresses.filter((a) => addressFamily(a) === family) : [];
     return {
       targets,
-      rrset: makeRRset(def.name, type, def.ttl, targets.map((t) => addressRdata(t.address)!)),
+      rrset: makeRRset(
+        def.name,
+        type,
+        def.ttl,
+        targets.map((t) => addressRdata(t.address)!),
+      ),
       policy: makePolicy(def, def.policy),
       groupPolicies: def.groups.map((g) => makePolicy(def, g.policy)),
-      sorry: sorryAddresses.length ? makeRRset(def.name, type, def.ttl, sorryAddresses.map((a) => addressRdata(a)!)) : null,
+      sorry: sorryAddresses.length
+        ? makeRRset(
+            def.name,
+            type,
+            def.ttl,
+            sorryAddresses.map((a) => addressRdata(a)!),
+          )
+        : null,
       plain: targets.map((t, i) => candidateOf(t, i, t.weight, undefined)),
     };
   }
@@ -95,7 +116,8 @@ export class Pool {
   answer(qtype: number, ctx: PolicyContext, health: HealthView): PoolAnswer {
     const def = this.def;
     const fam = this.#families[familyOfType(qtype)];
-    if (!fam) return { rrset: null, targets: [], ttl: def.ttl, scope: 0, fallback: false, candidates: [], selection: null };
+    if (!fam)
+      return { rrset: null, targets: [], ttl: def.ttl, scope: 0, fallback: false, candidates: [], selection: null };
     const now = ctx.now();
     let nextChange = Infinity;
     const candidates: Candidate[] = [];
@@ -110,17 +132,34 @@ export class Pool {
     }
     // gdnsd's idea: never let a resolver cache an answer past the next moment it could change,
     // but not below the pool's floor either.
-    const ttl = Number.isFinite(nextChange) ? Math.max(def.minTtl, Math.min(def.ttl, Math.floor((nextChange - now) / 1000))) : def.ttl;
+    const ttl = Number.isFinite(nextChange)
+      ? Math.max(def.minTtl, Math.min(def.ttl, Math.floor((nextChange - now) / 1000)))
+      : def.ttl;
     if (candidates.length === 0) {
       // Every target down or drained: the pool's `fallback` decides (fail open by default).
       const f = def.fallback;
       const rrset = f.kind === 'all' ? fam.rrset : f.kind === 'sorry' ? fam.sorry : null;
-      return { rrset, targets: f.kind === 'all' ? fam.targets : [], ttl, scope: 0, fallback: true, candidates, selection: null };
+      return {
+        rrset,
+        targets: f.kind === 'all' ? fam.targets : [],
+        ttl,
+        scope: 0,
+        fallback: true,
+        candidates,
+        selection: null,
+      };
     }
     const grouped = def.groups.length ? this.#pickGrouped(fam, candidates, ctx) : null;
     const selection = grouped ? grouped.selection : fam.policy.pick(candidates, def.answers, ctx);
     return {
-      rrset: fam.rrset, pick: selection.indexes, targets: fam.targets, ttl, scope: selection.scope, fallback: false, candidates, selection,
+      rrset: fam.rrset,
+      pick: selection.indexes,
+      targets: fam.targets,
+      ttl,
+      scope: selection.scope,
+      fallback: false,
+      candidates,
+      selection,
       ...(grouped && { groupSelection: grouped.outer }),
     };
   }
@@ -136,9 +175,13 @@ export class Pool {
       if (m.length === 0) continue;
       const gd = groups[g]!;
       groupCandidates.push({
-        index: g, key: gd.name, weight: m.reduce((s, c) => s + c.weight, 0),
-        ...(gd.location && { location: gd.location }), ...(gd.bias !== undefined && { bias: gd.bias }),
-        ...(gd.priority !== undefined && { priority: gd.priority }), ...(gd.regions && { regions: gd.regions }),
+        index: g,
+        key: gd.name,
+        weight: m.reduce((s, c) => s + c.weight, 0),
+        ...(gd.location && { location: gd.location }),
+        ...(gd.bias !== undefined && { bias: gd.bias }),
+        ...(gd.priority !== undefined && { priority: gd.priority }),
+        ...(gd.regions && { regions: gd.regions }),
       });
     }
     const outer = fam.policy.pick(groupCandidates, 1, ctx);
@@ -161,7 +204,12 @@ const GEO_POLICIES = new Set(['geo-proximity', 'geo-map']);
 export function usesGeo(zone: PooledZone): boolean {
   for (const pool of zone.pools?.values() ?? []) {
     const d = pool.def;
-    if (GEO_POLICIES.has(d.policy) || GEO_POLICIES.has(d.fallbackPolicy) || d.groups.some((g) => GEO_POLICIES.has(g.policy))) return true;
+    if (
+      GEO_POLICIES.has(d.policy) ||
+      GEO_POLICIES.has(d.fallbackPolicy) ||
+      d.groups.some((g) => GEO_POLICIES.has(g.policy))
+    )
+      return true;
   }
   return false;
 }

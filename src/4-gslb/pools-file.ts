@@ -14,14 +14,50 @@ import type { Fallback, GroupDef, PoolDef, TargetDef } from './types.ts';
 import type { CheckSpec } from '../3-health/types.ts';
 import { MapReader, YamlSource } from '../0-base/yaml-reader.ts';
 
-const POOL_KEYS = ['policy', 'ttl', 'min-ttl', 'answers', 'fallback', 'fallback-policy', 'check', 'targets', 'groups',
-  'max-report-age', 'answer-load', 'tolerance'] as const;
+const POOL_KEYS = [
+  'policy',
+  'ttl',
+  'min-ttl',
+  'answers',
+  'fallback',
+  'fallback-policy',
+  'check',
+  'targets',
+  'groups',
+  'max-report-age',
+  'answer-load',
+  'tolerance',
+] as const;
 const TARGET_KEYS = ['address', 'weight', 'location', 'bias', 'priority', 'regions', 'check'] as const;
 const GROUP_KEYS = ['policy', 'location', 'bias', 'priority', 'regions', 'targets'] as const;
-const CHECK_KEYS = ['type', 'host', 'port', 'interval', 'timeout', 'rise', 'fall', 'path', 'expect', 'body',
-  'hostname', 'insecure', 'name', 'qtype', 'rcode', 'initial'] as const;
+const CHECK_KEYS = [
+  'type',
+  'host',
+  'port',
+  'interval',
+  'timeout',
+  'rise',
+  'fall',
+  'path',
+  'expect',
+  'body',
+  'hostname',
+  'insecure',
+  'name',
+  'qtype',
+  'rcode',
+  'initial',
+] as const;
 /** Policies that choose among groups (the outer policy of a grouped pool). */
-const GROUP_POLICIES: readonly PolicyName[] = ['geo-proximity', 'geo-map', 'failover', 'weighted', 'round-robin', 'random', 'affinity'];
+const GROUP_POLICIES: readonly PolicyName[] = [
+  'geo-proximity',
+  'geo-map',
+  'failover',
+  'weighted',
+  'round-robin',
+  'random',
+  'affinity',
+];
 const DEFAULT_PORT: Record<CheckSpec['type'], number | undefined> = { tcp: undefined, http: 80, https: 443, dns: 53 };
 
 export interface PoolsFileResult {
@@ -44,8 +80,14 @@ export function parsePoolsFile(text: string, file: string, origin: Buffer): Pool
     // YAML keys differ by case where DNS names do not (RFC 4343 §3): `WWW` and `www` are one pool.
     const first = byName.get(pool.name);
     if (first) {
-      src.errors.push(new SourceError(src.code, src.file, pool.line,
-        `${label}: pool ${nameToText(pool.name)} is already defined at line ${first.line} as "${first.label}" (names are not case-sensitive)`));
+      src.errors.push(
+        new SourceError(
+          src.code,
+          src.file,
+          pool.line,
+          `${label}: pool ${nameToText(pool.name)} is already defined at line ${first.line} as "${first.label}" (names are not case-sensitive)`,
+        ),
+      );
       continue;
     }
     byName.set(pool.name, pool);
@@ -62,7 +104,9 @@ function readPool(src: YamlSource, top: MapReader, label: string, origin: Buffer
     wire = parseName(label, origin);
   } catch (e) {
     // The name is the key: point at its line, not at the pool's first setting.
-    src.errors.push(new SourceError(src.code, src.file, top.line(label), `${label}: not a domain name: ${(e as NameError).message}`));
+    src.errors.push(
+      new SourceError(src.code, src.file, top.line(label), `${label}: not a domain name: ${(e as NameError).message}`),
+    );
     return undefined;
   }
   const m = MapReader.of(src, top.node(label), label);
@@ -174,7 +218,12 @@ function placement(src: YamlSource, m: MapReader): Pick<TargetDef, 'location' | 
 }
 
 function readTarget(
-  src: YamlSource, node: YamlNode, path: string, fqdn: string, poolCheck: CheckSpec | null | undefined, group: number | undefined,
+  src: YamlSource,
+  node: YamlNode,
+  path: string,
+  fqdn: string,
+  poolCheck: CheckSpec | null | undefined,
+  group: number | undefined,
 ): TargetDef | undefined {
   const m = MapReader.of(src, node, path);
   if (!m) return undefined;
@@ -252,9 +301,13 @@ function readCheck(src: YamlSource, parent: MapReader, key: string): CheckSpec |
   const path = m.string('path') ?? '/';
   // They go into the request line and Host header as written (RFC 9112 §3, §3.2): a space or a
   // CR/LF would break the request or add header lines of its own.
-  if (/[\s\p{Cc}]/u.test(path)) return m.fail('path', `${JSON.stringify(path)} has a space or control character (percent-encode it)`);
+  if (/[\s\p{Cc}]/u.test(path))
+    return m.fail('path', `${JSON.stringify(path)} has a space or control character (percent-encode it)`);
   if (hostHeader !== undefined && !/^[A-Za-z0-9._\-:[\]]+$/.test(hostHeader)) {
-    return m.fail('hostname', `${JSON.stringify(hostHeader)} is not a host name (letters, digits, "-", "_", "." and an optional :port)`);
+    return m.fail(
+      'hostname',
+      `${JSON.stringify(hostHeader)} is not a host name (letters, digits, "-", "_", "." and an optional :port)`,
+    );
   }
   return {
     type,
@@ -273,4 +326,3 @@ function readCheck(src: YamlSource, parent: MapReader, key: string): CheckSpec |
     ...(query ? { query } : {}),
   };
 }
-

@@ -78,7 +78,8 @@ export function explain(inputs: ExplainInputs, req: ExplainRequest, now = Date.n
   } catch (e) {
     throw new ExplainError('name', `name "${req.name}": ${(e as Error).message}`);
   }
-  if (req.client !== undefined && !net.isIP(req.client)) throw new ExplainError('client', `client "${req.client}": not an IP address`);
+  if (req.client !== undefined && !net.isIP(req.client))
+    throw new ExplainError('client', `client "${req.client}": not an IP address`);
   const ecs = req.subnet !== undefined ? parseSubnet(req.subnet) : null;
   const client: Client = makeClient(req.client ?? '127.0.0.1', ecs, inputs.geo);
   const ctx: PolicyContext = { client, random: Math.random, now: () => now };
@@ -90,15 +91,22 @@ export function explain(inputs: ExplainInputs, req: ExplainRequest, now = Date.n
     find: (n) => {
       const z = inputs.zones.find(n);
       if (!z?.pools) return z;
-      const pools = new Map([...z.pools].map(([k, p]) => {
-        let f = fresh.get(p);
-        if (!f) fresh.set(p, (f = new Pool(p.def)));
-        return [k, f] as const;
-      }));
+      const pools = new Map(
+        [...z.pools].map(([k, p]) => {
+          let f = fresh.get(p);
+          if (!f) fresh.set(p, (f = new Pool(p.def)));
+          return [k, f] as const;
+        }),
+      );
       return { ...z, pools };
     },
   };
-  const answer = resolve(zones, { qname, qtype, gslb: { ctx, health: inputs.health }, onPool: (pool, d) => decisions.push({ pool, d }) });
+  const answer = resolve(zones, {
+    qname,
+    qtype,
+    gslb: { ctx, health: inputs.health },
+    onPool: (pool, d) => decisions.push({ pool, d }),
+  });
   const location: GeoLocation | null = client.location();
   return {
     query: { name: nameToText(qname), type: typeName(qtype), client: req.client ?? null, subnet: req.subnet ?? null },

@@ -88,9 +88,13 @@ export function resolve(zones: ZoneSource<PooledZone>, q: Question): Answer {
       const prefix = name.slice(0, name.length - dname.length);
       const target = prefix + rrset.targets[0]!;
       // §2.2: a substitution longer than a name may be is YXDOMAIN, with the DNAME alone.
-      if (target.length > MAX_NAME) return { zone: zone.origin, rcode: Rcode.YXDOMAIN, aa: true, answer, authority, additional };
+      if (target.length > MAX_NAME)
+        return { zone: zone.origin, rcode: Rcode.YXDOMAIN, aa: true, answer, authority, additional };
       // §3.1: the DNAME's TTL. The prefix is the question's (compressed to it); the target keeps the zone's case.
-      answer.push({ owner: name, rrset: makeRRset(name, Type.CNAME, rrset.ttl, [Buffer.concat([keyToWire(prefix), rrset.rdata[0]!])], [target]) });
+      answer.push({
+        owner: name,
+        rrset: makeRRset(name, Type.CNAME, rrset.ttl, [Buffer.concat([keyToWire(prefix), rrset.rdata[0]!])], [target]),
+      });
       if (!isSubdomain(target, zone.origin) || answer.some((e) => e.owner === target)) {
         return { zone: zone.origin, rcode: Rcode.NOERROR, aa: true, answer, authority, additional };
       }
@@ -141,7 +145,16 @@ export function resolve(zones: ZoneSource<PooledZone>, q: Question): Answer {
         const soa = negativeSoa(zone);
         authority.push({ ...soa, ttl: Math.min(soa.ttl!, decision.ttl) });
       }
-      return { zone: zone.origin, rcode: Rcode.NOERROR, aa: true, answer, authority, additional, ecsScope: scope, dynamic: true };
+      return {
+        zone: zone.origin,
+        rcode: Rcode.NOERROR,
+        aa: true,
+        answer,
+        authority,
+        additional,
+        ecsScope: scope,
+        dynamic: true,
+      };
     }
     const rrset = node.rrsets.get(qtype);
     if (rrset) {

@@ -127,7 +127,12 @@ export class QueryCounters {
    * One pool answer: `pick` (positions in `targets`) was handed out, or every target when absent
    * (fallback `all`); `fallback` when no target was usable.
    */
-  pool(pool: NameKey, targets: readonly { readonly address: string }[], pick: readonly number[] | undefined, fallback: boolean): void {
+  pool(
+    pool: NameKey,
+    targets: readonly { readonly address: string }[],
+    pick: readonly number[] | undefined,
+    fallback: boolean,
+  ): void {
     let tally = this.#pools.get(targets);
     if (tally === undefined) {
       // Pools rebuilt by updates bring new lists: fold now and then so old ones are let go.
@@ -144,7 +149,13 @@ export class QueryCounters {
   /** The counts now (the maps themselves: copy or send them before counting goes on). */
   counts(): QueryCounts {
     this.#fold();
-    return { queries: this.#queries.counts, answers: this.#answers.counts, fallbacks: this.#fallbacks.counts, cache: this.#cache.counts, dropped: this.dropped };
+    return {
+      queries: this.#queries.counts,
+      answers: this.#answers.counts,
+      fallbacks: this.#fallbacks.counts,
+      cache: this.#cache.counts,
+      dropped: this.dropped,
+    };
   }
 
   /** Adds `c` to these counters (workers' counts into the primary's sum). */

@@ -114,14 +114,27 @@ export interface HandlerOptions {
  * a TSIG-signed one first and signs its answer.
  */
 export function createHandler(opts: HandlerOptions): Handler {
-  const { zones, onError = () => {}, inputs = () => defaultInputs, counters = null, queryLog = null, cache = null } = opts;
+  const {
+    zones,
+    onError = () => {},
+    inputs = () => defaultInputs,
+    counters = null,
+    queryLog = null,
+    cache = null,
+  } = opts;
   const stats: HandlerStats = { queries: 0, dropped: 0, errors: 0 };
   // Every N-th rather than at random: as representative at DNS query rates, and no random() per query.
   let unlogged = 0;
   const logQuery = (qname: NameKey, qtype: number, rcode: number, via: Transport): void => {
     if (!queryLog || ++unlogged < queryLog.sample) return;
     unlogged = 0;
-    queryLog.write({ qname: nameToText(qname), qtype: typeName(qtype), client: via.address, rcode: rcodeName(rcode), transport: via.tcp ? 'tcp' : 'udp' });
+    queryLog.write({
+      qname: nameToText(qname),
+      qtype: typeName(qtype),
+      client: via.address,
+      rcode: rcodeName(rcode),
+      transport: via.tcp ? 'tcp' : 'udp',
+    });
   };
   const onPool = counters
     ? (pool: Pool, d: PoolAnswer) => counters.pool(pool.def.name, d.targets, d.pick, d.fallback)
@@ -145,7 +158,8 @@ export function createHandler(opts: HandlerOptions): Handler {
       return encodeError(msg, q.id, q.flags, Rcode.REFUSED, q.questionEnd, q.edns);
     }
     // RFC 6891 §6.2.5: the smaller of the requestor's size and ours; 512 without EDNS.
-    const limit = (via.tcp ? 65535 : q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC) - tsigRoom;
+    const limit =
+      (via.tcp ? 65535 : q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC) - tsigRoom;
     let key: string | undefined;
     if (cache && tsigRoom === 0 && zones.version !== undefined && cache.serves(zones.version, q.qname)) {
       key = AnswerCache.key(q.qname, q.qtype, q.qclass, roomFor(q, limit));
@@ -210,6 +224,10 @@ export function createHandler(opts: HandlerOptions): Handler {
       return encodeError(msg, msg.readUInt16BE(0), msg.readUInt16BE(2), Rcode.SERVFAIL, 12, null);
     }
   }
-  const self: Handler = Object.assign(handleMessage, { stats, onUpdate: null as UpdateHandler | null, tsig: { keys: [], maxFudge: FUDGE } });
+  const self: Handler = Object.assign(handleMessage, {
+    stats,
+    onUpdate: null as UpdateHandler | null,
+    tsig: { keys: [], maxFudge: FUDGE },
+  });
   return self;
 }

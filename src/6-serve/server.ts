@@ -9,7 +9,6 @@ import type { Handler, Transport } from './handler.ts';
 import { TcpSlots, type TcpSlot } from './tcp-slots.ts';
 import { formatListen, type ListenAddress } from '../0-base/listen.ts';
 
-
 export interface ServerOptions {
   /** RFC 7766 §6.2.3: close a TCP connection idle this long (ms). */
   readonly tcpIdleMs?: number;
@@ -123,12 +122,19 @@ export class DnsListener {
     // back at once. Node's own lookup defers it with process.nextTick, a queued callback per answer.
     // (Node calls it with the socket's family as a number, which dns.lookup also takes.)
     let ready = false;
-    const lookup = (address: string, family: dns.LookupOneOptions, cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void => {
+    const lookup = (
+      address: string,
+      family: dns.LookupOneOptions,
+      cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+    ): void => {
       if (ready) cb(null, address, family as unknown as number);
       else dns.lookup(address, family, cb);
     };
     const udp = dgram.createSocket({
-      type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host), reusePort: this.#reusePort, lookup,
+      type: net.isIPv6(host) ? 'udp6' : 'udp4',
+      ipv6Only: net.isIPv6(host),
+      reusePort: this.#reusePort,
+      lookup,
       // Node sets SO_RCVBUF once bound; 0 (or absent) is not set at all.
       ...(this.#receiveBuffer.bytes > 0 && { recvBufferSize: this.#receiveBuffer.bytes }),
     });
@@ -180,7 +186,13 @@ export class DnsListener {
     const granted = this.#udp?.getRecvBufferSize() ?? 0;
     const { bytes: requested, configured } = this.#receiveBuffer;
     const rmemMax = readRmemMax();
-    return { granted, requested, configured, ...(rmemMax !== undefined && { rmemMax }), capped: rmemMax !== undefined && requested > rmemMax };
+    return {
+      granted,
+      requested,
+      configured,
+      ...(rmemMax !== undefined && { rmemMax }),
+      capped: rmemMax !== undefined && requested > rmemMax,
+    };
   }
 
   /** The port actually bound (differs from the asked one when that was 0). */
@@ -243,7 +255,11 @@ export class DnsListener {
       if (out instanceof Promise) {
         conn.outstanding++;
         // Writing the answer restarts the idle period (Node refreshes the timer on each write).
-        this.#later(out, (o) => sock.writable && sock.write(frame(o)), () => conn.outstanding--);
+        this.#later(
+          out,
+          (o) => sock.writable && sock.write(frame(o)),
+          () => conn.outstanding--,
+        );
       } else if (out) sock.write(frame(out));
     }
     conn.pending = pending;

@@ -47,7 +47,23 @@ export class ConfigError extends GslbError {
   }
 }
 
-const TOP_KEYS = ['zones', 'listen', 'data', 'geoip', 'tcp-idle-timeout', 'tcp-max-connections', 'query-log-sample', 'udp-receive-buffer', 'workers', 'api', 'tsig', 'tsig-max-fudge', 'tcp-message-timeout', 'tcp-max-connections-per-client', 'max-changes'];
+const TOP_KEYS = [
+  'zones',
+  'listen',
+  'data',
+  'geoip',
+  'tcp-idle-timeout',
+  'tcp-max-connections',
+  'query-log-sample',
+  'udp-receive-buffer',
+  'workers',
+  'api',
+  'tsig',
+  'tsig-max-fudge',
+  'tcp-message-timeout',
+  'tcp-max-connections-per-client',
+  'max-changes',
+];
 /** A shorter token could be guessed; 16 characters of base64 are 96 bits. */
 export const MIN_TOKEN_LENGTH = 16;
 
@@ -62,7 +78,8 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
   const config = parseConfig(text, file, env);
   if (config.data !== undefined) {
     const reason = await dataDirError(config.data);
-    if (reason) throw new ConfigError([new SourceError('ERR_CONFIG', file, dataLines.get(config) ?? 0, `data: ${reason}`)]);
+    if (reason)
+      throw new ConfigError([new SourceError('ERR_CONFIG', file, dataLines.get(config) ?? 0, `data: ${reason}`)]);
   }
   return config;
 }
@@ -94,10 +111,14 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     const v = top.string(key);
     return v === undefined ? undefined : path.resolve(dir, v);
   };
-  const listen = top.list('listen')?.map((n, i) => address(src, n, `listen[${i}]`, 53)).filter((a) => a !== undefined);
+  const listen = top
+    .list('listen')
+    ?.map((n, i) => address(src, n, `listen[${i}]`, 53))
+    .filter((a) => a !== undefined);
   // An empty list would start a server that answers nothing, and stays up, so a supervisor
   // never restarts it; no key at all means the defaults.
-  if (top.list('listen')?.length === 0) top.fail('listen', 'an empty list: gslbd would answer no query (leave the key out for the defaults)');
+  if (top.list('listen')?.length === 0)
+    top.fail('listen', 'an empty list: gslbd would answer no query (leave the key out for the defaults)');
   const config: GslbdConfig = {
     file,
     ...opt('zones', filePath('zones')),
@@ -122,13 +143,17 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
   return config;
 }
 
-const opt = <K extends string, V>(key: K, v: V | undefined) => (v === undefined ? {} : ({ [key]: v } as { [k in K]: V }));
+const opt = <K extends string, V>(key: K, v: V | undefined) =>
+  v === undefined ? {} : ({ [key]: v } as { [k in K]: V });
 
 /** `udp-receive-buffer`: 0, or a byte count the kernel can make a useful buffer of. */
 function receiveBuffer(top: MapReader): number | undefined {
   const raw = top.scalar('udp-receive-buffer');
   if (raw === undefined || raw === null) return undefined;
-  return parseReceiveBuffer(String(raw)) ?? top.fail('udp-receive-buffer', `${RECEIVE_BUFFER_EXPECTED}, got "${String(raw)}"`);
+  return (
+    parseReceiveBuffer(String(raw)) ??
+    top.fail('udp-receive-buffer', `${RECEIVE_BUFFER_EXPECTED}, got "${String(raw)}"`)
+  );
 }
 
 function address(src: YamlSource, node: YamlNode, at: string, defaultPort: number): ListenAddress | undefined {
@@ -150,7 +175,11 @@ function readApi(src: YamlSource, top: MapReader): ApiOptions | undefined {
   const listen = listenNode ? address(src, listenNode, m.sub('listen'), 8053) : undefined;
   const tokens: ApiToken[] = [];
   const items = m.list('tokens') ?? [];
-  if (items.length === 0) m.fail(m.has('tokens') ? 'tokens' : undefined, 'at least one token is needed: without one every request is refused');
+  if (items.length === 0)
+    m.fail(
+      m.has('tokens') ? 'tokens' : undefined,
+      'at least one token is needed: without one every request is refused',
+    );
   for (const [i, node] of items.entries()) {
     const at = `${m.sub('tokens')}[${i}]`;
     const t = MapReader.of(src, node, at);
@@ -161,10 +190,19 @@ function readApi(src: YamlSource, top: MapReader): ApiOptions | undefined {
     const name = t.string('name') ?? `token-${i + 1}`;
     if (token === undefined) continue;
     // The message never repeats the token: it may be a real secret with a typo.
-    if (token.length < MIN_TOKEN_LENGTH) { t.fail('token', `too short (${token.length} characters; at least ${MIN_TOKEN_LENGTH})`); continue; }
+    if (token.length < MIN_TOKEN_LENGTH) {
+      t.fail('token', `too short (${token.length} characters; at least ${MIN_TOKEN_LENGTH})`);
+      continue;
+    }
     const hash = hashToken(token);
-    if (tokens.some((x) => x.hash === hash)) { t.fail('token', 'the same token is listed twice'); continue; }
-    if (tokens.some((x) => x.name === name)) { t.fail('name', `"${name}" names two tokens`); continue; }
+    if (tokens.some((x) => x.hash === hash)) {
+      t.fail('token', 'the same token is listed twice');
+      continue;
+    }
+    if (tokens.some((x) => x.name === name)) {
+      t.fail('name', `"${name}" names two tokens`);
+      continue;
+    }
     tokens.push({ name, hash, access });
   }
   const bodyLimit = m.number('body-limit', 1024, 64 << 20) ?? DEFAULT_BODY_LIMIT;
@@ -182,9 +220,16 @@ function readTsig(src: YamlSource, top: MapReader): TsigKeyConfig[] {
     const name = k.string('name', true);
     const algorithm = k.string('algorithm') ?? 'hmac-sha256';
     const secret = k.string('secret', true);
-    const zones = k.list('zones')?.map((z, j) => (isScalar(z) ? String(z.value) : src.fail(z, `${k.sub('zones')}[${j}]`, 'expected a zone name')));
+    const zones = k
+      .list('zones')
+      ?.map((z, j) => (isScalar(z) ? String(z.value) : src.fail(z, `${k.sub('zones')}[${j}]`, 'expected a zone name')));
     if (src.errors.length > errorsBefore || name === undefined || secret === undefined) continue;
-    const key: TsigKeyConfig = { name, algorithm, secret, ...(zones && { zones: zones.filter((z) => z !== undefined) }) };
+    const key: TsigKeyConfig = {
+      name,
+      algorithm,
+      secret,
+      ...(zones && { zones: zones.filter((z) => z !== undefined) }),
+    };
     let checked;
     try {
       checked = tsigKeyFromConfig(key);

@@ -33,7 +33,13 @@ export type EditOp =
   /** §2.5.4: delete one RR. */
   | { readonly op: 'delete-rr'; readonly name: NameKey; readonly type: number; readonly rdata: Buffer }
   /** HTTP API: replace an RRset whole (empty rdata deletes it). */
-  | { readonly op: 'replace'; readonly name: NameKey; readonly type: number; readonly ttl: number; readonly rdata: readonly Buffer[] };
+  | {
+      readonly op: 'replace';
+      readonly name: NameKey;
+      readonly type: number;
+      readonly ttl: number;
+      readonly rdata: readonly Buffer[];
+    };
 
 /** An RRset being edited: records by their canonical form (RFC 2136 §1.1.1 equality), in order. */
 interface Working {
@@ -47,7 +53,6 @@ interface Working {
  * an answer can see near 50 ms (bench/RESULTS.md, "Large writes").
  */
 export const DEFAULT_MAX_CHANGES = 1000;
-
 
 /** A change the zone rules do not allow; `owner` is the name at fault, `field` the API field. */
 export class EditError extends Error {
@@ -87,7 +92,8 @@ export class ZoneEditor {
     if (pool && isAddressType(type)) {
       const family = familyOfType(type);
       const rdata: Buffer[] = [];
-      for (const [address, f] of this.#poolWork(name, pool).members) if (f === family) rdata.push(addressRdata(address)!);
+      for (const [address, f] of this.#poolWork(name, pool).members)
+        if (f === family) rdata.push(addressRdata(address)!);
       return rdata.length ? { ttl: pool.def.ttl, rdata } : undefined;
     }
     const w = this.#load(name, type);
@@ -139,7 +145,8 @@ export class ZoneEditor {
   apply(op: EditOp): void {
     const apex = op.name === this.zone.origin;
     switch (op.op) {
-      case 'add': return this.#add(op.name, op.type, op.ttl, op.rdata);
+      case 'add':
+        return this.#add(op.name, op.type, op.ttl, op.rdata);
       case 'delete-rrset':
         // §3.4.2.3: SOA and NS RRsets of the apex are never deleted this way.
         if (apex && (op.type === Type.SOA || op.type === Type.NS)) return;
@@ -168,9 +175,12 @@ export class ZoneEditor {
         return;
       }
       case 'replace':
-        if (op.type === Type.SOA && op.rdata.length !== 1) throw new EditError('the SOA RRset holds exactly one record');
-        if (apex && op.type === Type.NS && op.rdata.length === 0) throw new EditError('the zone apex keeps at least one NS record');
-        if (op.rdata.length && this.#conflictsWithCname(op.name, op.type)) throw new EditError(cnameConflict(op.name), { owner: op.name });
+        if (op.type === Type.SOA && op.rdata.length !== 1)
+          throw new EditError('the SOA RRset holds exactly one record');
+        if (apex && op.type === Type.NS && op.rdata.length === 0)
+          throw new EditError('the zone apex keeps at least one NS record');
+        if (op.rdata.length && this.#conflictsWithCname(op.name, op.type))
+          throw new EditError(cnameConflict(op.name), { owner: op.name });
         if (op.type === Type.SOA) this.#soaReplaced = true;
         return this.#set(op.name, op.type, op.ttl, op.rdata);
     }
@@ -205,7 +215,8 @@ export class ZoneEditor {
   }
 
   #conflictsWithCname(name: NameKey, type: number): boolean {
-    if (type === Type.CNAME) return this.pool(name) !== undefined || this.types(name).some((t) => !CNAME_COMPANIONS.has(t));
+    if (type === Type.CNAME)
+      return this.pool(name) !== undefined || this.types(name).some((t) => !CNAME_COMPANIONS.has(t));
     // O(1), not types(): an update adding thousands of records asks this for each of them.
     return !CNAME_COMPANIONS.has(type) && this.#load(name, Type.CNAME).records.size > 0;
   }
@@ -224,7 +235,8 @@ export class ZoneEditor {
     const family = familyOfType(type);
     const wanted = new Set(rdata.map((d) => addressToText(d)));
     const p = this.#poolWork(name, pool);
-    for (const [address, f] of [...p.members]) if (f === family && !wanted.has(address)) this.removeTarget(name, address);
+    for (const [address, f] of [...p.members])
+      if (f === family && !wanted.has(address)) this.removeTarget(name, address);
     for (const address of wanted) if (!p.members.has(address)) this.addTarget(name, address, {});
   }
 
@@ -271,10 +283,18 @@ export class ZoneEditor {
         const before = this.zone.nodes.get(name)?.rrsets.get(type);
         const after = [...w.records.values()];
         // Absent before and after is no change, whatever TTL an add-then-delete left behind.
-        const same = (before?.rdata.length ?? 0) === after.length && (after.length === 0 ||
-          (before!.ttl === w.ttl && before!.rdata.every((d, i) => d.equals(after[i]!))));
+        const same =
+          (before?.rdata.length ?? 0) === after.length &&
+          (after.length === 0 || (before!.ttl === w.ttl && before!.rdata.every((d, i) => d.equals(after[i]!))));
         if (same && !(type === Type.SOA && this.#soaReplaced)) continue;
-        out.push({ kind: 'rrset', zone, name: nameToText(name), type, ttl: w.ttl, rdata: after.map((d) => d.toString('hex')) });
+        out.push({
+          kind: 'rrset',
+          zone,
+          name: nameToText(name),
+          type,
+          ttl: w.ttl,
+          rdata: after.map((d) => d.toString('hex')),
+        });
       }
     }
     for (const [name, p] of this.#pools) {
@@ -333,14 +353,17 @@ export class ZoneEditor {
     /** Each name to settle → the name written at or below it. */
     const names = new Map<NameKey, NameKey>();
     for (const name of this.#written) {
-      for (let k: NameKey | null = name; k !== null && k.length > origin.length && !names.has(k); k = parentKey(k)) names.set(k, name);
+      for (let k: NameKey | null = name; k !== null && k.length > origin.length && !names.has(k); k = parentKey(k))
+        names.set(k, name);
     }
     const exists = new Map<NameKey, boolean>();
     const delta = new Map<NameKey, number>();
     const changed = new Map<NameKey, NameKey>();
     // A child's key is its parent's with a label in front: longer keys first is deepest first.
     for (const name of [...names.keys()].sort((a, b) => b.length - a.length)) {
-      const hasData = this.#written.has(name) ? this.types(name).length > 0 : (this.zone.nodes.get(name)?.rrsets.size ?? 0) > 0;
+      const hasData = this.#written.has(name)
+        ? this.types(name).length > 0
+        : (this.zone.nodes.get(name)?.rrsets.size ?? 0) > 0;
       const now = hasData || this.pool(name) !== undefined || childCount(this.zone, name) + (delta.get(name) ?? 0) > 0;
       exists.set(name, now);
       const before = this.zone.nodes.has(name);
@@ -367,7 +390,8 @@ export class ZoneEditor {
     };
     for (const name of this.#written) {
       const p = this.#pools.get(name);
-      if (p && p.members.size === 0) fail(name, `pool ${nameToText(name)} would have no target left (add one first)`, 'target');
+      if (p && p.members.size === 0)
+        fail(name, `pool ${nameToText(name)} would have no target left (add one first)`, 'target');
       for (const [type, w] of this.#work.get(name) ?? []) {
         if (w.records.size === 0) continue;
         const problem = placementProblem(z, name, type) ?? rrsetSizeError(name, type, [...w.records.values()]);
@@ -390,7 +414,11 @@ export class ZoneEditor {
    * the apex and the delegations (2-zone/integrity.ts); this checks the ones a change can reach, and
    * looks in the index of NS sets only for a name whose check this transaction breaks.
    */
-  #checkNameServersReached(z: ZoneView, changed: ReadonlyMap<NameKey, NameKey>, fail: (owner: NameKey, reason: string) => never): void {
+  #checkNameServersReached(
+    z: ZoneView,
+    changed: ReadonlyMap<NameKey, NameKey>,
+    fail: (owner: NameKey, reason: string) => never,
+  ): void {
     const origin = this.zone.origin;
     const before = serviceView(this.zone);
     const recheck = (target: NameKey, blame: NameKey) => {
@@ -424,9 +452,13 @@ export class ZoneEditor {
       throw new EditError(reason, { owner: name, field: 'name' });
     };
     const pool = poolAtOrBelow(this.zone, name);
-    if (pool === name) fail(`${txt} is a pool: ${what === 'DNAME' ? 'a DNAME there would redirect it' : 'an NS RRset there would make it a delegation'}`);
+    if (pool === name)
+      fail(
+        `${txt} is a pool: ${what === 'DNAME' ? 'a DNAME there would redirect it' : 'an NS RRset there would make it a delegation'}`,
+      );
     if (pool !== undefined) fail(`a ${what} at ${txt} would hide the pool ${nameToText(pool)}`);
-    if (what === 'DNAME' && children(name) > 0) fail(`${txt} has names below it: a DNAME there would hide them (RFC 6672 §2.3)`);
+    if (what === 'DNAME' && children(name) > 0)
+      fail(`${txt} has names below it: a DNAME there would hide them (RFC 6672 §2.3)`);
   }
 }
 
@@ -445,7 +477,8 @@ function poolAtOrBelow(zone: PooledZone, name: NameKey): NameKey | undefined {
     above = new Map();
     for (const pool of pools.keys()) {
       above.set(pool, pool);
-      for (let k = parentKey(pool); k !== null && k.length >= zone.origin.length && !above.has(k); k = parentKey(k)) above.set(k, pool);
+      for (let k = parentKey(pool); k !== null && k.length >= zone.origin.length && !above.has(k); k = parentKey(k))
+        above.set(k, pool);
     }
     poolsBelow.set(pools, above);
   }
@@ -462,8 +495,10 @@ function serviceView(zone: PooledZone): ZoneView {
       return zone.nodes.get(name)?.rrsets.has(type) ?? false;
     },
     exists: (name) => zone.nodes.has(name),
-    nameServers: (name) => (zone.nodes.get(name)?.rrsets.get(Type.NS)?.rdata ?? [])
-      .map((d) => rdataTarget(Type.NS, d)).filter((t): t is NameKey => t !== undefined),
+    nameServers: (name) =>
+      (zone.nodes.get(name)?.rrsets.get(Type.NS)?.rdata ?? [])
+        .map((d) => rdataTarget(Type.NS, d))
+        .filter((t): t is NameKey => t !== undefined),
   };
 }
 
@@ -480,9 +515,25 @@ export function rdataKey(type: number, d: Buffer): string {
  * aside): N a name, C a character-string, a digit that many fixed octets.
  */
 const NAME_LAYOUT = new Map<number, string>([
-  [Type.NS, 'N'], [3, 'N'], [4, 'N'], [Type.CNAME, 'N'], [7, 'N'], [8, 'N'], [9, 'N'], [Type.PTR, 'N'], [Type.DNAME, 'N'],
-  [Type.SOA, 'NN'], [14, 'NN'], [17, 'NN'], [Type.MX, '2N'], [18, '2N'], [21, '2N'], [36, '2N'], [26, '2NN'],
-  [Type.SRV, '6N'], [Type.NAPTR, '4CCCN'],
+  [Type.NS, 'N'],
+  [3, 'N'],
+  [4, 'N'],
+  [Type.CNAME, 'N'],
+  [7, 'N'],
+  [8, 'N'],
+  [9, 'N'],
+  [Type.PTR, 'N'],
+  [Type.DNAME, 'N'],
+  [Type.SOA, 'NN'],
+  [14, 'NN'],
+  [17, 'NN'],
+  [Type.MX, '2N'],
+  [18, '2N'],
+  [21, '2N'],
+  [36, '2N'],
+  [26, '2NN'],
+  [Type.SRV, '6N'],
+  [Type.NAPTR, '4CCCN'],
 ]);
 
 /** RDATA with the names in it lower-cased; as it is if it does not have its type's layout. */

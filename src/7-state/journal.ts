@@ -21,14 +21,18 @@ export const JOURNAL = 'journal.log';
 export const SNAPSHOT = 'snapshot.json';
 
 /** `journal.log: offset N, record K: checksum mismatch`, the one way a bad record is named. */
-export const describeBad = (file: string, b: BadRecord): string => `${file}: offset ${b.offset}, record ${b.record}: ${b.reason}`;
+export const describeBad = (file: string, b: BadRecord): string =>
+  `${file}: offset ${b.offset}, record ${b.record}: ${b.reason}`;
 
 /** Acknowledged records that no longer read back: the start stops, the file stays as it is. */
 export class JournalCorruptError extends GslbError {
   readonly bad: readonly BadRecord[];
   constructor(file: string, bad: readonly BadRecord[]) {
     const more = bad.length > 1 ? ` (and ${bad.length - 1} more bad record${bad.length > 2 ? 's' : ''})` : '';
-    super('ERR_JOURNAL', `${describeBad(file, bad[0]!)}${more}; the file is left untouched: see \`gslbd journal verify\` and \`gslbd journal recover\` (README: Data directory and the journal)`);
+    super(
+      'ERR_JOURNAL',
+      `${describeBad(file, bad[0]!)}${more}; the file is left untouched: see \`gslbd journal verify\` and \`gslbd journal recover\` (README: Data directory and the journal)`,
+    );
     this.bad = bad;
   }
 }
@@ -40,7 +44,8 @@ export async function readDataDir(dir: string): Promise<{ snapshot: unknown | nu
   try {
     snapshot = JSON.parse(await readFile(snapFile, 'utf8'));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new GslbError('ERR_JOURNAL', `${snapFile}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new GslbError('ERR_JOURNAL', `${snapFile}: ${(e as Error).message}`);
   }
   const file = path.join(dir, JOURNAL);
   let data = Buffer.alloc(0);
@@ -105,7 +110,8 @@ export class Journal {
         // write(2) may write part of the buffer and report no error (a nearly full disk): that
         // record is torn, so the batch has failed.
         const { bytesWritten } = await this.#fd.write(bytes);
-        if (bytesWritten !== bytes.length) throw new Error(`short write: ${bytesWritten} of ${bytes.length} bytes (disk full?)`);
+        if (bytesWritten !== bytes.length)
+          throw new Error(`short write: ${bytesWritten} of ${bytes.length} bytes (disk full?)`);
         await this.#fd.datasync();
         this.records += batch.length;
         this.bytes += bytes.length;
@@ -130,7 +136,9 @@ export class Journal {
       await this.#fd.truncate(this.bytes);
       await this.#fd.datasync();
     } catch (e) {
-      this.#broken = new Error(`journal unusable after a failed write (${cause.message}) and a failed repair (${(e as Error).message})`);
+      this.#broken = new Error(
+        `journal unusable after a failed write (${cause.message}) and a failed repair (${(e as Error).message})`,
+      );
     }
   }
 
@@ -142,7 +150,11 @@ export class Journal {
   async compact(snapshot: object): Promise<void> {
     while (this.#writing) await new Promise((r) => setTimeout(r, 1));
     const file = path.join(this.dir, SNAPSHOT);
-    await replaceFile(file, JSON.stringify(snapshot, (_k, v) => (v === Infinity ? null : v)), `${file}.tmp`);
+    await replaceFile(
+      file,
+      JSON.stringify(snapshot, (_k, v) => (v === Infinity ? null : v)),
+      `${file}.tmp`,
+    );
     await this.#fd?.truncate(0);
     await this.#fd?.sync();
     this.records = 0;

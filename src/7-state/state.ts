@@ -5,7 +5,6 @@ import type { Change, Changeset, TargetState } from './types.ts';
 import type { TargetSpec } from '../4-gslb/types.ts';
 import { rrsetEditKey, type RRsetEdit } from '../2-zone/types.ts';
 
-
 /** State.snapshot()'s shape, as a snapshot file or a worker's start-up message carries it. */
 export interface StateSnapshot {
   seq: number;
@@ -62,12 +61,18 @@ export class State {
         break;
       case 'report': {
         const { report: _, ...rest } = cur;
-        next = c.state === null ? rest : { ...rest, report: { value: { state: c.state, reason: c.reason }, at, expiresAt: until(c.validMs) } };
+        next =
+          c.state === null
+            ? rest
+            : { ...rest, report: { value: { state: c.state, reason: c.reason }, at, expiresAt: until(c.validMs) } };
         break;
       }
       case 'override': {
         const { override: _, ...rest } = cur;
-        next = c.state === null ? rest : { ...rest, override: { value: { state: c.state, reason: c.reason }, at, expiresAt: until(c.validMs) } };
+        next =
+          c.state === null
+            ? rest
+            : { ...rest, override: { value: { state: c.state, reason: c.reason }, at, expiresAt: until(c.validMs) } };
         break;
       }
     }
@@ -78,7 +83,9 @@ export class State {
   /** Everything, for a snapshot; `restore` reads it back. */
   snapshot(): StateSnapshot {
     return {
-      seq: this.seq, targets: [...this.targets], probes: [...this.probes],
+      seq: this.seq,
+      targets: [...this.targets],
+      probes: [...this.probes],
       rrsets: [...this.rrsets].map(([z, m]) => [z, [...m]]),
       poolTargets: [...this.poolTargets].map(([p, m]) => [p, [...m]]),
     };

@@ -54,10 +54,20 @@ export class JournaledStore implements StateStore {
   }
 
   async commit(source: string, changes: readonly Change[]): Promise<Changeset | null> {
-    return (await this.transact(source, () => changes, () => undefined)).changeset;
+    return (
+      await this.transact(
+        source,
+        () => changes,
+        () => undefined,
+      )
+    ).changeset;
   }
 
-  async #transact<T>(source: string, build: () => readonly Change[], after: () => T): Promise<{ done: Promise<Committed<T>> }> {
+  async #transact<T>(
+    source: string,
+    build: () => readonly Change[],
+    after: () => T,
+  ): Promise<{ done: Promise<Committed<T>> }> {
     const changes = build();
     if (changes.length === 0) {
       return { done: Promise.resolve({ changeset: null, view: after() }) };

@@ -63,21 +63,49 @@ export interface TargetDescription extends Verdict {
   readonly reason: string;
   /** Since when the deciding signal has said so (ms), when known. */
   readonly since: number | null;
-  readonly lastProbe: { readonly ok: boolean; readonly reason: string; readonly latencyMs: number; readonly at: number } | null;
+  readonly lastProbe: {
+    readonly ok: boolean;
+    readonly reason: string;
+    readonly latencyMs: number;
+    readonly at: number;
+  } | null;
 }
 
-export function describeTarget(checks: CheckSource, state: StateStore, target: TargetDef, now: number): TargetDescription {
+export function describeTarget(
+  checks: CheckSource,
+  state: StateStore,
+  target: TargetDef,
+  now: number,
+): TargetDescription {
   const st = state.target(target.id);
   const check = checks.statusOf(target.id);
-  const lastProbe = check?.last ? { ok: check.last.ok, reason: check.last.reason, latencyMs: Math.round(check.last.latencyMs * 10) / 10, at: check.lastAt } : null;
+  const lastProbe = check?.last
+    ? {
+        ok: check.last.ok,
+        reason: check.last.reason,
+        latencyMs: Math.round(check.last.latencyMs * 10) / 10,
+        at: check.lastAt,
+      }
+    : null;
   const v = verdict(st, check?.state, target.weight, now);
-  const d = (reason: string, since: number | null): TargetDescription => ({ state: v.state, because: v.because, reason, since, lastProbe });
+  const d = (reason: string, since: number | null): TargetDescription => ({
+    state: v.state,
+    because: v.because,
+    reason,
+    since,
+    lastProbe,
+  });
   switch (v.because) {
-    case 'override': return d(st!.override!.value.reason, st!.override!.at);
-    case 'monitor': return d(st!.report!.value.reason, st!.report!.at);
-    case 'probe': return d(check!.last?.reason ?? (v.state === 'down' ? 'last known state' : 'not probed yet'), check!.since);
-    case 'weight': return d('weight 0', null);
-    case 'default': return d('no check', null);
+    case 'override':
+      return d(st!.override!.value.reason, st!.override!.at);
+    case 'monitor':
+      return d(st!.report!.value.reason, st!.report!.at);
+    case 'probe':
+      return d(check!.last?.reason ?? (v.state === 'down' ? 'last known state' : 'not probed yet'), check!.since);
+    case 'weight':
+      return d('weight 0', null);
+    case 'default':
+      return d('no check', null);
   }
 }
 

@@ -13,18 +13,43 @@ export type Change =
   /** Weight in force instead of the configured one; null returns to the configured weight. */
   | { readonly kind: 'weight'; readonly target: string; readonly weight: number | null }
   /** Monitor load report, valid for `validMs`. */
-  | { readonly kind: 'load'; readonly target: string; readonly load: number; readonly capacity: number; readonly validMs: number }
+  | {
+      readonly kind: 'load';
+      readonly target: string;
+      readonly load: number;
+      readonly capacity: number;
+      readonly validMs: number;
+    }
   /** Monitor health report; `validMs` absent: until replaced. state null clears it. */
-  | { readonly kind: 'report'; readonly target: string; readonly state: HealthState | null; readonly reason: string; readonly validMs?: number }
+  | {
+      readonly kind: 'report';
+      readonly target: string;
+      readonly state: HealthState | null;
+      readonly reason: string;
+      readonly validMs?: number;
+    }
   /** Admin override; wins over every other signal until it expires. state null clears it. */
-  | { readonly kind: 'override'; readonly target: string; readonly state: OverrideState | null; readonly reason: string; readonly validMs?: number }
+  | {
+      readonly kind: 'override';
+      readonly target: string;
+      readonly state: OverrideState | null;
+      readonly reason: string;
+      readonly validMs?: number;
+    }
   /** A probe check changed state (kept for warm start). */
   | { readonly kind: 'probe'; readonly check: string; readonly state: HealthState; readonly since: number }
   /**
    * Zone data: the RRset (name, type) of zone `zone` becomes `rdata` (wire RDATA, hex) with `ttl`;
    * an empty `rdata` deletes it. Names in presentation form. Applied over the zone file.
    */
-  | { readonly kind: 'rrset'; readonly zone: string; readonly name: string; readonly type: number; readonly ttl: number; readonly rdata: readonly string[] }
+  | {
+      readonly kind: 'rrset';
+      readonly zone: string;
+      readonly name: string;
+      readonly type: number;
+      readonly ttl: number;
+      readonly rdata: readonly string[];
+    }
   /** A pool target added or replaced (`target` set) or removed (`target` null), by address. */
   | { readonly kind: 'target'; readonly pool: string; readonly address: string; readonly target: TargetSpec | null };
 
@@ -77,7 +102,11 @@ export interface StateStore {
    * changes: nothing is written) and what `after` returned, once the change is durable, applied
    * and every listener's promise has settled.
    */
-  transact<T>(source: string, build: () => readonly Change[], after: () => T): Promise<{ readonly changeset: Changeset | null; readonly view: T }>;
+  transact<T>(
+    source: string,
+    build: () => readonly Change[],
+    after: () => T,
+  ): Promise<{ readonly changeset: Changeset | null; readonly view: T }>;
   /** `transact` with fixed changes and no view. */
   commit(source: string, changes: readonly Change[]): Promise<Changeset | null>;
   target(id: string): TargetState | undefined;

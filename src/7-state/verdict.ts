@@ -43,7 +43,12 @@ const DEFAULT_UP = v('up', 'default');
  * probe check (undefined: no check), its configured weight, and the time `now` (ms) against which
  * reports and overrides expire.
  */
-export function verdict(st: TargetState | undefined, probe: HealthState | undefined, configuredWeight: number, now: number): Verdict {
+export function verdict(
+  st: TargetState | undefined,
+  probe: HealthState | undefined,
+  configuredWeight: number,
+  now: number,
+): Verdict {
   const weight = st?.weight ?? configuredWeight;
   const o = unexpired(st?.override, now);
   if (o !== undefined) {

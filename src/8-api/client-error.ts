@@ -10,7 +10,11 @@ import { ApiError, errorBody } from './errors.ts';
 function fromParser(err: NodeJS.ErrnoException): ApiError {
   switch (err.code) {
     case 'HPE_HEADER_OVERFLOW':
-      return new ApiError(431, 'ERR_HEADERS_TOO_LARGE', `the request line and headers are over ${http.maxHeaderSize} bytes (a long URL counts)`);
+      return new ApiError(
+        431,
+        'ERR_HEADERS_TOO_LARGE',
+        `the request line and headers are over ${http.maxHeaderSize} bytes (a long URL counts)`,
+      );
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return new ApiError(408, 'ERR_TIMEOUT', 'the request did not arrive in time');
     default:
@@ -25,7 +29,9 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   const e = fromParser(err);
   const body = JSON.stringify(errorBody(e));
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${e.status} ${http.STATUS_CODES[e.status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${e.status} ${http.STATUS_CODES[e.status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }

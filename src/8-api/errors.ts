@@ -6,22 +6,22 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../0-base/log.ts';
 
 export type ApiErrorCode =
-  | 'ERR_VALIDATION'       // 400: a field is missing, unknown, of the wrong type or out of range
-  | 'ERR_BAD_JSON'         // 400: the body is not JSON
-  | 'ERR_BAD_REQUEST'      // 400: not HTTP we can read, or a path that does not decode (bad %-escapes)
-  | 'ERR_UNAUTHORIZED'     // 401: no token, or a token we do not know
-  | 'ERR_FORBIDDEN'        // 403: a read token on a write endpoint
-  | 'ERR_NOT_FOUND'        // 404: no such zone, pool, target, RRset or endpoint
-  | 'ERR_METHOD'           // 405
-  | 'ERR_CONFLICT'         // 409: valid input the zone data does not allow (CNAME exclusivity, ...)
-  | 'ERR_VERSION'          // 409: If-Match names a version that is no longer current
-  | 'ERR_TIMEOUT'          // 408: the request did not arrive in time
-  | 'ERR_TOO_LARGE'        // 413
-  | 'ERR_URI_TOO_LONG'     // 414: a path parameter longer than any domain name can be written
-  | 'ERR_MEDIA_TYPE'       // 415
+  | 'ERR_VALIDATION' // 400: a field is missing, unknown, of the wrong type or out of range
+  | 'ERR_BAD_JSON' // 400: the body is not JSON
+  | 'ERR_BAD_REQUEST' // 400: not HTTP we can read, or a path that does not decode (bad %-escapes)
+  | 'ERR_UNAUTHORIZED' // 401: no token, or a token we do not know
+  | 'ERR_FORBIDDEN' // 403: a read token on a write endpoint
+  | 'ERR_NOT_FOUND' // 404: no such zone, pool, target, RRset or endpoint
+  | 'ERR_METHOD' // 405
+  | 'ERR_CONFLICT' // 409: valid input the zone data does not allow (CNAME exclusivity, ...)
+  | 'ERR_VERSION' // 409: If-Match names a version that is no longer current
+  | 'ERR_TIMEOUT' // 408: the request did not arrive in time
+  | 'ERR_TOO_LARGE' // 413
+  | 'ERR_URI_TOO_LONG' // 414: a path parameter longer than any domain name can be written
+  | 'ERR_MEDIA_TYPE' // 415
   | 'ERR_HEADERS_TOO_LARGE' // 431: request line and headers over Node's limit (16 KiB), a long URL included
-  | 'ERR_NOT_DURABLE'      // 503: the change could not be made durable (disk full, I/O error): it was not made
-  | 'ERR_INTERNAL';        // 500: a bug
+  | 'ERR_NOT_DURABLE' // 503: the change could not be made durable (disk full, I/O error): it was not made
+  | 'ERR_INTERNAL'; // 500: a bug
 
 export class ApiError extends Error {
   readonly status: number;
@@ -45,9 +45,12 @@ export class ApiError extends Error {
   }
 }
 
-export const badField = (field: string, reason: string) => new ApiError(400, 'ERR_VALIDATION', `${field}: ${reason}`, field);
-export const notFound = (field: string | undefined, message: string) => new ApiError(404, 'ERR_NOT_FOUND', message, field);
-export const conflict = (field: string | undefined, message: string) => new ApiError(409, 'ERR_CONFLICT', message, field);
+export const badField = (field: string, reason: string) =>
+  new ApiError(400, 'ERR_VALIDATION', `${field}: ${reason}`, field);
+export const notFound = (field: string | undefined, message: string) =>
+  new ApiError(404, 'ERR_NOT_FOUND', message, field);
+export const conflict = (field: string | undefined, message: string) =>
+  new ApiError(409, 'ERR_CONFLICT', message, field);
 
 interface AjvError {
   readonly keyword: string;
@@ -63,7 +66,10 @@ function fieldOf(e: AjvError): string {
     const p = part.replace(/~1/g, '/').replace(/~0/g, '~');
     path += /^\d+$/.test(p) ? `[${p}]` : path ? `.${p}` : p;
   }
-  const child = e.params.missingProperty ?? e.params.additionalProperty ?? (e.keyword === 'discriminator' ? e.params.tag : undefined);
+  const child =
+    e.params.missingProperty ??
+    e.params.additionalProperty ??
+    (e.keyword === 'discriminator' ? e.params.tag : undefined);
   if (typeof child === 'string') path += path ? `.${child}` : child;
   return path;
 }
@@ -97,12 +103,17 @@ export function toApiError(err: FastifyError | ApiError | Error): ApiError {
     case 'FST_ERR_BAD_URL':
       return new ApiError(400, 'ERR_BAD_REQUEST', 'the path does not decode (a bad %-escape)');
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return new ApiError(414, 'ERR_URI_TOO_LONG', `a path parameter is longer than ${MAX_PARAM_LENGTH} characters, more than any domain name needs`);
+      return new ApiError(
+        414,
+        'ERR_URI_TOO_LONG',
+        `a path parameter is longer than ${MAX_PARAM_LENGTH} characters, more than any domain name needs`,
+      );
   }
   if (fe.statusCode === 400 || err instanceof SyntaxError) return new ApiError(400, 'ERR_BAD_JSON', fe.message);
   if (fe.statusCode === 413) return new ApiError(413, 'ERR_TOO_LARGE', fe.message);
   // Any other client error fastify raises keeps its status, in our shape.
-  if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) return new ApiError(fe.statusCode, 'ERR_BAD_REQUEST', fe.message);
+  if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500)
+    return new ApiError(fe.statusCode, 'ERR_BAD_REQUEST', fe.message);
   return new ApiError(500, 'ERR_INTERNAL', 'internal error');
 }
 
@@ -114,8 +125,9 @@ export function toApiError(err: FastifyError | ApiError | Error): ApiError {
 export const MAX_PARAM_LENGTH = 1100;
 
 /** The one body of every error: `{ error: { code, message, field? } }`. */
-export const errorBody = (e: ApiError): { error: { code: ApiErrorCode; message: string; field?: string } } =>
-  ({ error: { code: e.code, message: e.message, ...(e.field !== undefined && { field: e.field }) } });
+export const errorBody = (e: ApiError): { error: { code: ApiErrorCode; message: string; field?: string } } => ({
+  error: { code: e.code, message: e.message, ...(e.field !== undefined && { field: e.field }) },
+});
 
 export function sendError(reply: FastifyReply, e: ApiError): FastifyReply {
   return reply.code(e.status).type('application/json').send(errorBody(e));

@@ -17,5 +17,13 @@ export function ifMatch(request: FastifyRequest): { if_match?: string } {
 /** Who made a change, as the journal records it. */
 export const sourceOf = (request: FastifyRequest): string => `api:${request.tokenName}`;
 
-export interface TargetParams { zone: string; pool: string; target: string }
-export interface RRsetParams { zone: string; name: string; type: string }
+export interface TargetParams {
+  zone: string;
+  pool: string;
+  target: string;
+}
+export interface RRsetParams {
+  zone: string;
+  name: string;
+  type: string;
+}

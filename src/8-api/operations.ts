@@ -19,10 +19,17 @@ export function operationRoutes(app: FastifyInstance, b: ApiBackend): void {
 
   app.get<{ Querystring: Record<string, string> }>('/explain', async (req) => {
     const q = req.query;
-    for (const k of Object.keys(q)) if (!['name', 'type', 'client', 'subnet'].includes(k)) throw badField(k, 'unknown parameter (name, type, client, subnet)');
+    for (const k of Object.keys(q))
+      if (!['name', 'type', 'client', 'subnet'].includes(k))
+        throw badField(k, 'unknown parameter (name, type, client, subnet)');
     if (!q.name) throw badField('name', 'required');
     if (q.client && q.subnet) throw badField('subnet', 'give client or subnet, not both');
-    const r: ExplainRequest = { name: q.name, ...(q.type && { type: q.type }), ...(q.client && { client: q.client }), ...(q.subnet && { subnet: q.subnet }) };
+    const r: ExplainRequest = {
+      name: q.name,
+      ...(q.type && { type: q.type }),
+      ...(q.client && { client: q.client }),
+      ...(q.subnet && { subnet: q.subnet }),
+    };
     try {
       return ops.explain(r);
     } catch (e) {
@@ -35,6 +42,10 @@ export function operationRoutes(app: FastifyInstance, b: ApiBackend): void {
 
   app.post('/v1/reload', async () => {
     const r = await ops.reload();
-    return { reloaded: true, zones: b.zones.all().map((z) => ({ zone: nameToText(z.origin), serial: z.serial })), ...r };
+    return {
+      reloaded: true,
+      zones: b.zones.all().map((z) => ({ zone: nameToText(z.origin), serial: z.serial })),
+      ...r,
+    };
   });
 }

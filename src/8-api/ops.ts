@@ -22,30 +22,54 @@ import { AT_CUT } from '../2-zone/rules.ts';
 import { ApiError, badField, conflict, notFound } from './errors.ts';
 import { parseRdata } from './rdata-text.ts';
 import type { ApiBackend } from './types.ts';
-import { checkVersion, findPool, findZone, nameIn, parseAddress, poolVersion, rrsetVersion, targetVersion } from './views.ts';
+import {
+  checkVersion,
+  findPool,
+  findZone,
+  nameIn,
+  parseAddress,
+  poolVersion,
+  rrsetVersion,
+  targetVersion,
+} from './views.ts';
 
-interface TargetRef { zone: string; pool: string; target: string; if_match?: string }
-interface RRsetRef { zone: string; name: string; type: string; if_match?: string }
+interface TargetRef {
+  zone: string;
+  pool: string;
+  target: string;
+  if_match?: string;
+}
+interface RRsetRef {
+  zone: string;
+  name: string;
+  type: string;
+  if_match?: string;
+}
 export interface TargetBody {
-  address: string; weight?: number; location?: { lat: number; lon: number };
-  bias?: number; priority?: number; regions?: string[]; group?: string;
+  address: string;
+  weight?: number;
+  location?: { lat: number; lon: number };
+  bias?: number;
+  priority?: number;
+  regions?: string[];
+  group?: string;
 }
 
 export type Op =
-  | TargetRef & { op: 'set-weight'; weight: number }
-  | TargetRef & { op: 'set-load'; load: number; capacity: number; valid_for: number }
-  | TargetRef & { op: 'set-health'; state: 'up' | 'down'; reason: string; valid_for?: number }
-  | TargetRef & { op: 'set-override'; state: OverrideState; reason?: string; valid_for?: number }
-  | TargetRef & { op: 'clear-weight' | 'clear-load' | 'clear-health' | 'clear-override' | 'remove-target' }
-  | { op: 'add-target'; zone: string; pool: string; if_match?: string } & TargetBody
-  | RRsetRef & { op: 'put-rrset'; ttl: number; records: string[]; if_none_match?: boolean }
-  | RRsetRef & { op: 'delete-rrset' };
-
+  | (TargetRef & { op: 'set-weight'; weight: number })
+  | (TargetRef & { op: 'set-load'; load: number; capacity: number; valid_for: number })
+  | (TargetRef & { op: 'set-health'; state: 'up' | 'down'; reason: string; valid_for?: number })
+  | (TargetRef & { op: 'set-override'; state: OverrideState; reason?: string; valid_for?: number })
+  | (TargetRef & { op: 'clear-weight' | 'clear-load' | 'clear-health' | 'clear-override' | 'remove-target' })
+  | ({ op: 'add-target'; zone: string; pool: string; if_match?: string } & TargetBody)
+  | (RRsetRef & { op: 'put-rrset'; ttl: number; records: string[]; if_none_match?: boolean })
+  | (RRsetRef & { op: 'delete-rrset' });
 
 function parseType(text: string): number {
   const type = typeFromName(text);
   if (type === undefined) throw badField('type', `unknown type "${text}" (a mnemonic such as TXT, or TYPEnnn)`);
-  if (type === 0 || isMetaType(type)) throw badField('type', `${text} is a meta-type: it cannot be stored in a zone (RFC 6895 §3.1)`);
+  if (type === 0 || isMetaType(type))
+    throw badField('type', `${text} is a meta-type: it cannot be stored in a zone (RFC 6895 §3.1)`);
   return type;
 }
 
@@ -94,27 +118,50 @@ export class Transaction {
     const name = pool.def.name;
     if (op.op === 'add-target') return this.#addTarget(editor, pool, op, at);
     const address = parseAddress(op.target, 'target');
-    if (!editor.members(name).has(address)) throw notFound('target', `${address} is not a target of pool ${nameToText(name)}`);
+    if (!editor.members(name).has(address))
+      throw notFound('target', `${address} is not a target of pool ${nameToText(name)}`);
     const def = this.#configuredTarget(pool, address);
     checkVersion(op.if_match, () => def && targetVersion(this.#b, pool, def), `target ${address}`);
     const target = `${nameToText(name)}/${address}`;
     const cur = this.#b.state.target(target);
     switch (op.op) {
-      case 'set-weight': return void this.#state.push({ kind: 'weight', target, weight: op.weight });
-      case 'clear-weight': return void this.#state.push({ kind: 'weight', target, weight: null });
+      case 'set-weight':
+        return void this.#state.push({ kind: 'weight', target, weight: op.weight });
+      case 'clear-weight':
+        return void this.#state.push({ kind: 'weight', target, weight: null });
       case 'set-load':
-        return void this.#state.push({ kind: 'load', target, load: op.load, capacity: op.capacity, validMs: ms(op.valid_for)! });
+        return void this.#state.push({
+          kind: 'load',
+          target,
+          load: op.load,
+          capacity: op.capacity,
+          validMs: ms(op.valid_for)!,
+        });
       case 'clear-load': {
         // A load report has no "none": it is made to expire now.
         const v = cur?.load?.value ?? { load: 0, capacity: 1 };
         return void this.#state.push({ kind: 'load', target, ...v, validMs: 0 });
       }
       case 'set-health':
-        return void this.#state.push({ kind: 'report', target, state: op.state, reason: op.reason, ...(op.valid_for !== undefined && { validMs: ms(op.valid_for)! }) });
-      case 'clear-health': return void this.#state.push({ kind: 'report', target, state: null, reason: '' });
+        return void this.#state.push({
+          kind: 'report',
+          target,
+          state: op.state,
+          reason: op.reason,
+          ...(op.valid_for !== undefined && { validMs: ms(op.valid_for)! }),
+        });
+      case 'clear-health':
+        return void this.#state.push({ kind: 'report', target, state: null, reason: '' });
       case 'set-override':
-        return void this.#state.push({ kind: 'override', target, state: op.state, reason: op.reason ?? '', ...(op.valid_for !== undefined && { validMs: ms(op.valid_for)! }) });
-      case 'clear-override': return void this.#state.push({ kind: 'override', target, state: null, reason: '' });
+        return void this.#state.push({
+          kind: 'override',
+          target,
+          state: op.state,
+          reason: op.reason ?? '',
+          ...(op.valid_for !== undefined && { validMs: ms(op.valid_for)! }),
+        });
+      case 'clear-override':
+        return void this.#state.push({ kind: 'override', target, state: null, reason: '' });
       case 'remove-target': {
         editor.removeTarget(name, address);
         this.#blame.set(name, at);
@@ -130,7 +177,8 @@ export class Transaction {
   #addTarget(editor: ZoneEditor, pool: Pool, op: TargetBody & { if_match?: string }, at: string | undefined): void {
     const address = parseAddress(op.address, 'address');
     checkVersion(op.if_match, () => poolVersion(pool), `pool ${nameToText(pool.def.name)}`);
-    if (editor.members(pool.def.name).has(address)) throw conflict('address', `${address} is already a target of pool ${nameToText(pool.def.name)}`);
+    if (editor.members(pool.def.name).has(address))
+      throw conflict('address', `${address} is already a target of pool ${nameToText(pool.def.name)}`);
     const problem = groupProblem(pool.def, op.group);
     if (problem) throw badField('group', problem);
     const regions = op.regions?.map((r) => (r === 'default' ? r : r.toUpperCase()));
@@ -147,19 +195,30 @@ export class Transaction {
     const editor = this.#editor(op.zone);
     const zone = editor.zone;
     const name = nameIn(zone, op.name, 'name');
-    if (!isSubdomain(name, zone.origin)) throw badField('name', `${nameToText(name)} is outside zone ${nameToText(zone.origin)}`);
+    if (!isSubdomain(name, zone.origin))
+      throw badField('name', `${nameToText(name)} is outside zone ${nameToText(zone.origin)}`);
     const type = parseType(op.type);
     // A child zone served here is answered for itself (RFC 2136 §3.4.1.3's zone_of(name), which
     // UPDATE checks): the parent's data there would never be answered. Only the parent's side of the
     // cut belongs to it: the delegation's NS and DS (DS is answered from the parent, RFC 4035
     // §3.1.4.1) and glue addresses.
     const child = this.#b.zones.find(name);
-    if (child && child.origin !== zone.origin && !(isAddressType(type) || (name === child.origin && AT_CUT.has(type)))) {
-      throw badField('name', `${nameToText(name)} is in zone ${nameToText(child.origin)}, also served here: change it there (only NS, DS and glue belong to ${nameToText(zone.origin)})`);
+    if (
+      child &&
+      child.origin !== zone.origin &&
+      !(isAddressType(type) || (name === child.origin && AT_CUT.has(type)))
+    ) {
+      throw badField(
+        'name',
+        `${nameToText(name)} is in zone ${nameToText(child.origin)}, also served here: change it there (only NS, DS and glue belong to ${nameToText(zone.origin)})`,
+      );
     }
     const label = `${nameToText(name)} ${typeName(type)}`;
     if (zone.pools?.has(name) && isAddressType(type)) {
-      throw conflict('name', `${nameToText(name)} is a pool: its addresses are its targets (use the pool's targets endpoints)`);
+      throw conflict(
+        'name',
+        `${nameToText(name)} is a pool: its addresses are its targets (use the pool's targets endpoints)`,
+      );
     }
     const before = zone.nodes.get(name)?.rrsets.get(type);
     checkVersion(op.if_match, () => before && rrsetVersion(before), `RRset ${label}`);
@@ -168,7 +227,8 @@ export class Transaction {
       if (!editor.rrset(name, type)) throw notFound('name', `zone ${nameToText(zone.origin)} has no RRset ${label}`);
       return this.#edit(editor, { op: 'replace', name, type, ttl: 0, rdata: [] });
     }
-    if (op.if_none_match && before) throw new ApiError(409, 'ERR_VERSION', `RRset ${label} exists (If-None-Match: *)`, 'if_match');
+    if (op.if_none_match && before)
+      throw new ApiError(409, 'ERR_VERSION', `RRset ${label} exists (If-None-Match: *)`, 'if_match');
     const rdata: Buffer[] = [];
     const seen = new Set<string>();
     for (const [i, text] of op.records.entries()) {
@@ -185,9 +245,13 @@ export class Transaction {
       seen.add(k);
     }
     const single = type === Type.CNAME || type === Type.DNAME || type === Type.SOA;
-    if (single && rdata.length > 1) throw badField('records', `a ${typeName(type)} RRset holds exactly one record (RFC 2181 §10.1)`);
+    if (single && rdata.length > 1)
+      throw badField('records', `a ${typeName(type)} RRset holds exactly one record (RFC 2181 §10.1)`);
     if (type === Type.SOA && !serialNewer(soaSerial(rdata[0]!), zone.serial)) {
-      throw conflict('records[0]', `the new SOA serial ${soaSerial(rdata[0]!)} must be newer than ${zone.serial} (RFC 1982)`);
+      throw conflict(
+        'records[0]',
+        `the new SOA serial ${soaSerial(rdata[0]!)} must be newer than ${zone.serial} (RFC 1982)`,
+      );
     }
     this.#edit(editor, { op: 'replace', name, type, ttl: op.ttl, rdata });
   }
@@ -227,13 +291,22 @@ export class Transaction {
  * version this change made). A change that cannot be made durable is applied nowhere: 503.
  */
 export async function commitOps<T>(
-  b: ApiBackend, source: string, ops: readonly Op[], view: () => T, batch = false,
+  b: ApiBackend,
+  source: string,
+  ops: readonly Op[],
+  view: () => T,
+  batch = false,
 ): Promise<{ view: T; seq: number | null; changes: number }> {
   // One request is checked and applied without yielding: a cap keeps the stall it causes short.
   const max = b.maxChanges ?? DEFAULT_MAX_CHANGES;
   const count = ops.reduce((n, op) => n + (op.op === 'put-rrset' ? Math.max(1, op.records.length) : 1), 0);
   if (count > max) {
-    throw new ApiError(413, 'ERR_TOO_LARGE', `${count} changes in one request; at most ${max} (--max-changes): split it into several requests`, batch ? 'changes' : 'records');
+    throw new ApiError(
+      413,
+      'ERR_TOO_LARGE',
+      `${count} changes in one request; at most ${max} (--max-changes): split it into several requests`,
+      batch ? 'changes' : 'records',
+    );
   }
   const build = () => {
     const tx = new Transaction(b);

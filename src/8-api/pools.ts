@@ -27,18 +27,33 @@ export function poolRoutes(app: FastifyInstance, b: ApiBackend, now: () => numbe
     return withVersion(reply, poolView(b, zone, found, now()));
   });
 
-  app.get<{ Params: TargetParams }>('/v1/zones/:zone/pools/:pool/targets/:target', async (req, reply) => withVersion(reply, target(b, req.params, now())));
+  app.get<{ Params: TargetParams }>('/v1/zones/:zone/pools/:pool/targets/:target', async (req, reply) =>
+    withVersion(reply, target(b, req.params, now())),
+  );
 
-  app.post<{ Params: PoolParams; Body: TargetBody }>('/v1/zones/:zone/pools/:pool/targets', { schema: { body: bodies.target } }, async (req, reply) => {
-    const p = req.params;
-    const op = { op: 'add-target' as const, ...p, ...req.body, ...ifMatch(req) };
-    const { view } = await commitOps(b, sourceOf(req), [op], () => target(b, { ...p, target: req.body.address }, now()));
-    reply.code(201).header('Location', `/v1/zones/${encodeURIComponent(p.zone)}/pools/${encodeURIComponent(p.pool)}/targets/${encodeURIComponent(view.address)}`);
-    return withVersion(reply, view);
-  });
+  app.post<{ Params: PoolParams; Body: TargetBody }>(
+    '/v1/zones/:zone/pools/:pool/targets',
+    { schema: { body: bodies.target } },
+    async (req, reply) => {
+      const p = req.params;
+      const op = { op: 'add-target' as const, ...p, ...req.body, ...ifMatch(req) };
+      const { view } = await commitOps(b, sourceOf(req), [op], () =>
+        target(b, { ...p, target: req.body.address }, now()),
+      );
+      reply
+        .code(201)
+        .header(
+          'Location',
+          `/v1/zones/${encodeURIComponent(p.zone)}/pools/${encodeURIComponent(p.pool)}/targets/${encodeURIComponent(view.address)}`,
+        );
+      return withVersion(reply, view);
+    },
+  );
 
   app.delete<{ Params: TargetParams }>('/v1/zones/:zone/pools/:pool/targets/:target', async (req, reply) => {
-    const { view } = await commitOps(b, sourceOf(req), [{ op: 'remove-target', ...req.params, ...ifMatch(req) }], () => poolSummary(pool(req.params).pool));
+    const { view } = await commitOps(b, sourceOf(req), [{ op: 'remove-target', ...req.params, ...ifMatch(req) }], () =>
+      poolSummary(pool(req.params).pool),
+    );
     return withVersion(reply, view);
   });
 }

@@ -98,7 +98,6 @@ function quote(bytes: Uint8Array): string {
   return s + '"';
 }
 
-
 function known(type: number, d: Buffer): string | undefined {
   const f = new Fields(d);
   switch (type) {
@@ -106,7 +105,10 @@ function known(type: number, d: Buffer): string | undefined {
       return d.length === 4 ? addressToText(d) : undefined;
     case Type.AAAA:
       return d.length === 16 ? addressToText(d) : undefined;
-    case Type.NS: case Type.CNAME: case Type.DNAME: case Type.PTR:
+    case Type.NS:
+    case Type.CNAME:
+    case Type.DNAME:
+    case Type.PTR:
       return f.end(f.name());
     case Type.SOA:
       return f.end(`${f.name()} ${f.name()} ${f.u32()} ${f.u32()} ${f.u32()} ${f.u32()} ${f.u32()}`);

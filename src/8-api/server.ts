@@ -45,14 +45,20 @@ export function buildApi(backend: ApiBackend, opts: BuildOptions): FastifyInstan
   app.decorateRequest('tokenName', '');
   app.addHook('onRequest', authHook(opts.tokens));
   app.setErrorHandler(errorHandler(opts.log));
-  app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError(404, 'ERR_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`)));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new ApiError(404, 'ERR_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`)),
+  );
   app.addHook('onResponse', async (req, reply) => {
     if (req.method === 'GET' || req.method === 'HEAD') return;
     // Method, path, status and the token's name: never the token, never the body.
-    opts.log.info({ api: { method: req.method, url: req.url, status: reply.statusCode, token: req.tokenName || null } }, 'api change');
+    opts.log.info(
+      { api: { method: req.method, url: req.url, status: reply.statusCode, token: req.tokenName || null } },
+      'api change',
+    );
     // gslbd_updates_total: a write that got past authentication is a change submitted, applied or
     // rejected as a whole (a batch counts once, like an RFC 2136 UPDATE message). A reload is not one.
-    if (req.tokenName && req.routeOptions.url !== '/v1/reload') backend.updates?.add(`api\t${reply.statusCode < 400 ? 'applied' : 'rejected'}`);
+    if (req.tokenName && req.routeOptions.url !== '/v1/reload')
+      backend.updates?.add(`api\t${reply.statusCode < 400 ? 'applied' : 'rejected'}`);
   });
   zoneRoutes(app, backend);
   poolRoutes(app, backend, now);
@@ -72,7 +78,12 @@ export class ApiServer {
   constructor(backend: ApiBackend, opts: ApiOptions, log: Logger, now?: () => number) {
     this.#opts = opts;
     this.#log = log;
-    this.app = buildApi(backend, { tokens: opts.tokens, log, ...(opts.bodyLimit !== undefined && { bodyLimit: opts.bodyLimit }), ...(now && { now }) });
+    this.app = buildApi(backend, {
+      tokens: opts.tokens,
+      log,
+      ...(opts.bodyLimit !== undefined && { bodyLimit: opts.bodyLimit }),
+      ...(now && { now }),
+    });
   }
 
   /** The bound port (useful with port 0). */

@@ -21,10 +21,14 @@ export function targetRoutes(app: FastifyInstance, b: ApiBackend, now: () => num
     const run = async (op: Op, p: TargetParams, source: string) =>
       (await commitOps(b, source, [op], () => target(b, p, now()))).view;
 
-    app.put<{ Params: TargetParams; Body: Record<string, unknown> }>(url, { schema: { body: a.body } }, async (req, reply) => {
-      const op = { op: a.set, ...req.params, ...req.body, ...ifMatch(req) } as Op;
-      return withVersion(reply, await run(op, req.params, sourceOf(req)));
-    });
+    app.put<{ Params: TargetParams; Body: Record<string, unknown> }>(
+      url,
+      { schema: { body: a.body } },
+      async (req, reply) => {
+        const op = { op: a.set, ...req.params, ...req.body, ...ifMatch(req) } as Op;
+        return withVersion(reply, await run(op, req.params, sourceOf(req)));
+      },
+    );
     app.delete<{ Params: TargetParams }>(url, async (req, reply) => {
       const op = { op: a.clear, ...req.params, ...ifMatch(req) } as Op;
       return withVersion(reply, await run(op, req.params, sourceOf(req)));

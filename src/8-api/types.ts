@@ -14,7 +14,11 @@ import type { ExplainRequest } from '../5-answer/explain.ts';
  */
 export interface ApiBackend {
   /** `find`: the zone served here that holds `name` (the longest origin above it), as for a query. */
-  readonly zones: { get(origin: NameKey): PooledZone | undefined; all(): PooledZone[]; find(name: NameKey): PooledZone | undefined };
+  readonly zones: {
+    get(origin: NameKey): PooledZone | undefined;
+    all(): PooledZone[];
+    find(name: NameKey): PooledZone | undefined;
+  };
   readonly state: StateStore;
   /** Probe state of each target that has a check. */
   readonly checker: CheckSource;

@@ -50,7 +50,12 @@ export function checkVersion(ifMatch: string | undefined, versionOf: () => strin
   const version = versionOf();
   if (matches(ifMatch, version)) return;
   const now = version === undefined ? 'it does not exist' : `its version is now "${version}"`;
-  throw new ApiError(409, 'ERR_VERSION', `${what} changed since you read it: ${now} (If-Match: ${ifMatch})`, 'if_match');
+  throw new ApiError(
+    409,
+    'ERR_VERSION',
+    `${what} changed since you read it: ${now} (If-Match: ${ifMatch})`,
+    'if_match',
+  );
 }
 
 const iso = (ms: number): string | null => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
@@ -98,7 +103,13 @@ export function zoneSummary(zone: PooledZone) {
 
 export function rrsetView(rrset: RRset) {
   const records = rrset.rdata.map((d) => rdataToText(rrset.type, d));
-  return { name: nameToText(rrset.owner), type: typeName(rrset.type), ttl: rrset.ttl, records, version: rrsetVersion(rrset) };
+  return {
+    name: nameToText(rrset.owner),
+    type: typeName(rrset.type),
+    ttl: rrset.ttl,
+    records,
+    version: rrsetVersion(rrset),
+  };
 }
 
 export const rrsetVersion = (rrset: { ttl: number; rdata: readonly Buffer[] }): string =>
@@ -113,8 +124,10 @@ export function zoneView(zone: PooledZone) {
 /** A target's configuration, as the pool file or the API gave it. */
 function targetConfig(pool: Pool, t: TargetDef) {
   return {
-    address: t.address, weight: t.weight,
-    ...(t.group !== undefined && { group: pool.def.groups[t.group]?.name }), ...placementOf(t),
+    address: t.address,
+    weight: t.weight,
+    ...(t.group !== undefined && { group: pool.def.groups[t.group]?.name }),
+    ...placementOf(t),
   };
 }
 
@@ -129,15 +142,27 @@ export function targetVersion(b: ApiBackend, pool: Pool, t: TargetDef): string {
 
 export function poolSummary(pool: Pool) {
   const d = pool.def;
-  return { name: nameToText(d.name), policy: d.policy, ttl: d.ttl, targets: d.targets.length, version: poolVersion(pool) };
+  return {
+    name: nameToText(d.name),
+    policy: d.policy,
+    ttl: d.ttl,
+    targets: d.targets.length,
+    version: poolVersion(pool),
+  };
 }
 
 export function poolView(b: ApiBackend, zone: PooledZone, pool: Pool, now: number) {
   const d = pool.def;
   return {
-    zone: nameToText(zone.origin), name: nameToText(d.name), policy: d.policy, ttl: d.ttl, answers: d.answers,
-    fallback: d.fallback.kind, groups: d.groups.map((g) => ({ name: g.name, policy: g.policy })),
-    version: poolVersion(pool), targets: d.targets.map((t) => targetView(b, pool, t, now)),
+    zone: nameToText(zone.origin),
+    name: nameToText(d.name),
+    policy: d.policy,
+    ttl: d.ttl,
+    answers: d.answers,
+    fallback: d.fallback.kind,
+    groups: d.groups.map((g) => ({ name: g.name, policy: g.policy })),
+    version: poolVersion(pool),
+    targets: d.targets.map((t) => targetView(b, pool, t, now)),
   };
 }
 
@@ -147,14 +172,26 @@ export function targetView(b: ApiBackend, pool: Pool, t: TargetDef, now: number)
   const [override, report, load] = [unexpired(st?.override, now), unexpired(st?.report, now), unexpired(st?.load, now)];
   const { state, because, reason } = describeTarget(b.checker, b.state, t, now);
   return {
-    id: t.id, ...targetConfig(pool, t),
+    id: t.id,
+    ...targetConfig(pool, t),
     // Drained and down targets take no share of answers.
-    weight: { configured: t.weight, current: state === 'up' ? st?.weight ?? t.weight : 0 },
-    state, because, reason,
-    probe: check ? {
-      state: check.state, since: iso(check.since), next_at: iso(check.nextAt),
-      last: check.last && { ok: check.last.ok, reason: check.last.reason, latency_ms: check.last.latencyMs, at: iso(check.lastAt) },
-    } : null,
+    weight: { configured: t.weight, current: state === 'up' ? (st?.weight ?? t.weight) : 0 },
+    state,
+    because,
+    reason,
+    probe: check
+      ? {
+          state: check.state,
+          since: iso(check.since),
+          next_at: iso(check.nextAt),
+          last: check.last && {
+            ok: check.last.ok,
+            reason: check.last.reason,
+            latency_ms: check.last.latencyMs,
+            at: iso(check.lastAt),
+          },
+        }
+      : null,
     load: load ? { ...load.value, reported_at: iso(load.at), expires_at: iso(load.expiresAt) } : null,
     report: report ? { ...report.value, reported_at: iso(report.at), expires_at: iso(report.expiresAt) } : null,
     override: override ? { ...override.value, set_at: iso(override.at), expires_at: iso(override.expiresAt) } : null,

@@ -14,7 +14,9 @@ const RRSET = '/v1/zones/:zone/rrsets/:name/:type';
 export function zoneRoutes(app: FastifyInstance, b: ApiBackend): void {
   app.get('/v1/zones', async () => ({ zones: b.zones.all().map(zoneSummary) }));
 
-  app.get<{ Params: { zone: string } }>('/v1/zones/:zone', async (req, reply) => withVersion(reply, zoneView(findZone(b, req.params.zone))));
+  app.get<{ Params: { zone: string } }>('/v1/zones/:zone', async (req, reply) =>
+    withVersion(reply, zoneView(findZone(b, req.params.zone))),
+  );
 
   const lookup = (p: RRsetParams) => {
     const zone = findZone(b, p.zone);
@@ -29,18 +31,30 @@ export function zoneRoutes(app: FastifyInstance, b: ApiBackend): void {
 
   app.get<{ Params: RRsetParams }>(RRSET, async (req, reply) => withVersion(reply, current(req.params)));
 
-  app.put<{ Params: RRsetParams; Body: { ttl: number; records: string[] } }>(RRSET, { schema: { body: bodies.rrset } }, async (req, reply) => {
-    const p = req.params;
-    const existed = lookup(p).rrset !== undefined;
-    const op = { op: 'put-rrset' as const, ...p, ...req.body, ...ifMatch(req), if_none_match: req.headers['if-none-match'] === '*' };
-    const { view } = await commitOps(b, sourceOf(req), [op], () => current(p));
-    reply.code(existed ? 200 : 201);
-    return withVersion(reply, view);
-  });
+  app.put<{ Params: RRsetParams; Body: { ttl: number; records: string[] } }>(
+    RRSET,
+    { schema: { body: bodies.rrset } },
+    async (req, reply) => {
+      const p = req.params;
+      const existed = lookup(p).rrset !== undefined;
+      const op = {
+        op: 'put-rrset' as const,
+        ...p,
+        ...req.body,
+        ...ifMatch(req),
+        if_none_match: req.headers['if-none-match'] === '*',
+      };
+      const { view } = await commitOps(b, sourceOf(req), [op], () => current(p));
+      reply.code(existed ? 200 : 201);
+      return withVersion(reply, view);
+    },
+  );
 
   app.delete<{ Params: RRsetParams }>(RRSET, async (req, reply) => {
     const p = req.params;
-    const { view } = await commitOps(b, sourceOf(req), [{ op: 'delete-rrset', ...p, ...ifMatch(req) }], () => zoneSummary(findZone(b, p.zone)));
+    const { view } = await commitOps(b, sourceOf(req), [{ op: 'delete-rrset', ...p, ...ifMatch(req) }], () =>
+      zoneSummary(findZone(b, p.zone)),
+    );
     return withVersion(reply, view);
   });
 }

@@ -46,47 +46,65 @@ export function createMetrics(src: MetricSources): Metrics {
   collectDefaultMetrics({ register: registry, prefix: 'gslbd_' });
   const reg = [registry];
   new Counter({
-    name: 'gslbd_queries_total', help: 'DNS queries answered, by zone, query type, rcode and transport',
-    labelNames: ['zone', 'qtype', 'rcode', 'transport'], registers: reg,
+    name: 'gslbd_queries_total',
+    help: 'DNS queries answered, by zone, query type, rcode and transport',
+    labelNames: ['zone', 'qtype', 'rcode', 'transport'],
+    registers: reg,
     collect: fromCountMap(['zone', 'qtype', 'rcode', 'transport'], () => src.counters().queries),
   });
   new Counter({
-    name: 'gslbd_pool_answers_total', help: 'Times each pool target was handed out (traffic share)',
-    labelNames: ['pool', 'target'], registers: reg,
+    name: 'gslbd_pool_answers_total',
+    help: 'Times each pool target was handed out (traffic share)',
+    labelNames: ['pool', 'target'],
+    registers: reg,
     collect: fromCountMap(['pool', 'target'], () => src.counters().answers),
   });
   new Counter({
-    name: 'gslbd_pool_fallback_total', help: 'Pool answers given by the fallback because no target was usable',
-    labelNames: ['pool'], registers: reg,
+    name: 'gslbd_pool_fallback_total',
+    help: 'Pool answers given by the fallback because no target was usable',
+    labelNames: ['pool'],
+    registers: reg,
     collect: fromCountMap(['pool'], () => src.counters().fallbacks),
   });
   new Counter({
-    name: 'gslbd_answer_cache_total', help: 'Answer cache lookups of questions no pool decides, by result',
-    labelNames: ['result'], registers: reg,
+    name: 'gslbd_answer_cache_total',
+    help: 'Answer cache lookups of questions no pool decides, by result',
+    labelNames: ['result'],
+    registers: reg,
     collect: fromCountMap(['result'], () => src.counters().cache),
   });
   new Counter({
-    name: 'gslbd_updates_total', help: 'Changes submitted, by source and result',
-    labelNames: ['source', 'result'], registers: reg,
+    name: 'gslbd_updates_total',
+    help: 'Changes submitted, by source and result',
+    labelNames: ['source', 'result'],
+    registers: reg,
     collect: fromCountMap(['source', 'result'], () => src.updates),
   });
   new Counter({
-    name: 'gslbd_health_transitions_total', help: 'Health state changes of checks, by new state',
-    labelNames: ['to'], registers: reg,
+    name: 'gslbd_health_transitions_total',
+    help: 'Health state changes of checks, by new state',
+    labelNames: ['to'],
+    registers: reg,
     collect: fromCountMap(['to'], () => src.transitions),
   });
   const probes = new Counter({
-    name: 'gslbd_probes_total', help: 'Health probes, by check type and result',
-    labelNames: ['type', 'result'], registers: reg,
+    name: 'gslbd_probes_total',
+    help: 'Health probes, by check type and result',
+    labelNames: ['type', 'result'],
+    registers: reg,
   });
   const latency = new Histogram({
-    name: 'gslbd_probe_duration_seconds', help: 'Health probe duration',
-    labelNames: ['type', 'result'], registers: reg,
+    name: 'gslbd_probe_duration_seconds',
+    help: 'Health probe duration',
+    labelNames: ['type', 'result'],
+    registers: reg,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   });
   new Gauge({
-    name: 'gslbd_target_up', help: 'Whether a pool target is usable now (1) or not (0), all signals combined',
-    labelNames: ['pool', 'target'], registers: reg,
+    name: 'gslbd_target_up',
+    help: 'Whether a pool target is usable now (1) or not (0), all signals combined',
+    labelNames: ['pool', 'target'],
+    registers: reg,
     collect() {
       this.reset();
       const health = src.health();
@@ -103,26 +121,37 @@ export function createMetrics(src: MetricSources): Metrics {
     },
   });
   new Gauge({
-    name: 'gslbd_check_up', help: 'State of each health check (1 up, 0 down)',
-    labelNames: ['check'], registers: reg,
+    name: 'gslbd_check_up',
+    help: 'State of each health check (1 up, 0 down)',
+    labelNames: ['check'],
+    registers: reg,
     collect() {
       this.reset();
-      for (const c of src.checks()) this.set({ check: `${c.spec.type}://${c.address}:${c.spec.port}` }, c.state === 'up' ? 1 : 0);
+      for (const c of src.checks())
+        this.set({ check: `${c.spec.type}://${c.address}:${c.spec.port}` }, c.state === 'up' ? 1 : 0);
     },
   });
   new Gauge({
-    name: 'gslbd_zone_serial', help: 'SOA serial of each zone in service', labelNames: ['zone'], registers: reg,
+    name: 'gslbd_zone_serial',
+    help: 'SOA serial of each zone in service',
+    labelNames: ['zone'],
+    registers: reg,
     collect() {
       this.reset();
       for (const z of src.zones()) this.set({ zone: nameToText(z.origin) }, z.serial);
     },
   });
   new Counter({
-    name: 'gslbd_changes_not_durable_total', help: 'Changes refused, and applied nowhere, because the journal could not be written',
-    labelNames: ['source'], registers: reg, collect: fromCountMap(['source'], () => src.notDurable),
+    name: 'gslbd_changes_not_durable_total',
+    help: 'Changes refused, and applied nowhere, because the journal could not be written',
+    labelNames: ['source'],
+    registers: reg,
+    collect: fromCountMap(['source'], () => src.notDurable),
   });
   new Gauge({
-    name: 'gslbd_journal_bytes', help: 'Size of the journal since the last snapshot', registers: reg,
+    name: 'gslbd_journal_bytes',
+    help: 'Size of the journal since the last snapshot',
+    registers: reg,
     collect() {
       this.set(src.journalBytes());
     },

@@ -41,8 +41,17 @@ export class UpdateFormatError extends Error {}
  * name, a digit that many fixed octets; whatever follows is copied (SOA's five counters).
  */
 const COMPRESSIBLE = new Map<number, string>([
-  [Type.NS, 'N'], [3, 'N'], [4, 'N'], [Type.CNAME, 'N'], [7, 'N'], [8, 'N'], [9, 'N'], [Type.PTR, 'N'],
-  [Type.SOA, 'NN'], [14, 'NN'], [Type.MX, '2N'],
+  [Type.NS, 'N'],
+  [3, 'N'],
+  [4, 'N'],
+  [Type.CNAME, 'N'],
+  [7, 'N'],
+  [8, 'N'],
+  [9, 'N'],
+  [Type.PTR, 'N'],
+  [Type.SOA, 'NN'],
+  [14, 'NN'],
+  [Type.MX, '2N'],
 ]);
 
 function rdataOf(msg: Buffer, type: number, start: number, end: number): Buffer {
@@ -83,7 +92,12 @@ export function parseUpdate(msg: Buffer, tsigStart: number | null): UpdateMessag
 }
 
 function read(msg: Buffer, tsigStart: number | null): UpdateMessage {
-  const [zocount, prcount, upcount, adcount] = [4, 6, 8, 10].map((at) => msg.readUInt16BE(at)) as [number, number, number, number];
+  const [zocount, prcount, upcount, adcount] = [4, 6, 8, 10].map((at) => msg.readUInt16BE(at)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   let off = 12;
   const zones: ZoneEntry[] = [];
   for (let i = 0; i < zocount; i++) {
@@ -104,8 +118,12 @@ function read(msg: Buffer, tsigStart: number | null): UpdateMessage {
       const end = off + 10 + rdlength;
       if (end > msg.length) throw new UpdateFormatError('RDATA runs past the end');
       out.push({
-        name: keyOf(n.wire), type, klass: msg.readUInt16BE(off + 2), ttl: msg.readUInt32BE(off + 4),
-        rdata: rdataOf(msg, type, off + 10, end), rdlength,
+        name: keyOf(n.wire),
+        type,
+        klass: msg.readUInt16BE(off + 2),
+        ttl: msg.readUInt32BE(off + 4),
+        rdata: rdataOf(msg, type, off + 10, end),
+        rdlength,
       });
       off = end;
     }
@@ -121,7 +139,12 @@ function read(msg: Buffer, tsigStart: number | null): UpdateMessage {
     // RFC 6891 §6.1.1: one OPT at most, owned by the root.
     if (edns) throw new UpdateFormatError('more than one OPT record');
     if (rr.name !== '\0') throw new UpdateFormatError('OPT owner is not the root');
-    edns = { payload: Math.max(rr.klass, 512), version: (rr.ttl >>> 16) & 0xff, dnssecOk: (rr.ttl & 0x8000) !== 0, ecs: null };
+    edns = {
+      payload: Math.max(rr.klass, 512),
+      version: (rr.ttl >>> 16) & 0xff,
+      dnssecOk: (rr.ttl & 0x8000) !== 0,
+      ecs: null,
+    };
   }
   return { zones, zoneEnd, prerequisites, updates, edns };
 }

@@ -56,7 +56,11 @@ interface Outcome {
 const outcome = (rcode: number, reason: string, notable = false): Outcome => ({ rcode, reason, notable });
 
 // 16 is BADVERS as an rcode, BADSIG as a TSIG error.
-const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).filter(([k]) => k !== 'BADSIG').map(([k, v]) => [v, k]));
+const RCODE_NAMES = new Map<number, string>(
+  Object.entries(Rcode)
+    .filter(([k]) => k !== 'BADSIG')
+    .map(([k, v]) => [v, k]),
+);
 const TSIG_ERRORS = new Map<number, string>(Object.entries(TsigError).map(([k, v]) => [v, k]));
 
 /** The UPDATE handler for the DNS handler's `onUpdate`. */
@@ -79,9 +83,21 @@ export function createUpdateHandler(deps: UpdateDeps): UpdateHandler {
     // A TSIG failure wins: its answer says so (and the message is read only to echo its zone).
     if (verdict.kind === 'error') early = outcome(verdict.rcode, verdict.reason);
     const done = early ?? (await processUpdate(parsed!, verdict, deps));
-    const keyName = verdict.kind === 'ok' ? nameToText(verdict.key.name) : verdict.kind === 'error' && verdict.record ? nameToText(verdict.record.keyName) : null;
+    const keyName =
+      verdict.kind === 'ok'
+        ? nameToText(verdict.key.name)
+        : verdict.kind === 'error' && verdict.record
+          ? nameToText(verdict.record.keyName)
+          : null;
     const zone = parsed?.zones.length === 1 ? nameToText(parsed.zones[0]!.name) : null;
-    const fields = { from: via.address, tcp: via.tcp, zone, key: keyName, rcode: rcodeText(done.rcode, verdict), reason: done.reason };
+    const fields = {
+      from: via.address,
+      tcp: via.tcp,
+      zone,
+      key: keyName,
+      rcode: rcodeText(done.rcode, verdict),
+      reason: done.reason,
+    };
     deps.count?.(done.rcode === Rcode.NOERROR ? 'applied' : 'rejected');
     if (done.rcode === Rcode.NOERROR) deps.log.info(fields, 'update');
     else if (verdict.kind === 'error' && verdict.rcode === Rcode.NOTAUTH && now - warnedAt >= 10_000) {
@@ -91,7 +107,14 @@ export function createUpdateHandler(deps: UpdateDeps): UpdateHandler {
     else deps.log.debug(fields, 'update refused');
     // RFC 2136 §2.2: header bits other than QR, opcode and rcode are zero in a response.
     const flags = msg.readUInt16BE(2) & 0x7800;
-    const response = encodeError(msg, msg.readUInt16BE(0), flags, done.rcode, parsed?.zoneEnd ?? 12, parsed?.edns ?? null);
+    const response = encodeError(
+      msg,
+      msg.readUInt16BE(0),
+      flags,
+      done.rcode,
+      parsed?.zoneEnd ?? 12,
+      parsed?.edns ?? null,
+    );
     return tsigAnswer(response, verdict, now);
   };
 }
@@ -114,15 +137,22 @@ function processUpdate(m: UpdateMessage, verdict: TsigVerdict, deps: UpdateDeps)
   // §3.3: permission.
   if (verdict.kind !== 'ok') return outcome(Rcode.REFUSED, 'unsigned update');
   const key = verdict.key;
-  if (key.zones && !key.zones.includes(zone.origin)) return outcome(Rcode.REFUSED, `key ${nameToText(key.name)} may not update ${nameToText(zone.origin)}`);
+  if (key.zones && !key.zones.includes(zone.origin))
+    return outcome(Rcode.REFUSED, `key ${nameToText(key.name)} may not update ${nameToText(zone.origin)}`);
 
   // RFC 2136 zone_of(name) == ZNAME: in this zone and not in a child zone we also serve.
   const inZone = (name: NameKey) => deps.zones.find(name)?.origin === zone.origin;
   // One update runs without yielding: a cap on each section keeps the stall it causes short
   // (bench/big-writes.ts). Prerequisites are read against the zone much as changes are written.
   const max = deps.maxChanges ?? DEFAULT_MAX_CHANGES;
-  if (m.prerequisites.length > max) return outcome(Rcode.REFUSED, `${m.prerequisites.length} prerequisites in one update; at most ${max} (--max-changes)`, true);
-  if (m.updates.length > max) return outcome(Rcode.REFUSED, `${m.updates.length} changes in one update; at most ${max} (--max-changes)`, true);
+  if (m.prerequisites.length > max)
+    return outcome(
+      Rcode.REFUSED,
+      `${m.prerequisites.length} prerequisites in one update; at most ${max} (--max-changes)`,
+      true,
+    );
+  if (m.updates.length > max)
+    return outcome(Rcode.REFUSED, `${m.updates.length} changes in one update; at most ${max} (--max-changes)`, true);
   const scan = prescan(m.updates, inZone);
   if (scan) return scan;
   // Prerequisites and the update itself read the zone when every earlier change has been applied
@@ -146,17 +176,26 @@ function processUpdate(m: UpdateMessage, verdict: TsigVerdict, deps: UpdateDeps)
   const serial = () => deps.zones.get(zone.origin)?.serial;
   return deps.state.transact(`update:${nameToText(key.name)}`, build, serial).then(
     // §3.6: the serial moves only when the zone does; an update that changes nothing just succeeds.
-    ({ changeset, view }) => refused ?? outcome(Rcode.NOERROR, changeset ? `${changeset.changes.length} change(s), serial ${view}` : 'no change'),
+    ({ changeset, view }) =>
+      refused ??
+      outcome(Rcode.NOERROR, changeset ? `${changeset.changes.length} change(s), serial ${view}` : 'no change'),
     (err: unknown) => {
       if (!(err instanceof NotDurableError)) throw err;
-      deps.log.error({ err: err.cause, zone: nameToText(zone.origin) }, 'update not made durable: not applied, answered SERVFAIL');
+      deps.log.error(
+        { err: err.cause, zone: nameToText(zone.origin) },
+        'update not made durable: not applied, answered SERVFAIL',
+      );
       return outcome(Rcode.SERVFAIL, 'journal write failed');
     },
   );
 }
 
 /** RFC 2136 §3.2.5, in section order; value-dependent RRsets are compared last, whole. */
-function checkPrerequisites(rrs: readonly UpdateRecord[], editor: ZoneEditor, inZone: (n: NameKey) => boolean): Outcome | null {
+function checkPrerequisites(
+  rrs: readonly UpdateRecord[],
+  editor: ZoneEditor,
+  inZone: (n: NameKey) => boolean,
+): Outcome | null {
   const temp = new Map<string, { name: NameKey; type: number; rdata: Buffer[] }>();
   for (const rr of rrs) {
     const what = `${nameToText(rr.name)} ${typeName(rr.type)}`;
@@ -165,8 +204,10 @@ function checkPrerequisites(rrs: readonly UpdateRecord[], editor: ZoneEditor, in
     if (rr.klass === Class.ANY || rr.klass === Class.NONE) {
       if (rr.rdlength !== 0) return outcome(Rcode.FORMERR, `prerequisite ${what}: RDATA with class ${rr.klass}`);
       const exists = rr.type === Type.ANY ? editor.nameInUse(rr.name) : editor.rrset(rr.name, rr.type) !== undefined;
-      if (rr.klass === Class.ANY && !exists) return outcome(rr.type === Type.ANY ? Rcode.NXDOMAIN : Rcode.NXRRSET, `prerequisite ${what}: does not exist`);
-      if (rr.klass === Class.NONE && exists) return outcome(rr.type === Type.ANY ? Rcode.YXDOMAIN : Rcode.YXRRSET, `prerequisite ${what}: exists`);
+      if (rr.klass === Class.ANY && !exists)
+        return outcome(rr.type === Type.ANY ? Rcode.NXDOMAIN : Rcode.NXRRSET, `prerequisite ${what}: does not exist`);
+      if (rr.klass === Class.NONE && exists)
+        return outcome(rr.type === Type.ANY ? Rcode.YXDOMAIN : Rcode.YXRRSET, `prerequisite ${what}: exists`);
     } else if (rr.klass === Class.IN) {
       const k = `${rr.name}|${rr.type}`;
       const set = temp.get(k) ?? { name: rr.name, type: rr.type, rdata: [] };
@@ -227,7 +268,10 @@ function rdataProblem(type: number, rdata: Buffer): string | undefined {
 
 /** §3.4.2: the update RR's class says what it does. */
 function toOp(rr: UpdateRecord): EditOp {
-  if (rr.klass === Class.ANY) return rr.type === Type.ANY ? { op: 'delete-name', name: rr.name } : { op: 'delete-rrset', name: rr.name, type: rr.type };
+  if (rr.klass === Class.ANY)
+    return rr.type === Type.ANY
+      ? { op: 'delete-name', name: rr.name }
+      : { op: 'delete-rrset', name: rr.name, type: rr.type };
   if (rr.klass === Class.NONE) return { op: 'delete-rr', name: rr.name, type: rr.type, rdata: rr.rdata };
   // RFC 2181 §8: a TTL with the top bit set is taken as zero.
   return { op: 'add', name: rr.name, type: rr.type, ttl: rr.ttl > 0x7fffffff ? 0 : rr.ttl, rdata: rr.rdata };

@@ -80,7 +80,8 @@ async function serve(args: string[]): Promise<number> {
   });
   const format = values['log-format'];
   if (format !== undefined) {
-    if (format !== 'json' && format !== 'pretty') throw new GslbError('ERR_CONFIG', `--log-format ${format}: json or pretty`);
+    if (format !== 'json' && format !== 'pretty')
+      throw new GslbError('ERR_CONFIG', `--log-format ${format}: json or pretty`);
     // Through the environment, so the worker processes log the same way.
     process.env.GSLBD_LOG_FORMAT = format;
   }
@@ -88,9 +89,13 @@ async function serve(args: string[]): Promise<number> {
   // Flags override the file; the file overrides the defaults.
   const file: Partial<GslbdConfig> = values.config === undefined ? {} : await loadConfig(values.config);
   const asked = values.listen ?? [];
-  const listen: { address: ListenAddress; required: boolean }[] = asked.length || !file.listen
-    ? (asked.length ? asked : DEFAULT_LISTEN).map((text) => ({ address: parseListen(text), required: asked.length > 0 }))
-    : file.listen.map((address) => ({ address, required: true }));
+  const listen: { address: ListenAddress; required: boolean }[] =
+    asked.length || !file.listen
+      ? (asked.length ? asked : DEFAULT_LISTEN).map((text) => ({
+          address: parseListen(text),
+          required: asked.length > 0,
+        }))
+      : file.listen.map((address) => ({ address, required: true }));
   const geoip = values.geoip ?? file.geoip;
   const dataDir = values.data ?? file.data ?? './data';
   // loadConfig has checked the file's `data:` (with its line); a flag or the default is checked here.
@@ -105,8 +110,13 @@ async function serve(args: string[]): Promise<number> {
     log,
     tcpIdleMs: positiveInt(values['tcp-idle-timeout'], 'tcp-idle-timeout', (file.tcpIdleMs ?? 10_000) / 1000) * 1000,
     tcpMaxConnections: positiveInt(values['tcp-max-connections'], 'tcp-max-connections', file.tcpMaxConnections ?? 512),
-    tcpMessageMs: positiveInt(values['tcp-message-timeout'], 'tcp-message-timeout', (file.tcpMessageMs ?? 5_000) / 1000) * 1000,
-    tcpMaxPerClient: positiveInt(values['tcp-max-connections-per-client'], 'tcp-max-connections-per-client', file.tcpMaxPerClient ?? 64),
+    tcpMessageMs:
+      positiveInt(values['tcp-message-timeout'], 'tcp-message-timeout', (file.tcpMessageMs ?? 5_000) / 1000) * 1000,
+    tcpMaxPerClient: positiveInt(
+      values['tcp-max-connections-per-client'],
+      'tcp-max-connections-per-client',
+      file.tcpMaxPerClient ?? 64,
+    ),
     ...(geoip !== undefined && { geo: { type: 'mmdb', path: geoip } as const }),
     dataDir,
     // --tsig-key flags replace the file's keys rather than add to them, as every other flag does.
@@ -146,7 +156,10 @@ async function serve(args: string[]): Promise<number> {
 function tsigKeyFlag(text: string): TsigKeyConfig {
   const [name, algorithm, secret, zones, ...extra] = text.split(':');
   if (!name || !algorithm || !secret || extra.length) {
-    throw new GslbError('ERR_CONFIG', `--tsig-key ${name ?? ''}:...: expected NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]`);
+    throw new GslbError(
+      'ERR_CONFIG',
+      `--tsig-key ${name ?? ''}:...: expected NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]`,
+    );
   }
   return { name, algorithm, secret, ...(zones !== undefined && { zones: zones.split(',').filter(Boolean) }) };
 }
@@ -176,7 +189,8 @@ function receiveBufferFlag(text: string | undefined): number | undefined {
 function nonNegativeInt(text: string | undefined, flag: string, dflt: number): number {
   if (text === undefined) return dflt;
   const n = Number(text);
-  if (text.trim() === '' || !Number.isInteger(n) || n < 0) throw new GslbError('ERR_CONFIG', `--${flag} ${text}: not an integer ≥ 0`);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw new GslbError('ERR_CONFIG', `--${flag} ${text}: not an integer ≥ 0`);
   return n;
 }
 
@@ -185,7 +199,8 @@ async function check(args: string[]): Promise<number> {
   const result = await checkZones(values.zones);
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
   for (const e of result.errors) process.stderr.write(`${e}\n`);
-  for (const z of result.zones) process.stdout.write(`zone ${z.origin}: loaded serial ${z.serial}, ${z.records} records\n`);
+  for (const z of result.zones)
+    process.stdout.write(`zone ${z.origin}: loaded serial ${z.serial}, ${z.records} records\n`);
   return result.errors.length ? 1 : 0;
 }
 
@@ -222,9 +237,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const message = err instanceof GslbError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
-      ? (err as Error).message
-      : String((err as Error).stack ?? err);
+    const message =
+      err instanceof GslbError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+        ? (err as Error).message
+        : String((err as Error).stack ?? err);
     process.stderr.write(`gslbd: ${message}\n`);
     process.exit(1);
   },

@@ -24,14 +24,20 @@ async function verify(dir: string): Promise<number> {
   const { snapshot, file, data } = await readDataDir(dir);
   const scan = scanJournal(data);
   const snapSeq = (snapshot as { seq?: unknown } | null)?.seq;
-  if (snapshot !== null) process.stdout.write(`${path.join(dir, 'snapshot.json')}: snapshot at seq ${String(snapSeq)}\n`);
+  if (snapshot !== null)
+    process.stdout.write(`${path.join(dir, 'snapshot.json')}: snapshot at seq ${String(snapSeq)}\n`);
   for (const b of scan.corrupt) process.stdout.write(`${describeBad(file, b)}\n`);
   if (scan.corrupt.length) {
-    process.stdout.write(`${file}: CORRUPT: ${scan.corrupt.length} bad record(s); ${scan.prefix.length} valid before the first (${seqRange(scan)}), ${scan.valid - scan.prefix.length} valid after it; ${data.length} bytes\n`);
+    process.stdout.write(
+      `${file}: CORRUPT: ${scan.corrupt.length} bad record(s); ${scan.prefix.length} valid before the first (${seqRange(scan)}), ${scan.valid - scan.prefix.length} valid after it; ${data.length} bytes\n`,
+    );
     return 1;
   }
   process.stdout.write(`${file}: ok: ${scan.prefix.length} records (${seqRange(scan)}), ${scan.prefixBytes} bytes\n`);
-  if (scan.torn) process.stdout.write(`${file}: torn tail at offset ${scan.torn.offset}, record ${scan.torn.record} (${scan.torn.bytes} bytes, never acknowledged): gslbd serve drops it\n`);
+  if (scan.torn)
+    process.stdout.write(
+      `${file}: torn tail at offset ${scan.torn.offset}, record ${scan.torn.record} (${scan.torn.bytes} bytes, never acknowledged): gslbd serve drops it\n`,
+    );
   return 0;
 }
 
@@ -55,7 +61,9 @@ async function recover(dir: string): Promise<number> {
   await syncPath(backup);
   await replaceFile(file, data.subarray(0, scan.prefixBytes), `${file}.recover`);
   const lost = scan.corrupt.length + scan.valid - scan.prefix.length;
-  process.stdout.write(`${file}: kept ${scan.prefix.length} records (${seqRange(scan)}, ${scan.prefixBytes} bytes); dropped from offset ${scan.corrupt[0]!.offset}, record ${scan.corrupt[0]!.record}: ${lost} records (${scan.corrupt.length} bad)\n`);
+  process.stdout.write(
+    `${file}: kept ${scan.prefix.length} records (${seqRange(scan)}, ${scan.prefixBytes} bytes); dropped from offset ${scan.corrupt[0]!.offset}, record ${scan.corrupt[0]!.record}: ${lost} records (${scan.corrupt.length} bad)\n`,
+  );
   process.stdout.write(`original kept as ${backup}\n`);
   return 0;
 }
@@ -65,7 +73,10 @@ export async function journalCommand(args: string[]): Promise<number> {
   if (sub !== 'verify' && sub !== 'recover') throw new GslbError('ERR_CONFIG', USAGE);
   const { values } = parseArgs({ args: rest, options: { data: { type: 'string', default: './data' } }, strict: true });
   // A mistyped --data would otherwise read as an empty, sound journal.
-  const isDir = await stat(values.data).then((s) => s.isDirectory(), () => false);
+  const isDir = await stat(values.data).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (!isDir) throw new GslbError('ERR_CONFIG', `--data ${values.data}: not a directory`);
   return sub === 'verify' ? verify(values.data) : recover(values.data);
 }

@@ -42,22 +42,41 @@ async function call<T>(c: Conn, method: string, path: string, body?: unknown): P
   try {
     res = await fetch(c.base + path, {
       method,
-      headers: { Authorization: `Bearer ${c.token}`, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
+      headers: {
+        Authorization: `Bearer ${c.token}`,
+        ...(body !== undefined && { 'Content-Type': 'application/json' }),
+      },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
   } catch (e) {
     // fetch() says only "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND, ...).
     // An AggregateError (every address of a name refused) has no message of its own, only a code.
     const cause = (e as Error).cause;
-    const why = cause instanceof Error ? cause.message || (cause as NodeJS.ErrnoException).code || String(cause) : (e as Error).message;
+    const why =
+      cause instanceof Error
+        ? cause.message || (cause as NodeJS.ErrnoException).code || String(cause)
+        : (e as Error).message;
     throw new GslbError('ERR_CONFIG', `cannot reach the gslbd API at ${c.base}: ${why}`);
   }
   const data = (await res.json().catch(() => ({}))) as T & { error?: { message?: string } };
-  if (!res.ok) throw new GslbError('ERR_CONFIG', `${method} ${path}: HTTP ${res.status}: ${data?.error?.message ?? res.statusText}`);
+  if (!res.ok)
+    throw new GslbError(
+      'ERR_CONFIG',
+      `${method} ${path}: HTTP ${res.status}: ${data?.error?.message ?? res.statusText}`,
+    );
   return data;
 }
 
-interface StatusTarget { address: string; state: string; because: DecidedBy; reason: string; weight: number; answers: number; override: string | null; since: number | null }
+interface StatusTarget {
+  address: string;
+  state: string;
+  because: DecidedBy;
+  reason: string;
+  weight: number;
+  answers: number;
+  override: string | null;
+  since: number | null;
+}
 interface Explanation {
   query: { name: string; type: string };
   client: { address: string; prefix: number; location?: { country?: string; continent?: string } };
@@ -65,12 +84,29 @@ interface Explanation {
   ecs_scope: number;
   answer: string[];
   pools: {
-    pool: string; policy: string; fallback?: string; note?: string; ttl: number; chosen: string[]; score_name?: string; group_score_name?: string;
+    pool: string;
+    policy: string;
+    fallback?: string;
+    note?: string;
+    ttl: number;
+    chosen: string[];
+    score_name?: string;
+    group_score_name?: string;
     groups?: { name: string; policy: string; chosen: boolean; score?: number }[];
-    candidates: { address: string; state: string; because: DecidedBy; reason: string; weight: number; score?: number }[];
+    candidates: {
+      address: string;
+      state: string;
+      because: DecidedBy;
+      reason: string;
+      weight: number;
+      score?: number;
+    }[];
   }[];
 }
-interface Status { zones: { zone: string; serial: number; pools: { pool: string; policy: string; targets: StatusTarget[] }[] }[]; events: unknown[] }
+interface Status {
+  zones: { zone: string; serial: number; pools: { pool: string; policy: string; targets: StatusTarget[] }[] }[];
+  events: unknown[];
+}
 
 /**
  * Targets named by `spec`: `ADDRESS` (in every pool) or `POOL/ADDRESS`, POOL relative to its zone
@@ -80,7 +116,8 @@ function matchTargets(status: Status, spec: string): { zone: string; pool: strin
   const slash = spec.lastIndexOf('/');
   const poolPart = slash >= 0 ? spec.slice(0, slash).toLowerCase().replace(/\.$/, '') : null;
   const text = slash >= 0 ? spec.slice(slash + 1) : spec;
-  if (!net.isIP(text)) throw new GslbError('ERR_CONFIG', `${spec}: "${text}" is not an IP address (TARGET is ADDRESS or POOL/ADDRESS)`);
+  if (!net.isIP(text))
+    throw new GslbError('ERR_CONFIG', `${spec}: "${text}" is not an IP address (TARGET is ADDRESS or POOL/ADDRESS)`);
   const address = normalizeAddress(text);
   const out = [];
   for (const z of status.zones) {
@@ -102,7 +139,9 @@ function printStatus(s: Status): void {
     for (const p of z.pools) {
       process.stdout.write(`  ${p.pool} ${p.policy}\n`);
       for (const t of p.targets) {
-        process.stdout.write(`    ${t.address.padEnd(40)} ${t.state.padEnd(12)} ${ago(t.since).padStart(6)}  weight ${String(t.weight).padEnd(4)} answers ${String(t.answers).padEnd(8)} ${reasonText(t)}\n`);
+        process.stdout.write(
+          `    ${t.address.padEnd(40)} ${t.state.padEnd(12)} ${ago(t.since).padStart(6)}  weight ${String(t.weight).padEnd(4)} answers ${String(t.answers).padEnd(8)} ${reasonText(t)}\n`,
+        );
       }
     }
   }
@@ -119,36 +158,69 @@ export async function opsCommand(command: string, args: string[]): Promise<numbe
     }
     case 'drain':
     case 'undrain': {
-      const { values, positionals } = parseArgs({ args, options: { ...COMMON, for: { type: 'string' }, reason: { type: 'string' } }, allowPositionals: true, strict: true });
-      if (positionals.length !== 1) throw new GslbError('ERR_CONFIG', `usage: gslbd ${command} TARGET (ADDRESS or POOL/ADDRESS)${command === 'drain' ? ' [--for 30m]' : ''}`);
+      const { values, positionals } = parseArgs({
+        args,
+        options: { ...COMMON, for: { type: 'string' }, reason: { type: 'string' } },
+        allowPositionals: true,
+        strict: true,
+      });
+      if (positionals.length !== 1)
+        throw new GslbError(
+          'ERR_CONFIG',
+          `usage: gslbd ${command} TARGET (ADDRESS or POOL/ADDRESS)${command === 'drain' ? ' [--for 30m]' : ''}`,
+        );
       const c = await connect(values);
       const targets = matchTargets(await call<Status>(c, 'GET', '/v1/status'), positionals[0]!);
       let validFor: number | undefined;
       if (values.for !== undefined) {
         const ms = parseDuration(values.for);
-        if (ms === undefined || ms <= 0) throw new GslbError('ERR_CONFIG', `--for ${values.for}: not a duration like 30m`);
+        if (ms === undefined || ms <= 0)
+          throw new GslbError('ERR_CONFIG', `--for ${values.for}: not a duration like 30m`);
         validFor = ms / 1000;
       }
       // One batch: every pool holding the target drains (or undrains) together, or none does.
-      const changes = targets.map((t) => command === 'drain'
-        ? { op: 'set-override', zone: t.zone, pool: t.pool, target: t.address, state: 'drain', reason: values.reason ?? 'drained by gslbd drain', ...(validFor && { valid_for: validFor }) }
-        : { op: 'clear-override', zone: t.zone, pool: t.pool, target: t.address });
+      const changes = targets.map((t) =>
+        command === 'drain'
+          ? {
+              op: 'set-override',
+              zone: t.zone,
+              pool: t.pool,
+              target: t.address,
+              state: 'drain',
+              reason: values.reason ?? 'drained by gslbd drain',
+              ...(validFor && { valid_for: validFor }),
+            }
+          : { op: 'clear-override', zone: t.zone, pool: t.pool, target: t.address },
+      );
       await call<unknown>(c, 'POST', '/v1/batch', { changes });
-      for (const t of targets) process.stdout.write(`${command === 'drain' ? 'drained' : 'undrained'} ${t.pool}/${t.address}${validFor ? ` for ${values.for}` : ''}\n`);
+      for (const t of targets)
+        process.stdout.write(
+          `${command === 'drain' ? 'drained' : 'undrained'} ${t.pool}/${t.address}${validFor ? ` for ${values.for}` : ''}\n`,
+        );
       return 0;
     }
     case 'reload': {
       const { values } = parseArgs({ args, options: COMMON, strict: true });
       const r = await call<{ loaded: number; failed: number }>(await connect(values), 'POST', '/v1/reload');
-      process.stdout.write(`reloaded: ${r.loaded} zones loaded, ${r.failed} failed (previous versions kept; see the server log)\n`);
+      process.stdout.write(
+        `reloaded: ${r.loaded} zones loaded, ${r.failed} failed (previous versions kept; see the server log)\n`,
+      );
       return r.failed ? 1 : 0;
     }
     case 'explain': {
       const { values, positionals } = parseArgs({
-        args, allowPositionals: true, strict: true,
-        options: { ...COMMON, client: { type: 'string' }, subnet: { type: 'string' }, type: { type: 'string', default: 'A' } },
+        args,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          ...COMMON,
+          client: { type: 'string' },
+          subnet: { type: 'string' },
+          type: { type: 'string', default: 'A' },
+        },
       });
-      if (positionals.length !== 1) throw new GslbError('ERR_CONFIG', 'usage: gslbd explain NAME [--type A] [--client IP | --subnet CIDR]');
+      if (positionals.length !== 1)
+        throw new GslbError('ERR_CONFIG', 'usage: gslbd explain NAME [--type A] [--client IP | --subnet CIDR]');
       const q = new URLSearchParams({ name: positionals[0]!, type: values.type });
       if (values.client) q.set('client', values.client);
       if (values.subnet) q.set('subnet', values.subnet);
@@ -157,10 +229,14 @@ export async function opsCommand(command: string, args: string[]): Promise<numbe
         process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         return 0;
       }
-      process.stdout.write(`${r.query.name} ${r.query.type} for ${r.client.address}/${r.client.prefix}${r.client.location ? ` (${[r.client.location.country, r.client.location.continent].filter(Boolean).join(', ')})` : ''}: ${r.rcode}, ECS scope /${r.ecs_scope}\n`);
+      process.stdout.write(
+        `${r.query.name} ${r.query.type} for ${r.client.address}/${r.client.prefix}${r.client.location ? ` (${[r.client.location.country, r.client.location.continent].filter(Boolean).join(', ')})` : ''}: ${r.rcode}, ECS scope /${r.ecs_scope}\n`,
+      );
       for (const a of r.answer) process.stdout.write(`  ${a}\n`);
       for (const p of r.pools) {
-        process.stdout.write(`pool ${p.pool}: ${p.policy}${p.fallback ? `, no usable target: fallback ${p.fallback}` : ''}${p.note ? ` (${p.note})` : ''}, ttl ${p.ttl}\n`);
+        process.stdout.write(
+          `pool ${p.pool}: ${p.policy}${p.fallback ? `, no usable target: fallback ${p.fallback}` : ''}${p.note ? ` (${p.note})` : ''}, ttl ${p.ttl}\n`,
+        );
         for (const g of p.groups ?? []) {
           const score = g.score === undefined ? '' : ` ${p.group_score_name} ${Number(g.score).toFixed(2)}`;
           process.stdout.write(`  ${g.chosen ? '*' : ' '} group ${g.name} (${g.policy})${score}\n`);
@@ -168,7 +244,9 @@ export async function opsCommand(command: string, args: string[]): Promise<numbe
         for (const c of p.candidates) {
           const chosen = p.chosen.includes(c.address) ? '*' : ' ';
           const score = c.score === undefined ? '' : ` ${p.score_name} ${Number(c.score).toFixed(2)}`;
-          process.stdout.write(`  ${chosen} ${c.address.padEnd(40)} ${c.state.padEnd(11)} weight ${c.weight}${score}  ${reasonText(c)}\n`);
+          process.stdout.write(
+            `  ${chosen} ${c.address.padEnd(40)} ${c.state.padEnd(11)} weight ${c.weight}${score}  ${reasonText(c)}\n`,
+          );
         }
       }
       return 0;
@@ -176,5 +254,3 @@ export async function opsCommand(command: string, args: string[]): Promise<numbe
   }
   return 2;
 }
-
-

@@ -41,7 +41,13 @@ export class StatusView {
 
   /** Keeps a check's state change for the status page; returns it as an event. */
   record(check: CheckStatus, t: Transition): HealthEvent {
-    const event: HealthEvent = { ...t, check: check.key, address: check.address, port: check.spec.port, targets: [...check.targets] };
+    const event: HealthEvent = {
+      ...t,
+      check: check.key,
+      address: check.address,
+      port: check.spec.port,
+      targets: [...check.targets],
+    };
     this.history.push(event);
     if (this.history.length > HISTORY) this.history.shift();
     return event;
@@ -75,10 +81,17 @@ export class StatusView {
                 because: d.because,
                 reason: d.reason,
                 since: d.since,
-                last_probe: d.lastProbe && { ok: d.lastProbe.ok, reason: d.lastProbe.reason, latency_ms: d.lastProbe.latencyMs, at: d.lastProbe.at },
+                last_probe: d.lastProbe && {
+                  ok: d.lastProbe.ok,
+                  reason: d.lastProbe.reason,
+                  latency_ms: d.lastProbe.latencyMs,
+                  at: d.lastProbe.at,
+                },
                 weight: st.weight ?? t.weight,
                 configured_weight: t.weight,
-                load: st.load ? { load: st.load.load, capacity: st.load.capacity, reported_at: st.load.reportedAt } : null,
+                load: st.load
+                  ? { load: st.load.load, capacity: st.load.capacity, reported_at: st.load.reportedAt }
+                  : null,
                 override: o && o.expiresAt > now ? o.value.state : null,
                 answers: answers.get(`${pool}\t${t.address}`) ?? 0,
               };

@@ -36,19 +36,31 @@ describe('tokens', () => {
     const r = await h.call('GET', '/v1/zones', { token: null });
     expect(r.status).toBe(401);
     expect(r.headers['www-authenticate']).toBe('Bearer realm="gslbd"');
-    expect(r.body).toEqual({ error: { code: 'ERR_UNAUTHORIZED', message: 'an Authorization: Bearer <token> header is required' } });
+    expect(r.body).toEqual({
+      error: { code: 'ERR_UNAUTHORIZED', message: 'an Authorization: Bearer <token> header is required' },
+    });
   });
 
   it('answers 401 for an unknown token and for a header that is not a bearer token', async () => {
     const unknown = await h.call('GET', '/v1/zones', { token: 'not-a-token-we-know-0000' });
     expect(unknown.status).toBe(401);
     expect(unknown.body.error).toEqual({ code: 'ERR_UNAUTHORIZED', message: 'unknown token' });
-    const basic = await h.call('GET', '/v1/zones', { token: null, headers: { authorization: `Basic ${Buffer.from(`u:${WRITE}`).toString('base64')}` } });
+    const basic = await h.call('GET', '/v1/zones', {
+      token: null,
+      headers: { authorization: `Basic ${Buffer.from(`u:${WRITE}`).toString('base64')}` },
+    });
     expect(basic.status).toBe(401);
   });
 
   it('lets a read token read everything', async () => {
-    for (const url of ['/v1/zones', '/v1/zones/api.example.net', '/v1/zones/api.example.net/pools', '/v1/zones/api.example.net/pools/web', targetUrl('web', '198.51.100.1'), '/v1/zones/api.example.net/rrsets/www/A']) {
+    for (const url of [
+      '/v1/zones',
+      '/v1/zones/api.example.net',
+      '/v1/zones/api.example.net/pools',
+      '/v1/zones/api.example.net/pools/web',
+      targetUrl('web', '198.51.100.1'),
+      '/v1/zones/api.example.net/rrsets/www/A',
+    ]) {
       expect((await h.call('GET', url, { token: READ })).status, url).toBe(200);
     }
   });
@@ -89,7 +101,10 @@ describe('request errors', () => {
     const bad = await h.call('PUT', targetUrl('web', '198.51.100.1', 'weight'), { body: '{"weight": 5' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('ERR_BAD_JSON');
-    const text = await h.call('PUT', targetUrl('web', '198.51.100.1', 'weight'), { body: 'weight=5', headers: { 'content-type': 'text/plain' } });
+    const text = await h.call('PUT', targetUrl('web', '198.51.100.1', 'weight'), {
+      body: 'weight=5',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(text.status).toBe(415);
     expect(text.body.error.code).toBe('ERR_MEDIA_TYPE');
     const none = await h.call('PUT', targetUrl('web', '198.51.100.1', 'weight'));
@@ -101,13 +116,34 @@ describe('request errors', () => {
 describe('logging', () => {
   it('logs each change with method, path, status and token name, never the token', async () => {
     let out = '';
-    const sink = new Writable({ write(chunk, _enc, done) { out += String(chunk); done(); } });
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        out += String(chunk);
+        done();
+      },
+    });
     const app = buildApi(h.service, { tokens: TOKENS, log: pino({ level: 'debug' }, sink) });
-    await app.inject({ method: 'PUT', url: targetUrl('web', '198.51.100.2', 'weight'), headers: { authorization: `Bearer ${WRITE}` }, payload: { weight: 3 } });
-    await app.inject({ method: 'PUT', url: targetUrl('web', '198.51.100.2', 'weight'), headers: { authorization: `Bearer ${READ}` }, payload: { weight: 4 } });
+    await app.inject({
+      method: 'PUT',
+      url: targetUrl('web', '198.51.100.2', 'weight'),
+      headers: { authorization: `Bearer ${WRITE}` },
+      payload: { weight: 3 },
+    });
+    await app.inject({
+      method: 'PUT',
+      url: targetUrl('web', '198.51.100.2', 'weight'),
+      headers: { authorization: `Bearer ${READ}` },
+      payload: { weight: 4 },
+    });
     await app.close();
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => [l.api.method, l.api.status, l.api.token])).toEqual([['PUT', 200, 'ops'], ['PUT', 403, null]]);
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.api.method, l.api.status, l.api.token])).toEqual([
+      ['PUT', 200, 'ops'],
+      ['PUT', 403, null],
+    ]);
     expect(out).not.toContain(WRITE);
     expect(out).not.toContain(READ);
   });

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { snapshot, startHarness, targetUrl, ZONE } from './helpers.ts';
 import { forTests } from '../helpers/fixture.ts';
 
-const h = forTests(() => startHarness(), (it) => it.stop());
+const h = forTests(
+  () => startHarness(),
+  (it) => it.stop(),
+);
 
 const WEB = `web.${ZONE}`;
 const serial = async () => (await h.call('GET', `/v1/zones/${ZONE}`)).body.serial as number;
@@ -29,7 +32,12 @@ describe('a batch that passes', () => {
       { op: 'delete-rrset', zone: ZONE, name: 'txt', type: 'TXT' },
     ]);
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ applied: 11, changes: expect.any(Number), seq: expect.any(Number), zones: [{ zone: ZONE, serial: s0 + 1 }] });
+    expect(r.body).toEqual({
+      applied: 11,
+      changes: expect.any(Number),
+      seq: expect.any(Number),
+      zones: [{ zone: ZONE, serial: s0 + 1 }],
+    });
     expect(h.journal().split('\n').filter(Boolean).length).toBe(journalBefore + 1);
     expect(h.lastChangeset().seq).toBe(r.body.seq);
 
@@ -46,8 +54,10 @@ describe('a batch that passes', () => {
 
   it('clears what it set, in order', async () => {
     const r = await batch([
-      { op: 'clear-weight', ...t('198.51.100.5') }, { op: 'clear-load', ...t('198.51.100.1') },
-      { op: 'clear-health', ...t('198.51.100.2') }, { op: 'clear-override', ...t('198.51.100.3') },
+      { op: 'clear-weight', ...t('198.51.100.5') },
+      { op: 'clear-load', ...t('198.51.100.1') },
+      { op: 'clear-health', ...t('198.51.100.2') },
+      { op: 'clear-override', ...t('198.51.100.3') },
     ]);
     expect(r.status).toBe(200);
     expect(await h.answers(WEB)).toEqual(['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.5']);
@@ -75,38 +85,112 @@ describe('a batch that passes', () => {
 
 describe('a batch that fails', () => {
   const cases: [string, unknown, number, string, string][] = [
-    ['the third change names a target the pool does not have', [
-      { op: 'set-weight', ...t('198.51.100.1'), weight: 9 },
-      { op: 'put-rrset', zone: ZONE, name: 'never', type: 'TXT', ttl: 60, records: ['"x"'] },
-      { op: 'set-weight', ...t('192.0.2.250'), weight: 9 },
-    ], 404, 'changes[2].target', 'changes[2]: 192.0.2.250 is not a target of pool web.api.example.net.'],
-    ['the second change has a weight out of range', [
-      { op: 'set-weight', ...t('198.51.100.1'), weight: 9 }, { op: 'set-weight', ...t('198.51.100.2'), weight: 500 },
-    ], 400, 'changes[1].weight', 'changes[1].weight: must be <= 100'],
-    ['a change has an unknown field', [{ op: 'clear-weight', ...t('198.51.100.1'), weight: 1 }], 400, 'changes[0].weight', 'changes[0].weight: unknown field'],
-    ['a change misses a field', [{ op: 'set-override', zone: ZONE, pool: 'web', state: 'down' }], 400, 'changes[0].target', 'changes[0].target: is required'],
-    ['an unknown operation', [{ op: 'rename-pool', zone: ZONE }], 400, 'changes[0].op', 'changes[0].op: must name a known operation (see the API README)'],
-    ['a bad address', [{ op: 'add-target', zone: ZONE, pool: 'web', address: '198.51.100.256' }], 400, 'changes[0].address', 'changes[0].address: "198.51.100.256" is not an IPv4 or IPv6 address'],
-    ['bad RDATA', [{ op: 'put-rrset', zone: ZONE, name: 'x', type: 'A', ttl: 60, records: ['nope'] }], 400, 'changes[0].records[0]', 'changes[0].records[0]: A: "nope" is not a dotted-quad IPv4 address'],
-    ['a TTL out of range', [{ op: 'put-rrset', zone: ZONE, name: 'x', type: 'A', ttl: 1e10, records: ['192.0.2.1'] }], 400, 'changes[0].ttl', 'changes[0].ttl: must be <= 2147483647'],
-    ['a CNAME conflict', [
-      { op: 'put-rrset', zone: ZONE, name: 'x', type: 'TXT', ttl: 60, records: ['"x"'] },
-      { op: 'put-rrset', zone: ZONE, name: 'x', type: 'CNAME', ttl: 60, records: ['www'] },
-    ], 409, 'changes[1]', 'changes[1]: x.api.example.net.: CNAME and other data cannot share a name (RFC 2181 §10.1)'],
-    ['a pool left without targets', [{ op: 'remove-target', ...t('198.51.100.32', 'solo') }], 409, 'changes[0].target', 'changes[0]: pool solo.api.example.net. would have no target left (add one first)'],
-    ['a stale version', [{ op: 'set-weight', ...t('198.51.100.1'), weight: 1, if_match: 'stale' }], 409, 'changes[0].if_match', ''],
+    [
+      'the third change names a target the pool does not have',
+      [
+        { op: 'set-weight', ...t('198.51.100.1'), weight: 9 },
+        { op: 'put-rrset', zone: ZONE, name: 'never', type: 'TXT', ttl: 60, records: ['"x"'] },
+        { op: 'set-weight', ...t('192.0.2.250'), weight: 9 },
+      ],
+      404,
+      'changes[2].target',
+      'changes[2]: 192.0.2.250 is not a target of pool web.api.example.net.',
+    ],
+    [
+      'the second change has a weight out of range',
+      [
+        { op: 'set-weight', ...t('198.51.100.1'), weight: 9 },
+        { op: 'set-weight', ...t('198.51.100.2'), weight: 500 },
+      ],
+      400,
+      'changes[1].weight',
+      'changes[1].weight: must be <= 100',
+    ],
+    [
+      'a change has an unknown field',
+      [{ op: 'clear-weight', ...t('198.51.100.1'), weight: 1 }],
+      400,
+      'changes[0].weight',
+      'changes[0].weight: unknown field',
+    ],
+    [
+      'a change misses a field',
+      [{ op: 'set-override', zone: ZONE, pool: 'web', state: 'down' }],
+      400,
+      'changes[0].target',
+      'changes[0].target: is required',
+    ],
+    [
+      'an unknown operation',
+      [{ op: 'rename-pool', zone: ZONE }],
+      400,
+      'changes[0].op',
+      'changes[0].op: must name a known operation (see the API README)',
+    ],
+    [
+      'a bad address',
+      [{ op: 'add-target', zone: ZONE, pool: 'web', address: '198.51.100.256' }],
+      400,
+      'changes[0].address',
+      'changes[0].address: "198.51.100.256" is not an IPv4 or IPv6 address',
+    ],
+    [
+      'bad RDATA',
+      [{ op: 'put-rrset', zone: ZONE, name: 'x', type: 'A', ttl: 60, records: ['nope'] }],
+      400,
+      'changes[0].records[0]',
+      'changes[0].records[0]: A: "nope" is not a dotted-quad IPv4 address',
+    ],
+    [
+      'a TTL out of range',
+      [{ op: 'put-rrset', zone: ZONE, name: 'x', type: 'A', ttl: 1e10, records: ['192.0.2.1'] }],
+      400,
+      'changes[0].ttl',
+      'changes[0].ttl: must be <= 2147483647',
+    ],
+    [
+      'a CNAME conflict',
+      [
+        { op: 'put-rrset', zone: ZONE, name: 'x', type: 'TXT', ttl: 60, records: ['"x"'] },
+        { op: 'put-rrset', zone: ZONE, name: 'x', type: 'CNAME', ttl: 60, records: ['www'] },
+      ],
+      409,
+      'changes[1]',
+      'changes[1]: x.api.example.net.: CNAME and other data cannot share a name (RFC 2181 §10.1)',
+    ],
+    [
+      'a pool left without targets',
+      [{ op: 'remove-target', ...t('198.51.100.32', 'solo') }],
+      409,
+      'changes[0].target',
+      'changes[0]: pool solo.api.example.net. would have no target left (add one first)',
+    ],
+    [
+      'a stale version',
+      [{ op: 'set-weight', ...t('198.51.100.1'), weight: 1, if_match: 'stale' }],
+      409,
+      'changes[0].if_match',
+      '',
+    ],
   ];
-  it.each(cases)('%s: answers %i naming %s, and nothing of it is applied', async (_what, changes, status, field, message) => {
-    const before = await snapshot(h);
-    const r = await batch(changes as unknown[]);
-    expect(r.status).toBe(status);
-    expect(r.body.error.field).toBe(field);
-    if (message) expect(r.body.error.message).toBe(message);
-    expect(await snapshot(h)).toEqual(before);
-  });
+  it.each(cases)(
+    '%s: answers %i naming %s, and nothing of it is applied',
+    async (_what, changes, status, field, message) => {
+      const before = await snapshot(h);
+      const r = await batch(changes as unknown[]);
+      expect(r.status).toBe(status);
+      expect(r.body.error.field).toBe(field);
+      if (message) expect(r.body.error.message).toBe(message);
+      expect(await snapshot(h)).toEqual(before);
+    },
+  );
 
   it('refuses an empty batch and a body without changes', async () => {
-    expect((await batch([])).body.error).toEqual({ code: 'ERR_VALIDATION', message: 'changes: must NOT have fewer than 1 items', field: 'changes' });
+    expect((await batch([])).body.error).toEqual({
+      code: 'ERR_VALIDATION',
+      message: 'changes: must NOT have fewer than 1 items',
+      field: 'changes',
+    });
     expect((await h.call('POST', '/v1/batch', { body: {} })).body.error.field).toBe('changes');
   });
 });

@@ -47,7 +47,11 @@ export interface Harness {
   readonly app: FastifyInstance;
   readonly dataDir: string;
   /** An API request with the write token (or `token`), JSON in and out. */
-  call(method: string, url: string, opts?: { body?: unknown; token?: string | null; headers?: Record<string, string> }): Promise<Reply>;
+  call(
+    method: string,
+    url: string,
+    opts?: { body?: unknown; token?: string | null; headers?: Record<string, string> },
+  ): Promise<Reply>;
   /** dig against the service's DNS port; the answer section's data, sorted. */
   answers(name: string, type?: string): Promise<string[]>;
   /**
@@ -71,19 +75,33 @@ export async function startHarness(opts: { bodyLimit?: number } = {}): Promise<H
   const log = createLogger('silent');
   const zones = await zonesDir();
   const service = new Service({
-    zonesDir: zones, listen: [{ address: { host: '127.0.0.1', port: 0 }, required: true }], log, dataDir,
+    zonesDir: zones,
+    listen: [{ address: { host: '127.0.0.1', port: 0 }, required: true }],
+    log,
+    dataDir,
   });
   await service.start();
-  const app = buildApi(service, { tokens: TOKENS, log, ...(opts.bodyLimit !== undefined && { bodyLimit: opts.bodyLimit }) });
+  const app = buildApi(service, {
+    tokens: TOKENS,
+    log,
+    ...(opts.bodyLimit !== undefined && { bodyLimit: opts.bodyLimit }),
+  });
   await app.ready();
   const port = service.listeners[0]!.port;
   const h: Harness = {
-    service, app, dataDir,
+    service,
+    app,
+    dataDir,
     async call(method, url, o = {}) {
       const token = o.token === undefined ? WRITE : o.token;
       const res = await app.inject({
-        method: method as 'GET', url,
-        headers: { ...(token !== null && { authorization: `Bearer ${token}` }), ...(o.body !== undefined && { 'content-type': 'application/json' }), ...o.headers },
+        method: method as 'GET',
+        url,
+        headers: {
+          ...(token !== null && { authorization: `Bearer ${token}` }),
+          ...(o.body !== undefined && { 'content-type': 'application/json' }),
+          ...o.headers,
+        },
         ...(o.body !== undefined && { payload: typeof o.body === 'string' ? o.body : JSON.stringify(o.body) }),
       });
       let body: unknown = res.body;
@@ -101,7 +119,10 @@ export async function startHarness(opts: { bodyLimit?: number } = {}): Promise<H
     journal() {
       const file = path.join(dataDir, 'journal.log');
       const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-      return text.split('\n').filter((l) => l.includes('"source":"api:')).join('\n');
+      return text
+        .split('\n')
+        .filter((l) => l.includes('"source":"api:'))
+        .join('\n');
     },
     lastChangeset() {
       const lines = h.journal().split('\n');

@@ -26,16 +26,19 @@ async function start(): Promise<void> {
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-api-http-'));
   zones = await zonesDir();
-  writeFileSync(path.join(dir, 'gslbd.yaml'), [
-    `zones: ${zones}`,
-    'listen: ["192.0.2.1:53"]',
-    'api:',
-    '  listen: 127.0.0.1:0',
-    '  tokens:',
-    '    - { name: monitor, token: "${GSLBD_API_TOKEN}", access: write }',
-    `    - { name: dashboard, token: ${READ} }`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    path.join(dir, 'gslbd.yaml'),
+    [
+      `zones: ${zones}`,
+      'listen: ["192.0.2.1:53"]',
+      'api:',
+      '  listen: 127.0.0.1:0',
+      '  tokens:',
+      '    - { name: monitor, token: "${GSLBD_API_TOKEN}", access: write }',
+      `    - { name: dashboard, token: ${READ} }`,
+      '',
+    ].join('\n'),
+  );
   await start();
 }, 30_000);
 afterAll(async () => {
@@ -43,23 +46,36 @@ afterAll(async () => {
   for (const d of [dir, zones, dataDir]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
-async function api(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, token: string | null = WRITE) {
+async function api(
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  token: string | null = WRITE,
+) {
   const res = await fetch(base + url, {
     method,
-    headers: { ...(token && { authorization: `Bearer ${token}` }), ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
+    headers: {
+      ...(token && { authorization: `Bearer ${token}` }),
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+      ...headers,
+    },
     ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   return { status: res.status, etag: res.headers.get('etag'), body: (await res.json()) as any };
 }
 
-const answers = async (name: string, type = 'A') => (await dig(server.port, [name, type])).answer.map((rr) => rr.data).sort();
+const answers = async (name: string, type = 'A') =>
+  (await dig(server.port, [name, type])).answer.map((rr) => rr.data).sort();
 
 describe('over HTTP', () => {
   it('serves the zones of the config file, with read and write tokens from it', async () => {
     const r = await api('GET', '/v1/zones', undefined, {}, READ);
     expect(r.status).toBe(200);
     expect(r.body.zones.map((z: { zone: string }) => z.zone)).toEqual([ZONE]);
-    expect((await api('PUT', `/v1/zones/${ZONE}/rrsets/x/TXT`, { ttl: 1, records: ['"x"'] }, {}, READ)).status).toBe(403);
+    expect((await api('PUT', `/v1/zones/${ZONE}/rrsets/x/TXT`, { ttl: 1, records: ['"x"'] }, {}, READ)).status).toBe(
+      403,
+    );
     expect((await api('GET', '/v1/zones', undefined, {}, null)).status).toBe(401);
   });
 
@@ -113,8 +129,15 @@ describe('names as long as DNS allows, and every error in the one shape', () => 
   const port = () => Number(new URL(base).port);
   /** A request as bytes, with the write token; the error body parsed. */
   const raw = async (head: string) => {
-    const r = await httpExchange(port(), `${head}\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${WRITE}\r\nConnection: close\r\n\r\n`);
-    return { status: r.status, type: /content-type: *([^;\r\n]*)/i.exec(r.headers)?.[1], body: JSON.parse(r.body) as any };
+    const r = await httpExchange(
+      port(),
+      `${head}\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${WRITE}\r\nConnection: close\r\n\r\n`,
+    );
+    return {
+      status: r.status,
+      type: /content-type: *([^;\r\n]*)/i.exec(r.headers)?.[1],
+      body: JSON.parse(r.body) as any,
+    };
   };
 
   it('creates, reads and deletes an RRset whose owner name has 152 characters', async () => {
@@ -135,7 +158,9 @@ describe('names as long as DNS allows, and every error in the one shape', () => 
     const url = `/v1/zones/${ZONE}/rrsets/${encodeURIComponent(escaped)}/TXT`;
     expect((await api('PUT', url, { ttl: 60, records: ['"max"'] })).status).toBe(201);
     expect((await api('GET', url)).body).toMatchObject({ name: `${labels.join('.')}.${ZONE}` });
-    expect((await dig(server.port, [`${labels.join('.')}.${ZONE}`, 'TXT'])).answer.map((rr) => rr.data)).toEqual(['"max"']);
+    expect((await dig(server.port, [`${labels.join('.')}.${ZONE}`, 'TXT'])).answer.map((rr) => rr.data)).toEqual([
+      '"max"',
+    ]);
     expect((await api('DELETE', url)).status).toBe(200);
   });
 

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { snapshot, startHarness, targetUrl, ZONE } from './helpers.ts';
 import { forTests } from '../helpers/fixture.ts';
 
-const h = forTests(() => startHarness(), (it) => it.stop());
+const h = forTests(
+  () => startHarness(),
+  (it) => it.stop(),
+);
 
 const WEB = `web.${ZONE}`;
 const targets = (pool: string) => `/v1/zones/${ZONE}/pools/${pool}/targets`;
@@ -14,17 +17,32 @@ const serial = async () => (await h.call('GET', `/v1/zones/${ZONE}`)).body.seria
 describe('adding a target', () => {
   it('adds an IPv4 target with its settings, bumps the serial, and answers with it at once', async () => {
     const s0 = await serial();
-    const r = await h.call('POST', targets('web'), { body: { address: '198.51.100.4', weight: 7, location: { lat: 52.4, lon: 4.9 }, priority: 2, regions: ['eu', 'default'] } });
+    const r = await h.call('POST', targets('web'), {
+      body: {
+        address: '198.51.100.4',
+        weight: 7,
+        location: { lat: 52.4, lon: 4.9 },
+        priority: 2,
+        regions: ['eu', 'default'],
+      },
+    });
     expect(r.status).toBe(201);
     expect(r.headers.location).toBe(`/v1/zones/${encodeURIComponent(ZONE)}/pools/web/targets/198.51.100.4`);
     expect(r.headers.etag).toBe(`"${r.body.version}"`);
     expect(r.body).toMatchObject({
-      id: `${WEB}/198.51.100.4`, address: '198.51.100.4', weight: { configured: 7, current: 7 }, state: 'up',
-      location: { lat: 52.4, lon: 4.9 }, priority: 2, regions: ['EU', 'default'],
+      id: `${WEB}/198.51.100.4`,
+      address: '198.51.100.4',
+      weight: { configured: 7, current: 7 },
+      state: 'up',
+      location: { lat: 52.4, lon: 4.9 },
+      priority: 2,
+      regions: ['EU', 'default'],
     });
     expect(await serial()).toBe(s0 + 1);
     expect(h.lastChangeset().changes[0]).toEqual({
-      kind: 'target', pool: WEB, address: '198.51.100.4',
+      kind: 'target',
+      pool: WEB,
+      address: '198.51.100.4',
       target: { weight: 7, location: { lat: 52.4, lon: 4.9 }, priority: 2, regions: ['EU', 'default'] },
     });
     expect(h.lastChangeset().changes[1]).toMatchObject({ kind: 'rrset', zone: ZONE, name: ZONE, type: 6 });
@@ -52,26 +70,92 @@ describe('adding a target', () => {
   });
 
   it.each([
-    ['web', { address: '198.51.100.1' }, 409, 'ERR_CONFLICT', 'address', '198.51.100.1 is already a target of pool web.api.example.net.'],
-    ['web', { address: '198.51.100' }, 400, 'ERR_VALIDATION', 'address', 'address: "198.51.100" is not an IPv4 or IPv6 address'],
-    ['web', { address: 'www.example.com' }, 400, 'ERR_VALIDATION', 'address', 'address: "www.example.com" is not an IPv4 or IPv6 address'],
+    [
+      'web',
+      { address: '198.51.100.1' },
+      409,
+      'ERR_CONFLICT',
+      'address',
+      '198.51.100.1 is already a target of pool web.api.example.net.',
+    ],
+    [
+      'web',
+      { address: '198.51.100' },
+      400,
+      'ERR_VALIDATION',
+      'address',
+      'address: "198.51.100" is not an IPv4 or IPv6 address',
+    ],
+    [
+      'web',
+      { address: 'www.example.com' },
+      400,
+      'ERR_VALIDATION',
+      'address',
+      'address: "www.example.com" is not an IPv4 or IPv6 address',
+    ],
     ['web', { weight: 1 }, 400, 'ERR_VALIDATION', 'address', 'address: is required'],
     ['web', { address: '198.51.100.9', weight: 1000 }, 400, 'ERR_VALIDATION', 'weight', 'weight: must be <= 100'],
-    ['web', { address: '198.51.100.9', location: { lat: 91, lon: 0 } }, 400, 'ERR_VALIDATION', 'location.lat', 'location.lat: must be <= 90'],
-    ['web', { address: '198.51.100.9', location: { lat: 1 } }, 400, 'ERR_VALIDATION', 'location.lon', 'location.lon: is required'],
-    ['web', { address: '198.51.100.9', regions: ['Europe'] }, 400, 'ERR_VALIDATION', 'regions[0]', 'regions[0]: must match pattern "^([A-Za-z]{2}|default)$"'],
+    [
+      'web',
+      { address: '198.51.100.9', location: { lat: 91, lon: 0 } },
+      400,
+      'ERR_VALIDATION',
+      'location.lat',
+      'location.lat: must be <= 90',
+    ],
+    [
+      'web',
+      { address: '198.51.100.9', location: { lat: 1 } },
+      400,
+      'ERR_VALIDATION',
+      'location.lon',
+      'location.lon: is required',
+    ],
+    [
+      'web',
+      { address: '198.51.100.9', regions: ['Europe'] },
+      400,
+      'ERR_VALIDATION',
+      'regions[0]',
+      'regions[0]: must match pattern "^([A-Za-z]{2}|default)$"',
+    ],
     ['web', { address: '198.51.100.9', group: 'ams' }, 400, 'ERR_VALIDATION', 'group', 'group: pool web has no groups'],
     ['web', { address: '198.51.100.9', port: 80 }, 400, 'ERR_VALIDATION', 'port', 'port: unknown field'],
-    ['dc', { address: '198.51.100.9' }, 400, 'ERR_VALIDATION', 'group', 'group: pool dc has groups: name one of ams, nyc'],
-    ['dc', { address: '198.51.100.9', group: 'sfo' }, 400, 'ERR_VALIDATION', 'group', 'group: "sfo" is not a group of pool dc (ams, nyc)'],
-    ['nopool', { address: '198.51.100.9' }, 404, 'ERR_NOT_FOUND', 'pool', 'nopool.api.example.net. is not a pool of zone api.example.net.'],
-  ])('POST to %s %j answers %i, naming the field, and changes nothing', async (pool, body, status, code, field, message) => {
-    const before = await snapshot(h);
-    const r = await h.call('POST', targets(pool), { body });
-    expect(r.status).toBe(status);
-    expect(r.body).toEqual({ error: { code, message, field } });
-    expect(await snapshot(h)).toEqual(before);
-  });
+    [
+      'dc',
+      { address: '198.51.100.9' },
+      400,
+      'ERR_VALIDATION',
+      'group',
+      'group: pool dc has groups: name one of ams, nyc',
+    ],
+    [
+      'dc',
+      { address: '198.51.100.9', group: 'sfo' },
+      400,
+      'ERR_VALIDATION',
+      'group',
+      'group: "sfo" is not a group of pool dc (ams, nyc)',
+    ],
+    [
+      'nopool',
+      { address: '198.51.100.9' },
+      404,
+      'ERR_NOT_FOUND',
+      'pool',
+      'nopool.api.example.net. is not a pool of zone api.example.net.',
+    ],
+  ])(
+    'POST to %s %j answers %i, naming the field, and changes nothing',
+    async (pool, body, status, code, field, message) => {
+      const before = await snapshot(h);
+      const r = await h.call('POST', targets(pool), { body });
+      expect(r.status).toBe(status);
+      expect(r.body).toEqual({ error: { code, message, field } });
+      expect(await snapshot(h)).toEqual(before);
+    },
+  );
 });
 
 describe('removing a target', () => {
@@ -101,7 +185,11 @@ describe('removing a target', () => {
     const before = await snapshot(h);
     const r = await h.call('DELETE', targetUrl('solo', '198.51.100.31'));
     expect(r.status).toBe(409);
-    expect(r.body.error).toEqual({ code: 'ERR_CONFLICT', message: 'pool solo.api.example.net. would have no target left (add one first)', field: 'target' });
+    expect(r.body.error).toEqual({
+      code: 'ERR_CONFLICT',
+      message: 'pool solo.api.example.net. would have no target left (add one first)',
+      field: 'target',
+    });
     expect(await snapshot(h)).toEqual(before);
   });
 

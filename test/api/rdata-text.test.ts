@@ -21,12 +21,19 @@ describe('presentation form', () => {
     ['TXT', '"tab\\009and\\255"', '"tab\\009and\\255"'],
     ['SRV', '0 5 5060 sip', '0 5 5060 sip.example.com.'],
     ['HINFO', '"PC" "Linux"', '"PC" "Linux"'],
-    ['NAPTR', '100 10 "u" "E2U+sip" "!^.*$!sip:info@example.com!" .', '100 10 "u" "E2U+sip" "!^.*$!sip:info@example.com!" .'],
+    [
+      'NAPTR',
+      '100 10 "u" "E2U+sip" "!^.*$!sip:info@example.com!" .',
+      '100 10 "u" "E2U+sip" "!^.*$!sip:info@example.com!" .',
+    ],
     ['CAA', '0 issue "letsencrypt.org"', '0 issue "letsencrypt.org"'],
     ['DS', '60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118', '60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118'],
     ['SSHFP', '2 1 123456789ABCDEF67890123456789ABCDEF67890', '2 1 123456789ABCDEF67890123456789ABCDEF67890'],
-    ['DNSKEY', '257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==',
-      '257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=='],
+    [
+      'DNSKEY',
+      '257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==',
+      '257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==',
+    ],
     ['HTTPS', '1 . alpn="h2,h3"', '\\# 13 00010000010006026832026833'],
     ['TYPE65280', '\\# 2 abcd', '\\# 2 abcd'],
   ])('%s %s prints as %s and reads back to the same bytes', (typeText, text, printed) => {

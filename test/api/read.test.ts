@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { READ, startHarness, targetUrl, ZONE } from './helpers.ts';
 import { forTests } from '../helpers/fixture.ts';
 
-const h = forTests(() => startHarness(), (it) => it.stop());
+const h = forTests(
+  () => startHarness(),
+  (it) => it.stop(),
+);
 
 describe('zones', () => {
   it('lists the zones served with their serial as version', async () => {
@@ -18,8 +21,16 @@ describe('zones', () => {
     expect(r.status).toBe(200);
     expect(r.headers.etag).toBe('"2024060101"');
     expect(r.body.serial).toBe(2024060101);
-    expect(r.body.pools).toEqual(['web.api.example.net.', 'dc.api.example.net.', 'solo.api.example.net.', 'checked.api.example.net.']);
-    const text = r.body.rrsets.map((s: { name: string; type: string; ttl: number; records: string[] }) => `${s.name} ${s.ttl} ${s.type} ${s.records.join(' | ')}`);
+    expect(r.body.pools).toEqual([
+      'web.api.example.net.',
+      'dc.api.example.net.',
+      'solo.api.example.net.',
+      'checked.api.example.net.',
+    ]);
+    const text = r.body.rrsets.map(
+      (s: { name: string; type: string; ttl: number; records: string[] }) =>
+        `${s.name} ${s.ttl} ${s.type} ${s.records.join(' | ')}`,
+    );
     expect(text).toEqual([
       'api.example.net. 3600 SOA ns1.api.example.net. hostmaster.api.example.net. 2024060101 7200 900 1209600 300',
       'api.example.net. 3600 NS ns1.api.example.net.',
@@ -42,7 +53,13 @@ describe('zones', () => {
   it('shows one RRset, relative or absolute owner, with its version as ETag', async () => {
     const rel = await h.call('GET', '/v1/zones/api.example.net/rrsets/mail/MX', { token: READ });
     expect(rel.status).toBe(200);
-    expect(rel.body).toMatchObject({ name: 'mail.api.example.net.', type: 'MX', ttl: 3600, records: ['10 mx1.api.example.net.'], serial: 2024060101 });
+    expect(rel.body).toMatchObject({
+      name: 'mail.api.example.net.',
+      type: 'MX',
+      ttl: 3600,
+      records: ['10 mx1.api.example.net.'],
+      serial: 2024060101,
+    });
     expect(rel.headers.etag).toBe(`"${rel.body.version}"`);
     const abs = await h.call('GET', '/v1/zones/api.example.net/rrsets/mail.api.example.net./mx');
     expect(abs.body).toEqual(rel.body);
@@ -53,7 +70,9 @@ describe('zones', () => {
   it('answers 404 naming the field for a zone, RRset or endpoint that does not exist', async () => {
     const zone = await h.call('GET', '/v1/zones/nowhere.example');
     expect(zone.status).toBe(404);
-    expect(zone.body).toEqual({ error: { code: 'ERR_NOT_FOUND', message: 'zone nowhere.example. is not served here', field: 'zone' } });
+    expect(zone.body).toEqual({
+      error: { code: 'ERR_NOT_FOUND', message: 'zone nowhere.example. is not served here', field: 'zone' },
+    });
     const rrset = await h.call('GET', '/v1/zones/api.example.net/rrsets/mail/TXT');
     expect(rrset.status).toBe(404);
     expect(rrset.body.error).toMatchObject({ code: 'ERR_NOT_FOUND', field: 'name' });
@@ -74,9 +93,13 @@ describe('pools and targets', () => {
     const r = await h.call('GET', '/v1/zones/api.example.net/pools', { token: READ });
     expect(r.status).toBe(200);
     expect(r.body.zone).toBe(ZONE);
-    expect(r.body.pools.map((p: { name: string; policy: string; targets: number }) => [p.name, p.policy, p.targets])).toEqual([
-      ['web.api.example.net.', 'round-robin', 4], ['dc.api.example.net.', 'failover', 2],
-      ['solo.api.example.net.', 'round-robin', 1], ['checked.api.example.net.', 'round-robin', 1],
+    expect(
+      r.body.pools.map((p: { name: string; policy: string; targets: number }) => [p.name, p.policy, p.targets]),
+    ).toEqual([
+      ['web.api.example.net.', 'round-robin', 4],
+      ['dc.api.example.net.', 'failover', 2],
+      ['solo.api.example.net.', 'round-robin', 1],
+      ['checked.api.example.net.', 'round-robin', 1],
     ]);
   });
 
@@ -84,19 +107,46 @@ describe('pools and targets', () => {
     const r = await h.call('GET', '/v1/zones/api.example.net/pools/web', { token: READ });
     expect(r.status).toBe(200);
     expect(r.headers.etag).toBe(`"${r.body.version}"`);
-    expect(r.body).toMatchObject({ zone: ZONE, name: 'web.api.example.net.', policy: 'round-robin', ttl: 30, answers: 8, fallback: 'all', groups: [] });
-    expect(r.body.targets[0]).toEqual({
-      id: 'web.api.example.net./198.51.100.1', address: '198.51.100.1',
-      weight: { configured: 2, current: 2 }, state: 'up', because: 'default', reason: 'no check',
-      probe: null, load: null, report: null, override: null, version: r.body.targets[0].version,
+    expect(r.body).toMatchObject({
+      zone: ZONE,
+      name: 'web.api.example.net.',
+      policy: 'round-robin',
+      ttl: 30,
+      answers: 8,
+      fallback: 'all',
+      groups: [],
     });
-    expect(r.body.targets.map((t: { address: string }) => t.address)).toEqual(['198.51.100.1', '198.51.100.2', '198.51.100.3', '2001:db8::1']);
+    expect(r.body.targets[0]).toEqual({
+      id: 'web.api.example.net./198.51.100.1',
+      address: '198.51.100.1',
+      weight: { configured: 2, current: 2 },
+      state: 'up',
+      because: 'default',
+      reason: 'no check',
+      probe: null,
+      load: null,
+      report: null,
+      override: null,
+      version: r.body.targets[0].version,
+    });
+    expect(r.body.targets.map((t: { address: string }) => t.address)).toEqual([
+      '198.51.100.1',
+      '198.51.100.2',
+      '198.51.100.3',
+      '2001:db8::1',
+    ]);
   });
 
   it('shows the groups of a grouped pool and the group of each target', async () => {
     const r = await h.call('GET', '/v1/zones/api.example.net/pools/dc.api.example.net.');
-    expect(r.body.groups).toEqual([{ name: 'ams', policy: 'round-robin' }, { name: 'nyc', policy: 'round-robin' }]);
-    expect(r.body.targets.map((t: { address: string; group: string }) => [t.address, t.group])).toEqual([['198.51.100.11', 'ams'], ['198.51.100.21', 'nyc']]);
+    expect(r.body.groups).toEqual([
+      { name: 'ams', policy: 'round-robin' },
+      { name: 'nyc', policy: 'round-robin' },
+    ]);
+    expect(r.body.targets.map((t: { address: string; group: string }) => [t.address, t.group])).toEqual([
+      ['198.51.100.11', 'ams'],
+      ['198.51.100.21', 'nyc'],
+    ]);
   });
 
   it("shows a probed target's last probe result, and that the probe put it down", async () => {
@@ -109,7 +159,12 @@ describe('pools and targets', () => {
     expect(t.probe).toMatchObject({ state: 'down', last: { ok: false } });
     expect(t.probe.last.reason).toMatch(/ECONNREFUSED/);
     expect(t.probe.last.at).toMatch(/^\d{4}-\d\d-\d\dT/);
-    expect(t).toMatchObject({ state: 'down', because: 'probe', reason: t.probe.last.reason, weight: { configured: 1, current: 0 } });
+    expect(t).toMatchObject({
+      state: 'down',
+      because: 'probe',
+      reason: t.probe.last.reason,
+      weight: { configured: 1, current: 0 },
+    });
   });
 
   it('finds an IPv6 target however its address is written', async () => {
@@ -120,10 +175,20 @@ describe('pools and targets', () => {
   });
 
   it('answers 404 for a pool or target that does not exist, 400 for an address that is not one', async () => {
-    expect((await h.call('GET', '/v1/zones/api.example.net/pools/www')).body.error).toMatchObject({ code: 'ERR_NOT_FOUND', field: 'pool' });
-    expect((await h.call('GET', targetUrl('web', '192.0.2.99'))).body.error).toMatchObject({ code: 'ERR_NOT_FOUND', field: 'target' });
+    expect((await h.call('GET', '/v1/zones/api.example.net/pools/www')).body.error).toMatchObject({
+      code: 'ERR_NOT_FOUND',
+      field: 'pool',
+    });
+    expect((await h.call('GET', targetUrl('web', '192.0.2.99'))).body.error).toMatchObject({
+      code: 'ERR_NOT_FOUND',
+      field: 'target',
+    });
     const bad = await h.call('GET', targetUrl('web', 'not-an-address'));
     expect(bad.status).toBe(400);
-    expect(bad.body.error).toEqual({ code: 'ERR_VALIDATION', message: 'target: "not-an-address" is not an IPv4 or IPv6 address', field: 'target' });
+    expect(bad.body.error).toEqual({
+      code: 'ERR_VALIDATION',
+      message: 'target: "not-an-address" is not an IPv4 or IPv6 address',
+      field: 'target',
+    });
   });
 });

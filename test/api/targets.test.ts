@@ -6,20 +6,30 @@ import { describe, expect, it } from 'vitest';
 import { snapshot, startHarness, targetUrl, ZONE } from './helpers.ts';
 import { forTests } from '../helpers/fixture.ts';
 
-const h = forTests(() => startHarness(), (it) => it.stop());
+const h = forTests(
+  () => startHarness(),
+  (it) => it.stop(),
+);
 
 const WEB = `web.${ZONE}`;
 const ALL_V4 = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];
 const url = (aspect: string, address = '198.51.100.2') => targetUrl('web', address, aspect);
-
 
 describe('weight', () => {
   it('sets a weight (0 drains the target from answers at once) and clears it back to the configured one', async () => {
     const r = await h.call('PUT', url('weight'), { body: { weight: 0 } });
     expect(r.status).toBe(200);
     expect(r.headers.etag).toBe(`"${r.body.version}"`);
-    expect(r.body).toMatchObject({ address: '198.51.100.2', weight: { configured: 1, current: 0 }, state: 'drain', because: 'weight' });
-    expect(h.lastChangeset()).toMatchObject({ source: 'api:ops', changes: [{ kind: 'weight', target: `${WEB}/198.51.100.2`, weight: 0 }] });
+    expect(r.body).toMatchObject({
+      address: '198.51.100.2',
+      weight: { configured: 1, current: 0 },
+      state: 'drain',
+      because: 'weight',
+    });
+    expect(h.lastChangeset()).toMatchObject({
+      source: 'api:ops',
+      changes: [{ kind: 'weight', target: `${WEB}/198.51.100.2`, weight: 0 }],
+    });
     expect(await h.answers(WEB)).toEqual(['198.51.100.1', '198.51.100.3']);
 
     const cleared = await h.call('DELETE', url('weight'));
@@ -59,7 +69,9 @@ describe('load report', () => {
     const expires = Date.parse(r.body.load.expires_at) - Date.parse(r.body.load.reported_at);
     expect(expires).toBe(60_000);
     expect(Date.parse(r.body.load.reported_at)).toBeGreaterThanOrEqual(t0 - 1);
-    expect(h.lastChangeset().changes).toEqual([{ kind: 'load', target: `${WEB}/198.51.100.2`, load: 30, capacity: 100, validMs: 60_000 }]);
+    expect(h.lastChangeset().changes).toEqual([
+      { kind: 'load', target: `${WEB}/198.51.100.2`, load: 30, capacity: 100, validMs: 60_000 },
+    ]);
 
     const cleared = await h.call('DELETE', url('load'));
     expect(cleared.status).toBe(200);
@@ -84,7 +96,12 @@ describe('health report', () => {
     const r = await h.call('PUT', url('health'), { body: { state: 'down', reason: 'disk full' } });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ state: 'down', because: 'monitor', reason: 'disk full', weight: { current: 0 } });
-    expect(r.body.report).toEqual({ state: 'down', reason: 'disk full', reported_at: expect.any(String), expires_at: null });
+    expect(r.body.report).toEqual({
+      state: 'down',
+      reason: 'disk full',
+      reported_at: expect.any(String),
+      expires_at: null,
+    });
     expect(await h.answers(WEB)).toEqual(['198.51.100.1', '198.51.100.3']);
 
     const cleared = await h.call('DELETE', url('health'));
@@ -117,7 +134,12 @@ describe('override', () => {
   it('drain takes the target out of answers at once, and says why', async () => {
     const r = await h.call('PUT', url('override'), { body: { state: 'drain', reason: 'maintenance' } });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ state: 'drain', because: 'override', reason: 'maintenance', weight: { configured: 1, current: 0 } });
+    expect(r.body).toMatchObject({
+      state: 'drain',
+      because: 'override',
+      reason: 'maintenance',
+      weight: { configured: 1, current: 0 },
+    });
     expect(r.body.override).toMatchObject({ state: 'drain', reason: 'maintenance', expires_at: null });
     expect(await h.answers(WEB)).toEqual(['198.51.100.1', '198.51.100.3']);
     await h.call('DELETE', url('override'));
@@ -136,7 +158,9 @@ describe('override', () => {
   });
 
   it('down with valid_for expires by itself', async () => {
-    const r = await h.call('PUT', url('override', '198.51.100.1'), { body: { state: 'down', reason: 'reboot', valid_for: 0.3 } });
+    const r = await h.call('PUT', url('override', '198.51.100.1'), {
+      body: { state: 'down', reason: 'reboot', valid_for: 0.3 },
+    });
     expect(r.body).toMatchObject({ state: 'down', because: 'override' });
     expect(Date.parse(r.body.override.expires_at) - Date.parse(r.body.override.set_at)).toBe(300);
     expect(await h.answers(WEB)).toEqual(['198.51.100.2', '198.51.100.3']);
@@ -147,7 +171,9 @@ describe('override', () => {
   it('refuses an unknown state with a 400 naming the field, changing nothing', async () => {
     const before = await snapshot(h);
     const r = await h.call('PUT', url('override'), { body: { state: 'off' } });
-    expect(r.body).toEqual({ error: { code: 'ERR_VALIDATION', message: 'state: must be one of up, down, drain', field: 'state' } });
+    expect(r.body).toEqual({
+      error: { code: 'ERR_VALIDATION', message: 'state: must be one of up, down, drain', field: 'state' },
+    });
     expect(await snapshot(h)).toEqual(before);
   });
 });

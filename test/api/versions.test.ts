@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { snapshot, startHarness, targetUrl, ZONE } from './helpers.ts';
 import { forTests } from '../helpers/fixture.ts';
 
-const h = forTests(() => startHarness(), (it) => it.stop());
+const h = forTests(
+  () => startHarness(),
+  (it) => it.stop(),
+);
 
 const etagOf = async (url: string) => (await h.call('GET', url)).headers.etag as string;
 const rrset = (name: string, type: string) => `/v1/zones/${ZONE}/rrsets/${name}/${type}`;
@@ -25,7 +28,8 @@ describe('versions', () => {
     const stale = await h.call('PUT', `${url}/weight`, { body: { weight: 6 }, headers: { 'if-match': v1 } });
     expect(stale.status).toBe(409);
     expect(stale.body.error).toEqual({
-      code: 'ERR_VERSION', field: 'if_match',
+      code: 'ERR_VERSION',
+      field: 'if_match',
       message: `target 198.51.100.1 changed since you read it: its version is now ${v2} (If-Match: ${v1})`,
     });
     expect(await snapshot(h)).toEqual(before);
@@ -48,7 +52,8 @@ describe('versions', () => {
 
   it('two writers replacing the same RRset with the same ETag: one wins', async () => {
     const tag = await etagOf(rrset('www', 'A'));
-    const put = (address: string) => h.call('PUT', rrset('www', 'A'), { body: { ttl: 60, records: [address] }, headers: { 'if-match': tag } });
+    const put = (address: string) =>
+      h.call('PUT', rrset('www', 'A'), { body: { ttl: 60, records: [address] }, headers: { 'if-match': tag } });
     const [a, b] = await Promise.all([put('192.0.2.91'), put('192.0.2.92')]);
     expect([a.status, b.status].sort()).toEqual([200, 409]);
     const won = a.status === 200 ? '192.0.2.91' : '192.0.2.92';
@@ -58,7 +63,8 @@ describe('versions', () => {
   it('two writers adding to the same pool with its ETag: one wins', async () => {
     const pool = `/v1/zones/${ZONE}/pools/web`;
     const tag = await etagOf(pool);
-    const add = (address: string) => h.call('POST', `${pool}/targets`, { body: { address }, headers: { 'if-match': tag } });
+    const add = (address: string) =>
+      h.call('POST', `${pool}/targets`, { body: { address }, headers: { 'if-match': tag } });
     const [a, b] = await Promise.all([add('198.51.100.6'), add('198.51.100.7')]);
     expect([a.status, b.status].sort()).toEqual([201, 409]);
     expect((await h.call('GET', pool)).body.targets).toHaveLength(5);
@@ -83,14 +89,26 @@ describe('versions', () => {
   });
 
   it('If-Match: * needs the object to exist; If-None-Match: * needs it not to', async () => {
-    const missing = await h.call('PUT', rrset('fresh', 'TXT'), { body: { ttl: 60, records: ['"x"'] }, headers: { 'if-match': '*' } });
+    const missing = await h.call('PUT', rrset('fresh', 'TXT'), {
+      body: { ttl: 60, records: ['"x"'] },
+      headers: { 'if-match': '*' },
+    });
     expect(missing.status).toBe(409);
     expect(missing.body.error.message).toMatch(/it does not exist/);
-    const created = await h.call('PUT', rrset('fresh', 'TXT'), { body: { ttl: 60, records: ['"x"'] }, headers: { 'if-none-match': '*' } });
+    const created = await h.call('PUT', rrset('fresh', 'TXT'), {
+      body: { ttl: 60, records: ['"x"'] },
+      headers: { 'if-none-match': '*' },
+    });
     expect(created.status).toBe(201);
-    const again = await h.call('PUT', rrset('fresh', 'TXT'), { body: { ttl: 60, records: ['"y"'] }, headers: { 'if-none-match': '*' } });
+    const again = await h.call('PUT', rrset('fresh', 'TXT'), {
+      body: { ttl: 60, records: ['"y"'] },
+      headers: { 'if-none-match': '*' },
+    });
     expect(again.status).toBe(409);
-    const any = await h.call('PUT', rrset('fresh', 'TXT'), { body: { ttl: 60, records: ['"z"'] }, headers: { 'if-match': '*' } });
+    const any = await h.call('PUT', rrset('fresh', 'TXT'), {
+      body: { ttl: 60, records: ['"z"'] },
+      headers: { 'if-match': '*' },
+    });
     expect(any.status).toBe(200);
   });
 

@@ -14,21 +14,39 @@ import { TargetHealth } from '../../src/7-state/target-health.ts';
 import { JournaledStore } from '../../src/7-state/store.ts';
 import { FakeClock } from '../health/fake-clock.ts';
 
-const HTTP: CheckSpec = { type: 'http', port: 80, intervalMs: 1000, timeoutMs: 500, rise: 3, fall: 2, path: '/', expect: [200], insecure: false };
-const target = (id: string, address: string, check: CheckSpec | null): TargetDef => ({ id, address, family: 4, weight: 1, check, line: 1 });
+const HTTP: CheckSpec = {
+  type: 'http',
+  port: 80,
+  intervalMs: 1000,
+  timeoutMs: 500,
+  rise: 3,
+  fall: 2,
+  path: '/',
+  expect: [200],
+  insecure: false,
+};
+const target = (id: string, address: string, check: CheckSpec | null): TargetDef => ({
+  id,
+  address,
+  family: 4,
+  weight: 1,
+  check,
+  line: 1,
+});
 
 /** Each probe takes 40 ms; what it finds depends on when it started. */
 function scripted(clock: FakeClock, at: (now: number) => Omit<ProbeResult, 'latencyMs'>): Prober {
   return {
-    probe: () => new Promise((resolve) => {
-      const r = at(clock.now());
-      clock.setTimeout(() => resolve({ ...r, latencyMs: 40 }), 40);
-    }),
+    probe: () =>
+      new Promise((resolve) => {
+        const r = at(clock.now());
+        clock.setTimeout(() => resolve({ ...r, latencyMs: 40 }), 40);
+      }),
   };
 }
 
 describe('PrimaryChecks', () => {
-  it('gives the primary\'s up/down and next possible change at every moment, probes in flight included', async () => {
+  it("gives the primary's up/down and next possible change at every moment, probes in flight included", async () => {
     const clock = new FakeClock(1_000_000);
     const t0 = clock.now();
     // Passes, then fails softly (timeouts), then is refused (hard: confirmed at once), then passes again.
@@ -42,10 +60,16 @@ describe('PrimaryChecks', () => {
     const worker = new PrimaryChecks(store.probes(), () => clock.now());
     const checker = new HealthChecker({
       probers: { tcp: prober, http: prober, https: prober, dns: prober },
-      clock, random: () => 0.3, known: store.probes(),
+      clock,
+      random: () => 0.3,
+      known: store.probes(),
       onResult: (c) => worker.update([checkUpdate(c)], false),
     });
-    const targets = [target('p./192.0.2.1', '192.0.2.1', HTTP), target('p./192.0.2.2', '192.0.2.2', HTTP), target('p./192.0.2.3', '192.0.2.3', null)];
+    const targets = [
+      target('p./192.0.2.1', '192.0.2.1', HTTP),
+      target('p./192.0.2.2', '192.0.2.2', HTTP),
+      target('p./192.0.2.3', '192.0.2.3', null),
+    ];
     checker.sync(targets);
     worker.update(checker.all().map(checkUpdate), true);
     worker.sync(targets);
@@ -96,7 +120,10 @@ describe('PrimaryChecks', () => {
 describe('a store following another', () => {
   it('holds the same state from a snapshot plus every later changeset, each applied once', async () => {
     const primary = new JournaledStore(null, () => 1000);
-    await primary.commit('api:t', [{ kind: 'weight', target: 'a', weight: 5 }, { kind: 'override', target: 'b', state: 'drain', reason: 'x' }]);
+    await primary.commit('api:t', [
+      { kind: 'weight', target: 'a', weight: 5 },
+      { kind: 'override', target: 'b', state: 'drain', reason: 'x' },
+    ]);
     const follower = new JournaledStore(null);
     follower.restore(structuredClone(primary.snapshot()));
     const seen: number[] = [];

@@ -17,25 +17,33 @@ describe('gslbd serve --config', () => {
     const file = configFile('zones: ./zones\nlisten: [nowhere]\napi:\n  listen: 127.0.0.1:8053\n  tokens: []\n');
     const r = await runCli(['serve', '--config', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe([
-      `gslbd: ${file}:2: listen[0]: listen address "nowhere": "nowhere" is not an IP address`,
-      `${file}:5: api.tokens: at least one token is needed: without one every request is refused`,
-      '',
-    ].join('\n'));
+    expect(r.stderr).toBe(
+      [
+        `gslbd: ${file}:2: listen[0]: listen address "nowhere": "nowhere" is not an IP address`,
+        `${file}:5: api.tokens: at least one token is needed: without one every request is refused`,
+        '',
+      ].join('\n'),
+    );
   });
 
   it('exits 1 naming an unset environment variable and its line', async () => {
-    const file = configFile('api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - { token: "${GSLBD_TEST_UNSET_TOKEN}", access: write }\n');
+    const file = configFile(
+      'api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - { token: "${GSLBD_TEST_UNSET_TOKEN}", access: write }\n',
+    );
     const r = await runCli(['serve', '--config', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`gslbd: ${file}:4: api.tokens[0].token: environment variable GSLBD_TEST_UNSET_TOKEN is not set\n`);
+    expect(r.stderr).toBe(
+      `gslbd: ${file}:4: api.tokens[0].token: environment variable GSLBD_TEST_UNSET_TOKEN is not set\n`,
+    );
   });
 
   it('exits 1 for an empty listen list, which would answer nothing and never be restarted', async () => {
     const file = configFile('zones: ./zones\nlisten: []\n');
     const r = await runCli(['serve', '--config', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`gslbd: ${file}:2: listen: an empty list: gslbd would answer no query (leave the key out for the defaults)\n`);
+    expect(r.stderr).toBe(
+      `gslbd: ${file}:2: listen: an empty list: gslbd would answer no query (leave the key out for the defaults)\n`,
+    );
   });
 
   it('exits 1 when data names a regular file, at its line, without a stack trace', async () => {

@@ -30,14 +30,24 @@ describe('the example of the issue', () => {
     expect(config).toEqual({
       file: FIXTURE,
       zones: path.join(dir, 'zones'),
-      listen: [{ host: '127.0.0.1', port: 5300 }, { host: '::1', port: 5300 }],
+      listen: [
+        { host: '127.0.0.1', port: 5300 },
+        { host: '::1', port: 5300 },
+      ],
       data: path.join(dir, 'data'),
       api: {
         listen: { host: '127.0.0.1', port: 8053 },
         tokens: [{ name: 'token-1', hash: hashToken(TOKEN), access: 'write' }],
         bodyLimit: 1 << 20,
       },
-      tsig: [{ name: 'monitor-key.', algorithm: 'hmac-sha256', secret: 'c2VjcmV0IHNoYXJlZCB3aXRoIHRoZSBtb25pdG9y', zones: ['gslb.example.'] }],
+      tsig: [
+        {
+          name: 'monitor-key.',
+          algorithm: 'hmac-sha256',
+          secret: 'c2VjcmV0IHNoYXJlZCB3aXRoIHRoZSBtb25pdG9y',
+          zones: ['gslb.example.'],
+        },
+      ],
     });
   });
 
@@ -47,7 +57,9 @@ describe('the example of the issue', () => {
   });
 
   it('names the variable and its line when it is not set', async () => {
-    await expect(loadConfig(FIXTURE, {})).rejects.toThrow(`${FIXTURE}:7: api.tokens[0].token: environment variable GSLBD_API_TOKEN is not set`);
+    await expect(loadConfig(FIXTURE, {})).rejects.toThrow(
+      `${FIXTURE}:7: api.tokens[0].token: environment variable GSLBD_API_TOKEN is not set`,
+    );
   });
 
   it('says so when the file cannot be read', async () => {
@@ -59,22 +71,26 @@ describe('the example of the issue', () => {
 
 describe('the other keys', () => {
   it('reads geoip, TCP limits, token names and read access, the body limit and a key for every zone', () => {
-    const config = parseConfig([
-      'geoip: /var/lib/GeoLite2-City.mmdb',
-      'tcp-idle-timeout: 30s',
-      'tcp-max-connections: 2000',
-      'api:',
-      '  listen: "[::1]:9000"',
-      '  body-limit: 65536',
-      '  tokens:',
-      '    - { name: dashboard, token: read-only-token-0123456 }',
-      '    - { name: monitor, token: "${A}${B}", access: write }',
-      'tsig:',
-      '  - { name: all-zones, algorithm: hmac-sha512, secret: "c2VjcmV0" }',
-      'tsig-max-fudge: 120',
-      'tcp-message-timeout: 3s',
-      'tcp-max-connections-per-client: 16',
-    ].join('\n'), '/etc/gslbd/gslbd.yaml', { A: 'first-half-', B: 'second-half' });
+    const config = parseConfig(
+      [
+        'geoip: /var/lib/GeoLite2-City.mmdb',
+        'tcp-idle-timeout: 30s',
+        'tcp-max-connections: 2000',
+        'api:',
+        '  listen: "[::1]:9000"',
+        '  body-limit: 65536',
+        '  tokens:',
+        '    - { name: dashboard, token: read-only-token-0123456 }',
+        '    - { name: monitor, token: "${A}${B}", access: write }',
+        'tsig:',
+        '  - { name: all-zones, algorithm: hmac-sha512, secret: "c2VjcmV0" }',
+        'tsig-max-fudge: 120',
+        'tcp-message-timeout: 3s',
+        'tcp-max-connections-per-client: 16',
+      ].join('\n'),
+      '/etc/gslbd/gslbd.yaml',
+      { A: 'first-half-', B: 'second-half' },
+    );
     expect(config).toEqual({
       file: '/etc/gslbd/gslbd.yaml',
       geoip: '/var/lib/GeoLite2-City.mmdb',
@@ -96,7 +112,11 @@ describe('the other keys', () => {
   });
 
   it('expands variables in any value, and $$ is a literal $', () => {
-    const config = parseConfig('zones: "${BASE}/zones"\ndata: "$${BASE}"\nlisten: ["127.0.0.1:${PORT}"]\n', '/x/gslbd.yaml', { BASE: '/srv', PORT: '53' });
+    const config = parseConfig(
+      'zones: "${BASE}/zones"\ndata: "$${BASE}"\nlisten: ["127.0.0.1:${PORT}"]\n',
+      '/x/gslbd.yaml',
+      { BASE: '/srv', PORT: '53' },
+    );
     expect(config.zones).toBe('/srv/zones');
     expect(config.data).toBe('/x/${BASE}');
     expect(config.listen).toEqual([{ host: '127.0.0.1', port: 53 }]);
@@ -109,58 +129,138 @@ describe('the other keys', () => {
 
 describe('errors, each with file:line: path: reason', () => {
   it.each([
-    ['an unknown key', 'zones: ./zones\nlisten_on: 1.2.3.4\n',
-      ['gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, udp-receive-buffer, workers, api, tsig, tsig-max-fudge, tcp-message-timeout, tcp-max-connections-per-client, max-changes)']],
-    ['YAML that does not parse', 'zones: ./zones\napi: [\n',
-      [expect.stringMatching(/^gslbd\.yaml:\d+: /)]],
+    [
+      'an unknown key',
+      'zones: ./zones\nlisten_on: 1.2.3.4\n',
+      [
+        'gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, udp-receive-buffer, workers, api, tsig, tsig-max-fudge, tcp-message-timeout, tcp-max-connections-per-client, max-changes)',
+      ],
+    ],
+    ['YAML that does not parse', 'zones: ./zones\napi: [\n', [expect.stringMatching(/^gslbd\.yaml:\d+: /)]],
     ['a file that is not a mapping', '- a\n- b\n', ['gslbd.yaml:1: expected a mapping']],
-    ['a bad listen address', 'listen: ["127.0.0.1:5300", "localhost:53"]\n',
-      ['gslbd.yaml:1: listen[1]: listen address "localhost:53": "localhost" is not an IP address']],
-    ['a bad port', 'listen:\n  - 127.0.0.1:99999\n', ['gslbd.yaml:2: listen[0]: listen address "127.0.0.1:99999": bad port']],
-    ['a UDP receive buffer that is not a byte count', 'udp-receive-buffer: 4M\n',
-      ['gslbd.yaml:1: udp-receive-buffer: expected 0 (the kernel\'s default) or 4096..1073741824 bytes, got "4M"']],
-    ['a TCP timeout that is not a duration', 'tcp-idle-timeout: soon\n',
-      ['gslbd.yaml:1: tcp-idle-timeout: expected a duration like 2s, 500ms or 1m, got "soon"']],
-    ['TCP connections out of range', 'tcp-max-connections: 0\n', ['gslbd.yaml:1: tcp-max-connections: 0 is out of range 1..1000000']],
-    ['a TSIG fudge no TSIG RR can carry', 'tsig-max-fudge: 70000\n', ['gslbd.yaml:1: tsig-max-fudge: 70000 is out of range 1..65535']],
-    ['an unset variable', 'zones: ./zones\ndata: "${NOPE}/data"\n', ['gslbd.yaml:2: data: environment variable NOPE is not set']],
-    ['a malformed variable reference', 'data: "${1X}"\n', ['gslbd.yaml:1: data: "${1X}" is not a variable reference like ${NAME}']],
-    ['an API without listen', 'api:\n  tokens: [{ token: abcdefghijklmnopq }]\n', ['gslbd.yaml:2: api: missing "listen" (e.g. 127.0.0.1:8053)']],
-    ['an API without tokens', 'api:\n  listen: 127.0.0.1:8053\n',
-      ['gslbd.yaml:2: api: at least one token is needed: without one every request is refused']],
-    ['a short token', 'api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - { token: short, access: write }\n',
-      ['gslbd.yaml:4: api.tokens[0].token: too short (5 characters; at least 16)']],
-    ['an unknown access', 'api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - token: abcdefghijklmnopq\n      access: admin\n',
-      ['gslbd.yaml:5: api.tokens[0].access: "admin" is not one of read | write']],
-    ['a token listed twice', 'api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - { token: abcdefghijklmnopq }\n    - { token: abcdefghijklmnopq }\n',
-      ['gslbd.yaml:5: api.tokens[1].token: the same token is listed twice']],
-    ['two tokens with one name', 'api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - { name: a, token: abcdefghijklmnopq }\n    - { name: a, token: bcdefghijklmnopqr }\n',
-      ['gslbd.yaml:5: api.tokens[1].name: "a" names two tokens']],
-    ['an unknown token key', 'api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - { token: abcdefghijklmnopq, role: admin }\n',
-      ['gslbd.yaml:4: api.tokens[0].role: unknown key (known keys: token, access, name)']],
-    ['a TSIG key without secret', 'tsig:\n  - name: k.\n    zones: [example.com.]\n', ['gslbd.yaml:2: tsig[0]: missing "secret"']],
-    ['a TSIG secret that is not base64', 'tsig:\n  - name: k.\n    secret: "not base64!"\n',
-      ['gslbd.yaml:3: tsig[0].secret: tsig key "k.": secret is not base64']],
-    ['an unknown TSIG algorithm', 'tsig:\n  - name: k.\n    algorithm: hmac-md5\n    secret: c2VjcmV0\n',
-      [expect.stringMatching(/^gslbd\.yaml:3: tsig\[0\]\.algorithm: tsig key "k\.": algorithm "hmac-md5" is not one of /)]],
-    ['a TSIG key defined twice', 'tsig:\n  - { name: k., secret: c2VjcmV0 }\n  - { name: K, secret: c2VjcmV0 }\n',
-      ['gslbd.yaml:3: tsig[1].name: key K is defined twice']],
+    [
+      'a bad listen address',
+      'listen: ["127.0.0.1:5300", "localhost:53"]\n',
+      ['gslbd.yaml:1: listen[1]: listen address "localhost:53": "localhost" is not an IP address'],
+    ],
+    [
+      'a bad port',
+      'listen:\n  - 127.0.0.1:99999\n',
+      ['gslbd.yaml:2: listen[0]: listen address "127.0.0.1:99999": bad port'],
+    ],
+    [
+      'a UDP receive buffer that is not a byte count',
+      'udp-receive-buffer: 4M\n',
+      ['gslbd.yaml:1: udp-receive-buffer: expected 0 (the kernel\'s default) or 4096..1073741824 bytes, got "4M"'],
+    ],
+    [
+      'a TCP timeout that is not a duration',
+      'tcp-idle-timeout: soon\n',
+      ['gslbd.yaml:1: tcp-idle-timeout: expected a duration like 2s, 500ms or 1m, got "soon"'],
+    ],
+    [
+      'TCP connections out of range',
+      'tcp-max-connections: 0\n',
+      ['gslbd.yaml:1: tcp-max-connections: 0 is out of range 1..1000000'],
+    ],
+    [
+      'a TSIG fudge no TSIG RR can carry',
+      'tsig-max-fudge: 70000\n',
+      ['gslbd.yaml:1: tsig-max-fudge: 70000 is out of range 1..65535'],
+    ],
+    [
+      'an unset variable',
+      'zones: ./zones\ndata: "${NOPE}/data"\n',
+      ['gslbd.yaml:2: data: environment variable NOPE is not set'],
+    ],
+    [
+      'a malformed variable reference',
+      'data: "${1X}"\n',
+      ['gslbd.yaml:1: data: "${1X}" is not a variable reference like ${NAME}'],
+    ],
+    [
+      'an API without listen',
+      'api:\n  tokens: [{ token: abcdefghijklmnopq }]\n',
+      ['gslbd.yaml:2: api: missing "listen" (e.g. 127.0.0.1:8053)'],
+    ],
+    [
+      'an API without tokens',
+      'api:\n  listen: 127.0.0.1:8053\n',
+      ['gslbd.yaml:2: api: at least one token is needed: without one every request is refused'],
+    ],
+    [
+      'a short token',
+      'api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - { token: short, access: write }\n',
+      ['gslbd.yaml:4: api.tokens[0].token: too short (5 characters; at least 16)'],
+    ],
+    [
+      'an unknown access',
+      'api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - token: abcdefghijklmnopq\n      access: admin\n',
+      ['gslbd.yaml:5: api.tokens[0].access: "admin" is not one of read | write'],
+    ],
+    [
+      'a token listed twice',
+      'api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - { token: abcdefghijklmnopq }\n    - { token: abcdefghijklmnopq }\n',
+      ['gslbd.yaml:5: api.tokens[1].token: the same token is listed twice'],
+    ],
+    [
+      'two tokens with one name',
+      'api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - { name: a, token: abcdefghijklmnopq }\n    - { name: a, token: bcdefghijklmnopqr }\n',
+      ['gslbd.yaml:5: api.tokens[1].name: "a" names two tokens'],
+    ],
+    [
+      'an unknown token key',
+      'api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - { token: abcdefghijklmnopq, role: admin }\n',
+      ['gslbd.yaml:4: api.tokens[0].role: unknown key (known keys: token, access, name)'],
+    ],
+    [
+      'a TSIG key without secret',
+      'tsig:\n  - name: k.\n    zones: [example.com.]\n',
+      ['gslbd.yaml:2: tsig[0]: missing "secret"'],
+    ],
+    [
+      'a TSIG secret that is not base64',
+      'tsig:\n  - name: k.\n    secret: "not base64!"\n',
+      ['gslbd.yaml:3: tsig[0].secret: tsig key "k.": secret is not base64'],
+    ],
+    [
+      'an unknown TSIG algorithm',
+      'tsig:\n  - name: k.\n    algorithm: hmac-md5\n    secret: c2VjcmV0\n',
+      [
+        expect.stringMatching(
+          /^gslbd\.yaml:3: tsig\[0\]\.algorithm: tsig key "k\.": algorithm "hmac-md5" is not one of /,
+        ),
+      ],
+    ],
+    [
+      'a TSIG key defined twice',
+      'tsig:\n  - { name: k., secret: c2VjcmV0 }\n  - { name: K, secret: c2VjcmV0 }\n',
+      ['gslbd.yaml:3: tsig[1].name: key K is defined twice'],
+    ],
   ])('%s', (_what, text, expected) => {
     expect(errorsOf(text)).toEqual(expected);
   });
 
   it('refuses a quoted number, but reads one a variable expands to', () => {
-    expect(errorsOf('workers: "4"\n')).toEqual(['gslbd.yaml:1: workers: expected an integer, got the quoted text "4" (write numbers without quotes)']);
+    expect(errorsOf('workers: "4"\n')).toEqual([
+      'gslbd.yaml:1: workers: expected an integer, got the quoted text "4" (write numbers without quotes)',
+    ]);
     expect(parseConfig('workers: "${N}"\n', 'gslbd.yaml', { N: '4' }).workers).toBe(4);
   });
 
   it('reports every error of the file at once, in line order', () => {
     const errors = errorsOf('zones: ./zones\nlisten: [bad]\ntcp-max-connections: -1\nextra: 1\n');
-    expect(errors.map((e) => e.split(':').slice(0, 2).join(':'))).toEqual(['gslbd.yaml:2', 'gslbd.yaml:3', 'gslbd.yaml:4']);
+    expect(errors.map((e) => e.split(':').slice(0, 2).join(':'))).toEqual([
+      'gslbd.yaml:2',
+      'gslbd.yaml:3',
+      'gslbd.yaml:4',
+    ]);
   });
 
   it('never repeats a token in a message', () => {
-    const errors = errorsOf('api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - { token: "${T}", access: superuser }\n', { T: 'secret-token-value-123456' });
+    const errors = errorsOf('api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - { token: "${T}", access: superuser }\n', {
+      T: 'secret-token-value-123456',
+    });
     expect(errors.join('\n')).not.toContain('secret-token-value-123456');
   });
 });

@@ -19,15 +19,31 @@ async function store(): Promise<ZoneStore<PooledZone>> {
 }
 
 /** Mixed case, as resolvers using 0x20 send it. */
-const mixed = (name: string, seed: number) => [...name].map((c, i) => ((seed >> (i % 16)) & 1 ? c.toUpperCase() : c)).join('');
+const mixed = (name: string, seed: number) =>
+  [...name].map((c, i) => ((seed >> (i % 16)) & 1 ? c.toUpperCase() : c)).join('');
 
 // Static names only: pool answers are never cached (and two handlers over one pool would each
 // move its rotation), see the next test.
-const NAMES = ['www.example.com', 'example.com', 'nothing.example.com', 'mail.example.com', 'sub.example.com',
-  'x.wild.example.com', 'alias.example.com', 'gslb.example.com', 'nowhere.test', '10.2.0.192.in-addr.arpa'];
+const NAMES = [
+  'www.example.com',
+  'example.com',
+  'nothing.example.com',
+  'mail.example.com',
+  'sub.example.com',
+  'x.wild.example.com',
+  'alias.example.com',
+  'gslb.example.com',
+  'nowhere.test',
+  '10.2.0.192.in-addr.arpa',
+];
 const TYPES = [1, 28, 15, 16, 2, 6, 255, 43, 33];
-const EDNS = [undefined, { payload: 1232 }, { payload: 512 }, { payload: 4096, do: true },
-  { payload: 1232, options: Buffer.from('0008000700011800cb0071', 'hex') }];
+const EDNS = [
+  undefined,
+  { payload: 1232 },
+  { payload: 512 },
+  { payload: 4096, do: true },
+  { payload: 1232, options: Buffer.from('0008000700011800cb0071', 'hex') },
+];
 
 describe('answer cache', () => {
   it('gives byte for byte the response the uncached path gives, for every variant of a question', async () => {
@@ -43,11 +59,17 @@ describe('answer cache', () => {
         for (const type of TYPES) {
           for (const edns of EDNS) {
             for (const tcp of [false, true]) {
-              const q = buildQuery(mixed(name, n * 7919 + round), type, { id: n & 0xffff, flags: round ? 0x0100 : 0, ...(edns && { edns }) });
+              const q = buildQuery(mixed(name, n * 7919 + round), type, {
+                id: n & 0xffff,
+                flags: round ? 0x0100 : 0,
+                ...(edns && { edns }),
+              });
               const via = { tcp, address: '192.0.2.200' };
               const want = plain(q, via) as Buffer;
               const got = cached(q, via) as Buffer;
-              expect(got.toString('hex'), `${name} ${type} ${JSON.stringify(edns)} tcp=${tcp}`).toBe(want.toString('hex'));
+              expect(got.toString('hex'), `${name} ${type} ${JSON.stringify(edns)} tcp=${tcp}`).toBe(
+                want.toString('hex'),
+              );
               n++;
             }
           }
@@ -85,7 +107,12 @@ describe('answer cache', () => {
     ask('www.example.com');
     expect([cache.hits, cache.misses]).toEqual([1, 2]);
     const zone = zones.get(zones.all().find((z) => z.origin.startsWith('\x07example'))!.origin)!;
-    zones.put(applyEdits(zone, new Map([['new.example.com.|1', { name: 'new.example.com.', type: 1, ttl: 60, rdata: ['c0000263'] }]])));
+    zones.put(
+      applyEdits(
+        zone,
+        new Map([['new.example.com.|1', { name: 'new.example.com.', type: 1, ttl: 60, rdata: ['c0000263'] }]]),
+      ),
+    );
     ask('rr.gslb.example.com');
     expect(cache.misses).toBe(3);
   });
@@ -93,11 +120,17 @@ describe('answer cache', () => {
   it('forgets every answer when the zones in service change', async () => {
     const zones = await store();
     const handle = createHandler({ zones, cache: new AnswerCache() });
-    const ask = () => (handle(buildQuery('new.example.com', 1), { tcp: false, address: '192.0.2.1' }) as Buffer).readUInt16BE(2) & 0xf;
+    const ask = () =>
+      (handle(buildQuery('new.example.com', 1), { tcp: false, address: '192.0.2.1' }) as Buffer).readUInt16BE(2) & 0xf;
     expect(ask()).toBe(3);
     expect(ask()).toBe(3);
     const zone = zones.get(zones.all().find((z) => z.origin.startsWith('\x07example'))!.origin)!;
-    zones.put(applyEdits(zone, new Map([['new.example.com.|1', { name: 'new.example.com.', type: 1, ttl: 60, rdata: ['c0000263'] }]])));
+    zones.put(
+      applyEdits(
+        zone,
+        new Map([['new.example.com.|1', { name: 'new.example.com.', type: 1, ttl: 60, rdata: ['c0000263'] }]]),
+      ),
+    );
     expect(ask()).toBe(0);
   });
 });

@@ -59,8 +59,12 @@ describe('a pools file with mistakes that used to load', () => {
   });
 
   it('loads the same pools once the mistakes are corrected', async () => {
-    const fixed = POOLS.replace('min-ttl: 60', 'min-ttl: 5').replace('"5"', '5').replace('UK', 'GB')
-      .replace('WWW:', 'web:').replace('/health check', '/health%20check').replace('\\r\\nX-Forwarded-For: 1', '');
+    const fixed = POOLS.replace('min-ttl: 60', 'min-ttl: 5')
+      .replace('"5"', '5')
+      .replace('UK', 'GB')
+      .replace('WWW:', 'web:')
+      .replace('/health check', '/health%20check')
+      .replace('\\r\\nX-Forwarded-For: 1', '');
     const dir = await tempDir({ 'example.com.zone': ZONE, 'example.com.pools.yaml': fixed });
     const r = await runCli(['check', '--zones', dir]);
     expect(r.stderr).toBe('');

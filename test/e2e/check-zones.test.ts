@@ -40,8 +40,10 @@ describe('gslbd check: zones no response can carry', () => {
     const txt = Array.from({ length: 300 }, (_, i) => `big TXT "${String(i).padStart(250, 'x')}"\n`).join('');
     const r = await check(`www A 192.0.2.2\n${txt}`);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`${r.zone}:${HEAD_LINES + 2}: TXT RRset at big.example.com. is too large to serve: its 300 records ` +
-      'need a 78968-octet response, and a DNS message holds at most 65535 (RFC 1035 §4.2.2)\n');
+    expect(r.stderr).toBe(
+      `${r.zone}:${HEAD_LINES + 2}: TXT RRset at big.example.com. is too large to serve: its 300 records ` +
+        'need a 78968-octet response, and a DNS message holds at most 65535 (RFC 1035 §4.2.2)\n',
+    );
     expect(r.stdout).toBe('');
   });
 

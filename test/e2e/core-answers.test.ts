@@ -206,7 +206,7 @@ describe('zones served', () => {
     expect(r.authority).toEqual([]);
   });
 
-  it('answers a name in the child zone from the child, not with the parent\'s referral', async () => {
+  it("answers a name in the child zone from the child, not with the parent's referral", async () => {
     const r = await q('www.child.example.net', 'A');
     expect(r.flags).toContain('aa');
     expect(lines(r.answer)).toEqual(['www.child.example.net. 3600 IN A 192.0.2.60']);
@@ -219,7 +219,7 @@ describe('zones served', () => {
     expect(r.authority).toEqual([]);
   });
 
-  it('answers SOA at the child apex with the child\'s SOA', async () => {
+  it("answers SOA at the child apex with the child's SOA", async () => {
     const r = await q('child.example.net', 'SOA');
     expect(r.flags).toContain('aa');
     expect(lines(r.answer)).toEqual([

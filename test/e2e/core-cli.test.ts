@@ -47,7 +47,9 @@ describe('gslbd serve --listen', () => {
 
   it('exits non-zero with a clear error when an address asked for cannot be bound', async () => {
     // 192.0.2.1 (TEST-NET-1) is assigned to no interface of this machine.
-    const local = Object.values(os.networkInterfaces()).flat().map((i) => i?.address);
+    const local = Object.values(os.networkInterfaces())
+      .flat()
+      .map((i) => i?.address);
     expect(local).not.toContain('192.0.2.1');
     const r = await runCli(['serve', '--zones', ZONES, '--listen', '192.0.2.1:5300', '--data', data], 15_000);
     expect(r.code).not.toBe(0);
@@ -138,7 +140,11 @@ describe('SIGHUP reload', () => {
         const name = i % 2 ? 'www.example.net' : 'www.child.example.net';
         const reply = await udpExchange(server.port, buildQuery(name, A), 1000);
         const h = reply && headerOf(reply);
-        seen.push({ name, rcode: h ? h.rcode : null, address: h?.ancount ? [...reply!.subarray(reply!.length - 4)].join('.') : null });
+        seen.push({
+          name,
+          rcode: h ? h.rcode : null,
+          address: h?.ancount ? [...reply!.subarray(reply!.length - 4)].join('.') : null,
+        });
       }
     })();
     try {

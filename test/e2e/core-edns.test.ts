@@ -161,7 +161,7 @@ describe('UDP payload size and truncation', () => {
     expect(r.answer).toEqual([]);
   });
 
-  it('answers in full over UDP what fits the client\'s 1232 octets', async () => {
+  it("answers in full over UDP what fits the client's 1232 octets", async () => {
     const r = await q('medium.example.net', 'TXT', '+bufsize=1232', '+ignore');
     expect(r.protocol).toBe('UDP');
     expect(r.flags).not.toContain('tc');

@@ -25,7 +25,10 @@ async function expectStillAnswering(): Promise<void> {
 
 /** Sends `msg` over UDP and TCP; both replies (null when none came). */
 async function both(msg: Buffer, timeoutMs = 1000): Promise<[Buffer | null, Buffer | null]> {
-  const [udp, [tcp]] = await Promise.all([udpExchange(served.server.port, msg, timeoutMs), tcpExchange(served.server.port, [msg], 1, timeoutMs)]);
+  const [udp, [tcp]] = await Promise.all([
+    udpExchange(served.server.port, msg, timeoutMs),
+    tcpExchange(served.server.port, [msg], 1, timeoutMs),
+  ]);
   return [udp, tcp ?? null];
 }
 
@@ -85,7 +88,14 @@ describe('header checks', () => {
     const query = buildQuery('www.example.net', A, { id: 0x0d0d, flags: opcode << 11 });
     for (const reply of await both(query)) {
       expect(reply).not.toBeNull();
-      expect(headerOf(reply!)).toMatchObject({ id: 0x0d0d, qr: true, opcode, aa: false, rcode: Rcode.NOTIMP, ancount: 0 });
+      expect(headerOf(reply!)).toMatchObject({
+        id: 0x0d0d,
+        qr: true,
+        opcode,
+        aa: false,
+        rcode: Rcode.NOTIMP,
+        ancount: 0,
+      });
       expect(reply!.subarray(12).equals(query.subarray(12))).toBe(true);
     }
     await expectStillAnswering();
@@ -105,8 +115,12 @@ describe('header checks', () => {
   it('refuses an AXFR from dig, which asks over TCP', async () => {
     // dig prints no message for a failed transfer, so read what it says.
     const out = await new Promise<string>((resolve) => {
-      execFile('dig', ['@127.0.0.1', '-p', String(served.server.port), '+tries=1', '+timeout=3', 'example.net', 'AXFR'],
-        { timeout: 10_000 }, (_err, stdout) => resolve(stdout));
+      execFile(
+        'dig',
+        ['@127.0.0.1', '-p', String(served.server.port), '+tries=1', '+timeout=3', 'example.net', 'AXFR'],
+        { timeout: 10_000 },
+        (_err, stdout) => resolve(stdout),
+      );
     });
     expect(out).toMatch(/Transfer failed/);
     expect(out).not.toMatch(/IN\s+SOA/);

@@ -9,7 +9,8 @@ import { gslbdForTests, ROOT } from '../helpers/gslbd.ts';
 const ZONES = path.join(ROOT, 'test/fixtures/core/zones');
 // example.net: SOA TTL 3600 > MINIMUM 300; child.example.net: SOA TTL 60 < MINIMUM 600.
 const SOA_NET = 'example.net. 300 IN SOA ns1.example.net. hostmaster.example.net. 2024010101 7200 900 1209600 300';
-const SOA_CHILD = 'child.example.net. 60 IN SOA ns1.child.example.net. hostmaster.child.example.net. 2024010101 7200 900 1209600 600';
+const SOA_CHILD =
+  'child.example.net. 60 IN SOA ns1.child.example.net. hostmaster.child.example.net. 2024010101 7200 900 1209600 600';
 const lines = texts;
 
 const served = gslbdForTests(['--zones', ZONES]);
@@ -33,11 +34,11 @@ describe('NXDOMAIN and NODATA (RFC 2308)', () => {
     expectNegative(await q('www.example.net', 'TXT'), 'NOERROR', SOA_NET);
   });
 
-  it('answers NXDOMAIN with the SOA at the SOA\'s own TTL when that is the smaller', async () => {
+  it("answers NXDOMAIN with the SOA at the SOA's own TTL when that is the smaller", async () => {
     expectNegative(await q('nothing.child.example.net', 'A'), 'NXDOMAIN', SOA_CHILD);
   });
 
-  it('answers NODATA with the SOA at the SOA\'s own TTL when that is the smaller', async () => {
+  it("answers NODATA with the SOA at the SOA's own TTL when that is the smaller", async () => {
     expectNegative(await q('www.child.example.net', 'MX'), 'NOERROR', SOA_CHILD);
   });
 
@@ -83,7 +84,7 @@ describe('wildcards (RFC 4592)', () => {
     expect(lines(r.answer)).toEqual(['*.wild.example.net. 3600 IN A 203.0.113.80']);
   });
 
-  it('answers NODATA at the wildcard\'s parent, which exists as an empty non-terminal', async () => {
+  it("answers NODATA at the wildcard's parent, which exists as an empty non-terminal", async () => {
     expectNegative(await q('wild.example.net', 'A'), 'NOERROR', SOA_NET);
   });
 

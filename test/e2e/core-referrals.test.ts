@@ -12,10 +12,7 @@ const DELEG_NS = [
   'deleg.example.net. 3600 IN NS ns1.deleg.example.net.',
   'deleg.example.net. 3600 IN NS ns.example.org.',
 ];
-const DELEG_GLUE = [
-  'ns1.deleg.example.net. 3600 IN A 192.0.2.53',
-  'ns1.deleg.example.net. 3600 IN AAAA 2001:db8::53',
-];
+const DELEG_GLUE = ['ns1.deleg.example.net. 3600 IN A 192.0.2.53', 'ns1.deleg.example.net. 3600 IN AAAA 2001:db8::53'];
 const lines = texts;
 
 const served = gslbdForTests(['--zones', ZONES]);
@@ -73,7 +70,7 @@ describe('DS at a delegation point', () => {
     expect(r.authority).toEqual([]);
   });
 
-  it('answers NODATA with the parent\'s SOA at a cut without DS', async () => {
+  it("answers NODATA with the parent's SOA at a cut without DS", async () => {
     const r = await q('nods.example.net', 'DS');
     expect(r.status).toBe('NOERROR');
     expect(r.flags).toEqual(['qr', 'aa']);

@@ -50,10 +50,12 @@ async function connect(port: number): Promise<Conn> {
     }
     for (const w of waiters.splice(0)) w();
   });
-  const closed = new Promise<number>((resolve) => sock.once('close', () => {
-    resolve(Date.now() - opened);
-    for (const w of waiters.splice(0)) w();
-  }));
+  const closed = new Promise<number>((resolve) =>
+    sock.once('close', () => {
+      resolve(Date.now() - opened);
+      for (const w of waiters.splice(0)) w();
+    }),
+  );
   const waitReplies = async (n: number, timeoutMs = 3000) => {
     const deadline = Date.now() + timeoutMs;
     while (replies.length < n && !sock.destroyed && Date.now() < deadline) {
@@ -130,7 +132,12 @@ describe('TCP transport', () => {
     try {
       c.sock.write(frame(buildQuery('www.example.net', A, { id: 1 })));
       await c.waitReplies(1);
-      c.sock.write(Buffer.concat([frame(buildQuery('www.example.net', AAAA, { id: 2 })), frame(buildQuery('ns1.example.net', A, { id: 3 }))]));
+      c.sock.write(
+        Buffer.concat([
+          frame(buildQuery('www.example.net', AAAA, { id: 2 })),
+          frame(buildQuery('ns1.example.net', A, { id: 3 })),
+        ]),
+      );
       const replies = await c.waitReplies(3);
       expect(replies.map((r) => headerOf(r).id)).toEqual([1, 2, 3]);
     } finally {

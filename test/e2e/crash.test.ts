@@ -27,7 +27,14 @@ afterAll(async () => {
 });
 
 const start = async () => {
-  const s = await startGslbd(['--zones', ZONES, '--data', dataDir, '--tsig-key', `crash-key.:hmac-sha256:${key.base64}:${ZONE}`]);
+  const s = await startGslbd([
+    '--zones',
+    ZONES,
+    '--data',
+    dataDir,
+    '--tsig-key',
+    `crash-key.:hmac-sha256:${key.base64}:${ZONE}`,
+  ]);
   servers.push(s);
   return s;
 };
@@ -37,12 +44,21 @@ async function update(i: number): Promise<Buffer> {
   const name = `u${i}.${ZONE}`;
   const msg = updateMessage(ZONE, {
     id: i,
-    update: [await add(`${name} 60 IN A 198.51.${100 + (i >> 8)}.${i & 0xff}`), await add(`${name} 60 IN TXT "update ${i}"`)],
+    update: [
+      await add(`${name} 60 IN A 198.51.${100 + (i >> 8)}.${i & 0xff}`),
+      await add(`${name} 60 IN TXT "update ${i}"`),
+    ],
   });
   return signRequest(msg, key, Date.now()).message;
 }
 
-function exchange(sock: dgram.Socket, port: number, msg: Buffer, pending: Map<number, (r: Buffer | null) => void>, timeoutMs: number): Promise<Buffer | null> {
+function exchange(
+  sock: dgram.Socket,
+  port: number,
+  msg: Buffer,
+  pending: Map<number, (r: Buffer | null) => void>,
+  timeoutMs: number,
+): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const id = msg.readUInt16BE(0);
     const timer = setTimeout(() => {
@@ -58,10 +74,25 @@ function exchange(sock: dgram.Socket, port: number, msg: Buffer, pending: Map<nu
 }
 
 /** Types present at `name` (A, TXT) as the server answers them. */
-async function present(port: number, sock: dgram.Socket, pending: Map<number, (r: Buffer | null) => void>, i: number, id: number) {
+async function present(
+  port: number,
+  sock: dgram.Socket,
+  pending: Map<number, (r: Buffer | null) => void>,
+  i: number,
+  id: number,
+) {
   const out: string[] = [];
-  for (const [type, label] of [[1, 'A'], [16, 'TXT']] as const) {
-    const r = await exchange(sock, port, buildQuery(`u${i}.${ZONE}`, type, { id: (id + type) & 0xffff }), pending, 2000);
+  for (const [type, label] of [
+    [1, 'A'],
+    [16, 'TXT'],
+  ] as const) {
+    const r = await exchange(
+      sock,
+      port,
+      buildQuery(`u${i}.${ZONE}`, type, { id: (id + type) & 0xffff }),
+      pending,
+      2000,
+    );
     if (!r) throw new Error(`no answer for u${i} ${label}`);
     if (decodeMessage(r).answer.length > 0) out.push(label);
   }

@@ -33,8 +33,20 @@ interface Probe {
 }
 
 /** Names in none of the served zones: at and above the apexes, beside them, and unrelated. */
-const OUTSIDE = ['.', 'com.', 'net.', 'example.', 'nowhere.test.', 'www.example.edu.', 'arpa.', 'in-addr.arpa.',
-  '192.in-addr.arpa.', '0.192.in-addr.arpa.', 'xexample.com.', 'example.com.example.'];
+const OUTSIDE = [
+  '.',
+  'com.',
+  'net.',
+  'example.',
+  'nowhere.test.',
+  'www.example.edu.',
+  'arpa.',
+  'in-addr.arpa.',
+  '192.in-addr.arpa.',
+  '0.192.in-addr.arpa.',
+  'xexample.com.',
+  'example.com.example.',
+];
 
 type Part = 'rcode' | 'flags' | 'question' | 'answer' | 'authority' | 'additional' | 'edns';
 
@@ -71,37 +83,42 @@ const JUSTIFIED: readonly Justified[] = [
   {
     match: /^\S+ (AXFR|IXFR) /,
     parts: ['rcode'],
-    reason: 'gslbd offers no zone transfers and answers REFUSED on every transport (RFC 1035 §4.1.1: refused '
-      + 'for policy reasons). Knot, whose ACL denies them, answers NOTAUTH (RCODE 9, "Not Authorized" in RFC 8945), and '
-      + 'NOTIMP to AXFR over UDP, a transport RFC 5936 §4.2 leaves undefined without naming an rcode.',
+    reason:
+      'gslbd offers no zone transfers and answers REFUSED on every transport (RFC 1035 §4.1.1: refused ' +
+      'for policy reasons). Knot, whose ACL denies them, answers NOTAUTH (RCODE 9, "Not Authorized" in RFC 8945), and ' +
+      'NOTIMP to AXFR over UDP, a transport RFC 5936 §4.2 leaves undefined without naming an rcode.',
   },
   {
     match: new RegExp(`^(${OUTSIDE.map((n) => n.replace(/\./g, '\\.')).join('|')}) `),
     parts: ['edns'],
-    reason: 'Knot adds an Extended DNS Error, INFO-CODE 20 "Not Authoritative", to REFUSED for a name in none of '
-      + 'its zones; gslbd sends the same REFUSED without it. RFC 8914 §3: an EDE "can be included" (optional).',
+    reason:
+      'Knot adds an Extended DNS Error, INFO-CODE 20 "Not Authoritative", to REFUSED for a name in none of ' +
+      'its zones; gslbd sends the same REFUSED without it. RFC 8914 §3: an EDE "can be included" (optional).',
   },
   {
     match: /^mx-deleg\.example\.net\. (MX|ANY) /i,
     parts: ['additional'],
-    reason: 'The MX exchange lies below a zone cut: its address is glue, the child\'s data held only to make '
-      + 'referrals work (RFC 1034 §4.2.1), ranked below authoritative data (RFC 2181 §5.4.1). gslbd gives glue in '
-      + 'referrals only; Knot also adds it for MX targets. Additional data is optional help (RFC 1034 §3.7).',
+    reason:
+      "The MX exchange lies below a zone cut: its address is glue, the child's data held only to make " +
+      'referrals work (RFC 1034 §4.2.1), ranked below authoritative data (RFC 2181 §5.4.1). gslbd gives glue in ' +
+      'referrals only; Knot also adds it for MX targets. Additional data is optional help (RFC 1034 §3.7).',
   },
   {
     match: /^\S+\.loop\.example\.org\. /i,
     parts: ['answer'],
-    reason: 'A DNAME that maps names below it onto themselves. Knot repeats the DNAME and the same synthesized '
-      + 'CNAME until its chain limit; gslbd stops at the first repeat, as it does for CNAME loops (RFC 1034 §3.6.2 '
-      + 'forbids loops; an RRset twice in a section says nothing more, RFC 2181 §5).',
+    reason:
+      'A DNAME that maps names below it onto themselves. Knot repeats the DNAME and the same synthesized ' +
+      'CNAME until its chain limit; gslbd stops at the first repeat, as it does for CNAME loops (RFC 1034 §3.6.2 ' +
+      'forbids loops; an RRset twice in a section says nothing more, RFC 2181 §5).',
   },
   {
     match: /^d{63}\.e{50}\.long\.example\.org\. /i,
     parts: ['answer'],
-    reason: 'The DNAME substitution would be longer than 255 octets. Both answer YXDOMAIN with the DNAME; Knot also '
-      + 'adds the DNAME target\'s own A record, which is no answer to the question. RFC 6672 §3.2 (server '
-      + 'algorithm): when the substitution overflows the size of a domain name, the RCODE is YXDOMAIN and the '
-      + 'algorithm exits, after the DNAME was copied into the answer.',
+    reason:
+      'The DNAME substitution would be longer than 255 octets. Both answer YXDOMAIN with the DNAME; Knot also ' +
+      "adds the DNAME target's own A record, which is no answer to the question. RFC 6672 §3.2 (server " +
+      'algorithm): when the substitution overflows the size of a domain name, the RCODE is YXDOMAIN and the ' +
+      'algorithm exits, after the DNAME was copied into the answer.',
   },
 ];
 
@@ -133,7 +150,9 @@ function keyOf(p: Probe): string {
 
 function encode(p: Probe, id: number): Buffer {
   const msg = buildQuery(p.name, p.type, {
-    id, flags: p.flags, ...(p.edns && { edns: { payload: p.edns.payload, do: p.edns.dnssecOk } }),
+    id,
+    flags: p.flags,
+    ...(p.edns && { edns: { payload: p.edns.payload, do: p.edns.dnssecOk } }),
   });
   let off = 12;
   while (msg[off] !== 0) off += msg[off]! + 1;
@@ -142,12 +161,26 @@ function encode(p: Probe, id: number): Buffer {
 }
 
 const FLAG_NAMES: [number, string][] = [
-  [Flag.QR, 'qr'], [Flag.AA, 'aa'], [Flag.TC, 'tc'], [Flag.RD, 'rd'], [Flag.RA, 'ra'], [Flag.AD, 'ad'], [Flag.CD, 'cd'],
+  [Flag.QR, 'qr'],
+  [Flag.AA, 'aa'],
+  [Flag.TC, 'tc'],
+  [Flag.RD, 'rd'],
+  [Flag.RA, 'ra'],
+  [Flag.AD, 'ad'],
+  [Flag.CD, 'cd'],
 ];
 const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).map(([k, v]) => [v, k]));
 const rcodeText = (r: number) => RCODE_NAMES.get(r) ?? `RCODE${r}`;
 
-const NO_REPLY: Normal = { rcode: 'no reply', flags: '', question: '', answer: [], authority: [], additional: [], edns: '' };
+const NO_REPLY: Normal = {
+  rcode: 'no reply',
+  flags: '',
+  question: '',
+  answer: [],
+  authority: [],
+  additional: [],
+  edns: '',
+};
 
 function normalize(reply: Buffer | null, id: number): Normal {
   if (!reply) return NO_REPLY;
@@ -155,12 +188,16 @@ function normalize(reply: Buffer | null, id: number): Normal {
   if (m.id !== id) throw new Error(`reply id ${m.id}, expected ${id}`);
   return {
     rcode: rcodeText(m.rcode),
-    flags: FLAG_NAMES.filter(([bit]) => m.flags & bit).map(([, n]) => n).join(' '),
+    flags: FLAG_NAMES.filter(([bit]) => m.flags & bit)
+      .map(([, n]) => n)
+      .join(' '),
     question: m.question,
     answer: [...m.answer].sort(),
     authority: [...m.authority].sort(),
     additional: [...m.additional].sort(),
-    edns: m.opt ? `udp=${m.opt.payload} version=${m.opt.version} do=${m.opt.dnssecOk} options=${m.opt.options.map((o) => `${o.code}:${o.data}`).join(',')}` : 'none',
+    edns: m.opt
+      ? `udp=${m.opt.payload} version=${m.opt.version} do=${m.opt.dnssecOk} options=${m.opt.options.map((o) => `${o.code}:${o.data}`).join(',')}`
+      : 'none',
   };
 }
 
@@ -240,7 +277,7 @@ function namesOf(origin: string, lines: readonly string[]): Map<string, Set<numb
     const name = owner.toLowerCase();
     if (!names.has(name)) names.set(name, new Set());
     names.get(name)!.add(t);
-    for (let up = name; up !== origin && up.includes('.'); ) {
+    for (let up = name; up !== origin && up.includes('.');) {
       up = up.slice(up.indexOf('.') + 1);
       if (up.length < origin.length) break;
       if (!names.has(up)) names.set(up, new Set());
@@ -263,7 +300,11 @@ function generated(zones: ReadonlyMap<string, Map<string, Set<number>>>): Probe[
       if (name.startsWith('*.')) {
         // RFC 4592 §2.2: synthesis for one and for several labels, and a `*` label that is not the first.
         const parent = name.slice(2);
-        out.push(probe(`a.${parent}`, own[0] ?? Type.A), probe(`a.b.${parent}`, Type.A), probe(`a.b.${parent}`, Type.AAAA));
+        out.push(
+          probe(`a.${parent}`, own[0] ?? Type.A),
+          probe(`a.b.${parent}`, Type.A),
+          probe(`a.b.${parent}`, Type.AAAA),
+        );
         out.push(probe(`x.${name}`, Type.A));
       }
     }
@@ -271,7 +312,8 @@ function generated(zones: ReadonlyMap<string, Map<string, Set<number>>>): Probe[
   // Header bits a client may set: RD is copied (RFC 1035 §4.1.1), CD cleared by an authoritative
   // server (RFC 4035 §3.1.6), AD in a query only asks for AD in the response (RFC 6840 §5.7).
   return out.map((p, i) => ({
-    ...p, flags: (i % 3 === 1 ? Flag.RD : 0) | (i % 4 === 2 ? Flag.CD : 0) | (i % 10 === 5 ? Flag.AD : 0),
+    ...p,
+    flags: (i % 3 === 1 ? Flag.RD : 0) | (i % 4 === 2 ? Flag.CD : 0) | (i % 10 === 5 ? Flag.AD : 0),
   }));
 }
 
@@ -292,58 +334,124 @@ const LONG = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(50)}.w.example.ne
 
 /** Hand-picked cases the generated ones may not reach, or should reach in every transport. */
 function handPicked(): Probe[] {
-  const size = ([
-    ['big.example.net', Type.TXT], ['big.example.net', Type.ANY], ['medium.example.net', Type.TXT],
-    ['many.example.net', Type.MX], ['pool.example.net', Type.AAAA], ['example.net', Type.MX],
-    ['example.net', Type.NS], ['example.com', Type.MX], ['example.com', Type.TXT], ['_sip._udp.example.net', Type.SRV],
-    ['host.deleg.example.net', Type.A], ['c1.example.net', Type.A], ['c-nx2.example.net', Type.A],
-    [LONG, Type.A], [LONG, Type.MX], ['missing.example.net', Type.A],
-  ] as const).flatMap(([n, t]) => everyTransport(n, t));
+  const size = (
+    [
+      ['big.example.net', Type.TXT],
+      ['big.example.net', Type.ANY],
+      ['medium.example.net', Type.TXT],
+      ['many.example.net', Type.MX],
+      ['pool.example.net', Type.AAAA],
+      ['example.net', Type.MX],
+      ['example.net', Type.NS],
+      ['example.com', Type.MX],
+      ['example.com', Type.TXT],
+      ['_sip._udp.example.net', Type.SRV],
+      ['host.deleg.example.net', Type.A],
+      ['c1.example.net', Type.A],
+      ['c-nx2.example.net', Type.A],
+      [LONG, Type.A],
+      [LONG, Type.MX],
+      ['missing.example.net', Type.A],
+    ] as const
+  ).flatMap(([n, t]) => everyTransport(n, t));
   // Over UDP and TCP, and once with RD and CD set: error responses handle header bits too.
   const both = (p: Probe) => [p, { ...p, tcp: true }, { ...p, flags: Flag.RD | Flag.CD }];
   const outside = OUTSIDE.flatMap((n) => [probe(n, Type.SOA), probe(n, Type.A), probe(n, Type.NS)]);
   const classes = [
-    probe('version.bind', Type.TXT, { qclass: Class.CH }), probe('version.server', Type.TXT, { qclass: Class.CH }),
-    probe('id.server', Type.TXT, { qclass: Class.CH }), probe('hostname.bind', Type.TXT, { qclass: Class.CH }),
-    probe('example.com', Type.SOA, { qclass: Class.CH }), probe('www.example.com', Type.A, { qclass: Class.HS }),
-    probe('example.com', Type.SOA, { qclass: Class.ANY }), probe('www.example.com', Type.A, { qclass: Class.ANY }),
-    probe('nothing.example.com', Type.A, { qclass: Class.ANY }), probe('example.com', Type.SOA, { qclass: Class.NONE }),
+    probe('version.bind', Type.TXT, { qclass: Class.CH }),
+    probe('version.server', Type.TXT, { qclass: Class.CH }),
+    probe('id.server', Type.TXT, { qclass: Class.CH }),
+    probe('hostname.bind', Type.TXT, { qclass: Class.CH }),
+    probe('example.com', Type.SOA, { qclass: Class.CH }),
+    probe('www.example.com', Type.A, { qclass: Class.HS }),
+    probe('example.com', Type.SOA, { qclass: Class.ANY }),
+    probe('www.example.com', Type.A, { qclass: Class.ANY }),
+    probe('nothing.example.com', Type.A, { qclass: Class.ANY }),
+    probe('example.com', Type.SOA, { qclass: Class.NONE }),
   ];
-  const transfers = ['example.com.', 'example.net.', 'child.example.net.', 'nowhere.test.', 'www.example.com.']
-    .flatMap((n) => [
-      probe(n, Type.AXFR), probe(n, Type.IXFR), probe(n, Type.AXFR, { edns: null }), probe(n, Type.IXFR, { edns: null, flags: Flag.CD }),
-      probe(n, Type.AXFR, { tcp: true }), probe(n, Type.IXFR, { tcp: true }),
-    ]);
-  const meta = [Type.MAILA, Type.MAILB, Type.RRSIG, Type.NSEC, Type.DNSKEY, Type.NSEC3, Type.OPT, Type.TKEY, Type.TSIG, 0, 65535, 128]
-    .flatMap((t) => [probe('example.net', t), probe('www.example.com', t)]);
+  const transfers = ['example.com.', 'example.net.', 'child.example.net.', 'nowhere.test.', 'www.example.com.'].flatMap(
+    (n) => [
+      probe(n, Type.AXFR),
+      probe(n, Type.IXFR),
+      probe(n, Type.AXFR, { edns: null }),
+      probe(n, Type.IXFR, { edns: null, flags: Flag.CD }),
+      probe(n, Type.AXFR, { tcp: true }),
+      probe(n, Type.IXFR, { tcp: true }),
+    ],
+  );
+  const meta = [
+    Type.MAILA,
+    Type.MAILB,
+    Type.RRSIG,
+    Type.NSEC,
+    Type.DNSKEY,
+    Type.NSEC3,
+    Type.OPT,
+    Type.TKEY,
+    Type.TSIG,
+    0,
+    65535,
+    128,
+  ].flatMap((t) => [probe('example.net', t), probe('www.example.com', t)]);
   const cases = [
     // DS: answered by the parent at a delegation and at a child apex (RFC 4035 §3.1.4.1).
-    probe('child.example.net', Type.DS), probe('Child.Example.NET', Type.DS), probe('gslb.example.com', Type.DS),
-    probe('example.com', Type.DS), probe('sub.example.com', Type.DS), probe('insecure.example.net', Type.DS),
-    probe('x.deleg.example.net', Type.DS), probe('ns1.deleg.example.net', Type.DS),
+    probe('child.example.net', Type.DS),
+    probe('Child.Example.NET', Type.DS),
+    probe('gslb.example.com', Type.DS),
+    probe('example.com', Type.DS),
+    probe('sub.example.com', Type.DS),
+    probe('insecure.example.net', Type.DS),
+    probe('x.deleg.example.net', Type.DS),
+    probe('ns1.deleg.example.net', Type.DS),
     // NS at zone apexes and at cuts, answered by the most specific zone.
-    probe('child.example.net', Type.NS), probe('gslb.example.com', Type.NS), probe('sub.example.com', Type.NS),
-    probe('2.0.192.in-addr.arpa', Type.NS), probe('10.2.0.192.in-addr.arpa', Type.PTR),
+    probe('child.example.net', Type.NS),
+    probe('gslb.example.com', Type.NS),
+    probe('sub.example.com', Type.NS),
+    probe('2.0.192.in-addr.arpa', Type.NS),
+    probe('10.2.0.192.in-addr.arpa', Type.PTR),
     // 0x20 and upper case questions: echoed as sent, answered case-insensitively.
-    probe('WWW.EXAMPLE.COM', Type.A), probe('wWw.ExAmPlE.cOm', Type.AAAA), probe('MIXED.case.example.net', Type.A),
-    probe('C1.Example.Net', Type.A), probe('A.W.EXAMPLE.NET', Type.MX), probe('NX.EXAMPLE.NET', Type.A),
-    probe('Deleg.Example.Net', Type.NS), probe('WWW.EXAMPLE.ORG', Type.AAAA),
+    probe('WWW.EXAMPLE.COM', Type.A),
+    probe('wWw.ExAmPlE.cOm', Type.AAAA),
+    probe('MIXED.case.example.net', Type.A),
+    probe('C1.Example.Net', Type.A),
+    probe('A.W.EXAMPLE.NET', Type.MX),
+    probe('NX.EXAMPLE.NET', Type.A),
+    probe('Deleg.Example.Net', Type.NS),
+    probe('WWW.EXAMPLE.ORG', Type.AAAA),
     // `*` labels: the wildcard owner itself, below it, and in names that have no wildcard.
-    probe('*.w.example.net', Type.ANY), probe('*.*.w.example.net', Type.A), probe('*.example.net', Type.A),
-    probe('*.ent.w.example.net', Type.TXT), probe('*.example.org', Type.CNAME), probe('*.b.c.ent.example.net', Type.TXT),
+    probe('*.w.example.net', Type.ANY),
+    probe('*.*.w.example.net', Type.A),
+    probe('*.example.net', Type.A),
+    probe('*.ent.w.example.net', Type.TXT),
+    probe('*.example.org', Type.CNAME),
+    probe('*.b.c.ent.example.net', Type.TXT),
     // Empty non-terminals below a wildcard's parent, and one above a wildcard.
-    probe('deep.e1.example.net', Type.A), probe('e1.example.net', Type.A), probe('x.y.deep.e1.example.net', Type.A),
-    probe('ent.w.example.net', Type.A), probe('y.ent.w.example.net', Type.A),
+    probe('deep.e1.example.net', Type.A),
+    probe('e1.example.net', Type.A),
+    probe('x.y.deep.e1.example.net', Type.A),
+    probe('ent.w.example.net', Type.A),
+    probe('y.ent.w.example.net', Type.A),
     // DNAME (RFC 6672): below the owner (to another zone, within this one to data, to the
     // wildcard, to nothing, to itself, too long), at the owner, and the owner's own DNAME.
-    probe('www.old.example.org', Type.A), probe('A.B.OLD.Example.Org', Type.MX), probe('upper.moved.example.org', Type.MX),
-    probe('UPPER.Moved.example.org', Type.A), probe('x.moved.example.org', Type.A), probe('old.example.org', Type.DNAME),
-    probe('old.example.org', Type.A), probe('moved.example.org', Type.ANY), probe('x.loop.example.org', Type.A),
-    probe('x.old.example.org', Type.DNAME), probe('host.old.example.org', Type.AAAA),
-    probe(`${'d'.repeat(63)}.${'e'.repeat(50)}.long.example.org`, Type.A), probe('short.long.example.org', Type.A),
+    probe('www.old.example.org', Type.A),
+    probe('A.B.OLD.Example.Org', Type.MX),
+    probe('upper.moved.example.org', Type.MX),
+    probe('UPPER.Moved.example.org', Type.A),
+    probe('x.moved.example.org', Type.A),
+    probe('old.example.org', Type.DNAME),
+    probe('old.example.org', Type.A),
+    probe('moved.example.org', Type.ANY),
+    probe('x.loop.example.org', Type.A),
+    probe('x.old.example.org', Type.DNAME),
+    probe('host.old.example.org', Type.AAAA),
+    probe(`${'d'.repeat(63)}.${'e'.repeat(50)}.long.example.org`, Type.A),
+    probe('short.long.example.org', Type.A),
     // Unknown types (RFC 3597) by number, present and absent.
-    probe('opaque.example.net', 65280), probe('opaque.example.net', 65281), probe('opaque.example.com', 65534),
-    probe('opaque.example.net', 65282), probe('a.w.example.net', 65280),
+    probe('opaque.example.net', 65280),
+    probe('opaque.example.net', 65281),
+    probe('opaque.example.com', 65534),
+    probe('opaque.example.net', 65282),
+    probe('a.w.example.net', 65280),
   ];
   return [...size, ...outside.flatMap(both), ...classes.flatMap(both), ...transfers, ...meta, ...cases];
 }
@@ -361,8 +469,21 @@ function transportSample(base: readonly Probe[]): Probe[] {
 }
 
 const KINDS = [
-  'NOERROR', 'NXDOMAIN', 'REFUSED', 'NOTIMP', 'NOTAUTH', 'truncated', 'referral', 'nodata', 'cname chain',
-  'cname to nxdomain', 'wildcard', 'additional', 'no edns', 'dname', 'YXDOMAIN',
+  'NOERROR',
+  'NXDOMAIN',
+  'REFUSED',
+  'NOTIMP',
+  'NOTAUTH',
+  'truncated',
+  'referral',
+  'nodata',
+  'cname chain',
+  'cname to nxdomain',
+  'wildcard',
+  'additional',
+  'no edns',
+  'dname',
+  'YXDOMAIN',
 ] as const;
 
 /** The kinds of answer `n` is (applied to Knot's): the cases the test must be seen to cover. */
@@ -386,7 +507,8 @@ function kindsOf(n: Normal): string[] {
 function fromDig(r: DigResult): Normal {
   // Types whose RDATA holds domain names, compared case-insensitively (see above JUSTIFIED).
   const named = new Set(['NS', 'CNAME', 'PTR', 'MX', 'SRV', 'SOA', 'DNAME']);
-  const rr = (x: DigResult['answer'][number]) => `${x.name.toLowerCase()} ${x.ttl} ${x.class} ${x.type} ${named.has(x.type) ? x.data.toLowerCase() : x.data}`;
+  const rr = (x: DigResult['answer'][number]) =>
+    `${x.name.toLowerCase()} ${x.ttl} ${x.class} ${x.type} ${named.has(x.type) ? x.data.toLowerCase() : x.data}`;
   const sorted = (xs: DigResult['answer']) => xs.map(rr).sort();
   return {
     rcode: r.status,
@@ -401,9 +523,16 @@ function fromDig(r: DigResult): Normal {
 
 function digArgs(p: Probe): string[] {
   return [
-    p.name, typeName(p.type), '-c', className(p.qclass), '+ignore', p.tcp ? '+tcp' : '+notcp',
+    p.name,
+    typeName(p.type),
+    '-c',
+    className(p.qclass),
+    '+ignore',
+    p.tcp ? '+tcp' : '+notcp',
     ...(p.edns ? [`+bufsize=${p.edns.payload}`, ...(p.edns.dnssecOk ? ['+dnssec'] : [])] : ['+noedns']),
-    p.flags & Flag.RD ? '+rec' : '+norec', p.flags & Flag.CD ? '+cdflag' : '+nocdflag', p.flags & Flag.AD ? '+adflag' : '+noadflag',
+    p.flags & Flag.RD ? '+rec' : '+norec',
+    p.flags & Flag.CD ? '+cdflag' : '+nocdflag',
+    p.flags & Flag.AD ? '+adflag' : '+noadflag',
   ];
 }
 
@@ -496,7 +625,10 @@ describe('differential: gslbd answers as Knot DNS does, from the same zone files
     const digable = handPicked().filter((p) => p.qclass === Class.IN && p.type !== Type.AXFR && p.type !== Type.IXFR);
     const sample = [...base.filter((_, i) => i % 50 === 0), ...digable.filter((_, i) => i % 9 === 0)];
     const results = await pool(sample, 4, async (p): Promise<Difference> => {
-      const [k, g] = (await Promise.all([dig(knot!.port, digArgs(p)), dig(gslbd!.port, digArgs(p))])).map(fromDig) as [Normal, Normal];
+      const [k, g] = (await Promise.all([dig(knot!.port, digArgs(p)), dig(gslbd!.port, digArgs(p))])).map(fromDig) as [
+        Normal,
+        Normal,
+      ];
       return { key: keyOf(p), parts: differingParts(k, g), knot: k, gslbd: g };
     });
     const unexpected = results.filter((d) => d.parts.length > 0 && !justification(d.key, d.parts));

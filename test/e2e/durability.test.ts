@@ -23,7 +23,17 @@ const data = path.join(work, 'data');
 const config = path.join(work, 'gslbd.yaml');
 cpSync(path.join(ROOT, 'test/fixtures/rules'), zones, { recursive: true });
 mkdirSync(data);
-writeFileSync(config, [`zones: ${zones}`, 'api:', '  listen: 127.0.0.1:0', '  tokens:', `    - { name: operator, token: ${TOKEN}, access: write }`, ''].join('\n'));
+writeFileSync(
+  config,
+  [
+    `zones: ${zones}`,
+    'api:',
+    '  listen: 127.0.0.1:0',
+    '  tokens:',
+    `    - { name: operator, token: ${TOKEN}, access: write }`,
+    '',
+  ].join('\n'),
+);
 let mounted = false;
 const servers: Gslbd[] = [];
 
@@ -42,11 +52,15 @@ async function start(workers: number): Promise<{ server: Gslbd; api: string }> {
   return { server, api: `http://127.0.0.1:${line.port as number}` };
 }
 
-const put = (api: string, i: number) => fetch(`${api}/v1/zones/${ZONE}/rrsets/n${i}/TXT`, {
-  method: 'PUT',
-  headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-  body: JSON.stringify({ ttl: 60, records: [`"${String(i).padStart(4, '0')}" ${`"${'x'.repeat(225)}" `.repeat(4)}`] }),
-});
+const put = (api: string, i: number) =>
+  fetch(`${api}/v1/zones/${ZONE}/rrsets/n${i}/TXT`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      ttl: 60,
+      records: [`"${String(i).padStart(4, '0')}" ${`"${'x'.repeat(225)}" `.repeat(4)}`],
+    }),
+  });
 
 /** The status each of several queries for n<i> gets (several: the workers share the port). */
 async function statuses(port: number, i: number): Promise<Set<string>> {
@@ -55,32 +69,36 @@ async function statuses(port: number, i: number): Promise<Set<string>> {
 }
 
 describe('a full disk while changes arrive', () => {
-  it.skipIf(!root)('never serves a refused change, and keeps every acknowledged one across kill -9 (root: mounts a tmpfs)', async () => {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24k', 'tmpfs', data]);
-    mounted = true;
-    const { server, api } = await start(2);
-    const acknowledged: number[] = [];
-    const refused: number[] = [];
-    for (let i = 0; i < 40; i++) {
-      const r = await put(api, i);
-      const body = await r.json() as { error?: { code: string } };
-      if (r.ok) acknowledged.push(i);
-      else {
-        expect([r.status, body.error?.code]).toEqual([503, 'ERR_NOT_DURABLE']);
-        refused.push(i);
+  it.skipIf(!root)(
+    'never serves a refused change, and keeps every acknowledged one across kill -9 (root: mounts a tmpfs)',
+    async () => {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24k', 'tmpfs', data]);
+      mounted = true;
+      const { server, api } = await start(2);
+      const acknowledged: number[] = [];
+      const refused: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const r = await put(api, i);
+        const body = (await r.json()) as { error?: { code: string } };
+        if (r.ok) acknowledged.push(i);
+        else {
+          expect([r.status, body.error?.code]).toEqual([503, 'ERR_NOT_DURABLE']);
+          refused.push(i);
+        }
       }
-    }
-    expect(acknowledged.length).toBeGreaterThan(5);
-    expect(refused.length).toBeGreaterThan(5);
-    for (const i of refused) expect([i, ...await statuses(server.port, i)]).toEqual([i, 'NXDOMAIN']);
-    for (const i of acknowledged.slice(-3)) expect([i, ...await statuses(server.port, i)]).toEqual([i, 'NOERROR']);
-    expect(server.logs.filter((l) => l.msg === 'change not made durable: not applied')).toHaveLength(refused.length);
+      expect(acknowledged.length).toBeGreaterThan(5);
+      expect(refused.length).toBeGreaterThan(5);
+      for (const i of refused) expect([i, ...(await statuses(server.port, i))]).toEqual([i, 'NXDOMAIN']);
+      for (const i of acknowledged.slice(-3)) expect([i, ...(await statuses(server.port, i))]).toEqual([i, 'NOERROR']);
+      expect(server.logs.filter((l) => l.msg === 'change not made durable: not applied')).toHaveLength(refused.length);
 
-    server.proc.kill('SIGKILL');
-    await new Promise((r) => server.proc.once('exit', r));
-    const again = await start(1);
-    const after = async (i: number) => [i, (await dig(again.server.port, [`n${i}.${ZONE}`, 'TXT'])).status];
-    expect(await Promise.all(acknowledged.map(after))).toEqual(acknowledged.map((i) => [i, 'NOERROR']));
-    expect(await Promise.all(refused.map(after))).toEqual(refused.map((i) => [i, 'NXDOMAIN']));
-  }, 120_000);
+      server.proc.kill('SIGKILL');
+      await new Promise((r) => server.proc.once('exit', r));
+      const again = await start(1);
+      const after = async (i: number) => [i, (await dig(again.server.port, [`n${i}.${ZONE}`, 'TXT'])).status];
+      expect(await Promise.all(acknowledged.map(after))).toEqual(acknowledged.map((i) => [i, 'NOERROR']));
+      expect(await Promise.all(refused.map(after))).toEqual(refused.map((i) => [i, 'NXDOMAIN']));
+    },
+    120_000,
+  );
 });

@@ -61,7 +61,12 @@ describe('fuzz, in process', () => {
     store.put(...(await loadZones(path.join(ROOT, 'zones'))).zones);
     const errors: unknown[] = [];
     const rng = new Rng(SEED);
-    const inputs = { health: allUp, geo: null, random: () => rng.int(1 << 30) / (1 << 30), now: () => 1_700_000_000_000 };
+    const inputs = {
+      health: allUp,
+      geo: null,
+      random: () => rng.int(1 << 30) / (1 << 30),
+      now: () => 1_700_000_000_000,
+    };
     const handler = createHandler({ zones: store, onError: (err) => errors.push(err), inputs: () => inputs });
     let replies = 0;
     for (let i = 0; i < IN_PROCESS_PACKETS; i++) {
@@ -90,10 +95,16 @@ describe('fuzz, in process', () => {
     while (queries.length < 500) {
       const parsed = parseQuery(nextPacket(rng).msg);
       // Owners are compared as text: keep to names whose characters need no escaping.
-      if (parsed.kind === 'query' && /^[a-z0-9_*-]*$/.test(nameToText(parsed.query.qname).replaceAll('.', ''))) queries.push(parsed.query);
+      if (parsed.kind === 'query' && /^[a-z0-9_*-]*$/.test(nameToText(parsed.query.qname).replaceAll('.', '')))
+        queries.push(parsed.query);
     }
-    const owners = ['www.example.com.', 'example.com.', 'mail.example.com.', 'a.very.long.name.below.example.com.', 'x.gslb.example.com.']
-      .map((t) => keyFromText(t));
+    const owners = [
+      'www.example.com.',
+      'example.com.',
+      'mail.example.com.',
+      'a.very.long.name.below.example.com.',
+      'x.gslb.example.com.',
+    ].map((t) => keyFromText(t));
     /** The RRs an entry must produce, as decodeMessage prints them; every entry's RDATA is unique. */
     const rrsOf = new Map<Entry, string[]>();
     let serial = 0;
@@ -102,10 +113,15 @@ describe('fuzz, in process', () => {
       const id = serial++ & 0xffff;
       const rdata = Array.from({ length: n }, (_, i) => Buffer.from([10, id >> 8, id & 0xff, i]));
       const rrset = makeRRset(owner, 1, 300, rdata);
-      const pick = rng.chance(0.3) ? Array.from({ length: rng.range(1, n) }, () => rng.int(n)).filter((v, i, a) => a.indexOf(v) === i) : undefined;
+      const pick = rng.chance(0.3)
+        ? Array.from({ length: rng.range(1, n) }, () => rng.int(n)).filter((v, i, a) => a.indexOf(v) === i)
+        : undefined;
       const ttl = rng.chance(0.3) ? rng.int(100) : undefined;
       const e: Entry = { owner, rrset, ...(ttl !== undefined && { ttl }), ...(pick && { pick }) };
-      rrsOf.set(e, (pick ?? rdata.map((_, i) => i)).map((i) => `${nameToText(owner)} ${ttl ?? 300} IN A ${rdata[i]!.join('.')}`));
+      rrsOf.set(
+        e,
+        (pick ?? rdata.map((_, i) => i)).map((i) => `${nameToText(owner)} ${ttl ?? 300} IN A ${rdata[i]!.join('.')}`),
+      );
       return e;
     };
     for (let i = 0; i < IN_PROCESS_ANSWERS; i++) {
@@ -114,7 +130,9 @@ describe('fuzz, in process', () => {
       const answer: Answer = {
         rcode: rng.pick([0, 0, 3]),
         aa: rng.chance(0.9),
-        answer: Array.from({ length: rng.int(3) }, () => entry(rng.chance(0.5) ? q.qname : rng.pick(owners), rng.range(1, size))),
+        answer: Array.from({ length: rng.int(3) }, () =>
+          entry(rng.chance(0.5) ? q.qname : rng.pick(owners), rng.range(1, size)),
+        ),
         authority: Array.from({ length: rng.int(2) }, () => entry(rng.pick(owners), rng.range(1, 4))),
         additional: Array.from({ length: rng.int(6) }, () => entry(rng.pick(owners), rng.range(1, 12))),
         ...(rng.chance(0.3) && { ecsScope: rng.int(25) }),
@@ -152,15 +170,24 @@ describe('fuzz, in process', () => {
       if (q.edns?.ecs) {
         // RFC 7871 §7.2.1: ECS echoed with the query's family and source prefix, our scope.
         const ecs = Buffer.from(reply.opt!.options.find((o) => o.code === 8)!.data, 'hex');
-        expect([ecs.readUInt16BE(0), ecs[2], ecs[3]]).toEqual([q.edns.ecs.family, q.edns.ecs.sourcePrefix, answer.ecsScope ?? 0]);
+        expect([ecs.readUInt16BE(0), ecs[2], ecs[3]]).toEqual([
+          q.edns.ecs.family,
+          q.edns.ecs.sourcePrefix,
+          answer.ecsScope ?? 0,
+        ]);
       }
     }
   }, 60_000);
 });
 
 /** Sends `packets` from one socket, then the check query; resolves when the check is answered. */
-async function udpBatch(port: number, packets: Fuzzed[], firstId: number, check: Buffer, allowed: readonly string[]):
-  Promise<{ replies: number; expected: number; problems: string[] }> {
+async function udpBatch(
+  port: number,
+  packets: Fuzzed[],
+  firstId: number,
+  check: Buffer,
+  allowed: readonly string[],
+): Promise<{ replies: number; expected: number; problems: string[] }> {
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
   const byId = new Map<number, Fuzzed>();
@@ -199,7 +226,10 @@ async function udpBatch(port: number, packets: Fuzzed[], firstId: number, check:
   for (let attempt = 0; attempt < 3 && !checked; attempt++) {
     checked = await new Promise<Buffer | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), 2000);
-      onCheck = (reply) => { clearTimeout(timer); resolve(reply); };
+      onCheck = (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      };
       sock.send(check, port, '127.0.0.1');
     });
   }
@@ -217,7 +247,9 @@ async function udpBatch(port: number, packets: Fuzzed[], firstId: number, check:
  * so, the server closes (after our FIN when `end`), or `timeoutMs` passes.
  */
 function tcpSession(
-  port: number, stream: Buffer, rng: Rng,
+  port: number,
+  stream: Buffer,
+  rng: Rng,
   opts: { end?: boolean; timeoutMs?: number; done?: (replies: readonly Buffer[]) => boolean } = {},
 ): Promise<Buffer[]> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -225,7 +257,10 @@ function tcpSession(
     const sock = net.connect({ port, host: '127.0.0.1' });
     const replies: Buffer[] = [];
     let pending = Buffer.alloc(0);
-    const timer = setTimeout(() => { sock.destroy(); resolve(replies); }, timeoutMs);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve(replies);
+    }, timeoutMs);
     sock.on('connect', () => {
       // Random slices: frames split across segments and several frames in one, both must work.
       for (let off = 0; off < stream.length;) {
@@ -242,10 +277,20 @@ function tcpSession(
         pending = pending.subarray(2 + reply.length);
         replies.push(reply);
       }
-      if (opts.done?.(replies)) { clearTimeout(timer); sock.destroy(); resolve(replies); }
+      if (opts.done?.(replies)) {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(replies);
+      }
     });
-    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
-    sock.on('close', () => { clearTimeout(timer); resolve(replies); });
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve(replies);
+    });
   });
 }
 
@@ -259,7 +304,11 @@ const frame = (msg: Buffer) => {
 /** Splits a byte stream into messages as a TCP server must (RFC 1035 §4.2.2), complete frames only. */
 function framesOf(stream: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  for (let off = 0; off + 2 <= stream.length && off + 2 + stream.readUInt16BE(off) <= stream.length; off += 2 + stream.readUInt16BE(off)) {
+  for (
+    let off = 0;
+    off + 2 <= stream.length && off + 2 + stream.readUInt16BE(off) <= stream.length;
+    off += 2 + stream.readUInt16BE(off)
+  ) {
     out.push(stream.subarray(off + 2, off + 2 + stream.readUInt16BE(off)));
   }
   return out;
@@ -278,7 +327,8 @@ function matchReplies(queries: readonly Fuzzed[], replies: readonly Buffer[]): v
   }
   for (const reply of replies) {
     const candidates = open.get(reply.length >= 2 ? reply.readUInt16BE(0) : -1) ?? [];
-    if (candidates.length === 0) throw new Error(`TCP reply to no query sent, or a second one: ${hex(reply)} (seed ${SEED})`);
+    if (candidates.length === 0)
+      throw new Error(`TCP reply to no query sent, or a second one: ${hex(reply)} (seed ${SEED})`);
     let first: unknown = null;
     const i = candidates.findIndex((q) => {
       try {
@@ -318,15 +368,23 @@ describe('fuzz, a gslbd process', () => {
     for (let batch = 0; sent < UDP_PACKETS; batch++) {
       const packets = Array.from({ length: Math.min(UDP_BATCH, UDP_PACKETS - sent) }, () => nextPacket(rng));
       const pool = batch % 10 === 9;
-      const r = await udpBatch(server.port, packets, sent, pool ? POOL_CHECK : CHECK, pool ? POOL_ADDRESSES : CHECK_ADDRESS);
+      const r = await udpBatch(
+        server.port,
+        packets,
+        sent,
+        pool ? POOL_CHECK : CHECK,
+        pool ? POOL_ADDRESSES : CHECK_ADDRESS,
+      );
       if (r.problems.length) throw new Error(`batch ${batch}: ${r.problems.slice(0, 3).join('\n')}`);
       sent += packets.length;
       replies += r.replies;
       expected += r.expected;
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`UDP: ${sent} packets in ${seconds.toFixed(1)} s (${Math.round(sent / seconds)}/s), ` +
-      `${replies} replies of ${expected} expected (${expected - replies} lost)`);
+    console.log(
+      `UDP: ${sent} packets in ${seconds.toFixed(1)} s (${Math.round(sent / seconds)}/s), ` +
+        `${replies} replies of ${expected} expected (${expected - replies} lost)`,
+    );
     expect(server.proc.exitCode).toBeNull();
     // Loopback loses little; many more losses than that mean the server stopped answering something.
     expect(replies).toBeGreaterThan(expected * 0.95);
@@ -345,8 +403,12 @@ describe('fuzz, a gslbd process', () => {
       const expected = queries.filter((q) => expectsReply(q.msg)).length;
       queries.push({ kind: 'check', msg: CHECK });
       // Slicing draws from its own stream: connections connect in any order, packets stay reproducible.
-      const replies = await tcpSession(server.port, Buffer.concat(queries.map((q) => frame(q.msg))), new Rng(SEED + session),
-        { done: (r) => r.length > expected });
+      const replies = await tcpSession(
+        server.port,
+        Buffer.concat(queries.map((q) => frame(q.msg))),
+        new Rng(SEED + session),
+        { done: (r) => r.length > expected },
+      );
       matchReplies(queries, replies);
       const check = replies.find((r) => r.readUInt16BE(0) === CHECK_ID);
       expect(check && answersA(check, CHECK_ADDRESS), `check query answered (seed ${SEED})`).toBe(true);
@@ -355,7 +417,9 @@ describe('fuzz, a gslbd process', () => {
     const results = await Promise.all(sessions);
     const replies = results.reduce((s, r) => s + r.replies, 0);
     const expected = results.reduce((s, r) => s + r.expected, 0);
-    console.log(`TCP: ${TCP_MESSAGES} messages in ${((performance.now() - started) / 1000).toFixed(1)} s, ${replies} replies of ${expected} expected`);
+    console.log(
+      `TCP: ${TCP_MESSAGES} messages in ${((performance.now() - started) / 1000).toFixed(1)} s, ${replies} replies of ${expected} expected`,
+    );
     // TCP loses nothing: every message the server does not drop by design gets its reply.
     expect(replies).toBe(expected);
   }, 120_000);
@@ -365,7 +429,10 @@ describe('fuzz, a gslbd process', () => {
     const port = server.port;
 
     // Zero-length frames carry no message: skipped, and the connection still answers after them.
-    const empties = await tcpSession(port, Buffer.concat([Buffer.alloc(200), frame(CHECK)]), rng, { timeoutMs: 5000, done: (r) => r.length > 0 });
+    const empties = await tcpSession(port, Buffer.concat([Buffer.alloc(200), frame(CHECK)]), rng, {
+      timeoutMs: 5000,
+      done: (r) => r.length > 0,
+    });
     expect(empties.length).toBe(1);
     expect(answersA(empties[0]!, CHECK_ADDRESS)).toBe(true);
 
@@ -383,9 +450,14 @@ describe('fuzz, a gslbd process', () => {
     // Garbage: random byte streams, and random frames whose last length field lies. Whatever
     // frames they hold are answered well-formed; then our FIN, and the server closes.
     for (let i = 0; i < 40; i++) {
-      const stream = i % 2 === 0
-        ? rng.bytes(rng.range(1, 20_000))
-        : Buffer.concat([...Array.from({ length: rng.range(1, 100) }, () => frame(rng.bytes(rng.int(600)))), Buffer.from([rng.int(256), rng.int(256)]), rng.bytes(rng.int(100))]);
+      const stream =
+        i % 2 === 0
+          ? rng.bytes(rng.range(1, 20_000))
+          : Buffer.concat([
+              ...Array.from({ length: rng.range(1, 100) }, () => frame(rng.bytes(rng.int(600)))),
+              Buffer.from([rng.int(256), rng.int(256)]),
+              rng.bytes(rng.int(100)),
+            ]);
       const queries = framesOf(stream).map((msg) => ({ kind: 'garbage frame', msg }));
       const replies = await tcpSession(port, stream, rng, { end: true, timeoutMs: 5000 });
       matchReplies(queries, replies);
@@ -397,10 +469,12 @@ describe('fuzz, a gslbd process', () => {
     slow.setNoDelay(true);
     await new Promise<void>((r) => slow.on('connect', r));
     let got: Buffer = Buffer.alloc(0);
-    const reply = new Promise<void>((r) => slow.on('data', (c: Buffer) => {
-      got = Buffer.concat([got, c]);
-      if (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0)) r();
-    }));
+    const reply = new Promise<void>((r) =>
+      slow.on('data', (c: Buffer) => {
+        got = Buffer.concat([got, c]);
+        if (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0)) r();
+      }),
+    );
     for (const b of frame(CHECK)) {
       slow.write(Buffer.from([b]));
       await new Promise((r) => setTimeout(r, 2));
@@ -421,7 +495,8 @@ describe('fuzz, a gslbd process', () => {
   }, 60_000);
 
   it('reads no more from a TCP client that does not read its replies (back-pressure, not unbounded memory)', async () => {
-    const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.proc.pid}/status`, 'utf8'))![1]) / 1024;
+    const rssMiB = () =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.proc.pid}/status`, 'utf8'))![1]) / 1024;
     const query = frame(buildQuery('example.com', 15, { edns: {} }));
     const chunk = Buffer.concat(Array.from({ length: 1000 }, () => query));
     const before = rssMiB();
@@ -438,13 +513,18 @@ describe('fuzz, a gslbd process', () => {
       if (sock.write(chunk)) continue;
       const drained = await new Promise<boolean>((r) => {
         const timer = setTimeout(() => r(false), 1000);
-        sock.once('drain', () => { clearTimeout(timer); r(true); });
+        sock.once('drain', () => {
+          clearTimeout(timer);
+          r(true);
+        });
       });
       if (!drained) break;
     }
     const grown = rssMiB() - before;
     sock.destroy();
-    console.log(`non-reading TCP client: ${(sent / 1e6).toFixed(1)} MB written before the stall, server RSS +${grown.toFixed(0)} MiB`);
+    console.log(
+      `non-reading TCP client: ${(sent / 1e6).toFixed(1)} MB written before the stall, server RSS +${grown.toFixed(0)} MiB`,
+    );
     expect(sent).toBeLessThan(LIMIT);
     expect(grown).toBeLessThan(150);
     expect(await answersOverTcp(server.port)).toBe(true);

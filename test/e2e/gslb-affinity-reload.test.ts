@@ -70,7 +70,7 @@ describe('affinity when a target leaves', () => {
     expect(await ask()).toEqual(first);
   });
 
-  it('moves only the removed target\'s clients, at most 1/n + 2% of all, after a reload', async () => {
+  it("moves only the removed target's clients, at most 1/n + 2% of all, after a reload", async () => {
     const text = await readFile(poolsFile, 'utf8');
     const line = `    - { address: ${REMOVED} }\n`;
     expect(text).toContain(line);
@@ -86,7 +86,10 @@ describe('affinity when a target leaves', () => {
     expect(moved.length / CLIENTS).toBeLessThanOrEqual(1 / TARGETS.length + 0.02);
     // The removed target's clients spread over the four left (chi-square, p = 0.001).
     const rest = TARGETS.filter((t) => t !== REMOVED);
-    const counts = countOf(after.filter((_, i) => first[i] === REMOVED), rest);
+    const counts = countOf(
+      after.filter((_, i) => first[i] === REMOVED),
+      rest,
+    );
     const { statistic, critical } = chiSquareFits(counts, [1, 1, 1, 1]);
     expect(statistic, `counts ${counts.join(':')}`).toBeLessThan(critical);
   });
@@ -96,7 +99,9 @@ describe('affinity when a target leaves', () => {
     const text = await readFile(poolsFile, 'utf8');
     await writeFile(poolsFile, text.replace('policy: affinity', 'policy: closest'));
     const logged = await reload((l) => l.msg === 'zone failed to load: previous version kept');
-    expect(String(logged.error)).toMatch(new RegExp(`^${poolsFile.replace(/[.]/g, '\\.')}:\\d+: sticky(-stats)?\\.policy: "closest" is not one of`));
+    expect(String(logged.error)).toMatch(
+      new RegExp(`^${poolsFile.replace(/[.]/g, '\\.')}:\\d+: sticky(-stats)?\\.policy: "closest" is not one of`),
+    );
     expect(await ask()).toEqual(good);
   });
 });

@@ -14,14 +14,22 @@ import { buildQuery } from '../helpers/raw.ts';
 const ZONE = 'gslb.example.net.';
 const name = (label: string) => `${label}.${ZONE}`;
 
-const server = forTests(() => startGslbd(['--zones', GSLB_FIXTURE]), (it) => it.stop());
-const udp = forTests(async () => new UdpClient(server.port), (it) => it.close());
+const server = forTests(
+  () => startGslbd(['--zones', GSLB_FIXTURE]),
+  (it) => it.stop(),
+);
+const udp = forTests(
+  async () => new UdpClient(server.port),
+  (it) => it.close(),
+);
 
-const ask = async (label: string, qtype: number, subnet?: string) => readReply(await udp.query(poolQuery(name(label), qtype, subnet)));
+const ask = async (label: string, qtype: number, subnet?: string) =>
+  readReply(await udp.query(poolQuery(name(label), qtype, subnet)));
 
 describe('ECS scope of pool answers', () => {
   it.each(['rr', 'weighted-sequential', 'random', 'failover', 'least-load'])(
-    '%s does not depend on the client: scope 0, shown by dig +subnet', async (label) => {
+    '%s does not depend on the client: scope 0, shown by dig +subnet',
+    async (label) => {
       const r = await dig(server.port, [name(label), 'A', '+subnet=198.51.100.0/24']);
       expect(r.status).toBe('NOERROR');
       expect(r.answer.length).toBeGreaterThan(0);
@@ -36,7 +44,11 @@ describe('ECS scope of pool answers', () => {
   });
 
   it.each([
-    ['198.51.100.0/24', 24], ['198.51.0.0/16', 16], ['198.51.100.128/25', 24], ['198.51.100.7/32', 24], ['0.0.0.0/0', 0],
+    ['198.51.100.0/24', 24],
+    ['198.51.0.0/16', 16],
+    ['198.51.100.128/25', 24],
+    ['198.51.100.7/32', 24],
+    ['0.0.0.0/0', 0],
   ] as const)('affinity hashes IPv4 /24: ECS %s gets scope %i = min(source, 24)', async (subnet, scope) => {
     const r = await ask('sticky', Type.A, subnet);
     expect(r.answer).toHaveLength(1);
@@ -44,7 +56,10 @@ describe('ECS scope of pool answers', () => {
   });
 
   it.each([
-    ['2001:db8:aa:bb00::/56', 56], ['2001:db8:aa:bbcc::/64', 56], ['2001:db8:aa::/48', 48], ['2001:db8:aa:bbcc::1/128', 56],
+    ['2001:db8:aa:bb00::/56', 56],
+    ['2001:db8:aa:bbcc::/64', 56],
+    ['2001:db8:aa::/48', 48],
+    ['2001:db8:aa:bbcc::1/128', 56],
   ] as const)('affinity hashes IPv6 /56: ECS %s gets scope %i = min(source, 56)', async (subnet, scope) => {
     const r = await ask('sticky', Type.AAAA, subnet);
     expect(r.answer).toHaveLength(1);
@@ -62,7 +77,11 @@ describe('ECS scope of pool answers', () => {
   });
 
   it('is 0 for static data and negative answers', async () => {
-    for (const [label, qtype, rcode] of [['ns1', Type.A, Rcode.NOERROR], ['nothing', Type.A, Rcode.NXDOMAIN], ['www', Type.TXT, Rcode.NOERROR]] as const) {
+    for (const [label, qtype, rcode] of [
+      ['ns1', Type.A, Rcode.NOERROR],
+      ['nothing', Type.A, Rcode.NXDOMAIN],
+      ['www', Type.TXT, Rcode.NOERROR],
+    ] as const) {
       const r = await ask(label, qtype, '198.51.100.0/24');
       expect(r.rcode).toBe(rcode);
       expect(r.ecs?.scopePrefix).toBe(0);

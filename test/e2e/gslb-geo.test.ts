@@ -35,8 +35,14 @@ await db.load();
 beforeAll(() => {
   expect(parsed.errors).toEqual([]);
 });
-const server = forTests(() => startGslbd(['--zones', GSLB_FIXTURE]), (it) => it.stop());
-const udp = forTests(async () => new UdpClient(server.port), (it) => it.close());
+const server = forTests(
+  () => startGslbd(['--zones', GSLB_FIXTURE]),
+  (it) => it.stop(),
+);
+const udp = forTests(
+  async () => new UdpClient(server.port),
+  (it) => it.close(),
+);
 
 interface Located {
   readonly subnet: string;
@@ -54,7 +60,7 @@ function locatedV4(seed: number, n: number, prefix = 24): Located[] {
   while (out.length < n) {
     const first = 1 + Math.floor(random() * 223);
     if (first === 10 || first === 127) continue;
-    const value = ((first << 24) | (Math.floor(random() * 2 ** 24))) >>> 0;
+    const value = ((first << 24) | Math.floor(random() * 2 ** 24)) >>> 0;
     const masked = prefix === 0 ? 0 : (value & (0xffffffff << (32 - prefix))) >>> 0;
     const address = [24, 16, 8, 0].map((s) => (masked >>> s) & 0xff).join('.');
     if (seen.has(address)) continue;
@@ -94,7 +100,9 @@ function nearest<T extends Placed>(point: GeoPoint, placed: readonly T[]): { bes
 }
 
 const targetsOf = (label: string, family: 4 | 6) =>
-  pool(label).targets.filter((t) => t.family === family).map((t) => ({ ...t, key: t.address }));
+  pool(label)
+    .targets.filter((t) => t.family === family)
+    .map((t) => ({ ...t, key: t.address }));
 
 /** The widest correct scope for a located client: min(source prefix, database network prefix). */
 const geoScope = (c: Located) => Math.min(c.prefix, c.where.prefix);
@@ -125,7 +133,10 @@ describe('geo-proximity', () => {
     expect(cases.length).toBeGreaterThanOrEqual(5);
     for (const { client, target } of cases) {
       const r = await dig(server.port, [name('near'), 'A', `+subnet=${client.subnet}`]);
-      expect(r.answer.map((rr) => rr.text), `${client.subnet} in ${client.where.country}`).toEqual([`${name('near')} 16 IN A ${target.address}`]);
+      expect(
+        r.answer.map((rr) => rr.text),
+        `${client.subnet} in ${client.where.country}`,
+      ).toEqual([`${name('near')} 16 IN A ${target.address}`]);
       expect(ecsShown(r)).toBe(`${client.subnet}/${geoScope(client)}`);
     }
   });
@@ -136,7 +147,9 @@ describe('geo-proximity', () => {
     const wrong = sample.flatMap((c, i) => {
       const want = nearest(c.where.point!, v4).best.address;
       const got = replies[i]!;
-      return got.answer[0]?.data === want && got.ecs?.scopePrefix === geoScope(c) ? [] : [`${c.subnet}: ${got.answer[0]?.data}/${got.ecs?.scopePrefix}, want ${want}/${geoScope(c)}`];
+      return got.answer[0]?.data === want && got.ecs?.scopePrefix === geoScope(c)
+        ? []
+        : [`${c.subnet}: ${got.answer[0]?.data}/${got.ecs?.scopePrefix}, want ${want}/${geoScope(c)}`];
     });
     expect(wrong).toEqual([]);
     // Both sides of a bias are exercised: Singapore (+10) and San Francisco (−20) win some clients.
@@ -172,7 +185,9 @@ describe('geo-proximity', () => {
       expect(r.answer.map((rr) => rr.data)).toEqual([target.address]);
       expect(ecsShown(r)).toBe(`${client.subnet}/56`);
     }
-    const replies = await udp.queryAll(v6clients.length, (i) => poolQuery(name('near'), Type.AAAA, v6clients[i]!.subnet));
+    const replies = await udp.queryAll(v6clients.length, (i) =>
+      poolQuery(name('near'), Type.AAAA, v6clients[i]!.subnet),
+    );
     expect(replies.map((r) => `${r.answer[0]?.data}/${r.ecs?.scopePrefix}`)).toEqual(
       v6clients.map((c) => `${nearest(c.where.point!, v6).best.address}/${geoScope(c)}`),
     );
@@ -181,7 +196,10 @@ describe('geo-proximity', () => {
   it('follows a CNAME to the pool: CNAME with its zone TTL, then the nearest target with the pool TTL and the geo scope', async () => {
     const { client, target } = onePerTarget(clients, v4)[0]!;
     const r = await dig(server.port, [name('alias'), 'A', `+subnet=${client.subnet}`]);
-    expect(r.answer.map((rr) => rr.text)).toEqual([`${name('alias')} 3600 IN CNAME ${name('near')}`, `${name('near')} 16 IN A ${target.address}`]);
+    expect(r.answer.map((rr) => rr.text)).toEqual([
+      `${name('alias')} 3600 IN CNAME ${name('near')}`,
+      `${name('near')} 16 IN A ${target.address}`,
+    ]);
     expect(ecsShown(r)).toBe(`${client.subnet}/${geoScope(client)}`);
   });
 });
@@ -237,8 +255,12 @@ describe('groups: the outer policy picks a datacenter, the inner one a target in
     const rs: DigResult[] = [];
     for (let i = 0; i < 6; i++) rs.push(await dig(server.port, [name('api'), 'A', `+subnet=${c.subnet}`]));
     expect(rs.map((r) => r.answer.map((rr) => rr.data))).toEqual([
-      ['203.0.113.41', '203.0.113.42'], ['203.0.113.42', '203.0.113.41'], ['203.0.113.41', '203.0.113.42'],
-      ['203.0.113.41', '203.0.113.42'], ['203.0.113.42', '203.0.113.41'], ['203.0.113.41', '203.0.113.42'],
+      ['203.0.113.41', '203.0.113.42'],
+      ['203.0.113.42', '203.0.113.41'],
+      ['203.0.113.41', '203.0.113.42'],
+      ['203.0.113.41', '203.0.113.42'],
+      ['203.0.113.42', '203.0.113.41'],
+      ['203.0.113.41', '203.0.113.42'],
     ]);
     for (const r of rs) {
       expect(r.answer.map((rr) => rr.ttl)).toEqual([18, 18]);
@@ -250,8 +272,13 @@ describe('groups: the outer policy picks a datacenter, the inner one a target in
   it('New York: round-robin inside the group', async () => {
     const c = clientNear('nyc');
     const rs: string[][] = [];
-    for (let i = 0; i < 3; i++) rs.push((await dig(server.port, [name('api'), 'A', `+subnet=${c.subnet}`])).answer.map((rr) => rr.data));
-    expect(rs).toEqual([['203.0.113.51', '203.0.113.52'], ['203.0.113.52', '203.0.113.53'], ['203.0.113.53', '203.0.113.51']]);
+    for (let i = 0; i < 3; i++)
+      rs.push((await dig(server.port, [name('api'), 'A', `+subnet=${c.subnet}`])).answer.map((rr) => rr.data));
+    expect(rs).toEqual([
+      ['203.0.113.51', '203.0.113.52'],
+      ['203.0.113.52', '203.0.113.53'],
+      ['203.0.113.53', '203.0.113.51'],
+    ]);
   });
 
   it('Sydney: failover inside the group, its first tier only', async () => {

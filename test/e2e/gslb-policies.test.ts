@@ -43,7 +43,14 @@ describe("the issue's example pool (weighted 3:1:1, one IPv6 target)", () => {
     }
     // Weights 3 and 1: each cycle of 4 is a a b a (nginx SWRR, ties to the first listed).
     expect(rs.map((r) => r.answer[0]!.data)).toEqual([
-      '192.0.2.10', '192.0.2.10', '192.0.2.20', '192.0.2.10', '192.0.2.10', '192.0.2.10', '192.0.2.20', '192.0.2.10',
+      '192.0.2.10',
+      '192.0.2.10',
+      '192.0.2.20',
+      '192.0.2.10',
+      '192.0.2.10',
+      '192.0.2.10',
+      '192.0.2.20',
+      '192.0.2.10',
     ]);
   });
 
@@ -82,7 +89,11 @@ describe('round-robin', () => {
 
   it('rotates the IPv6 targets for AAAA on their own', async () => {
     const rs = await inTurn(3, 'rr', 'AAAA');
-    expect(rs.map(addresses)).toEqual([['2001:db8::1', '2001:db8::2'], ['2001:db8::2', '2001:db8::1'], ['2001:db8::1', '2001:db8::2']]);
+    expect(rs.map(addresses)).toEqual([
+      ['2001:db8::1', '2001:db8::2'],
+      ['2001:db8::2', '2001:db8::1'],
+      ['2001:db8::1', '2001:db8::2'],
+    ]);
   });
 });
 
@@ -114,7 +125,8 @@ describe('least-load', () => {
 describe('failover', () => {
   it('serves the first tier with a usable target: tier 1 drained, so all of tier 2 and nothing of tier 3', async () => {
     const rs = await inTurn(3, 'failover');
-    for (const r of rs) expect(r.answer.map((rr) => `${rr.ttl} ${rr.data}`)).toEqual(['14 198.51.100.73', '14 198.51.100.74']);
+    for (const r of rs)
+      expect(r.answer.map((rr) => `${rr.ttl} ${rr.data}`)).toEqual(['14 198.51.100.73', '14 198.51.100.74']);
   });
 
   it('tiers each address family on its own: the IPv6 tier 1 target is up', async () => {
@@ -177,8 +189,13 @@ describe('fallback when no target is usable', () => {
   });
 
   it('sorry addresses: those of the asked family answer, else NODATA', async () => {
-    expect((await ask('drained-sorry')).answer.map((rr) => `${rr.ttl} ${rr.data}`)).toEqual(['23 192.0.2.250', '23 192.0.2.251']);
-    expect((await ask('drained-sorry', 'AAAA')).answer.map((rr) => `${rr.ttl} ${rr.data}`)).toEqual(['23 2001:db8::250']);
+    expect((await ask('drained-sorry')).answer.map((rr) => `${rr.ttl} ${rr.data}`)).toEqual([
+      '23 192.0.2.250',
+      '23 192.0.2.251',
+    ]);
+    expect((await ask('drained-sorry', 'AAAA')).answer.map((rr) => `${rr.ttl} ${rr.data}`)).toEqual([
+      '23 2001:db8::250',
+    ]);
   });
 });
 
@@ -190,7 +207,9 @@ describe('address families', () => {
 
   it('answers the family it has', async () => {
     expect((await ask('v4only')).answer.map((rr) => rr.text)).toEqual([`${name('v4only')} 24 IN A 192.0.2.131`]);
-    expect((await ask('v6only', 'AAAA')).answer.map((rr) => rr.text)).toEqual([`${name('v6only')} 25 IN AAAA 2001:db8::141`]);
+    expect((await ask('v6only', 'AAAA')).answer.map((rr) => rr.text)).toEqual([
+      `${name('v6only')} 25 IN AAAA 2001:db8::141`,
+    ]);
   });
 
   it('answers NODATA for other types at a pool name without static data of that type', async () => {

@@ -22,8 +22,14 @@ const name = (label: string) => `${label}.${ZONE}`;
 const N = 10_000;
 const CONCURRENCY = 32;
 
-const server = forTests(() => startGslbd(['--zones', GSLB_FIXTURE]), (it) => it.stop());
-const udp = forTests(async () => new UdpClient(server.port), (it) => it.close());
+const server = forTests(
+  () => startGslbd(['--zones', GSLB_FIXTURE]),
+  (it) => it.stop(),
+);
+const udp = forTests(
+  async () => new UdpClient(server.port),
+  (it) => it.close(),
+);
 
 /** A distinct IPv4 /24 per query index, so concurrent answers come from many clients. */
 const subnetOf = (i: number) => `${10 + (i >> 16)}.${(i >> 8) & 0xff}.${i & 0xff}.0/24`;
@@ -48,7 +54,11 @@ describe('weighted', () => {
 
   it('many clients at once: proportions 50:25:15:7:3 (chi-square, p = 0.001, 10,000 answers)', async () => {
     const targets = ['198.51.100.51', '198.51.100.52', '198.51.100.53', '198.51.100.54', '198.51.100.55'];
-    const replies = await udp.queryAll(N, (i) => poolQuery(name('weighted-concurrent'), Type.A, subnetOf(i)), CONCURRENCY);
+    const replies = await udp.queryAll(
+      N,
+      (i) => poolQuery(name('weighted-concurrent'), Type.A, subnetOf(i)),
+      CONCURRENCY,
+    );
     const counts = countOf(leaders(replies), targets);
     const { statistic, critical } = chiSquareFits(counts, [50, 25, 15, 7, 3]);
     expect(statistic, `counts ${counts.join(':')}`).toBeLessThan(critical);
@@ -67,7 +77,15 @@ describe('random', () => {
 });
 
 describe('round-robin', () => {
-  const targets = ['198.51.100.11', '198.51.100.12', '198.51.100.13', '198.51.100.14', '198.51.100.15', '198.51.100.16', '198.51.100.17'];
+  const targets = [
+    '198.51.100.11',
+    '198.51.100.12',
+    '198.51.100.13',
+    '198.51.100.14',
+    '198.51.100.15',
+    '198.51.100.16',
+    '198.51.100.17',
+  ];
 
   it('one client asking in turn sees the targets in pool order, cycle after cycle', async () => {
     const query = poolQuery(name('rr-stats'), Type.A);

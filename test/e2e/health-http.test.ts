@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { ask, healthLines, targetId, transition, zonesDir, type CheckYaml } from '../helpers/health.ts';
 import {
-  httpListener, selfSignedCert, tcpListener, until, type HttpListener, type HttpMode, type Listener,
+  httpListener,
+  selfSignedCert,
+  tcpListener,
+  until,
+  type HttpListener,
+  type HttpMode,
+  type Listener,
 } from '../helpers/listeners.ts';
 import { USER_AGENT } from '../../src/3-health/probers/http.ts';
 
@@ -29,29 +35,52 @@ beforeAll(async () => {
   tls = await httpListener('127.0.0.5', { tls: selfSignedCert() });
   steady = await tcpListener('127.0.0.6');
   const steadyTarget = { address: '127.0.0.6', check: { type: 'tcp', port: steady.port, ...TIMING } };
-  server = await startGslbd(['--zones', zonesDir({
-    web: {
-      answers: 4,
-      targets: [
-        { address: '127.0.0.4', check: { type: 'http', port: web.port, path: '/healthz', body: 'status: OK', hostname: 'app.health.test', ...TIMING } },
-        { address: '127.0.0.7', check: { type: 'http', port: other.port, ...TIMING } },
-        { address: '127.0.0.8', check: { type: 'http', port: flappy.port, ...TIMING } },
-        steadyTarget,
-      ],
-    },
-    secure: {
-      answers: 4,
-      targets: [
-        { address: '127.0.0.5', check: { type: 'https', port: tls.port, hostname: 'secure.health.test', insecure: true, expect: [200, 204], ...TIMING } },
-        steadyTarget,
-      ],
-    },
-    // The same self-signed server, checked without `insecure`: never up.
-    strict: {
-      fallback: 'none',
-      targets: [{ address: '192.0.2.5', check: { type: 'https', host: '127.0.0.5', port: tls.port, ...TIMING } }],
-    },
-  })]);
+  server = await startGslbd([
+    '--zones',
+    zonesDir({
+      web: {
+        answers: 4,
+        targets: [
+          {
+            address: '127.0.0.4',
+            check: {
+              type: 'http',
+              port: web.port,
+              path: '/healthz',
+              body: 'status: OK',
+              hostname: 'app.health.test',
+              ...TIMING,
+            },
+          },
+          { address: '127.0.0.7', check: { type: 'http', port: other.port, ...TIMING } },
+          { address: '127.0.0.8', check: { type: 'http', port: flappy.port, ...TIMING } },
+          steadyTarget,
+        ],
+      },
+      secure: {
+        answers: 4,
+        targets: [
+          {
+            address: '127.0.0.5',
+            check: {
+              type: 'https',
+              port: tls.port,
+              hostname: 'secure.health.test',
+              insecure: true,
+              expect: [200, 204],
+              ...TIMING,
+            },
+          },
+          steadyTarget,
+        ],
+      },
+      // The same self-signed server, checked without `insecure`: never up.
+      strict: {
+        fallback: 'none',
+        targets: [{ address: '192.0.2.5', check: { type: 'https', host: '127.0.0.5', port: tls.port, ...TIMING } }],
+      },
+    }),
+  ]);
   await until(() => web.requests.length >= 1 && tls.requests.length >= 1, 5000, 'a first probe of each listener');
 }, 30_000);
 
@@ -61,7 +90,13 @@ afterAll(async () => {
 });
 
 /** `brk` must take the target out with `reason`; after `mend` it must come back. */
-async function breakAndMend(pool: string, address: string, brk: () => unknown, reason: string | RegExp, mend: () => unknown): Promise<void> {
+async function breakAndMend(
+  pool: string,
+  address: string,
+  brk: () => unknown,
+  reason: string | RegExp,
+  mend: () => unknown,
+): Promise<void> {
   const id = targetId(pool, address);
   expect((await ask(server, pool)).addresses).toContain(address);
   let mark = server.logs.length;
@@ -82,7 +117,12 @@ const OK: HttpMode = { kind: 'ok' };
 
 describe('http checks', () => {
   it('send GET path with `hostname` as Host and our User-Agent', () => {
-    expect(web.requests[0]).toMatchObject({ path: '/healthz', host: 'app.health.test', userAgent: USER_AGENT, servername: undefined });
+    expect(web.requests[0]).toMatchObject({
+      path: '/healthz',
+      host: 'app.health.test',
+      userAgent: USER_AGENT,
+      servername: undefined,
+    });
   });
 
   it('a target answering HTTP 500 leaves, and comes back when it answers 200 again', async () => {
@@ -90,7 +130,13 @@ describe('http checks', () => {
   }, 20_000);
 
   it('a target whose body lacks the expected text leaves, and comes back when it has it again', async () => {
-    await breakAndMend('web', '127.0.0.4', set(web, { kind: 'wrong-body' }), 'HTTP 200, body lacks "status: OK"', set(web, OK));
+    await breakAndMend(
+      'web',
+      '127.0.0.4',
+      set(web, { kind: 'wrong-body' }),
+      'HTTP 200, body lacks "status: OK"',
+      set(web, OK),
+    );
   }, 20_000);
 
   it('a target answering slower than the timeout leaves, and comes back when it is fast again', async () => {
@@ -98,7 +144,13 @@ describe('http checks', () => {
   }, 20_000);
 
   it('a target whose server stops leaves, and comes back when it restarts', async () => {
-    await breakAndMend('web', '127.0.0.7', () => other.stop(), 'http ECONNREFUSED', () => other.start());
+    await breakAndMend(
+      'web',
+      '127.0.0.7',
+      () => other.stop(),
+      'http ECONNREFUSED',
+      () => other.start(),
+    );
   }, 20_000);
 
   it('a target that keeps flapping is held down even once it passes again (flap damping)', async () => {
@@ -127,7 +179,11 @@ describe('http checks', () => {
 
 describe('https checks', () => {
   it('with `insecure`, a self-signed server is up, and sees `hostname` as SNI and Host', () => {
-    expect(tls.requests[0]).toMatchObject({ servername: 'secure.health.test', host: 'secure.health.test', userAgent: USER_AGENT });
+    expect(tls.requests[0]).toMatchObject({
+      servername: 'secure.health.test',
+      host: 'secure.health.test',
+      userAgent: USER_AGENT,
+    });
   });
 
   it('without `insecure`, the same server never passes: the pool falls back to none', async () => {
@@ -137,7 +193,13 @@ describe('https checks', () => {
   });
 
   it('a status outside `expect` takes an HTTPS target out; one inside brings it back', async () => {
-    await breakAndMend('secure', '127.0.0.5', set(tls, { kind: 'status', status: 503 }), /^HTTP 503$/, set(tls, { kind: 'ok', status: 204 }));
+    await breakAndMend(
+      'secure',
+      '127.0.0.5',
+      set(tls, { kind: 'status', status: 503 }),
+      /^HTTP 503$/,
+      set(tls, { kind: 'ok', status: 204 }),
+    );
     tls.mode = OK;
   }, 20_000);
 });

@@ -24,7 +24,9 @@ function pools(withShared: boolean, withAdded: boolean): PoolsYaml {
     out.elsewhere = { targets: [{ address: '192.0.2.9', check: { ...check, host: '127.0.0.9' } }] };
   }
   if (withAdded) {
-    out.added = { targets: [{ address: '127.0.0.10', check: { type: 'tcp', port: added.port, interval: '1s', timeout: '500ms' } }] };
+    out.added = {
+      targets: [{ address: '127.0.0.10', check: { type: 'tcp', port: added.port, interval: '1s', timeout: '500ms' } }],
+    };
   }
   return out;
 }

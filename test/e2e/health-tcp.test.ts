@@ -24,35 +24,81 @@ beforeAll(async () => {
   const gone = await tcpListener('127.0.0.7');
   await gone.stop();
   closed = gone.port;
-  const dead: CheckYaml = { type: 'tcp', host: '127.0.0.7', port: closed, interval: '1s', timeout: '500ms', rise: 1, fall: 1 };
-  server = await startGslbd(['--zones', zonesDir({
-    www: {
-      policy: 'round-robin', answers: 4, ttl: 30,
-      targets: [
-        { address: '127.0.0.2', check: { ...FAST, port: a.port } },
-        { address: '127.0.0.3', check: { ...FAST, port: b.port } },
-      ],
-    },
-    'fail-open': { fallback: 'all', answers: 4, check: dead, targets: [{ address: '192.0.2.1' }, { address: '192.0.2.2' }] },
-    'fail-closed': { fallback: 'none', answers: 4, check: dead, targets: [{ address: '192.0.2.1' }, { address: '192.0.2.2' }] },
-    sorry: { fallback: ['192.0.2.99'], answers: 4, check: dead, targets: [{ address: '192.0.2.1' }, { address: '192.0.2.2' }] },
-    // Probed every 10 s: an up target can change at its next probe, so the TTL is at most 10.
-    'ttl-next-probe': {
-      ttl: 30, 'min-ttl': 2,
-      targets: [{ address: '127.0.0.8', check: { type: 'tcp', port: steady.port, interval: '10s', timeout: '1s', rise: 1, fall: 1 } }],
-    },
-    // Probed every second: the next change is under a second away, so the floor wins.
-    'ttl-floor': {
-      ttl: 30, 'min-ttl': 3,
-      targets: [{ address: '127.0.0.8', check: { type: 'tcp', port: steady.port, interval: '1s', timeout: '500ms', rise: 1, fall: 1 } }],
-    },
-    // Down and needing 5 passes 4 s apart: no change for at least 16 s.
-    'ttl-down': {
-      ttl: 60, 'min-ttl': 1,
-      targets: [{ address: '192.0.2.7', check: { type: 'tcp', host: '127.0.0.7', port: closed, interval: '4s', timeout: '1s', rise: 5, fall: 1 } }],
-    },
-    'no-check': { ttl: 30, targets: [{ address: '192.0.2.8' }] },
-  })]);
+  const dead: CheckYaml = {
+    type: 'tcp',
+    host: '127.0.0.7',
+    port: closed,
+    interval: '1s',
+    timeout: '500ms',
+    rise: 1,
+    fall: 1,
+  };
+  server = await startGslbd([
+    '--zones',
+    zonesDir({
+      www: {
+        policy: 'round-robin',
+        answers: 4,
+        ttl: 30,
+        targets: [
+          { address: '127.0.0.2', check: { ...FAST, port: a.port } },
+          { address: '127.0.0.3', check: { ...FAST, port: b.port } },
+        ],
+      },
+      'fail-open': {
+        fallback: 'all',
+        answers: 4,
+        check: dead,
+        targets: [{ address: '192.0.2.1' }, { address: '192.0.2.2' }],
+      },
+      'fail-closed': {
+        fallback: 'none',
+        answers: 4,
+        check: dead,
+        targets: [{ address: '192.0.2.1' }, { address: '192.0.2.2' }],
+      },
+      sorry: {
+        fallback: ['192.0.2.99'],
+        answers: 4,
+        check: dead,
+        targets: [{ address: '192.0.2.1' }, { address: '192.0.2.2' }],
+      },
+      // Probed every 10 s: an up target can change at its next probe, so the TTL is at most 10.
+      'ttl-next-probe': {
+        ttl: 30,
+        'min-ttl': 2,
+        targets: [
+          {
+            address: '127.0.0.8',
+            check: { type: 'tcp', port: steady.port, interval: '10s', timeout: '1s', rise: 1, fall: 1 },
+          },
+        ],
+      },
+      // Probed every second: the next change is under a second away, so the floor wins.
+      'ttl-floor': {
+        ttl: 30,
+        'min-ttl': 3,
+        targets: [
+          {
+            address: '127.0.0.8',
+            check: { type: 'tcp', port: steady.port, interval: '1s', timeout: '500ms', rise: 1, fall: 1 },
+          },
+        ],
+      },
+      // Down and needing 5 passes 4 s apart: no change for at least 16 s.
+      'ttl-down': {
+        ttl: 60,
+        'min-ttl': 1,
+        targets: [
+          {
+            address: '192.0.2.7',
+            check: { type: 'tcp', host: '127.0.0.7', port: closed, interval: '4s', timeout: '1s', rise: 5, fall: 1 },
+          },
+        ],
+      },
+      'no-check': { ttl: 30, targets: [{ address: '192.0.2.8' }] },
+    }),
+  ]);
 }, 30_000);
 
 afterAll(async () => {
@@ -92,7 +138,10 @@ describe('tcp checks', () => {
   it('logs each transition once, in order, with target, check, old and new state and reason', () => {
     const mine = healthLines(server).filter((l) => l.targets.includes(A));
     expect(mine.map((l) => `${l.from}->${l.to}`)).toEqual(['up->down', 'down->up']);
-    expect(mine[0]).toMatchObject({ check: `tcp 127.0.0.2:${a.port}`, msg: `health: ${A} up -> down (connect ECONNREFUSED)` });
+    expect(mine[0]).toMatchObject({
+      check: `tcp 127.0.0.2:${a.port}`,
+      msg: `health: ${A} up -> down (connect ECONNREFUSED)`,
+    });
   });
 });
 
@@ -118,9 +167,12 @@ describe('every target down: the pool fallback', () => {
     const lines = healthLines(server).filter((l) => l.targets.includes(targetId('fail-open', '192.0.2.1')));
     expect(lines).toHaveLength(1);
     expect([...lines[0]!.targets].sort()).toEqual([
-      targetId('fail-closed', '192.0.2.1'), targetId('fail-closed', '192.0.2.2'),
-      targetId('fail-open', '192.0.2.1'), targetId('fail-open', '192.0.2.2'),
-      targetId('sorry', '192.0.2.1'), targetId('sorry', '192.0.2.2'),
+      targetId('fail-closed', '192.0.2.1'),
+      targetId('fail-closed', '192.0.2.2'),
+      targetId('fail-open', '192.0.2.1'),
+      targetId('fail-open', '192.0.2.2'),
+      targetId('sorry', '192.0.2.1'),
+      targetId('sorry', '192.0.2.2'),
     ]);
   });
 });

@@ -84,7 +84,10 @@ describe('warm start', () => {
     const slow = zonesDir({
       www: {
         answers: 4,
-        targets: [{ address: '127.0.0.11', check: { ...check, port: up.port } }, { address: '127.0.0.12', check: { ...check, port: down.port } }],
+        targets: [
+          { address: '127.0.0.11', check: { ...check, port: up.port } },
+          { address: '127.0.0.12', check: { ...check, port: down.port } },
+        ],
       },
     });
     const cold = await startGslbd(['--zones', slow, '--data', mkdtempSync(path.join(os.tmpdir(), 'gslbd-cold-'))]);

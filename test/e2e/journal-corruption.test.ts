@@ -19,14 +19,19 @@ let data: string;
 let config: string;
 let journal: string;
 
-async function withGslbd<T>(fn: (server: Gslbd, api: (method: string, url: string, body?: unknown) => Promise<number>) => Promise<T>): Promise<T> {
+async function withGslbd<T>(
+  fn: (server: Gslbd, api: (method: string, url: string, body?: unknown) => Promise<number>) => Promise<T>,
+): Promise<T> {
   const server = await startGslbd(['--config', config, '--data', data], { GSLBD_API_TOKEN: WRITE });
   try {
     const base = `http://127.0.0.1:${(await server.waitForLog((l) => l.msg === 'api listening')).port as number}`;
     const api = async (method: string, url: string, body?: unknown) => {
       const res = await fetch(base + url, {
         method,
-        headers: { authorization: `Bearer ${WRITE}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${WRITE}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
       await res.arrayBuffer();
@@ -38,7 +43,8 @@ async function withGslbd<T>(fn: (server: Gslbd, api: (method: string, url: strin
   }
 }
 
-const txt = async (server: Gslbd, i: number) => (await dig(server.port, [`w${i}.${ZONE}`, 'TXT'])).answer.map((rr) => rr.data);
+const txt = async (server: Gslbd, i: number) =>
+  (await dig(server.port, [`w${i}.${ZONE}`, 'TXT'])).answer.map((rr) => rr.data);
 
 /** Where the record of write `i` starts, its number, and the byte of its owner name's first letter. */
 function recordOf(bytes: Buffer, i: number): { offset: number; record: number; inside: number } {
@@ -56,16 +62,20 @@ beforeAll(async () => {
   data = path.join(dir, 'data');
   journal = path.join(data, 'journal.log');
   config = path.join(dir, 'gslbd.yaml');
-  writeFileSync(config, [
-    `zones: ${zones}`,
-    'api:',
-    '  listen: 127.0.0.1:0',
-    '  tokens:',
-    '    - { name: writer, token: "${GSLBD_API_TOKEN}", access: write }',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `zones: ${zones}`,
+      'api:',
+      '  listen: 127.0.0.1:0',
+      '  tokens:',
+      '    - { name: writer, token: "${GSLBD_API_TOKEN}", access: write }',
+      '',
+    ].join('\n'),
+  );
   await withGslbd(async (_server, api) => {
-    for (let i = 1; i <= WRITES; i++) expect(await api('PUT', `/v1/zones/${ZONE}/rrsets/w${i}/TXT`, { ttl: 60, records: [`"v${i}"`] })).toBe(201);
+    for (let i = 1; i <= WRITES; i++)
+      expect(await api('PUT', `/v1/zones/${ZONE}/rrsets/w${i}/TXT`, { ttl: 60, records: [`"v${i}"`] })).toBe(201);
   });
 }, 60_000);
 afterAll(() => {
@@ -83,7 +93,11 @@ describe('a corrupt journal record', () => {
     bytes[r.inside] = bytes[r.inside]! ^ 0x01; // "w17." becomes "v17.": the CRC no longer matches
     writeFileSync(journal, bytes);
     original = Buffer.from(bytes);
-    const run = await runCli(['serve', '--config', config, '--data', data, '--listen', '127.0.0.1:0', '--workers', '1'], 20_000, { GSLBD_API_TOKEN: WRITE });
+    const run = await runCli(
+      ['serve', '--config', config, '--data', data, '--listen', '127.0.0.1:0', '--workers', '1'],
+      20_000,
+      { GSLBD_API_TOKEN: WRITE },
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`${journal}: offset ${r.offset}, record ${r.record}: checksum mismatch`);
     expect(readFileSync(journal).equals(original)).toBe(true);

@@ -28,7 +28,14 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-nsupdate-'));
 const work = mkdtempSync(path.join(os.tmpdir(), 'gslbd-nsupdate-keys-'));
 let server: Gslbd;
 
-const start = () => startGslbd(['--zones', ZONES, '--data', dataDir, ...[monitor, sha512, otherZone].flatMap((k) => ['--tsig-key', flag(k)])]);
+const start = () =>
+  startGslbd([
+    '--zones',
+    ZONES,
+    '--data',
+    dataDir,
+    ...[monitor, sha512, otherZone].flatMap((k) => ['--tsig-key', flag(k)]),
+  ]);
 
 beforeAll(async () => {
   server = await start();
@@ -42,7 +49,11 @@ afterAll(async () => {
 
 /** nsupdate against this file's server and zone; `key` defaults to the monitor key. */
 function nsupdate(lines: string[], opts: Partial<NsupdateOptions> & { zone?: string } = {}): Promise<Run> {
-  return runNsupdate(server.port, opts.zone ?? ZONE, lines, { ...opts, key: opts.key === undefined ? monitor : opts.key, work });
+  return runNsupdate(server.port, opts.zone ?? ZONE, lines, {
+    ...opts,
+    key: opts.key === undefined ? monitor : opts.key,
+    work,
+  });
 }
 
 /** Data of the answer RRs, sorted. */
@@ -69,7 +80,9 @@ describe('nsupdate against gslbd', () => {
   });
 
   it('adds over TCP (nsupdate -v) with an hmac-sha512 key from a key file', async () => {
-    expect(await nsupdate(['update add tcp.dyn.example.net. 300 TXT "over tcp"'], { key: sha512, keyFile: true, tcp: true })).toEqual(ok);
+    expect(
+      await nsupdate(['update add tcp.dyn.example.net. 300 TXT "over tcp"'], { key: sha512, keyFile: true, tcp: true }),
+    ).toEqual(ok);
     expect(await look('tcp.dyn.example.net.', 'TXT', true)).toEqual(['"over tcp"']);
     expect(await serial()).toBe(base + 2);
   });
@@ -80,15 +93,22 @@ describe('nsupdate against gslbd', () => {
     expect(await look('multi.dyn.example.net.', 'AAAA')).toEqual(['2001:db8::11']);
     expect(await nsupdate(['update delete static.dyn.example.net.'], { tcp: true })).toEqual(ok);
     expect((await dig(server.port, ['static.dyn.example.net.', 'TXT'])).status).toBe('NXDOMAIN');
-    expect(await nsupdate(['update add new.dyn.example.net. 300 A 192.0.2.78', 'update delete new.dyn.example.net. A 192.0.2.77'])).toEqual(ok);
+    expect(
+      await nsupdate([
+        'update add new.dyn.example.net. 300 A 192.0.2.78',
+        'update delete new.dyn.example.net. A 192.0.2.77',
+      ]),
+    ).toEqual(ok);
     expect(await look('new.dyn.example.net.', 'A')).toEqual(['192.0.2.78']);
     expect(await serial()).toBe(base + 5);
   });
 
   it('applies an update whose prerequisites hold', async () => {
     const r = await nsupdate([
-      'prereq yxdomain new.dyn.example.net.', 'prereq nxdomain fresh.dyn.example.net.',
-      'prereq yxrrset new.dyn.example.net. A', 'prereq nxrrset new.dyn.example.net. MX',
+      'prereq yxdomain new.dyn.example.net.',
+      'prereq nxdomain fresh.dyn.example.net.',
+      'prereq yxrrset new.dyn.example.net. A',
+      'prereq nxrrset new.dyn.example.net. MX',
       'prereq yxrrset mail.dyn.example.net. MX 10 mx1.dyn.example.net.',
       'update add fresh.dyn.example.net. 60 A 192.0.2.79',
     ]);
@@ -131,14 +151,23 @@ describe('nsupdate against gslbd', () => {
     expect(unsigned).toEqual({ code: 2, out: 'update failed: REFUSED' });
     const other = await nsupdate(['update add never.dyn.example.net. 60 A 192.0.2.99'], { key: otherZone });
     expect(other).toEqual({ code: 2, out: 'update failed: REFUSED' });
-    expect(await nsupdate(['update add new.other.example.net. 60 A 192.0.2.98'], { key: otherZone, zone: 'other.example.net.' })).toEqual(ok);
+    expect(
+      await nsupdate(['update add new.other.example.net. 60 A 192.0.2.98'], {
+        key: otherZone,
+        zone: 'other.example.net.',
+      }),
+    ).toEqual(ok);
     expect(await look('new.other.example.net.', 'A')).toEqual(['192.0.2.98']);
     expect(await look('never.dyn.example.net.', 'A')).toEqual([]);
   });
 
   it('answers BADTIME, signed, with the server clock, to a request signed 10 minutes off', async () => {
     const clientNow = Date.now() - 600_000;
-    const req = signRequest(updateMessage(ZONE, { update: [await add('never.dyn.example.net. 60 IN A 192.0.2.99')] }), monitor, clientNow);
+    const req = signRequest(
+      updateMessage(ZONE, { update: [await add('never.dyn.example.net. 60 IN A 192.0.2.99')] }),
+      monitor,
+      clientNow,
+    );
     const before = Math.floor(Date.now() / 1000);
     const reply = (await udpExchange(server.port, req.message, 5000))!;
     const after = Math.ceil(Date.now() / 1000);
@@ -153,7 +182,12 @@ describe('nsupdate against gslbd', () => {
 
   it('adds and removes pool targets with A and AAAA at a pool name', async () => {
     expect(await look('www.dyn.example.net.', 'A')).toEqual(['198.51.100.1', '198.51.100.2']);
-    expect(await nsupdate(['update add www.dyn.example.net. 300 A 198.51.100.9', 'update add www.dyn.example.net. 300 AAAA 2001:db8::9'])).toEqual(ok);
+    expect(
+      await nsupdate([
+        'update add www.dyn.example.net. 300 A 198.51.100.9',
+        'update add www.dyn.example.net. 300 AAAA 2001:db8::9',
+      ]),
+    ).toEqual(ok);
     expect(await look('www.dyn.example.net.', 'A')).toEqual(['198.51.100.1', '198.51.100.2', '198.51.100.9']);
     expect(await look('www.dyn.example.net.', 'AAAA')).toEqual(['2001:db8::1', '2001:db8::9']);
     expect(await nsupdate(['update delete www.dyn.example.net. A 198.51.100.1'], { tcp: true })).toEqual(ok);
@@ -183,13 +217,28 @@ describe('nsupdate against gslbd', () => {
 describe('--tsig-key', () => {
   it('fails the start with the key and the reason when a key is bad', async () => {
     const bad = async (...flags: string[]) => {
-      const r = await runCli(['serve', '--zones', ZONES, '--listen', '127.0.0.1:0', '--data', work, '--tsig-key', ...flags], 20_000);
+      const r = await runCli(
+        ['serve', '--zones', ZONES, '--listen', '127.0.0.1:0', '--data', work, '--tsig-key', ...flags],
+        20_000,
+      );
       return { code: r.code, message: r.stderr.split('\n').find((l) => l.startsWith('gslbd:')) };
     };
-    expect(await bad('k:hmac-md5:AAAA')).toEqual({ code: 1, message: expect.stringContaining('tsig key "k": algorithm "hmac-md5" is not one of hmac-sha1') });
-    expect(await bad('k:hmac-sha256:not*base64')).toEqual({ code: 1, message: 'gslbd: tsig key "k": secret is not base64' });
+    expect(await bad('k:hmac-md5:AAAA')).toEqual({
+      code: 1,
+      message: expect.stringContaining('tsig key "k": algorithm "hmac-md5" is not one of hmac-sha1'),
+    });
+    expect(await bad('k:hmac-sha256:not*base64')).toEqual({
+      code: 1,
+      message: 'gslbd: tsig key "k": secret is not base64',
+    });
     const k = makeKey('k.').base64;
-    expect(await bad(`k:hmac-sha256:${k}`, `--tsig-key`, `K.:hmac-sha1:${k}`)).toEqual({ code: 1, message: 'gslbd: tsig key "k." is defined twice' });
-    expect(await bad('k:hmac-sha256')).toEqual({ code: 1, message: expect.stringContaining('expected NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]') });
+    expect(await bad(`k:hmac-sha256:${k}`, `--tsig-key`, `K.:hmac-sha1:${k}`)).toEqual({
+      code: 1,
+      message: 'gslbd: tsig key "k." is defined twice',
+    });
+    expect(await bad('k:hmac-sha256')).toEqual({
+      code: 1,
+      message: expect.stringContaining('expected NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]'),
+    });
   }, 30_000); // four process starts: slow on a loaded machine
 });

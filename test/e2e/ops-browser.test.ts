@@ -26,9 +26,17 @@ beforeAll(async () => {
     executablePath: '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
-  page = context.pages()[0] ?? await context.newPage();
+  page = context.pages()[0] ?? (await context.newPage());
 }, 60_000);
 afterAll(async () => {
   await context?.close();
@@ -37,12 +45,19 @@ afterAll(async () => {
 });
 
 /** The state cell of a target in a pool's table. */
-const stateCell = (pool: string, address: string) => `table[data-pool="${fqdn(pool)}"] tr[data-target="${address}"] td.state`;
-const button = (pool: string, address: string) => `table[data-pool="${fqdn(pool)}"] tr[data-target="${address}"] button.drain`;
+const stateCell = (pool: string, address: string) =>
+  `table[data-pool="${fqdn(pool)}"] tr[data-target="${address}"] td.state`;
+const button = (pool: string, address: string) =>
+  `table[data-pool="${fqdn(pool)}"] tr[data-target="${address}"] button.drain`;
 
 /** Waits (bounded) until the selector's text is `text`; the page re-renders every second. */
 async function waitForText(selector: string, text: string, timeout = 10_000): Promise<void> {
-  await until(async () => (await page.textContent(selector, { timeout: 1000 }).catch(() => null)) === text, timeout, `"${text}" in ${selector}`, 100);
+  await until(
+    async () => (await page.textContent(selector, { timeout: 1000 }).catch(() => null)) === text,
+    timeout,
+    `"${text}" in ${selector}`,
+    100,
+  );
 }
 
 /** The text of every element `selector` matches. */
@@ -67,12 +82,16 @@ describe('status page', { timeout: 60_000 }, () => {
     const pools = status.zones[0].pools.map((p: { pool: string }) => p.pool);
     expect(await page.$$eval('table[data-pool]', (ts) => ts.map((t) => t.getAttribute('data-pool')))).toEqual(pools);
     for (const p of status.zones[0].pools) {
-      const rows = await page.$$eval(`table[data-pool="${p.pool}"] tbody tr`, (trs) => trs.map((tr) => tr.getAttribute('data-target')));
+      const rows = await page.$$eval(`table[data-pool="${p.pool}"] tbody tr`, (trs) =>
+        trs.map((tr) => tr.getAttribute('data-target')),
+      );
       expect(rows).toEqual(p.targets.map((t: { address: string }) => t.address));
     }
     expect(await page.textContent('h2')).toMatch(/^ops\.example\.net\. serial \d+$/);
     expect(await page.textContent('#summary')).toBe(`1 zones, ${pools.length} pools`);
-    expect(await page.textContent(`table[data-pool="${fqdn('checked')}"] tr[data-target="127.0.0.3"] td:nth-child(4)`)).toMatch(/^pass: connected \(\d+(\.\d+)? ms, \d+s ago\)$/);
+    expect(
+      await page.textContent(`table[data-pool="${fqdn('checked')}"] tr[data-target="127.0.0.3"] td:nth-child(4)`),
+    ).toMatch(/^pass: connected \(\d+(\.\d+)? ms, \d+s ago\)$/);
   });
 
   it('shows a target down within seconds of its listener stopping, and the change in the recent list', async () => {
@@ -81,17 +100,25 @@ describe('status page', { timeout: 60_000 }, () => {
       await waitForText(stateCell('checked', '127.0.0.2'), 'down');
       expect(await page.getAttribute(stateCell('checked', '127.0.0.2'), 'title')).toBe('probe: connect ECONNREFUSED');
       expect(await page.textContent(stateCell('checked', '127.0.0.3'))).toBe('up');
-      await until(async () => (await texts('#events tbody tr')).some((row) => row.includes('127.0.0.2') && row.includes('up → down')), 10_000, 'the change in the recent list', 100);
+      await until(
+        async () =>
+          (await texts('#events tbody tr')).some((row) => row.includes('127.0.0.2') && row.includes('up → down')),
+        10_000,
+        'the change in the recent list',
+        100,
+      );
     } finally {
       await s.a.start();
     }
     await waitForText(stateCell('checked', '127.0.0.2'), 'up');
   });
 
-  it('a read token cannot drain: the page shows the API\'s refusal', async () => {
+  it("a read token cannot drain: the page shows the API's refusal", async () => {
     await page.click(button('both', '198.51.100.62'));
     await until(async () => (await page.textContent('#err'))!.includes('403'), 10_000, 'the refusal shown', 100);
-    expect(await page.textContent('#err')).toBe(`PUT /v1/zones/ops.example.net./pools/${encodeURIComponent(fqdn('both'))}/targets/198.51.100.62/override: 403 token "viewer" may only read`);
+    expect(await page.textContent('#err')).toBe(
+      `PUT /v1/zones/ops.example.net./pools/${encodeURIComponent(fqdn('both'))}/targets/198.51.100.62/override: 403 token "viewer" may only read`,
+    );
     expect(await answers('both')).toEqual(['198.51.100.61', '198.51.100.62']);
   });
 

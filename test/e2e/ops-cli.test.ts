@@ -27,9 +27,11 @@ function gslbd(args: string[], opts: { token?: string; env?: Record<string, stri
   return runCli([...args, ...flags], 30_000, opts.env ?? {});
 }
 
-const answers = async (label: string) => (await dig(s.gslbd.port, [fqdn(label), 'A'])).answer.map((rr) => rr.data).sort();
+const answers = async (label: string) =>
+  (await dig(s.gslbd.port, [fqdn(label), 'A'])).answer.map((rr) => rr.data).sort();
 const serial = async () => Number((await dig(s.gslbd.port, [ZONE, 'SOA'])).answer[0]!.data.split(/\s+/)[2]);
-const target = async (pool: string, address: string) => (await s.api('GET', `/v1/zones/${ZONE}/pools/${pool}/targets/${address}`)).body;
+const target = async (pool: string, address: string) =>
+  (await s.api('GET', `/v1/zones/${ZONE}/pools/${pool}/targets/${address}`)).body;
 
 describe('gslbd status', { timeout: 60_000 }, () => {
   it('lists zones, pools and targets with state, weight and answers handed out', async () => {
@@ -50,7 +52,12 @@ describe('gslbd status', { timeout: 60_000 }, () => {
     expect(status.zones.map((z: { zone: string }) => z.zone)).toEqual([ZONE]);
     const pools = status.zones[0].pools;
     expect(pools.map((p: { pool: string }) => p.pool)).toContain(fqdn('failover'));
-    expect(pools.find((p: { pool: string }) => p.pool === fqdn('failover')).targets[0]).toMatchObject({ address: '198.51.100.41', state: 'up', weight: 1, override: null });
+    expect(pools.find((p: { pool: string }) => p.pool === fqdn('failover')).targets[0]).toMatchObject({
+      address: '198.51.100.41',
+      state: 'up',
+      weight: 1,
+      override: null,
+    });
     expect(Array.isArray(status.events)).toBe(true);
   });
 });
@@ -64,16 +71,26 @@ describe('gslbd drain / undrain', { timeout: 60_000 }, () => {
       const drained = await gslbd(['drain', '198.51.100.61']);
       expect(drained.stderr).toBe('');
       expect(drained.code).toBe(0);
-      expect(drained.stdout.split('\n').filter(Boolean).sort()).toEqual([`drained ${fqdn('both')}/198.51.100.61`, `drained ${fqdn('rr')}/198.51.100.61`]);
+      expect(drained.stdout.split('\n').filter(Boolean).sort()).toEqual([
+        `drained ${fqdn('both')}/198.51.100.61`,
+        `drained ${fqdn('rr')}/198.51.100.61`,
+      ]);
       expect(await answers('both')).toEqual(['198.51.100.62']);
       for (let i = 0; i < 4; i++) expect(await answers('rr')).not.toContain('198.51.100.61');
-      expect(await target('both', '198.51.100.61')).toMatchObject({ state: 'drain', because: 'override', reason: 'drained by gslbd drain' });
+      expect(await target('both', '198.51.100.61')).toMatchObject({
+        state: 'drain',
+        because: 'override',
+        reason: 'drained by gslbd drain',
+      });
       // A drain is state, not zone data: the serial stays.
       expect(await serial()).toBe(before);
 
       const undrained = await gslbd(['undrain', '198.51.100.61']);
       expect(undrained.code).toBe(0);
-      expect(undrained.stdout.split('\n').filter(Boolean).sort()).toEqual([`undrained ${fqdn('both')}/198.51.100.61`, `undrained ${fqdn('rr')}/198.51.100.61`]);
+      expect(undrained.stdout.split('\n').filter(Boolean).sort()).toEqual([
+        `undrained ${fqdn('both')}/198.51.100.61`,
+        `undrained ${fqdn('rr')}/198.51.100.61`,
+      ]);
       expect(await answers('both')).toEqual(['198.51.100.61', '198.51.100.62']);
       expect((await target('both', '198.51.100.61')).override).toBeNull();
     } finally {
@@ -92,7 +109,13 @@ describe('gslbd drain / undrain', { timeout: 60_000 }, () => {
     expect(Date.parse(t.override.expires_at) - Date.parse(t.override.set_at)).toBe(30 * 60_000);
     const status = JSON.parse((await gslbd(['status', '--json'])).stdout);
     const row = status.zones[0].pools.find((p: { pool: string }) => p.pool === fqdn('failover')).targets[0];
-    expect(row).toMatchObject({ address: '198.51.100.41', state: 'drain', because: 'override', override: 'drain', reason: 'disk swap' });
+    expect(row).toMatchObject({
+      address: '198.51.100.41',
+      state: 'drain',
+      because: 'override',
+      override: 'drain',
+      reason: 'disk swap',
+    });
 
     const u = await gslbd(['undrain', `${fqdn('failover')}/198.51.100.41`]);
     expect(u.code).toBe(0);
@@ -169,7 +192,7 @@ describe('errors', { timeout: 60_000 }, () => {
     expect(r.stderr).toBe('gslbd: no API token: give --token or set GSLBD_API_TOKEN\n');
   });
 
-  it('a wrong token: the API\'s 401', async () => {
+  it("a wrong token: the API's 401", async () => {
     const r = await gslbd(['status'], { token: 'wrong-token-0123456789abcdef' });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('gslbd: GET /v1/status: HTTP 401: unknown token\n');
@@ -182,7 +205,9 @@ describe('errors', { timeout: 60_000 }, () => {
     await new Promise((resolve) => srv.close(resolve));
     const r = await runCli(['drain', '198.51.100.61', '--api', `http://127.0.0.1:${port}`, '--token', WRITE]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`gslbd: cannot reach the gslbd API at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+    expect(r.stderr).toBe(
+      `gslbd: cannot reach the gslbd API at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+    );
   });
 
   it('an unknown target, or something that is no address: changes nothing', async () => {

@@ -37,7 +37,16 @@ afterAll(async () => {
   await s?.stop();
 });
 
-interface Candidate { address: string; group?: string; weight: number; usable: boolean; state: string; because?: string; reason: string; score?: number }
+interface Candidate {
+  address: string;
+  group?: string;
+  weight: number;
+  usable: boolean;
+  state: string;
+  because?: string;
+  reason: string;
+  score?: number;
+}
 
 async function explain(params: Record<string, string>): Promise<any> {
   const r = await s.api('GET', `/explain?${new URLSearchParams(params)}`, undefined, READ);
@@ -54,7 +63,8 @@ async function cliExplain(name: string, args: string[] = []): Promise<any> {
 }
 
 /** dig for `name`'s A records from `subnet` (ECS), or from this host without. */
-const digFrom = (name: string, subnet?: string): Promise<DigResult> => dig(s.gslbd.port, [name, 'A', ...(subnet ? [`+subnet=${subnet}`] : [])]);
+const digFrom = (name: string, subnet?: string): Promise<DigResult> =>
+  dig(s.gslbd.port, [name, 'A', ...(subnet ? [`+subnet=${subnet}`] : [])]);
 const addresses = (r: DigResult): string[] => r.answer.filter((rr) => rr.type === 'A').map((rr) => rr.data);
 /** The SCOPE PREFIX-LENGTH of dig's CLIENT-SUBNET line (`81.2.69.0/24/23`). */
 const scopeOf = (r: DigResult): number => Number(String(r.edns?.['CLIENT-SUBNET']).split('/')[2]);
@@ -80,8 +90,20 @@ async function expectDigAgrees(name: string, e: any, subnet?: string): Promise<v
 
 // Client networks spread over the registries; each is looked up here, and those the database
 // cannot place are kept too (they exercise the fallback).
-const SUBNETS = ['81.2.69.0/24', '8.8.8.0/24', '1.1.1.0/24', '200.160.2.0/24', '202.12.28.0/24', '41.203.64.0/24', '133.11.0.0/16', '192.0.2.0/24'];
-interface Client { readonly subnet: string; readonly where: GeoLocation | null }
+const SUBNETS = [
+  '81.2.69.0/24',
+  '8.8.8.0/24',
+  '1.1.1.0/24',
+  '200.160.2.0/24',
+  '202.12.28.0/24',
+  '41.203.64.0/24',
+  '133.11.0.0/16',
+  '192.0.2.0/24',
+];
+interface Client {
+  readonly subnet: string;
+  readonly where: GeoLocation | null;
+}
 const clients = (): Client[] => SUBNETS.map((subnet) => ({ subnet, where: db.lookup(subnet.split('/')[0]!) }));
 const prefixOf = (subnet: string) => Number(subnet.split('/')[1]);
 
@@ -89,10 +111,31 @@ describe('explain, policy by policy', { timeout: 60_000 }, () => {
   it('round-robin: every candidate up with its weight, no scores, one chosen; explaining does not move the rotation', async () => {
     const e = await explain({ name: fqdn('rr') });
     const p = onlyPool(e);
-    expect(p).toMatchObject({ pool: fqdn('rr'), policy: 'round-robin', score_name: null, fallback: null, ttl: 30, scope: 0 });
-    expect(p.candidates).toEqual(['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((address) => ({ address, weight: 1, usable: true, state: 'up', because: 'default', reason: 'no check' })));
+    expect(p).toMatchObject({
+      pool: fqdn('rr'),
+      policy: 'round-robin',
+      score_name: null,
+      fallback: null,
+      ttl: 30,
+      scope: 0,
+    });
+    expect(p.candidates).toEqual(
+      ['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((address) => ({
+        address,
+        weight: 1,
+        usable: true,
+        state: 'up',
+        because: 'default',
+        reason: 'no check',
+      })),
+    );
     expect(p.chosen).toHaveLength(1);
-    expect(e).toMatchObject({ zone: ZONE, rcode: 'NOERROR', ecs_scope: 0, query: { name: fqdn('rr'), type: 'A', client: null, subnet: null } });
+    expect(e).toMatchObject({
+      zone: ZONE,
+      rcode: 'NOERROR',
+      ecs_scope: 0,
+      query: { name: fqdn('rr'), type: 'A', client: null, subnet: null },
+    });
 
     // One full cycle by dig alone, then dig again with explanations (API and CLI) in between:
     // the rotation goes on exactly where it was.
@@ -123,11 +166,17 @@ describe('explain, policy by policy', { timeout: 60_000 }, () => {
     const url = `/v1/zones/${ZONE}/pools/weighted/targets/198.51.100.22/weight`;
     let p = onlyPool(await explain({ name: fqdn('weighted') }));
     expect(p).toMatchObject({ policy: 'weighted', score_name: null, ttl: 32 });
-    expect(p.candidates.map((c: Candidate) => [c.address, c.weight])).toEqual([['198.51.100.21', 3], ['198.51.100.22', 1]]);
+    expect(p.candidates.map((c: Candidate) => [c.address, c.weight])).toEqual([
+      ['198.51.100.21', 3],
+      ['198.51.100.22', 1],
+    ]);
     expect((await s.api('PUT', url, { weight: 7 })).status).toBe(200);
     try {
       p = onlyPool(await explain({ name: fqdn('weighted') }));
-      expect(p.candidates.map((c: Candidate) => [c.address, c.weight])).toEqual([['198.51.100.21', 3], ['198.51.100.22', 7]]);
+      expect(p.candidates.map((c: Candidate) => [c.address, c.weight])).toEqual([
+        ['198.51.100.21', 3],
+        ['198.51.100.22', 7],
+      ]);
       expect(p.candidates.some((c: Candidate) => 'score' in c)).toBe(false);
     } finally {
       expect((await s.api('DELETE', url)).status).toBe(200);
@@ -137,21 +186,35 @@ describe('explain, policy by policy', { timeout: 60_000 }, () => {
   it('least-load: says so when there are no reports; with reports, each load ratio as its score and the lowest chosen, as dig gets', async () => {
     let p = onlyPool(await explain({ name: fqdn('least') }));
     expect(p).toMatchObject({ policy: 'least-load', score_name: null, note: 'no load reports: weighted random' });
-    const loads: [string, number][] = [['198.51.100.31', 80], ['198.51.100.32', 10], ['198.51.100.33', 50]];
+    const loads: [string, number][] = [
+      ['198.51.100.31', 80],
+      ['198.51.100.32', 10],
+      ['198.51.100.33', 50],
+    ];
     for (const [target, load] of loads) {
-      const r = await s.api('PUT', `/v1/zones/${ZONE}/pools/least/targets/${target}/load`, { load, capacity: 100, valid_for: 300 });
+      const r = await s.api('PUT', `/v1/zones/${ZONE}/pools/least/targets/${target}/load`, {
+        load,
+        capacity: 100,
+        valid_for: 300,
+      });
       expect(r.status).toBe(200);
     }
     const e = await explain({ name: fqdn('least') });
     p = onlyPool(e);
     expect(p).toMatchObject({ score_name: 'load_ratio', note: null, chosen: ['198.51.100.32'], ttl: 33 });
-    expect(p.candidates.map((c: Candidate) => [c.address, c.score])).toEqual([['198.51.100.31', 0.8], ['198.51.100.32', 0.1], ['198.51.100.33', 0.5]]);
+    expect(p.candidates.map((c: Candidate) => [c.address, c.score])).toEqual([
+      ['198.51.100.31', 0.8],
+      ['198.51.100.32', 0.1],
+      ['198.51.100.33', 0.5],
+    ]);
     // The first answer since the reports: nothing handed out yet, so the same arithmetic.
     await expectDigAgrees(fqdn('least'), e);
-    expect(await cliExplain(fqdn('least'))).toMatchObject({ pools: [{ score_name: 'load_ratio', candidates: p.candidates }] });
+    expect(await cliExplain(fqdn('least'))).toMatchObject({
+      pools: [{ score_name: 'load_ratio', candidates: p.candidates }],
+    });
   });
 
-  it('geo-proximity: distances from the client\'s location as scores, the nearest chosen, scope from the database, as dig gets', async () => {
+  it("geo-proximity: distances from the client's location as scores, the nearest chosen, scope from the database, as dig gets", async () => {
     const def = pool('near');
     let located = 0;
     for (const { subnet, where } of clients()) {
@@ -191,13 +254,14 @@ describe('explain, policy by policy', { timeout: 60_000 }, () => {
     expect(e.ecs_scope).toBe(Math.min(32, where!.prefix));
   });
 
-  it('geo-map: the targets of the client\'s country, else continent, else default, as dig gets', async () => {
+  it("geo-map: the targets of the client's country, else continent, else default, as dig gets", async () => {
     const def = pool('regional');
     for (const { subnet, where } of clients()) {
       const e = await explain({ name: fqdn('regional'), subnet });
       const p = onlyPool(e);
       expect(p).toMatchObject({ policy: 'geo-map', score_name: null, ttl: 35 });
-      const served = (code: string | undefined) => def.targets.filter((t) => code !== undefined && t.regions?.includes(code));
+      const served = (code: string | undefined) =>
+        def.targets.filter((t) => code !== undefined && t.regions?.includes(code));
       const set = [where?.country, where?.continent].map(served).find((x) => x.length) ?? served('default');
       expect(set).toHaveLength(1);
       expect(p.chosen).toEqual([set[0]!.address]);
@@ -215,7 +279,13 @@ describe('explain, policy by policy', { timeout: 60_000 }, () => {
     try {
       e = await explain({ name: fqdn('failover') });
       const p = onlyPool(e);
-      expect(p.candidates[0]).toMatchObject({ address: '198.51.100.41', usable: false, state: 'drain', because: 'override', reason: 'kernel upgrade' });
+      expect(p.candidates[0]).toMatchObject({
+        address: '198.51.100.41',
+        usable: false,
+        state: 'drain',
+        because: 'override',
+        reason: 'kernel upgrade',
+      });
       expect(p.chosen).toEqual(['198.51.100.42']);
       await expectDigAgrees(fqdn('failover'), e);
     } finally {
@@ -236,22 +306,37 @@ describe('explain, policy by policy', { timeout: 60_000 }, () => {
       await expectDigAgrees(fqdn('sticky'), e, subnet);
       // Every client of the same /24 is explained the same way.
       const [a, b, c] = subnet.split('.');
-      if (prefixOf(subnet) === 24) expect(onlyPool(await explain({ name: fqdn('sticky'), client: `${a}.${b}.${c}.77` })).chosen).toEqual(p.chosen);
+      if (prefixOf(subnet) === 24)
+        expect(onlyPool(await explain({ name: fqdn('sticky'), client: `${a}.${b}.${c}.77` })).chosen).toEqual(p.chosen);
     }
   });
 
-  it('groups: the outer policy\'s score per group and the group chosen, each candidate with its group; dig answers from that group', async () => {
+  it("groups: the outer policy's score per group and the group chosen, each candidate with its group; dig answers from that group", async () => {
     const def = pool('dc');
     for (const { subnet, where } of clients().filter((c) => c.where?.point)) {
       const e = await explain({ name: fqdn('dc'), subnet });
       const p = onlyPool(e);
       const km = def.groups.map((g) => distanceKm(where!.point!, g.location!));
       const nearest = def.groups[km.indexOf(Math.min(...km))]!.name;
-      expect(p).toMatchObject({ policy: 'geo-proximity', group_score_name: 'distance_km', score_name: null, ttl: 38, note: `group ${nearest}` });
-      expect(p.groups.map((g: { name: string; policy: string; chosen: boolean }) => [g.name, g.policy, g.chosen])).toEqual([['ams', 'weighted', nearest === 'ams'], ['nyc', 'round-robin', nearest === 'nyc']]);
+      expect(p).toMatchObject({
+        policy: 'geo-proximity',
+        group_score_name: 'distance_km',
+        score_name: null,
+        ttl: 38,
+        note: `group ${nearest}`,
+      });
+      expect(
+        p.groups.map((g: { name: string; policy: string; chosen: boolean }) => [g.name, g.policy, g.chosen]),
+      ).toEqual([
+        ['ams', 'weighted', nearest === 'ams'],
+        ['nyc', 'round-robin', nearest === 'nyc'],
+      ]);
       p.groups.forEach((g: { score: number }, i: number) => expect(g.score).toBeCloseTo(km[i]!, 6));
       expect(p.candidates.map((c: Candidate) => [c.address, c.group, c.weight, c.state])).toEqual([
-        ['203.0.113.41', 'ams', 2, 'up'], ['203.0.113.42', 'ams', 1, 'up'], ['203.0.113.51', 'nyc', 1, 'up'], ['203.0.113.52', 'nyc', 1, 'up'],
+        ['203.0.113.41', 'ams', 2, 'up'],
+        ['203.0.113.42', 'ams', 1, 'up'],
+        ['203.0.113.51', 'nyc', 1, 'up'],
+        ['203.0.113.52', 'nyc', 1, 'up'],
       ]);
       const inGroup = p.candidates.filter((c: Candidate) => c.group === nearest).map((c: Candidate) => c.address);
       expect(inGroup).toContain(p.chosen[0]);
@@ -265,16 +350,32 @@ describe('explain, policy by policy', { timeout: 60_000 }, () => {
 });
 
 describe('explain and health', { timeout: 60_000 }, () => {
-  it('a target whose listener stopped is down with the probe\'s reason, not usable, and not chosen', async () => {
+  it("a target whose listener stopped is down with the probe's reason, not usable, and not chosen", async () => {
     await s.a.stop();
     try {
       let p: any;
-      await until(async () => {
-        p = onlyPool(await explain({ name: fqdn('checked') }));
-        return p.candidates[0].state === 'down';
-      }, 10_000, '127.0.0.2 down in the explanation');
-      expect(p.candidates[0]).toMatchObject({ address: '127.0.0.2', usable: false, state: 'down', because: 'probe', reason: 'connect ECONNREFUSED' });
-      expect(p.candidates[1]).toMatchObject({ address: '127.0.0.3', usable: true, state: 'up', because: 'probe', reason: 'connected' });
+      await until(
+        async () => {
+          p = onlyPool(await explain({ name: fqdn('checked') }));
+          return p.candidates[0].state === 'down';
+        },
+        10_000,
+        '127.0.0.2 down in the explanation',
+      );
+      expect(p.candidates[0]).toMatchObject({
+        address: '127.0.0.2',
+        usable: false,
+        state: 'down',
+        because: 'probe',
+        reason: 'connect ECONNREFUSED',
+      });
+      expect(p.candidates[1]).toMatchObject({
+        address: '127.0.0.3',
+        usable: true,
+        state: 'up',
+        because: 'probe',
+        reason: 'connected',
+      });
       expect(p.chosen).toEqual(['127.0.0.3']);
       expect(addresses(await digFrom(fqdn('checked')))).toEqual(['127.0.0.3']);
       const text = await runCli(['explain', fqdn('checked'), '--api', s.base, '--token', READ]);
@@ -284,16 +385,31 @@ describe('explain and health', { timeout: 60_000 }, () => {
     } finally {
       await s.a.start();
     }
-    await until(async () => onlyPool(await explain({ name: fqdn('checked') })).candidates[0].state === 'up', 10_000, '127.0.0.2 up again');
+    await until(
+      async () => onlyPool(await explain({ name: fqdn('checked') })).candidates[0].state === 'up',
+      10_000,
+      '127.0.0.2 up again',
+    );
   });
 
   it('every target unusable: the fallback says so', async () => {
-    const changes = (op: string) => ({ changes: ['198.51.100.61', '198.51.100.62'].map((target) => ({ op, zone: ZONE, pool: 'both', target, ...(op === 'set-override' && { state: 'down', reason: 'test' }) })) });
+    const changes = (op: string) => ({
+      changes: ['198.51.100.61', '198.51.100.62'].map((target) => ({
+        op,
+        zone: ZONE,
+        pool: 'both',
+        target,
+        ...(op === 'set-override' && { state: 'down', reason: 'test' }),
+      })),
+    });
     expect((await s.api('POST', '/v1/batch', changes('set-override'))).status).toBe(200);
     try {
       const p = onlyPool(await explain({ name: fqdn('both') }));
       expect(p).toMatchObject({ fallback: 'all', chosen: ['198.51.100.61', '198.51.100.62'] });
-      expect(p.candidates.map((c: Candidate) => [c.state, c.usable])).toEqual([['down', false], ['down', false]]);
+      expect(p.candidates.map((c: Candidate) => [c.state, c.usable])).toEqual([
+        ['down', false],
+        ['down', false],
+      ]);
       expect(p.candidates.map((c: Candidate) => c.because)).toEqual(['override', 'override']);
     } finally {
       expect((await s.api('POST', '/v1/batch', changes('clear-override'))).status).toBe(200);
@@ -318,7 +434,7 @@ describe('explain: bad requests', { timeout: 60_000 }, () => {
     expect(r.body.error.message).toMatch(new RegExp(`^${field}: `));
   });
 
-  it('needs a token, and the CLI reports the API\'s error and exits non-zero', async () => {
+  it("needs a token, and the CLI reports the API's error and exits non-zero", async () => {
     expect((await s.api('GET', `/explain?name=${fqdn('rr')}`, undefined, null)).status).toBe(401);
     const r = await runCli(['explain', fqdn('rr'), '--type', 'BOGUS', '--api', s.base, '--token', READ]);
     expect(r.code).toBe(1);

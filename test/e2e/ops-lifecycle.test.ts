@@ -64,15 +64,23 @@ function gatedHandler(slow: Set<number>) {
     if (!slow.has(msg.readUInt16BE(0))) return answer(msg);
     return new Promise<Buffer>((resolve) => waiting.push(() => resolve(answer(msg))));
   };
-  const handler: Handler = Object.assign(fn, { stats: { queries: 0, dropped: 0, errors: 0 }, onUpdate: null, tsig: { keys: [], maxFudge: 300 } });
+  const handler: Handler = Object.assign(fn, {
+    stats: { queries: 0, dropped: 0, errors: 0 },
+    onUpdate: null,
+    tsig: { keys: [], maxFudge: 300 },
+  });
   return { handler, waiting, release: () => waiting.splice(0).forEach((go) => go()) };
 }
 
-const refused = (port: number) => new Promise<boolean>((resolve) => {
-  const sock = net.connect({ host: '127.0.0.1', port });
-  sock.once('connect', () => { sock.destroy(); resolve(false); });
-  sock.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
-});
+const refused = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(false);
+    });
+    sock.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+  });
 
 describe('DnsListener.stop', { timeout: 60_000 }, () => {
   it('stops accepting at once, sends the answers in flight over TCP and UDP, then closes the connection', async () => {
@@ -85,7 +93,11 @@ describe('DnsListener.stop', { timeout: 60_000 }, () => {
     const udpReplies: Buffer[] = [];
     udp.on('message', (m) => udpReplies.push(m));
     udp.send(buildQuery('b.example.', Type.A, { id: 7 }), l.port, '127.0.0.1');
-    await until(() => pipe.replies.length === 2 && gate.waiting.length === 2, 5000, 'the quick answers and both slow queries');
+    await until(
+      () => pipe.replies.length === 2 && gate.waiting.length === 2,
+      5000,
+      'the quick answers and both slow queries',
+    );
 
     const stopped = l.stop();
     await until(() => refused(l.port), 5000, 'new connections refused');
@@ -169,7 +181,10 @@ describe('SIGTERM', { timeout: 60_000 }, () => {
       expect(r.answer.map((rr) => rr.data)).toEqual(['"kept"']);
     }
     expect((await dig(second.gslbd.port, [fqdn('both'), 'A'])).answer.map((rr) => rr.data)).toEqual(['198.51.100.61']);
-    expect((await second.api('GET', `/v1/zones/${ZONE}/pools/both/targets/198.51.100.62`)).body).toMatchObject({ state: 'drain', reason: 'before the restart' });
+    expect((await second.api('GET', `/v1/zones/${ZONE}/pools/both/targets/198.51.100.62`)).body).toMatchObject({
+      state: 'drain',
+      reason: 'before the restart',
+    });
   });
 });
 

@@ -35,10 +35,20 @@ async function digAll(queries: string[][]): Promise<string[]> {
 }
 
 function nsupdate(lines: string[], signed: boolean): Promise<number> {
-  const args = ['-t', '10', '-u', '2', '-r', '1', ...(signed ? ['-y', `${key.algorithm}:${keyName}:${key.base64}`] : [])];
+  const args = [
+    '-t',
+    '10',
+    '-u',
+    '2',
+    '-r',
+    '1',
+    ...(signed ? ['-y', `${key.algorithm}:${keyName}:${key.base64}`] : []),
+  ];
   const script = [`server 127.0.0.1 ${s.gslbd.port}`, `zone ${ZONE}`, ...lines, 'send', ''].join('\n');
   return new Promise((resolve) => {
-    const child = execFile('nsupdate', args, { timeout: 20_000 }, (err) => resolve(err ? Number((err as { code?: number }).code ?? 1) : 0));
+    const child = execFile('nsupdate', args, { timeout: 20_000 }, (err) =>
+      resolve(err ? Number((err as { code?: number }).code ?? 1) : 0),
+    );
     child.stdin!.end(script);
   });
 }
@@ -58,13 +68,29 @@ describe('/metrics', { timeout: 60_000 }, () => {
   it('counts every query by zone, query type, rcode and transport, exactly as many as dig sent', async () => {
     const before = await s.metrics();
     const statuses = await digAll([
-      ['www.ops.example.net', 'A'], ['www.ops.example.net', 'A'], ['www.ops.example.net', 'A'],
-      ['www.ops.example.net', 'A', '+tcp'], ['www.ops.example.net', 'A', '+tcp'],
+      ['www.ops.example.net', 'A'],
+      ['www.ops.example.net', 'A'],
+      ['www.ops.example.net', 'A'],
+      ['www.ops.example.net', 'A', '+tcp'],
+      ['www.ops.example.net', 'A', '+tcp'],
       ['www.ops.example.net', 'AAAA'],
-      ['nothing.ops.example.net', 'A'], ['nothing.ops.example.net', 'A', '+tcp'],
-      ['www.example.org', 'A'], ['www.example.org', 'MX'],
+      ['nothing.ops.example.net', 'A'],
+      ['nothing.ops.example.net', 'A', '+tcp'],
+      ['www.example.org', 'A'],
+      ['www.example.org', 'MX'],
     ]);
-    expect(statuses).toEqual(['NOERROR', 'NOERROR', 'NOERROR', 'NOERROR', 'NOERROR', 'NOERROR', 'NXDOMAIN', 'NXDOMAIN', 'REFUSED', 'REFUSED']);
+    expect(statuses).toEqual([
+      'NOERROR',
+      'NOERROR',
+      'NOERROR',
+      'NOERROR',
+      'NOERROR',
+      'NOERROR',
+      'NXDOMAIN',
+      'NXDOMAIN',
+      'REFUSED',
+      'REFUSED',
+    ]);
     const after = await s.metrics();
     const q = (labels: Record<string, string>) => delta(before, after, 'gslbd_queries_total', labels);
     expect(q({ zone: ZONE, qtype: 'A', rcode: 'NOERROR', transport: 'udp' })).toBe(3);
@@ -78,7 +104,7 @@ describe('/metrics', { timeout: 60_000 }, () => {
     expect(q({})).toBe(10);
   });
 
-  it('counts each target handed out: a pool\'s answers sum to its queries times its answers per query', async () => {
+  it("counts each target handed out: a pool's answers sum to its queries times its answers per query", async () => {
     const before = await s.metrics();
     await digAll(Array.from({ length: 6 }, () => [fqdn('rr'), 'A']));
     await digAll(Array.from({ length: 5 }, () => [fqdn('both'), 'A']));
@@ -96,9 +122,16 @@ describe('/metrics', { timeout: 60_000 }, () => {
   });
 
   it('counts fallback answers while every target of a pool is drained, and shows the targets down', async () => {
-    const drain = (op: string) => s.api('POST', '/v1/batch', {
-      changes: ['198.51.100.61', '198.51.100.62'].map((target) => ({ op, zone: ZONE, pool: 'both', target, ...(op === 'set-override' && { state: 'drain' }) })),
-    });
+    const drain = (op: string) =>
+      s.api('POST', '/v1/batch', {
+        changes: ['198.51.100.61', '198.51.100.62'].map((target) => ({
+          op,
+          zone: ZONE,
+          pool: 'both',
+          target,
+          ...(op === 'set-override' && { state: 'drain' }),
+        })),
+      });
     expect((await drain('set-override')).status).toBe(200);
     try {
       const before = await s.metrics();
@@ -125,27 +158,47 @@ describe('/metrics', { timeout: 60_000 }, () => {
     expect(metric(first, 'gslbd_check_up', { check })).toBe(1);
     expect(metric(first, 'gslbd_target_up', target)).toBe(1);
     // Probes keep coming (1 s interval): the counter and the histogram move together.
-    await until(async () => metric(await s.metrics(), 'gslbd_probes_total', { type: 'tcp', result: 'pass' }) >= metric(first, 'gslbd_probes_total', { type: 'tcp', result: 'pass' }) + 2, 10_000, 'two more passing probes');
+    await until(
+      async () =>
+        metric(await s.metrics(), 'gslbd_probes_total', { type: 'tcp', result: 'pass' }) >=
+        metric(first, 'gslbd_probes_total', { type: 'tcp', result: 'pass' }) + 2,
+      10_000,
+      'two more passing probes',
+    );
     const passing = await s.metrics();
     const pass = { type: 'tcp', result: 'pass' };
-    expect(metric(passing, 'gslbd_probe_duration_seconds_count', pass)).toBe(metric(passing, 'gslbd_probes_total', pass));
-    expect(metric(passing, 'gslbd_probe_duration_seconds_bucket', { ...pass, le: '+Inf' })).toBe(metric(passing, 'gslbd_probes_total', pass));
+    expect(metric(passing, 'gslbd_probe_duration_seconds_count', pass)).toBe(
+      metric(passing, 'gslbd_probes_total', pass),
+    );
+    expect(metric(passing, 'gslbd_probe_duration_seconds_bucket', { ...pass, le: '+Inf' })).toBe(
+      metric(passing, 'gslbd_probes_total', pass),
+    );
     expect(metric(passing, 'gslbd_probe_duration_seconds_sum', pass)).toBeGreaterThan(0);
 
     await s.b.stop();
     try {
-      await until(async () => metric(await s.metrics(), 'gslbd_check_up', { check }) === 0, 10_000, 'the check of 127.0.0.3 down');
+      await until(
+        async () => metric(await s.metrics(), 'gslbd_check_up', { check }) === 0,
+        10_000,
+        'the check of 127.0.0.3 down',
+      );
       const down = await s.metrics();
       expect(metric(down, 'gslbd_target_up', target)).toBe(0);
       expect(metric(down, 'gslbd_target_up', { pool: fqdn('checked'), target: '127.0.0.2' })).toBe(1);
       expect(delta(first, down, 'gslbd_health_transitions_total', { to: 'down' })).toBe(1);
       expect(metric(down, 'gslbd_probes_total', { type: 'tcp', result: 'fail' })).toBeGreaterThanOrEqual(1);
-      expect(metric(down, 'gslbd_probe_duration_seconds_count', { type: 'tcp', result: 'fail' })).toBe(metric(down, 'gslbd_probes_total', { type: 'tcp', result: 'fail' }));
+      expect(metric(down, 'gslbd_probe_duration_seconds_count', { type: 'tcp', result: 'fail' })).toBe(
+        metric(down, 'gslbd_probes_total', { type: 'tcp', result: 'fail' }),
+      );
       expect((await dig(s.gslbd.port, [fqdn('checked'), 'A'])).answer.map((rr) => rr.data)).toEqual(['127.0.0.2']);
     } finally {
       await s.b.start();
     }
-    await until(async () => metric(await s.metrics(), 'gslbd_check_up', { check }) === 1, 10_000, 'the check of 127.0.0.3 up again');
+    await until(
+      async () => metric(await s.metrics(), 'gslbd_check_up', { check }) === 1,
+      10_000,
+      'the check of 127.0.0.3 up again',
+    );
     const up = await s.metrics();
     expect(metric(up, 'gslbd_target_up', target)).toBe(1);
     expect(delta(first, up, 'gslbd_health_transitions_total', { to: 'up' })).toBe(1);
@@ -158,7 +211,13 @@ describe('/metrics', { timeout: 60_000 }, () => {
     expect((await s.api('DELETE', weight)).status).toBe(200);
     expect((await s.api('PUT', weight, { weight: 500 })).status).toBe(400);
     expect((await s.api('PUT', weight, { weight: 5 }, READ)).status).toBe(403);
-    expect((await s.api('POST', '/v1/batch', { changes: [{ op: 'remove-target', zone: ZONE, pool: 'checked', target: '192.0.2.99' }] })).status).toBe(404);
+    expect(
+      (
+        await s.api('POST', '/v1/batch', {
+          changes: [{ op: 'remove-target', zone: ZONE, pool: 'checked', target: '192.0.2.99' }],
+        })
+      ).status,
+    ).toBe(404);
     expect(await nsupdate(['update add counted.ops.example.net 60 TXT "applied"'], true)).toBe(0);
     expect(await nsupdate(['update add counted.ops.example.net 60 TXT "unsigned"'], false)).not.toBe(0);
     const after = await s.metrics();
@@ -168,10 +227,12 @@ describe('/metrics', { timeout: 60_000 }, () => {
     expect(u('api', 'rejected')).toBe(2);
     expect(u('update', 'applied')).toBe(1);
     expect(u('update', 'rejected')).toBe(1);
-    expect((await dig(s.gslbd.port, ['counted.ops.example.net', 'TXT'])).answer.map((rr) => rr.data)).toEqual(['"applied"']);
+    expect((await dig(s.gslbd.port, ['counted.ops.example.net', 'TXT'])).answer.map((rr) => rr.data)).toEqual([
+      '"applied"',
+    ]);
   });
 
-  it('shows each zone\'s serial, and a journal that grows with each change', async () => {
+  it("shows each zone's serial, and a journal that grows with each change", async () => {
     const before = await s.metrics();
     const soa = async () => Number((await dig(s.gslbd.port, [ZONE, 'SOA'])).answer[0]!.data.split(/\s+/)[2]);
     expect(metric(before, 'gslbd_zone_serial', { zone: ZONE })).toBe(await soa());
@@ -185,8 +246,14 @@ describe('/metrics', { timeout: 60_000 }, () => {
 
   it('has the process metrics', async () => {
     const m = await s.metrics();
-    for (const name of ['gslbd_process_cpu_seconds_total', 'gslbd_process_resident_memory_bytes', 'gslbd_process_start_time_seconds',
-      'gslbd_process_open_fds', 'gslbd_nodejs_eventloop_lag_seconds', 'gslbd_nodejs_heap_size_used_bytes']) {
+    for (const name of [
+      'gslbd_process_cpu_seconds_total',
+      'gslbd_process_resident_memory_bytes',
+      'gslbd_process_start_time_seconds',
+      'gslbd_process_open_fds',
+      'gslbd_nodejs_eventloop_lag_seconds',
+      'gslbd_nodejs_heap_size_used_bytes',
+    ]) {
       expect(has(m, name), name).toBe(true);
     }
     expect(metric(m, 'gslbd_process_cpu_seconds_total')).toBeGreaterThan(0);

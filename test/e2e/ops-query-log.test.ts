@@ -17,9 +17,14 @@ const queryLines = (server: OpsServer) => server.gslbd.logs.filter((l) => l.msg 
 /** Six queries: UDP and TCP, NOERROR, NXDOMAIN and REFUSED. */
 async function sixQueries(port: number): Promise<void> {
   for (const q of [
-    [fqdn('www'), 'A'], [fqdn('nothing'), 'A', '+tcp'], ['www.example.org', 'MX'],
-    [fqdn('failover'), 'A'], [fqdn('www'), 'AAAA', '+tcp'], [fqdn('nothing'), 'TXT'],
-  ]) await dig(port, q);
+    [fqdn('www'), 'A'],
+    [fqdn('nothing'), 'A', '+tcp'],
+    ['www.example.org', 'MX'],
+    [fqdn('failover'), 'A'],
+    [fqdn('www'), 'AAAA', '+tcp'],
+    [fqdn('nothing'), 'TXT'],
+  ])
+    await dig(port, q);
 }
 
 describe('query log', { timeout: 60_000 }, () => {
@@ -36,7 +41,16 @@ describe('query log', { timeout: 60_000 }, () => {
     await sixQueries(s.gslbd.port);
     const server = s;
     await server.gslbd.waitForLog(() => queryLines(server).length >= 6);
-    expect(queryLines(s).map(({ level, qname, qtype, client, rcode, transport }) => ({ level, qname, qtype, client, rcode, transport }))).toEqual([
+    expect(
+      queryLines(s).map(({ level, qname, qtype, client, rcode, transport }) => ({
+        level,
+        qname,
+        qtype,
+        client,
+        rcode,
+        transport,
+      })),
+    ).toEqual([
       { level: 30, qname: fqdn('www'), qtype: 'A', client: '127.0.0.1', rcode: 'NOERROR', transport: 'udp' },
       { level: 30, qname: fqdn('nothing'), qtype: 'A', client: '127.0.0.1', rcode: 'NXDOMAIN', transport: 'tcp' },
       { level: 30, qname: 'www.example.org.', qtype: 'MX', client: '127.0.0.1', rcode: 'REFUSED', transport: 'udp' },
@@ -50,11 +64,17 @@ describe('query log', { timeout: 60_000 }, () => {
     s = await startOps({ config: ['query-log-sample: 3'] });
     await sixQueries(s.gslbd.port);
     await s.gslbd.waitForLog((l) => l.msg === 'query' && l.qtype === 'TXT');
-    expect(queryLines(s).map((l) => [l.qname, l.qtype])).toEqual([['www.example.org.', 'MX'], [fqdn('nothing'), 'TXT']]);
+    expect(queryLines(s).map((l) => [l.qname, l.qtype])).toEqual([
+      ['www.example.org.', 'MX'],
+      [fqdn('nothing'), 'TXT'],
+    ]);
   });
 
   it('a sample that is not a whole number stops gslbd from starting', async () => {
-    const r = await runCli(['serve', '--zones', FIXTURE, '--listen', '127.0.0.1:0', '--query-log-sample', 'often'], 20_000);
+    const r = await runCli(
+      ['serve', '--zones', FIXTURE, '--listen', '127.0.0.1:0', '--query-log-sample', 'often'],
+      20_000,
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('gslbd: --query-log-sample often: not an integer ≥ 0\n');
   });

@@ -28,14 +28,17 @@ const flag = (k: Key) => `${keyText(k)}:${k.algorithm}:${k.base64}`;
 
 const served = gslbdForTests(['--zones', ZONES, '--tsig-key', flag(reader)]);
 const tight = gslbdForTests(['--zones', ZONES, '--tsig-key', flag(reader), '--tsig-max-fudge', '60']);
-const knot = forTests(async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'gslbd-tsig-knot-'));
-  const server = await startKnot(dir, [{ origin: 'example.net.', file: path.join(ZONES, 'example.net.zone') }]);
-  return { server, dir };
-}, async ({ server, dir }) => {
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const knot = forTests(
+  async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gslbd-tsig-knot-'));
+    const server = await startKnot(dir, [{ origin: 'example.net.', file: path.join(ZONES, 'example.net.zone') }]);
+    return { server, dir };
+  },
+  async ({ server, dir }) => {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  },
+);
 const workers = gslbdForTests(['--zones', ZONES, '--tsig-key', flag(reader), '--workers', '2']);
 
 interface DigText {
@@ -46,10 +49,15 @@ interface DigText {
 /** Plain `dig` (not +yaml: its TSIG messages are the point) with `-y ALG:NAME:SECRET`. */
 function digSigned(port: number, y: string, args: string[]): Promise<DigText> {
   return new Promise((resolve) => {
-    execFile('dig', ['@127.0.0.1', '-p', String(port), '+norecurse', '+tries=1', '+timeout=3', '-y', y, ...args], { timeout: 15_000 }, (err, stdout, stderr) => {
-      const out = `${stdout}${stderr}`;
-      resolve({ status: /status: (\w+)/.exec(out)?.[1] ?? `no answer (${err?.message ?? ''})`, out });
-    });
+    execFile(
+      'dig',
+      ['@127.0.0.1', '-p', String(port), '+norecurse', '+tries=1', '+timeout=3', '-y', y, ...args],
+      { timeout: 15_000 },
+      (err, stdout, stderr) => {
+        const out = `${stdout}${stderr}`;
+        resolve({ status: /status: (\w+)/.exec(out)?.[1] ?? `no answer (${err?.message ?? ''})`, out });
+      },
+    );
   });
 }
 
@@ -105,7 +113,10 @@ describe('a signed query', () => {
   });
 
   it('with a wrong secret gets NOTAUTH, BADSIG in an unsigned TSIG', async () => {
-    const r = await digSigned(served.server.port, y(reader, randomBytes(32).toString('base64')), ['www.example.net', 'A']);
+    const r = await digSigned(served.server.port, y(reader, randomBytes(32).toString('base64')), [
+      'www.example.net',
+      'A',
+    ]);
     expect(r.status).toBe('NOTAUTH');
     expect(r.out).toMatch(/reader-key\.\s+0\s+ANY\s+TSIG\s+hmac-sha256\. \d+ 300 0 +\d+ BADSIG 0/);
   });
@@ -113,9 +124,16 @@ describe('a signed query', () => {
   it('signed an hour off with a fudge of 65535 gets BADTIME, signed: the server caps the fudge at 300 s', async () => {
     const clientNow = Date.now() - 3_600_000;
     const req = signRequest(buildQuery('www.example.net', A, { id: 0x7e57 }), reader, clientNow, 65535);
-    for (const reply of [(await udpExchange(served.server.port, req.message))!, (await tcpExchange(served.server.port, [req.message]))[0]!]) {
+    for (const reply of [
+      (await udpExchange(served.server.port, req.message))!,
+      (await tcpExchange(served.server.port, [req.message]))[0]!,
+    ]) {
       expect(headerOf(reply)).toMatchObject({ id: 0x7e57, rcode: Rcode.NOTAUTH, ancount: 0 });
-      expect(clientVerdict(reply, reader, req.mac, clientNow)).toEqual({ kind: 'error', rcode: Rcode.NOTAUTH, tsigError: TsigError.BADTIME });
+      expect(clientVerdict(reply, reader, req.mac, clientNow)).toEqual({
+        kind: 'error',
+        rcode: Rcode.NOTAUTH,
+        tsigError: TsigError.BADTIME,
+      });
     }
   });
 
@@ -126,7 +144,11 @@ describe('a signed query', () => {
     expect(headerOf(ok)).toMatchObject({ rcode: 0, ancount: 1 });
     expect(clientVerdict(ok, reader, req.mac, Date.now())).toEqual({ kind: 'ok' });
     const late = (await udpExchange(tight.server.port, req.message))!;
-    expect(clientVerdict(late, reader, req.mac, clientNow)).toEqual({ kind: 'error', rcode: Rcode.NOTAUTH, tsigError: TsigError.BADTIME });
+    expect(clientVerdict(late, reader, req.mac, clientNow)).toEqual({
+      kind: 'error',
+      rcode: Rcode.NOTAUTH,
+      tsigError: TsigError.BADTIME,
+    });
   });
 
   it('that is not a QUERY is answered NOTIMP, signed', async () => {
@@ -144,7 +166,11 @@ describe('a signed UPDATE', () => {
     const req = signRequest(msg, reader, clientNow, 65535);
     const reply = (await udpExchange(served.server.port, req.message))!;
     expect(reply.readUInt16BE(2) & 0xf).toBe(Rcode.NOTAUTH);
-    expect(clientVerdict(reply, reader, req.mac, clientNow)).toEqual({ kind: 'error', rcode: Rcode.NOTAUTH, tsigError: TsigError.BADTIME });
+    expect(clientVerdict(reply, reader, req.mac, clientNow)).toEqual({
+      kind: 'error',
+      rcode: Rcode.NOTAUTH,
+      tsigError: TsigError.BADTIME,
+    });
   });
 });
 

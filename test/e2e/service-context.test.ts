@@ -26,16 +26,29 @@ afterAll(async () => {
 function zonesDir(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-ctx-'));
   dirs.push(dir);
-  writeFileSync(path.join(dir, `${ZONE}.zone`), `$TTL 1h\n@ IN SOA ns1 hostmaster ( 1 2h 15m 2w 300 )\n  IN NS ns1\nns1 IN A 192.0.2.53\n`);
-  writeFileSync(path.join(dir, `${ZONE}.pools.yaml`), `pick:\n  policy: random\n  ttl: 20\n  answers: 1\n  targets:\n${TARGETS.map((a) => `    - { address: ${a} }\n`).join('')}`);
+  writeFileSync(
+    path.join(dir, `${ZONE}.zone`),
+    `$TTL 1h\n@ IN SOA ns1 hostmaster ( 1 2h 15m 2w 300 )\n  IN NS ns1\nns1 IN A 192.0.2.53\n`,
+  );
+  writeFileSync(
+    path.join(dir, `${ZONE}.pools.yaml`),
+    `pick:\n  policy: random\n  ttl: 20\n  answers: 1\n  targets:\n${TARGETS.map((a) => `    - { address: ${a} }\n`).join('')}`,
+  );
   return dir;
 }
 
-async function start(opts: { random?: () => number; clock?: Clock }): Promise<{ service: Service; answer: () => Promise<string[]> }> {
+async function start(opts: {
+  random?: () => number;
+  clock?: Clock;
+}): Promise<{ service: Service; answer: () => Promise<string[]> }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-ctx-data-'));
   dirs.push(dataDir);
   const service = new Service({
-    zonesDir: zonesDir(), dataDir, log: createLogger('silent'), listen: [{ address: { host: '127.0.0.1', port: 0 }, required: true }], ...opts,
+    zonesDir: zonesDir(),
+    dataDir,
+    log: createLogger('silent'),
+    listen: [{ address: { host: '127.0.0.1', port: 0 }, required: true }],
+    ...opts,
   });
   services.push(service);
   await service.start();
@@ -61,7 +74,9 @@ describe('Service context: clock and randomness are injected', () => {
     const pool = service.zones.find(keyFromText(`${POOL}.`))!.pools!.get(keyFromText(`${POOL}.`))!;
     const first = pool.def.targets[0]!;
     expect(await answer()).toEqual([first.address]);
-    await service.state.commit('api:test', [{ kind: 'override', target: first.id, state: 'down', reason: 'test', validMs: 60_000 }]);
+    await service.state.commit('api:test', [
+      { kind: 'override', target: first.id, state: 'down', reason: 'test', validMs: 60_000 },
+    ]);
     expect(await answer()).toEqual([TARGETS[1]]);
     t += 59_000;
     expect(await answer()).toEqual([TARGETS[1]]);

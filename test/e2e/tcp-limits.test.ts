@@ -17,8 +17,24 @@ const MAX = 8;
 
 // The idle timeout (30 s) is far beyond every wait here: whatever closes a connection in these
 // tests is the limit under test.
-const capped = gslbdForTests(['--zones', ZONES, '--tcp-max-connections', String(MAX), '--tcp-message-timeout', '1', '--tcp-idle-timeout', '30']);
-const perClient = gslbdForTests(['--zones', ZONES, '--tcp-max-connections-per-client', '3', '--tcp-idle-timeout', '30']);
+const capped = gslbdForTests([
+  '--zones',
+  ZONES,
+  '--tcp-max-connections',
+  String(MAX),
+  '--tcp-message-timeout',
+  '1',
+  '--tcp-idle-timeout',
+  '30',
+]);
+const perClient = gslbdForTests([
+  '--zones',
+  ZONES,
+  '--tcp-max-connections-per-client',
+  '3',
+  '--tcp-idle-timeout',
+  '30',
+]);
 
 interface Conn {
   readonly sock: net.Socket;
@@ -38,10 +54,12 @@ async function connect(port: number, localAddress = '127.0.0.1'): Promise<Conn> 
   });
   sock.on('error', () => {});
   let closed = false;
-  const closing = new Promise<true>((resolve) => sock.once('close', () => {
-    closed = true;
-    resolve(true);
-  }));
+  const closing = new Promise<true>((resolve) =>
+    sock.once('close', () => {
+      closed = true;
+      resolve(true);
+    }),
+  );
   let pending = Buffer.alloc(0);
   let onReply: ((b: Buffer) => void) | null = null;
   sock.on('data', (chunk: Buffer) => {
@@ -56,16 +74,20 @@ async function connect(port: number, localAddress = '127.0.0.1'): Promise<Conn> 
     sock,
     isClosed: () => closed,
     closedWithin: (ms) => Promise.race([closing, sleep(ms, false)]),
-    ask: (msg, ms = 2000) => new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(null), ms);
-      const done = (b: Buffer | null) => { clearTimeout(timer); resolve(b); };
-      onReply = done;
-      void closing.then(() => done(null));
-      const frame = Buffer.alloc(2 + msg.length);
-      frame.writeUInt16BE(msg.length);
-      msg.copy(frame, 2);
-      sock.write(frame);
-    }),
+    ask: (msg, ms = 2000) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(null), ms);
+        const done = (b: Buffer | null) => {
+          clearTimeout(timer);
+          resolve(b);
+        };
+        onReply = done;
+        void closing.then(() => done(null));
+        const frame = Buffer.alloc(2 + msg.length);
+        frame.writeUInt16BE(msg.length);
+        msg.copy(frame, 2);
+        sock.write(frame);
+      }),
   };
 }
 
@@ -87,7 +109,8 @@ function drip(c: Conn, everyMs: number, maxBytes: number): Promise<void> {
   })();
 }
 
-const answered = (reply: Buffer | null) => reply !== null && headerOf(reply).rcode === 0 && headerOf(reply).ancount === 1;
+const answered = (reply: Buffer | null) =>
+  reply !== null && headerOf(reply).rcode === 0 && headerOf(reply).ancount === 1;
 
 describe('slow-drip clients (RFC 7766 §10)', () => {
   it('are closed at the per-message deadline, and a new dig +tcp client is answered while they fill every slot', async () => {
@@ -124,7 +147,7 @@ describe('slow-drip clients (RFC 7766 §10)', () => {
 });
 
 describe('--tcp-max-connections-per-client', () => {
-  it('closes a client address\'s connection beyond its share at once, while other addresses are served', async () => {
+  it("closes a client address's connection beyond its share at once, while other addresses are served", async () => {
     const mine = await Promise.all([1, 2, 3].map(() => connect(perClient.server.port)));
     for (const c of mine) expect(answered(await c.ask(buildQuery('www.example.net', A)))).toBe(true);
     const fourth = await connect(perClient.server.port);

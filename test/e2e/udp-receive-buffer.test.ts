@@ -16,7 +16,9 @@ const RMEM_MAX = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
 const ZONES = ['--zones', path.join(ROOT, 'zones')];
 const granted = (asked: number) => 2 * Math.min(asked, RMEM_MAX);
 
-async function listening(args: string[]): Promise<{ listening: Record<string, unknown>; capped: Record<string, unknown>[]; answer: string[] }> {
+async function listening(
+  args: string[],
+): Promise<{ listening: Record<string, unknown>; capped: Record<string, unknown>[]; answer: string[] }> {
   const s = await startGslbd([...ZONES, ...args]);
   try {
     const answer = (await dig(s.port, ['www.example.com', 'A'])).answer.map((r) => r.data);
@@ -49,7 +51,12 @@ describe('gslbd serve --udp-receive-buffer', () => {
     const r = await listening(['--udp-receive-buffer', String(asked)]);
     expect(r.listening.udpReceiveBuffer).toBe(2 * RMEM_MAX);
     expect(r.capped).toHaveLength(1);
-    expect(r.capped[0]).toMatchObject({ level: 40 /* pino: warn */, requested: asked, granted: 2 * RMEM_MAX, rmemMax: RMEM_MAX });
+    expect(r.capped[0]).toMatchObject({
+      level: 40 /* pino: warn */,
+      requested: asked,
+      granted: 2 * RMEM_MAX,
+      rmemMax: RMEM_MAX,
+    });
   });
 
   it('leaves the kernel default (net.core.rmem_default) with 0', async () => {
@@ -63,7 +70,9 @@ describe('gslbd serve --udp-receive-buffer', () => {
       // `=`: parseArgs takes a value starting with '-' only that way.
       const r = await runCli(['serve', ...ZONES, '--listen', '127.0.0.1:0', `--udp-receive-buffer=${bad}`], 10_000);
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`gslbd: --udp-receive-buffer ${bad}: expected 0 (the kernel's default) or 4096..1073741824 bytes\n`);
+      expect(r.stderr).toBe(
+        `gslbd: --udp-receive-buffer ${bad}: expected 0 (the kernel's default) or 4096..1073741824 bytes\n`,
+      );
     }
   });
 
@@ -72,6 +81,8 @@ describe('gslbd serve --udp-receive-buffer', () => {
     writeFileSync(file, 'zones: ./zones\nudp-receive-buffer: 12\n');
     const r = await runCli(['serve', '--config', file, '--listen', '127.0.0.1:0'], 10_000);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`gslbd: ${file}:2: udp-receive-buffer: expected 0 (the kernel's default) or 4096..1073741824 bytes, got "12"\n`);
+    expect(r.stderr).toBe(
+      `gslbd: ${file}:2: udp-receive-buffer: expected 0 (the kernel's default) or 4096..1073741824 bytes, got "12"\n`,
+    );
   });
 });

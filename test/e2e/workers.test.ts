@@ -20,7 +20,9 @@ let s: OpsServer;
 let port: number;
 
 beforeAll(async () => {
-  s = await startOps({ args: ['--workers', '2', '--query-log-sample', '1', '--tsig-key', `${keyName}:${key.algorithm}:${key.base64}`] });
+  s = await startOps({
+    args: ['--workers', '2', '--query-log-sample', '1', '--tsig-key', `${keyName}:${key.algorithm}:${key.base64}`],
+  });
   port = s.gslbd.port;
   await s.gslbd.waitForLog((l) => l.msg === 'workers ready', 20_000);
   await bothProbed(s);
@@ -34,10 +36,16 @@ afterAll(async () => {
  * ids 0..n-1; resolves with each reply's A addresses, sorted ('no reply' when none came).
  */
 async function spread(n: number, name: string): Promise<string[][]> {
-  const replies = await Promise.all(Array.from({ length: n }, (_, id) => udpExchange(port, buildQuery(name, 1, { id }), 2000)));
+  const replies = await Promise.all(
+    Array.from({ length: n }, (_, id) => udpExchange(port, buildQuery(name, 1, { id }), 2000)),
+  );
   return replies.map((r) => {
     if (!r) return ['no reply'];
-    return decodeMessage(r).answer.map((line) => line.split(' ')).filter((f) => f[3] === 'A').map((f) => f[4]!).sort();
+    return decodeMessage(r)
+      .answer.map((line) => line.split(' '))
+      .filter((f) => f[3] === 'A')
+      .map((f) => f[4]!)
+      .sort();
   });
 }
 
@@ -72,7 +80,9 @@ function nsupdate(lines: string[]): Promise<number> {
   const args = ['-t', '10', '-u', '2', '-r', '1', '-y', `${key.algorithm}:${keyName}:${key.base64}`];
   const script = [`server 127.0.0.1 ${port}`, `zone ${ZONE}`, ...lines, 'send', ''].join('\n');
   return new Promise((resolve) => {
-    const child = execFile('nsupdate', args, { timeout: 20_000 }, (err) => resolve(err ? Number((err as { code?: number }).code ?? 1) : 0));
+    const child = execFile('nsupdate', args, { timeout: 20_000 }, (err) =>
+      resolve(err ? Number((err as { code?: number }).code ?? 1) : 0),
+    );
     child.stdin!.end(script);
   });
 }
@@ -92,9 +102,13 @@ describe('--workers 2', () => {
     const before = await s.metrics();
     const from = s.gslbd.logs.length;
     const K = 200;
-    const answers = [...await spread(K / 2, fqdn('both')), ...await spread(K / 2, fqdn('both'))];
+    const answers = [...(await spread(K / 2, fqdn('both'))), ...(await spread(K / 2, fqdn('both')))];
     expect(answers.every((a) => a.join() === '198.51.100.61,198.51.100.62')).toBe(true);
-    await until(() => [...answeredBy(from).values()].reduce((a, b) => a + b, 0) === K, 5000, 'a query log line per query');
+    await until(
+      () => [...answeredBy(from).values()].reduce((a, b) => a + b, 0) === K,
+      5000,
+      'a query log line per query',
+    );
     const by = answeredBy(from);
     expect(by.size).toBe(2);
     for (const n of by.values()) expect(n).toBeGreaterThan(0);
@@ -104,19 +118,26 @@ describe('--workers 2', () => {
     expect(metric(after, 'gslbd_queries_total', q) - metric(before, 'gslbd_queries_total', q)).toBe(K);
     // Two answers per query, one of each target.
     const pool = { pool: fqdn('both') };
-    expect(metric(after, 'gslbd_pool_answers_total', pool) - metric(before, 'gslbd_pool_answers_total', pool)).toBe(2 * K);
-    expect(metric(after, 'gslbd_pool_answers_total', { ...pool, target: '198.51.100.61' }) - metric(before, 'gslbd_pool_answers_total', { ...pool, target: '198.51.100.61' })).toBe(K);
+    expect(metric(after, 'gslbd_pool_answers_total', pool) - metric(before, 'gslbd_pool_answers_total', pool)).toBe(
+      2 * K,
+    );
+    expect(
+      metric(after, 'gslbd_pool_answers_total', { ...pool, target: '198.51.100.61' }) -
+        metric(before, 'gslbd_pool_answers_total', { ...pool, target: '198.51.100.61' }),
+    ).toBe(K);
   });
 
   it('answers over TCP from every worker', async () => {
     const before = await s.metrics();
-    const replies = await Promise.all(Array.from({ length: 16 }, (_, id) => tcpExchange(port, [buildQuery('www.ops.example.net', 1, { id })])));
+    const replies = await Promise.all(
+      Array.from({ length: 16 }, (_, id) => tcpExchange(port, [buildQuery('www.ops.example.net', 1, { id })])),
+    );
     for (const [r] of replies) expect(decodeMessage(r!).answer.join()).toContain('192.0.2.80');
     const tcp = { transport: 'tcp' };
     expect(metric(await s.metrics(), 'gslbd_queries_total', tcp) - metric(before, 'gslbd_queries_total', tcp)).toBe(16);
   });
 
-  it('a change through the API is in every worker\'s answers as soon as it is acknowledged', async () => {
+  it("a change through the API is in every worker's answers as soon as it is acknowledged", async () => {
     for (let i = 1; i <= 5; i++) {
       const address = `192.0.2.${110 + i}`;
       const put = await s.api('PUT', `/v1/zones/${ZONE}/rrsets/fresh/A`, { ttl: 60, records: [address] });
@@ -128,23 +149,31 @@ describe('--workers 2', () => {
     }
   });
 
-  it('an RFC 2136 UPDATE sent to a worker is committed by the primary and in every worker\'s answers once acknowledged', async () => {
+  it("an RFC 2136 UPDATE sent to a worker is committed by the primary and in every worker's answers once acknowledged", async () => {
     for (let i = 1; i <= 3; i++) {
       const address = `192.0.2.${120 + i}`;
-      expect(await nsupdate([`update delete viaupdate.${ZONE} A`, `update add viaupdate.${ZONE} 60 A ${address}`])).toBe(0);
+      expect(
+        await nsupdate([`update delete viaupdate.${ZONE} A`, `update add viaupdate.${ZONE} 60 A ${address}`]),
+      ).toBe(0);
       const answers = await spread(64, fqdn('viaupdate'));
       expect(answers.filter((a) => a.join() !== address)).toEqual([]);
     }
     // Journaled by the primary, which counts it.
-    expect(metric(await s.metrics(), 'gslbd_updates_total', { source: 'update', result: 'applied' })).toBeGreaterThanOrEqual(3);
+    expect(
+      metric(await s.metrics(), 'gslbd_updates_total', { source: 'update', result: 'applied' }),
+    ).toBeGreaterThanOrEqual(3);
   });
 
-  it('a health change found by the primary\'s probes is followed by every worker', async () => {
+  it("a health change found by the primary's probes is followed by every worker", async () => {
     const both = '127.0.0.2,127.0.0.3';
     expect((await spread(32, fqdn('checked'))).filter((a) => a.join() !== both)).toEqual([]);
     await s.a.stop();
     try {
-      await until(async () => (await spread(32, fqdn('checked'))).every((a) => a.join() === '127.0.0.3'), 10_000, 'every worker answering without 127.0.0.2');
+      await until(
+        async () => (await spread(32, fqdn('checked'))).every((a) => a.join() === '127.0.0.3'),
+        10_000,
+        'every worker answering without 127.0.0.2',
+      );
       const status = (await s.api('GET', '/v1/status')).body;
       const checked = status.zones[0].pools.find((p: { pool: string }) => p.pool === fqdn('checked'));
       expect(checked.targets.find((t: { address: string }) => t.address === '127.0.0.2').state).toBe('down');
@@ -152,7 +181,11 @@ describe('--workers 2', () => {
     } finally {
       await s.a.start();
     }
-    await until(async () => (await spread(32, fqdn('checked'))).every((a) => a.join() === both), 10_000, 'every worker answering with 127.0.0.2 again');
+    await until(
+      async () => (await spread(32, fqdn('checked'))).every((a) => a.join() === both),
+      10_000,
+      'every worker answering with 127.0.0.2 again',
+    );
   });
 
   it('probes each endpoint from the primary only: one probe loop, not one per worker', async () => {
@@ -168,9 +201,16 @@ describe('--workers 2', () => {
     appendFileSync(zoneFile, 'reloaded1 IN A 192.0.2.131\n');
     const from = s.gslbd.logs.length;
     process.kill(s.gslbd.proc.pid!, 'SIGHUP');
-    await until(() => s.gslbd.logs.slice(from).filter((l) => l.msg === 'worker reloaded').length === 2, 10_000, 'two workers reloaded');
+    await until(
+      () => s.gslbd.logs.slice(from).filter((l) => l.msg === 'worker reloaded').length === 2,
+      10_000,
+      'two workers reloaded',
+    );
     const reloaded = s.gslbd.logs.slice(from).filter((l) => l.msg === 'worker reloaded');
-    expect(reloaded.map((l) => [l.worker, l.loaded, l.failed]).sort()).toEqual([[1, 1, 0], [2, 1, 0]]);
+    expect(reloaded.map((l) => [l.worker, l.loaded, l.failed]).sort()).toEqual([
+      [1, 1, 0],
+      [2, 1, 0],
+    ]);
     expect((await spread(64, fqdn('reloaded1'))).filter((a) => a.join() !== '192.0.2.131')).toEqual([]);
 
     appendFileSync(zoneFile, 'reloaded2 IN A 192.0.2.132\n');
@@ -180,7 +220,9 @@ describe('--workers 2', () => {
 
   it('restarts a worker killed with SIGKILL, with the current state, and answering goes on', async () => {
     // A change made before the kill: the new worker must start with it.
-    expect((await s.api('PUT', `/v1/zones/${ZONE}/rrsets/before-kill/A`, { ttl: 60, records: ['192.0.2.141'] })).status).toBeLessThan(300);
+    expect(
+      (await s.api('PUT', `/v1/zones/${ZONE}/rrsets/before-kill/A`, { ttl: 60, records: ['192.0.2.141'] })).status,
+    ).toBeLessThan(300);
     const old = workerPids().get(2)!;
     const from = s.gslbd.logs.length;
     process.kill(old, 'SIGKILL');
@@ -189,9 +231,11 @@ describe('--workers 2', () => {
     // From here its sockets are gone: worker 1 answers everything until worker 2 is back.
     const during: string[][] = [];
     let restarted = false;
-    const restart = s.gslbd.waitForLog((l) => l.msg === 'worker started' && l.worker === 2 && l.workerPid !== old, 15_000).then(() => (restarted = true));
+    const restart = s.gslbd
+      .waitForLog((l) => l.msg === 'worker started' && l.worker === 2 && l.workerPid !== old, 15_000)
+      .then(() => (restarted = true));
     while (!restarted) {
-      during.push(...await spread(8, fqdn('before-kill')));
+      during.push(...(await spread(8, fqdn('before-kill'))));
       await new Promise((r) => setTimeout(r, 20));
     }
     await restart;
@@ -205,7 +249,9 @@ describe('--workers 2', () => {
     await until(() => answeredBy(after).has(`2/${pid}`), 5000, 'the new worker 2 in the query log');
     expect(s.gslbd.logs.slice(from).some((l) => l.msg === 'listening' && l.pid === pid)).toBe(true);
     // And it follows changes made after its start.
-    expect((await s.api('PUT', `/v1/zones/${ZONE}/rrsets/before-kill/A`, { ttl: 60, records: ['192.0.2.142'] })).status).toBe(200);
+    expect(
+      (await s.api('PUT', `/v1/zones/${ZONE}/rrsets/before-kill/A`, { ttl: 60, records: ['192.0.2.142'] })).status,
+    ).toBe(200);
     expect((await spread(64, fqdn('before-kill'))).filter((a) => a.join() !== '192.0.2.142')).toEqual([]);
   });
 
@@ -232,6 +278,8 @@ describe('--workers 2', () => {
     expect(pids.every(alive)).toBe(true);
     expect(await s.gslbd.stop()).toBe(0);
     expect(pids.filter(alive)).toEqual([]);
-    expect(s.gslbd.logs.some((l) => l.msg === 'worker exited: restarting it' && pids.includes(l.workerPid as number))).toBe(false);
+    expect(
+      s.gslbd.logs.some((l) => l.msg === 'worker exited: restarting it' && pids.includes(l.workerPid as number)),
+    ).toBe(false);
   });
 });

@@ -55,7 +55,9 @@ describe('a name server a delegation elsewhere in the zone needs keeps its addre
   });
 
   it('refuses to delete, in a later update, the address of a name server a delegation added at run time names', async () => {
-    expect(await update([`update add ${fq('late')} 300 NS ${fq('nslate')}`, `update add ${fq('nslate')} 300 A 192.0.2.12`])).toEqual(ok);
+    expect(
+      await update([`update add ${fq('late')} 300 NS ${fq('nslate')}`, `update add ${fq('nslate')} 300 A 192.0.2.12`]),
+    ).toEqual(ok);
     expect(await update([`update delete ${fq('nslate')} A`])).toEqual(refused);
     expect((await api('DELETE', `/v1/zones/${ZONE}/rrsets/nslate/A`)).status).toBe(409);
     expect(await referral('late')).toEqual([`NS ${fq('nslate')}`, 'A 192.0.2.12']);
@@ -75,7 +77,9 @@ describe('a name server a delegation elsewhere in the zone needs keeps its addre
 
   it('refuses a name below a name server answered from a wildcard: the name server would exist without an address', async () => {
     expect(await update([`update add ${fq('x.ns.w')} 300 TXT "below"`])).toEqual(refused);
-    expect((await api('PUT', `/v1/zones/${ZONE}/rrsets/x.ns.w/TXT`, { ttl: 300, records: ['"below"'] })).status).toBe(409);
+    expect((await api('PUT', `/v1/zones/${ZONE}/rrsets/x.ns.w/TXT`, { ttl: 300, records: ['"below"'] })).status).toBe(
+      409,
+    );
     expect(await look(fq('ns.w'), 'A')).toEqual(['NOERROR', 'A 192.0.2.7']);
   });
 });
@@ -85,7 +89,9 @@ describe('a name server answered from a wildcard keeps its answer', () => {
     // a.b.w2 is answered from *.w2 while b.w2 does not exist (RFC 4592 §3.3.1).
     expect(await update([`update add ${fq('x.b.w2')} 300 TXT "between"`])).toEqual(refused);
     expect(await update([`update add *.${fq('b.w2')} 300 TXT "closer"`])).toEqual(refused);
-    expect((await api('PUT', `/v1/zones/${ZONE}/rrsets/x.b.w2/TXT`, { ttl: 300, records: ['"between"'] })).status).toBe(409);
+    expect((await api('PUT', `/v1/zones/${ZONE}/rrsets/x.b.w2/TXT`, { ttl: 300, records: ['"between"'] })).status).toBe(
+      409,
+    );
     expect(await look(fq('a.b.w2'), 'A')).toEqual(['NOERROR', 'A 192.0.2.8']);
     // A closer wildcard with an address answers in its place.
     expect(await update([`update add *.${fq('b.w2')} 300 A 192.0.2.18`])).toEqual(ok);
@@ -95,7 +101,9 @@ describe('a name server answered from a wildcard keeps its answer', () => {
 
 describe('DNAME', () => {
   it('takes a DNAME at a name whose children the same UPDATE removes (RFC 6672 §2.3 holds afterwards)', async () => {
-    expect(await update([`update delete ${fq('c.gone')} TXT`, `update add ${fq('gone')} 300 DNAME new.example.org.`])).toEqual(ok);
+    expect(
+      await update([`update delete ${fq('c.gone')} TXT`, `update add ${fq('gone')} 300 DNAME new.example.org.`]),
+    ).toEqual(ok);
     expect(await look(fq('x.gone'), 'A')).toEqual(['NOERROR', 'CNAME x.new.example.org.', 'DNAME new.example.org.']);
   });
 
@@ -113,7 +121,12 @@ describe('DNAME', () => {
   it('keeps one DNAME at a name: a second added by UPDATE replaces the first, as for a CNAME (RFC 6672 §2.4)', async () => {
     expect(await update([`update add ${fq('d2')} 300 DNAME a.example.org.`])).toEqual(ok);
     expect(await update([`update add ${fq('d2')} 300 DNAME b.example.org.`])).toEqual(ok);
-    expect(await update([`update add ${fq('d3')} 300 DNAME a.example.org.`, `update add ${fq('d3')} 300 DNAME b.example.org.`])).toEqual(ok);
+    expect(
+      await update([
+        `update add ${fq('d3')} 300 DNAME a.example.org.`,
+        `update add ${fq('d3')} 300 DNAME b.example.org.`,
+      ]),
+    ).toEqual(ok);
     expect(await look(fq('d2'), 'DNAME')).toEqual(['NOERROR', 'DNAME b.example.org.']);
     expect(await look(fq('d3'), 'DNAME')).toEqual(['NOERROR', 'DNAME b.example.org.']);
   });
@@ -124,7 +137,10 @@ describe('a pool below a name', () => {
     expect(await update([`update add ${fq('deep')} 300 NS ns1.example.org.`])).toEqual(refused);
     expect(await update([`update add ${fq('a.deep')} 300 NS ns1.example.org.`])).toEqual(refused);
     const r = await api('PUT', `/v1/zones/${ZONE}/rrsets/deep/DNAME`, { ttl: 300, records: ['new.example.org.'] });
-    expect([r.status, r.body.error.message]).toEqual([409, `a DNAME at ${fq('deep')} would hide the pool ${fq('a.deep')}`]);
+    expect([r.status, r.body.error.message]).toEqual([
+      409,
+      `a DNAME at ${fq('deep')} would hide the pool ${fq('a.deep')}`,
+    ]);
     expect(await look(fq('a.deep'), 'A')).toEqual(['NOERROR', 'A 198.51.100.9']);
   });
 });
@@ -133,9 +149,14 @@ describe('a zone served beside its child zone', () => {
   it('refuses an API write to a name of the child zone, as UPDATE answers NOTZONE (it would never be served)', async () => {
     const r = await api('PUT', `/v1/zones/${PARENT}/rrsets/x.child/TXT`, { ttl: 60, records: ['"hidden"'] });
     expect([r.status, r.body.error.code, r.body.error.field]).toEqual([400, 'ERR_VALIDATION', 'name']);
-    expect(await update([`update add x.child.${PARENT} 60 TXT "hidden"`], PARENT)).toEqual({ code: 2, out: 'update failed: NOTZONE' });
+    expect(await update([`update add x.child.${PARENT} 60 TXT "hidden"`], PARENT)).toEqual({
+      code: 2,
+      out: 'update failed: NOTZONE',
+    });
     expect((await api('GET', `/v1/zones/${PARENT}/rrsets/x.child/TXT`)).status).toBe(404);
-    expect((await api('PUT', `/v1/zones/${PARENT}/rrsets/child/TXT`, { ttl: 60, records: ['"hidden"'] })).status).toBe(400);
+    expect((await api('PUT', `/v1/zones/${PARENT}/rrsets/child/TXT`, { ttl: 60, records: ['"hidden"'] })).status).toBe(
+      400,
+    );
   });
 
   it('takes the DS of the child zone in the parent, where it is answered from (RFC 4035 §3.1.4.1)', async () => {
@@ -143,7 +164,10 @@ describe('a zone served beside its child zone', () => {
     expect((await api('PUT', `/v1/zones/${PARENT}/rrsets/child/DS`, { ttl: 60, records: [ds] })).status).toBe(201);
     const r = await dig(server.port, [`child.${PARENT}`, 'DS']);
     // dig writes the digest in upper case, in groups.
-    expect([r.status, ...r.answer.map((a) => a.data.replace(/\s/g, '').toLowerCase())]).toEqual(['NOERROR', ds.replace(/\s/g, '')]);
+    expect([r.status, ...r.answer.map((a) => a.data.replace(/\s/g, '').toLowerCase())]).toEqual([
+      'NOERROR',
+      ds.replace(/\s/g, ''),
+    ]);
   });
 });
 

@@ -39,7 +39,9 @@ const POOL = ['NOERROR', 'A 198.51.100.1', 'A 198.51.100.2'];
 
 describe('a pool name stays a name while its pool exists', () => {
   it('answers from the pool after a TXT put there with the API is deleted again, also after a restart and a SIGHUP', async () => {
-    expect((await api('PUT', `/v1/zones/${ZONE}/rrsets/www/TXT`, { ttl: 60, records: ['"owner=external-dns"'] })).status).toBe(201);
+    expect(
+      (await api('PUT', `/v1/zones/${ZONE}/rrsets/www/TXT`, { ttl: 60, records: ['"owner=external-dns"'] })).status,
+    ).toBe(201);
     expect(await look(fq('www'), 'TXT')).toEqual(['NOERROR', 'TXT "owner=external-dns"']);
     expect((await api('DELETE', `/v1/zones/${ZONE}/rrsets/www/TXT`)).status).toBe(200);
     expect(await look(fq('www'), 'A')).toEqual(POOL);
@@ -62,7 +64,9 @@ describe('a pool name stays a name while its pool exists', () => {
 describe('UPDATE is held to the rules the API and the loader enforce', () => {
   it('refuses data below a delegation (the API answers 409)', async () => {
     expect(await update([`update add ${fq('x.sub')} 300 TXT "hidden"`])).toEqual(refused);
-    expect((await api('PUT', `/v1/zones/${ZONE}/rrsets/x.sub/TXT`, { ttl: 300, records: ['"hidden"'] })).status).toBe(409);
+    expect((await api('PUT', `/v1/zones/${ZONE}/rrsets/x.sub/TXT`, { ttl: 300, records: ['"hidden"'] })).status).toBe(
+      409,
+    );
     // Glue below the delegation is allowed.
     expect(await update([`update add ${fq('ns2.sub')} 300 A 192.0.2.61`])).toEqual(ok);
   });
@@ -77,9 +81,13 @@ describe('UPDATE is held to the rules the API and the loader enforce', () => {
 
   it('refuses a delegation to an in-bailiwick name server without glue, and takes it with glue', async () => {
     expect(await update([`update add ${fq('new')} 300 NS ns.${fq('new')}`])).toEqual(refused);
-    expect((await api('PUT', `/v1/zones/${ZONE}/rrsets/new/NS`, { ttl: 300, records: [`ns.${fq('new')}`] })).status).toBe(409);
+    expect(
+      (await api('PUT', `/v1/zones/${ZONE}/rrsets/new/NS`, { ttl: 300, records: [`ns.${fq('new')}`] })).status,
+    ).toBe(409);
     expect((await dig(server.port, [fq('x.new'), 'A'])).status).toBe('NXDOMAIN');
-    expect(await update([`update add ${fq('new')} 300 NS ns.${fq('new')}`, `update add ns.${fq('new')} 300 A 192.0.2.70`])).toEqual(ok);
+    expect(
+      await update([`update add ${fq('new')} 300 NS ns.${fq('new')}`, `update add ns.${fq('new')} 300 A 192.0.2.70`]),
+    ).toEqual(ok);
     expect((await dig(server.port, [fq('x.new'), 'A'])).authority.map((a) => a.data)).toEqual([`ns.${fq('new')}`]);
   });
 
@@ -92,13 +100,17 @@ describe('UPDATE is held to the rules the API and the loader enforce', () => {
 
   it('refuses to delete every address of a pool (the API refuses to remove its last target)', async () => {
     expect(await update([`update delete ${fq('www')} A`])).toEqual(refused);
-    expect(await update([`update delete ${fq('www')} A 198.51.100.1`, `update delete ${fq('www')} A 198.51.100.2`])).toEqual(refused);
+    expect(
+      await update([`update delete ${fq('www')} A 198.51.100.1`, `update delete ${fq('www')} A 198.51.100.2`]),
+    ).toEqual(refused);
     expect(await look(fq('www'), 'A')).toEqual(POOL);
   });
 
   it('refuses data below a DNAME, through UPDATE and the API (RFC 6672 §2.3)', async () => {
     expect(await update([`update add ${fq('x.old')} 300 TXT "hidden"`])).toEqual(refused);
-    expect((await api('PUT', `/v1/zones/${ZONE}/rrsets/x.old/TXT`, { ttl: 300, records: ['"hidden"'] })).status).toBe(409);
+    expect((await api('PUT', `/v1/zones/${ZONE}/rrsets/x.old/TXT`, { ttl: 300, records: ['"hidden"'] })).status).toBe(
+      409,
+    );
     // A DNAME above names that exist is refused too: they could never be answered again.
     expect(await update([`update add ${fq('static')} 300 DNAME new.example.org.`])).toEqual(ok);
     expect(await update([`update add x.${fq('static')} 300 TXT "below"`])).toEqual(refused);
@@ -113,7 +125,11 @@ describe('UPDATE is held to the rules the API and the loader enforce', () => {
     expect((await dig(server.port, [fq('big'), 'TXT'])).status).toBe('NXDOMAIN');
     // 200 such records fit (about 52 KB) and are answered whole over TCP; 100 more would not.
     // (One UPDATE message cannot carry 300 of them: it is itself a DNS message.)
-    const add = (rs: string[]) => update(rs.map((x) => `update add ${fq('big')} 300 TXT ${x}`), true);
+    const add = (rs: string[]) =>
+      update(
+        rs.map((x) => `update add ${fq('big')} 300 TXT ${x}`),
+        true,
+      );
     expect(await add(records.slice(0, 200))).toEqual(ok);
     expect(await add(records.slice(200))).toEqual(refused);
     expect((await dig(server.port, [fq('big'), 'TXT', '+tcp'])).answer).toHaveLength(200);
@@ -121,7 +137,9 @@ describe('UPDATE is held to the rules the API and the loader enforce', () => {
 
   it('logs why an update was refused', async () => {
     await update([`update add ${fq('y.old')} 300 TXT "hidden"`]);
-    const line = await server.gslbd.waitForLog((l) => typeof l.reason === 'string' && (l.reason as string).includes('y.old'));
+    const line = await server.gslbd.waitForLog(
+      (l) => typeof l.reason === 'string' && (l.reason as string).includes('y.old'),
+    );
     expect(line.reason).toMatch(/DNAME/);
   });
 });

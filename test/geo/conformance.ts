@@ -20,7 +20,17 @@ export function runGeoConformance(
     });
 
     it('returns null, without throwing, for text that is not an address', () => {
-      for (const text of ['', 'example.com', '1.2.3', '1.2.3.4.5', '01.2.3.4', '256.1.1.1', '::g', 'fe80::1%eth0', ' 1.2.3.4']) {
+      for (const text of [
+        '',
+        'example.com',
+        '1.2.3',
+        '1.2.3.4.5',
+        '01.2.3.4',
+        '256.1.1.1',
+        '::g',
+        'fe80::1%eth0',
+        ' 1.2.3.4',
+      ]) {
         expect(db.lookup(text), text).toBeNull();
       }
     });

@@ -46,25 +46,54 @@ function* records(file: string, size: number, stride = 1): Generator<Buffer> {
 
 // Random IPv6 addresses are almost all unallocated: start most of them in the RIRs' blocks.
 const V6_STARTS = [0x2001, 0x2400, 0x2403, 0x2600, 0x2604, 0x2800, 0x2a00, 0x2a01, 0x2a02, 0x2c0f];
-const randomV6 = () => [rand() < 0.9 ? V6_STARTS[int(V6_STARTS.length)]! : int(0x10000), ...Array.from({ length: 7 }, () => int(0x10000))]
-  .map((g) => g.toString(16)).join(':');
+const randomV6 = () =>
+  [rand() < 0.9 ? V6_STARTS[int(V6_STARTS.length)]! : int(0x10000), ...Array.from({ length: 7 }, () => int(0x10000))]
+    .map((g) => g.toString(16))
+    .join(':');
 
 /** An address in a random record of geoip-city6.dat: its top 64 bits anywhere from start to end. */
 const CITY6 = readFileSync(path.join(DATA, 'geoip-city6.dat'));
 function inRecordV6(): string {
   const at = int(CITY6.length / 48) * 48;
   const [start, end] = [CITY6.readBigUInt64BE(at), CITY6.readBigUInt64BE(at + 16)];
-  const top = start + (BigInt(u32()) * 2n ** 32n + BigInt(u32())) % (end - start + 1n);
-  return v6Text(Number(top >> 32n), Number(top & 0xffffffffn), Array.from({ length: 4 }, () => int(0x10000)));
+  const top = start + ((BigInt(u32()) * 2n ** 32n + BigInt(u32())) % (end - start + 1n));
+  return v6Text(
+    Number(top >> 32n),
+    Number(top & 0xffffffffn),
+    Array.from({ length: 4 }, () => int(0x10000)),
+  );
 }
 
 const V4 = Array.from({ length: 20_000 }, () => v4Text(u32()));
 const V6 = [...Array.from({ length: 2_500 }, randomV6), ...Array.from({ length: 2_500 }, inRecordV6)];
 const FIXED = [
-  '81.2.69.142', '8.8.8.8', '1.1.1.1', '0.0.0.0', '255.255.255.255', '1.0.0.0', '223.255.255.255',
-  '9.255.255.255', '10.0.0.0', '10.255.255.255', '11.0.0.0', '172.15.255.255', '172.16.0.0', '172.31.255.255',
-  '172.32.0.0', '192.167.255.255', '192.168.0.0', '192.168.255.255', '192.169.0.0', '127.0.0.1',
-  '2001:4860:4860::8888', '2a00:1450:4001:81c::200e', '2001:db8::1', '::', '::1', 'fe80::1', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+  '81.2.69.142',
+  '8.8.8.8',
+  '1.1.1.1',
+  '0.0.0.0',
+  '255.255.255.255',
+  '1.0.0.0',
+  '223.255.255.255',
+  '9.255.255.255',
+  '10.0.0.0',
+  '10.255.255.255',
+  '11.0.0.0',
+  '172.15.255.255',
+  '172.16.0.0',
+  '172.31.255.255',
+  '172.32.0.0',
+  '192.167.255.255',
+  '192.168.0.0',
+  '192.168.255.255',
+  '192.169.0.0',
+  '127.0.0.1',
+  '2001:4860:4860::8888',
+  '2a00:1450:4001:81c::200e',
+  '2001:db8::1',
+  '::',
+  '::1',
+  'fe80::1',
+  'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
 ];
 
 describe('geoip-lite tables against geoip-lite', () => {
@@ -141,7 +170,8 @@ describe('geoip-lite tables against geoip-lite', () => {
 describe('geoip-lite tables from the country files only', () => {
   // geoip-lite falls back to geoip-country*.dat when the city files are missing.
   const dir = mkdtempSync(path.join(tmpdir(), 'gslbd-geoip-country-'));
-  for (const file of ['geoip-country.dat', 'geoip-country6.dat']) symlinkSync(path.join(DATA, file), path.join(dir, file));
+  for (const file of ['geoip-country.dat', 'geoip-country6.dat'])
+    symlinkSync(path.join(DATA, file), path.join(dir, file));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('agree with geoip-lite on 5,000 IPv4 and 2,000 IPv6 addresses', async () => {

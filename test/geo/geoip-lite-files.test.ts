@@ -104,24 +104,36 @@ async function bothAnswers(dir: string, addresses: string[]): Promise<{ ours: un
 }
 
 describe('geoip-lite data files', () => {
-  it('answers the location\'s country and the range\'s coordinates, as geoip-lite does', async () => {
+  it("answers the location's country and the range's coordinates, as geoip-lite does", async () => {
     const dir = dataDir({
       'geoip-city-names.dat': names(['AU', 'NL', '']),
       'geoip-city.dat': city([
         ['1.0.0.0', '1.0.0.255', 0, -33.494, 143.2104],
-        ['1.0.1.0', '1.0.1.255', 1, 0, 0],               // coordinates unknown: country only
-        ['1.0.2.0', '1.0.2.255', 2, 47, 8],              // a point and no country
-        ['1.0.3.0', '1.0.3.255', NONE, 10, 10],          // no location: nothing
-        ['1.0.4.0', '1.0.4.255', 2, 0, 0],               // neither: nothing
+        ['1.0.1.0', '1.0.1.255', 1, 0, 0], // coordinates unknown: country only
+        ['1.0.2.0', '1.0.2.255', 2, 47, 8], // a point and no country
+        ['1.0.3.0', '1.0.3.255', NONE, 10, 10], // no location: nothing
+        ['1.0.4.0', '1.0.4.255', 2, 0, 0], // neither: nothing
       ]),
       'geoip-city6.dat': CITY6,
       ...COUNTRY,
     });
-    const addresses = ['1.0.0.7', '1.0.1.7', '1.0.2.7', '1.0.3.7', '1.0.4.7', '1.0.5.7', '0.255.255.255', '2001:db8::1', '2001:db9::1'];
+    const addresses = [
+      '1.0.0.7',
+      '1.0.1.7',
+      '1.0.2.7',
+      '1.0.3.7',
+      '1.0.4.7',
+      '1.0.5.7',
+      '0.255.255.255',
+      '2001:db8::1',
+      '2001:db9::1',
+    ];
     const { ours, geoipLite } = await bothAnswers(dir, addresses);
     expect(ours).toEqual(geoipLite);
     expect(ours.slice(0, 3)).toEqual([
-      { country: 'AU', point: { lat: -33.494, lon: 143.2104 } }, { country: 'NL' }, { point: { lat: 47, lon: 8 } },
+      { country: 'AU', point: { lat: -33.494, lon: 143.2104 } },
+      { country: 'NL' },
+      { point: { lat: 47, lon: 8 } },
     ]);
   });
 
@@ -130,25 +142,39 @@ describe('geoip-lite data files', () => {
       'geoip-city-names.dat': names(['AU', 'NL']),
       'geoip-city.dat': city([
         ['1.0.0.0', '1.0.0.127', 0, 1, 2],
-        ['1.0.0.128', '1.0.0.255', 0, 1, 2],   // same answer: 1.0.0.0/24
-        ['1.0.1.0', '1.0.1.255', 0, 1, 3],     // other coordinates
-        ['1.0.2.0', '1.0.2.255', 1, 1, 2],     // other country
-        ['1.0.4.0', '1.0.4.255', 1, 1, 2],     // after a gap
+        ['1.0.0.128', '1.0.0.255', 0, 1, 2], // same answer: 1.0.0.0/24
+        ['1.0.1.0', '1.0.1.255', 0, 1, 3], // other coordinates
+        ['1.0.2.0', '1.0.2.255', 1, 1, 2], // other country
+        ['1.0.4.0', '1.0.4.255', 1, 1, 2], // after a gap
       ]),
       ...COUNTRY,
     });
     const db = await loaded(dir);
-    expect(['1.0.0.1', '1.0.0.200', '1.0.1.1', '1.0.2.1', '1.0.3.1', '1.0.4.1'].map((a) => db.lookup(a)?.prefix ?? null))
-      .toEqual([24, 24, 24, 24, null, 24]);
+    expect(
+      ['1.0.0.1', '1.0.0.200', '1.0.1.1', '1.0.2.1', '1.0.3.1', '1.0.4.1'].map((a) => db.lookup(a)?.prefix ?? null),
+    ).toEqual([24, 24, 24, 24, null, 24]);
   });
 
   it('answers nothing in 10/8, 172.16/12 and 192.168/16 even when a range covers them, as geoip-lite does', async () => {
     const dir = dataDir({
       'geoip-city-names.dat': names(['US']),
-      'geoip-city.dat': city([['8.0.0.0', '11.255.255.255', 0, 38, -97], ['172.0.0.0', '192.168.255.255', 0, 38, -97]]),
+      'geoip-city.dat': city([
+        ['8.0.0.0', '11.255.255.255', 0, 38, -97],
+        ['172.0.0.0', '192.168.255.255', 0, 38, -97],
+      ]),
       ...COUNTRY,
     });
-    const addresses = ['9.1.2.3', '10.1.2.3', '11.1.2.3', '172.15.1.1', '172.16.1.1', '172.31.255.255', '172.32.0.0', '192.168.1.1', '192.167.1.1'];
+    const addresses = [
+      '9.1.2.3',
+      '10.1.2.3',
+      '11.1.2.3',
+      '172.15.1.1',
+      '172.16.1.1',
+      '172.31.255.255',
+      '172.32.0.0',
+      '192.168.1.1',
+      '192.167.1.1',
+    ];
     const { ours, geoipLite } = await bothAnswers(dir, addresses);
     expect(ours).toEqual(geoipLite);
     expect(ours.map((a) => a !== null)).toEqual([true, false, true, true, false, false, true, false, true]);
@@ -157,7 +183,7 @@ describe('geoip-lite data files', () => {
     expect(['9.1.2.3', '11.1.2.3', '172.15.1.1'].map((a) => db.lookup(a)?.prefix)).toEqual([7, 8, 12]);
   });
 
-  it('answers a /64 that several IPv6 records split with the record geoip-lite\'s search finds', async () => {
+  it("answers a /64 that several IPv6 records split with the record geoip-lite's search finds", async () => {
     // Only the top 64 bits count, so 2001:db8:0:1::/64 is in all of the first three records.
     const rows: [string, string, number, number, number][] = [
       ['2001:db8::', '2001:db8:0:1:3fff:ffff:ffff:ffff', 0, 1, 1],
@@ -175,8 +201,17 @@ describe('geoip-lite data files', () => {
       'geoip-city6.dat': city(rows),
       ...COUNTRY,
     });
-    const addresses = ['2001:db8::1', '2001:db8:0:1::1', '2001:db8:0:1:ffff::', '2001:db8:0:2::1', '2001:db8:0:3::1',
-      '2001:db8:0:4::1', '2001:db8:0:5::1', '2001:db8:0:6::1', '2001:db7::1'];
+    const addresses = [
+      '2001:db8::1',
+      '2001:db8:0:1::1',
+      '2001:db8:0:1:ffff::',
+      '2001:db8:0:2::1',
+      '2001:db8:0:3::1',
+      '2001:db8:0:4::1',
+      '2001:db8:0:5::1',
+      '2001:db8:0:6::1',
+      '2001:db7::1',
+    ];
     const { ours, geoipLite } = await bothAnswers(dir, addresses);
     expect(ours).toEqual(geoipLite);
   });
@@ -184,8 +219,17 @@ describe('geoip-lite data files', () => {
   it('falls back to the country files when the city files are missing or empty, as geoip-lite does', async () => {
     for (const files of [
       { ...COUNTRY },
-      { ...COUNTRY, 'geoip-city-names.dat': Buffer.alloc(0), 'geoip-city.dat': city([['1.0.0.0', '1.0.0.255', 0, 1, 1]]) },
-      { ...COUNTRY, 'geoip-city-names.dat': names(['US']), 'geoip-city.dat': city([['1.0.0.0', '1.0.0.255', 0, 1, 1]]), 'geoip-city6.dat': Buffer.alloc(0) },
+      {
+        ...COUNTRY,
+        'geoip-city-names.dat': Buffer.alloc(0),
+        'geoip-city.dat': city([['1.0.0.0', '1.0.0.255', 0, 1, 1]]),
+      },
+      {
+        ...COUNTRY,
+        'geoip-city-names.dat': names(['US']),
+        'geoip-city.dat': city([['1.0.0.0', '1.0.0.255', 0, 1, 1]]),
+        'geoip-city6.dat': Buffer.alloc(0),
+      },
       { ...COUNTRY, 'geoip-city-names.dat': names(['US', 'NL']), 'geoip-city6.dat': CITY6 },
     ]) {
       const { ours, geoipLite } = await bothAnswers(dataDir(files), ['1.0.0.1', '2001:db8::1']);
@@ -202,23 +246,79 @@ describe('geoip-lite data files', () => {
 describe('geoip-lite data files that are not valid', () => {
   const names2 = names(['AU', 'NL']);
   const cases: [string, Files, string, RegExp][] = [
-    ['a truncated city file', { 'geoip-city-names.dat': names2, 'geoip-city.dat': city([['1.0.0.0', '1.0.0.255', 0, 1, 1]]).subarray(0, 23) },
-      'geoip-city.dat', /23 bytes is not a whole number of 24-byte records/],
-    ['a truncated names file', { 'geoip-city-names.dat': names2.subarray(0, 100) }, 'geoip-city-names.dat', /not a whole number of 88-byte records/],
-    ['unsorted IPv4 ranges', { 'geoip-city-names.dat': names2, 'geoip-city.dat': city([['1.0.1.0', '1.0.1.255', 0, 1, 1], ['1.0.0.0', '1.0.0.255', 0, 1, 1]]) },
-      'geoip-city.dat', /record 1: range starts inside the previous one/],
-    ['overlapping IPv4 ranges', { 'geoip-city-names.dat': names2, 'geoip-city.dat': city([['1.0.0.0', '1.0.1.0', 0, 1, 1], ['1.0.1.0', '1.0.1.255', 0, 1, 1]]) },
-      'geoip-city.dat', /record 1: range starts inside the previous one/],
-    ['a range that ends before it starts', { 'geoip-city-names.dat': names2, 'geoip-city.dat': city([['1.0.1.0', '1.0.0.255', 0, 1, 1]]) },
-      'geoip-city.dat', /record 0: range ends before it starts/],
-    ['an IPv6 range that ends before it starts', { 'geoip-city-names.dat': names2, 'geoip-city.dat': city([['1.0.0.0', '1.0.0.255', 0, 1, 1]]),
-      'geoip-city6.dat': city([['2001:db8::', '2001:db8::1', 0, 1, 1], ['2001:db8:0:2::', '2001:db8:0:1::', 0, 1, 1]]) },
-    'geoip-city6.dat', /record 1: range ends before it starts/],
-    ['a location id past the names file', { 'geoip-city-names.dat': names2, 'geoip-city.dat': city([['1.0.0.0', '1.0.0.255', 2, 1, 1]]) },
-      'geoip-city.dat', /record 0: location id 2, but geoip-city-names.dat has 2/],
-    ['a latitude past 90', { 'geoip-city-names.dat': names2, 'geoip-city.dat': city([['1.0.0.0', '1.0.0.255', 0, 90.0001, 1]]) },
-      'geoip-city.dat', /record 0: coordinates 90.0001, 1 out of range/],
-    ['no city files and an empty country file', { 'geoip-country.dat': Buffer.alloc(0) }, 'geoip-country.dat', /missing or empty/],
+    [
+      'a truncated city file',
+      { 'geoip-city-names.dat': names2, 'geoip-city.dat': city([['1.0.0.0', '1.0.0.255', 0, 1, 1]]).subarray(0, 23) },
+      'geoip-city.dat',
+      /23 bytes is not a whole number of 24-byte records/,
+    ],
+    [
+      'a truncated names file',
+      { 'geoip-city-names.dat': names2.subarray(0, 100) },
+      'geoip-city-names.dat',
+      /not a whole number of 88-byte records/,
+    ],
+    [
+      'unsorted IPv4 ranges',
+      {
+        'geoip-city-names.dat': names2,
+        'geoip-city.dat': city([
+          ['1.0.1.0', '1.0.1.255', 0, 1, 1],
+          ['1.0.0.0', '1.0.0.255', 0, 1, 1],
+        ]),
+      },
+      'geoip-city.dat',
+      /record 1: range starts inside the previous one/,
+    ],
+    [
+      'overlapping IPv4 ranges',
+      {
+        'geoip-city-names.dat': names2,
+        'geoip-city.dat': city([
+          ['1.0.0.0', '1.0.1.0', 0, 1, 1],
+          ['1.0.1.0', '1.0.1.255', 0, 1, 1],
+        ]),
+      },
+      'geoip-city.dat',
+      /record 1: range starts inside the previous one/,
+    ],
+    [
+      'a range that ends before it starts',
+      { 'geoip-city-names.dat': names2, 'geoip-city.dat': city([['1.0.1.0', '1.0.0.255', 0, 1, 1]]) },
+      'geoip-city.dat',
+      /record 0: range ends before it starts/,
+    ],
+    [
+      'an IPv6 range that ends before it starts',
+      {
+        'geoip-city-names.dat': names2,
+        'geoip-city.dat': city([['1.0.0.0', '1.0.0.255', 0, 1, 1]]),
+        'geoip-city6.dat': city([
+          ['2001:db8::', '2001:db8::1', 0, 1, 1],
+          ['2001:db8:0:2::', '2001:db8:0:1::', 0, 1, 1],
+        ]),
+      },
+      'geoip-city6.dat',
+      /record 1: range ends before it starts/,
+    ],
+    [
+      'a location id past the names file',
+      { 'geoip-city-names.dat': names2, 'geoip-city.dat': city([['1.0.0.0', '1.0.0.255', 2, 1, 1]]) },
+      'geoip-city.dat',
+      /record 0: location id 2, but geoip-city-names.dat has 2/,
+    ],
+    [
+      'a latitude past 90',
+      { 'geoip-city-names.dat': names2, 'geoip-city.dat': city([['1.0.0.0', '1.0.0.255', 0, 90.0001, 1]]) },
+      'geoip-city.dat',
+      /record 0: coordinates 90.0001, 1 out of range/,
+    ],
+    [
+      'no city files and an empty country file',
+      { 'geoip-country.dat': Buffer.alloc(0) },
+      'geoip-country.dat',
+      /missing or empty/,
+    ],
   ];
 
   it.each(cases)('fails with ERR_CONFIG naming the file: %s', async (_, files, file, reason) => {
@@ -237,7 +337,9 @@ describe('geoip-lite data files that are not valid', () => {
 
   it('fails with ERR_CONFIG naming the directory when it does not exist', async () => {
     const dir = path.join(root, 'missing');
-    await expect(new GeoipLiteDatabase({ dataDir: dir }).load()).rejects.toThrow(`${path.join(dir, 'geoip-country.dat')}: missing or empty`);
+    await expect(new GeoipLiteDatabase({ dataDir: dir }).load()).rejects.toThrow(
+      `${path.join(dir, 'geoip-country.dat')}: missing or empty`,
+    );
   });
 
   it('fails at a bad record far into a file, after reading it in several batches', async () => {
@@ -248,13 +350,20 @@ describe('geoip-lite data files that are not valid', () => {
       return [v4Text(start), v4Text(start + 255), 0, 1, 1];
     });
     const dir = dataDir({ ...COUNTRY, 'geoip-city-names.dat': names(['AU']), 'geoip-city.dat': city(rows) });
-    await expect(new GeoipLiteDatabase({ dataDir: dir }).load())
-      .rejects.toThrow(`${path.join(dir, 'geoip-city.dat')}: record 30000: range starts inside the previous one`);
+    await expect(new GeoipLiteDatabase({ dataDir: dir }).load()).rejects.toThrow(
+      `${path.join(dir, 'geoip-city.dat')}: record 30000: range starts inside the previous one`,
+    );
   });
 
   it('loads in a new instance once a bad file is fixed: a failure is not shared', async () => {
-    const dir = dataDir({ ...COUNTRY, 'geoip-city-names.dat': names2, 'geoip-city.dat': city([['1.0.1.0', '1.0.0.255', 0, 1, 1]]) });
-    await expect(new GeoipLiteDatabase({ dataDir: dir }).load()).rejects.toThrow(/record 0: range ends before it starts/);
+    const dir = dataDir({
+      ...COUNTRY,
+      'geoip-city-names.dat': names2,
+      'geoip-city.dat': city([['1.0.1.0', '1.0.0.255', 0, 1, 1]]),
+    });
+    await expect(new GeoipLiteDatabase({ dataDir: dir }).load()).rejects.toThrow(
+      /record 0: range ends before it starts/,
+    );
     writeFileSync(path.join(dir, 'geoip-city.dat'), city([['1.0.0.0', '1.0.0.255', 0, 1, 1]]));
     const db = await loaded(dir);
     expect(db.lookup('1.0.0.1')?.country).toBe('AU');

@@ -18,7 +18,10 @@ const V4 = Array.from({ length: 3000 }, () => [int(256), int(256), int(256), int
 // Random IPv6 addresses are almost all unallocated: start them in the RIRs' blocks.
 const V6_STARTS = [0x2001, 0x2400, 0x2403, 0x2600, 0x2604, 0x2800, 0x2a00, 0x2a01, 0x2a02, 0x2c0f];
 const V6 = Array.from({ length: 2000 }, () =>
-  [V6_STARTS[int(V6_STARTS.length)]!, ...Array.from({ length: 7 }, () => int(0x10000))].map((g) => g.toString(16)).join(':'));
+  [V6_STARTS[int(V6_STARTS.length)]!, ...Array.from({ length: 7 }, () => int(0x10000))]
+    .map((g) => g.toString(16))
+    .join(':'),
+);
 
 // Addresses the adapter must locate: geoip-lite has a country or coordinates for them.
 const known = [...V4, ...V6].filter((a) => {
@@ -69,7 +72,16 @@ describe('geoip-lite adapter', () => {
   });
 
   it('returns null for loopback, private and unspecified addresses', () => {
-    for (const address of ['127.0.0.1', '10.1.2.3', '192.168.1.1', '0.0.0.0', '::1', '::', 'fe80::1', '::ffff:10.1.2.3']) {
+    for (const address of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '192.168.1.1',
+      '0.0.0.0',
+      '::1',
+      '::',
+      'fe80::1',
+      '::ffff:10.1.2.3',
+    ]) {
       expect(db.lookup(address), address).toBeNull();
     }
   });
@@ -134,7 +146,7 @@ describe('geoip-lite loading', () => {
   });
 
   it('is loaded when openGeoDatabase resolves', async () => {
-    expect((await openGeoDatabase({ type: 'geoip-lite' }) as GeoipLiteDatabase).loaded).toBe(true);
+    expect(((await openGeoDatabase({ type: 'geoip-lite' })) as GeoipLiteDatabase).loaded).toBe(true);
   });
 });
 
@@ -154,8 +166,12 @@ describe('alignedPrefix', () => {
   });
 });
 
-runGeoConformance('geoip-lite', async () => {
-  const db = new GeoipLiteDatabase();
-  await db.load();
-  return db;
-}, known.slice(0, 300));
+runGeoConformance(
+  'geoip-lite',
+  async () => {
+    const db = new GeoipLiteDatabase();
+    await db.load();
+    return db;
+  },
+  known.slice(0, 300),
+);

@@ -17,7 +17,8 @@ export class Typed {
 }
 export const double = (v: number) => new Typed('double', v);
 
-export type MmdbValue = string | number | boolean | Typed | readonly MmdbValue[] | { readonly [key: string]: MmdbValue };
+export type MmdbValue =
+  string | number | boolean | Typed | readonly MmdbValue[] | { readonly [key: string]: MmdbValue };
 
 export interface MmdbOptions {
   /** 6 (default): IPv4 networks live at ::a.b.c.d/(96 + p), where readers look for them. */
@@ -92,7 +93,9 @@ export function writeMmdb(networks: readonly { network: string; data: MmdbValue 
 }
 
 type Slot = { node: TreeNode } | { data: number } | null;
-interface TreeNode { children: [Slot, Slot] }
+interface TreeNode {
+  children: [Slot, Slot];
+}
 
 function networkBits(network: string, ipVersion: 4 | 6): [Buffer, number] {
   const [addr = '', len = ''] = network.split('/');

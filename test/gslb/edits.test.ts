@@ -12,7 +12,9 @@ function pool(text: string) {
 }
 
 const WEB = pool('web:\n  policy: weighted\n  targets: [{ address: 192.0.2.1 }, { address: "2001:db8::1" }]\n');
-const DC = pool('dc:\n  policy: failover\n  groups:\n    ams: { targets: [{ address: 192.0.2.1 }] }\n    nyc: { targets: [{ address: 192.0.2.2 }] }\n');
+const DC = pool(
+  'dc:\n  policy: failover\n  groups:\n    ams: { targets: [{ address: 192.0.2.1 }] }\n    nyc: { targets: [{ address: 192.0.2.2 }] }\n',
+);
 
 describe('groupProblem', () => {
   it('asks a pool with groups to name one of them, and a pool without to name none', () => {
@@ -29,8 +31,14 @@ describe('PoolMembers', () => {
     const m = new PoolMembers(WEB);
     m.add('198.51.100.7', { weight: 2 });
     m.remove('192.0.2.1');
-    expect([...m.members]).toEqual([['2001:db8::1', 6], ['198.51.100.7', 4]]);
-    expect([...m.changes()]).toEqual([['198.51.100.7', { weight: 2 }], ['192.0.2.1', null]]);
+    expect([...m.members]).toEqual([
+      ['2001:db8::1', 6],
+      ['198.51.100.7', 4],
+    ]);
+    expect([...m.changes()]).toEqual([
+      ['198.51.100.7', { weight: 2 }],
+      ['192.0.2.1', null],
+    ]);
   });
 
   it('counts a target added and removed again as no change, but a file target removed and added back as one', () => {
@@ -47,7 +55,10 @@ describe('PoolMembers', () => {
     m.add('192.0.2.9', { group: 'nyc', weight: 3 });
     m.remove('192.0.2.1');
     const def = editPool(DC, new Map(m.changes()));
-    expect(def.targets.map((t) => [t.address, t.group, t.weight])).toEqual([['192.0.2.2', 1, 1], ['192.0.2.9', 1, 3]]);
+    expect(def.targets.map((t) => [t.address, t.group, t.weight])).toEqual([
+      ['192.0.2.2', 1, 1],
+      ['192.0.2.9', 1, 3],
+    ]);
     expect(new Set(def.targets.map((t) => t.address))).toEqual(new Set(m.members.keys()));
   });
 });

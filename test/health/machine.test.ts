@@ -93,7 +93,11 @@ describe('HealthMachine thresholds', () => {
 });
 
 describe('HealthMachine flap damping', () => {
-  const DAMP: Pick<MachineConfig, 'flapLimit' | 'flapWindowMs' | 'holdMs'> = { flapLimit: 4, flapWindowMs: 60_000, holdMs: 30_000 };
+  const DAMP: Pick<MachineConfig, 'flapLimit' | 'flapWindowMs' | 'holdMs'> = {
+    flapLimit: 4,
+    flapWindowMs: 60_000,
+    holdMs: 30_000,
+  };
 
   /** Down at t, up at t+1000, down at t+2000 ... with rise=fall=1. */
   function flip(m: HealthMachine, times: readonly number[]) {

@@ -12,15 +12,34 @@ import { httpProber, USER_AGENT } from '../../src/3-health/probers/http.ts';
 import { tcpProber } from '../../src/3-health/probers/tcp.ts';
 import type { ProbeResult, Prober } from '../../src/3-health/types.ts';
 import {
-  httpListener, selfSignedCert, tcpListener, until, type Certificate, type HttpListener, type Listener,
+  httpListener,
+  selfSignedCert,
+  tcpListener,
+  until,
+  type Certificate,
+  type HttpListener,
+  type Listener,
 } from '../helpers/listeners.ts';
 
 const BASE: CheckSpec = {
-  type: 'tcp', port: 0, intervalMs: 2000, timeoutMs: 500, rise: 1, fall: 1, path: '/', expect: [200], insecure: false,
+  type: 'tcp',
+  port: 0,
+  intervalMs: 2000,
+  timeoutMs: 500,
+  rise: 1,
+  fall: 1,
+  path: '/',
+  expect: [200],
+  insecure: false,
 };
 
 /** Runs one probe the way the scheduler does: its signal aborts when the timeout passes. */
-async function probe(prober: Prober, address: string, spec: Partial<CheckSpec>, watch?: { signal: AbortSignal; onLost: () => void }): Promise<ProbeResult> {
+async function probe(
+  prober: Prober,
+  address: string,
+  spec: Partial<CheckSpec>,
+  watch?: { signal: AbortSignal; onLost: () => void },
+): Promise<ProbeResult> {
   const full = { ...BASE, ...spec };
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), full.timeoutMs);
@@ -65,10 +84,17 @@ describe('tcp prober', () => {
     let port: number;
     const fillers: net.Socket[] = [];
     beforeAll(async () => {
-      frozen = spawn(process.execPath, ['-e', `
+      frozen = spawn(
+        process.execPath,
+        [
+          '-e',
+          `
         const s = require('node:net').createServer(() => {});
         s.listen({ host: '127.0.0.3', port: 0, backlog: 1 }, () => console.log(s.address().port));
-      `], { stdio: ['ignore', 'pipe', 'inherit'] });
+      `,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       port = await new Promise<number>((resolve, reject) => {
         frozen.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
         frozen.once('exit', (code) => reject(new Error(`listener exited (${code})`)));
@@ -142,7 +168,11 @@ describe('http prober', () => {
   it('passes on 200, sending GET path with our User-Agent and the address as Host', async () => {
     web.mode = { kind: 'ok' };
     const before = web.requests.length;
-    expect(await probe(httpProber, '127.0.0.4', spec({ path: '/healthz?x=1' }))).toMatchObject({ ok: true, reason: 'HTTP 200', hard: false });
+    expect(await probe(httpProber, '127.0.0.4', spec({ path: '/healthz?x=1' }))).toMatchObject({
+      ok: true,
+      reason: 'HTTP 200',
+      hard: false,
+    });
     expect(web.requests.slice(before)).toEqual([
       expect.objectContaining({ path: '/healthz?x=1', host: '127.0.0.4', userAgent: USER_AGENT }),
     ]);
@@ -161,18 +191,32 @@ describe('http prober', () => {
 
   it('passes on any status of the `expect` list', async () => {
     web.mode = { kind: 'ok', status: 204 };
-    expect(await probe(httpProber, '127.0.0.4', spec({ expect: [200, 204] }))).toMatchObject({ ok: true, reason: 'HTTP 204' });
+    expect(await probe(httpProber, '127.0.0.4', spec({ expect: [200, 204] }))).toMatchObject({
+      ok: true,
+      reason: 'HTTP 204',
+    });
     web.mode = { kind: 'status', status: 503 };
-    expect(await probe(httpProber, '127.0.0.4', spec({ expect: [200, 204] }))).toMatchObject({ ok: false, reason: 'HTTP 503' });
-    expect(await probe(httpProber, '127.0.0.4', spec({ expect: [503] }))).toMatchObject({ ok: true, reason: 'HTTP 503' });
+    expect(await probe(httpProber, '127.0.0.4', spec({ expect: [200, 204] }))).toMatchObject({
+      ok: false,
+      reason: 'HTTP 503',
+    });
+    expect(await probe(httpProber, '127.0.0.4', spec({ expect: [503] }))).toMatchObject({
+      ok: true,
+      reason: 'HTTP 503',
+    });
   });
 
   it('passes when the body contains `body` and fails when it does not', async () => {
     web.mode = { kind: 'ok' };
-    expect(await probe(httpProber, '127.0.0.4', spec({ body: 'status: OK' }))).toMatchObject({ ok: true, reason: 'HTTP 200, body matched' });
+    expect(await probe(httpProber, '127.0.0.4', spec({ body: 'status: OK' }))).toMatchObject({
+      ok: true,
+      reason: 'HTTP 200, body matched',
+    });
     web.mode = { kind: 'wrong-body' };
     expect(await probe(httpProber, '127.0.0.4', spec({ body: 'status: OK' }))).toMatchObject({
-      ok: false, reason: 'HTTP 200, body lacks "status: OK"', hard: false,
+      ok: false,
+      reason: 'HTTP 200, body lacks "status: OK"',
+      hard: false,
     });
   });
 
@@ -213,21 +257,28 @@ describe('https prober', () => {
   it('fails on a self-signed certificate unless `insecure`', async () => {
     const r = await probe(httpProber, '127.0.0.5', spec());
     expect(r.ok).toBe(false);
-    expect(r.reason).toMatch(/^https (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID)/);
+    expect(r.reason).toMatch(
+      /^https (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID)/,
+    );
     expect(r.hard).toBe(false);
   });
 
   it('passes on a self-signed certificate with `insecure: true`, body checked over TLS', async () => {
     web.mode = { kind: 'ok' };
     expect(await probe(httpProber, '127.0.0.5', spec({ insecure: true, body: 'status: OK' }))).toMatchObject({
-      ok: true, reason: 'HTTP 200, body matched',
+      ok: true,
+      reason: 'HTTP 200, body matched',
     });
   });
 
   it('sends `hostname` as the SNI server name and the Host header', async () => {
     web.mode = { kind: 'ok' };
     await probe(httpProber, '127.0.0.5', spec({ insecure: true, hostHeader: 'app.example.com' }));
-    expect(web.requests.at(-1)).toMatchObject({ servername: 'app.example.com', host: 'app.example.com', userAgent: USER_AGENT });
+    expect(web.requests.at(-1)).toMatchObject({
+      servername: 'app.example.com',
+      host: 'app.example.com',
+      userAgent: USER_AGENT,
+    });
   });
 
   it('sends no SNI when probing by address alone (RFC 6066 §3: no IP literals)', async () => {
@@ -279,20 +330,33 @@ describe('dns prober', () => {
     sock.close();
   });
   const spec = (expectRcode: number, over: Partial<CheckSpec> = {}): Partial<CheckSpec> => ({
-    type: 'dns', port, query: { name: 'health.example.com', type: Type.SOA, rcode: expectRcode }, ...over,
+    type: 'dns',
+    port,
+    query: { name: 'health.example.com', type: Type.SOA, rcode: expectRcode },
+    ...over,
   });
 
   it('passes when the answer carries the expected rcode, asking the configured name and type', async () => {
     rcode = Rcode.NOERROR;
-    expect(await probe(dnsProber, '127.0.0.6', spec(Rcode.NOERROR))).toMatchObject({ ok: true, reason: 'rcode NOERROR', hard: false });
+    expect(await probe(dnsProber, '127.0.0.6', spec(Rcode.NOERROR))).toMatchObject({
+      ok: true,
+      reason: 'rcode NOERROR',
+      hard: false,
+    });
     expect(asked.at(-1)).toEqual({ name: 'health.example.com', type: Type.SOA });
   });
 
   it('fails on another rcode, naming it', async () => {
     rcode = Rcode.REFUSED;
-    expect(await probe(dnsProber, '127.0.0.6', spec(Rcode.NOERROR))).toMatchObject({ ok: false, reason: 'rcode REFUSED' });
+    expect(await probe(dnsProber, '127.0.0.6', spec(Rcode.NOERROR))).toMatchObject({
+      ok: false,
+      reason: 'rcode REFUSED',
+    });
     rcode = Rcode.NXDOMAIN;
-    expect(await probe(dnsProber, '127.0.0.6', spec(Rcode.NXDOMAIN))).toMatchObject({ ok: true, reason: 'rcode NXDOMAIN' });
+    expect(await probe(dnsProber, '127.0.0.6', spec(Rcode.NXDOMAIN))).toMatchObject({
+      ok: true,
+      reason: 'rcode NXDOMAIN',
+    });
   });
 
   it('fails by timeout when no answer comes', async () => {

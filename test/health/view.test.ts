@@ -15,9 +15,27 @@ const T: TargetDef = { id: 'www.example./192.0.2.1', address: '192.0.2.1', famil
 
 function check(over: Partial<CheckStatus>): CheckStatus {
   return {
-    key: 'k', address: '192.0.2.1', targets: new Set([T.id]), last: null, lastAt: 0, nextAt: 10_000,
-    state: 'up', since: 0, remaining: 2, heldUntil: 0,
-    spec: { type: 'tcp', port: 80, intervalMs: 5000, timeoutMs: 1000, rise: 3, fall: 2, path: '/', expect: [200], insecure: false },
+    key: 'k',
+    address: '192.0.2.1',
+    targets: new Set([T.id]),
+    last: null,
+    lastAt: 0,
+    nextAt: 10_000,
+    state: 'up',
+    since: 0,
+    remaining: 2,
+    heldUntil: 0,
+    spec: {
+      type: 'tcp',
+      port: 80,
+      intervalMs: 5000,
+      timeoutMs: 1000,
+      rise: 3,
+      fall: 2,
+      path: '/',
+      expect: [200],
+      insecure: false,
+    },
     ...over,
   };
 }
@@ -54,10 +72,24 @@ describe('earliestChange', () => {
     const prober: Prober = { probe: async () => ({ ok: clock.now() > 2000, reason: '', hard: false, latencyMs: 0 }) };
     const checker = new HealthChecker({
       probers: { tcp: prober, http: prober, https: prober, dns: prober },
-      clock, random: () => 0, initial: 'up',
-      onTransition: (_c, t) => { if (t.to === 'up') at = t.at; },
+      clock,
+      random: () => 0,
+      initial: 'up',
+      onTransition: (_c, t) => {
+        if (t.to === 'up') at = t.at;
+      },
     });
-    const spec: CheckSpec = { type: 'http', port: 80, intervalMs: 1000, timeoutMs: 500, rise: 4, fall: 1, path: '/', expect: [200], insecure: false };
+    const spec: CheckSpec = {
+      type: 'http',
+      port: 80,
+      intervalMs: 1000,
+      timeoutMs: 500,
+      rise: 4,
+      fall: 1,
+      path: '/',
+      expect: [200],
+      insecure: false,
+    };
     checker.sync([{ ...T, check: spec }]);
     const predicted: number[] = [];
     for (let t = 0; t < 8000; t += 50) {
@@ -82,13 +114,18 @@ describe('TargetHealth', () => {
   });
 
   it('follows the check: down when it is down, with its next possible change', () => {
-    expect(setup(check({ state: 'down', nextAt: 3000, remaining: 1 })).view.status(T, 1000)).toEqual({ up: false, nextChange: 3000 });
+    expect(setup(check({ state: 'down', nextAt: 3000, remaining: 1 })).view.status(T, 1000)).toEqual({
+      up: false,
+      nextChange: 3000,
+    });
     expect(setup(check({ state: 'up', nextAt: 3000 })).view.status(T, 1000)).toEqual({ up: true, nextChange: 3000 });
   });
 
   it('an unexpired monitor report of down wins over a passing check; an expired one is ignored', async () => {
     const { store, view } = setup(check({ state: 'up', nextAt: 9000 }));
-    await store.commit('api:test', [{ kind: 'report', target: T.id, state: 'down', reason: 'maintenance', validMs: 5000 }]);
+    await store.commit('api:test', [
+      { kind: 'report', target: T.id, state: 'down', reason: 'maintenance', validMs: 5000 },
+    ]);
     expect(view.status(T, 2000)).toEqual({ up: false, nextChange: 6000 });
     expect(view.status(T, 6000)).toEqual({ up: true, nextChange: 9000 });
   });

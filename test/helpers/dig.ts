@@ -38,8 +38,11 @@ function rr(text: string): Rr {
 /** `dig @server -p port <args> +yaml +norecurse`; rejects if dig reports no message. */
 export function dig(port: number, args: string[], server = '127.0.0.1'): Promise<DigResult> {
   return new Promise((resolve, reject) => {
-    execFile('dig', [`@${server}`, '-p', String(port), '+yaml', '+norecurse', '+tries=1', '+timeout=3', ...args],
-      { timeout: 15_000 }, (err, stdout) => {
+    execFile(
+      'dig',
+      [`@${server}`, '-p', String(port), '+yaml', '+norecurse', '+tries=1', '+timeout=3', ...args],
+      { timeout: 15_000 },
+      (err, stdout) => {
         let docs: unknown;
         try {
           docs = parse(stdout);
@@ -52,7 +55,9 @@ export function dig(port: number, args: string[], server = '127.0.0.1'): Promise
         if (!msg) return reject(new Error(`dig got no answer (${err?.message ?? 'no message'}):\n${stdout}`));
         resolve({
           status: msg.status,
-          flags: String(msg.flags ?? '').split(/\s+/).filter(Boolean),
+          flags: String(msg.flags ?? '')
+            .split(/\s+/)
+            .filter(Boolean),
           question: msg.QUESTION_SECTION ?? [],
           answer: (msg.ANSWER_SECTION ?? []).map(rr),
           authority: (msg.AUTHORITY_SECTION ?? []).map(rr),
@@ -62,7 +67,8 @@ export function dig(port: number, args: string[], server = '127.0.0.1'): Promise
           protocol: String(message.socket_protocol ?? ''),
           raw: msg,
         });
-      });
+      },
+    );
   });
 }
 

@@ -44,7 +44,13 @@ const OPT = 41;
 const ECS = 8;
 
 /** An ECS option (RFC 7871 §6) with whatever fields it is given, consistent or not. */
-export function ecsOption(family: number, source: number, scope: number, address: Buffer, length = 4 + address.length): Buffer {
+export function ecsOption(
+  family: number,
+  source: number,
+  scope: number,
+  address: Buffer,
+  length = 4 + address.length,
+): Buffer {
   const o = Buffer.alloc(8 + address.length);
   o.writeUInt16BE(ECS, 0);
   o.writeUInt16BE(length, 2);
@@ -56,7 +62,13 @@ export function ecsOption(family: number, source: number, scope: number, address
 }
 
 /** An OPT RR: root owner, `payload`, EDNS version, options; `rdlen` may lie about their length. */
-function optRecord(options: Buffer, payload = 1232, version = 0, rdlen = options.length, owner: Buffer = Buffer.from([0])): Buffer {
+function optRecord(
+  options: Buffer,
+  payload = 1232,
+  version = 0,
+  rdlen = options.length,
+  owner: Buffer = Buffer.from([0]),
+): Buffer {
   const fixed = Buffer.alloc(10);
   fixed.writeUInt16BE(OPT, 0);
   fixed.writeUInt16BE(payload, 2);
@@ -66,7 +78,13 @@ function optRecord(options: Buffer, payload = 1232, version = 0, rdlen = options
 }
 
 const wireName = (text: string): Buffer =>
-  Buffer.concat([...text.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
+  Buffer.concat([
+    ...text
+      .split('.')
+      .filter(Boolean)
+      .map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])),
+    Buffer.from([0]),
+  ]);
 
 /** An RR: owner, TYPE, CLASS, TTL, RDATA. */
 function rr(owner: string, type: number, klass: number, ttl: number, rdata: Buffer): Buffer {
@@ -86,7 +104,13 @@ function tsig(id: number): Buffer {
   fixed.writeUInt16BE(32, 8);
   const tail = Buffer.alloc(6);
   tail.writeUInt16BE(id, 0);
-  return rr('fuzz-key', 250, 255, 0, Buffer.concat([wireName('hmac-sha256'), fixed.subarray(0, 10), Buffer.alloc(32, 0xab), tail]));
+  return rr(
+    'fuzz-key',
+    250,
+    255,
+    0,
+    Buffer.concat([wireName('hmac-sha256'), fixed.subarray(0, 10), Buffer.alloc(32, 0xab), tail]),
+  );
 }
 
 /** RFC 2136 §2 UPDATE: zone section, one prerequisite, updates (add, delete an RRset), maybe TSIG. */
@@ -100,7 +124,8 @@ function update(signed: boolean): Buffer {
   header.writeUInt16BE(signed ? 1 : 0, 10);
   return Buffer.concat([
     header,
-    wireName('gslb.example.com'), Buffer.from([0, 6, 0, 1]),
+    wireName('gslb.example.com'),
+    Buffer.from([0, 6, 0, 1]),
     rr('gslb.example.com', 6, 255, 0, Buffer.alloc(0)), // the zone's SOA exists (§2.4.1)
     rr('fuzz.gslb.example.com', 1, 1, 60, Buffer.from([192, 0, 2, 99])),
     rr('old.gslb.example.com', 255, 255, 0, Buffer.alloc(0)), // delete all RRsets of a name (§2.5.3)
@@ -136,7 +161,9 @@ export const SEEDS: readonly Buffer[] = [
   buildQuery('sub.example.com', 43, { edns: {} }),
   buildQuery('b.c.example.com', 16),
   buildQuery('www.gslb.example.com', 1, { edns: { options: ecsOption(1, 24, 0, Buffer.from([198, 51, 100])) } }),
-  buildQuery('near.gslb.example.com', 1, { edns: { options: ecsOption(2, 48, 0, Buffer.from([0x20, 0x01, 0x0d, 0xb8, 0, 1])) } }),
+  buildQuery('near.gslb.example.com', 1, {
+    edns: { options: ecsOption(2, 48, 0, Buffer.from([0x20, 0x01, 0x0d, 0xb8, 0, 1])) },
+  }),
   buildQuery('rr.gslb.example.com', 1, { edns: { options: ecsOption(1, 0, 0, Buffer.alloc(0)) } }),
   buildQuery('api.gslb.example.com', 28),
   buildQuery('sticky.gslb.example.com', 1, { edns: { options: ecsOption(1, 32, 0, Buffer.from([203, 0, 113, 7])) } }),
@@ -250,7 +277,9 @@ const MUTATORS: Readonly<Record<string, Mutator>> = {
   },
   'many-opts': (rng, msg) => {
     const n = rng.range(2, 40);
-    const opts = Array.from({ length: n }, () => optRecord(rng.chance(0.3) ? ecsOption(1, 8, 0, Buffer.from([10])) : Buffer.alloc(0), rng.int(0x10000)));
+    const opts = Array.from({ length: n }, () =>
+      optRecord(rng.chance(0.3) ? ecsOption(1, 8, 0, Buffer.from([10])) : Buffer.alloc(0), rng.int(0x10000)),
+    );
     return Buffer.concat([withArcount(questionOnly(msg), n), ...opts]);
   },
   'bad-ecs': (rng, msg) => {
@@ -261,7 +290,10 @@ const MUTATORS: Readonly<Record<string, Mutator>> = {
     const length = rng.chance(0.7) ? 4 + address.length : rng.int(0x10000);
     let options = ecsOption(family, source, scope, address, length);
     if (rng.chance(0.2)) options = Buffer.concat([options, ecsOption(1, 24, 0, Buffer.from([192, 0, 2]))]);
-    return Buffer.concat([withArcount(questionOnly(msg), 1), optRecord(options, rng.pick([0, 512, 1232, 4096, 65535]))]);
+    return Buffer.concat([
+      withArcount(questionOnly(msg), 1),
+      optRecord(options, rng.pick([0, 512, 1232, 4096, 65535])),
+    ]);
   },
   flags: (rng, msg) => {
     if (msg.length < 12) return msg;
@@ -278,8 +310,37 @@ const MUTATOR_NAMES = Object.keys(MUTATORS);
 const STACKABLE = ['bit-flip', 'byte-replace', 'truncate', 'extend', 'counts', 'flags'];
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789-_*';
-const SUFFIXES = ['example.com', 'gslb.example.com', 'wild.example.com', 'cdn.example.com', 'sub.example.com', '2.0.192.in-addr.arpa', 'c.example.com', 'example.net', ''];
-const HOSTS = ['www', 'mail', 'alias', 'web', 'app', 'ns1', 'ns2', 'sip', 'opaque', 'a.b', 'b', 'rr', 'near', 'regional', 'primary', 'sticky', 'api', '@'];
+const SUFFIXES = [
+  'example.com',
+  'gslb.example.com',
+  'wild.example.com',
+  'cdn.example.com',
+  'sub.example.com',
+  '2.0.192.in-addr.arpa',
+  'c.example.com',
+  'example.net',
+  '',
+];
+const HOSTS = [
+  'www',
+  'mail',
+  'alias',
+  'web',
+  'app',
+  'ns1',
+  'ns2',
+  'sip',
+  'opaque',
+  'a.b',
+  'b',
+  'rr',
+  'near',
+  'regional',
+  'primary',
+  'sticky',
+  'api',
+  '@',
+];
 const TYPES = [1, 2, 5, 6, 12, 15, 16, 28, 33, 35, 39, 41, 43, 44, 46, 52, 64, 65, 250, 251, 252, 255, 257, 65534];
 
 /** A well-formed query for a random name, type, class and EDNS: exercises the answer path. */
@@ -287,7 +348,10 @@ function structured(rng: Rng): Buffer {
   const suffix = rng.pick(SUFFIXES);
   let host = rng.pick(HOSTS);
   if (host === '@') host = '';
-  if (rng.chance(0.3)) host = Array.from({ length: rng.range(1, 12) }, () => ALPHABET[rng.int(ALPHABET.length)]).join('') + (host ? `.${host}` : '');
+  if (rng.chance(0.3))
+    host =
+      Array.from({ length: rng.range(1, 12) }, () => ALPHABET[rng.int(ALPHABET.length)]).join('') +
+      (host ? `.${host}` : '');
   let name = [host, suffix].filter(Boolean).join('.');
   if (rng.chance(0.2)) name = name.replace(/[a-z]/g, (c) => (rng.chance(0.5) ? c.toUpperCase() : c));
   const qtype = rng.chance(0.85) ? rng.pick(TYPES) : rng.int(0x10000);
@@ -298,7 +362,9 @@ function structured(rng: Rng): Buffer {
       edns: {
         payload: rng.pick([0, 1, 512, 1220, 1232, 1500, 4096, 65535]),
         do: rng.chance(0.3),
-        ...(rng.chance(0.4) && { options: ecsOption(1, 24, 0, Buffer.from([rng.int(224), rng.int(256), rng.int(256)])) }),
+        ...(rng.chance(0.4) && {
+          options: ecsOption(1, 24, 0, Buffer.from([rng.int(224), rng.int(256), rng.int(256)])),
+        }),
       },
     }),
   });
@@ -341,8 +407,10 @@ export function checkReply(query: Buffer, reply: Buffer, udp: boolean): Decoded 
   if (query.length < 2 || r.id !== query.readUInt16BE(0)) throw new Error('reply ID differs from the query ID');
   if ((r.flags & 0xf) === 2) throw new Error('SERVFAIL: the query path threw');
   if (reply.readUInt16BE(4) > 1) throw new Error(`QDCOUNT ${reply.readUInt16BE(4)}`);
-  if (r.question !== query.subarray(12, 12 + r.question.length / 2).toString('hex')) throw new Error('question not echoed byte for byte');
-  if (udp && reply.length > (r.opt ? 1232 : 512)) throw new Error(`UDP reply of ${reply.length} bytes (${r.opt ? 'with' : 'without'} OPT)`);
+  if (r.question !== query.subarray(12, 12 + r.question.length / 2).toString('hex'))
+    throw new Error('question not echoed byte for byte');
+  if (udp && reply.length > (r.opt ? 1232 : 512))
+    throw new Error(`UDP reply of ${reply.length} bytes (${r.opt ? 'with' : 'without'} OPT)`);
   return r;
 }
 

@@ -26,7 +26,9 @@ export interface Gslbd {
  * `defaultListen`; `--workers 1` unless given) and waits until it listens.
  */
 export async function startGslbd(
-  args: string[], env: Record<string, string> = {}, opts: { defaultListen?: boolean } = {},
+  args: string[],
+  env: Record<string, string> = {},
+  opts: { defaultListen?: boolean } = {},
 ): Promise<Gslbd> {
   let withListen = args.includes('--listen') || opts.defaultListen ? args : [...args, '--listen', '127.0.0.1:0'];
   // Each server keeps its journal in a directory of its own unless the test names one; that
@@ -42,7 +44,8 @@ export async function startGslbd(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
-  const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
+    [];
   let buffered = '';
   let stderrText = '';
   proc.stderr!.on('data', (chunk: Buffer) => {
@@ -74,9 +77,21 @@ export async function startGslbd(
     const seen = logs.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching log line in ${timeoutMs} ms; stderr:\n${stderrText}`)), timeoutMs);
-      waiters.push({ match, resolve: (l) => { clearTimeout(timer); resolve(l); } });
-      void exited.then((code) => { clearTimeout(timer); reject(new Error(`gslbd exited (${code}); stderr:\n${stderrText}`)); });
+      const timer = setTimeout(
+        () => reject(new Error(`no matching log line in ${timeoutMs} ms; stderr:\n${stderrText}`)),
+        timeoutMs,
+      );
+      waiters.push({
+        match,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`gslbd exited (${code}); stderr:\n${stderrText}`));
+      });
     });
   };
   const listening = await waitForLog((l) => l.msg === 'listening', 20_000);
@@ -101,16 +116,26 @@ export async function startGslbd(
  * after `timeoutMs` (e.g. a `serve` expected to fail) is killed and resolves with code null. `env`
  * is laid over this process's environment.
  */
-export function runCli(args: string[], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  timeoutMs = 30_000,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
     proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     // 'close', not 'exit': it comes once stdout and stderr are fully read.
-    proc.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    proc.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -119,5 +144,10 @@ export function runCli(args: string[], timeoutMs = 30_000, env: Record<string, s
  * after them; the tests read `.server` once it runs.
  */
 export function gslbdForTests(args: string[]): { readonly server: Gslbd } {
-  return { server: forTests(() => startGslbd(args), (server) => server.stop()) };
+  return {
+    server: forTests(
+      () => startGslbd(args),
+      (server) => server.stop(),
+    ),
+  };
 }

@@ -65,7 +65,10 @@ export async function askFast(server: Gslbd, pool: string): Promise<string[]> {
   if (!reply) throw new Error(`no reply from gslbd for ${pool}`);
   const r = readReply(reply);
   if (r.rcode !== 0) throw new Error(`${pool}: rcode ${r.rcode}`);
-  return r.answer.filter((a) => a.type === Type.A).map((a) => a.data).sort();
+  return r.answer
+    .filter((a) => a.type === Type.A)
+    .map((a) => a.data)
+    .sort();
 }
 
 export interface HealthLine {
@@ -86,7 +89,13 @@ export function healthLines(server: Gslbd, from = 0): HealthLine[] {
 }
 
 /** Waits for the first transition of `target` to `to` logged at or after log index `from`. */
-export async function transition(server: Gslbd, from: number, target: string, to: 'up' | 'down', timeoutMs = 10_000): Promise<HealthLine> {
+export async function transition(
+  server: Gslbd,
+  from: number,
+  target: string,
+  to: 'up' | 'down',
+  timeoutMs = 10_000,
+): Promise<HealthLine> {
   const line = await server.waitForLog(
     (l) => isHealth(l) && server.logs.indexOf(l) >= from && l.to === to && (l.targets as string[]).includes(target),
     timeoutMs,

@@ -28,8 +28,10 @@ export interface Knot {
 export function requireKnot(): string {
   const r = spawnSync('knotd', ['-V'], { encoding: 'utf8', timeout: 10_000 });
   if (r.error || r.status !== 0) {
-    throw new Error('knotd (Knot DNS) is not installed or does not run: install the Debian package `knot` '
-      + `(scripts/test.sh and .ci/run do). ${r.error?.message ?? r.stderr}`);
+    throw new Error(
+      'knotd (Knot DNS) is not installed or does not run: install the Debian package `knot` ' +
+        `(scripts/test.sh and .ci/run do). ${r.error?.message ?? r.stderr}`,
+    );
   }
   return r.stdout.trim();
 }
@@ -87,15 +89,24 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
 }
 
 /** Polls SOA of every zone with dig until each answers authoritatively, or throws after `timeoutMs`. */
-async function waitReady(proc: ChildProcess, port: number, zones: readonly KnotZone[], log: () => string, timeoutMs: number): Promise<void> {
+async function waitReady(
+  proc: ChildProcess,
+  port: number,
+  zones: readonly KnotZone[],
+  log: () => string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const pending = new Set(zones.map((z) => z.origin));
   while (pending.size > 0) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`knotd exited (${proc.exitCode ?? proc.signalCode}):\n${log()}`);
-    if (Date.now() > deadline) throw new Error(`knotd not answering SOA for ${[...pending].join(' ')} after ${timeoutMs} ms:\n${log()}`);
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`knotd exited (${proc.exitCode ?? proc.signalCode}):\n${log()}`);
+    if (Date.now() > deadline)
+      throw new Error(`knotd not answering SOA for ${[...pending].join(' ')} after ${timeoutMs} ms:\n${log()}`);
     for (const origin of [...pending]) {
       const r = await dig(port, [origin, 'SOA', '+timeout=1']).catch(() => null);
-      if (r?.status === 'NOERROR' && r.flags.includes('aa') && r.answer.some((rr) => rr.type === 'SOA')) pending.delete(origin);
+      if (r?.status === 'NOERROR' && r.flags.includes('aa') && r.answer.some((rr) => rr.type === 'SOA'))
+        pending.delete(origin);
     }
     if (pending.size > 0) await new Promise((r) => setTimeout(r, 100));
   }
@@ -139,7 +150,10 @@ export async function startKnot(dir: string, zones: readonly KnotZone[], timeout
       async zoneRead(origin) {
         const out = await run('knotc', ['-c', conf, '-t', '5', 'zone-read', origin], 10_000);
         // Lines read `[zone.] owner ttl TYPE rdata`.
-        return out.split('\n').filter(Boolean).map((l) => l.replace(/^\[[^\]]*\]\s+/, ''));
+        return out
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.replace(/^\[[^\]]*\]\s+/, ''));
       },
       stop,
     };

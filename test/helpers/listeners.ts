@@ -106,7 +106,11 @@ class Base implements Listener {
 
 /** A TCP listener that accepts and keeps connections open, sending nothing. */
 export async function tcpListener(host: string, port = 0): Promise<Listener> {
-  const l = new Base(host, port, net.createServer(() => {}));
+  const l = new Base(
+    host,
+    port,
+    net.createServer(() => {}),
+  );
   await l.start();
   return l;
 }
@@ -165,8 +169,13 @@ class HttpBase extends Base implements HttpListener {
 }
 
 /** An HTTP listener (HTTPS when `tls` is given) serving HEALTHY_BODY on every path in mode ok. */
-export async function httpListener(host: string, options: { port?: number; tls?: Certificate } = {}): Promise<HttpListener> {
-  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }) : http.createServer();
+export async function httpListener(
+  host: string,
+  options: { port?: number; tls?: Certificate } = {},
+): Promise<HttpListener> {
+  const server = options.tls
+    ? https.createServer({ key: options.tls.key, cert: options.tls.cert })
+    : http.createServer();
   // Probes send `Connection: close`; keep-alive timers would only delay shutdown.
   server.keepAliveTimeout = 100;
   const l = new HttpBase(host, options.port ?? 0, server);
@@ -185,18 +194,45 @@ export function selfSignedCert(): Certificate {
   const key = path.join(dir, 'key.pem');
   const cert = path.join(dir, 'cert.pem');
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-keyout', key, '-out', cert], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (err.code === 'ENOENT') throw new Error('the HTTPS tests need openssl on PATH (Debian: apt-get install openssl)', { cause: e });
-    throw new Error(`openssl could not make a test certificate: ${err.stderr?.toString() ?? err.message}`, { cause: e });
+    if (err.code === 'ENOENT')
+      throw new Error('the HTTPS tests need openssl on PATH (Debian: apt-get install openssl)', { cause: e });
+    throw new Error(`openssl could not make a test certificate: ${err.stderr?.toString() ?? err.message}`, {
+      cause: e,
+    });
   }
   return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
 }
 
 /** Resolves once `cond()` holds, polling every `everyMs`; rejects with `what` after `timeoutMs`. */
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 20): Promise<void> {
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 20,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await cond()) return;

@@ -101,12 +101,23 @@ function labelText(label: Buffer): string {
 function rdataText(type: number, r: Reader, end: number): string {
   const rest = () => r.bytes(end - r.off);
   switch (type) {
-    case 1: return [...rest()].join('.');
-    case 28: return rest().toString('hex').replace(/(.{4})(?!$)/g, '$1:');
-    case 2: case 5: case 12: case 39: return r.name();
-    case 15: return `${r.u16()} ${r.name()}`;
-    case 33: return `${r.u16()} ${r.u16()} ${r.u16()} ${r.name()}`;
-    case 6: return `${r.name()} ${r.name()} ${[r.u32(), r.u32(), r.u32(), r.u32(), r.u32()].join(' ')}`;
+    case 1:
+      return [...rest()].join('.');
+    case 28:
+      return rest()
+        .toString('hex')
+        .replace(/(.{4})(?!$)/g, '$1:');
+    case 2:
+    case 5:
+    case 12:
+    case 39:
+      return r.name();
+    case 15:
+      return `${r.u16()} ${r.name()}`;
+    case 33:
+      return `${r.u16()} ${r.u16()} ${r.u16()} ${r.name()}`;
+    case 6:
+      return `${r.name()} ${r.name()} ${[r.u32(), r.u32(), r.u32(), r.u32(), r.u32()].join(' ')}`;
     case 16: {
       const parts: string[] = [];
       while (r.off < end) parts.push(JSON.stringify(r.bytes(r.u8()).toString('latin1')));
@@ -159,10 +170,28 @@ export function decodeMessage(msg: Buffer): Decoded {
     if (opt) throw new Error('two OPT records');
     const options: DecodedOpt['options'] = [];
     for (let p = 0; p + 4 <= x.rdata.length; p += 4 + x.rdata.readUInt16BE(p + 2)) {
-      options.push({ code: x.rdata.readUInt16BE(p), data: x.rdata.subarray(p + 4, p + 4 + x.rdata.readUInt16BE(p + 2)).toString('hex') });
+      options.push({
+        code: x.rdata.readUInt16BE(p),
+        data: x.rdata.subarray(p + 4, p + 4 + x.rdata.readUInt16BE(p + 2)).toString('hex'),
+      });
     }
-    opt = { payload: x.klass, extendedRcode: x.ttl >>> 24, version: (x.ttl >>> 16) & 0xff, dnssecOk: (x.ttl & 0x8000) !== 0, options };
+    opt = {
+      payload: x.klass,
+      extendedRcode: x.ttl >>> 24,
+      version: (x.ttl >>> 16) & 0xff,
+      dnssecOk: (x.ttl & 0x8000) !== 0,
+      options,
+    };
   }
   if (r.off !== msg.length) throw new Error(`${msg.length - r.off} octets after the last record`);
-  return { id, flags, rcode: ((opt?.extendedRcode ?? 0) << 4) | (flags & 0xf), question, answer, authority, additional, opt };
+  return {
+    id,
+    flags,
+    rcode: ((opt?.extendedRcode ?? 0) << 4) | (flags & 0xf),
+    question,
+    answer,
+    authority,
+    additional,
+    opt,
+  };
 }

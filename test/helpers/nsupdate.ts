@@ -44,7 +44,9 @@ export function nsupdate(port: number, zone: string, lines: readonly string[], o
     if (opts.keyFile) {
       if (!opts.work) throw new Error('nsupdate: keyFile needs a work directory');
       const file = path.join(opts.work, `${name}.key`);
-      writeFileSync(file, `key "${name}" {\n\talgorithm ${key.algorithm};\n\tsecret "${secret}";\n};\n`, { mode: 0o600 });
+      writeFileSync(file, `key "${name}" {\n\talgorithm ${key.algorithm};\n\tsecret "${secret}";\n};\n`, {
+        mode: 0o600,
+      });
       args.push('-k', file);
     } else {
       args.push('-y', `${key.algorithm}:${name}:${secret}`);

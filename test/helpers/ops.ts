@@ -52,34 +52,42 @@ export interface StartOptions {
 
 /** Starts listeners, copies the fixture with their ports, and starts gslbd with the API on port 0. */
 export async function startOps(opts: StartOptions = {}): Promise<OpsServer> {
-  const a = opts.reuse?.a ?? await tcpListener('127.0.0.2');
-  const b = opts.reuse?.b ?? await tcpListener('127.0.0.3');
+  const a = opts.reuse?.a ?? (await tcpListener('127.0.0.2'));
+  const b = opts.reuse?.b ?? (await tcpListener('127.0.0.3'));
   let zones = opts.reuse?.zones;
   if (!zones) {
     zones = mkdtempSync(path.join(os.tmpdir(), 'gslbd-ops-zones-'));
     cpSync(FIXTURE, zones, { recursive: true });
-    const pools = readFileSync(path.join(FIXTURE, POOLS), 'utf8').replaceAll('${PORT_A}', String(a.port)).replaceAll('${PORT_B}', String(b.port));
+    const pools = readFileSync(path.join(FIXTURE, POOLS), 'utf8')
+      .replaceAll('${PORT_A}', String(a.port))
+      .replaceAll('${PORT_B}', String(b.port));
     writeFileSync(path.join(zones, POOLS), pools);
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-ops-config-'));
   const config = path.join(dir, 'gslbd.yaml');
-  writeFileSync(config, [
-    `zones: ${zones}`,
-    'api:',
-    '  listen: 127.0.0.1:0',
-    '  tokens:',
-    '    - { name: operator, token: "${GSLBD_API_TOKEN}", access: write }',
-    `    - { name: viewer, token: ${READ} }`,
-    ...(opts.config ?? []),
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `zones: ${zones}`,
+      'api:',
+      '  listen: 127.0.0.1:0',
+      '  tokens:',
+      '    - { name: operator, token: "${GSLBD_API_TOKEN}", access: write }',
+      `    - { name: viewer, token: ${READ} }`,
+      ...(opts.config ?? []),
+      '',
+    ].join('\n'),
+  );
   const gslbd = await startGslbd(['--config', config, ...(opts.args ?? [])], { GSLBD_API_TOKEN: WRITE });
   const line = await gslbd.waitForLog((l) => l.msg === 'api listening');
   const base = `http://127.0.0.1:${line.port as number}`;
   const api = async (method: string, url: string, body?: unknown, token: string | null = WRITE): Promise<Reply> => {
     const res = await fetch(base + url, {
       method,
-      headers: { ...(token !== null && { authorization: `Bearer ${token}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
+      headers: {
+        ...(token !== null && { authorization: `Bearer ${token}` }),
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -92,7 +100,12 @@ export async function startOps(opts: StartOptions = {}): Promise<OpsServer> {
     return { status: res.status, body: parsed, text, type: res.headers.get('content-type') };
   };
   return {
-    gslbd, base, zones, a, b, api,
+    gslbd,
+    base,
+    zones,
+    a,
+    b,
+    api,
     async metrics() {
       const r = await api('GET', '/metrics', undefined, READ);
       if (r.status !== 200) throw new Error(`/metrics: HTTP ${r.status}: ${r.text}`);
@@ -115,11 +128,15 @@ export async function startOps(opts: StartOptions = {}): Promise<OpsServer> {
  * before its first probe, so "up" alone does not mean the listener was reached.
  */
 export async function bothProbed(s: OpsServer): Promise<void> {
-  await until(async () => {
-    const status = (await s.api('GET', '/v1/status', undefined, READ)).body;
-    const checked = status.zones[0]?.pools.find((p: { pool: string }) => p.pool === fqdn('checked'));
-    return checked?.targets.every((t: { last_probe: { ok: boolean } | null }) => t.last_probe?.ok === true) ?? false;
-  }, 10_000, 'a passing probe of both checked targets');
+  await until(
+    async () => {
+      const status = (await s.api('GET', '/v1/status', undefined, READ)).body;
+      const checked = status.zones[0]?.pools.find((p: { pool: string }) => p.pool === fqdn('checked'));
+      return checked?.targets.every((t: { last_probe: { ok: boolean } | null }) => t.last_probe?.ok === true) ?? false;
+    },
+    10_000,
+    'a passing probe of both checked targets',
+  );
 }
 
 export interface Sample {

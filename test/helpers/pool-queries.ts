@@ -20,7 +20,8 @@ export function clientSubnet(subnet: string): ClientSubnet {
   const sourcePrefix = Number(prefixText);
   const v4 = net.isIPv4(address);
   const bytes = v4 ? Buffer.from(address.split('.').map(Number)) : ipv6Bytes(address);
-  for (let i = 0; i < bytes.length; i++) bytes[i]! &= (0xff00 >>> Math.max(0, Math.min(8, sourcePrefix - 8 * i))) & 0xff;
+  for (let i = 0; i < bytes.length; i++)
+    bytes[i]! &= (0xff00 >>> Math.max(0, Math.min(8, sourcePrefix - 8 * i))) & 0xff;
   return { family: v4 ? 1 : 2, sourcePrefix, address: bytes };
 }
 

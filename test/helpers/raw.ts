@@ -7,21 +7,46 @@ import net from 'node:net';
 export function udpExchange(port: number, msg: Buffer, timeoutMs = 1000, host = '127.0.0.1'): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-    const timer = setTimeout(() => { sock.close(); resolve(null); }, timeoutMs);
-    sock.once('message', (reply) => { clearTimeout(timer); sock.close(); resolve(reply); });
+    const timer = setTimeout(() => {
+      sock.close();
+      resolve(null);
+    }, timeoutMs);
+    sock.once('message', (reply) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(reply);
+    });
     sock.send(msg, port, host);
   });
 }
 
 /** Opens a TCP connection, sends `msgs` framed (RFC 1035 §4.2.2) in one write, collects `expect` replies. */
-export function tcpExchange(port: number, msgs: Buffer[], expect = msgs.length, timeoutMs = 3000, host = '127.0.0.1'): Promise<Buffer[]> {
+export function tcpExchange(
+  port: number,
+  msgs: Buffer[],
+  expect = msgs.length,
+  timeoutMs = 3000,
+  host = '127.0.0.1',
+): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ port, host });
     const replies: Buffer[] = [];
     let pending: Buffer = Buffer.alloc(0);
-    const timer = setTimeout(() => { sock.destroy(); resolve(replies); }, timeoutMs);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve(replies);
+    }, timeoutMs);
     sock.on('connect', () => {
-      sock.write(Buffer.concat(msgs.map((m) => { const f = Buffer.alloc(2 + m.length); f.writeUInt16BE(m.length); m.copy(f, 2); return f; })));
+      sock.write(
+        Buffer.concat(
+          msgs.map((m) => {
+            const f = Buffer.alloc(2 + m.length);
+            f.writeUInt16BE(m.length);
+            m.copy(f, 2);
+            return f;
+          }),
+        ),
+      );
     });
     sock.on('data', (chunk) => {
       pending = Buffer.concat([pending, chunk]);
@@ -29,17 +54,39 @@ export function tcpExchange(port: number, msgs: Buffer[], expect = msgs.length, 
         replies.push(pending.subarray(2, 2 + pending.readUInt16BE(0)));
         pending = pending.subarray(2 + pending.readUInt16BE(0));
       }
-      if (replies.length >= expect) { clearTimeout(timer); sock.destroy(); resolve(replies); }
+      if (replies.length >= expect) {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(replies);
+      }
     });
-    sock.on('error', (e) => { clearTimeout(timer); if (replies.length) resolve(replies); else reject(e); });
-    sock.on('close', () => { clearTimeout(timer); resolve(replies); });
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      if (replies.length) resolve(replies);
+      else reject(e);
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve(replies);
+    });
   });
 }
 
 /** A minimal query: header + one question (+ an OPT when `edns` is given). */
-export function buildQuery(name: string, qtype: number, opts: { id?: number; flags?: number; edns?: { payload?: number; version?: number; do?: boolean; options?: Buffer } } = {}): Buffer {
+export function buildQuery(
+  name: string,
+  qtype: number,
+  opts: {
+    id?: number;
+    flags?: number;
+    edns?: { payload?: number; version?: number; do?: boolean; options?: Buffer };
+  } = {},
+): Buffer {
   const labels = name.replace(/\.$/, '').split('.').filter(Boolean);
-  const qname = Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')])), Buffer.from([0])]);
+  const qname = Buffer.concat([
+    ...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')])),
+    Buffer.from([0]),
+  ]);
   const header = Buffer.alloc(12);
   header.writeUInt16BE(opts.id ?? 0x1234, 0);
   header.writeUInt16BE(opts.flags ?? 0, 2);
@@ -100,11 +147,19 @@ export function headerOf(msg: Buffer): Header {
  * Sends `request` (bytes as given: a request fetch() would refuse or reshape) over one TCP
  * connection and reads until the server closes it; the status, the headers and the body.
  */
-export function httpExchange(port: number, request: string, timeoutMs = 5000, host = '127.0.0.1'): Promise<{ status: number; headers: string; body: string }> {
+export function httpExchange(
+  port: number,
+  request: string,
+  timeoutMs = 5000,
+  host = '127.0.0.1',
+): Promise<{ status: number; headers: string; body: string }> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ port, host });
     const chunks: Buffer[] = [];
-    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`no close within ${timeoutMs} ms`)); }, timeoutMs);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no close within ${timeoutMs} ms`));
+    }, timeoutMs);
     sock.on('connect', () => sock.end(request));
     sock.on('data', (c) => chunks.push(c));
     // The server may close before it has read everything sent: a reset after its answer is normal.

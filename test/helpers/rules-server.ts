@@ -32,14 +32,17 @@ export async function startRulesServer(fixtures: readonly string[], key: Key): P
   const data = mkdtempSync(path.join(os.tmpdir(), 'gslbd-rules-data-'));
   const config = path.join(zones, 'gslbd.yaml');
   for (const f of fixtures) cpSync(path.join(ROOT, 'test/fixtures', f), zones, { recursive: true });
-  writeFileSync(config, [
-    `zones: ${zones}`,
-    'api:',
-    '  listen: 127.0.0.1:0',
-    '  tokens:',
-    `    - { name: operator, token: ${TOKEN}, access: write }`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `zones: ${zones}`,
+      'api:',
+      '  listen: 127.0.0.1:0',
+      '  tokens:',
+      `    - { name: operator, token: ${TOKEN}, access: write }`,
+      '',
+    ].join('\n'),
+  );
 
   let gslbd: Gslbd;
   let base = '';
@@ -58,7 +61,10 @@ export async function startRulesServer(fixtures: readonly string[], key: Key): P
     async api(method, url, body) {
       const res = await fetch(base + url, {
         method,
-        headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${TOKEN}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
       const text = await res.text();

@@ -22,13 +22,51 @@ const CLIENTS: readonly Client[] = [
 
 /** A pool with every field some policy reads, and indexes that are not positions. */
 const POOL: readonly Candidate[] = [
-  { index: 3, key: '10.0.0.3', weight: 10, location: { lat: 52.3, lon: 4.8 }, regions: ['NL'], priority: 1, load: { load: 30, capacity: 100, reportedAt: 1 } },
-  { index: 7, key: '10.0.0.7', weight: 50, location: { lat: 50.1, lon: 8.7 }, bias: 20, regions: ['EU'], priority: 2, load: { load: 10, capacity: 100, reportedAt: 1 } },
-  { index: 11, key: '10.0.0.11', weight: 1, location: { lat: 40.7, lon: -74 }, regions: ['US', 'NA'], load: { load: 5, capacity: 0, reportedAt: 1 } },
+  {
+    index: 3,
+    key: '10.0.0.3',
+    weight: 10,
+    location: { lat: 52.3, lon: 4.8 },
+    regions: ['NL'],
+    priority: 1,
+    load: { load: 30, capacity: 100, reportedAt: 1 },
+  },
+  {
+    index: 7,
+    key: '10.0.0.7',
+    weight: 50,
+    location: { lat: 50.1, lon: 8.7 },
+    bias: 20,
+    regions: ['EU'],
+    priority: 2,
+    load: { load: 10, capacity: 100, reportedAt: 1 },
+  },
+  {
+    index: 11,
+    key: '10.0.0.11',
+    weight: 1,
+    location: { lat: 40.7, lon: -74 },
+    regions: ['US', 'NA'],
+    load: { load: 5, capacity: 0, reportedAt: 1 },
+  },
   { index: 12, key: '2001:db8::12', weight: 100, bias: -40, regions: ['default'], priority: 1 },
-  { index: 20, key: '10.0.0.20', weight: 5, location: { lat: -33.9, lon: 151.2 }, regions: ['AU', 'OC'], priority: 3, load: { load: 80, capacity: 400, reportedAt: 2 } },
+  {
+    index: 20,
+    key: '10.0.0.20',
+    weight: 5,
+    location: { lat: -33.9, lon: 151.2 },
+    regions: ['AU', 'OC'],
+    priority: 3,
+    load: { load: 80, capacity: 400, reportedAt: 2 },
+  },
   { index: 21, key: '10.0.0.21', weight: 25, location: { lat: 35.7, lon: 139.7 }, priority: 1 },
-  { index: 40, key: '10.0.0.40', weight: 3, regions: ['default', 'JP'], load: { load: 0, capacity: 10, reportedAt: 5 } },
+  {
+    index: 40,
+    key: '10.0.0.40',
+    weight: 3,
+    regions: ['default', 'JP'],
+    load: { load: 0, capacity: 10, reportedAt: 5 },
+  },
 ];
 
 function deepFreeze<T>(list: readonly T[]): readonly T[] {
@@ -108,11 +146,19 @@ export function runPolicyConformance(name: string, make: () => Policy): void {
     it('claims a scope within [0, client prefix]', () => {
       const policy = make();
       for (const prefix of [0, 8, 16, 20, 24, 32]) {
-        const s = policy.pick(deepFreeze(POOL), 2, makeContext({ client: makeClient({ address: '198.51.100.0', prefix, location: NL }) }));
+        const s = policy.pick(
+          deepFreeze(POOL),
+          2,
+          makeContext({ client: makeClient({ address: '198.51.100.0', prefix, location: NL }) }),
+        );
         expect(s.scope).toBeLessThanOrEqual(prefix);
       }
       for (const prefix of [0, 32, 48, 56, 64, 128]) {
-        const s = policy.pick(deepFreeze(POOL), 2, makeContext({ client: makeClient({ address: '2001:db8::', prefix, location: US }) }));
+        const s = policy.pick(
+          deepFreeze(POOL),
+          2,
+          makeContext({ client: makeClient({ address: '2001:db8::', prefix, location: US }) }),
+        );
         expect(s.scope).toBeLessThanOrEqual(prefix);
       }
     });

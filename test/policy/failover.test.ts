@@ -13,7 +13,13 @@ describe('failover', () => {
   it('moves to the next tier when the first tier is gone', () => {
     const rest = pool.filter((c) => c.priority !== 1);
     expect(failover({}).pick(rest, 3, makeContext()).indexes).toEqual([0, 4]);
-    expect(failover({}).pick(rest.filter((c) => c.priority === 3), 3, makeContext()).indexes).toEqual([2]);
+    expect(
+      failover({}).pick(
+        rest.filter((c) => c.priority === 3),
+        3,
+        makeContext(),
+      ).indexes,
+    ).toEqual([2]);
   });
 
   it('counts a missing priority as tier 1', () => {
@@ -24,6 +30,10 @@ describe('failover', () => {
   it('answers the same on every call, with scope 0', () => {
     const policy = failover({});
     const answers = Array.from({ length: 3 }, () => policy.pick(pool, 1, makeContext()));
-    expect(answers.map((s) => [s.indexes, s.scope])).toEqual([[[1], 0], [[1], 0], [[1], 0]]);
+    expect(answers.map((s) => [s.indexes, s.scope])).toEqual([
+      [[1], 0],
+      [[1], 0],
+      [[1], 0],
+    ]);
   });
 });

@@ -37,7 +37,10 @@ describe('geo-map', () => {
 
   it('keeps one rotation per serving set, so interleaved regions do not skew each other', () => {
     const policy = geoMap({});
-    const picks = Array.from({ length: 6 }, (_, n) => policy.pick(pool, 1, n % 2 ? at('BR', 'SA') : at('NL', 'EU')).indexes[0]);
+    const picks = Array.from(
+      { length: 6 },
+      (_, n) => policy.pick(pool, 1, n % 2 ? at('BR', 'SA') : at('NL', 'EU')).indexes[0],
+    );
     expect(picks).toEqual([0, 4, 1, 5, 0, 4]);
   });
 
@@ -47,7 +50,11 @@ describe('geo-map', () => {
   });
 
   it('lets the configured fallback choose among the default set for an unknown location', () => {
-    const s = geoMap({ fallback: random({}) }).pick(pool, 2, makeContext({ random: sequence(0.9), client: unknown().client }));
+    const s = geoMap({ fallback: random({}) }).pick(
+      pool,
+      2,
+      makeContext({ random: sequence(0.9), client: unknown().client }),
+    );
     expect(s.indexes).toEqual([5, 4]);
     expect(s.scope).toBe(24);
     expect(s.note).toBe('client location unknown: random');

@@ -16,7 +16,8 @@ const pool = (bias: { ams?: number; fra?: number } = {}): Candidate[] => [
   { index: 2, key: 'fra', weight: 1, location: FRANKFURT, bias: bias.fra },
   { index: 3, key: 'ams', weight: 1, location: AMSTERDAM, bias: bias.ams },
 ];
-const inBrussels = (prefix = 24) => makeContext({ client: makeClient({ address: '198.51.100.0', prefix, location: BRUSSELS }) });
+const inBrussels = (prefix = 24) =>
+  makeContext({ client: makeClient({ address: '198.51.100.0', prefix, location: BRUSSELS }) });
 
 /** A fallback that answers with its first candidate and a fixed scope, counting its calls. */
 function stubFallback(scope: number): Policy & { calls: number } {

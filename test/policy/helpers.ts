@@ -102,7 +102,10 @@ export function chiSquareSurvivalEvenDf(x: number, df: number): number {
 }
 
 /** Asserting helper: the statistic of `observed` against `proportions` stays under p = 0.001. */
-export function chiSquareFits(observed: readonly number[], proportions: readonly number[]): { statistic: number; critical: number } {
+export function chiSquareFits(
+  observed: readonly number[],
+  proportions: readonly number[],
+): { statistic: number; critical: number } {
   const critical = CHI2_CRITICAL_P001[observed.length - 1];
   if (critical === undefined) throw new Error(`no critical value for ${observed.length - 1} degrees of freedom`);
   return { statistic: chiSquare(observed, proportions), critical };

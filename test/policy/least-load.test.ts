@@ -12,7 +12,11 @@ describe('least-load', () => {
     const s = leastLoad({}).pick(withLoads(report(50), report(20), report(90, 300)), 1, makeContext());
     expect(s.indexes).toEqual([1]);
     expect(s.scoreName).toBe('load_ratio');
-    expect([...s.scores!]).toEqual([[0, 0.5], [1, 0.2], [2, 0.3]]);
+    expect([...s.scores!]).toEqual([
+      [0, 0.5],
+      [1, 0.2],
+      [2, 0.3],
+    ]);
   });
 
   it('shifts picks to the next target after handing out enough answers since the report', () => {
@@ -45,7 +49,10 @@ describe('least-load', () => {
     const ctx = makeContext({ random: () => 0 });
     const list = withLoads(report(10), report(50));
     for (let n = 0; n < 5; n++) policy.pick(list, 1, ctx);
-    const reversed = [{ ...list[1]!, index: 0 }, { ...list[0]!, index: 1 }];
+    const reversed = [
+      { ...list[1]!, index: 0 },
+      { ...list[0]!, index: 1 },
+    ];
     expect(policy.pick(reversed, 1, ctx).scores!.get(1)).toBe(0.15);
   });
 

@@ -19,7 +19,11 @@ describe('round-robin', () => {
     const policy = roundRobin({});
     const list = targets(3, (i) => ({ index: 10 + i }));
     const answers = Array.from({ length: 3 }, () => policy.pick(list, 2, makeContext()).indexes);
-    expect(answers).toEqual([[10, 11], [11, 12], [12, 10]]);
+    expect(answers).toEqual([
+      [10, 11],
+      [11, 12],
+      [12, 10],
+    ]);
   });
 
   it('leads with every candidate equally often over whole cycles, whatever the count', () => {

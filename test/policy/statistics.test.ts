@@ -9,7 +9,9 @@ describe('test statistics', () => {
   });
 
   it('has critical values that grow with the degrees of freedom', () => {
-    const values = Object.entries(CHI2_CRITICAL_P001).sort(([a], [b]) => +a - +b).map(([, v]) => v);
+    const values = Object.entries(CHI2_CRITICAL_P001)
+      .sort(([a], [b]) => +a - +b)
+      .map(([, v]) => v);
     expect(values).toEqual([...values].sort((a, b) => a - b));
   });
 

@@ -68,7 +68,11 @@ describe('weighted (smooth weighted round-robin)', () => {
     const list = targets(3, (i) => ({ weight: [5, 1, 1][i]! }));
     const multi = weighted({});
     const answers = Array.from({ length: 3 }, () => multi.pick(list, 2, makeContext()).indexes);
-    expect(answers).toEqual([[0, 1], [0, 1], [1, 0]]);
+    expect(answers).toEqual([
+      [0, 1],
+      [0, 1],
+      [1, 0],
+    ]);
 
     const one = weighted({});
     const three = weighted({});

@@ -43,10 +43,14 @@ runStoreSuite({
       const filler = path.join(dirOf.get(s)!, 'filler');
       try {
         for (let i = 0; i < 1024; i++) appendFileSync(filler, Buffer.alloc(4096));
-      } catch { /* ENOSPC: full */ }
+      } catch {
+        /* ENOSPC: full */
+      }
       try {
         for (;;) appendFileSync(filler, Buffer.alloc(1));
-      } catch { /* full to the byte */ }
+      } catch {
+        /* full to the byte */
+      }
       return async () => rmSync(filler);
     },
   }),

@@ -22,7 +22,12 @@ async function threeRecords(): Promise<{ d: string; file: string; lines: string[
   const d = await dir();
   const a = new JournaledStore(d);
   await a.open();
-  for (const [t, w] of [['a', 1], ['b', 2], ['c', 3]] as const) await a.commit('test', [weight(t, w)]);
+  for (const [t, w] of [
+    ['a', 1],
+    ['b', 2],
+    ['c', 3],
+  ] as const)
+    await a.commit('test', [weight(t, w)]);
   await a.close();
   const file = path.join(d, 'journal.log');
   return { d, file, lines: (await readFile(file, 'utf8')).split('\n') };
@@ -71,7 +76,9 @@ describe('journal', () => {
     lines[1] = lines[1]!.replace('"weight":2', '"weight":7');
     await writeFile(file, lines.join('\n'));
     const before = await readFile(file);
-    await expect(new JournaledStore(d).open()).rejects.toThrow(`${file}: offset ${Buffer.byteLength(lines[0]!) + 1}, record 2: checksum mismatch`);
+    await expect(new JournaledStore(d).open()).rejects.toThrow(
+      `${file}: offset ${Buffer.byteLength(lines[0]!) + 1}, record 2: checksum mismatch`,
+    );
     expect((await readFile(file)).equals(before)).toBe(true);
   });
 

@@ -42,7 +42,12 @@ export function runStoreSuite(f: StoreFactory): void {
     it('runs concurrent transactions one at a time: each build sees the ones before it applied', async () => {
       const s = await f.make();
       // Eight writers each claim target "x" unless someone has: exactly one may win.
-      const claim = (n: number) => s.transact(`w${n}`, () => (s.target('x')?.weight === undefined ? [weight('x', n)] : []), () => s.target('x')?.weight);
+      const claim = (n: number) =>
+        s.transact(
+          `w${n}`,
+          () => (s.target('x')?.weight === undefined ? [weight('x', n)] : []),
+          () => s.target('x')?.weight,
+        );
       const results = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map(claim));
       expect(results.filter((r) => r.changeset !== null)).toHaveLength(1);
       expect(results.map((r) => r.view)).toEqual(Array(8).fill(1));
@@ -51,7 +56,11 @@ export function runStoreSuite(f: StoreFactory): void {
 
     it('shows nothing of a change before it is durable, and `after` sees it applied', async () => {
       const s = await f.make();
-      const pending = s.transact('test', () => [weight('a', 7)], () => s.target('a')?.weight);
+      const pending = s.transact(
+        'test',
+        () => [weight('a', 7)],
+        () => s.target('a')?.weight,
+      );
       // The transaction has been asked for, not yet made durable: nothing of it shows.
       const before = s.target('a')?.weight;
       const r = await pending;
@@ -64,7 +73,15 @@ export function runStoreSuite(f: StoreFactory): void {
     it('changes nothing when build throws, and goes on with the next transaction', async () => {
       const s = await f.make();
       await s.commit('test', [weight('a', 1)]);
-      await expect(s.transact('test', () => { throw new Error('refused'); }, () => 0)).rejects.toThrow('refused');
+      await expect(
+        s.transact(
+          'test',
+          () => {
+            throw new Error('refused');
+          },
+          () => 0,
+        ),
+      ).rejects.toThrow('refused');
       expect((await s.commit('test', [weight('b', 2), weight('c', 3)]))?.seq).toBe(2);
       expect([s.target('a')?.weight, s.target('b')?.weight, s.target('c')?.weight]).toEqual([1, 2, 3]);
       await s.close();
@@ -72,7 +89,13 @@ export function runStoreSuite(f: StoreFactory): void {
 
     it('writes nothing for a transaction without changes', async () => {
       const s = await f.make();
-      expect(await s.transact('test', () => [], () => 'view')).toEqual({ changeset: null, view: 'view' });
+      expect(
+        await s.transact(
+          'test',
+          () => [],
+          () => 'view',
+        ),
+      ).toEqual({ changeset: null, view: 'view' });
       expect((await s.commit('test', [weight('a', 1)]))?.seq).toBe(1);
       await s.close();
     });
@@ -102,24 +125,37 @@ export function runStoreSuite(f: StoreFactory): void {
   });
 
   describe('failure to persist', () => {
-    it.skipIf(!f.breakDurability)(`applies a change it cannot make durable nowhere${f.unbreakable ? ` (${f.unbreakable})` : ''}`, async () => {
-      const s = await f.make();
-      await s.commit('test', [weight('a', 1)]);
-      const told: number[] = [];
-      s.onChange((cs) => void told.push(cs.seq));
-      const repair = await f.breakDurability!(s);
-      let afterRan = false;
-      for (let i = 0; i < 3; i++) {
-        const big = Array.from({ length: 50 }, (_, k) => weight(`lost-${i}-${k}-${'x'.repeat(200)}`, 5));
-        await expect(s.transact('test', () => big, () => (afterRan = true))).rejects.toBeInstanceOf(NotDurableError);
-      }
-      expect([afterRan, told, s.target('lost-0-0-' + 'x'.repeat(200))]).toEqual([false, [], undefined]);
-      await repair();
-      expect((await s.commit('test', [weight('b', 2)]))?.seq).toBe(2);
-      await s.close();
-      const again = await s.reopen();
-      expect([again.target('a')?.weight, again.target('b')?.weight, again.target('lost-0-0-' + 'x'.repeat(200))]).toEqual([1, 2, undefined]);
-      await again.close();
-    });
+    it.skipIf(!f.breakDurability)(
+      `applies a change it cannot make durable nowhere${f.unbreakable ? ` (${f.unbreakable})` : ''}`,
+      async () => {
+        const s = await f.make();
+        await s.commit('test', [weight('a', 1)]);
+        const told: number[] = [];
+        s.onChange((cs) => void told.push(cs.seq));
+        const repair = await f.breakDurability!(s);
+        let afterRan = false;
+        for (let i = 0; i < 3; i++) {
+          const big = Array.from({ length: 50 }, (_, k) => weight(`lost-${i}-${k}-${'x'.repeat(200)}`, 5));
+          await expect(
+            s.transact(
+              'test',
+              () => big,
+              () => (afterRan = true),
+            ),
+          ).rejects.toBeInstanceOf(NotDurableError);
+        }
+        expect([afterRan, told, s.target('lost-0-0-' + 'x'.repeat(200))]).toEqual([false, [], undefined]);
+        await repair();
+        expect((await s.commit('test', [weight('b', 2)]))?.seq).toBe(2);
+        await s.close();
+        const again = await s.reopen();
+        expect([
+          again.target('a')?.weight,
+          again.target('b')?.weight,
+          again.target('lost-0-0-' + 'x'.repeat(200)),
+        ]).toEqual([1, 2, undefined]);
+        await again.close();
+      },
+    );
   });
 }

@@ -20,12 +20,18 @@ describe('verdict: which signal decides a target', () => {
   });
 
   it('an override forcing up a target of weight 0 leaves it drained, still by the override', () => {
-    expect(verdict({ override: override('up'), weight: 0 }, undefined, 1, NOW)).toEqual({ state: 'drain', because: 'override' });
+    expect(verdict({ override: override('up'), weight: 0 }, undefined, 1, NOW)).toEqual({
+      state: 'drain',
+      because: 'override',
+    });
     expect(verdict({ override: override('up') }, undefined, 0, NOW)).toEqual({ state: 'drain', because: 'override' });
   });
 
   it('then a monitor report of down, then a probe of down, then a weight of 0', () => {
-    expect(verdict({ report: report('down'), weight: 0 }, 'down', 1, NOW)).toEqual({ state: 'down', because: 'monitor' });
+    expect(verdict({ report: report('down'), weight: 0 }, 'down', 1, NOW)).toEqual({
+      state: 'down',
+      because: 'monitor',
+    });
     expect(verdict({ report: report('up'), weight: 0 }, 'down', 1, NOW)).toEqual({ state: 'down', because: 'probe' });
     expect(verdict({ report: report('up'), weight: 0 }, 'up', 1, NOW)).toEqual({ state: 'drain', because: 'weight' });
     expect(verdict(undefined, undefined, 0, NOW)).toEqual({ state: 'drain', because: 'weight' });
@@ -38,8 +44,14 @@ describe('verdict: which signal decides a target', () => {
   });
 
   it('ignores overrides and reports that have expired', () => {
-    expect(verdict({ override: { ...expired({ state: 'down' as const, reason: '' }) } }, undefined, 1, NOW)).toEqual({ state: 'up', because: 'default' });
-    expect(verdict({ report: expired({ state: 'down' as const, reason: '' }) }, 'up', 1, NOW)).toEqual({ state: 'up', because: 'probe' });
+    expect(verdict({ override: { ...expired({ state: 'down' as const, reason: '' }) } }, undefined, 1, NOW)).toEqual({
+      state: 'up',
+      because: 'default',
+    });
+    expect(verdict({ report: expired({ state: 'down' as const, reason: '' }) }, 'up', 1, NOW)).toEqual({
+      state: 'up',
+      because: 'probe',
+    });
   });
 
   it('allocates nothing: the same verdict is the same object', () => {

@@ -22,7 +22,8 @@ export const wireName = (name: string): Buffer => parseName(name.endsWith('.') ?
 /** One record from zone-file text with absolute names, e.g. `a.example. 300 IN A 192.0.2.1`. */
 export async function record(text: string): Promise<WireRecord> {
   const r = await parseZone(`${text}\n`, 'test', parseName('.', null));
-  if (r.errors.length || r.records.length !== 1) throw new Error(`bad test record "${text}": ${r.errors.map((e) => e.message).join('; ')}`);
+  if (r.errors.length || r.records.length !== 1)
+    throw new Error(`bad test record "${text}": ${r.errors.map((e) => e.message).join('; ')}`);
   const rec = r.records[0]!;
   const owner = text.split(/\s+/)[0]!;
   return { name: owner, type: rec.type, klass: Class.IN, ttl: rec.ttl, rdata: rec.rdata };
@@ -32,20 +33,56 @@ const none = Buffer.alloc(0);
 
 // RFC 2136 §2.5: the four kinds of update.
 export const add = (text: string) => record(text);
-export const deleteRRset = (name: string, type: number): WireRecord => ({ name, type, klass: Class.ANY, ttl: 0, rdata: none });
-export const deleteName = (name: string): WireRecord => ({ name, type: Type.ANY, klass: Class.ANY, ttl: 0, rdata: none });
+export const deleteRRset = (name: string, type: number): WireRecord => ({
+  name,
+  type,
+  klass: Class.ANY,
+  ttl: 0,
+  rdata: none,
+});
+export const deleteName = (name: string): WireRecord => ({
+  name,
+  type: Type.ANY,
+  klass: Class.ANY,
+  ttl: 0,
+  rdata: none,
+});
 export async function deleteRR(text: string): Promise<WireRecord> {
   return { ...(await record(text)), klass: Class.NONE, ttl: 0 };
 }
 
 // RFC 2136 §2.4: the five kinds of prerequisite.
-export const rrsetExists = (name: string, type: number): WireRecord => ({ name, type, klass: Class.ANY, ttl: 0, rdata: none });
+export const rrsetExists = (name: string, type: number): WireRecord => ({
+  name,
+  type,
+  klass: Class.ANY,
+  ttl: 0,
+  rdata: none,
+});
 export async function rrsetEquals(text: string): Promise<WireRecord> {
   return { ...(await record(text)), ttl: 0 };
 }
-export const rrsetAbsent = (name: string, type: number): WireRecord => ({ name, type, klass: Class.NONE, ttl: 0, rdata: none });
-export const nameInUse = (name: string): WireRecord => ({ name, type: Type.ANY, klass: Class.ANY, ttl: 0, rdata: none });
-export const nameNotInUse = (name: string): WireRecord => ({ name, type: Type.ANY, klass: Class.NONE, ttl: 0, rdata: none });
+export const rrsetAbsent = (name: string, type: number): WireRecord => ({
+  name,
+  type,
+  klass: Class.NONE,
+  ttl: 0,
+  rdata: none,
+});
+export const nameInUse = (name: string): WireRecord => ({
+  name,
+  type: Type.ANY,
+  klass: Class.ANY,
+  ttl: 0,
+  rdata: none,
+});
+export const nameNotInUse = (name: string): WireRecord => ({
+  name,
+  type: Type.ANY,
+  klass: Class.NONE,
+  ttl: 0,
+  rdata: none,
+});
 
 export function encodeRecord(r: WireRecord): Buffer {
   const fixed = Buffer.alloc(10);
@@ -81,11 +118,21 @@ export function updateMessage(zone: string, spec: UpdateSpec = {}): Buffer {
     tail.writeUInt16BE(z.klass ?? Class.IN, 2);
     return Buffer.concat([wireName(z.name), tail]);
   });
-  return Buffer.concat([header, ...zoneSection, ...(spec.prereq ?? []).map(encodeRecord), ...(spec.update ?? []).map(encodeRecord), ...(spec.additional ?? [])]);
+  return Buffer.concat([
+    header,
+    ...zoneSection,
+    ...(spec.prereq ?? []).map(encodeRecord),
+    ...(spec.update ?? []).map(encodeRecord),
+    ...(spec.additional ?? []),
+  ]);
 }
 
 /** A fresh random key (never a fixed secret in the repository). */
-export function makeKey(name: string, algorithm: TsigAlgorithm = 'hmac-sha256', zones?: string[]): TsigKey & { readonly base64: string } {
+export function makeKey(
+  name: string,
+  algorithm: TsigAlgorithm = 'hmac-sha256',
+  zones?: string[],
+): TsigKey & { readonly base64: string } {
   const base64 = randomBytes(32).toString('base64');
   return { ...tsigKeyFromConfig({ name, algorithm, secret: base64, ...(zones && { zones }) }), base64 };
 }

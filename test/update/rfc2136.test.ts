@@ -20,8 +20,22 @@ import { ROOT } from '../helpers/gslbd.ts';
 import { decodeMessage } from '../helpers/message.ts';
 import { buildQuery } from '../helpers/raw.ts';
 import {
-  add, deleteName, deleteRR, deleteRRset, encodeRecord, makeKey, nameInUse, nameNotInUse, record, responseHeader,
-  rrsetAbsent, rrsetEquals, rrsetExists, updateMessage, wireName, type UpdateSpec,
+  add,
+  deleteName,
+  deleteRR,
+  deleteRRset,
+  encodeRecord,
+  makeKey,
+  nameInUse,
+  nameNotInUse,
+  record,
+  responseHeader,
+  rrsetAbsent,
+  rrsetEquals,
+  rrsetExists,
+  updateMessage,
+  wireName,
+  type UpdateSpec,
 } from './helpers.ts';
 
 const FIXTURES = path.join(ROOT, 'test/fixtures/update');
@@ -60,14 +74,21 @@ async function harness(opts: { state?: (s: JournaledStore) => StateStore } = {})
   const zones = new ZoneStore<PooledZone>();
   const store = new JournaledStore(null, () => NOW);
   const commits: Changeset[] = [];
-  const publish = () => zones.put(...loaded.zones.map((z) => applyPoolEdits(applyEdits(z, store.rrsets(nameToText(z.origin))), store)));
+  const publish = () =>
+    zones.put(...loaded.zones.map((z) => applyPoolEdits(applyEdits(z, store.rrsets(nameToText(z.origin))), store)));
   publish();
   store.onChange((cs) => {
     commits.push(cs);
     publish();
   });
   const state = opts.state ? opts.state(store) : store;
-  const onUpdate = createUpdateHandler({ zones, state, keys: [monitor, otherKey, everyZone], now: () => NOW, log: quiet });
+  const onUpdate = createUpdateHandler({
+    zones,
+    state,
+    keys: [monitor, otherKey, everyZone],
+    now: () => NOW,
+    log: quiet,
+  });
   const answers: Handler = createHandler({ zones });
   return {
     zones,
@@ -78,12 +99,21 @@ async function harness(opts: { state?: (s: JournaledStore) => StateStore } = {})
       const signed = key ? signRequest(plain, key, o.now ?? NOW) : { message: plain, mac: Buffer.alloc(0) };
       const response = (await onUpdate(signed.message, { tcp: false, address: '127.0.0.1' }))!;
       const v = key ? verifyResponse(response, key, signed.mac, o.now ?? NOW) : null;
-      const tsig = v === null ? (response.readUInt16BE(10) ? 'unexpected TSIG' : 'none') : v.kind === 'error' ? `error ${v.tsigError}` : v.kind;
+      const tsig =
+        v === null
+          ? response.readUInt16BE(10)
+            ? 'unexpected TSIG'
+            : 'none'
+          : v.kind === 'error'
+            ? `error ${v.tsigError}`
+            : v.kind;
       return { rcode: responseHeader(response).rcode, header: responseHeader(response), response, tsig };
     },
     lookup(name, type) {
       const out = answers(buildQuery(name, type), { tcp: true, address: '192.0.2.99' }) as Buffer;
-      return decodeMessage(out).answer.map((a) => a.split(' ').slice(4).join(' ')).sort();
+      return decodeMessage(out)
+        .answer.map((a) => a.split(' ').slice(4).join(' '))
+        .sort();
     },
     serial(zone = ZONE) {
       return zones.get(keyFromText(zone))!.serial;
@@ -95,8 +125,21 @@ describe('RFC 2136 §3.1: zone section', () => {
   it('answers NOERROR with QR, opcode UPDATE, the ID, the zone section echoed and the TSIG of the request key', async () => {
     const h = await harness();
     const r = await h.update({ id: 0x7777, update: [await add('new.dyn.example.net. 300 IN A 192.0.2.77')] });
-    expect(r.header).toEqual({ id: 0x7777, qr: true, opcode: 5, rcode: Rcode.NOERROR, zocount: 1, prcount: 0, upcount: 0, adcount: 1 });
-    expect(r.response.subarray(12, 12 + wireName(ZONE).length + 4).equals(Buffer.concat([wireName(ZONE), Buffer.from([0, 6, 0, 1])]))).toBe(true);
+    expect(r.header).toEqual({
+      id: 0x7777,
+      qr: true,
+      opcode: 5,
+      rcode: Rcode.NOERROR,
+      zocount: 1,
+      prcount: 0,
+      upcount: 0,
+      adcount: 1,
+    });
+    expect(
+      r.response
+        .subarray(12, 12 + wireName(ZONE).length + 4)
+        .equals(Buffer.concat([wireName(ZONE), Buffer.from([0, 6, 0, 1])])),
+    ).toBe(true);
     expect(r.tsig).toBe('ok');
   });
 
@@ -143,7 +186,14 @@ describe('TSIG and permission (RFC 8945 §5.2, RFC 2136 §3.3)', () => {
     const h = await harness();
     expect((await h.update({ update: [await change()] }, { key: otherKey })).rcode).toBe(Rcode.REFUSED);
     expect(h.commits).toEqual([]);
-    expect((await h.update({ update: [await add('host.other.example.net. 60 IN A 192.0.2.9')] }, { key: otherKey, zone: 'other.example.net.' })).rcode).toBe(Rcode.NOERROR);
+    expect(
+      (
+        await h.update(
+          { update: [await add('host.other.example.net. 60 IN A 192.0.2.9')] },
+          { key: otherKey, zone: 'other.example.net.' },
+        )
+      ).rcode,
+    ).toBe(Rcode.NOERROR);
     expect((await h.update({ update: [await change()] }, { key: everyZone })).rcode).toBe(Rcode.NOERROR);
     expect(h.commits.map((c) => c.source)).toEqual(['update:other-key.', 'update:every-zone-key.']);
   });
@@ -152,9 +202,15 @@ describe('TSIG and permission (RFC 8945 §5.2, RFC 2136 §3.3)', () => {
     const h = await harness();
     const spec = { update: [await change()] };
     const stranger = makeKey('stranger.');
-    expect(await h.update(spec, { key: stranger }).then((r) => [r.rcode, r.tsig])).toEqual([Rcode.NOTAUTH, `error ${TsigError.BADKEY}`]);
+    expect(await h.update(spec, { key: stranger }).then((r) => [r.rcode, r.tsig])).toEqual([
+      Rcode.NOTAUTH,
+      `error ${TsigError.BADKEY}`,
+    ]);
     const forged = { ...monitor, secret: Buffer.alloc(32) };
-    expect(await h.update(spec, { key: forged }).then((r) => [r.rcode, r.tsig])).toEqual([Rcode.NOTAUTH, `error ${TsigError.BADSIG}`]);
+    expect(await h.update(spec, { key: forged }).then((r) => [r.rcode, r.tsig])).toEqual([
+      Rcode.NOTAUTH,
+      `error ${TsigError.BADSIG}`,
+    ]);
     const late = await h.update(spec, { now: NOW - 600_000 });
     expect([late.rcode, late.tsig]).toEqual([Rcode.NOTAUTH, `error ${TsigError.BADTIME}`]);
     expect(late.header.zocount).toBe(1);
@@ -173,12 +229,21 @@ describe('RFC 2136 §3.2: prerequisites', () => {
 
   it('RRset exists (value-dependent): the whole RRset, in any order, names in any case', async () => {
     const h = await harness();
-    const both = [await rrsetEquals('multi.dyn.example.net. 0 IN A 192.0.2.12'), await rrsetEquals('multi.dyn.example.net. 0 IN A 192.0.2.11')];
+    const both = [
+      await rrsetEquals('multi.dyn.example.net. 0 IN A 192.0.2.12'),
+      await rrsetEquals('multi.dyn.example.net. 0 IN A 192.0.2.11'),
+    ];
     expect((await h.update({ prereq: both })).rcode).toBe(Rcode.NOERROR);
     expect((await h.update({ prereq: [both[0]!] })).rcode).toBe(Rcode.NXRRSET);
-    expect((await h.update({ prereq: [...both, await rrsetEquals('multi.dyn.example.net. 0 IN A 192.0.2.13')] })).rcode).toBe(Rcode.NXRRSET);
-    expect((await h.update({ prereq: [await rrsetEquals('mail.dyn.example.net. 0 IN MX 10 MX1.Dyn.Example.Net.')] })).rcode).toBe(Rcode.NOERROR);
-    expect((await h.update({ prereq: [await rrsetEquals('mail.dyn.example.net. 0 IN MX 20 mx1.dyn.example.net.')] })).rcode).toBe(Rcode.NXRRSET);
+    expect(
+      (await h.update({ prereq: [...both, await rrsetEquals('multi.dyn.example.net. 0 IN A 192.0.2.13')] })).rcode,
+    ).toBe(Rcode.NXRRSET);
+    expect(
+      (await h.update({ prereq: [await rrsetEquals('mail.dyn.example.net. 0 IN MX 10 MX1.Dyn.Example.Net.')] })).rcode,
+    ).toBe(Rcode.NOERROR);
+    expect(
+      (await h.update({ prereq: [await rrsetEquals('mail.dyn.example.net. 0 IN MX 20 mx1.dyn.example.net.')] })).rcode,
+    ).toBe(Rcode.NXRRSET);
   });
 
   it('RRset does not exist: YXRRSET when it does', async () => {
@@ -200,21 +265,49 @@ describe('RFC 2136 §3.2: prerequisites', () => {
     expect((await h.update({ prereq: [nameNotInUse('static.dyn.example.net.')] })).rcode).toBe(Rcode.YXDOMAIN);
   });
 
-  it('sees a pool name\'s targets as its A and AAAA RRsets', async () => {
+  it("sees a pool name's targets as its A and AAAA RRsets", async () => {
     const h = await harness();
-    expect((await h.update({ prereq: [nameInUse('www.dyn.example.net.'), rrsetExists('www.dyn.example.net.', Type.AAAA)] })).rcode).toBe(Rcode.NOERROR);
-    const v4 = [await rrsetEquals('www.dyn.example.net. 0 IN A 198.51.100.2'), await rrsetEquals('www.dyn.example.net. 0 IN A 198.51.100.1')];
+    expect(
+      (await h.update({ prereq: [nameInUse('www.dyn.example.net.'), rrsetExists('www.dyn.example.net.', Type.AAAA)] }))
+        .rcode,
+    ).toBe(Rcode.NOERROR);
+    const v4 = [
+      await rrsetEquals('www.dyn.example.net. 0 IN A 198.51.100.2'),
+      await rrsetEquals('www.dyn.example.net. 0 IN A 198.51.100.1'),
+    ];
     expect((await h.update({ prereq: v4 })).rcode).toBe(Rcode.NOERROR);
     expect((await h.update({ prereq: [rrsetAbsent('www.dyn.example.net.', Type.A)] })).rcode).toBe(Rcode.YXRRSET);
   });
 
   it('is FORMERR for a TTL, for RDATA with class ANY or NONE, for another class; NOTZONE outside the zone', async () => {
     const h = await harness();
-    expect((await h.update({ prereq: [{ ...rrsetExists('static.dyn.example.net.', Type.A), ttl: 1 }] })).rcode).toBe(Rcode.FORMERR);
-    expect((await h.update({ prereq: [await rrsetEquals('static.dyn.example.net. 5 IN A 192.0.2.1').then((r) => ({ ...r, ttl: 5 }))] })).rcode).toBe(Rcode.FORMERR);
-    expect((await h.update({ prereq: [{ ...rrsetExists('static.dyn.example.net.', Type.A), rdata: Buffer.from([192, 0, 2, 1]) }] })).rcode).toBe(Rcode.FORMERR);
-    expect((await h.update({ prereq: [{ ...rrsetAbsent('static.dyn.example.net.', Type.A), rdata: Buffer.from([192, 0, 2, 1]) }] })).rcode).toBe(Rcode.FORMERR);
-    expect((await h.update({ prereq: [{ ...rrsetExists('static.dyn.example.net.', Type.A), klass: Class.CH }] })).rcode).toBe(Rcode.FORMERR);
+    expect((await h.update({ prereq: [{ ...rrsetExists('static.dyn.example.net.', Type.A), ttl: 1 }] })).rcode).toBe(
+      Rcode.FORMERR,
+    );
+    expect(
+      (
+        await h.update({
+          prereq: [await rrsetEquals('static.dyn.example.net. 5 IN A 192.0.2.1').then((r) => ({ ...r, ttl: 5 }))],
+        })
+      ).rcode,
+    ).toBe(Rcode.FORMERR);
+    expect(
+      (
+        await h.update({
+          prereq: [{ ...rrsetExists('static.dyn.example.net.', Type.A), rdata: Buffer.from([192, 0, 2, 1]) }],
+        })
+      ).rcode,
+    ).toBe(Rcode.FORMERR);
+    expect(
+      (
+        await h.update({
+          prereq: [{ ...rrsetAbsent('static.dyn.example.net.', Type.A), rdata: Buffer.from([192, 0, 2, 1]) }],
+        })
+      ).rcode,
+    ).toBe(Rcode.FORMERR);
+    expect(
+      (await h.update({ prereq: [{ ...rrsetExists('static.dyn.example.net.', Type.A), klass: Class.CH }] })).rcode,
+    ).toBe(Rcode.FORMERR);
     expect((await h.update({ prereq: [nameInUse('host.other.example.net.')] })).rcode).toBe(Rcode.NOTZONE);
     // A name of a child zone served here is the child's, not this zone's.
     expect((await h.update({ prereq: [nameInUse('inside.child.dyn.example.net.')] })).rcode).toBe(Rcode.NOTZONE);
@@ -223,7 +316,11 @@ describe('RFC 2136 §3.2: prerequisites', () => {
   it('checks in section order, before any update, and applies nothing when one fails', async () => {
     const h = await harness();
     const r = await h.update({
-      prereq: [nameInUse('static.dyn.example.net.'), rrsetAbsent('static.dyn.example.net.', Type.TXT), nameInUse('nothing.dyn.example.net.')],
+      prereq: [
+        nameInUse('static.dyn.example.net.'),
+        rrsetAbsent('static.dyn.example.net.', Type.TXT),
+        nameInUse('nothing.dyn.example.net.'),
+      ],
       update: [await add('new.dyn.example.net. 300 IN A 192.0.2.77')],
     });
     expect(r.rcode).toBe(Rcode.YXRRSET);
@@ -235,8 +332,12 @@ describe('RFC 2136 §3.4.1: update prescan', () => {
   it('is NOTZONE for a name outside the zone or in a child zone, and applies none of the update', async () => {
     const h = await harness();
     const ok = await add('new.dyn.example.net. 300 IN A 192.0.2.77');
-    expect((await h.update({ update: [ok, await add('x.example.org. 300 IN A 192.0.2.1')] })).rcode).toBe(Rcode.NOTZONE);
-    expect((await h.update({ update: [ok, await add('x.child.dyn.example.net. 300 IN A 192.0.2.1')] })).rcode).toBe(Rcode.NOTZONE);
+    expect((await h.update({ update: [ok, await add('x.example.org. 300 IN A 192.0.2.1')] })).rcode).toBe(
+      Rcode.NOTZONE,
+    );
+    expect((await h.update({ update: [ok, await add('x.child.dyn.example.net. 300 IN A 192.0.2.1')] })).rcode).toBe(
+      Rcode.NOTZONE,
+    );
     expect(h.commits).toEqual([]);
     expect(h.lookup('new.dyn.example.net.', Type.A)).toEqual([]);
   });
@@ -266,7 +367,12 @@ describe('RFC 2136 §3.4.1: update prescan', () => {
 describe('RFC 2136 §3.4.2: applying updates', () => {
   it('adds an RR to a new RRset and bumps the serial once, in one commit from the key', async () => {
     const h = await harness();
-    const r = await h.update({ update: [await add('new.dyn.example.net. 300 IN A 192.0.2.77'), await add('new.dyn.example.net. 300 IN TXT "hello"')] });
+    const r = await h.update({
+      update: [
+        await add('new.dyn.example.net. 300 IN A 192.0.2.77'),
+        await add('new.dyn.example.net. 300 IN TXT "hello"'),
+      ],
+    });
     expect(r.rcode).toBe(Rcode.NOERROR);
     expect(h.lookup('new.dyn.example.net.', Type.A)).toEqual(['192.0.2.77']);
     expect(h.lookup('new.dyn.example.net.', Type.TXT)).toEqual(['"hello"']);
@@ -293,7 +399,9 @@ describe('RFC 2136 §3.4.2: applying updates', () => {
     expect((await h.update({ update: [deleteName('static.dyn.example.net.')] })).rcode).toBe(Rcode.NOERROR);
     expect(h.lookup('static.dyn.example.net.', Type.A)).toEqual([]);
     expect(h.lookup('static.dyn.example.net.', Type.TXT)).toEqual([]);
-    expect((await h.update({ update: [await deleteRR('mail.dyn.example.net. 0 IN MX 10 MX1.dyn.example.net.')] })).rcode).toBe(Rcode.NOERROR);
+    expect(
+      (await h.update({ update: [await deleteRR('mail.dyn.example.net. 0 IN MX 10 MX1.dyn.example.net.')] })).rcode,
+    ).toBe(Rcode.NOERROR);
     expect(h.lookup('mail.dyn.example.net.', Type.MX)).toEqual([]);
     expect(h.serial()).toBe(SERIAL + 3);
   });
@@ -302,39 +410,77 @@ describe('RFC 2136 §3.4.2: applying updates', () => {
     const h = await harness();
     await h.update({ update: [deleteName(ZONE), deleteRRset(ZONE, Type.NS), deleteRRset(ZONE, Type.SOA)] });
     expect(h.lookup(ZONE, Type.NS)).toEqual(['ns1.dyn.example.net.', 'ns2.dyn.example.net.']);
-    await h.update({ update: [await deleteRR(`${ZONE} 0 IN NS ns1.dyn.example.net.`), await deleteRR(`${ZONE} 0 IN NS ns2.dyn.example.net.`)] });
+    await h.update({
+      update: [
+        await deleteRR(`${ZONE} 0 IN NS ns1.dyn.example.net.`),
+        await deleteRR(`${ZONE} 0 IN NS ns2.dyn.example.net.`),
+      ],
+    });
     expect(h.lookup(ZONE, Type.NS)).toEqual(['ns2.dyn.example.net.']);
     expect(h.lookup(ZONE, Type.SOA)).toHaveLength(1);
   });
 
   it('ignores a CNAME beside other data, and other data beside a CNAME', async () => {
     const h = await harness();
-    const r = await h.update({ update: [await add('static.dyn.example.net. 60 IN CNAME www.dyn.example.net.'), await add('alias.dyn.example.net. 60 IN TXT "no"')] });
+    const r = await h.update({
+      update: [
+        await add('static.dyn.example.net. 60 IN CNAME www.dyn.example.net.'),
+        await add('alias.dyn.example.net. 60 IN TXT "no"'),
+      ],
+    });
     expect(r.rcode).toBe(Rcode.NOERROR);
     expect(h.commits).toEqual([]);
   });
 
   it('takes an SOA with a newer serial as it is, and ignores one with an older serial', async () => {
     const h = await harness();
-    await h.update({ update: [await add(`${ZONE} 3600 IN SOA ns1.dyn.example.net. hostmaster.dyn.example.net. 2024060100 7200 900 1209600 300`)] });
+    await h.update({
+      update: [
+        await add(
+          `${ZONE} 3600 IN SOA ns1.dyn.example.net. hostmaster.dyn.example.net. 2024060100 7200 900 1209600 300`,
+        ),
+      ],
+    });
     expect(h.commits).toEqual([]);
-    await h.update({ update: [await add(`${ZONE} 3600 IN SOA ns1.dyn.example.net. hostmaster.dyn.example.net. 2030010100 7200 900 1209600 60`)] });
+    await h.update({
+      update: [
+        await add(
+          `${ZONE} 3600 IN SOA ns1.dyn.example.net. hostmaster.dyn.example.net. 2030010100 7200 900 1209600 60`,
+        ),
+      ],
+    });
     expect(h.serial()).toBe(2030010100);
   });
 
   it('reads names compressed in RDATA and stores them whole', async () => {
     const h = await harness();
     // MX exchange "mx2" + a pointer to the zone name at offset 12.
-    const mx = { name: 'mail.dyn.example.net.', type: Type.MX, klass: Class.IN, ttl: 60, rdata: Buffer.from([0, 20, 3, 0x6d, 0x78, 0x32, 0xc0, 12]) };
+    const mx = {
+      name: 'mail.dyn.example.net.',
+      type: Type.MX,
+      klass: Class.IN,
+      ttl: 60,
+      rdata: Buffer.from([0, 20, 3, 0x6d, 0x78, 0x32, 0xc0, 12]),
+    };
     expect((await h.update({ update: [mx] })).rcode).toBe(Rcode.NOERROR);
     expect(h.lookup('mail.dyn.example.net.', Type.MX)).toEqual(['10 mx1.dyn.example.net.', '20 mx2.dyn.example.net.']);
   });
 
   it('applies the updates in order: add then delete of the same RR leaves nothing', async () => {
     const h = await harness();
-    await h.update({ update: [await add('tmp.dyn.example.net. 60 IN A 192.0.2.5'), await deleteRR('tmp.dyn.example.net. 0 IN A 192.0.2.5')] });
+    await h.update({
+      update: [
+        await add('tmp.dyn.example.net. 60 IN A 192.0.2.5'),
+        await deleteRR('tmp.dyn.example.net. 0 IN A 192.0.2.5'),
+      ],
+    });
     expect(h.lookup('tmp.dyn.example.net.', Type.A)).toEqual([]);
-    await h.update({ update: [await add('www.dyn.example.net. 60 IN A 198.51.100.77'), await deleteRR('www.dyn.example.net. 0 IN A 198.51.100.77')] });
+    await h.update({
+      update: [
+        await add('www.dyn.example.net. 60 IN A 198.51.100.77'),
+        await deleteRR('www.dyn.example.net. 0 IN A 198.51.100.77'),
+      ],
+    });
     expect(h.lookup('www.dyn.example.net.', Type.A)).toEqual(['198.51.100.1', '198.51.100.2']);
     expect(h.serial()).toBe(SERIAL);
     expect(h.commits).toEqual([]);
@@ -344,9 +490,17 @@ describe('RFC 2136 §3.4.2: applying updates', () => {
 describe('UPDATE at pool names', () => {
   it('adds and removes targets with A and AAAA', async () => {
     const h = await harness();
-    await h.update({ update: [await add('www.dyn.example.net. 300 IN A 198.51.100.9'), await add('www.dyn.example.net. 300 IN AAAA 2001:db8::9')] });
+    await h.update({
+      update: [
+        await add('www.dyn.example.net. 300 IN A 198.51.100.9'),
+        await add('www.dyn.example.net. 300 IN AAAA 2001:db8::9'),
+      ],
+    });
     expect(h.lookup('www.dyn.example.net.', Type.A)).toEqual(['198.51.100.1', '198.51.100.2', '198.51.100.9']);
-    expect(h.lookup('www.dyn.example.net.', Type.AAAA)).toEqual(['2001:0db8:0000:0000:0000:0000:0000:0001', '2001:0db8:0000:0000:0000:0000:0000:0009']);
+    expect(h.lookup('www.dyn.example.net.', Type.AAAA)).toEqual([
+      '2001:0db8:0000:0000:0000:0000:0000:0001',
+      '2001:0db8:0000:0000:0000:0000:0000:0009',
+    ]);
     await h.update({ update: [await deleteRR('www.dyn.example.net. 0 IN A 198.51.100.1')] });
     expect(h.lookup('www.dyn.example.net.', Type.A)).toEqual(['198.51.100.2', '198.51.100.9']);
     await h.update({ update: [deleteRRset('www.dyn.example.net.', Type.A)] });
@@ -361,7 +515,12 @@ describe('UPDATE at pool names', () => {
 
   it('refuses to add a target to a pool with groups (no group to put it in), and changes nothing', async () => {
     const h = await harness();
-    const r = await h.update({ update: [await add('new.dyn.example.net. 60 IN A 192.0.2.1'), await add('grouped.dyn.example.net. 60 IN A 198.51.100.32')] });
+    const r = await h.update({
+      update: [
+        await add('new.dyn.example.net. 60 IN A 192.0.2.1'),
+        await add('grouped.dyn.example.net. 60 IN A 198.51.100.32'),
+      ],
+    });
     expect(r.rcode).toBe(Rcode.REFUSED);
     expect(h.commits).toEqual([]);
     expect(h.lookup('grouped.dyn.example.net.', Type.A)).toEqual(['198.51.100.31']);
@@ -377,15 +536,21 @@ describe('transactions', () => {
         transact: async (source, build, after) => {
           const changes = build();
           await new Promise<void>((r) => (release = r));
-          if (changes.some((c) => c.kind === 'rrset' && c.name === 'fail.dyn.example.net.')) throw new NotDurableError(new Error('disk full'));
+          if (changes.some((c) => c.kind === 'rrset' && c.name === 'fail.dyn.example.net.'))
+            throw new NotDurableError(new Error('disk full'));
           return s.transact(source, () => changes, after);
         },
         commit: (source, changes) => s.commit(source, changes),
-        target: (id) => s.target(id), probes: () => s.probes(), rrsets: (z) => s.rrsets(z), targets: (p) => s.targets(p),
+        target: (id) => s.target(id),
+        probes: () => s.probes(),
+        rrsets: (z) => s.rrsets(z),
+        targets: (p) => s.targets(p),
       }),
     });
     let answered = false;
-    const pending = h.update({ update: [await add('new.dyn.example.net. 60 IN A 192.0.2.1')] }).then((r) => ((answered = true), r));
+    const pending = h
+      .update({ update: [await add('new.dyn.example.net. 60 IN A 192.0.2.1')] })
+      .then((r) => ((answered = true), r));
     await new Promise((r) => setTimeout(r, 20));
     expect(answered).toBe(false);
     release();
@@ -396,15 +561,18 @@ describe('transactions', () => {
     const r = await failing;
     expect([r.rcode, r.tsig]).toEqual([Rcode.SERVFAIL, 'ok']);
     expect(h.lookup('fail.dyn.example.net.', Type.A)).toEqual([]);
-    expect(h.commits.map((c) => c.changes.some((x) => x.kind === 'rrset' && x.name === 'fail.dyn.example.net.'))).toEqual([false]);
+    expect(
+      h.commits.map((c) => c.changes.some((x) => x.kind === 'rrset' && x.name === 'fail.dyn.example.net.')),
+    ).toEqual([false]);
   });
 
   it('serializes concurrent updates: the second sees the first', async () => {
     const h = await harness();
-    const claim = async (address: string) => h.update({
-      prereq: [nameNotInUse('claimed.dyn.example.net.')],
-      update: [await add(`claimed.dyn.example.net. 60 IN A ${address}`)],
-    });
+    const claim = async (address: string) =>
+      h.update({
+        prereq: [nameNotInUse('claimed.dyn.example.net.')],
+        update: [await add(`claimed.dyn.example.net. 60 IN A ${address}`)],
+      });
     const results = await Promise.all([claim('192.0.2.1'), claim('192.0.2.2')]);
     expect(results.map((r) => r.rcode)).toEqual([Rcode.NOERROR, Rcode.YXDOMAIN]);
     expect(h.lookup('claimed.dyn.example.net.', Type.A)).toEqual(['192.0.2.1']);
@@ -424,5 +592,7 @@ describe('transactions', () => {
 // Keep the helpers' record builder honest: a record encodes as the zone parser wrote it.
 it('encodes records with the owner uncompressed', async () => {
   const r = await record('a.dyn.example.net. 60 IN A 192.0.2.1');
-  expect(encodeRecord(r).toString('hex')).toBe(`${wireName('a.dyn.example.net.').toString('hex')}000100010000003c0004c0000201`);
+  expect(encodeRecord(r).toString('hex')).toBe(
+    `${wireName('a.dyn.example.net.').toString('hex')}000100010000003c0004c0000201`,
+  );
 });

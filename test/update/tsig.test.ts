@@ -9,8 +9,17 @@ import { describe, expect, it } from 'vitest';
 import { Rcode, Type } from '../../src/0-base/constants.ts';
 import { keyFromText } from '../../src/0-base/name.ts';
 import {
-  FUDGE, sign, signRequest, tsigAnswer, tsigKeyFromConfig, TsigError, verifyRequest, verifyResponse,
-  type TsigAlgorithm, type TsigKey, type TsigVerdict,
+  FUDGE,
+  sign,
+  signRequest,
+  tsigAnswer,
+  tsigKeyFromConfig,
+  TsigError,
+  verifyRequest,
+  verifyResponse,
+  type TsigAlgorithm,
+  type TsigKey,
+  type TsigVerdict,
 } from '../../src/1-codec/tsig.ts';
 import { makeKey } from './helpers.ts';
 
@@ -52,9 +61,15 @@ describe('TSIG MAC (RFC 8945 §4.3)', () => {
     expect(mac.toString('hex')).toBe(expected.toString('hex'));
     // The TSIG RR appended: owner, TYPE 250, CLASS ANY, TTL 0, RDLENGTH, then the RDATA fields.
     const rdata = Buffer.concat([
-      hex(`0b 686d61632d736861323536 00  ${NOW_S.toString(16).padStart(12, '0')} 012c 0020`), expected, hex('1234 0000 0000'),
+      hex(`0b 686d61632d736861323536 00  ${NOW_S.toString(16).padStart(12, '0')} 012c 0020`),
+      expected,
+      hex('1234 0000 0000'),
     ]);
-    const rr = Buffer.concat([hex('03 6b6579 07 6578616d706c65 00  00fa 00ff 00000000'), Buffer.from([0, rdata.length]), rdata]);
+    const rr = Buffer.concat([
+      hex('03 6b6579 07 6578616d706c65 00  00fa 00ff 00000000'),
+      Buffer.from([0, rdata.length]),
+      rdata,
+    ]);
     const header = Buffer.from(MESSAGE.subarray(0, 12));
     header.writeUInt16BE(1, 10);
     expect(message.toString('hex')).toBe(Buffer.concat([header, MESSAGE.subarray(12), rr]).toString('hex'));
@@ -66,8 +81,15 @@ describe('TSIG MAC (RFC 8945 §4.3)', () => {
     const response = Buffer.from(MESSAGE);
     response.writeUInt16BE(0xa800, 2);
     const { mac } = sign(response, key, requestMac, NOW);
-    const variables = hex(`01 6b 00  00ff 00000000  0b 686d61632d736861323536 00 ${NOW_S.toString(16).padStart(12, '0')} 012c 0000 0000`);
-    const expected = createHmac('sha256', key.secret).update(hex('0020')).update(requestMac).update(response).update(variables).digest();
+    const variables = hex(
+      `01 6b 00  00ff 00000000  0b 686d61632d736861323536 00 ${NOW_S.toString(16).padStart(12, '0')} 012c 0000 0000`,
+    );
+    const expected = createHmac('sha256', key.secret)
+      .update(hex('0020'))
+      .update(requestMac)
+      .update(response)
+      .update(variables)
+      .digest();
     expect(mac.equals(expected)).toBe(true);
   });
 });
@@ -86,7 +108,13 @@ describe('verifyRequest (RFC 8945 §5.2)', () => {
     expect(verifyRequest(MESSAGE, keys, NOW)).toEqual({ kind: 'unsigned' });
   });
 
-  for (const algorithm of ['hmac-sha1', 'hmac-sha224', 'hmac-sha256', 'hmac-sha384', 'hmac-sha512'] as TsigAlgorithm[]) {
+  for (const algorithm of [
+    'hmac-sha1',
+    'hmac-sha224',
+    'hmac-sha256',
+    'hmac-sha384',
+    'hmac-sha512',
+  ] as TsigAlgorithm[]) {
     it(`verifies ${algorithm}`, () => {
       const k = makeKey('k.', algorithm);
       expect(kind(verifyRequest(signRequest(MESSAGE, k, NOW).message, [k], NOW))).toBe('ok');
@@ -95,17 +123,23 @@ describe('verifyRequest (RFC 8945 §5.2)', () => {
 
   it('is BADKEY for a key name it does not know', () => {
     const stranger = makeKey('stranger.');
-    expect(kind(verifyRequest(signRequest(MESSAGE, stranger, NOW).message, keys, NOW))).toBe(`${Rcode.NOTAUTH}/${TsigError.BADKEY}`);
+    expect(kind(verifyRequest(signRequest(MESSAGE, stranger, NOW).message, keys, NOW))).toBe(
+      `${Rcode.NOTAUTH}/${TsigError.BADKEY}`,
+    );
   });
 
   it('is BADKEY for a known name with another algorithm (§5.2.1)', () => {
     const same = { ...key, algorithm: 'hmac-sha512' as const };
-    expect(kind(verifyRequest(signRequest(MESSAGE, same, NOW).message, keys, NOW))).toBe(`${Rcode.NOTAUTH}/${TsigError.BADKEY}`);
+    expect(kind(verifyRequest(signRequest(MESSAGE, same, NOW).message, keys, NOW))).toBe(
+      `${Rcode.NOTAUTH}/${TsigError.BADKEY}`,
+    );
   });
 
   it('is BADSIG for the wrong secret', () => {
     const forged = { ...key, secret: Buffer.alloc(32, 1) };
-    expect(kind(verifyRequest(signRequest(MESSAGE, forged, NOW).message, keys, NOW))).toBe(`${Rcode.NOTAUTH}/${TsigError.BADSIG}`);
+    expect(kind(verifyRequest(signRequest(MESSAGE, forged, NOW).message, keys, NOW))).toBe(
+      `${Rcode.NOTAUTH}/${TsigError.BADSIG}`,
+    );
   });
 
   it('is BADSIG when one octet of the signed message changed', () => {
@@ -146,11 +180,15 @@ describe('verifyRequest (RFC 8945 §5.2)', () => {
   it('accepts a MAC truncated to max(10, half the hash) and no shorter (§5.2.2.1)', () => {
     const signed = signRequest(MESSAGE, key, NOW);
     expect(kind(verifyRequest(withMac(signed.message, signed.mac.subarray(0, 16)), keys, NOW))).toBe('ok');
-    expect(kind(verifyRequest(withMac(signed.message, signed.mac.subarray(0, 15)), keys, NOW))).toBe(`${Rcode.FORMERR}/0`);
+    expect(kind(verifyRequest(withMac(signed.message, signed.mac.subarray(0, 15)), keys, NOW))).toBe(
+      `${Rcode.FORMERR}/0`,
+    );
     const wrong = Buffer.from(signed.mac.subarray(0, 16));
     wrong[15]! ^= 1;
     expect(kind(verifyRequest(withMac(signed.message, wrong), keys, NOW))).toBe(`${Rcode.NOTAUTH}/${TsigError.BADSIG}`);
-    expect(kind(verifyRequest(withMac(signed.message, Buffer.concat([signed.mac, Buffer.alloc(1)])), keys, NOW))).toBe(`${Rcode.FORMERR}/0`);
+    expect(kind(verifyRequest(withMac(signed.message, Buffer.concat([signed.mac, Buffer.alloc(1)])), keys, NOW))).toBe(
+      `${Rcode.FORMERR}/0`,
+    );
     const sha1 = makeKey('k.', 'hmac-sha1');
     const s1 = signRequest(MESSAGE, sha1, NOW);
     expect(kind(verifyRequest(withMac(s1.message, s1.mac.subarray(0, 10)), [sha1], NOW))).toBe('ok');
@@ -189,7 +227,9 @@ describe('tsigAnswer: how a response is signed (RFC 8945 §5.3)', () => {
     const v = verifyRequest(req.message, [key], NOW);
     const answer = tsigAnswer(response(req.message), v, NOW + 1000);
     expect(kind(verifyResponse(answer, key, req.mac, NOW + 1000))).toBe('ok');
-    expect(kind(verifyResponse(answer, key, Buffer.alloc(32), NOW + 1000))).toBe(`${Rcode.NOTAUTH}/${TsigError.BADSIG}`);
+    expect(kind(verifyResponse(answer, key, Buffer.alloc(32), NOW + 1000))).toBe(
+      `${Rcode.NOTAUTH}/${TsigError.BADSIG}`,
+    );
   });
 
   it('answers BADTIME signed, echoing Time Signed, with the server clock in Other Data', () => {
@@ -206,7 +246,10 @@ describe('tsigAnswer: how a response is signed (RFC 8945 §5.3)', () => {
   });
 
   it('answers BADSIG and BADKEY unsigned: MAC size 0, the error in the TSIG (§5.3.2)', () => {
-    for (const [signer, error] of [[{ ...key, secret: Buffer.alloc(32) }, TsigError.BADSIG], [makeKey('stranger.'), TsigError.BADKEY]] as const) {
+    for (const [signer, error] of [
+      [{ ...key, secret: Buffer.alloc(32) }, TsigError.BADSIG],
+      [makeKey('stranger.'), TsigError.BADKEY],
+    ] as const) {
       const req = signRequest(MESSAGE, signer, NOW);
       const answer = tsigAnswer(response(req.message), verifyRequest(req.message, [key], NOW), NOW);
       const r = verifyResponse(answer, signer, req.mac, NOW);
@@ -228,20 +271,35 @@ describe('tsigKeyFromConfig', () => {
   const secret = Buffer.alloc(32, 3).toString('base64');
 
   it('reads names with or without the final dot, in any case; zones absent means every zone', () => {
-    const k = tsigKeyFromConfig({ name: 'Monitor-Key', algorithm: 'HMAC-SHA256.', secret, zones: ['gslb.example.', 'Other.Example'] });
+    const k = tsigKeyFromConfig({
+      name: 'Monitor-Key',
+      algorithm: 'HMAC-SHA256.',
+      secret,
+      zones: ['gslb.example.', 'Other.Example'],
+    });
     expect(k).toEqual({
-      name: keyFromText('monitor-key.'), algorithm: 'hmac-sha256', secret: Buffer.alloc(32, 3),
+      name: keyFromText('monitor-key.'),
+      algorithm: 'hmac-sha256',
+      secret: Buffer.alloc(32, 3),
       zones: [keyFromText('gslb.example.'), keyFromText('other.example.')],
     });
     expect(tsigKeyFromConfig({ name: 'k', algorithm: 'hmac-sha1', secret }).zones).toBeNull();
   });
 
   it('rejects an unknown algorithm, a secret that is not base64, a bad name', () => {
-    expect(() => tsigKeyFromConfig({ name: 'k', algorithm: 'hmac-md5', secret })).toThrow(/tsig key "k": algorithm "hmac-md5" is not one of/);
+    expect(() => tsigKeyFromConfig({ name: 'k', algorithm: 'hmac-md5', secret })).toThrow(
+      /tsig key "k": algorithm "hmac-md5" is not one of/,
+    );
     expect(() => tsigKeyFromConfig({ name: 'k', algorithm: 'toString', secret })).toThrow(/algorithm/);
-    expect(() => tsigKeyFromConfig({ name: 'k', algorithm: 'hmac-sha256', secret: 'not base64!' })).toThrow(/secret is not base64/);
-    expect(() => tsigKeyFromConfig({ name: 'a..b', algorithm: 'hmac-sha256', secret })).toThrow(/tsig key "a..b": name/);
-    expect(() => tsigKeyFromConfig({ name: 'k', algorithm: 'hmac-sha256', secret, zones: ['x..y'] })).toThrow(/zone "x..y"/);
+    expect(() => tsigKeyFromConfig({ name: 'k', algorithm: 'hmac-sha256', secret: 'not base64!' })).toThrow(
+      /secret is not base64/,
+    );
+    expect(() => tsigKeyFromConfig({ name: 'a..b', algorithm: 'hmac-sha256', secret })).toThrow(
+      /tsig key "a..b": name/,
+    );
+    expect(() => tsigKeyFromConfig({ name: 'k', algorithm: 'hmac-sha256', secret, zones: ['x..y'] })).toThrow(
+      /zone "x..y"/,
+    );
   });
 });
 
@@ -261,9 +319,13 @@ async function withNsupdate(key: TsigKey & { base64: string }, answer: (req: Buf
   const port = sock.address().port;
   const script = `server 127.0.0.1 ${port}\nzone example.\nupdate add a.example. 60 A 192.0.2.1\nsend\n`;
   const result = await new Promise<{ code: number; out: string }>((resolve) => {
-    const child = execFile('nsupdate', ['-y', `${key.algorithm}:${keyText(key)}:${key.base64}`, '-t', '3', '-u', '1', '-r', '0'], (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
-    });
+    const child = execFile(
+      'nsupdate',
+      ['-y', `${key.algorithm}:${keyText(key)}:${key.base64}`, '-t', '3', '-u', '1', '-r', '0'],
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
+      },
+    );
     child.stdin!.end(script);
   });
   sock.close();
@@ -273,7 +335,13 @@ async function withNsupdate(key: TsigKey & { base64: string }, answer: (req: Buf
 const keyText = (k: TsigKey) => k.name.slice(1, 1 + k.name.charCodeAt(0));
 
 describe('interop with nsupdate', () => {
-  for (const algorithm of ['hmac-sha1', 'hmac-sha224', 'hmac-sha256', 'hmac-sha384', 'hmac-sha512'] as TsigAlgorithm[]) {
+  for (const algorithm of [
+    'hmac-sha1',
+    'hmac-sha224',
+    'hmac-sha256',
+    'hmac-sha384',
+    'hmac-sha512',
+  ] as TsigAlgorithm[]) {
     it(`verifies what nsupdate signs with ${algorithm}, and nsupdate accepts our signed answer`, async () => {
       const key = makeKey('interop-key.', algorithm);
       const { requests, code, out } = await withNsupdate(key, (req) => {

@@ -30,7 +30,10 @@ describe('buildZone: RRsets', () => {
     expect(set.owner).toBe(key('www'));
     expect(set.ttl).toBe(300);
     expect(set.rdata.map((b) => b.toString('hex'))).toEqual(['c000020a', 'c000020b']);
-    expect(set.wire.map((b) => b.toString('hex'))).toEqual(['000100010000012c0004c000020a', '000100010000012c0004c000020b']);
+    expect(set.wire.map((b) => b.toString('hex'))).toEqual([
+      '000100010000012c0004c000020a',
+      '000100010000012c0004c000020b',
+    ]);
     expect(set.targets).toEqual([]);
   });
 
@@ -82,7 +85,9 @@ describe('buildZone: names', () => {
 
 describe('buildZone: SOA and apex NS', () => {
   it('requires an SOA at the apex', async () => {
-    expect(errors(await build('$TTL 1\n@ NS ns1\nns1 A 192.0.2.1\n'))).toEqual(['test.zone: no SOA record at the zone apex example.com.']);
+    expect(errors(await build('$TTL 1\n@ NS ns1\nns1 A 192.0.2.1\n'))).toEqual([
+      'test.zone: no SOA record at the zone apex example.com.',
+    ]);
   });
 
   it('rejects an SOA below the apex and a second SOA', async () => {
@@ -97,7 +102,9 @@ describe('buildZone: SOA and apex NS', () => {
   });
 
   it('requires NS records at the apex', async () => {
-    expect(errors(await build('$TTL 1\n@ SOA ns1 h 1 2 3 4 5\nns1 A 192.0.2.1\n'))).toEqual(['test.zone: no NS records at the zone apex example.com.']);
+    expect(errors(await build('$TTL 1\n@ SOA ns1 h 1 2 3 4 5\nns1 A 192.0.2.1\n'))).toEqual([
+      'test.zone: no NS records at the zone apex example.com.',
+    ]);
   });
 });
 
@@ -123,7 +130,9 @@ describe('buildZone: CNAME and DNAME', () => {
   it('lists DNAME owners, warns about data below them, and rejects two DNAMEs at one name', async () => {
     const r = await build(`${HEAD}old DNAME example.net.\nx.old A 192.0.2.1\n`);
     expect(zoneOf(r).dnames).toEqual(new Set([key('old')]));
-    expect(warnings(r)).toEqual(['test.zone:8: A at x.old.example.com. is not served: it is below the DNAME at old.example.com. (RFC 6672 §2.3)']);
+    expect(warnings(r)).toEqual([
+      'test.zone:8: A at x.old.example.com. is not served: it is below the DNAME at old.example.com. (RFC 6672 §2.3)',
+    ]);
     expect(errors(await build(`${HEAD}old DNAME example.net.\nold DNAME example.org.\n`))).toEqual([
       'test.zone:8: more than one DNAME at old.example.com. (RFC 6672 §2.4)',
     ]);
@@ -140,13 +149,17 @@ describe('buildZone: CNAME and DNAME', () => {
 
 describe('buildZone: delegations and glue', () => {
   it('lists delegation points and keeps glue without warnings', async () => {
-    const r = await build(`${HEAD}sub NS ns1.sub\nsub NS ns.example.net.\nsub DS 1 13 2 ${'00'.repeat(32)}\nns1.sub A 192.0.2.53\n`);
+    const r = await build(
+      `${HEAD}sub NS ns1.sub\nsub NS ns.example.net.\nsub DS 1 13 2 ${'00'.repeat(32)}\nns1.sub A 192.0.2.53\n`,
+    );
     expect(zoneOf(r).cuts).toEqual(new Set([key('sub')]));
     expect(warnings(r)).toEqual([]);
   });
 
   it('warns about data below a cut or at it that will never be served, and ignores nested cuts', async () => {
-    const r = await build(`${HEAD}sub NS ns.example.net.\nsub MX 1 mail\nx.sub TXT "hidden"\ndeep.sub NS ns.example.net.\nns.x.sub AAAA 2001:db8::1\n`);
+    const r = await build(
+      `${HEAD}sub NS ns.example.net.\nsub MX 1 mail\nx.sub TXT "hidden"\ndeep.sub NS ns.example.net.\nns.x.sub AAAA 2001:db8::1\n`,
+    );
     expect(zoneOf(r).cuts).toEqual(new Set([key('sub')]));
     expect(warnings(r)).toEqual([
       'test.zone:8: MX at sub.example.com. is not served: the name is a delegation point',
@@ -165,11 +178,13 @@ describe('buildZone: delegations and glue', () => {
   });
 
   it('requires an address for in-zone name servers outside cuts, and no alias', async () => {
-    expect(errors(await build(`${HEAD}@ NS ns3\n@ NS ns4\nns4 CNAME ns1\nsub NS ns5\n@ NS ns.example.net.\n`))).toEqual([
-      'test.zone:7: name server ns3.example.com. has no A or AAAA record in the zone',
-      'test.zone:8: name server ns4.example.com. is an alias (CNAME); RFC 2181 §10.3 forbids that',
-      'test.zone:10: name server ns5.example.com. has no A or AAAA record in the zone',
-    ]);
+    expect(errors(await build(`${HEAD}@ NS ns3\n@ NS ns4\nns4 CNAME ns1\nsub NS ns5\n@ NS ns.example.net.\n`))).toEqual(
+      [
+        'test.zone:7: name server ns3.example.com. has no A or AAAA record in the zone',
+        'test.zone:8: name server ns4.example.com. is an alias (CNAME); RFC 2181 §10.3 forbids that',
+        'test.zone:10: name server ns5.example.com. has no A or AAAA record in the zone',
+      ],
+    );
   });
 
   it('accepts an in-zone name server whose address comes from a wildcard', async () => {

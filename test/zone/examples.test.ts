@@ -18,18 +18,40 @@ import { tempDir } from './helpers.ts';
 const ZONES = path.resolve(import.meta.dirname, '../../zones');
 const k = (text: string) => keyFromText(text);
 const run = promisify(execFile);
-const installed = (cmd: string, arg: string) => run(cmd, [arg]).then(() => true, () => false);
+const installed = (cmd: string, arg: string) =>
+  run(cmd, [arg]).then(
+    () => true,
+    () => false,
+  );
 
 /** Knot configuration serving zones/ from `dir`, on `port` if given. */
 async function knotConf(dir: string, port?: number): Promise<string> {
   const conf = path.join(dir, 'knot.conf');
-  await writeFile(conf, [
-    'server:', `    rundir: "${dir}"`, ...(port ? [`    listen: 127.0.0.1@${port}`] : []),
-    'database:', `    storage: "${dir}"`,
-    'acl:', '  - id: axfr', '    address: 127.0.0.1', '    action: transfer',
-    'template:', '  - id: default', `    storage: "${ZONES}"`, '    file: "%s.zone"', '    semantic-checks: on', '    acl: axfr',
-    'zone:', '  - domain: example.com', '  - domain: gslb.example.com', '  - domain: 2.0.192.in-addr.arpa', '',
-  ].join('\n'));
+  await writeFile(
+    conf,
+    [
+      'server:',
+      `    rundir: "${dir}"`,
+      ...(port ? [`    listen: 127.0.0.1@${port}`] : []),
+      'database:',
+      `    storage: "${dir}"`,
+      'acl:',
+      '  - id: axfr',
+      '    address: 127.0.0.1',
+      '    action: transfer',
+      'template:',
+      '  - id: default',
+      `    storage: "${ZONES}"`,
+      '    file: "%s.zone"',
+      '    semantic-checks: on',
+      '    acl: axfr',
+      'zone:',
+      '  - domain: example.com',
+      '  - domain: gslb.example.com',
+      '  - domain: 2.0.192.in-addr.arpa',
+      '',
+    ].join('\n'),
+  );
   return conf;
 }
 
@@ -83,8 +105,21 @@ describe('zones/', () => {
       const { zones } = await loadZones(ZONES);
       for (const origin of ['example.com.', '2.0.192.in-addr.arpa.']) {
         // Until knotd listens, dig fails: retry for a few seconds.
-        const axfr = () => run('dig', ['@127.0.0.1', '-p', String(port), origin, 'AXFR', '+noall', '+answer', '+unknownformat', '+tries=1'])
-          .then((o) => o.stdout, () => '');
+        const axfr = () =>
+          run('dig', [
+            '@127.0.0.1',
+            '-p',
+            String(port),
+            origin,
+            'AXFR',
+            '+noall',
+            '+answer',
+            '+unknownformat',
+            '+tries=1',
+          ]).then(
+            (o) => o.stdout,
+            () => '',
+          );
         let text = await axfr();
         for (let i = 0; i < 50 && !text.includes('TYPE6'); i++) {
           await sleep(100);
@@ -92,10 +127,13 @@ describe('zones/', () => {
         }
         const theirs = await parseZone(text, 'axfr', parseName(origin, null));
         expect(theirs.errors).toEqual([]);
-        const rrs = new Set(theirs.records.map((r) => `${keyOf(r.owner)} ${r.type} ${r.ttl} ${r.rdata.toString('hex')}`));
+        const rrs = new Set(
+          theirs.records.map((r) => `${keyOf(r.owner)} ${r.type} ${r.ttl} ${r.rdata.toString('hex')}`),
+        );
         const ours = new Set<string>();
         for (const node of zones.find((z) => z.origin === k(origin))!.nodes.values()) {
-          for (const set of node.rrsets.values()) for (const rd of set.rdata) ours.add(`${node.name} ${set.type} ${set.ttl} ${rd.toString('hex')}`);
+          for (const set of node.rrsets.values())
+            for (const rd of set.rdata) ours.add(`${node.name} ${set.type} ${set.ttl} ${rd.toString('hex')}`);
         }
         expect(ours).toEqual(rrs);
       }

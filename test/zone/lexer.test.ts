@@ -12,7 +12,10 @@ const words = (e: Entry) => e.tokens.map((t) => (t.quoted ? `"${t.text}"` : t.te
 describe('Lexer', () => {
   it('gives one entry per line, skipping blank and comment-only lines', () => {
     const es = entries('a A 1\n\n   ; just a comment\nb A 2 ; trailing\n');
-    expect(es.map(words)).toEqual([['a', 'A', '1'], ['b', 'A', '2']]);
+    expect(es.map(words)).toEqual([
+      ['a', 'A', '1'],
+      ['b', 'A', '2'],
+    ]);
     expect(es.map((e) => e.line)).toEqual([1, 4]);
   });
 
@@ -22,7 +25,10 @@ describe('Lexer', () => {
 
   it('joins lines inside parentheses into one entry that starts on the first line', () => {
     const es = entries('@ SOA ns h (\n 1 ; serial\n 2 3\n 4 5 )\nnext A 1\n');
-    expect(es.map(words)).toEqual([['@', 'SOA', 'ns', 'h', '1', '2', '3', '4', '5'], ['next', 'A', '1']]);
+    expect(es.map(words)).toEqual([
+      ['@', 'SOA', 'ns', 'h', '1', '2', '3', '4', '5'],
+      ['next', 'A', '1'],
+    ]);
     expect(es[0]!.line).toBe(1);
     expect(es[0]!.tokens.map((t) => t.line)).toEqual([1, 1, 1, 1, 2, 3, 3, 4, 4]);
     expect(es[1]!.line).toBe(5);
@@ -38,7 +44,14 @@ describe('Lexer', () => {
   });
 
   it('keeps a quoted run inside a word in the word (RFC 9460 key="value")', () => {
-    expect(words(entries('a HTTPS 1 . alpn="h2 h3" port=443\n')[0]!)).toEqual(['a', 'HTTPS', '1', '.', 'alpn="h2 h3"', 'port=443']);
+    expect(words(entries('a HTTPS 1 . alpn="h2 h3" port=443\n')[0]!)).toEqual([
+      'a',
+      'HTTPS',
+      '1',
+      '.',
+      'alpn="h2 h3"',
+      'port=443',
+    ]);
   });
 
   it('reports a quote not closed on its line and goes on with the next line', () => {
@@ -56,7 +69,10 @@ describe('Lexer', () => {
 
   it('accepts CRLF line ends and a UTF-8 byte order mark', () => {
     const es = entries('\xef\xbb\xbfa A 1\r\nb A 2\r\n');
-    expect(es.map(words)).toEqual([['a', 'A', '1'], ['b', 'A', '2']]);
+    expect(es.map(words)).toEqual([
+      ['a', 'A', '1'],
+      ['b', 'A', '2'],
+    ]);
     expect(es[1]!.line).toBe(2);
   });
 

@@ -13,7 +13,8 @@ describe('loadZones', () => {
   it('loads every <origin>.zone file, the origin taken from the file name', async () => {
     const dir = await tempDir({
       'example.com.zone': zoneText(),
-      '2.0.192.in-addr.arpa.zone': '$TTL 1h\n@ SOA ns1.example.com. h 3 2h 15m 2w 5m\n  NS ns1.example.com.\n1 PTR ns1.example.com.\n',
+      '2.0.192.in-addr.arpa.zone':
+        '$TTL 1h\n@ SOA ns1.example.com. h 3 2h 15m 2w 5m\n  NS ns1.example.com.\n1 PTR ns1.example.com.\n',
       'Example.NET.zone': zoneText(),
       'hosts.inc': 'not a zone',
       'notes.txt': 'not a zone',
@@ -40,18 +41,28 @@ describe('loadZones', () => {
     const r = await loadZones(dir);
     expect(r.zones.map((z) => nameToText(z.origin))).toEqual(['good.example.']);
     expect(r.failures.map((f) => [nameToText(f.origin), f.errors.map((e) => e.message)])).toEqual([
-      ['bad.example.', [
-        `${path.join(dir, 'bad.example.zone')}:5: A: "1.2.3" is not a dotted-quad IPv4 address`,
-        `${path.join(dir, 'bad.example.zone')}:6: unknown type "FOO" (use TYPEnnn for types without a mnemonic)`,
-      ]],
-      ['worse.example.', [
-        `${path.join(dir, 'worse.example.zone')}:6: www.worse.example. has a CNAME and other data (CNAME at ${path.join(dir, 'worse.example.zone')}:5); RFC 2181 §10.1 allows nothing beside a CNAME`,
-      ]],
+      [
+        'bad.example.',
+        [
+          `${path.join(dir, 'bad.example.zone')}:5: A: "1.2.3" is not a dotted-quad IPv4 address`,
+          `${path.join(dir, 'bad.example.zone')}:6: unknown type "FOO" (use TYPEnnn for types without a mnemonic)`,
+        ],
+      ],
+      [
+        'worse.example.',
+        [
+          `${path.join(dir, 'worse.example.zone')}:6: www.worse.example. has a CNAME and other data (CNAME at ${path.join(dir, 'worse.example.zone')}:5); RFC 2181 §10.1 allows nothing beside a CNAME`,
+        ],
+      ],
     ]);
   });
 
   it('reports file names that name no zone, or a zone another file already has', async () => {
-    const dir = await tempDir({ 'a..b.zone': zoneText(), 'example.com.zone': zoneText(), 'EXAMPLE.com.zone': zoneText() });
+    const dir = await tempDir({
+      'a..b.zone': zoneText(),
+      'example.com.zone': zoneText(),
+      'EXAMPLE.com.zone': zoneText(),
+    });
     const r = await loadZones(dir);
     expect(r.errors.map((e) => e.message)).toEqual([
       `${path.join(dir, 'a..b.zone')}: the file name does not name a zone: empty label in "a..b."`,
@@ -77,14 +88,22 @@ describe('loadZones', () => {
   }, 30_000);
 
   it('adds pool names and their empty non-terminals, and reads a pools file again once it changes', async () => {
-    const pool = (name: string, address: string) => `${name}:\n  policy: round-robin\n  targets:\n    - { address: ${address} }\n`;
-    const dir = await tempDir({ 'example.com.zone': zoneText(), 'example.com.pools.yaml': pool('www.gslb', '192.0.2.10') });
+    const pool = (name: string, address: string) =>
+      `${name}:\n  policy: round-robin\n  targets:\n    - { address: ${address} }\n`;
+    const dir = await tempDir({
+      'example.com.zone': zoneText(),
+      'example.com.pools.yaml': pool('www.gslb', '192.0.2.10'),
+    });
     const first = (await loadZones(dir)).zones[0]!;
     expect([...first.pools!.keys()]).toEqual([key('www.gslb')]);
     expect(first.nodes.get(key('gslb'))).toEqual({ name: key('gslb'), rrsets: new Map() });
-    expect((await loadZones(dir)).zones[0]!.pools!.get(key('www.gslb'))!.def.targets.map((t) => t.address)).toEqual(['192.0.2.10']);
+    expect((await loadZones(dir)).zones[0]!.pools!.get(key('www.gslb'))!.def.targets.map((t) => t.address)).toEqual([
+      '192.0.2.10',
+    ]);
     await writeFile(path.join(dir, 'example.com.pools.yaml'), pool('www.gslb', '192.0.2.20'));
-    expect((await loadZones(dir)).zones[0]!.pools!.get(key('www.gslb'))!.def.targets.map((t) => t.address)).toEqual(['192.0.2.20']);
+    expect((await loadZones(dir)).zones[0]!.pools!.get(key('www.gslb'))!.def.targets.map((t) => t.address)).toEqual([
+      '192.0.2.20',
+    ]);
     await writeFile(path.join(dir, 'example.com.pools.yaml'), pool('ns1', '192.0.2.30'));
     expect((await loadZones(dir)).failures[0]!.errors.map((e) => e.message)).toEqual([
       `${path.join(dir, 'example.com.pools.yaml')}:1: pool ns1: ns1.example.com. also has static A data in ${path.join(dir, 'example.com.zone')}: ` +
@@ -126,23 +145,35 @@ describe('$INCLUDE in the zones directory', () => {
   });
 
   it('reports errors in an included file at its own path and line', async () => {
-    const dir = await tempDir({ 'example.com.zone': zoneText('$INCLUDE hosts.inc\n'), 'hosts.inc': 'ok A 192.0.2.1\nbad A 192.0.2\n' });
+    const dir = await tempDir({
+      'example.com.zone': zoneText('$INCLUDE hosts.inc\n'),
+      'hosts.inc': 'ok A 192.0.2.1\nbad A 192.0.2\n',
+    });
     const r = await loadZones(dir);
-    expect(r.failures[0]!.errors.map((e) => e.message)).toEqual([`${path.join(dir, 'hosts.inc')}:2: A: "192.0.2" is not a dotted-quad IPv4 address`]);
+    expect(r.failures[0]!.errors.map((e) => e.message)).toEqual([
+      `${path.join(dir, 'hosts.inc')}:2: A: "192.0.2" is not a dotted-quad IPv4 address`,
+    ]);
   });
 
   it('rejects paths that leave the directory, by .., absolute path or symbolic link', async () => {
     const outside = await tempDir({ 'secret.inc': 'leak A 192.0.2.66\n' });
     const dir = await tempDir({
       'example.com.zone': zoneText(
-        `$INCLUDE ../${path.basename(outside)}/secret.inc\n$INCLUDE ${path.join(outside, 'secret.inc')}\n$INCLUDE link.inc\n$INCLUDE inc/../../x.inc\n`),
+        `$INCLUDE ../${path.basename(outside)}/secret.inc\n$INCLUDE ${path.join(outside, 'secret.inc')}\n$INCLUDE link.inc\n$INCLUDE inc/../../x.inc\n`,
+      ),
     });
     await symlink(path.join(outside, 'secret.inc'), path.join(dir, 'link.inc'));
     const zone = path.join(dir, 'example.com.zone');
     const r = await loadZones(dir);
     expect(r.failures[0]!.errors.map((e) => [e.code, e.message])).toEqual([
-      ['ERR_ZONE_SYNTAX', `${zone}:5: $INCLUDE ../${path.basename(outside)}/secret.inc: the file is outside the zones directory ${dir}`],
-      ['ERR_ZONE_SYNTAX', `${zone}:6: $INCLUDE ${path.join(outside, 'secret.inc')}: the file is outside the zones directory ${dir}`],
+      [
+        'ERR_ZONE_SYNTAX',
+        `${zone}:5: $INCLUDE ../${path.basename(outside)}/secret.inc: the file is outside the zones directory ${dir}`,
+      ],
+      [
+        'ERR_ZONE_SYNTAX',
+        `${zone}:6: $INCLUDE ${path.join(outside, 'secret.inc')}: the file is outside the zones directory ${dir}`,
+      ],
       ['ERR_ZONE_SYNTAX', `${zone}:7: $INCLUDE link.inc: a symbolic link leads outside the zones directory ${dir}`],
       ['ERR_ZONE_SYNTAX', `${zone}:8: $INCLUDE inc/../../x.inc: the file is outside the zones directory ${dir}`],
     ]);

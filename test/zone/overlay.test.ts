@@ -9,7 +9,11 @@ import type { Zone } from '../../src/2-zone/types.ts';
 import type { RRsetEdits } from '../../src/2-zone/types.ts';
 import { build, HEAD, key } from './helpers.ts';
 
-const ctx = { client: { address: '192.0.2.99', family: 4 as const, prefix: 32, location: () => null }, random: () => 0, now: () => 0 };
+const ctx = {
+  client: { address: '192.0.2.99', family: 4 as const, prefix: 32, location: () => null },
+  random: () => 0,
+  now: () => 0,
+};
 
 async function zone(text: string): Promise<Zone> {
   const r = await build(HEAD + text);
@@ -18,7 +22,9 @@ async function zone(text: string): Promise<Zone> {
 }
 
 function edits(...list: { name: string; type: number; ttl?: number; rdata: string[] }[]): RRsetEdits {
-  return new Map(list.map((e) => [`${e.name}|${e.type}`, { name: e.name, type: e.type, ttl: e.ttl ?? 60, rdata: e.rdata }]));
+  return new Map(
+    list.map((e) => [`${e.name}|${e.type}`, { name: e.name, type: e.type, ttl: e.ttl ?? 60, rdata: e.rdata }]),
+  );
 }
 
 function ask(z: Zone, name: string, type: number) {
@@ -61,9 +67,14 @@ describe('zone overlay', () => {
 
   it('turns a new NS RRset below the apex into a delegation, and back', async () => {
     const base = await zone('www A 192.0.2.10\n');
-    const delegated = applyEdits(base, edits(
-      { name: 'sub.example.com.', type: Type.NS, rdata: [Buffer.from('036e7331036f726700', 'hex').toString('hex')] },
-    ));
+    const delegated = applyEdits(
+      base,
+      edits({
+        name: 'sub.example.com.',
+        type: Type.NS,
+        rdata: [Buffer.from('036e7331036f726700', 'hex').toString('hex')],
+      }),
+    );
     const referral = ask(delegated, 'host.sub.example.com.', Type.A);
     expect(referral.aa).toBe(false);
     expect(referral.authority[0]?.rrset.type).toBe(Type.NS);
@@ -76,7 +87,10 @@ describe('zone overlay', () => {
     const soa = base.soa.rdata[0]!;
     const next = Buffer.from(soa);
     next.writeUInt32BE(42, next.length - 20);
-    const z = applyEdits(base, edits({ name: 'example.com.', type: Type.SOA, ttl: 3600, rdata: [next.toString('hex')] }));
+    const z = applyEdits(
+      base,
+      edits({ name: 'example.com.', type: Type.SOA, ttl: 3600, rdata: [next.toString('hex')] }),
+    );
     expect(z.serial).toBe(42);
     expect(base.serial).toBe(1);
   });
@@ -84,7 +98,13 @@ describe('zone overlay', () => {
   it('leaves the zone it was given untouched', async () => {
     const base = await zone('www A 192.0.2.10\n');
     const before = [...base.nodes.keys()].sort();
-    applyEdits(base, edits({ name: 'new.example.com.', type: Type.A, rdata: ['c0000263'] }, { name: 'www.example.com.', type: Type.A, rdata: [] }));
+    applyEdits(
+      base,
+      edits(
+        { name: 'new.example.com.', type: Type.A, rdata: ['c0000263'] },
+        { name: 'www.example.com.', type: Type.A, rdata: [] },
+      ),
+    );
     expect([...base.nodes.keys()].sort()).toEqual(before);
     expect(ask(base, 'www.example.com.', Type.A).answer).toHaveLength(1);
   });

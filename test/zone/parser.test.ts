@@ -14,13 +14,19 @@ async function summary(text: string): Promise<[string, number, number][]> {
 describe('parseZone: names', () => {
   it('completes relative names with the origin, and @ is the origin', async () => {
     expect(await summary('$TTL 1\n@ A 192.0.2.1\nwww A 192.0.2.1\nabs.example.net. A 192.0.2.1\n')).toEqual([
-      ['example.com.', 1, 1], ['www.example.com.', 1, 1], ['abs.example.net.', 1, 1],
+      ['example.com.', 1, 1],
+      ['www.example.com.', 1, 1],
+      ['abs.example.net.', 1, 1],
     ]);
   });
 
   it('changes the origin with $ORIGIN, absolute or relative to the current one', async () => {
     const text = '$TTL 1\n$ORIGIN sub.example.com.\na A 192.0.2.1\n$ORIGIN deeper\nb A 192.0.2.1\n@ A 192.0.2.1\n';
-    expect((await summary(text)).map((r) => r[0])).toEqual(['a.sub.example.com.', 'b.deeper.sub.example.com.', 'deeper.sub.example.com.']);
+    expect((await summary(text)).map((r) => r[0])).toEqual([
+      'a.sub.example.com.',
+      'b.deeper.sub.example.com.',
+      'deeper.sub.example.com.',
+    ]);
   });
 
   it('completes names inside RDATA with the current origin, keeping their case', async () => {
@@ -31,37 +37,54 @@ describe('parseZone: names', () => {
 
   it('repeats the previous owner for a line starting with a blank, across $ORIGIN', async () => {
     const text = '$TTL 1\nwww A 192.0.2.1\n  AAAA 2001:db8::1\n$ORIGIN example.net.\n\tTXT "x"\n';
-    expect((await summary(text)).map((r) => r[0])).toEqual(['www.example.com.', 'www.example.com.', 'www.example.com.']);
+    expect((await summary(text)).map((r) => r[0])).toEqual([
+      'www.example.com.',
+      'www.example.com.',
+      'www.example.com.',
+    ]);
   });
 
   it('decodes escapes in owner names', async () => {
     const r = await parse('$TTL 1\na\\.b A 192.0.2.1\n\\065bc A 192.0.2.1\n');
-    expect(r.records.map((x) => x.owner.toString('latin1'))).toEqual(['\x03a.b\x07example\x03com\x00', '\x03Abc\x07example\x03com\x00']);
+    expect(r.records.map((x) => x.owner.toString('latin1'))).toEqual([
+      '\x03a.b\x07example\x03com\x00',
+      '\x03Abc\x07example\x03com\x00',
+    ]);
   });
 
   it('rejects a first record with no owner, and bad owner names, at their lines', async () => {
-    expect(await errorsOf('$TTL 1\n  A 192.0.2.1\n')).toEqual(['test.zone:2: no owner name, and no earlier record to take it from']);
+    expect(await errorsOf('$TTL 1\n  A 192.0.2.1\n')).toEqual([
+      'test.zone:2: no owner name, and no earlier record to take it from',
+    ]);
     expect(await errorsOf('$TTL 1\na..b A 192.0.2.1\n')).toEqual(['test.zone:2: owner name: empty label in "a..b"']);
-    expect((await errorsOf(`$TTL 1\n${'x'.repeat(64)} A 192.0.2.1\n`))[0]).toMatch(/^test\.zone:2: owner name: label longer than 63/);
+    expect((await errorsOf(`$TTL 1\n${'x'.repeat(64)} A 192.0.2.1\n`))[0]).toMatch(
+      /^test\.zone:2: owner name: label longer than 63/,
+    );
   });
 });
 
 describe('parseZone: TTL', () => {
   it('uses $TTL for records without a TTL, and a record TTL when given', async () => {
     expect(await summary('$TTL 1h\na A 192.0.2.1\nb 60 A 192.0.2.1\nc A 192.0.2.1\n')).toEqual([
-      ['a.example.com.', 1, 3600], ['b.example.com.', 1, 60], ['c.example.com.', 1, 3600],
+      ['a.example.com.', 1, 3600],
+      ['b.example.com.', 1, 60],
+      ['c.example.com.', 1, 3600],
     ]);
   });
 
   it('without $TTL takes the previous record TTL (RFC 1035 §5.1)', async () => {
-    expect((await summary('a 300 A 192.0.2.1\nb A 192.0.2.1\nc 5 A 192.0.2.1\nd A 192.0.2.1\n')).map((r) => r[2])).toEqual([300, 300, 5, 5]);
+    expect(
+      (await summary('a 300 A 192.0.2.1\nb A 192.0.2.1\nc 5 A 192.0.2.1\nd A 192.0.2.1\n')).map((r) => r[2]),
+    ).toEqual([300, 300, 5, 5]);
   });
 
   it('without any TTL gives the SOA its MINIMUM, which then serves as $TTL, with a warning', async () => {
     const r = await parse('@ SOA ns h 1 2 3 4 1h\na A 192.0.2.1\nb 10 A 192.0.2.1\nc A 192.0.2.1\n');
     expect(r.errors).toEqual([]);
     expect(r.records.map((x) => x.ttl)).toEqual([3600, 3600, 10, 3600]);
-    expect(r.warnings.map((w) => w.message)).toEqual(['test.zone:1: no TTL given and no $TTL: using the SOA MINIMUM 3600']);
+    expect(r.warnings.map((w) => w.message)).toEqual([
+      'test.zone:1: no TTL given and no $TTL: using the SOA MINIMUM 3600',
+    ]);
   });
 
   it('rejects a record other than SOA that has no TTL to take', async () => {
@@ -69,7 +92,9 @@ describe('parseZone: TTL', () => {
   });
 
   it('reads TTL units in record TTLs and $TTL, case-insensitively', async () => {
-    expect((await summary('$TTL 1H30M\na A 192.0.2.1\nb 2w A 192.0.2.1\nc 1d IN A 192.0.2.1\n')).map((r) => r[2])).toEqual([5400, 1209600, 86400]);
+    expect(
+      (await summary('$TTL 1H30M\na A 192.0.2.1\nb 2w A 192.0.2.1\nc 1d IN A 192.0.2.1\n')).map((r) => r[2]),
+    ).toEqual([5400, 1209600, 86400]);
   });
 
   it('rejects TTLs above 2^31-1 and malformed ones', async () => {
@@ -85,12 +110,23 @@ describe('parseZone: TTL', () => {
 
 describe('parseZone: class', () => {
   it('accepts IN or no class, and TTL and class in either order', async () => {
-    expect(await summary('a 60 IN A 192.0.2.1\nb IN 61 A 192.0.2.1\nc in 62 A 192.0.2.1\nd CLASS1 63 A 192.0.2.1\ne 64 A 192.0.2.1\n'))
-      .toEqual([['a.example.com.', 1, 60], ['b.example.com.', 1, 61], ['c.example.com.', 1, 62], ['d.example.com.', 1, 63], ['e.example.com.', 1, 64]]);
+    expect(
+      await summary(
+        'a 60 IN A 192.0.2.1\nb IN 61 A 192.0.2.1\nc in 62 A 192.0.2.1\nd CLASS1 63 A 192.0.2.1\ne 64 A 192.0.2.1\n',
+      ),
+    ).toEqual([
+      ['a.example.com.', 1, 60],
+      ['b.example.com.', 1, 61],
+      ['c.example.com.', 1, 62],
+      ['d.example.com.', 1, 63],
+      ['e.example.com.', 1, 64],
+    ]);
   });
 
   it('rejects every class but IN', async () => {
-    expect(await errorsOf('$TTL 1\na CH A 192.0.2.1\nb HS A 192.0.2.1\nc CLASS3 A 192.0.2.1\nd 60 CS A 192.0.2.1\n')).toEqual([
+    expect(
+      await errorsOf('$TTL 1\na CH A 192.0.2.1\nb HS A 192.0.2.1\nc CLASS3 A 192.0.2.1\nd 60 CS A 192.0.2.1\n'),
+    ).toEqual([
       'test.zone:2: class CH is not supported: only IN',
       'test.zone:3: class HS is not supported: only IN',
       'test.zone:4: class CLASS3 is not supported: only IN',
@@ -108,7 +144,9 @@ describe('parseZone: class', () => {
 
 describe('parseZone: syntax', () => {
   it('reads a record spanning lines in parentheses, with comments, as one record at its first line', async () => {
-    const r = await parse('$TTL 1\n@ IN SOA ns1 hostmaster ( ; start\n  2024 ; serial\n  1h 15m\n  1w 5m )\nwww A 192.0.2.1\n');
+    const r = await parse(
+      '$TTL 1\n@ IN SOA ns1 hostmaster ( ; start\n  2024 ; serial\n  1h 15m\n  1w 5m )\nwww A 192.0.2.1\n',
+    );
     expect(r.errors).toEqual([]);
     expect(r.records.map((x) => x.line)).toEqual([2, 6]);
     expect(r.records[0]!.rdata.subarray(-20).toString('hex')).toBe('000007e800000e100000038400093a800000012c');
@@ -128,7 +166,11 @@ describe('parseZone: syntax', () => {
   it('collects every error of a file and keeps the good records', async () => {
     const r = await parse('$TTL 1\na A 192.0.2.1\nb A 300.1.1.1\nc A 192.0.2.3\nd FOO x\ne TXT "open\nf A 192.0.2.6\n');
     expect(r.records.map((x) => nameToText(x.owner))).toEqual(['a.example.com.', 'c.example.com.', 'f.example.com.']);
-    expect(r.errors.map((e) => [e.code, e.line])).toEqual([['ERR_ZONE_SYNTAX', 3], ['ERR_ZONE_SYNTAX', 5], ['ERR_ZONE_SYNTAX', 6]]);
+    expect(r.errors.map((e) => [e.code, e.line])).toEqual([
+      ['ERR_ZONE_SYNTAX', 3],
+      ['ERR_ZONE_SYNTAX', 5],
+      ['ERR_ZONE_SYNTAX', 6],
+    ]);
     expect(r.errors.map((e) => e.message)).toEqual([
       'test.zone:3: A: "300.1.1.1" is not a dotted-quad IPv4 address',
       'test.zone:5: unknown type "FOO" (use TYPEnnn for types without a mnemonic)',
@@ -139,7 +181,9 @@ describe('parseZone: syntax', () => {
   it('stops after MAX_ERRORS errors', async () => {
     const r = await parse('$TTL 1\n' + 'a A x\n'.repeat(MAX_ERRORS + 50));
     expect(r.errors).toHaveLength(MAX_ERRORS + 1);
-    expect(r.errors.at(-1)!.message).toBe(`test.zone:${MAX_ERRORS + 2}: more than ${MAX_ERRORS} errors: stopped reading`);
+    expect(r.errors.at(-1)!.message).toBe(
+      `test.zone:${MAX_ERRORS + 2}: more than ${MAX_ERRORS} errors: stopped reading`,
+    );
   });
 
   it('reports unbalanced parentheses', async () => {
@@ -164,11 +208,20 @@ describe('parseZone: types', () => {
   it('reads RFC 3597 TYPEnnn with generic RDATA, and known types by number', async () => {
     const r = await parse('$TTL 1\na TYPE65534 \\# 3 0a0B0c\nb TYPE1 192.0.2.1\nc type16 "x"\nd TYPE65534 \\# 0\n');
     expect(r.errors).toEqual([]);
-    expect(r.records.map((x) => [x.type, x.rdata.toString('hex')])).toEqual([[65534, '0a0b0c'], [1, 'c0000201'], [16, '0178'], [65534, '']]);
+    expect(r.records.map((x) => [x.type, x.rdata.toString('hex')])).toEqual([
+      [65534, '0a0b0c'],
+      [1, 'c0000201'],
+      [16, '0178'],
+      [65534, ''],
+    ]);
   });
 
   it('rejects unknown mnemonics, text RDATA for types it has no format for, and meta-types', async () => {
-    expect(await errorsOf('$TTL 1\na SPF "v=spf1"\nb TYPE65534 01\nc IN ANY \\# 0\nd TYPE252 \\# 0\ne OPT \\# 0\nf TSIG \\# 0\ng TYPE0 \\# 0\n')).toEqual([
+    expect(
+      await errorsOf(
+        '$TTL 1\na SPF "v=spf1"\nb TYPE65534 01\nc IN ANY \\# 0\nd TYPE252 \\# 0\ne OPT \\# 0\nf TSIG \\# 0\ng TYPE0 \\# 0\n',
+      ),
+    ).toEqual([
       'test.zone:2: unknown type "SPF" (use TYPEnnn for types without a mnemonic)',
       'test.zone:3: TYPE65534: this type can only be written in RFC 3597 form: \\# <length> <hex>',
       'test.zone:4: ANY is a reserved or meta-type and cannot be in a zone (RFC 6895 §3.1)',
@@ -210,7 +263,12 @@ describe('parseZone: $INCLUDE', () => {
   it('uses the origin given on the $INCLUDE line, and restores origin and owner afterwards', async () => {
     const r = await run('$TTL 1\nown A 192.0.2.1\n$INCLUDE sub.inc sub\n  TXT "same owner"\nrel A 192.0.2.1\n');
     expect(r.errors).toEqual([]);
-    expect(r.records.map((x) => nameToText(x.owner))).toEqual(['own.example.com.', 'x.sub.example.com.', 'own.example.com.', 'rel.example.com.']);
+    expect(r.records.map((x) => nameToText(x.owner))).toEqual([
+      'own.example.com.',
+      'x.sub.example.com.',
+      'own.example.com.',
+      'rel.example.com.',
+    ]);
   });
 
   it('rejects include loops at the $INCLUDE line that closes them', async () => {
@@ -224,7 +282,9 @@ describe('parseZone: $INCLUDE', () => {
 
   it('reports a file the reader refuses at the $INCLUDE line, with the reader error code', async () => {
     const r = await run('$TTL 1\n\n$INCLUDE missing.inc\n');
-    expect(r.errors.map((e) => [e.code, e.message])).toEqual([['ERR_ZONE_IO', 'main.zone:3: $INCLUDE missing.inc: no such file']]);
+    expect(r.errors.map((e) => [e.code, e.message])).toEqual([
+      ['ERR_ZONE_IO', 'main.zone:3: $INCLUDE missing.inc: no such file'],
+    ]);
   });
 
   it('is an error without an include reader', async () => {

@@ -20,8 +20,10 @@ describe('rrsetSizeError', () => {
 
   it('refuses one octet more, saying the size', () => {
     const set = [...rdata(244, 256), new Uint8Array(64)];
-    expect(rrsetSizeError(owner, Type.TXT, set)).toBe('TXT RRset at big.example.com. is too large to serve: its 245 records ' +
-      'need a 65536-octet response, and a DNS message holds at most 65535 (RFC 1035 §4.2.2)');
+    expect(rrsetSizeError(owner, Type.TXT, set)).toBe(
+      'TXT RRset at big.example.com. is too large to serve: its 245 records ' +
+        'need a 65536-octet response, and a DNS message holds at most 65535 (RFC 1035 §4.2.2)',
+    );
   });
 
   it('measures a wildcard with a 255-octet question, whether given as a key or a wire name', () => {

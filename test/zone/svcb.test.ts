@@ -14,16 +14,21 @@ describe('SVCB / HTTPS RDATA (RFC 9460)', () => {
   it('encodes port, generic keys with escapes and IPv6 hints (D.2)', async () => {
     expect(await rdataHex('@ SVCB 16 foo.example.com. port=53')).toBe(`0010${FOO_COM}000300020035`);
     expect(await rdataHex('@ SVCB 1 foo.example.com. key667=hello')).toBe(`0001${FOO_COM}029b000568656c6c6f`);
-    expect(await rdataHex('@ SVCB 1 foo.example.com. key667="hello\\210qoo"')).toBe(`0001${FOO_COM}029b000968656c6c6fd2716f6f`);
+    expect(await rdataHex('@ SVCB 1 foo.example.com. key667="hello\\210qoo"')).toBe(
+      `0001${FOO_COM}029b000968656c6c6fd2716f6f`,
+    );
     expect(await rdataHex('@ SVCB 1 foo.example.com. ( ipv6hint="2001:db8::1,2001:db8::53:1" )')).toBe(
-      `0001${FOO_COM}0006002020010db800000000000000000000000120010db8000000000000000000530001`);
+      `0001${FOO_COM}0006002020010db800000000000000000000000120010db8000000000000000000530001`,
+    );
     expect(await rdataHex('@ SVCB 1 example.com. ( ipv6hint="2001:db8:122:344::192.0.2.33" )')).toBe(
-      '0001076578616d706c6503636f6d000006001020010db80122034400000000c0000221');
+      '0001076578616d706c6503636f6d000006001020010db80122034400000000c0000221',
+    );
   });
 
   it('sorts parameters by key and encodes mandatory, alpn and ipv4hint (D.2)', async () => {
-    expect(await rdataHex('@ SVCB 16 foo.example.org. ( alpn=h2,h3-19 mandatory=ipv4hint,alpn ipv4hint=192.0.2.1 )')).toBe(
-      `0010${FOO_ORG}00000004000100040001000902683205683` + '32d3139' + '00040004c0000201');
+    expect(
+      await rdataHex('@ SVCB 16 foo.example.org. ( alpn=h2,h3-19 mandatory=ipv4hint,alpn ipv4hint=192.0.2.1 )'),
+    ).toBe(`0010${FOO_ORG}00000004000100040001000902683205683` + '32d3139' + '00040004c0000201');
   });
 
   it('applies the two levels of alpn escaping (D.2)', async () => {
@@ -34,7 +39,14 @@ describe('SVCB / HTTPS RDATA (RFC 9460)', () => {
 
   it('encodes no-default-alpn, ech and dohpath', async () => {
     expect(await rdataHex('@ HTTPS 1 . alpn=h2 no-default-alpn ech=AQID dohpath=/q{?dns}')).toBe(
-      '000100' + '000100030268' + '32' + '00020000' + '00050003010203' + '00070008' + Buffer.from('/q{?dns}').toString('hex'));
+      '000100' +
+        '000100030268' +
+        '32' +
+        '00020000' +
+        '00050003010203' +
+        '00070008' +
+        Buffer.from('/q{?dns}').toString('hex'),
+    );
   });
 
   it('rejects the malformed examples of D.3 and other bad parameters', async () => {
@@ -64,8 +76,13 @@ describe('SVCB / HTTPS RDATA (RFC 9460)', () => {
   it('checks SvcParams given in generic form', async () => {
     expect(await rdataHex('@ HTTPS \\# 9 0001 00 0003 0002 01bb')).toBe('000100000300' + '0201bb');
     expect(await rdataError('@ HTTPS \\# 13 0001 00 0003 0002 01bb 0001 0000')).toBe(
-      'test.zone:2: HTTPS: generic RDATA is not valid: SvcParamKeys are not in strictly increasing order');
-    expect(await rdataError('@ HTTPS \\# 8 0001 00 0003 0001 01')).toBe('test.zone:2: HTTPS: generic RDATA is not valid: SvcParam port has a bad length 1');
-    expect(await rdataError('@ HTTPS \\# 8 0001 00 0003 0002 01')).toBe('test.zone:2: HTTPS: generic RDATA is not valid: SvcParam port value cut short');
+      'test.zone:2: HTTPS: generic RDATA is not valid: SvcParamKeys are not in strictly increasing order',
+    );
+    expect(await rdataError('@ HTTPS \\# 8 0001 00 0003 0001 01')).toBe(
+      'test.zone:2: HTTPS: generic RDATA is not valid: SvcParam port has a bad length 1',
+    );
+    expect(await rdataError('@ HTTPS \\# 8 0001 00 0003 0002 01')).toBe(
+      'test.zone:2: HTTPS: generic RDATA is not valid: SvcParam port value cut short',
+    );
   });
 });

@@ -61,12 +61,24 @@ export const httpProber: Prober = {
             finish(false, `HTTP ${status}, "${want}" not in the first ${MAX_BODY} bytes`);
           }
         });
-        res.on('end', () => finish(text.includes(want), text.includes(want) ? `HTTP ${status}, body matched` : `HTTP ${status}, body lacks "${want}"`));
-        res.on('error', () => finish(false, signal.aborted ? `timeout after ${spec.timeoutMs} ms` : 'response broken off'));
+        res.on('end', () =>
+          finish(
+            text.includes(want),
+            text.includes(want) ? `HTTP ${status}, body matched` : `HTTP ${status}, body lacks "${want}"`,
+          ),
+        );
+        res.on('error', () =>
+          finish(false, signal.aborted ? `timeout after ${spec.timeoutMs} ms` : 'response broken off'),
+        );
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (signal.aborted) return finish(false, `timeout after ${spec.timeoutMs} ms`);
-        finish(false, `${secure ? 'https' : 'http'} ${err.code ?? err.message}`, HARD.has(err.code ?? ''), LOCAL_ERRORS.has(err.code ?? ''));
+        finish(
+          false,
+          `${secure ? 'https' : 'http'} ${err.code ?? err.message}`,
+          HARD.has(err.code ?? ''),
+          LOCAL_ERRORS.has(err.code ?? ''),
+        );
       });
       req.end();
     });

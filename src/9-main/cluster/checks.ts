@@ -16,7 +16,10 @@ export class PrimaryChecks implements Checks {
   #wanted = new Map<string, WantedCheck>();
   readonly #updates = new Map<string, CheckUpdate>();
 
-  constructor(known: ReadonlyMap<string, { readonly state: HealthState; readonly since: number }>, now: () => number = Date.now) {
+  constructor(
+    known: ReadonlyMap<string, { readonly state: HealthState; readonly since: number }>,
+    now: () => number = Date.now,
+  ) {
     this.#known = known;
     this.#now = now;
   }
@@ -56,7 +59,15 @@ export class PrimaryChecks implements Checks {
       // in its last known state, else up; its first probe may come any moment (shortest TTL).
       const k = this.#known.get(key);
       const state = k?.state ?? 'up';
-      return { ...fixed, state, since: k?.since ?? 0, lastAt: 0, nextAt: Infinity, remaining: state === 'up' ? w.spec.fall : w.spec.rise, heldUntil: 0 };
+      return {
+        ...fixed,
+        state,
+        since: k?.since ?? 0,
+        lastAt: 0,
+        nextAt: Infinity,
+        remaining: state === 'up' ? w.spec.fall : w.spec.rise,
+        heldUntil: 0,
+      };
     }
     // A probe that was due and has not reported is in flight (or queued), which the primary's
     // status says with nextAt = Infinity: its outcome may come any moment.

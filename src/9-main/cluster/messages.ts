@@ -14,10 +14,21 @@ import type { Changeset } from '../../7-state/types.ts';
  * What a worker's answers need of a check, and no more: its spec, address and targets the worker
  * knows from its own zones, and its probe results are the primary's business (status page, API).
  */
-export type CheckUpdate = Pick<CheckStatus, 'key' | 'state' | 'since' | 'lastAt' | 'nextAt' | 'remaining' | 'heldUntil'>;
+export type CheckUpdate = Pick<
+  CheckStatus,
+  'key' | 'state' | 'since' | 'lastAt' | 'nextAt' | 'remaining' | 'heldUntil'
+>;
 
 export function checkUpdate(c: CheckStatus): CheckUpdate {
-  return { key: c.key, state: c.state, since: c.since, lastAt: c.lastAt, nextAt: c.nextAt, remaining: c.remaining, heldUntil: c.heldUntil };
+  return {
+    key: c.key,
+    state: c.state,
+    since: c.since,
+    lastAt: c.lastAt,
+    nextAt: c.nextAt,
+    remaining: c.remaining,
+    heldUntil: c.heldUntil,
+  };
 }
 
 /**
@@ -25,11 +36,20 @@ export function checkUpdate(c: CheckStatus): CheckUpdate {
  * journal, the API, the logger) and with every address a fixed port. The TSIG keys go too: a
  * worker verifies and signs the signed queries it answers (UPDATEs it forwards to the primary).
  */
-export type WorkerOptions = Omit<ServiceOptions, 'log' | 'dataDir' | 'api' | 'state' | 'checks' | 'update' | 'followers'>;
+export type WorkerOptions = Omit<
+  ServiceOptions,
+  'log' | 'dataDir' | 'api' | 'state' | 'checks' | 'update' | 'followers'
+>;
 
 export type ToWorker =
   /** The first message, once the worker has booted: start serving. `state` and `checks` are the primary's as of this message. */
-  | { readonly type: 'start'; readonly worker: number; readonly options: WorkerOptions; readonly state: StateSnapshot; readonly checks: readonly CheckUpdate[] }
+  | {
+      readonly type: 'start';
+      readonly worker: number;
+      readonly options: WorkerOptions;
+      readonly state: StateSnapshot;
+      readonly checks: readonly CheckUpdate[];
+    }
   /** Apply it (answered with `applied`): the primary acknowledges its commit once every worker has. */
   | { readonly type: 'changeset'; readonly cs: Changeset }
   /** Probe results; `all`: every check the primary runs now. */
@@ -50,7 +70,13 @@ export type FromWorker =
   | { readonly type: 'failed'; readonly code: ErrorCode; readonly message: string }
   | { readonly type: 'applied'; readonly seq: number }
   /** Zones loaded and failed, as Service.reload counts them; `error` when the reload itself failed. */
-  | { readonly type: 'reloaded'; readonly id: number; readonly loaded: number; readonly failed: number; readonly error: string | null }
+  | {
+      readonly type: 'reloaded';
+      readonly id: number;
+      readonly loaded: number;
+      readonly failed: number;
+      readonly error: string | null;
+    }
   | { readonly type: 'counters'; readonly id: number; readonly counts: QueryCounts }
   /** An RFC 2136 UPDATE it received: only the primary may commit (one journal, one writer). */
   | { readonly type: 'update'; readonly id: number; readonly msg: Uint8Array; readonly via: Transport };

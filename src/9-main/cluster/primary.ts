@@ -71,8 +71,17 @@ export class ClusterPrimary {
     this.#listen = opts.listen;
     this.#options = shared;
     this.#slots = Array.from({ length: workers }, (_, i) => ({
-      n: i + 1, proc: null, following: false, ready: false, forkedAt: 0, quickDeaths: 0, restart: null, reloadWhenReady: false, counts: null,
-      applied: new Map(), replies: new Map(),
+      n: i + 1,
+      proc: null,
+      following: false,
+      ready: false,
+      forkedAt: 0,
+      quickDeaths: 0,
+      restart: null,
+      reloadWhenReady: false,
+      counts: null,
+      applied: new Map(),
+      replies: new Map(),
     }));
     const followers: Followers = {
       changeset: (cs) => this.#changeset(cs),
@@ -95,7 +104,8 @@ export class ClusterPrimary {
       } catch (err) {
         await this.#stopWorkers();
         // A port 0 was free when reserved, but workers bind it later: it may have been taken since.
-        const retry = attempt < 3 && this.#listen.some((l) => l.address.port === 0) && /EADDRINUSE/.test((err as Error).message);
+        const retry =
+          attempt < 3 && this.#listen.some((l) => l.address.port === 0) && /EADDRINUSE/.test((err as Error).message);
         if (retry) continue;
         await this.service.stop();
         throw err;
@@ -129,7 +139,10 @@ export class ClusterPrimary {
         await l.start();
       } catch (err) {
         if (required) throw err;
-        this.#log.warn({ address: formatListen(address), err: (err as Error).message }, 'default listen address skipped');
+        this.#log.warn(
+          { address: formatListen(address), err: (err as Error).message },
+          'default listen address skipped',
+        );
         continue;
       }
       out.push({ host: address.host, port: l.port });
@@ -154,7 +167,10 @@ export class ClusterPrimary {
           // Its state as of now; every changeset from here on is sent after this, in order.
           slot.following = true;
           this.#send(proc, {
-            type: 'start', worker: slot.n, options: this.#options, state: this.service.state.snapshot(),
+            type: 'start',
+            worker: slot.n,
+            options: this.#options,
+            state: this.service.state.snapshot(),
             checks: this.service.checker.all().map(checkUpdate),
           });
         } else if (m.type === 'ready') {
@@ -163,7 +179,10 @@ export class ClusterPrimary {
           resolve();
           if (slot.reloadWhenReady) void this.#reloadWorker(slot);
         } else if (m.type === 'failed') {
-          this.#log.error({ worker: slot.n, workerPid: proc.pid, code: m.code, err: m.message }, 'worker could not start');
+          this.#log.error(
+            { worker: slot.n, workerPid: proc.pid, code: m.code, err: m.message },
+            'worker could not start',
+          );
           reject(new GslbError(m.code, m.message));
         } else {
           this.#onMessage(slot, proc, m);
@@ -214,7 +233,10 @@ export class ClusterPrimary {
     // One that lived a while restarts at once; one that keeps dying young waits longer each time.
     slot.quickDeaths = Date.now() - slot.forkedAt < STABLE_MS ? slot.quickDeaths + 1 : 0;
     const delayMs = slot.quickDeaths <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 250 * 2 ** (slot.quickDeaths - 2));
-    this.#log.error({ worker: slot.n, workerPid: proc.pid, code, signal, restartInMs: delayMs }, 'worker exited: restarting it');
+    this.#log.error(
+      { worker: slot.n, workerPid: proc.pid, code, signal, restartInMs: delayMs },
+      'worker exited: restarting it',
+    );
     slot.restart = setTimeout(() => {
       slot.restart = null;
       if (!this.#stopping) this.#fork(slot).catch(() => {});
@@ -222,17 +244,21 @@ export class ClusterPrimary {
   }
 
   async #stopWorkers(): Promise<void> {
-    await Promise.all(this.#slots.map(async (slot) => {
-      if (slot.restart) clearTimeout(slot.restart);
-      slot.restart = null;
-      const proc = slot.proc;
-      if (!proc) return;
-      const exited = new Promise<void>((r) => (proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once('exit', () => r())));
-      this.#send(proc, { type: 'stop' });
-      const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(timer);
-    }));
+    await Promise.all(
+      this.#slots.map(async (slot) => {
+        if (slot.restart) clearTimeout(slot.restart);
+        slot.restart = null;
+        const proc = slot.proc;
+        if (!proc) return;
+        const exited = new Promise<void>((r) =>
+          proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once('exit', () => r()),
+        );
+        this.#send(proc, { type: 'stop' });
+        const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
   }
 
   #send(proc: ChildProcess, m: ToWorker): void {
@@ -270,7 +296,10 @@ export class ClusterPrimary {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         const late = this.#slots.filter((s) => s.applied.has(cs.seq)).map((s) => s.n);
-        this.#log.warn({ seq: cs.seq, workers: late }, `workers did not apply a changeset within ${APPLY_TIMEOUT_MS} ms`);
+        this.#log.warn(
+          { seq: cs.seq, workers: late },
+          `workers did not apply a changeset within ${APPLY_TIMEOUT_MS} ms`,
+        );
         resolve();
       }, APPLY_TIMEOUT_MS);
       void Promise.all(waits).then(() => {
@@ -311,17 +340,20 @@ export class ClusterPrimary {
     const pid = slot.proc.pid;
     const r = await this.#request(slot, { type: 'reload' }, RELOAD_TIMEOUT_MS);
     if (r?.type !== 'reloaded') this.#log.error({ worker: slot.n, workerPid: pid }, 'worker did not report a reload');
-    else if (r.error !== null) this.#log.error({ worker: slot.n, workerPid: pid, err: r.error }, 'worker reload failed');
+    else if (r.error !== null)
+      this.#log.error({ worker: slot.n, workerPid: pid, err: r.error }, 'worker reload failed');
     else this.#log.info({ worker: slot.n, workerPid: pid, loaded: r.loaded, failed: r.failed }, 'worker reloaded');
   }
 
   async #counters(): Promise<readonly QueryCounts[]> {
-    const replies = await Promise.all(this.#slots.map(async (slot) => {
-      const r = await this.#request(slot, { type: 'counters' }, COUNTERS_TIMEOUT_MS);
-      if (r?.type === 'counters') slot.counts = r.counts;
-      // No answer in time: what it sent last (a sum that lags, rather than one that drops).
-      return slot.counts;
-    }));
+    const replies = await Promise.all(
+      this.#slots.map(async (slot) => {
+        const r = await this.#request(slot, { type: 'counters' }, COUNTERS_TIMEOUT_MS);
+        if (r?.type === 'counters') slot.counts = r.counts;
+        // No answer in time: what it sent last (a sum that lags, rather than one that drops).
+        return slot.counts;
+      }),
+    );
     return [this.#retired.counts(), ...replies.filter((c) => c !== null)];
   }
 

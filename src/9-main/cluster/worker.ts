@@ -25,18 +25,19 @@ export async function runWorker(): Promise<number> {
   const answers = new Map<number, (answer: Buffer | null) => void>();
   let nextId = 1;
   // Only the primary commits: one journal, one writer. The answer comes once every worker has the change.
-  const update: UpdateHandler = (msg, via) => new Promise((resolve, reject) => {
-    const id = nextId++;
-    const timer = setTimeout(() => {
-      answers.delete(id);
-      reject(new Error(`the primary did not answer a forwarded UPDATE within ${UPDATE_TIMEOUT_MS} ms`));
-    }, UPDATE_TIMEOUT_MS);
-    answers.set(id, (answer) => {
-      clearTimeout(timer);
-      resolve(answer);
+  const update: UpdateHandler = (msg, via) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        answers.delete(id);
+        reject(new Error(`the primary did not answer a forwarded UPDATE within ${UPDATE_TIMEOUT_MS} ms`));
+      }, UPDATE_TIMEOUT_MS);
+      answers.set(id, (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      tell({ type: 'update', id, msg, via });
     });
-    tell({ type: 'update', id, msg, via });
-  });
 
   let service: Service | null = null;
   let checks: PrimaryChecks | null = null;
@@ -77,10 +78,12 @@ export async function runWorker(): Promise<number> {
         checks?.update(m.checks, m.all);
         return;
       case 'reload':
-        void started.then(() => service!.reload()).then(
-          (r) => tell({ type: 'reloaded', id: m.id, ...r, error: null }),
-          (err: unknown) => tell({ type: 'reloaded', id: m.id, loaded: 0, failed: 0, error: (err as Error).message }),
-        );
+        void started
+          .then(() => service!.reload())
+          .then(
+            (r) => tell({ type: 'reloaded', id: m.id, ...r, error: null }),
+            (err: unknown) => tell({ type: 'reloaded', id: m.id, loaded: 0, failed: 0, error: (err as Error).message }),
+          );
         return;
       case 'counters':
         if (service) tell({ type: 'counters', id: m.id, counts: service.counters.counts() });
