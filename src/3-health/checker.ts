@@ -51,8 +51,17 @@ export interface CheckerOptions {
   readonly initial?: HealthState;
   /** Last known states (warm start), by check key. */
   readonly known?: ReadonlyMap<string, { readonly state: HealthState; readonly since: number }>;
-  readonly onTransition?: (check: CheckStatus, t: Transition) => void;
+  /**
+   * A check's state machine changed state. Returning nothing shows the new state at once. Returning
+   * a promise (a Service's commit: durable before visible) shows it only once that resolves; while
+   * it is pending the check keeps showing its previous state, and if it rejects the previous state
+   * stays and the transition is offered again after the next probe, for as long as the machine
+   * disagrees with what is shown.
+   */
+  readonly onTransition?: (check: CheckStatus, t: Transition) => void | Promise<unknown>;
   readonly onResult?: (check: CheckStatus, r: ProbeResult) => void;
+  /** A transition became visible when onTransition's promise resolved (after its probe's onResult). */
+  readonly onShown?: (check: CheckStatus) => void;
 }
 
 /** Probes after the first come an interval apart, give or take this fraction of it. */
@@ -128,6 +137,10 @@ class Check {
   stopped = false;
   /** Waiting in HealthChecker's queue for a slot. */
   queued = false;
+  /** The state answers see: the machine's, once onTransition's promise for it resolved. */
+  shown: { state: HealthState; since: number };
+  /** A transition offered to onTransition whose promise has not settled. */
+  offering = false;
   /** status() as last made; answers ask for it per target per query, so it is made only after a change. */
   #status: CheckStatus | null = null;
 
@@ -136,6 +149,12 @@ class Check {
     this.address = address;
     this.spec = spec;
     this.machine = machine;
+    this.shown = { state: machine.state, since: machine.since };
+  }
+
+  show(state: HealthState, since: number): void {
+    this.shown = { state, since };
+    this.#status = null;
   }
 
   /** Call after changing what status() reports (last, lastAt, nextAt, inFlight, the machine). */
@@ -146,11 +165,20 @@ class Check {
   status(): CheckStatus {
     if (this.#status) return this.#status;
     const m = this.machine;
-    return this.#status = {
-      key: this.key, address: this.address, spec: this.spec, state: m.state, since: m.since, targets: this.targets,
-      last: this.last, lastAt: this.lastAt, nextAt: this.inFlight ? Infinity : this.nextAt,
-      remaining: m.remaining, heldUntil: m.heldUntil,
-    };
+    return (this.#status = {
+      key: this.key,
+      address: this.address,
+      spec: this.spec,
+      state: this.shown.state,
+      since: this.shown.since,
+      targets: this.targets,
+      last: this.last,
+      lastAt: this.lastAt,
+      // A probe in flight, or a state waiting to be made durable, may change what is shown any moment.
+      nextAt: this.inFlight || this.shown.state !== m.state ? Infinity : this.nextAt,
+      remaining: m.remaining,
+      heldUntil: m.heldUntil,
+    });
   }
 }
 
@@ -258,7 +286,11 @@ export class HealthChecker implements Checks {
       check.queued = false;
       if (check.stopped) continue;
       // The next turn starts a new count, and the rest of the queue with it.
-      if (this.#startedThisTurn++ === 0) this.#o.clock.setTimeout(() => { this.#startedThisTurn = 0; this.#drain(); }, 0);
+      if (this.#startedThisTurn++ === 0)
+        this.#o.clock.setTimeout(() => {
+          this.#startedThisTurn = 0;
+          this.#drain();
+        }, 0);
       void this.#probe(check);
     }
     // Taken checks are dropped all at once: when the queue empties, or once they are most of it.
@@ -286,10 +318,18 @@ export class HealthChecker implements Checks {
     try {
       result = await probers[spec.type].probe(
         { address: check.address, spec },
-        { signal: ctl.signal, ...(watch && { watch: { signal: watch.signal, onLost: () => this.#onLost(check, watch) } }) },
+        {
+          signal: ctl.signal,
+          ...(watch && { watch: { signal: watch.signal, onLost: () => this.#onLost(check, watch) } }),
+        },
       );
     } catch (e) {
-      result = { ok: false, reason: `probe error: ${(e as Error).message}`, hard: false, latencyMs: clock.now() - started };
+      result = {
+        ok: false,
+        reason: `probe error: ${(e as Error).message}`,
+        hard: false,
+        latencyMs: clock.now() - started,
+      };
     } finally {
       clock.clearTimeout(timer);
       this.#running--;
@@ -326,8 +366,39 @@ export class HealthChecker implements Checks {
     // Told after scheduling, so the status they get says when the next probe is due (workers
     // compute TTLs from it: 9-main/cluster/checks.ts).
     this.#o.onResult?.(check.status(), result);
-    if (t) this.#o.onTransition?.(check.status(), t);
+    this.#offer(check, t);
     this.#drain();
+  }
+
+  /**
+   * Offers the machine's state to onTransition when it differs from the shown one: `t` when the
+   * probe just made a transition, else (an earlier offer failed, or the machine moved while one was
+   * pending) a transition from the shown state to the machine's. One offer at a time per check.
+   */
+  #offer(check: Check, t: Transition | null): void {
+    const m = check.machine;
+    if (check.offering || check.stopped || m.state === check.shown.state) return;
+    const tr =
+      t && t.from === check.shown.state ? t : { from: check.shown.state, to: m.state, at: m.since, reason: m.reason };
+    const pending = this.#o.onTransition?.(check.status(), tr);
+    if (!(pending instanceof Promise)) {
+      check.show(tr.to, tr.at);
+      return;
+    }
+    check.offering = true;
+    pending.then(
+      () => {
+        check.offering = false;
+        if (check.stopped) return;
+        check.show(tr.to, tr.at);
+        this.#o.onShown?.(check.status());
+        this.#offer(check, null);
+      },
+      () => {
+        check.offering = false;
+        check.changed();
+      },
+    );
   }
 
   #onLost(check: Check, watch: AbortController): void {

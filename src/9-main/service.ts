@@ -1,6 +1,12 @@
 // A running gslbd: zones in service, listeners, reload. The CLI builds one; tests start the CLI.
 
-import { createHandler, type GslbInputs, type Handler, type QueryLogEntry, type UpdateHandler } from '../6-serve/handler.ts';
+import {
+  createHandler,
+  type GslbInputs,
+  type Handler,
+  type QueryLogEntry,
+  type UpdateHandler,
+} from '../6-serve/handler.ts';
 import type { GeoSpec } from '../3-geo/index.ts';
 import { allUp } from '../4-gslb/health-view.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
@@ -117,7 +123,11 @@ export class Service {
     explain: (req) => {
       const now = this.#clock.now();
       const { health, geo } = this.#inputs;
-      return explain({ zones: this.zones, health, geo, describe: (t) => describeTarget(this.checker, this.state, t, now) }, req, now);
+      return explain(
+        { zones: this.zones, health, geo, describe: (t) => describeTarget(this.checker, this.state, t, now) },
+        req,
+        now,
+      );
     },
     status: async () => {
       await this.#gatherCounters();
@@ -149,11 +159,22 @@ export class Service {
     };
     const sample = opts.queryLogSample ?? 0;
     const queryLog = sample > 0 ? { sample, write: (e: QueryLogEntry) => opts.log.info(e, 'query') } : null;
-    this.handler = createHandler({ zones: this.zones, onError, inputs: () => this.#inputs, counters: this.counters, queryLog, cache: this.answerCache });
+    this.handler = createHandler({
+      zones: this.zones,
+      onError,
+      inputs: () => this.#inputs,
+      counters: this.counters,
+      queryLog,
+      cache: this.answerCache,
+    });
     this.state = opts.state ?? new JournaledStore(opts.dataDir, () => clock.now());
     // Run-time changes reach answers at once: the touched zones are re-published synchronously,
     // after the changeset is durable and before it is acknowledged.
-    this.#publisher = new ZonePublisher({ zones: this.zones, state: this.state, onPoolsChanged: () => this.#syncChecks() });
+    this.#publisher = new ZonePublisher({
+      zones: this.zones,
+      state: this.state,
+      onPoolsChanged: () => this.#syncChecks(),
+    });
     this.state.onChange((cs) => this.#publisher.change(cs));
     this.state.onNotDurable((source, err) => {
       this.notDurable.add(source.split(':')[0]!);
@@ -161,22 +182,29 @@ export class Service {
     });
     const followers = opts.followers;
     if (followers) this.state.onChange((cs: Changeset) => followers.changeset(cs));
-    this.checker = opts.checks ?? new HealthChecker({
-      probers,
-      clock,
-      random,
-      known: this.state.probes(),
-      onTransition: (check, t) => this.#onTransition(check, t),
-      onResult: (check, r) => {
-        this.metrics.probe(check.spec.type, r.ok, r.latencyMs);
-        followers?.checks([check], false);
-      },
-    });
+    this.checker =
+      opts.checks ??
+      new HealthChecker({
+        probers,
+        clock,
+        random,
+        known: this.state.probes(),
+        onTransition: (check, t) => this.#onTransition(check, t),
+        onResult: (check, r) => {
+          this.metrics.probe(check.spec.type, r.ok, r.latencyMs);
+          followers?.checks([check], false);
+        },
+        onShown: (check) => followers?.checks([check], false),
+      });
     const health = new TargetHealth(this.checker, this.state);
     this.#inputs = { ...this.#inputs, health };
     this.view = new StatusView({
-      zones: this.zones, state: this.state, checks: () => this.checker, health: () => health,
-      answers: () => this.#reported.answers.counts, now: () => clock.now(),
+      zones: this.zones,
+      state: this.state,
+      checks: () => this.checker,
+      health: () => health,
+      answers: () => this.#reported.answers.counts,
+      now: () => clock.now(),
     });
     this.metrics = createMetrics({
       counters: () => this.#reported,
@@ -201,17 +229,31 @@ export class Service {
     return this.view.history;
   }
 
-  #onTransition(check: CheckStatus, t: Transition): void {
+  /**
+   * A probe verdict takes the one commit path: journaled, then shown (the checker shows it once
+   * this resolves), then logged and kept for the status page. One that cannot be made durable is
+   * not shown: answers keep the previous state, and the checker offers it again after its next probe.
+   */
+  async #onTransition(check: CheckStatus, t: Transition): Promise<void> {
+    const what = {
+      targets: [...check.targets],
+      check: `${check.spec.type} ${check.address}:${check.spec.port}`,
+      from: t.from,
+      to: t.to,
+      reason: t.reason,
+    };
+    try {
+      await this.state.commit('probe', [{ kind: 'probe', check: check.key, state: t.to, since: t.at }]);
+    } catch (err) {
+      this.#opts.log.error(
+        { ...what, err: (err as Error).message },
+        'health: verdict not made durable: not in effect, offered again after the next probe',
+      );
+      throw err;
+    }
     const event = this.view.record(check, t);
     this.transitions.add(t.to);
-    this.#opts.log.warn(
-      { targets: event.targets, check: `${check.spec.type} ${check.address}:${check.spec.port}`, from: t.from, to: t.to, reason: t.reason },
-      `health: ${event.targets.join(', ')} ${t.from} -> ${t.to} (${t.reason})`,
-    );
-    // Journaled so a restart starts from the last known state instead of guessing.
-    this.state.commit('probe', [{ kind: 'probe', check: check.key, state: t.to, since: t.at }]).catch((err: unknown) => {
-      this.#opts.log.error({ err }, 'health state not journaled');
-    });
+    this.#opts.log.warn(what, `health: ${event.targets.join(', ')} ${t.from} -> ${t.to} (${t.reason})`);
   }
 
   /** Loads every zone (a zone with errors is left out and logged) and binds the listeners. */
@@ -220,10 +262,18 @@ export class Service {
     const keys = tsigKeysFromConfig(this.#opts.tsig ?? []);
     const maxFudge = this.#opts.tsigMaxFudge ?? FUDGE;
     this.handler.tsig = { keys, maxFudge };
-    this.handler.onUpdate = this.#opts.update ?? createUpdateHandler({
-      zones: this.zones, state: this.state, keys, maxFudge, now: () => this.#clock.now(), log: this.#opts.log,
-      count: (result) => this.updates.add(`update\t${result}`), maxChanges: this.maxChanges,
-    });
+    this.handler.onUpdate =
+      this.#opts.update ??
+      createUpdateHandler({
+        zones: this.zones,
+        state: this.state,
+        keys,
+        maxFudge,
+        now: () => this.#clock.now(),
+        log: this.#opts.log,
+        count: (result) => this.updates.add(`update\t${result}`),
+        maxChanges: this.maxChanges,
+      });
     const replay = await this.state.open();
     if (replay.droppedBytes) this.#opts.log.warn({ bytes: replay.droppedBytes }, 'journal: torn last record dropped');
     if (replay.changesets) this.#opts.log.info({ changesets: replay.changesets }, 'journal replayed');
@@ -247,19 +297,25 @@ export class Service {
       log.info({ address: bound, port: l.port, udpReceiveBuffer: rcv.granted }, 'listening');
       // Queries beyond the buffer are dropped by the kernel under a burst (bench/RESULTS.md, UDP bursts).
       if (rcv.capped) {
-        log[rcv.configured ? 'warn' : 'info']({ address: bound, requested: rcv.requested, granted: rcv.granted, rmemMax: rcv.rmemMax },
-          'UDP receive buffer smaller than asked: net.core.rmem_max caps it (sysctl net.core.rmem_max=BYTES raises it)');
+        log[rcv.configured ? 'warn' : 'info'](
+          { address: bound, requested: rcv.requested, granted: rcv.granted, rmemMax: rcv.rmemMax },
+          'UDP receive buffer smaller than asked: net.core.rmem_max caps it (sysctl net.core.rmem_max=BYTES raises it)',
+        );
       }
     }
     // No address asked for: a cluster primary, whose workers answer.
-    if (this.#opts.listen.length && this.listeners.length === 0) throw new GslbError('ERR_LISTEN', 'no address could be bound');
+    if (this.#opts.listen.length && this.listeners.length === 0)
+      throw new GslbError('ERR_LISTEN', 'no address could be bound');
     if (this.#opts.api) {
       const api = new ApiServer(this, this.#opts.api, log, () => this.#clock.now());
       try {
         await api.start();
       } catch (err) {
         await this.stop();
-        throw new GslbError('ERR_LISTEN', `api listen ${formatListen(this.#opts.api.listen)}: ${(err as Error).message}`);
+        throw new GslbError(
+          'ERR_LISTEN',
+          `api listen ${formatListen(this.#opts.api.listen)}: ${(err as Error).message}`,
+        );
       }
       this.api = api;
     }
@@ -276,7 +332,8 @@ export class Service {
     for (const e of result.errors) log.error({ error: e.message }, 'file not loaded');
     for (const f of result.failures) {
       const kept = this.zones.get(f.origin) ? 'previous version kept' : 'not served';
-      for (const e of f.errors) log.error({ zone: nameToText(f.origin), error: e.message }, `zone failed to load: ${kept}`);
+      for (const e of f.errors)
+        log.error({ zone: nameToText(f.origin), error: e.message }, `zone failed to load: ${kept}`);
     }
     // The geo database before the zones that need it: a geo pool put in service without it would
     // answer every client by its fallback until it loads. Should it fail, nothing has changed yet.
@@ -284,7 +341,11 @@ export class Service {
     if (geo && !this.#inputs.geo) this.#inputs = { ...this.#inputs, geo };
     const present = new Set([...result.zones.map((z) => z.origin), ...result.failures.map((f) => f.origin)]);
     const gone = this.#publisher.files(result.zones, present);
-    for (const z of result.zones) log.info({ zone: nameToText(z.origin), serial: this.zones.get(z.origin)?.serial, names: z.nodes.size }, 'zone loaded');
+    for (const z of result.zones)
+      log.info(
+        { zone: nameToText(z.origin), serial: this.zones.get(z.origin)?.serial, names: z.nodes.size },
+        'zone loaded',
+      );
     for (const o of gone) log.info({ zone: nameToText(o) }, 'zone removed');
     await this.#opts.followers?.reload();
     return { loaded: result.zones.length, failed: result.failures.length };

@@ -9,7 +9,15 @@ import type { ProbeOptions, ProbeResult, ProbeTarget, Prober, Transition } from 
 import { FakeClock } from './fake-clock.ts';
 
 const TCP: CheckSpec = {
-  type: 'tcp', port: 8080, intervalMs: 1000, timeoutMs: 500, rise: 1, fall: 1, path: '/', expect: [200], insecure: false,
+  type: 'tcp',
+  port: 8080,
+  intervalMs: 1000,
+  timeoutMs: 500,
+  rise: 1,
+  fall: 1,
+  path: '/',
+  expect: [200],
+  insecure: false,
 };
 const spec = (over: Partial<CheckSpec> = {}): CheckSpec => ({ ...TCP, ...over });
 
@@ -62,7 +70,10 @@ class ScriptedProber implements Prober {
     const mine = (this.#inFlight.get(address) ?? 0) + 1;
     this.#inFlight.set(address, mine);
     this.maxInFlightPerAddress = Math.max(this.maxInFlightPerAddress, mine);
-    this.maxInFlight = Math.max(this.maxInFlight, [...this.#inFlight.values()].reduce((a, b) => a + b, 0));
+    this.maxInFlight = Math.max(
+      this.maxInFlight,
+      [...this.#inFlight.values()].reduce((a, b) => a + b, 0),
+    );
     return new Promise<ProbeResult>((resolve) => {
       let done = false;
       const finish = (r: Omit<ProbeResult, 'latencyMs'>) => {
@@ -72,11 +83,20 @@ class ScriptedProber implements Prober {
         this.#inFlight.set(address, this.#inFlight.get(address)! - 1);
         resolve({ ...r, latencyMs: clock.now() - call.at });
       };
-      options.signal.addEventListener('abort', () => {
-        call.abortedAt = clock.now();
-        if (step.honorAbort !== false) finish({ ok: false, hard: false, reason: 'timeout' });
-      }, { once: true });
-      const result = { ok: step.ok, hard: step.hard ?? false, reason: step.reason ?? (step.ok ? 'pass' : 'fail'), ...(step.local && { local: true }) };
+      options.signal.addEventListener(
+        'abort',
+        () => {
+          call.abortedAt = clock.now();
+          if (step.honorAbort !== false) finish({ ok: false, hard: false, reason: 'timeout' });
+        },
+        { once: true },
+      );
+      const result = {
+        ok: step.ok,
+        hard: step.hard ?? false,
+        reason: step.reason ?? (step.ok ? 'pass' : 'fail'),
+        ...(step.local && { local: true }),
+      };
       const ms = step.ms ?? 0;
       if (ms === 0) finish(result);
       else if (Number.isFinite(ms)) clock.setTimeout(() => finish(result), ms);
@@ -89,7 +109,10 @@ const refused: Step = { ok: false, hard: true, reason: 'connect ECONNREFUSED' };
 const soft: Step = { ok: false, reason: 'HTTP 500' };
 
 /** `values` in turn, then 0.5 for ever (0.5 means no jitter). */
-const sequence = (...values: number[]) => () => values.shift() ?? 0.5;
+const sequence =
+  (...values: number[]) =>
+  () =>
+    values.shift() ?? 0.5;
 
 interface Harness {
   readonly clock: FakeClock;
@@ -108,7 +131,7 @@ function harness(script: (address: string, n: number) => Step, options: Partial<
     probers: { tcp: prober, http: prober, https: prober, dns: prober },
     clock,
     random: () => 0.5,
-    onTransition: (c: CheckStatus, t) => transitions.push({ ...t, targets: [...c.targets] }),
+    onTransition: (c: CheckStatus, t) => void transitions.push({ ...t, targets: [...c.targets] }),
     onResult: (c, r) => results.push({ key: c.key, at: clock.now(), ok: r.ok }),
     ...options,
   });
@@ -120,12 +143,16 @@ describe('HealthChecker scheduling', () => {
     const h = harness(() => pass, { random: sequence(0, 0.25, 0.999) });
     h.checker.sync([target('p/a', '127.0.0.2'), target('p/b', '127.0.0.3'), target('p/c', '127.0.0.4')]);
     await h.clock.advance(999);
-    expect(h.prober.calls.map((c) => [c.address, c.at])).toEqual([['127.0.0.2', 0], ['127.0.0.3', 250], ['127.0.0.4', 999]]);
+    expect(h.prober.calls.map((c) => [c.address, c.at])).toEqual([
+      ['127.0.0.2', 0],
+      ['127.0.0.3', 250],
+      ['127.0.0.4', 999],
+    ]);
   });
 
   it('starts every first probe within [0, interval) whatever the random draw', async () => {
     let seed = 7;
-    const lcg = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const lcg = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const h = harness(() => pass, { random: lcg });
     h.checker.sync(Array.from({ length: 50 }, (_, i) => target(`p/${i}`, `127.0.1.${i + 1}`)));
     await h.clock.advance(999);
@@ -159,7 +186,10 @@ describe('HealthChecker scheduling', () => {
     await h.clock.advance(7400);
     expect(h.prober.maxInFlightPerAddress).toBe(1);
     expect(h.prober.calls.map((c) => [c.at, c.abortedAt, c.endedAt])).toEqual([
-      [500, 1000, 3000], [3000, 3500, 5500], [5500, 6000, 8000], [8000, undefined, undefined],
+      [500, 1000, 3000],
+      [3000, 3500, 5500],
+      [5500, 6000, 8000],
+      [8000, undefined, undefined],
     ]);
   });
 
@@ -181,7 +211,10 @@ describe('HealthChecker scheduling', () => {
     expect(h.prober.callsTo('127.0.0.2')).toHaveLength(20);
     const shared4 = h.checker.statusOf('a.example./127.0.0.2')!;
     expect([...shared4.targets].sort()).toEqual([
-      'a.example./127.0.0.2', 'b.example./127.0.0.2', 'c.example./127.0.0.2', 'd.example./192.0.2.1',
+      'a.example./127.0.0.2',
+      'b.example./127.0.0.2',
+      'c.example./127.0.0.2',
+      'd.example./192.0.2.1',
     ]);
     expect(h.checker.statusOf('d.example./192.0.2.1')!.key).toBe(shared4.key);
     expect(h.checker.statusOf('e.example./127.0.0.2')!.key).not.toBe(shared4.key);
@@ -233,7 +266,10 @@ describe('HealthChecker state', () => {
     h.checker.sync([target('p/a', '127.0.0.2', spec({ rise: 3, fall: 2 }))]);
     await h.clock.advance(5000);
     expect(h.prober.calls.map((c) => c.at)).toEqual([500, 500, 1500, 2500, 3500, 4500]);
-    expect(h.transitions.map((t) => [t.from, t.to, t.at])).toEqual([['up', 'down', 500], ['down', 'up', 3500]]);
+    expect(h.transitions.map((t) => [t.from, t.to, t.at])).toEqual([
+      ['up', 'down', 500],
+      ['down', 'up', 3500],
+    ]);
   });
 
   it('aborts a hung probe at its timeout and counts it as a failure', async () => {
@@ -245,6 +281,39 @@ describe('HealthChecker state', () => {
     // The next probe keeps the rhythm of the loop: an interval after the hung one started.
     await h.clock.advance(600);
     expect(h.prober.calls.map((c) => c.at)).toEqual([500, 1500]);
+  });
+
+  it('shows a transition only once the promise onTransition returns resolves, and offers a refused one again after the next probe', async () => {
+    // The first offer is refused (a journal that cannot write), the second is held until released.
+    let release: () => void = () => {};
+    const offers: [string, string, number][] = [];
+    const shown: string[] = [];
+    const h = harness(() => refused, {
+      onTransition: (_c, t) => {
+        offers.push([t.from, t.to, t.at]);
+        if (offers.length === 1) return Promise.reject(new Error('ENOSPC'));
+        return new Promise<void>((r) => (release = r));
+      },
+      onShown: (c) => void shown.push(c.state),
+    });
+    h.checker.sync([target('p/a', '127.0.0.2', spec({ fall: 1 }))]);
+    await h.clock.advance(600);
+    expect(offers).toEqual([['up', 'down', 500]]);
+    // Refused: still up, and a state that may change any moment (nextAt Infinity: the shortest TTL).
+    expect(h.checker.statusOf('p/a')).toMatchObject({ state: 'up', nextAt: Infinity });
+    await h.clock.advance(1000);
+    expect(offers).toEqual([
+      ['up', 'down', 500],
+      ['up', 'down', 500],
+    ]);
+    expect(h.checker.statusOf('p/a')).toMatchObject({ state: 'up' });
+    // Held: no third offer while one is pending.
+    await h.clock.advance(1000);
+    expect(offers).toHaveLength(2);
+    release();
+    await h.clock.advance(0);
+    expect(h.checker.statusOf('p/a')).toMatchObject({ state: 'down', since: 500 });
+    expect(shown).toEqual(['down']);
   });
 
   it('starts in the last known state (warm start) rather than the initial one', async () => {
@@ -267,7 +336,9 @@ describe('HealthChecker state', () => {
   it("starts a new check in its own `initial` state, and a known one in the journal's state", () => {
     const down = spec({ initial: 'down' });
     const known = target('p/k', '127.0.0.4', spec({ initial: 'down', port: 81 }));
-    const h = harness(() => pass, { known: new Map([[checkKey(known.address, known.check!), { state: 'up' as const, since: 7 }]]) });
+    const h = harness(() => pass, {
+      known: new Map([[checkKey(known.address, known.check!), { state: 'up' as const, since: 7 }]]),
+    });
     h.checker.sync([target('p/a', '127.0.0.2', down), target('p/b', '127.0.0.3'), known]);
     expect(h.checker.statusOf('p/a')).toMatchObject({ state: 'down' });
     expect(h.checker.statusOf('p/b')).toMatchObject({ state: 'up' });
@@ -354,7 +425,7 @@ describe('HealthChecker concurrency', () => {
 
   it('by default has room for every check to time out once per interval, so no probe waits behind them', async () => {
     let seed = 11;
-    const lcg = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const lcg = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     // 800 black-holed targets, each probe running into its 500 ms timeout: 400 in flight on average.
     const h = harness((address) => (address === '127.0.9.9' ? pass : { ok: false, ms: Infinity }), { random: lcg });
     h.checker.sync([
@@ -410,7 +481,9 @@ describe('HealthChecker watch (tcp)', () => {
     await h.clock.advance(0);
     expect(first.options.watch!.signal.aborted).toBe(true);
     expect(h.prober.calls.map((c) => c.at)).toEqual([500, 700]);
-    expect(h.transitions).toEqual([{ from: 'up', to: 'down', at: 700, reason: 'connect ECONNREFUSED', targets: ['p/a'] }]);
+    expect(h.transitions).toEqual([
+      { from: 'up', to: 'down', at: 700, reason: 'connect ECONNREFUSED', targets: ['p/a'] },
+    ]);
   });
 
   it('stops watching a target that closes idle connections itself while it stays up', async () => {
