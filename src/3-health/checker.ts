@@ -363,10 +363,11 @@ export class HealthChecker implements Checks {
     const confirming = result.hard && !result.local && check.machine.state === 'up';
     const jitter = (this.#o.random() - 0.5) * 2 * JITTER * spec.intervalMs;
     this.#schedule(check, confirming ? 0 : Math.max(0, started + spec.intervalMs + jitter - now));
-    // Told after scheduling, so the status they get says when the next probe is due (workers
-    // compute TTLs from it: 9-main/cluster/checks.ts).
-    this.#o.onResult?.(check.status(), result);
+    // A transition is offered first: shown at once when onTransition takes it synchronously, so
+    // the status onResult gets has it. onResult is told after scheduling, so that status says when
+    // the next probe is due (workers compute TTLs from it: 9-main/cluster/checks.ts).
     this.#offer(check, t);
+    this.#o.onResult?.(check.status(), result);
     this.#drain();
   }
 
