@@ -22,6 +22,7 @@ import { cnameConflict, CNAME_COMPANIONS, glueProblem, placementProblem, type Zo
 import { rrsetSizeError } from '../2-zone/rrset-size.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { nameServerIndex } from '../2-zone/name-servers.ts';
+import { CANONICAL_LAYOUT } from '../1-codec/rdata-layout.ts';
 
 export type EditOp =
   /** RFC 2136 §2.5.1: add an RR to an RRset (TTL of the set becomes the RR's). */
@@ -507,40 +508,14 @@ function serviceView(zone: PooledZone): ZoneView {
  * names in it compared case-insensitively (RFC 4343). Sets of RRs compare in linear time by it.
  */
 export function rdataKey(type: number, d: Buffer): string {
-  return (NAME_LAYOUT.has(type) ? canonicalRdata(type, d) : d).toString('latin1');
+  return (CANONICAL_LAYOUT.has(type) ? canonicalRdata(type, d) : d).toString('latin1');
 }
-
-/**
- * Where the domain names sit in the RDATA of the types RFC 4034 §6.2 lower-cases (DNSSEC types
- * aside): N a name, C a character-string, a digit that many fixed octets.
- */
-const NAME_LAYOUT = new Map<number, string>([
-  [Type.NS, 'N'],
-  [3, 'N'],
-  [4, 'N'],
-  [Type.CNAME, 'N'],
-  [7, 'N'],
-  [8, 'N'],
-  [9, 'N'],
-  [Type.PTR, 'N'],
-  [Type.DNAME, 'N'],
-  [Type.SOA, 'NN'],
-  [14, 'NN'],
-  [17, 'NN'],
-  [Type.MX, '2N'],
-  [18, '2N'],
-  [21, '2N'],
-  [36, '2N'],
-  [26, '2NN'],
-  [Type.SRV, '6N'],
-  [Type.NAPTR, '4CCCN'],
-]);
 
 /** RDATA with the names in it lower-cased; as it is if it does not have its type's layout. */
 function canonicalRdata(type: number, d: Buffer): Buffer {
   const out = Buffer.from(d);
   let p = 0;
-  for (const f of NAME_LAYOUT.get(type) ?? '') {
+  for (const f of CANONICAL_LAYOUT.get(type) ?? '') {
     if (f === 'N') {
       const end = nameEnd(out, p);
       if (end < 0) return d;

@@ -6,6 +6,7 @@ import { Type } from '../0-base/constants.ts';
 import { keyOf, type NameKey } from '../0-base/name.ts';
 import type { Edns } from '../1-codec/query.ts';
 import { readName } from '../1-codec/tsig.ts';
+import { COMPRESSIBLE_LAYOUT } from '../1-codec/rdata-layout.ts';
 
 export interface UpdateRecord {
   readonly name: NameKey;
@@ -36,26 +37,9 @@ export interface UpdateMessage {
 
 export class UpdateFormatError extends Error {}
 
-/**
- * RFC 3597 §4: only the RFC 1035 types may have compressed names in RDATA. Their layout: N a
- * name, a digit that many fixed octets; whatever follows is copied (SOA's five counters).
- */
-const COMPRESSIBLE = new Map<number, string>([
-  [Type.NS, 'N'],
-  [3, 'N'],
-  [4, 'N'],
-  [Type.CNAME, 'N'],
-  [7, 'N'],
-  [8, 'N'],
-  [9, 'N'],
-  [Type.PTR, 'N'],
-  [Type.SOA, 'NN'],
-  [14, 'NN'],
-  [Type.MX, '2N'],
-]);
-
+/** RDATA copied out of the message, its names expanded where RFC 3597 §4 lets them be compressed. */
 function rdataOf(msg: Buffer, type: number, start: number, end: number): Buffer {
-  const layout = COMPRESSIBLE.get(type);
+  const layout = COMPRESSIBLE_LAYOUT.get(type);
   if (!layout || start === end) return Buffer.from(msg.subarray(start, end));
   const parts: Buffer[] = [];
   let p = start;
