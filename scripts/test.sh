@@ -1,13 +1,14 @@
 #!/bin/sh
 # The test command (README, .ci/run): Node 24, npm packages, the Debian tools the end-to-end tests
 # drive (dig and nsupdate from bind9-dnsutils, knotd as the reference server, chromium for the
-# status page's browser test), type check, the layer order, lint and format, vitest.
+# status page's browser test, etcd for the cluster store), type check, the layer order, lint and format, vitest.
 set -eu
 cd "$(dirname "$0")/.."
 missing=""
 command -v dig >/dev/null 2>&1 || missing="$missing bind9-dnsutils"
 command -v knotd >/dev/null 2>&1 || missing="$missing knot"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v etcd >/dev/null 2>&1 || missing="$missing etcd-server"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test: installing Debian packages:$missing" >&2

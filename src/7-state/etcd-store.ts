@@ -1,0 +1,244 @@
+// The cluster's StateStore: changesets through etcd, one total order for every node.
+//
+// Keys, under `prefix`:
+//   head            the seq of the last changeset committed (absent: none yet)
+//   log/<seq>       each changeset, JSON; <seq> zero-padded so that key order is seq order
+//
+// A transaction builds its changes against this node's state, then commits them with one etcd
+// transaction that compares `head` with the seq this node has applied (compare-and-swap) and puts
+// the changeset and the new head together. When another node committed first, the comparison
+// fails: this node reads what it missed, applies it, and builds again against the new state, so a
+// check and the change it guards are never separated by another writer, on any node. A committed
+// changeset is applied here before the transaction resolves (read-your-writes on the node written
+// to); every node also watches the log from the revision it has read and applies what others
+// commit, in seq order.
+//
+// Durable here means committed by etcd's raft quorum. A commit that fails (etcd unreachable, or a
+// deadline passed) is refused with NotDurableError and applied nowhere by this node. One caveat of
+// every remote store: a request that timed out after etcd received it may still have been
+// committed; the watch then brings it like any other node's change.
+
+import { noop } from 'cockatiel';
+import { Etcd3, type IKeyValue, type Watcher } from 'etcd3';
+import type { HealthState } from '../3-health/types.ts';
+import type { TargetSpec } from '../4-gslb/types.ts';
+import type { RRsetEdits } from '../2-zone/types.ts';
+import { reviveInfinity, State } from './state.ts';
+import { NotDurableError, type Change, type Changeset, type StateStore, type TargetState } from './types.ts';
+
+export interface EtcdStoreOptions {
+  /** Client URLs of the etcd members, e.g. `http://127.0.0.1:2379`. */
+  readonly endpoints: readonly string[];
+  /** Key prefix of this gslbd cluster; several may share one etcd. Default `/gslbd/`. */
+  readonly prefix?: string;
+  /** How long one etcd request may take before the change is refused (ms). Default 5000. */
+  readonly timeoutMs?: number;
+  readonly now?: () => number;
+}
+
+type Committed<T> = { changeset: Changeset | null; view: T };
+
+/** Compare-and-swap attempts of one transaction before it gives up (other nodes kept winning). */
+const MAX_ATTEMPTS = 20;
+
+const SEQ_DIGITS = 16;
+
+export class EtcdStore implements StateStore {
+  readonly #state = new State();
+  readonly #client: Etcd3;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+  #listeners: ((cs: Changeset) => void | Promise<void>)[] = [];
+  #refusals: ((source: string, err: NotDurableError) => void)[] = [];
+  #queue: Promise<unknown> = Promise.resolve();
+  #watcher: Watcher | null = null;
+  /** Remote changesets that came ahead of one still missing, by seq. */
+  readonly #early = new Map<number, Changeset>();
+  #closed = false;
+
+  constructor(o: EtcdStoreOptions) {
+    this.#prefix = o.prefix ?? '/gslbd/';
+    this.#timeoutMs = o.timeoutMs ?? 5000;
+    this.#now = o.now ?? Date.now;
+    // Retries are ours to decide (a refused change is refused); the client only reconnects.
+    this.#client = new Etcd3({
+      hosts: [...o.endpoints],
+      dialTimeout: this.#timeoutMs,
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + this.#timeoutMs }),
+      faultHandling: { host: () => noop, global: noop },
+    });
+  }
+
+  #key(seq: number): string {
+    return `${this.#prefix}log/${String(seq).padStart(SEQ_DIGITS, '0')}`;
+  }
+
+  /** Reads the whole log, then follows it. Rejects when etcd cannot be reached. */
+  async open(): Promise<{ changesets: number; droppedBytes: number }> {
+    const revision = await this.#catchUp(false);
+    const watcher = await this.#client
+      .watch()
+      .prefix(`${this.#prefix}log/`)
+      .startRevision(String(revision + 1))
+      .create();
+    watcher.on('put', (kv) => this.#remote(kv));
+    // The client reconnects a watcher by itself and resumes from its last revision; errors here
+    // are those reconnections, not failures of a commit.
+    watcher.on('error', () => {});
+    this.#watcher = watcher;
+    return { changesets: this.#state.seq, droppedBytes: 0 };
+  }
+
+  /**
+   * Applies every changeset after the one applied here, telling listeners when `tell`; returns
+   * the etcd revision the read was made at.
+   */
+  async #catchUp(tell: boolean): Promise<number> {
+    const from = this.#key(this.#state.seq + 1);
+    const end = `${this.#prefix}log0`; // '0' follows '/': the end of the log/ range
+    const res = await this.#client.getAll().inRange({ start: from, end }).sort('Key', 'Ascend').exec();
+    for (const kv of res.kvs) this.#take(parse(kv), tell);
+    return Number(res.header.revision);
+  }
+
+  /** A changeset another node committed (or this one, seen again through the watch). */
+  #remote(kv: IKeyValue): void {
+    if (this.#closed) return;
+    this.#take(parse(kv), true);
+  }
+
+  /** Applies `cs` if it is the next one; keeps it if one before it is missing; ignores one applied. */
+  #take(cs: Changeset, tell: boolean): void {
+    if (cs.seq <= this.#state.seq) return;
+    if (cs.seq > this.#state.seq + 1) {
+      this.#early.set(cs.seq, cs);
+      return;
+    }
+    // Listeners' promises hold only the acknowledgement of this node's own commits.
+    void Promise.all(this.#applied(cs, tell));
+    for (let next = this.#early.get(this.#state.seq + 1); next; next = this.#early.get(this.#state.seq + 1)) {
+      this.#early.delete(next.seq);
+      void Promise.all(this.#applied(next, tell));
+    }
+  }
+
+  /** See StateStore.transact: build → committed by etcd → applied and published → after → resolved. */
+  transact<T>(source: string, build: () => readonly Change[], after: () => T): Promise<Committed<T>> {
+    const step = this.#queue.then(() => this.#transact(source, build, after));
+    this.#queue = step.catch(() => undefined);
+    return step.then((s) => s.done);
+  }
+
+  async commit(source: string, changes: readonly Change[]): Promise<Changeset | null> {
+    return (
+      await this.transact(
+        source,
+        () => changes,
+        () => undefined,
+      )
+    ).changeset;
+  }
+
+  async #transact<T>(
+    source: string,
+    build: () => readonly Change[],
+    after: () => T,
+  ): Promise<{ done: Promise<Committed<T>> }> {
+    for (let attempt = 1; ; attempt++) {
+      const changes = build();
+      if (changes.length === 0) return { done: Promise.resolve({ changeset: null, view: after() }) };
+      const seq = this.#state.seq + 1;
+      const cs: Changeset = { seq, at: this.#now(), source, changes };
+      let won: boolean;
+      try {
+        won = await this.#put(cs);
+      } catch (err) {
+        const refusal = new NotDurableError(err as Error);
+        for (const fn of this.#refusals) fn(source, refusal);
+        throw refusal;
+      }
+      if (won) {
+        // The watch brings it again later; by then it is applied and ignored.
+        const waits = seq === this.#state.seq + 1 ? this.#applied(cs, true) : [];
+        const view = after();
+        return { done: Promise.all(waits).then(() => ({ changeset: cs, view })) };
+      }
+      // Another node committed first: take what it did, then build again against it.
+      try {
+        await this.#catchUp(true);
+      } catch (err) {
+        throw new NotDurableError(err as Error);
+      }
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new NotDurableError(new Error(`other nodes committed first ${MAX_ATTEMPTS} times in a row`));
+      }
+    }
+  }
+
+  /** One etcd transaction: if head is still seq - 1, the changeset and the new head. */
+  async #put(cs: Changeset): Promise<boolean> {
+    const head = `${this.#prefix}head`;
+    const txn =
+      cs.seq === 1
+        ? this.#client.if(head, 'Version', '==', 0)
+        : this.#client.if(head, 'Value', '==', String(cs.seq - 1));
+    const res = await txn
+      .then(this.#client.put(this.#key(cs.seq)).value(JSON.stringify(cs)), this.#client.put(head).value(String(cs.seq)))
+      .commit();
+    return res.succeeded;
+  }
+
+  #applied(cs: Changeset, tell: boolean): Promise<void>[] {
+    this.#state.apply(cs);
+    const waits: Promise<void>[] = [];
+    if (!tell) return waits;
+    for (const l of this.#listeners) {
+      const w = l(cs);
+      if (w) waits.push(w);
+    }
+    return waits;
+  }
+
+  target(id: string): TargetState | undefined {
+    return this.#state.targets.get(id);
+  }
+
+  probes(): ReadonlyMap<string, { readonly state: HealthState; readonly since: number }> {
+    return this.#state.probes;
+  }
+
+  rrsets(zone: string): RRsetEdits | undefined {
+    return this.#state.rrsets.get(zone.toLowerCase());
+  }
+
+  targets(pool: string): ReadonlyMap<string, TargetSpec | null> | undefined {
+    return this.#state.poolTargets.get(pool.toLowerCase());
+  }
+
+  /** The seq of the last changeset applied here. */
+  get seq(): number {
+    return this.#state.seq;
+  }
+
+  /** Called after each changeset is applied, this node's and others'. A promise holds this node's acknowledgement. */
+  onChange(fn: (cs: Changeset) => void | Promise<void>): void {
+    this.#listeners.push(fn);
+  }
+
+  /** Called for each changeset refused because etcd did not commit it. */
+  onNotDurable(fn: (source: string, err: NotDurableError) => void): void {
+    this.#refusals.push(fn);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#queue;
+    await this.#watcher?.cancel().catch(() => undefined);
+    this.#client.close();
+  }
+}
+
+function parse(kv: IKeyValue): Changeset {
+  return reviveInfinity(JSON.parse(kv.value.toString()) as Changeset);
+}
