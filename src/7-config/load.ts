@@ -13,6 +13,7 @@ import { parseListen, type ListenAddress } from '../0-base/listen.ts';
 import { GslbError, SourceError } from '../0-base/errors.ts';
 import { MapReader, YamlSource } from '../0-base/yaml-reader.ts';
 import { tsigKeyFromConfig, type TsigKeyConfig } from '../1-codec/tsig.ts';
+import { CLUSTER_DEFAULTS, type ClusterOptions, type Quorum } from './cluster-options.ts';
 
 /** What the file says; absent keys are absent (the command line or the defaults decide). */
 export interface GslbdConfig {
@@ -37,6 +38,8 @@ export interface GslbdConfig {
   readonly tsigMaxFudge?: number;
   /** Most changes one API request or UPDATE message may make. */
   readonly maxChanges?: number;
+  /** Several nodes sharing state through etcd (`cluster:`); absent: one node, the local journal. */
+  readonly cluster?: ClusterOptions;
 }
 
 export class ConfigError extends GslbError {
@@ -63,6 +66,7 @@ const TOP_KEYS = [
   'tcp-message-timeout',
   'tcp-max-connections-per-client',
   'max-changes',
+  'cluster',
 ];
 /** A shorter token could be guessed; 16 characters of base64 are 96 bits. */
 export const MIN_TOKEN_LENGTH = 16;
@@ -136,6 +140,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     ...opt('tcpMessageMs', top.duration('tcp-message-timeout', 1000, 3_600_000)),
     ...opt('tcpMaxPerClient', top.number('tcp-max-connections-per-client', 1, 1_000_000)),
     ...opt('maxChanges', top.number('max-changes', 1, 1_000_000)),
+    ...opt('cluster', top.has('cluster') ? readCluster(src, top, filePathIn(dir)) : undefined),
   };
   // In file order: an operator fixes a file from the top.
   if (src.errors.length) throw new ConfigError([...src.errors].sort((a, b) => a.line - b.line));
@@ -207,6 +212,87 @@ function readApi(src: YamlSource, top: MapReader): ApiOptions | undefined {
   }
   const bodyLimit = m.number('body-limit', 1024, 64 << 20) ?? DEFAULT_BODY_LIMIT;
   return listen && { listen, tokens, bodyLimit };
+}
+
+/** `http://host:port` or `https://host:port`, nothing after the port. */
+function isEtcdUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.port !== '' && u.pathname === '/';
+  } catch {
+    return false;
+  }
+}
+
+const filePathIn = (dir: string) => (v: string) => path.resolve(dir, v);
+
+/** `cluster:`: the node's name, etcd (endpoints, prefix, tls, auth), and the health quorum settings. */
+function readCluster(src: YamlSource, top: MapReader, file: (v: string) => string): ClusterOptions | undefined {
+  const m = MapReader.of(src, top.node('cluster'), 'cluster');
+  if (!m) return undefined;
+  m.only(['node', 'etcd', 'quorum', 'vote-ttl', 'probe-from']);
+  const node = m.string('node') ?? CLUSTER_DEFAULTS.node();
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(node))
+    m.fail('node', `"${node}" is not a node name (letters, digits, ".", "_", "-"; at most 63)`);
+  const e = m.has('etcd')
+    ? MapReader.of(src, m.node('etcd'), m.sub('etcd'))
+    : m.fail(undefined, 'missing "etcd" (endpoints: ["http://127.0.0.1:2379"])');
+  if (!e) return undefined;
+  e.only(['endpoints', 'prefix', 'tls', 'auth']);
+  const endpoints: string[] = [];
+  for (const [i, n] of (e.list('endpoints') ?? []).entries()) {
+    const v = isScalar(n) ? String(n.value) : '';
+    if (isEtcdUrl(v)) endpoints.push(v);
+    else src.fail(n, `${e.sub('endpoints')}[${i}]`, `"${v}" is not an etcd client URL like http://127.0.0.1:2379`);
+  }
+  if (!e.has('endpoints') || (e.list('endpoints') ?? []).length === 0)
+    e.fail(e.has('endpoints') ? 'endpoints' : undefined, 'at least one etcd endpoint is needed');
+  const prefix = e.string('prefix') ?? CLUSTER_DEFAULTS.prefix;
+  if (!prefix.startsWith('/') || !prefix.endsWith('/'))
+    e.fail('prefix', `"${prefix}" must start and end with "/" (e.g. /gslbd/)`);
+  let tls: ClusterOptions['tls'];
+  if (e.has('tls')) {
+    const t = MapReader.of(src, e.node('tls'), e.sub('tls'));
+    t?.only(['ca', 'cert', 'key']);
+    const [ca, cert, key] = [t?.string('ca'), t?.string('cert'), t?.string('key')];
+    if (t && (cert === undefined) !== (key === undefined)) t.fail(undefined, 'cert and key go together');
+    if (t && ca === undefined) t.fail(undefined, 'missing "ca" (the CA that signed the etcd members\' certificates)');
+    tls = {
+      ...(ca !== undefined && { ca: file(ca) }),
+      ...(cert !== undefined && { cert: file(cert) }),
+      ...(key !== undefined && { key: file(key) }),
+    };
+  }
+  let auth: ClusterOptions['auth'];
+  if (e.has('auth')) {
+    const a = MapReader.of(src, e.node('auth'), e.sub('auth'));
+    a?.only(['username', 'password']);
+    const [username, password] = [a?.string('username', true), a?.string('password', true)];
+    if (username !== undefined && password !== undefined) auth = { username, password };
+  }
+  let quorum: Quorum = CLUSTER_DEFAULTS.quorum;
+  const q = m.scalar('quorum');
+  if (q !== undefined && q !== null) {
+    if (q === 'majority' || q === 'any' || q === 'all') quorum = q;
+    else quorum = m.number('quorum', 1, 1000) ?? quorum;
+  }
+  const voteTtlMs = m.duration('vote-ttl', 1000, 3_600_000) ?? CLUSTER_DEFAULTS.voteTtlMs;
+  let probeFrom: ClusterOptions['probeFrom'] = CLUSTER_DEFAULTS.probeFrom;
+  const pf = m.node('probe-from');
+  if (pf !== undefined && pf !== null) {
+    if (isScalar(pf) && pf.value === 'all') probeFrom = 'all';
+    else probeFrom = (m.list('probe-from') ?? []).map((n) => (isScalar(n) ? String(n.value) : ''));
+  }
+  return {
+    node,
+    endpoints,
+    prefix,
+    ...(tls && { tls }),
+    ...(auth && { auth }),
+    quorum,
+    voteTtlMs,
+    probeFrom,
+  };
 }
 
 /** TSIG keys, in the shape `--tsig-key` gives them; 1-codec/tsig.ts checks each as Service will. */

@@ -20,15 +20,19 @@
 
 import { noop } from 'cockatiel';
 import { Etcd3, type IKeyValue, type Watcher } from 'etcd3';
+import { GslbError } from '../0-base/errors.ts';
 import type { HealthState } from '../3-health/types.ts';
 import type { TargetSpec } from '../4-gslb/types.ts';
 import type { RRsetEdits } from '../2-zone/types.ts';
-import { reviveInfinity, State } from './state.ts';
-import { NotDurableError, type Change, type Changeset, type StateStore, type TargetState } from './types.ts';
+import { reviveInfinity, State, type StateSnapshot } from './state.ts';
+import { NotDurableError, type Change, type Changeset, type ServedStore, type TargetState } from './types.ts';
 
 export interface EtcdStoreOptions {
   /** Client URLs of the etcd members, e.g. `http://127.0.0.1:2379`. */
   readonly endpoints: readonly string[];
+  /** TLS to etcd (PEM contents). */
+  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
+  readonly auth?: { readonly username: string; readonly password: string };
   /** Key prefix of this gslbd cluster; several may share one etcd. Default `/gslbd/`. */
   readonly prefix?: string;
   /** How long one etcd request may take before the change is refused (ms). Default 5000. */
@@ -43,10 +47,11 @@ const MAX_ATTEMPTS = 20;
 
 const SEQ_DIGITS = 16;
 
-export class EtcdStore implements StateStore {
+export class EtcdStore implements ServedStore {
   readonly #state = new State();
   readonly #client: Etcd3;
   readonly #prefix: string;
+  readonly #endpoints: string;
   readonly #timeoutMs: number;
   readonly #now: () => number;
   #listeners: ((cs: Changeset) => void | Promise<void>)[] = [];
@@ -67,7 +72,16 @@ export class EtcdStore implements StateStore {
       dialTimeout: this.#timeoutMs,
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + this.#timeoutMs }),
       faultHandling: { host: () => noop, global: noop },
+      ...(o.tls?.ca && {
+        credentials: {
+          rootCertificate: o.tls.ca,
+          ...(o.tls.key && { privateKey: o.tls.key }),
+          ...(o.tls.cert && { certChain: o.tls.cert }),
+        },
+      }),
+      ...(o.auth && { auth: { username: o.auth.username, password: o.auth.password } }),
     });
+    this.#endpoints = o.endpoints.join(', ');
   }
 
   #key(seq: number): string {
@@ -76,7 +90,12 @@ export class EtcdStore implements StateStore {
 
   /** Reads the whole log, then follows it. Rejects when etcd cannot be reached. */
   async open(): Promise<{ changesets: number; droppedBytes: number }> {
-    const revision = await this.#catchUp(false);
+    let revision: number;
+    try {
+      revision = await this.#catchUp(false);
+    } catch (err) {
+      throw new GslbError('ERR_CLUSTER_UNAVAILABLE', `etcd (${this.#endpoints}): ${(err as Error).message}`);
+    }
     const watcher = await this.#client
       .watch()
       .prefix(`${this.#prefix}log/`)
@@ -154,7 +173,7 @@ export class EtcdStore implements StateStore {
       try {
         won = await this.#put(cs);
       } catch (err) {
-        const refusal = new NotDurableError(err as Error);
+        const refusal = new NotDurableError(err as Error, 'ERR_CLUSTER_UNAVAILABLE');
         for (const fn of this.#refusals) fn(source, refusal);
         throw refusal;
       }
@@ -168,10 +187,13 @@ export class EtcdStore implements StateStore {
       try {
         await this.#catchUp(true);
       } catch (err) {
-        throw new NotDurableError(err as Error);
+        throw new NotDurableError(err as Error, 'ERR_CLUSTER_UNAVAILABLE');
       }
       if (attempt >= MAX_ATTEMPTS) {
-        throw new NotDurableError(new Error(`other nodes committed first ${MAX_ATTEMPTS} times in a row`));
+        throw new NotDurableError(
+          new Error(`other nodes committed first ${MAX_ATTEMPTS} times in a row`),
+          'ERR_CLUSTER_UNAVAILABLE',
+        );
       }
     }
   }
@@ -214,6 +236,15 @@ export class EtcdStore implements StateStore {
 
   targets(pool: string): ReadonlyMap<string, TargetSpec | null> | undefined {
     return this.#state.poolTargets.get(pool.toLowerCase());
+  }
+
+  snapshot(): StateSnapshot {
+    return this.#state.snapshot();
+  }
+
+  /** No local journal (yet): the log is etcd's. */
+  get journalBytes(): number {
+    return 0;
   }
 
   /** The seq of the last changeset applied here. */

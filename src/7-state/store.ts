@@ -7,13 +7,13 @@
 import type { HealthState } from '../3-health/types.ts';
 import { Journal } from './journal.ts';
 import { reviveInfinity, State, type StateSnapshot } from './state.ts';
-import { NotDurableError, type Change, type Changeset, type StateStore, type TargetState } from './types.ts';
+import { NotDurableError, type Change, type Changeset, type ServedStore, type TargetState } from './types.ts';
 import { type TargetSpec } from '../4-gslb/types.ts';
 import { type RRsetEdits } from '../2-zone/types.ts';
 
 type Committed<T> = { changeset: Changeset | null; view: T };
 
-export class JournaledStore implements StateStore {
+export class JournaledStore implements ServedStore {
   readonly #state = new State();
   readonly #journal: Journal | null;
   readonly #now: () => number;

@@ -6,6 +6,7 @@ import { GslbError } from '../0-base/errors.ts';
 import type { HealthState } from '../3-health/types.ts';
 import type { RRsetEdits } from '../2-zone/types.ts';
 import type { TargetSpec } from '../4-gslb/types.ts';
+import type { StateSnapshot } from './state.ts';
 
 export type OverrideState = 'up' | 'down' | 'drain';
 
@@ -118,11 +119,37 @@ export interface StateStore {
   targets(pool: string): ReadonlyMap<string, TargetSpec | null> | undefined;
 }
 
-/** A changeset that could not be made durable: it was applied nowhere. */
+/**
+ * A StateStore a Service runs on (the local journal's, or the cluster's): opened at start (replay,
+ * or catching up with the cluster), followed by listeners, closed at stop.
+ */
+export interface ServedStore extends StateStore {
+  open(): Promise<{ changesets: number; droppedBytes: number }>;
+  /** After each changeset is applied; a promise returned holds the acknowledgement of this node's commit. */
+  onChange(fn: (cs: Changeset) => void | Promise<void>): void;
+  /** For each changeset refused because it could not be made durable. */
+  onNotDurable(fn: (source: string, err: NotDurableError) => void): void;
+  /** Everything in memory (a worker starts from it). */
+  snapshot(): StateSnapshot;
+  /** Bytes of the local journal since its last snapshot (0 for a store without one). */
+  readonly journalBytes: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A changeset that could not be made durable: it was applied nowhere. `ERR_NOT_DURABLE` for the
+ * journal (disk full, I/O error), `ERR_CLUSTER_UNAVAILABLE` for the cluster store (etcd unreachable).
+ */
 export class NotDurableError extends GslbError {
+  declare readonly code: 'ERR_NOT_DURABLE' | 'ERR_CLUSTER_UNAVAILABLE';
   override readonly cause: Error;
-  constructor(cause: Error) {
-    super('ERR_NOT_DURABLE', `the change could not be made durable, so it was not made: ${cause.message}`);
+  constructor(cause: Error, code: 'ERR_NOT_DURABLE' | 'ERR_CLUSTER_UNAVAILABLE' = 'ERR_NOT_DURABLE') {
+    super(
+      code,
+      code === 'ERR_NOT_DURABLE'
+        ? `the change could not be made durable, so it was not made: ${cause.message}`
+        : `the cluster store did not commit the change, so it was not made: ${cause.message}`,
+    );
     this.cause = cause;
   }
 }

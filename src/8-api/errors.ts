@@ -21,6 +21,7 @@ export type ApiErrorCode =
   | 'ERR_MEDIA_TYPE' // 415
   | 'ERR_HEADERS_TOO_LARGE' // 431: request line and headers over Node's limit (16 KiB), a long URL included
   | 'ERR_NOT_DURABLE' // 503: the change could not be made durable (disk full, I/O error): it was not made
+  | 'ERR_CLUSTER_UNAVAILABLE' // 503: the cluster store (etcd) could not be reached: the change was not made
   | 'ERR_INTERNAL'; // 500: a bug
 
 export class ApiError extends Error {

@@ -317,7 +317,7 @@ export async function commitOps<T>(
     const { changeset, view: out } = await b.state.transact(source, build, view);
     return { view: out, seq: changeset?.seq ?? null, changes: changeset?.changes.length ?? 0 };
   } catch (err) {
-    if (err instanceof NotDurableError) throw new ApiError(503, 'ERR_NOT_DURABLE', err.message);
+    if (err instanceof NotDurableError) throw new ApiError(503, err.code, err.message);
     throw err;
   }
 }

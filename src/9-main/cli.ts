@@ -126,6 +126,7 @@ async function serve(args: string[]): Promise<number> {
     queryLogSample: nonNegativeInt(values['query-log-sample'], 'query-log-sample', file.queryLogSample ?? 0),
     maxChanges: positiveInt(values['max-changes'], 'max-changes', file.maxChanges ?? DEFAULT_MAX_CHANGES),
     ...(udpReceiveBuffer !== undefined && { udpReceiveBuffer }),
+    ...(file.cluster && { cluster: file.cluster }),
   };
   // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).
   const service = workers > 1 ? new ClusterPrimary(options, workers) : new Service(options);

@@ -11,7 +11,7 @@ import type { GeoSpec } from '../3-geo/index.ts';
 import { allUp } from '../4-gslb/health-view.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { nameToText } from '../0-base/name.ts';
-import type { Changeset } from '../7-state/types.ts';
+import type { Changeset, ServedStore } from '../7-state/types.ts';
 import { DnsListener, type ServerOptions } from '../6-serve/server.ts';
 import { formatListen, type ListenAddress } from '../0-base/listen.ts';
 import { GslbError } from '../0-base/errors.ts';
@@ -24,6 +24,9 @@ import { probers } from '../3-health/probers/index.ts';
 import type { Transition } from '../3-health/types.ts';
 import { TargetHealth, describeTarget } from '../7-state/target-health.ts';
 import { JournaledStore } from '../7-state/store.ts';
+import { EtcdStore } from '../7-state/etcd-store.ts';
+import type { ClusterOptions } from '../7-config/cluster-options.ts';
+import { readFileSync } from 'node:fs';
 import { ZonePublisher } from '../7-state/publisher.ts';
 import { CountMap, QueryCounters, type QueryCounts } from '../6-serve/counters.ts';
 import { AnswerCache } from '../6-serve/cache.ts';
@@ -61,7 +64,9 @@ export interface ServiceOptions extends ServerOptions {
   /** Most changes one API request or UPDATE may make (`--max-changes`); default DEFAULT_MAX_CHANGES. */
   readonly maxChanges?: number;
   /** The state store; default: journaled under `dataDir`. A cluster worker's is in memory, fed by its primary. */
-  readonly state?: JournaledStore;
+  readonly state?: ServedStore;
+  /** Several nameservers sharing state through etcd (`cluster:` in gslbd.yaml); absent: the local journal. */
+  readonly cluster?: ClusterOptions;
   /** Where check statuses come from; default: a HealthChecker probing from this process. */
   readonly checks?: Checks;
   /** Where RFC 2136 UPDATE messages go; default: this service's own handler (TSIG, journal). */
@@ -95,7 +100,7 @@ export class Service {
   /** The HTTP API, while it listens. */
   api: ApiServer | null = null;
   readonly handler: Handler;
-  readonly state: JournaledStore;
+  readonly state: ServedStore;
   readonly checker: Checks;
   readonly counters = new QueryCounters();
   /** Encoded answers to questions no pool decides; emptied on every zone change. */
@@ -167,7 +172,9 @@ export class Service {
       queryLog,
       cache: this.answerCache,
     });
-    this.state = opts.state ?? new JournaledStore(opts.dataDir, () => clock.now());
+    this.state =
+      opts.state ??
+      (opts.cluster ? clusterStore(opts.cluster, clock) : new JournaledStore(opts.dataDir, () => clock.now()));
     // Run-time changes reach answers at once: the touched zones are re-published synchronously,
     // after the changeset is durable and before it is acknowledged.
     this.#publisher = new ZonePublisher({
@@ -189,7 +196,10 @@ export class Service {
         clock,
         random,
         known: this.state.probes(),
-        onTransition: (check, t) => this.#onTransition(check, t),
+        // A verdict takes the commit path (durable before visible). In a cluster a node's verdict is
+        // its own vote, not a change of the shared state: in effect here at once (health by quorum,
+        // votes under a lease, is the next part of issue 13).
+        onTransition: (check, t) => (opts.cluster ? this.#shown(check, t) : this.#onTransition(check, t)),
         onResult: (check, r) => {
           this.metrics.probe(check.spec.type, r.ok, r.latencyMs);
           followers?.checks([check], false);
@@ -235,25 +245,26 @@ export class Service {
    * not shown: answers keep the previous state, and the checker offers it again after its next probe.
    */
   async #onTransition(check: CheckStatus, t: Transition): Promise<void> {
-    const what = {
-      targets: [...check.targets],
-      check: `${check.spec.type} ${check.address}:${check.spec.port}`,
-      from: t.from,
-      to: t.to,
-      reason: t.reason,
-    };
     try {
       await this.state.commit('probe', [{ kind: 'probe', check: check.key, state: t.to, since: t.at }]);
     } catch (err) {
       this.#opts.log.error(
-        { ...what, err: (err as Error).message },
+        { ...transitionFields(check, t), err: (err as Error).message },
         'health: verdict not made durable: not in effect, offered again after the next probe',
       );
       throw err;
     }
+    this.#shown(check, t);
+  }
+
+  /** A verdict in effect: kept for the status page, counted and logged. */
+  #shown(check: CheckStatus, t: Transition): void {
     const event = this.view.record(check, t);
     this.transitions.add(t.to);
-    this.#opts.log.warn(what, `health: ${event.targets.join(', ')} ${t.from} -> ${t.to} (${t.reason})`);
+    this.#opts.log.warn(
+      transitionFields(check, t),
+      `health: ${event.targets.join(', ')} ${t.from} -> ${t.to} (${t.reason})`,
+    );
   }
 
   /** Loads every zone (a zone with errors is left out and logged) and binds the listeners. */
@@ -375,4 +386,29 @@ export class Service {
     this.listeners.length = 0;
     await this.state.close();
   }
+}
+
+/** The etcd store of a cluster node; TLS files are read now, so a missing one fails the start. */
+function clusterStore(c: ClusterOptions, clock: Clock): EtcdStore {
+  const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file));
+  const tls = c.tls && { ca: read(c.tls.ca), cert: read(c.tls.cert), key: read(c.tls.key) };
+  return new EtcdStore({
+    endpoints: c.endpoints,
+    prefix: c.prefix,
+    now: () => clock.now(),
+    ...(tls && {
+      tls: { ...(tls.ca && { ca: tls.ca }), ...(tls.cert && { cert: tls.cert }), ...(tls.key && { key: tls.key }) },
+    }),
+    ...(c.auth && { auth: c.auth }),
+  });
+}
+
+function transitionFields(check: CheckStatus, t: Transition) {
+  return {
+    targets: [...check.targets],
+    check: `${check.spec.type} ${check.address}:${check.spec.port}`,
+    from: t.from,
+    to: t.to,
+    reason: t.reason,
+  };
 }

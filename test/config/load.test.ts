@@ -133,7 +133,7 @@ describe('errors, each with file:line: path: reason', () => {
       'an unknown key',
       'zones: ./zones\nlisten_on: 1.2.3.4\n',
       [
-        'gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, udp-receive-buffer, workers, api, tsig, tsig-max-fudge, tcp-message-timeout, tcp-max-connections-per-client, max-changes)',
+        'gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, udp-receive-buffer, workers, api, tsig, tsig-max-fudge, tcp-message-timeout, tcp-max-connections-per-client, max-changes, cluster)',
       ],
     ],
     ['YAML that does not parse', 'zones: ./zones\napi: [\n', [expect.stringMatching(/^gslbd\.yaml:\d+: /)]],
@@ -262,5 +262,70 @@ describe('errors, each with file:line: path: reason', () => {
       T: 'secret-token-value-123456',
     });
     expect(errors.join('\n')).not.toContain('secret-token-value-123456');
+  });
+});
+
+describe('cluster:', () => {
+  it("loads the issue's example as written, with the defaults filled in", () => {
+    const text = [
+      'cluster:',
+      '  node: ns1                          # unique name of this node (default: the host name)',
+      '  etcd:',
+      '    endpoints: ["http://127.0.0.1:2379"]',
+      '    prefix: /gslbd/                  # several gslbd clusters may share one etcd',
+      '  quorum: majority                   # down votes needed to evict: majority | any | all | N',
+      "  vote-ttl: 10s                      # a node's votes vanish this long after it stops renewing its lease",
+      '  probe-from: all                    # or a list of node names: only they probe (fewer probes per target)',
+      '',
+    ].join('\n');
+    expect(parseConfig(text, 'gslbd.yaml', {}).cluster).toEqual({
+      node: 'ns1',
+      endpoints: ['http://127.0.0.1:2379'],
+      prefix: '/gslbd/',
+      quorum: 'majority',
+      voteTtlMs: 10_000,
+      probeFrom: 'all',
+    });
+    const minimal = parseConfig(
+      'cluster:\n  etcd: { endpoints: ["https://10.0.0.1:2379"] }\n  quorum: 2\n  probe-from: [ns1, ns2]\n',
+      'gslbd.yaml',
+      {},
+    );
+    expect(minimal.cluster).toMatchObject({
+      prefix: '/gslbd/',
+      quorum: 2,
+      probeFrom: ['ns1', 'ns2'],
+      voteTtlMs: 10_000,
+    });
+  });
+
+  it('refuses what cannot work, each at its line', () => {
+    expect(
+      errorsOf(
+        [
+          'cluster:',
+          '  node: "not a name"',
+          '  etcd:',
+          '    endpoints: ["127.0.0.1:2379", "http://127.0.0.1:2379/v3"]',
+          '    prefix: gslbd',
+          '    tls: { cert: c.pem }',
+          '  quorum: most',
+          '  vote-ttl: 0s',
+          '',
+        ].join('\n'),
+      ),
+    ).toEqual([
+      'gslbd.yaml:2: cluster.node: "not a name" is not a node name (letters, digits, ".", "_", "-"; at most 63)',
+      'gslbd.yaml:4: cluster.etcd.endpoints[0]: "127.0.0.1:2379" is not an etcd client URL like http://127.0.0.1:2379',
+      'gslbd.yaml:4: cluster.etcd.endpoints[1]: "http://127.0.0.1:2379/v3" is not an etcd client URL like http://127.0.0.1:2379',
+      'gslbd.yaml:5: cluster.etcd.prefix: "gslbd" must start and end with "/" (e.g. /gslbd/)',
+      'gslbd.yaml:6: cluster.etcd.tls: cert and key go together',
+      'gslbd.yaml:6: cluster.etcd.tls: missing "ca" (the CA that signed the etcd members\' certificates)',
+      'gslbd.yaml:7: cluster.quorum: expected an integer, got "most"',
+      'gslbd.yaml:8: cluster.vote-ttl: 0s is out of range 1s..3600s',
+    ]);
+    expect(errorsOf('cluster:\n  node: ns1\n')).toEqual([
+      'gslbd.yaml:2: cluster: missing "etcd" (endpoints: ["http://127.0.0.1:2379"])',
+    ]);
   });
 });

@@ -38,7 +38,7 @@ export function checkUpdate(c: CheckStatus): CheckUpdate {
  */
 export type WorkerOptions = Omit<
   ServiceOptions,
-  'log' | 'dataDir' | 'api' | 'state' | 'checks' | 'update' | 'followers'
+  'log' | 'dataDir' | 'api' | 'state' | 'checks' | 'update' | 'followers' | 'cluster' | 'clock' | 'random'
 >;
 
 export type ToWorker =

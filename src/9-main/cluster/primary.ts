@@ -66,7 +66,19 @@ export class ClusterPrimary {
   #stopping = false;
 
   constructor(opts: ServiceOptions, workers: number) {
-    const { log, dataDir: _d, api: _a, state: _s, checks: _c, update: _u, followers: _f, ...shared } = opts;
+    const {
+      log,
+      dataDir: _d,
+      api: _a,
+      state: _s,
+      checks: _c,
+      update: _u,
+      followers: _f,
+      cluster: _cl,
+      clock: _cn,
+      random: _r,
+      ...shared
+    } = opts;
     this.#log = log;
     this.#listen = opts.listen;
     this.#options = shared;

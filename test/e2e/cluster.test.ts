@@ -1,0 +1,243 @@
+// Several nameservers, one truth (issue 13, first part): three gslbd nodes share their state through
+// a real etcd started here (node C with two worker processes). A drain through the API of node A, an nsupdate to node B and a load
+// report to node C are each seen in dig answers of all three; their SOA serials agree; two writers
+// on different nodes with the same If-Match: one wins. With etcd gone, every node still answers and
+// writes are refused with 503 ERR_CLUSTER_UNAVAILABLE; when it is back, writes go through again
+// and every node follows them.
+
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dig } from '../helpers/dig.ts';
+import { startEtcd, type EtcdServer } from '../helpers/etcd.ts';
+import { runCli, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
+import { until } from '../helpers/listeners.ts';
+
+const ZONE = 'cluster.example.net';
+const TOKEN = 'cluster-write-token-0123456789';
+const KEY = { name: 'cluster-key', secret: randomBytes(32).toString('base64') };
+const work = mkdtempSync(path.join(os.tmpdir(), 'gslbd-cluster-'));
+const zones = path.join(work, 'zones');
+
+interface Node {
+  readonly name: string;
+  readonly server: Gslbd;
+  readonly api: string;
+}
+
+let etcd: EtcdServer;
+const nodes: Node[] = [];
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  mkdirSync(zones);
+  writeFileSync(
+    path.join(zones, `${ZONE}.zone`),
+    '$TTL 1h\n@ IN SOA ns1 hostmaster ( 100 2h 15m 2w 300 )\n  IN NS ns1\n  IN NS ns2\n  IN NS ns3\nns1 IN A 192.0.2.1\nns2 IN A 192.0.2.2\nns3 IN A 192.0.2.3\n',
+  );
+  writeFileSync(
+    path.join(zones, `${ZONE}.pools.yaml`),
+    [
+      'web:',
+      '  policy: round-robin',
+      '  ttl: 30',
+      '  answers: 3',
+      '  targets:',
+      '    - { address: 198.51.100.1 }',
+      '    - { address: 198.51.100.2 }',
+      '    - { address: 198.51.100.3 }',
+      'least:',
+      '  policy: least-load',
+      '  ttl: 30',
+      '  targets:',
+      '    - { address: 198.51.100.11 }',
+      '    - { address: 198.51.100.12 }',
+      '',
+    ].join('\n'),
+  );
+  for (const name of ['a', 'b', 'c']) {
+    const dir = path.join(work, name);
+    mkdirSync(dir);
+    const config = path.join(dir, 'gslbd.yaml');
+    writeFileSync(
+      config,
+      [
+        `zones: ${zones}`,
+        'api:',
+        '  listen: 127.0.0.1:0',
+        '  tokens:',
+        `    - { name: operator, token: ${TOKEN}, access: write }`,
+        'cluster:',
+        `  node: ${name}`,
+        '  etcd:',
+        `    endpoints: ["${etcd.endpoint}"]`,
+        `    prefix: /gslbd-e2e-${process.pid}/`,
+        '',
+      ].join('\n'),
+    );
+    const server = await startGslbd([
+      '--config',
+      config,
+      '--data',
+      path.join(dir, 'data'),
+      '--tsig-key',
+      `${KEY.name}:hmac-sha256:${KEY.secret}`,
+      // Node C answers from two worker processes, which follow what its primary applies.
+      '--workers',
+      name === 'c' ? '2' : '1',
+    ]);
+    const line = await server.waitForLog((l) => l.msg === 'api listening');
+    if (name === 'c') await server.waitForLog((l) => l.msg === 'workers ready', 20_000);
+    nodes.push({ name, server, api: `http://127.0.0.1:${line.port as number}` });
+  }
+}, 60_000);
+
+afterAll(async () => {
+  for (const n of nodes) await n.server.stop();
+  await etcd?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const call = (n: Node, method: string, url: string, body?: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${n.api}${url}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+      ...headers,
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+
+async function addresses(n: Node, name: string, type = 'A'): Promise<string[]> {
+  return (await dig(n.server.port, [`${name}.${ZONE}`, type])).answer.map((r) => r.data).sort();
+}
+
+async function serial(n: Node): Promise<number> {
+  const soa = (await dig(n.server.port, [ZONE, 'SOA'])).answer[0]!.data.split(/\s+/);
+  return Number(soa[2]);
+}
+
+/** Resolves once every node answers `name` with exactly `want`. */
+async function everywhere(name: string, want: string[], type = 'A'): Promise<void> {
+  await until(
+    async () => (await Promise.all(nodes.map((n) => addresses(n, name, type)))).every((a) => a.join() === want.join()),
+    5000,
+    `${name} ${type} = ${want.join(',')} on every node`,
+  );
+}
+
+function nsupdate(port: number, lines: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      'nsupdate',
+      ['-y', `hmac-sha256:${KEY.name}:${KEY.secret}`, '-t', '10'],
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    );
+    child.stdin!.end([`server 127.0.0.1 ${port}`, `zone ${ZONE}`, ...lines, 'send', ''].join('\n'));
+  });
+}
+
+describe('three gslbd nodes on one etcd', () => {
+  it('a drain on node A, an nsupdate to node B and a load report to node C are answered by all three', async () => {
+    const [a, b, c] = nodes as [Node, Node, Node];
+    await everywhere('web', ['198.51.100.1', '198.51.100.2', '198.51.100.3']);
+
+    const drained = await call(a, 'PUT', `/v1/zones/${ZONE}/pools/web/targets/198.51.100.2/override`, {
+      state: 'drain',
+      reason: 'maintenance',
+    });
+    expect(drained.status).toBe(200);
+    await everywhere('web', ['198.51.100.1', '198.51.100.3']);
+
+    const before = await serial(b);
+    const u = await nsupdate(b.server.port, [`update add added.${ZONE} 60 A 192.0.2.77`]);
+    expect(u).toMatchObject({ code: 0 });
+    await everywhere('added', ['192.0.2.77']);
+    // One serial for the zone on every node.
+    const serials = await Promise.all(nodes.map(serial));
+    expect(serials).toEqual(Array(3).fill(serials[0]));
+    expect(serials[0]).toBeGreaterThan(before);
+
+    const url = (address: string) => `/v1/zones/${ZONE}/pools/least/targets/${address}/load`;
+    expect((await call(c, 'PUT', url('198.51.100.11'), { load: 95, capacity: 100, valid_for: 600 })).status).toBe(200);
+    expect((await call(c, 'PUT', url('198.51.100.12'), { load: 5, capacity: 100, valid_for: 600 })).status).toBe(200);
+    await everywhere('least', ['198.51.100.12']);
+  });
+
+  it('two writers on different nodes with the same If-Match: exactly one wins', async () => {
+    const url = `/v1/zones/${ZONE}/pools/web/targets/198.51.100.3/weight`;
+    const current = await call(nodes[0]!, 'GET', `/v1/zones/${ZONE}/pools/web/targets/198.51.100.3`);
+    const etag = current.headers.get('etag')!;
+    expect(etag).toBeTruthy();
+    // The same version on every node (versions and ETags come from the shared state).
+    for (const n of nodes.slice(1)) {
+      await until(
+        async () =>
+          (await call(n, 'GET', `/v1/zones/${ZONE}/pools/web/targets/198.51.100.3`)).headers.get('etag') === etag,
+        5000,
+        'the same ETag on every node',
+      );
+    }
+    const results = await Promise.all(
+      nodes.map((n, i) => call(n, 'PUT', url, { weight: 10 + i }, { 'if-match': etag })),
+    );
+    const outcomes = await Promise.all(
+      results.map(async (r) => (r.ok ? 'applied' : ((await r.json()) as { error: { code: string } }).error.code)),
+    );
+    expect(outcomes.sort()).toEqual(['ERR_VERSION', 'ERR_VERSION', 'applied']);
+  });
+
+  it('with etcd gone every node still answers and refuses writes; once it is back, writes go through everywhere', async () => {
+    await etcd.kill();
+    try {
+      for (const n of nodes) expect(await addresses(n, 'added')).toEqual(['192.0.2.77']);
+      const refused = await call(nodes[1]!, 'PUT', `/v1/zones/${ZONE}/rrsets/gone/TXT`, {
+        ttl: 60,
+        records: ['"while etcd was down"'],
+      });
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('ERR_CLUSTER_UNAVAILABLE');
+      // RFC 2136 UPDATE: SERVFAIL, nothing made.
+      const u = await nsupdate(nodes[0]!.server.port, [`update add gone.${ZONE} 60 A 192.0.2.99`]);
+      expect(u.code).not.toBe(0);
+      expect(u.out).toMatch(/SERVFAIL/);
+    } finally {
+      await etcd.start();
+    }
+    for (const n of nodes) expect((await dig(n.server.port, [`gone.${ZONE}`, 'ANY'])).status).toBe('NXDOMAIN');
+    // The client reconnects by itself; the first writes may still find it connecting.
+    await until(
+      async () =>
+        (await call(nodes[2]!, 'PUT', `/v1/zones/${ZONE}/rrsets/back/TXT`, { ttl: 60, records: ['"etcd is back"'] }))
+          .status === 200,
+      15_000,
+      'a write through node C once etcd is back',
+      200,
+    );
+    await everywhere('back', ['"etcd is back"'], 'TXT');
+  });
+
+  it('a node that cannot reach etcd at start says so and exits 1', async () => {
+    const config = path.join(work, 'unreachable.yaml');
+    // A port nothing listens on: connections are refused at once.
+    writeFileSync(config, `zones: ${zones}\ncluster:\n  node: lost\n  etcd:\n    endpoints: ["http://127.0.0.1:9"]\n`);
+    const r = await runCli([
+      'serve',
+      '--config',
+      config,
+      '--data',
+      path.join(work, 'lost'),
+      '--listen',
+      '127.0.0.1:0',
+      '--workers',
+      '1',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/etcd \(http:\/\/127\.0\.0\.1:9\)/);
+  });
+});
