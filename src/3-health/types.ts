@@ -86,3 +86,9 @@ export interface CheckedTarget {
   readonly address: string;
   readonly check: CheckSpec | null;
 }
+
+/**
+ * How many nodes' down verdicts evict a target in a cluster (`cluster.quorum`): more than half of
+ * the live votes, any one, all of them, or at least N.
+ */
+export type Quorum = 'majority' | 'any' | 'all' | number;

@@ -2,8 +2,9 @@
 // 9-main/service.ts to run on the etcd store (7-state/etcd-store.ts) instead of the local journal.
 
 import os from 'node:os';
+import type { Quorum } from '../3-health/types.ts';
 
-export type Quorum = 'majority' | 'any' | 'all' | number;
+export type { Quorum };
 
 export interface ClusterOptions {
   /** This node's unique name (default: the host name). */

@@ -25,7 +25,8 @@ import type { HealthState } from '../3-health/types.ts';
 import type { TargetSpec } from '../4-gslb/types.ts';
 import type { RRsetEdits } from '../2-zone/types.ts';
 import { reviveInfinity, State, type StateSnapshot } from './state.ts';
-import { NotDurableError, type Change, type Changeset, type ServedStore, type TargetState } from './types.ts';
+import type { ServedStore } from './served.ts';
+import { NotDurableError, type Change, type Changeset, type TargetState } from './types.ts';
 
 export interface EtcdStoreOptions {
   /** Client URLs of the etcd members, e.g. `http://127.0.0.1:2379`. */
@@ -50,6 +51,10 @@ const SEQ_DIGITS = 16;
 export class EtcdStore implements ServedStore {
   readonly #state = new State();
   readonly #client: Etcd3;
+  /** The etcd client, shared with the votes of this node (etcd-votes.ts). */
+  get client(): Etcd3 {
+    return this.#client;
+  }
   readonly #prefix: string;
   readonly #endpoints: string;
   readonly #timeoutMs: number;

@@ -7,7 +7,8 @@
 import type { HealthState } from '../3-health/types.ts';
 import { Journal } from './journal.ts';
 import { reviveInfinity, State, type StateSnapshot } from './state.ts';
-import { NotDurableError, type Change, type Changeset, type ServedStore, type TargetState } from './types.ts';
+import type { ServedStore } from './served.ts';
+import { NotDurableError, type Change, type Changeset, type TargetState } from './types.ts';
 import { type TargetSpec } from '../4-gslb/types.ts';
 import { type RRsetEdits } from '../2-zone/types.ts';
 

@@ -6,7 +6,6 @@ import { GslbError } from '../0-base/errors.ts';
 import type { HealthState } from '../3-health/types.ts';
 import type { RRsetEdits } from '../2-zone/types.ts';
 import type { TargetSpec } from '../4-gslb/types.ts';
-import type { StateSnapshot } from './state.ts';
 
 export type OverrideState = 'up' | 'down' | 'drain';
 
@@ -117,23 +116,6 @@ export interface StateStore {
   rrsets(zone: string): RRsetEdits | undefined;
   /** Dynamic targets of a pool (owner in presentation form, lower case): address → spec or null (removed). */
   targets(pool: string): ReadonlyMap<string, TargetSpec | null> | undefined;
-}
-
-/**
- * A StateStore a Service runs on (the local journal's, or the cluster's): opened at start (replay,
- * or catching up with the cluster), followed by listeners, closed at stop.
- */
-export interface ServedStore extends StateStore {
-  open(): Promise<{ changesets: number; droppedBytes: number }>;
-  /** After each changeset is applied; a promise returned holds the acknowledgement of this node's commit. */
-  onChange(fn: (cs: Changeset) => void | Promise<void>): void;
-  /** For each changeset refused because it could not be made durable. */
-  onNotDurable(fn: (source: string, err: NotDurableError) => void): void;
-  /** Everything in memory (a worker starts from it). */
-  snapshot(): StateSnapshot;
-  /** Bytes of the local journal since its last snapshot (0 for a store without one). */
-  readonly journalBytes: number;
-  close(): Promise<void>;
 }
 
 /**

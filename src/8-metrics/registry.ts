@@ -7,6 +7,7 @@ import type { HealthView } from '../4-gslb/health-view.ts';
 import type { CheckStatus } from '../3-health/checker.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { CountMap, type QueryCounters } from '../6-serve/counters.ts';
+import type { HealthState } from '../3-health/types.ts';
 
 /** What the registry reads from. */
 export interface MetricSources {
@@ -19,6 +20,8 @@ export interface MetricSources {
   health(): HealthView;
   /** The time targets' states are read at (expiries); default Date.now. */
   now?(): number;
+  /** In a cluster: every node's live vote on a check (by check key); absent: no votes. */
+  votes?(check: string): ReadonlyMap<string, { readonly state: HealthState }>;
   journalBytes(): number;
   /** State changes so far, by direction (`up`, `down`). */
   readonly transitions: CountMap;
@@ -99,6 +102,30 @@ export function createMetrics(src: MetricSources): Metrics {
     labelNames: ['type', 'result'],
     registers: reg,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  });
+  new Gauge({
+    name: 'gslbd_target_vote',
+    help: "In a cluster: each node's live vote on a pool target's check, up (1) or down (0)",
+    labelNames: ['pool', 'target', 'node'],
+    registers: reg,
+    collect() {
+      this.reset();
+      const votes = src.votes;
+      if (!votes) return;
+      const keyOf = new Map<string, string>();
+      for (const c of src.checks()) for (const id of c.targets) keyOf.set(id, c.key);
+      for (const z of src.zones()) {
+        for (const [name, pool] of z.pools ?? []) {
+          for (const t of pool.def.targets) {
+            const key = keyOf.get(t.id);
+            if (key === undefined) continue;
+            for (const [node, v] of votes(key)) {
+              this.set({ pool: nameToText(name), target: t.address, node }, v.state === 'up' ? 1 : 0);
+            }
+          }
+        }
+      }
+    },
   });
   new Gauge({
     name: 'gslbd_target_up',

@@ -11,7 +11,8 @@ import type { GeoSpec } from '../3-geo/index.ts';
 import { allUp } from '../4-gslb/health-view.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { nameToText } from '../0-base/name.ts';
-import type { Changeset, ServedStore } from '../7-state/types.ts';
+import type { Changeset } from '../7-state/types.ts';
+import type { ServedStore } from '../7-state/served.ts';
 import { DnsListener, type ServerOptions } from '../6-serve/server.ts';
 import { formatListen, type ListenAddress } from '../0-base/listen.ts';
 import { GslbError } from '../0-base/errors.ts';
@@ -25,6 +26,8 @@ import type { Transition } from '../3-health/types.ts';
 import { TargetHealth, describeTarget } from '../7-state/target-health.ts';
 import { JournaledStore } from '../7-state/store.ts';
 import { EtcdStore } from '../7-state/etcd-store.ts';
+import { EtcdVotes } from '../7-state/etcd-votes.ts';
+import { QuorumChecks, type QuorumChange } from '../7-state/quorum-checks.ts';
 import type { ClusterOptions } from '../7-config/cluster-options.ts';
 import { readFileSync } from 'node:fs';
 import { ZonePublisher } from '../7-state/publisher.ts';
@@ -147,6 +150,8 @@ export class Service {
   readonly #clock: Clock;
   readonly #publisher: ZonePublisher;
   readonly #geo: GeoLoader;
+  readonly #votes: EtcdVotes | null;
+  #quorum: QuorumChecks | null = null;
   #inputs: GslbInputs;
 
   constructor(opts: ServiceOptions) {
@@ -172,9 +177,8 @@ export class Service {
       queryLog,
       cache: this.answerCache,
     });
-    this.state =
-      opts.state ??
-      (opts.cluster ? clusterStore(opts.cluster, clock) : new JournaledStore(opts.dataDir, () => clock.now()));
+    const cluster = opts.cluster && !opts.state ? clusterStore(opts.cluster, clock) : null;
+    this.state = opts.state ?? cluster ?? new JournaledStore(opts.dataDir, () => clock.now());
     // Run-time changes reach answers at once: the touched zones are re-published synchronously,
     // after the changeset is durable and before it is acknowledged.
     this.#publisher = new ZonePublisher({
@@ -189,23 +193,59 @@ export class Service {
     });
     const followers = opts.followers;
     if (followers) this.state.onChange((cs: Changeset) => followers.changeset(cs));
-    this.checker =
+    // In a cluster a node's verdict is its vote: in effect once the live votes of every node
+    // decide so (7-state/quorum-checks.ts). Alone, a verdict takes the commit path (durable before visible).
+    const votes =
+      cluster && opts.cluster
+        ? new EtcdVotes({
+            client: cluster.client,
+            prefix: opts.cluster.prefix,
+            node: opts.cluster.node,
+            ttlMs: opts.cluster.voteTtlMs,
+            now: () => clock.now(),
+            onChange: (check) => this.#quorum?.recompute(check),
+            onDetached: (detached, since) =>
+              detached
+                ? opts.log.warn(
+                    { since: new Date(since).toISOString() },
+                    `cluster: detached since ${new Date(since).toISOString()}: answering by this node's own probes`,
+                  )
+                : opts.log.info('cluster: attached again: answering by the votes of every node'),
+          })
+        : null;
+    this.#votes = votes;
+    const local =
       opts.checks ??
       new HealthChecker({
         probers,
         clock,
         random,
         known: this.state.probes(),
-        // A verdict takes the commit path (durable before visible). In a cluster a node's verdict is
-        // its own vote, not a change of the shared state: in effect here at once (health by quorum,
-        // votes under a lease, is the next part of issue 13).
-        onTransition: (check, t) => (opts.cluster ? this.#shown(check, t) : this.#onTransition(check, t)),
+        onTransition: (check, t) => {
+          if (!votes) return this.#onTransition(check, t);
+          votes.vote(check.key, t.to, t.at, t.reason);
+          opts.log.info(transitionFields(check, t), `health vote of ${opts.cluster!.node}: ${t.from} -> ${t.to}`);
+          // Detached, this node's own verdict is what it answers by.
+          if (votes.detached) this.#shown(check, t);
+        },
         onResult: (check, r) => {
           this.metrics.probe(check.spec.type, r.ok, r.latencyMs);
+          if (votes && !votes.hasVoted(check.key)) votes.vote(check.key, check.state, check.since, r.reason);
           followers?.checks([check], false);
         },
         onShown: (check) => followers?.checks([check], false),
       });
+    this.#quorum =
+      votes && opts.cluster
+        ? new QuorumChecks(
+            local,
+            votes,
+            opts.cluster.quorum,
+            () => clock.now(),
+            (c) => this.#quorumChange(c),
+          )
+        : null;
+    this.checker = this.#quorum ?? local;
     const health = new TargetHealth(this.checker, this.state);
     this.#inputs = { ...this.#inputs, health };
     this.view = new StatusView({
@@ -215,6 +255,7 @@ export class Service {
       health: () => health,
       answers: () => this.#reported.answers.counts,
       now: () => clock.now(),
+      ...(votes && { votes: (check: string) => votes.votes(check) }),
     });
     this.metrics = createMetrics({
       counters: () => this.#reported,
@@ -226,7 +267,21 @@ export class Service {
       health: () => health,
       journalBytes: () => this.state.journalBytes,
       now: () => clock.now(),
+      ...(votes && { votes: (check: string) => votes.votes(check) }),
     });
+  }
+
+  /** The effective state of a check changed by the votes of the cluster's nodes. */
+  #quorumChange(c: QuorumChange): void {
+    const check = this.checker.all().find((s) => s.key === c.check);
+    if (!check) return;
+    this.#shown(check, {
+      from: c.from,
+      to: c.to,
+      at: this.#clock.now(),
+      reason: `quorum: ${c.down} of ${c.live} nodes say down`,
+    });
+    this.#opts.followers?.checks(this.checker.all(), true);
   }
 
   /** Most changes one API request or UPDATE may make. */
@@ -286,6 +341,7 @@ export class Service {
         maxChanges: this.maxChanges,
       });
     const replay = await this.state.open();
+    await this.#votes?.start();
     if (replay.droppedBytes) this.#opts.log.warn({ bytes: replay.droppedBytes }, 'journal: torn last record dropped');
     if (replay.changesets) this.#opts.log.info({ changesets: replay.changesets }, 'journal replayed');
     await this.reload();
@@ -382,6 +438,7 @@ export class Service {
     await this.api?.stop();
     this.api = null;
     this.checker.stop();
+    await this.#votes?.stop();
     await Promise.all(this.listeners.map((l) => l.stop()));
     this.listeners.length = 0;
     await this.state.close();

@@ -4,7 +4,7 @@
 import { nameToText } from '../0-base/name.ts';
 import type { ZoneStore } from '../2-zone/store.ts';
 import type { CheckStatus } from '../3-health/checker.ts';
-import type { Transition } from '../3-health/types.ts';
+import type { HealthState, Transition } from '../3-health/types.ts';
 import type { HealthView } from '../4-gslb/health-view.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { describeTarget, type CheckSource } from '../7-state/target-health.ts';
@@ -26,6 +26,8 @@ export interface StatusSources {
   /** Answers given per target, keyed `pool\taddress` (summed over workers). */
   readonly answers: () => ReadonlyMap<string, number>;
   readonly now: () => number;
+  /** In a cluster: every node's live vote on a check, by check key. */
+  readonly votes?: (check: string) => ReadonlyMap<string, { readonly state: HealthState }>;
 }
 
 const HISTORY = 200;
@@ -53,8 +55,15 @@ export class StatusView {
     return event;
   }
 
+  /** Each node's vote on a check: `{ node: 'up' | 'down' }` (none without a check). */
+  #votesOf(key: string | undefined): Record<string, HealthState> {
+    if (key === undefined || !this.#s.votes) return {};
+    return Object.fromEntries([...this.#s.votes(key)].map(([node, v]) => [node, v.state]));
+  }
+
   /** Zones, pools, targets with their state, and recent state changes. */
   status() {
+    const votes = this.#s.votes;
     const { zones, state } = this.#s;
     const checks = this.#s.checks();
     const health = this.#s.health();
@@ -94,6 +103,7 @@ export class StatusView {
                   : null,
                 override: o && o.expiresAt > now ? o.value.state : null,
                 answers: answers.get(`${pool}\t${t.address}`) ?? 0,
+                ...(votes && { votes: this.#votesOf(checks.statusOf(t.id)?.key) }),
               };
             }),
           };

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dig } from '../helpers/dig.ts';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.ts';
 import { runCli, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
-import { until } from '../helpers/listeners.ts';
+import { tcpListener, until, type Listener } from '../helpers/listeners.ts';
 
 const ZONE = 'cluster.example.net';
 const TOKEN = 'cluster-write-token-0123456789';
@@ -29,10 +29,12 @@ interface Node {
 }
 
 let etcd: EtcdServer;
+let probed: Listener;
 const nodes: Node[] = [];
 
 beforeAll(async () => {
   etcd = await startEtcd();
+  probed = await tcpListener('127.0.0.2');
   mkdirSync(zones);
   writeFileSync(
     path.join(zones, `${ZONE}.zone`),
@@ -55,6 +57,13 @@ beforeAll(async () => {
       '  targets:',
       '    - { address: 198.51.100.11 }',
       '    - { address: 198.51.100.12 }',
+      'checked:',
+      '  policy: round-robin',
+      '  ttl: 30',
+      '  answers: 2',
+      '  targets:',
+      `    - { address: 127.0.0.2, check: { type: tcp, port: ${probed.port}, interval: 1s, timeout: 500ms, rise: 1, fall: 1 } }`,
+      '    - { address: 198.51.100.21 }',
       '',
     ].join('\n'),
   );
@@ -75,6 +84,7 @@ beforeAll(async () => {
         '  etcd:',
         `    endpoints: ["${etcd.endpoint}"]`,
         `    prefix: /gslbd-e2e-${process.pid}/`,
+        '  vote-ttl: 2s',
         '',
       ].join('\n'),
     );
@@ -97,6 +107,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const n of nodes) await n.server.stop();
+  await probed?.stop();
   await etcd?.stop();
   rmSync(work, { recursive: true, force: true });
 });
@@ -122,10 +133,10 @@ async function serial(n: Node): Promise<number> {
 }
 
 /** Resolves once every node answers `name` with exactly `want`. */
-async function everywhere(name: string, want: string[], type = 'A'): Promise<void> {
+async function everywhere(name: string, want: string[], type = 'A', timeoutMs = 5000): Promise<void> {
   await until(
     async () => (await Promise.all(nodes.map((n) => addresses(n, name, type)))).every((a) => a.join() === want.join()),
-    5000,
+    timeoutMs,
     `${name} ${type} = ${want.join(',')} on every node`,
   );
 }
@@ -192,6 +203,27 @@ describe('three gslbd nodes on one etcd', () => {
     expect(outcomes.sort()).toEqual(['ERR_VERSION', 'ERR_VERSION', 'applied']);
   });
 
+  it('a target whose check fails on every node leaves every node within interval × fall + 1 s; the votes show', async () => {
+    await everywhere('checked', ['127.0.0.2', '198.51.100.21']);
+    const t0 = Date.now();
+    await probed.stop();
+    // interval 1 s × fall 1 + 1 s, and dig's own polling.
+    await everywhere('checked', ['198.51.100.21'], 'A', 2500);
+    const evicted = Date.now() - t0;
+    expect(evicted).toBeLessThan(2500);
+    const status = (await (await call(nodes[0]!, 'GET', '/v1/status')).json()) as {
+      zones: {
+        pools: { pool: string; targets: { address: string; state: string; votes: Record<string, string> }[] }[];
+      }[];
+    };
+    const row = status.zones[0]!.pools.find((p) => p.pool === `checked.${ZONE}.`)!.targets[0]!;
+    expect(row).toMatchObject({ address: '127.0.0.2', state: 'down', votes: { a: 'down', b: 'down', c: 'down' } });
+    const metrics = await (await call(nodes[1]!, 'GET', '/metrics')).text();
+    expect(metrics).toContain(`gslbd_target_vote{pool="checked.${ZONE}.",target="127.0.0.2",node="c"} 0`);
+    await probed.start();
+    await everywhere('checked', ['127.0.0.2', '198.51.100.21'], 'A', 5000);
+  });
+
   it('with etcd gone every node still answers and refuses writes; once it is back, writes go through everywhere', async () => {
     await etcd.kill();
     try {
@@ -239,5 +271,19 @@ describe('three gslbd nodes on one etcd', () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/etcd \(http:\/\/127\.0\.0\.1:9\)/);
+  });
+
+  it('the votes of a node killed with SIGKILL vanish after vote-ttl, and the others go on', async () => {
+    const [a, , c] = nodes as [Node, Node, Node];
+    const votesOnA = async () => {
+      const status = (await (await call(a, 'GET', '/v1/status')).json()) as {
+        zones: { pools: { pool: string; targets: { votes: Record<string, string> }[] }[] }[];
+      };
+      return Object.keys(status.zones[0]!.pools.find((p) => p.pool === `checked.${ZONE}.`)!.targets[0]!.votes).sort();
+    };
+    await until(async () => (await votesOnA()).join() === 'a,b,c', 5000, 'three votes');
+    c.server.proc.kill('SIGKILL');
+    await until(async () => (await votesOnA()).join() === 'a,b', 10_000, "c's votes to expire", 100);
+    for (const n of [a, nodes[1]!]) expect(await addresses(n, 'checked')).toEqual(['127.0.0.2', '198.51.100.21']);
   });
 });

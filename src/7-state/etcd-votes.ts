@@ -1,0 +1,205 @@
+// Each node's health votes in etcd, under a lease of its own: when a node stops renewing it (killed,
+// cut off), etcd removes its votes after `ttl` and they stop counting everywhere.
+//
+// Keys, under `prefix`:  votes/<check key, URI-encoded>/<node>  →  { state, since, reason }
+//
+// The lease is renewed by hand (keepaliveOnce every ttl/4) rather than by the client's automatic
+// keep-alive stream, which can go on looking alive after etcd has dropped the lease (etcd3 #110):
+// an answer with TTL 0, or no answer for a whole ttl, means the lease is gone, and a new one is
+// granted with this node's votes put again. Every node reads all votes, then watches them.
+
+import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
+import type { HealthState } from '../3-health/types.ts';
+
+export interface Vote {
+  readonly node: string;
+  readonly state: HealthState;
+  readonly since: number;
+  readonly reason: string;
+}
+
+export interface VotesOptions {
+  readonly client: Etcd3;
+  readonly prefix: string;
+  readonly node: string;
+  /** How long votes outlive this node's last renewal (`vote-ttl`), ms. */
+  readonly ttlMs: number;
+  readonly now?: () => number;
+  /** A check's votes changed (any node's). */
+  readonly onChange?: (check: string) => void;
+  /** This node lost etcd for longer than `ttlMs` (detached), or found it again. */
+  readonly onDetached?: (detached: boolean, since: number) => void;
+}
+
+export class EtcdVotes {
+  readonly #o: VotesOptions;
+  readonly #now: () => number;
+  /** check key → node → vote, as etcd has them. */
+  readonly #votes = new Map<string, Map<string, Vote>>();
+  /** This node's own votes, put again under every new lease. */
+  readonly #mine = new Map<string, Vote>();
+  #lease: Lease | null = null;
+  /** When the lease was last confirmed alive (granted or renewed). */
+  #aliveAt: number;
+  #detached = false;
+  #timer: NodeJS.Timeout | null = null;
+  #watcher: Watcher | null = null;
+  #stopped = false;
+
+  constructor(o: VotesOptions) {
+    this.#o = o;
+    this.#now = o.now ?? Date.now;
+    this.#aliveAt = this.#now();
+  }
+
+  #key(check: string, node = this.#o.node): string {
+    return `${this.#o.prefix}votes/${encodeURIComponent(check)}/${node}`;
+  }
+
+  /** Reads every vote, follows them, and takes a lease. Rejects when etcd cannot be reached. */
+  async start(): Promise<void> {
+    const prefix = `${this.#o.prefix}votes/`;
+    const res = await this.#o.client.getAll().prefix(prefix).exec();
+    for (const kv of res.kvs) this.#put(kv);
+    const watcher = await this.#o.client
+      .watch()
+      .prefix(prefix)
+      .startRevision(String(Number(res.header.revision) + 1))
+      .create();
+    watcher.on('put', (kv) => this.#put(kv));
+    watcher.on('delete', (kv) => this.#delete(kv));
+    watcher.on('error', () => {});
+    this.#watcher = watcher;
+    await this.#renew();
+  }
+
+  /** This node's verdict on `check`: put under its lease (again after a lost lease). */
+  vote(check: string, state: HealthState, since: number, reason: string): void {
+    const v: Vote = { node: this.#o.node, state, since, reason };
+    this.#mine.set(check, v);
+    void this.#publish(check, v);
+  }
+
+  /** Whether this node has voted on `check`. */
+  hasVoted(check: string): boolean {
+    return this.#mine.has(check);
+  }
+
+  /** Takes back this node's votes on every check not in `keep` (checks no longer run). */
+  retain(keep: ReadonlySet<string>): void {
+    for (const check of [...this.#mine.keys()]) {
+      if (keep.has(check)) continue;
+      this.#mine.delete(check);
+      void this.#o.client
+        .delete()
+        .key(this.#key(check))
+        .exec()
+        .catch(() => undefined);
+    }
+  }
+
+  /** The live votes on `check`, by node. */
+  votes(check: string): ReadonlyMap<string, Vote> {
+    return this.#votes.get(check) ?? EMPTY;
+  }
+
+  /** True while this node has not reached etcd for longer than the vote TTL. */
+  get detached(): boolean {
+    return this.#detached;
+  }
+
+  /** Since when this node has been out of touch with etcd (ms), while detached. */
+  get detachedSince(): number | null {
+    return this.#detached ? this.#aliveAt : null;
+  }
+
+  async #publish(check: string, v: Vote): Promise<void> {
+    const lease = this.#lease;
+    if (!lease) return; // put again when a lease is granted
+    await lease
+      .put(this.#key(check))
+      .value(JSON.stringify({ state: v.state, since: v.since, reason: v.reason }))
+      .exec()
+      .catch(() => undefined);
+  }
+
+  /** Renews the lease, or grants a new one (and puts this node's votes under it); then again in ttl/4. */
+  async #renew(): Promise<void> {
+    if (this.#stopped) return;
+    const ttlSeconds = Math.max(1, Math.ceil(this.#o.ttlMs / 1000));
+    try {
+      if (this.#lease) {
+        const r = await this.#lease.keepaliveOnce({ deadline: Date.now() + this.#o.ttlMs / 2 });
+        // TTL 0 or less: etcd no longer has the lease, and with it went this node's votes.
+        if (Number(r.TTL) <= 0) throw new Error('lease expired');
+      } else {
+        const lease = this.#o.client.lease(ttlSeconds, { autoKeepAlive: false });
+        lease.on('lost', () => {});
+        await lease.grant();
+        this.#lease = lease;
+        await Promise.all([...this.#mine].map(([check, v]) => this.#publish(check, v)));
+      }
+      this.#aliveAt = this.#now();
+      if (this.#detached) {
+        this.#detached = false;
+        this.#o.onDetached?.(false, this.#aliveAt);
+      }
+    } catch {
+      if (this.#now() - this.#aliveAt > this.#o.ttlMs) {
+        // The lease has surely expired: a new one next time.
+        this.#lease?.release();
+        this.#lease = null;
+        if (!this.#detached) {
+          this.#detached = true;
+          this.#o.onDetached?.(true, this.#aliveAt);
+        }
+      }
+    }
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => void this.#renew(), Math.max(200, this.#o.ttlMs / 4));
+    this.#timer.unref();
+  }
+
+  #parse(kv: IKeyValue): { check: string; node: string } | null {
+    const rest = kv.key.toString().slice(`${this.#o.prefix}votes/`.length);
+    const slash = rest.lastIndexOf('/');
+    if (slash <= 0) return null;
+    return { check: decodeURIComponent(rest.slice(0, slash)), node: rest.slice(slash + 1) };
+  }
+
+  #put(kv: IKeyValue): void {
+    const at = this.#parse(kv);
+    if (!at) return;
+    let v: Vote;
+    try {
+      const j = JSON.parse(kv.value.toString()) as { state: HealthState; since: number; reason: string };
+      if (j.state !== 'up' && j.state !== 'down') return;
+      v = { node: at.node, state: j.state, since: j.since, reason: String(j.reason) };
+    } catch {
+      return;
+    }
+    let m = this.#votes.get(at.check);
+    if (!m) this.#votes.set(at.check, (m = new Map()));
+    m.set(at.node, v);
+    this.#o.onChange?.(at.check);
+  }
+
+  #delete(kv: IKeyValue): void {
+    const at = this.#parse(kv);
+    if (!at) return;
+    const m = this.#votes.get(at.check);
+    if (!m?.delete(at.node)) return;
+    if (m.size === 0) this.#votes.delete(at.check);
+    this.#o.onChange?.(at.check);
+  }
+
+  /** Stops renewing and revokes the lease: this node's votes vanish at once. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#lease?.revoke({ deadline: Date.now() + 2000 }).catch(() => undefined);
+    await this.#watcher?.cancel().catch(() => undefined);
+  }
+}
+
+const EMPTY: ReadonlyMap<string, Vote> = new Map();
