@@ -254,6 +254,35 @@ describe('three gslbd nodes on one etcd', () => {
     await everywhere('back', ['"etcd is back"'], 'TXT');
   });
 
+  it('cut off from etcd longer than vote-ttl, every node evicts a dead target by its own probes, and converges when etcd is back', async () => {
+    await everywhere('checked', ['127.0.0.2', '198.51.100.21']);
+    await etcd.kill();
+    try {
+      for (const n of nodes) {
+        await n.server.waitForLog(
+          (l) => typeof l.msg === 'string' && l.msg.startsWith('cluster: detached since'),
+          10_000,
+        );
+      }
+      await probed.stop();
+      await everywhere('checked', ['198.51.100.21'], 'A', 3000);
+      await probed.start();
+      await everywhere('checked', ['127.0.0.2', '198.51.100.21'], 'A', 3000);
+      await probed.stop();
+    } finally {
+      await etcd.start();
+    }
+    for (const n of nodes)
+      await n.server.waitForLog(
+        (l) => l.msg === 'cluster: attached again: answering by the votes of every node',
+        10_000,
+      );
+    // Attached again, the votes decide: every node saw the target go, so it stays out everywhere.
+    await everywhere('checked', ['198.51.100.21'], 'A', 5000);
+    await probed.start();
+    await everywhere('checked', ['127.0.0.2', '198.51.100.21'], 'A', 5000);
+  }, 60_000);
+
   it('a node that cannot reach etcd at start says so and exits 1', async () => {
     const config = path.join(work, 'unreachable.yaml');
     // A port nothing listens on: connections are refused at once.
