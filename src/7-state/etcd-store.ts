@@ -252,6 +252,11 @@ export class EtcdStore implements ServedStore {
     return 0;
   }
 
+  /** The seq of the last changeset committed by any node (etcd's head). Rejects when etcd cannot be reached. */
+  async head(): Promise<number> {
+    return Number((await this.#client.get(`${this.#prefix}head`).string()) ?? 0);
+  }
+
   /** The seq of the last changeset applied here. */
   get seq(): number {
     return this.#state.seq;

@@ -2,6 +2,7 @@
 // cut off), etcd removes its votes after `ttl` and they stop counting everywhere.
 //
 // Keys, under `prefix`:  votes/<check key, URI-encoded>/<node>  →  { state, since, reason }
+//                        nodes/<node>  →  what `info` says of the node (applied seq, file digest)
 //
 // The lease is renewed by hand (keepaliveOnce every ttl/4) rather than by the client's automatic
 // keep-alive stream, which can go on looking alive after etcd has dropped the lease (etcd3 #110):
@@ -29,6 +30,16 @@ export interface VotesOptions {
   readonly onChange?: (check: string) => void;
   /** This node lost etcd for longer than `ttlMs` (detached), or found it again. */
   readonly onDetached?: (detached: boolean, since: number) => void;
+  /** What this node says of itself under `nodes/<node>`, put again at each renewal. */
+  readonly info?: () => Record<string, unknown>;
+}
+
+/** A node as it last said of itself (its key lives as long as its lease). */
+export interface Member {
+  readonly node: string;
+  /** When it last renewed (ms, its own clock). */
+  readonly seenAt: number;
+  readonly info: Record<string, unknown>;
 }
 
 export class EtcdVotes {
@@ -45,6 +56,8 @@ export class EtcdVotes {
   #timer: NodeJS.Timeout | null = null;
   #watcher: Watcher | null = null;
   #stopped = false;
+  /** The round trip of the last renewal (ms). */
+  #rttMs = 0;
 
   constructor(o: VotesOptions) {
     this.#o = o;
@@ -108,6 +121,26 @@ export class EtcdVotes {
     return this.#detached;
   }
 
+  /** The round trip to etcd of the last lease renewal, ms. */
+  get roundTripMs(): number {
+    return this.#rttMs;
+  }
+
+  /** Every node with a live lease, as it last said of itself. Rejects when etcd cannot be reached. */
+  async members(): Promise<Member[]> {
+    const res = await this.#o.client.getAll().prefix(`${this.#o.prefix}nodes/`).exec();
+    const out: Member[] = [];
+    for (const kv of res.kvs) {
+      try {
+        const j = JSON.parse(kv.value.toString()) as { seenAt: number; info: Record<string, unknown> };
+        out.push({ node: kv.key.toString().slice(`${this.#o.prefix}nodes/`.length), seenAt: j.seenAt, info: j.info });
+      } catch {
+        /* not ours */
+      }
+    }
+    return out.sort((a, b) => a.node.localeCompare(b.node));
+  }
+
   /** Since when this node has been out of touch with etcd (ms), while detached. */
   get detachedSince(): number | null {
     return this.#detached ? this.#aliveAt : null;
@@ -127,6 +160,7 @@ export class EtcdVotes {
   async #renew(): Promise<void> {
     if (this.#stopped) return;
     const ttlSeconds = Math.max(1, Math.ceil(this.#o.ttlMs / 1000));
+    const started = Date.now();
     try {
       if (this.#lease) {
         const r = await this.#lease.keepaliveOnce({ deadline: Date.now() + this.#o.ttlMs / 2 });
@@ -139,7 +173,12 @@ export class EtcdVotes {
         this.#lease = lease;
         await Promise.all([...this.#mine].map(([check, v]) => this.#publish(check, v)));
       }
+      this.#rttMs = Date.now() - started;
       this.#aliveAt = this.#now();
+      await this.#lease
+        ?.put(`${this.#o.prefix}nodes/${this.#o.node}`)
+        .value(JSON.stringify({ seenAt: this.#aliveAt, info: this.#o.info?.() ?? {} }))
+        .exec();
       if (this.#detached) {
         this.#detached = false;
         this.#o.onDetached?.(false, this.#aliveAt);

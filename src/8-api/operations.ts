@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { nameToText } from '../0-base/name.ts';
 import type { ExplainRequest } from '../5-answer/explain.ts';
 import { ExplainError } from '../5-answer/explain.ts';
-import { badField } from './errors.ts';
+import { ApiError, badField } from './errors.ts';
 import type { ApiBackend } from './types.ts';
 
 export function operationRoutes(app: FastifyInstance, b: ApiBackend): void {
@@ -39,6 +39,13 @@ export function operationRoutes(app: FastifyInstance, b: ApiBackend): void {
   });
 
   app.get('/v1/status', async () => ops.status());
+
+  app.get('/v1/cluster', async () => {
+    const view = ops.cluster ? await ops.cluster() : null;
+    if (view === null)
+      throw new ApiError(404, 'ERR_NOT_FOUND', 'not a cluster node: gslbd.yaml has no cluster: section');
+    return view;
+  });
 
   app.post('/v1/reload', async () => {
     const r = await ops.reload();

@@ -35,4 +35,6 @@ export interface Operations {
   explain(req: ExplainRequest): unknown;
   status(): unknown;
   reload(): Promise<{ loaded: number; failed: number }>;
+  /** The cluster's nodes (GET /v1/cluster, `gslbd cluster status`); null (or absent): not a cluster node. */
+  cluster?(): Promise<unknown>;
 }

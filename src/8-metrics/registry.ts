@@ -22,6 +22,8 @@ export interface MetricSources {
   now?(): number;
   /** In a cluster: every node's live vote on a check (by check key); absent: no votes. */
   votes?(check: string): ReadonlyMap<string, { readonly state: HealthState }>;
+  /** In a cluster: whether this node is detached from etcd, its last round trip (ms), the seq it has applied. */
+  cluster?(): { readonly detached: boolean; readonly roundTripMs: number; readonly seq: number };
   journalBytes(): number;
   /** State changes so far, by direction (`up`, `down`). */
   readonly transitions: CountMap;
@@ -103,6 +105,33 @@ export function createMetrics(src: MetricSources): Metrics {
     registers: reg,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   });
+  if (src.cluster) {
+    const cluster = src.cluster;
+    new Gauge({
+      name: 'gslbd_cluster_detached',
+      help: 'In a cluster: 1 while this node has not reached etcd for longer than vote-ttl (it answers by its own probes)',
+      registers: reg,
+      collect() {
+        this.set(cluster().detached ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'gslbd_etcd_round_trip_seconds',
+      help: "In a cluster: the round trip to etcd of this node's last lease renewal",
+      registers: reg,
+      collect() {
+        this.set(cluster().roundTripMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'gslbd_cluster_applied_seq',
+      help: 'In a cluster: the seq of the last changeset this node has applied (compare across nodes for lag)',
+      registers: reg,
+      collect() {
+        this.set(cluster().seq);
+      },
+    });
+  }
   new Gauge({
     name: 'gslbd_target_vote',
     help: "In a cluster: each node's live vote on a pool target's check, up (1) or down (0)",

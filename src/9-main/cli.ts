@@ -51,6 +51,8 @@ Operator commands (talk to a running gslbd's HTTP API; --api URL or GSLBD_API or
   gslbd undrain TARGET
   gslbd reload                                        reload zones and pools (like SIGHUP)
   gslbd explain NAME [--type A] [--client IP | --subnet CIDR] [--json]
+  gslbd cluster status [--json]                       the cluster's nodes: applied seq, lag, last seen,
+                                                      whether their files are this node's
 `;
 
 const DEFAULT_LISTEN = ['127.0.0.1:5300', '[::1]:5300'];
@@ -223,6 +225,12 @@ async function main(argv: string[]): Promise<number> {
     case 'reload':
     case 'explain':
       return opsCommand(command, rest);
+    case 'cluster':
+      if (rest[0] !== 'status') {
+        process.stderr.write(`gslbd: cluster ${rest[0] ?? ''}: unknown (gslbd cluster status)\n`);
+        return 2;
+      }
+      return opsCommand('cluster-status', rest.slice(1));
     case undefined:
     case '-h':
     case '--help':

@@ -131,6 +131,35 @@ function matchTargets(status: Status, spec: string): { zone: string; pool: strin
   return out;
 }
 
+interface ClusterView {
+  node: string;
+  head: number | null;
+  detached: boolean;
+  detached_since?: string;
+  nodes: {
+    node: string;
+    self: boolean;
+    seq: number;
+    lag: number | null;
+    last_seen: string | null;
+    same_files: boolean;
+  }[];
+}
+
+function printCluster(c: ClusterView): void {
+  process.stdout.write(
+    c.detached
+      ? `${c.node}: cluster: detached since ${c.detached_since} (etcd unreachable)\n`
+      : `${c.node}: etcd head ${c.head}\n`,
+  );
+  for (const n of c.nodes) {
+    const seen = n.last_seen === null ? '' : `${Math.round((Date.now() - Date.parse(n.last_seen)) / 1000)}s ago`;
+    process.stdout.write(
+      `  ${(n.self ? '* ' : '  ') + n.node.padEnd(20)} seq ${String(n.seq).padEnd(8)} lag ${String(n.lag ?? '?').padEnd(6)} seen ${seen.padEnd(8)} ${n.same_files ? 'same files' : 'FILES DIFFER'}\n`,
+    );
+  }
+}
+
 function printStatus(s: Status): void {
   const ago = (ms: number | null) => (ms === null ? '' : `${Math.round((Date.now() - ms) / 1000)}s`);
   for (const z of s.zones) {
@@ -149,6 +178,13 @@ function printStatus(s: Status): void {
 
 export async function opsCommand(command: string, args: string[]): Promise<number> {
   switch (command) {
+    case 'cluster-status': {
+      const { values } = parseArgs({ args, options: COMMON, strict: true });
+      const c = await call<ClusterView>(await connect(values), 'GET', '/v1/cluster');
+      if (values.json) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
+      else printCluster(c);
+      return 0;
+    }
     case 'status': {
       const { values } = parseArgs({ args, options: COMMON, strict: true });
       const s = await call<Status>(await connect(values), 'GET', '/v1/status');

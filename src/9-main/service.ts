@@ -29,7 +29,10 @@ import { EtcdStore } from '../7-state/etcd-store.ts';
 import { EtcdVotes } from '../7-state/etcd-votes.ts';
 import { QuorumChecks, type QuorumChange } from '../7-state/quorum-checks.ts';
 import type { ClusterOptions } from '../7-config/cluster-options.ts';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { ZonePublisher } from '../7-state/publisher.ts';
 import { CountMap, QueryCounters, type QueryCounts } from '../6-serve/counters.ts';
 import { AnswerCache } from '../6-serve/cache.ts';
@@ -142,6 +145,7 @@ export class Service {
       return this.view.status();
     },
     reload: () => this.reload(),
+    cluster: async () => (this.#isCluster() ? this.#clusterView() : null),
   };
 
   /** What /metrics and the status page count: this process's queries, plus its followers' (#gatherCounters). */
@@ -151,6 +155,9 @@ export class Service {
   readonly #publisher: ZonePublisher;
   readonly #geo: GeoLoader;
   readonly #votes: EtcdVotes | null;
+  readonly #cluster: EtcdStore | null;
+  /** SHA-256 over the zone and pools files as last loaded (a cluster compares its nodes'). */
+  #filesDigest = '';
   #quorum: QuorumChecks | null = null;
   #inputs: GslbInputs;
 
@@ -204,6 +211,7 @@ export class Service {
             ttlMs: opts.cluster.voteTtlMs,
             now: () => clock.now(),
             onChange: (check) => this.#quorum?.recompute(check),
+            info: () => ({ seq: cluster.seq, files: this.#filesDigest }),
             onDetached: (detached, since) =>
               detached
                 ? opts.log.warn(
@@ -214,6 +222,7 @@ export class Service {
           })
         : null;
     this.#votes = votes;
+    this.#cluster = cluster;
     const local =
       opts.checks ??
       new HealthChecker({
@@ -268,6 +277,10 @@ export class Service {
       journalBytes: () => this.state.journalBytes,
       now: () => clock.now(),
       ...(votes && { votes: (check: string) => votes.votes(check) }),
+      ...(votes &&
+        cluster && {
+          cluster: () => ({ detached: votes.detached, roundTripMs: votes.roundTripMs, seq: cluster.seq }),
+        }),
     });
   }
 
@@ -282,6 +295,63 @@ export class Service {
       reason: `quorum: ${c.down} of ${c.live} nodes say down`,
     });
     this.#opts.followers?.checks(this.checker.all(), true);
+  }
+
+  #isCluster(): boolean {
+    return this.#opts.cluster !== undefined && this.#opts.state === undefined;
+  }
+
+  /**
+   * GET /v1/cluster: this node, etcd's head, and every node with a live lease: its applied seq and
+   * lag, when it was last seen, whether its files are this node's. With etcd unreachable: this node
+   * only, detached.
+   */
+  async #clusterView() {
+    const store = this.#cluster!;
+    const votes = this.#votes!;
+    const self = this.#opts.cluster!.node;
+    const now = this.#clock.now();
+    const detachedSince = votes.detachedSince;
+    try {
+      const [head, members] = await Promise.all([store.head(), votes.members()]);
+      return {
+        node: self,
+        head,
+        detached: false,
+        etcd_round_trip_ms: votes.roundTripMs,
+        nodes: members.map((m) => {
+          const seq = Number(m.info.seq ?? 0);
+          return {
+            node: m.node,
+            self: m.node === self,
+            seq,
+            lag: Math.max(0, head - seq),
+            last_seen: new Date(m.seenAt).toISOString(),
+            files: String(m.info.files ?? ''),
+            same_files: m.info.files === this.#filesDigest,
+          };
+        }),
+      };
+    } catch (err) {
+      return {
+        node: self,
+        head: null,
+        detached: true,
+        detached_since: new Date(detachedSince ?? now).toISOString(),
+        error: (err as Error).message,
+        nodes: [
+          {
+            node: self,
+            self: true,
+            seq: store.seq,
+            lag: null,
+            last_seen: null,
+            files: this.#filesDigest,
+            same_files: true,
+          },
+        ],
+      };
+    }
   }
 
   /** Most changes one API request or UPDATE may make. */
@@ -395,6 +465,7 @@ export class Service {
   async reload(): Promise<{ loaded: number; failed: number }> {
     const log = this.#opts.log;
     const result = await loadZones(this.#opts.zonesDir);
+    if (this.#opts.cluster) this.#filesDigest = await filesDigest(this.#opts.zonesDir);
     for (const w of result.warnings) log.warn({ warning: w.message }, 'zone warning');
     for (const e of result.errors) log.error({ error: e.message }, 'file not loaded');
     for (const f of result.failures) {
@@ -468,4 +539,17 @@ function transitionFields(check: CheckStatus, t: Transition) {
     to: t.to,
     reason: t.reason,
   };
+}
+
+/** SHA-256 over the names and contents of the zone and pools files in `dir`, in name order. */
+async function filesDigest(dir: string): Promise<string> {
+  const h = createHash('sha256');
+  const names = (await readdir(dir).catch(() => [] as string[]))
+    .filter((n) => n.endsWith('.zone') || n.endsWith('.pools.yaml'))
+    .sort();
+  for (const name of names) {
+    const body = await readFile(path.join(dir, name)).catch(() => Buffer.alloc(0));
+    h.update(`${name}\0${body.length}\0`).update(body);
+  }
+  return h.digest('hex');
 }

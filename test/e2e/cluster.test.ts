@@ -7,7 +7,7 @@
 
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,11 +70,17 @@ beforeAll(async () => {
   for (const name of ['a', 'b', 'c']) {
     const dir = path.join(work, name);
     mkdirSync(dir);
+    // Node C's files differ from the others' by a comment: the same answers, another digest.
+    const own = name === 'c' ? path.join(dir, 'zones') : zones;
+    if (name === 'c') {
+      cpSync(zones, own, { recursive: true });
+      appendFileSync(path.join(own, `${ZONE}.zone`), '; deployed by hand on c\n');
+    }
     const config = path.join(dir, 'gslbd.yaml');
     writeFileSync(
       config,
       [
-        `zones: ${zones}`,
+        `zones: ${own}`,
         'api:',
         '  listen: 127.0.0.1:0',
         '  tokens:',
@@ -178,6 +184,39 @@ describe('three gslbd nodes on one etcd', () => {
     expect((await call(c, 'PUT', url('198.51.100.11'), { load: 95, capacity: 100, valid_for: 600 })).status).toBe(200);
     expect((await call(c, 'PUT', url('198.51.100.12'), { load: 5, capacity: 100, valid_for: 600 })).status).toBe(200);
     await everywhere('least', ['198.51.100.12']);
+  });
+
+  it('GET /v1/cluster and gslbd cluster status list the nodes, their lag, and whose files differ', async () => {
+    interface View {
+      node: string;
+      head: number;
+      detached: boolean;
+      nodes: { node: string; self: boolean; seq: number; lag: number; same_files: boolean }[];
+    }
+    let view: View | null = null;
+    await until(
+      async () => {
+        view = (await (await call(nodes[0]!, 'GET', '/v1/cluster')).json()) as View;
+        return view.nodes.length === 3 && view.nodes.every((n) => n.lag === 0);
+      },
+      10_000,
+      'three nodes, none behind',
+      200,
+    );
+    expect(view!).toMatchObject({ node: 'a', detached: false });
+    expect(view!.nodes.map((n) => [n.node, n.self, n.seq === view!.head, n.same_files])).toEqual([
+      ['a', true, true, true],
+      ['b', false, true, true],
+      ['c', false, true, false],
+    ]);
+    const cli = await runCli(['cluster', 'status', '--api', nodes[1]!.api, '--token', TOKEN]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/^b: etcd head \d+$/m);
+    expect(cli.stdout).toMatch(/^ {4}c +seq \d+ +lag 0 .*FILES DIFFER$/m);
+    expect(cli.stdout).toMatch(/^ {2}\* b +seq \d+ +lag 0 .*same files$/m);
+    const metrics = await (await call(nodes[2]!, 'GET', '/metrics')).text();
+    expect(metrics).toMatch(/^gslbd_cluster_detached 0$/m);
+    expect(metrics).toMatch(/^gslbd_cluster_applied_seq \d+$/m);
   });
 
   it('two writers on different nodes with the same If-Match: exactly one wins', async () => {
