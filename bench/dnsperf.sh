@@ -9,7 +9,8 @@
 # zones/gslb.example.com.pools.yaml, without and with ECS. With ANCHORS=1 (default) also a bare
 # Node.js UDP echo (bench/bare-udp.ts) and Knot DNS on the same static queries, for comparison.
 #
-# Run: bench/dnsperf.sh      (DURATION=20 CLIENTS=4 OUTSTANDING=100 ANCHORS=1 by default)
+# Run: bench/dnsperf.sh      (DURATION=20 CLIENTS=4 OUTSTANDING=100 ANCHORS=1 by default;
+# GSLBD_CONFIG=gslbd.yaml adds --config, e.g. a cluster: section to measure a cluster node)
 # Stops only the processes it started, by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,7 +79,7 @@ run_case() {
 # gslbd: info level only for its "listening" line; nothing is logged per query. One process, pinned
 # with the others to one core (bench/workers.sh measures --workers).
 "${SERVER_CPU[@]}" env GSLBD_LOG_LEVEL=info "$NODE" --disable-warning=ExperimentalWarning src/9-main/cli.ts serve \
-  --zones zones --listen 127.0.0.1:0 --data "$work/data" --workers 1 2>"$work/gslbd.log" &
+  --zones zones --listen 127.0.0.1:0 --data "$work/data" --workers 1 ${GSLBD_CONFIG:+--config "$GSLBD_CONFIG"} 2>"$work/gslbd.log" &
 gslbd=$!
 started+=("$gslbd")
 port=$(port_of "$gslbd" "$work/gslbd.log")

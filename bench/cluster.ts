@@ -1,0 +1,161 @@
+// Three gslbd nodes on one etcd (Debian's etcd-server, one member, on loopback), end to end:
+//
+// visible     N API writes (an A RRset at a new name each), sent in turn to node a, b, c: for each,
+//             send → acknowledged (etcd committed, the node written to applied it), and send → the
+//             first answer that has it from every node (UDP queries to the three, back to back).
+// throughput  C clients writing back to back through the three nodes for S seconds: acknowledged
+//             writes per second; then the same against one gslbd without a cluster (its journal).
+//
+// Run: scripts/node24.sh node bench/cluster.ts [--n 1000] [--clients 16] [--seconds 5]
+// Stops only what it started (etcd and the gslbd processes, by PID).
+
+import dgram from 'node:dgram';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Type } from '../src/0-base/constants.ts';
+import { startEtcd } from '../test/helpers/etcd.ts';
+import { startGslbd, type Gslbd } from '../test/helpers/gslbd.ts';
+import { buildQuery } from '../test/helpers/raw.ts';
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000' },
+    clients: { type: 'string', default: '16' },
+    seconds: { type: 'string', default: '5' },
+  },
+});
+const N = Number(values.n);
+const CLIENTS = Number(values.clients);
+const SECONDS = Number(values.seconds);
+const ZONE = 'bench.example.net';
+const TOKEN = 'cluster-bench-token-0123456789';
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'gslbd-cluster-bench-'));
+const zones = path.join(work, 'zones');
+mkdirSync(zones);
+writeFileSync(
+  path.join(zones, `${ZONE}.zone`),
+  '$TTL 1h\n@ IN SOA ns1 hostmaster ( 1 2h 15m 2w 300 )\n  IN NS ns1\nns1 IN A 192.0.2.1\n',
+);
+
+interface Node {
+  readonly server: Gslbd;
+  readonly api: string;
+}
+
+async function node(name: string, cluster: string | null): Promise<Node> {
+  const dir = path.join(work, name);
+  mkdirSync(dir);
+  const config = path.join(dir, 'gslbd.yaml');
+  const lines = [
+    `zones: ${zones}`,
+    'api:',
+    '  listen: 127.0.0.1:0',
+    '  tokens:',
+    `    - { token: ${TOKEN}, access: write }`,
+  ];
+  if (cluster) lines.push('cluster:', `  node: ${name}`, '  etcd:', `    endpoints: ["${cluster}"]`);
+  writeFileSync(config, `${lines.join('\n')}\n`);
+  const server = await startGslbd(['--config', config, '--data', path.join(dir, 'data')]);
+  const line = await server.waitForLog((l) => l.msg === 'api listening');
+  return { server, api: `http://127.0.0.1:${line.port as number}` };
+}
+
+const put = (n: Node, name: string, address: string) =>
+  fetch(`${n.api}/v1/zones/${ZONE}/rrsets/${name}/A`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ttl: 60, records: [address] }),
+  });
+
+/** Resolves once a UDP query for `name` A on `port` has an answer. */
+async function answered(sock: dgram.Socket, port: number, name: string, deadline: number): Promise<void> {
+  for (let id = 1; ; id = (id + 1) & 0xffff) {
+    const reply = await new Promise<Buffer | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), 200);
+      sock.once('message', (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      sock.send(buildQuery(`${name}.${ZONE}`, Type.A, { id }), port, '127.0.0.1');
+    });
+    if (reply && reply.readUInt16BE(6) > 0) return;
+    if (performance.now() > deadline) throw new Error(`${name} not answered on ${port} in time`);
+  }
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const row = (label: string, v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return `| ${label} | ${s.length} | ${percentile(s, 50).toFixed(2)} | ${percentile(s, 99).toFixed(2)} | ${s.at(-1)!.toFixed(2)} |`;
+};
+
+async function throughput(nodes: Node[]): Promise<{ ok: number; refused: number }> {
+  const until = performance.now() + SECONDS * 1000;
+  let ok = 0;
+  let refused = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, c) => {
+      while (performance.now() < until) {
+        const i = next++;
+        const r = await put(
+          nodes[(c + i) % nodes.length]!,
+          `t${i}`,
+          `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+        );
+        await r.arrayBuffer();
+        if (r.ok) ok++;
+        else refused++;
+      }
+    }),
+  );
+  return { ok, refused };
+}
+
+const etcd = await startEtcd();
+const started: Gslbd[] = [];
+try {
+  const nodes = [await node('a', etcd.endpoint), await node('b', etcd.endpoint), await node('c', etcd.endpoint)];
+  started.push(...nodes.map((n) => n.server));
+  const socks = nodes.map(() => dgram.createSocket('udp4'));
+  const ack: number[] = [];
+  const visible: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const name = `v${i}`;
+    const t0 = performance.now();
+    const r = await put(nodes[i % 3]!, name, `192.0.${(i >> 8) & 255}.${i & 255}`);
+    if (!r.ok) throw new Error(`write ${i}: HTTP ${r.status} ${await r.text()}`);
+    await r.arrayBuffer();
+    ack.push(performance.now() - t0);
+    await Promise.all(nodes.map((n, k) => answered(socks[k]!, n.server.port, name, t0 + 5000)));
+    visible.push(performance.now() - t0);
+  }
+  for (const s of socks) s.close();
+  const cluster = await throughput(nodes);
+  for (const n of nodes) await n.server.stop();
+  started.length = 0;
+  const single = await node('single', null);
+  started.push(single.server);
+  const alone = await throughput([single]);
+
+  console.log(
+    `date: ${new Date().toISOString()}; ${os.cpus().length} CPUs, ${os.cpus()[0]?.model}; node ${process.version}`,
+  );
+  console.log(`etcd: one member on loopback, data on ${os.tmpdir()}; three gslbd nodes (--workers 1)\n`);
+  console.log('| API write, sequential, through a, b, c in turn | n | p50 ms | p99 ms | max ms |');
+  console.log('|---|---:|---:|---:|---:|');
+  console.log(row('send → acknowledged (etcd commit, applied on the node written to)', ack));
+  console.log(row('send → answered by all three nodes', visible));
+  console.log(`\n| ${CLIENTS} clients back to back, ${SECONDS} s | writes | refused | writes/s |`);
+  console.log('|---|---:|---:|---:|');
+  console.log(`| three nodes on etcd | ${cluster.ok} | ${cluster.refused} | ${Math.round(cluster.ok / SECONDS)} |`);
+  console.log(`| one gslbd, local journal | ${alone.ok} | ${alone.refused} | ${Math.round(alone.ok / SECONDS)} |`);
+} finally {
+  for (const s of started) await s.stop();
+  await etcd.stop();
+  rmSync(work, { recursive: true, force: true });
+}
