@@ -95,3 +95,116 @@ export async function startEtcd(): Promise<EtcdServer> {
     },
   };
 }
+
+export interface EtcdMember {
+  readonly name: string;
+  /** The client URL. */
+  readonly endpoint: string;
+  start(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+export interface EtcdCluster {
+  readonly members: readonly EtcdMember[];
+  readonly endpoints: readonly string[];
+  /** The member that leads now (asked of a live member). */
+  leader(): Promise<EtcdMember>;
+  stop(): Promise<void>;
+}
+
+/** `size` etcd members on loopback forming one cluster, each with its own data directory. */
+export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-etcd-cluster-'));
+  const ports = [];
+  for (let i = 0; i < size; i++) ports.push({ client: await freePort(), peer: await freePort() });
+  const initial = ports.map((p, i) => `m${i}=http://127.0.0.1:${p.peer}`).join(',');
+  const procs: (ChildProcess | null)[] = ports.map(() => null);
+  const members: EtcdMember[] = ports.map((p, i) => {
+    const endpoint = `http://127.0.0.1:${p.client}`;
+    const peerUrl = `http://127.0.0.1:${p.peer}`;
+    return {
+      name: `m${i}`,
+      endpoint,
+      async start() {
+        const proc = spawn(
+          'etcd',
+          [
+            '--name',
+            `m${i}`,
+            '--data-dir',
+            path.join(dir, `m${i}`),
+            '--listen-client-urls',
+            endpoint,
+            '--advertise-client-urls',
+            endpoint,
+            '--listen-peer-urls',
+            peerUrl,
+            '--initial-advertise-peer-urls',
+            peerUrl,
+            '--initial-cluster',
+            initial,
+            '--initial-cluster-state',
+            'new',
+            '--log-level',
+            'warn',
+          ],
+          { stdio: ['ignore', 'ignore', 'ignore'] },
+        );
+        procs[i] = proc;
+      },
+      async kill() {
+        const p = procs[i];
+        procs[i] = null;
+        if (!p || p.exitCode !== null) return;
+        const exited = new Promise((r) => p.once('exit', r));
+        p.kill('SIGKILL');
+        await exited;
+      },
+    };
+  });
+  for (const m of members) await m.start();
+  const status = async (m: EtcdMember) => {
+    const r = await fetch(`${m.endpoint}/v3/maintenance/status`, { method: 'POST', body: '{}' });
+    return (await r.json()) as { header: { member_id: string }; leader: string };
+  };
+  // Healthy once a leader is elected and every member answers.
+  await until(
+    async () => {
+      try {
+        const all = await Promise.all(members.map(status));
+        return all.every((s) => s.leader && s.leader !== '0' && s.leader === all[0]!.leader);
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    'an etcd cluster with a leader',
+    100,
+  );
+  return {
+    members,
+    endpoints: members.map((m) => m.endpoint),
+    async leader() {
+      for (const m of members) {
+        try {
+          const s = await status(m);
+          const ids = await Promise.all(
+            members.map((x) =>
+              status(x)
+                .then((y) => y.header.member_id)
+                .catch(() => ''),
+            ),
+          );
+          return members[ids.indexOf(s.leader)]!;
+        } catch {
+          /* that one is down: ask another */
+        }
+      }
+      throw new Error('no etcd member answers');
+    },
+    async stop() {
+      for (const m of members) await m.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
