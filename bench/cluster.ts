@@ -16,7 +16,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Type } from '../src/0-base/constants.ts';
 import { startEtcd } from '../test/helpers/etcd.ts';
-import { startGslbd, type Gslbd } from '../test/helpers/gslbd.ts';
+import type { Gslbd } from '../test/helpers/gslbd.ts';
+import { startNode, type ClusterNode } from '../test/helpers/cluster.ts';
 import { buildQuery } from '../test/helpers/raw.ts';
 
 const { values } = parseArgs({
@@ -40,28 +41,10 @@ writeFileSync(
   '$TTL 1h\n@ IN SOA ns1 hostmaster ( 1 2h 15m 2w 300 )\n  IN NS ns1\nns1 IN A 192.0.2.1\n',
 );
 
-interface Node {
-  readonly server: Gslbd;
-  readonly api: string;
-}
+type Node = ClusterNode;
 
-async function node(name: string, cluster: string | null): Promise<Node> {
-  const dir = path.join(work, name);
-  mkdirSync(dir);
-  const config = path.join(dir, 'gslbd.yaml');
-  const lines = [
-    `zones: ${zones}`,
-    'api:',
-    '  listen: 127.0.0.1:0',
-    '  tokens:',
-    `    - { token: ${TOKEN}, access: write }`,
-  ];
-  if (cluster) lines.push('cluster:', `  node: ${name}`, '  etcd:', `    endpoints: ["${cluster}"]`);
-  writeFileSync(config, `${lines.join('\n')}\n`);
-  const server = await startGslbd(['--config', config, '--data', path.join(dir, 'data')]);
-  const line = await server.waitForLog((l) => l.msg === 'api listening');
-  return { server, api: `http://127.0.0.1:${line.port as number}` };
-}
+const node = (name: string, endpoint: string | null) =>
+  startNode({ name, dir: path.join(work, name), zones, token: TOKEN, ...(endpoint && { endpoints: [endpoint] }) });
 
 const put = (n: Node, name: string, address: string) =>
   fetch(`${n.api}/v1/zones/${ZONE}/rrsets/${name}/A`, {

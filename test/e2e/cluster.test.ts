@@ -13,7 +13,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dig } from '../helpers/dig.ts';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.ts';
-import { runCli, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
+import { runCli } from '../helpers/gslbd.ts';
+import { startNode, type ClusterNode } from '../helpers/cluster.ts';
 import { tcpListener, until, type Listener } from '../helpers/listeners.ts';
 
 const ZONE = 'cluster.example.net';
@@ -22,11 +23,7 @@ const KEY = { name: 'cluster-key', secret: randomBytes(32).toString('base64') };
 const work = mkdtempSync(path.join(os.tmpdir(), 'gslbd-cluster-'));
 const zones = path.join(work, 'zones');
 
-interface Node {
-  readonly name: string;
-  readonly server: Gslbd;
-  readonly api: string;
-}
+type Node = ClusterNode;
 
 let etcd: EtcdServer;
 let probed: Listener;
@@ -76,38 +73,24 @@ beforeAll(async () => {
       cpSync(zones, own, { recursive: true });
       appendFileSync(path.join(own, `${ZONE}.zone`), '; deployed by hand on c\n');
     }
-    const config = path.join(dir, 'gslbd.yaml');
-    writeFileSync(
-      config,
-      [
-        `zones: ${own}`,
-        'api:',
-        '  listen: 127.0.0.1:0',
-        '  tokens:',
-        `    - { name: operator, token: ${TOKEN}, access: write }`,
-        'cluster:',
-        `  node: ${name}`,
-        '  etcd:',
-        `    endpoints: ["${etcd.endpoint}"]`,
-        `    prefix: /gslbd-e2e-${process.pid}/`,
-        '  vote-ttl: 2s',
-        '',
-      ].join('\n'),
-    );
-    const server = await startGslbd([
-      '--config',
-      config,
-      '--data',
-      path.join(dir, 'data'),
-      '--tsig-key',
-      `${KEY.name}:hmac-sha256:${KEY.secret}`,
-      // Node C answers from two worker processes, which follow what its primary applies.
-      '--workers',
-      name === 'c' ? '2' : '1',
-    ]);
-    const line = await server.waitForLog((l) => l.msg === 'api listening');
-    if (name === 'c') await server.waitForLog((l) => l.msg === 'workers ready', 20_000);
-    nodes.push({ name, server, api: `http://127.0.0.1:${line.port as number}` });
+    const n = await startNode({
+      name,
+      dir,
+      zones: own,
+      token: TOKEN,
+      endpoints: [etcd.endpoint],
+      prefix: `/gslbd-e2e-${process.pid}/`,
+      clusterLines: ['  vote-ttl: 2s'],
+      args: [
+        '--tsig-key',
+        `${KEY.name}:hmac-sha256:${KEY.secret}`,
+        // Node C answers from two worker processes, which follow what its primary applies.
+        '--workers',
+        name === 'c' ? '2' : '1',
+      ],
+    });
+    if (name === 'c') await n.server.waitForLog((l) => l.msg === 'workers ready', 20_000);
+    nodes.push(n);
   }
 }, 60_000);
 
