@@ -18,12 +18,15 @@
 // every remote store: a request that timed out after etcd received it may still have been
 // committed; the watch then brings it like any other node's change.
 
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { noop } from 'cockatiel';
 import { Etcd3, type IKeyValue, type Watcher } from 'etcd3';
 import { GslbError } from '../0-base/errors.ts';
 import type { HealthState } from '../3-health/types.ts';
 import type { TargetSpec } from '../4-gslb/types.ts';
 import type { RRsetEdits } from '../2-zone/types.ts';
+import { replaceFile } from './durable-file.ts';
 import { reviveInfinity, State, type StateSnapshot } from './state.ts';
 import type { ServedStore } from './served.ts';
 import { NotDurableError, type Change, type Changeset, type TargetState } from './types.ts';
@@ -34,6 +37,13 @@ export interface EtcdStoreOptions {
   /** TLS to etcd (PEM contents). */
   readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
   readonly auth?: { readonly username: string; readonly password: string };
+  /**
+   * A local copy of the state this node has applied (written at most once a second, and at close):
+   * a start while etcd is unreachable serves it, refusing writes, until etcd answers. Absent: none.
+   */
+  readonly localCopy?: string;
+  /** etcd answered again after a start from the local copy: this node caught up to `seq`. */
+  readonly onCaughtUp?: (seq: number) => void;
   /** Key prefix of this gslbd cluster; several may share one etcd. Default `/gslbd/`. */
   readonly prefix?: string;
   /** How long one etcd request may take before the change is refused (ms). Default 5000. */
@@ -47,6 +57,12 @@ type Committed<T> = { changeset: Changeset | null; view: T };
 const MAX_ATTEMPTS = 20;
 
 const SEQ_DIGITS = 16;
+
+/** How often a node started from its local copy tries etcd again. */
+const RECONNECT_MS = 2000;
+
+/** How often the log is read besides the watch, in case the watch has silently stopped. */
+const POLL_MS = 2000;
 
 export class EtcdStore implements ServedStore {
   readonly #state = new State();
@@ -66,6 +82,14 @@ export class EtcdStore implements ServedStore {
   /** Remote changesets that came ahead of one still missing, by seq. */
   readonly #early = new Map<number, Changeset>();
   #closed = false;
+  readonly #localCopy: string | null;
+  readonly #onCaughtUp: ((seq: number) => void) | undefined;
+  /** A write of the local copy is due (at most one a second). */
+  #copyTimer: NodeJS.Timeout | null = null;
+  #reconnectTimer: NodeJS.Timeout | null = null;
+  #pollTimer: NodeJS.Timeout | null = null;
+  /** Started from the local copy, etcd not reached yet. */
+  #fromCopy = false;
 
   constructor(o: EtcdStoreOptions) {
     this.#prefix = o.prefix ?? '/gslbd/';
@@ -87,20 +111,55 @@ export class EtcdStore implements ServedStore {
       ...(o.auth && { auth: { username: o.auth.username, password: o.auth.password } }),
     });
     this.#endpoints = o.endpoints.join(', ');
+    this.#localCopy = o.localCopy ?? null;
+    this.#onCaughtUp = o.onCaughtUp;
   }
 
   #key(seq: number): string {
     return `${this.#prefix}log/${String(seq).padStart(SEQ_DIGITS, '0')}`;
   }
 
-  /** Reads the whole log, then follows it. Rejects when etcd cannot be reached. */
+  /**
+   * Reads the whole log, then follows it. With etcd unreachable: the local copy, if there is one
+   * (writes are refused until etcd answers, and then this node catches up), else it rejects.
+   */
   async open(): Promise<{ changesets: number; droppedBytes: number }> {
     let revision: number;
     try {
       revision = await this.#catchUp(false);
     } catch (err) {
-      throw new GslbError('ERR_CLUSTER_UNAVAILABLE', `etcd (${this.#endpoints}): ${(err as Error).message}`);
+      const message = `etcd (${this.#endpoints}): ${(err as Error).message}`;
+      const copy = this.#localCopy ? await readCopy(this.#localCopy) : null;
+      if (!copy) throw new GslbError('ERR_CLUSTER_UNAVAILABLE', message);
+      this.#state.restore(copy);
+      this.#fromCopy = true;
+      this.#reconnectTimer = setTimeout(() => void this.#reconnect(), RECONNECT_MS);
+      return { changesets: this.#state.seq, droppedBytes: 0 };
     }
+    await this.#follow(revision);
+    return { changesets: this.#state.seq, droppedBytes: 0 };
+  }
+
+  /** True while this node serves its local copy, not having reached etcd since it started. */
+  get fromLocalCopy(): boolean {
+    return this.#fromCopy;
+  }
+
+  /** After a start from the local copy: catch up with etcd once it answers, then follow it. */
+  async #reconnect(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      const revision = await this.#catchUp(true);
+      await this.#follow(revision);
+      this.#fromCopy = false;
+      this.#onCaughtUp?.(this.#state.seq);
+    } catch {
+      if (!this.#closed) this.#reconnectTimer = setTimeout(() => void this.#reconnect(), RECONNECT_MS);
+    }
+  }
+
+  /** Watches the log from after `revision`. */
+  async #follow(revision: number): Promise<void> {
     const watcher = await this.#client
       .watch()
       .prefix(`${this.#prefix}log/`)
@@ -111,7 +170,42 @@ export class EtcdStore implements ServedStore {
     // are those reconnections, not failures of a commit.
     watcher.on('error', () => {});
     this.#watcher = watcher;
-    return { changesets: this.#state.seq, droppedBytes: 0 };
+    this.#pollLater();
+  }
+
+  /**
+   * The watch may stop after a reconnect without a word (etcd3 #31, #78, #114): the log is also
+   * read from this node's seq every POLL_MS, so a change the watch missed arrives within that.
+   */
+  #pollLater(): void {
+    if (this.#closed) return;
+    this.#pollTimer = setTimeout(() => {
+      this.#catchUp(true)
+        .catch(() => undefined)
+        .finally(() => this.#pollLater());
+    }, POLL_MS);
+    this.#pollTimer.unref();
+  }
+
+  /** Writes the local copy within a second (one write for every change in that second). */
+  #copyLater(): void {
+    if (!this.#localCopy || this.#copyTimer || this.#closed) return;
+    this.#copyTimer = setTimeout(() => {
+      this.#copyTimer = null;
+      void this.#writeCopy();
+    }, 1000);
+    this.#copyTimer.unref();
+  }
+
+  async #writeCopy(): Promise<void> {
+    if (!this.#localCopy) return;
+    // A copy that cannot be written is only a worse warm start: the cluster's state is etcd's.
+    await mkdir(path.dirname(this.#localCopy), { recursive: true }).catch(() => undefined);
+    await replaceFile(
+      this.#localCopy,
+      JSON.stringify(this.#state.snapshot(), (_k, v) => (v === Infinity ? null : v)),
+      `${this.#localCopy}.tmp`,
+    ).catch(() => undefined);
   }
 
   /**
@@ -218,6 +312,7 @@ export class EtcdStore implements ServedStore {
 
   #applied(cs: Changeset, tell: boolean): Promise<void>[] {
     this.#state.apply(cs);
+    this.#copyLater();
     const waits: Promise<void>[] = [];
     if (!tell) return waits;
     for (const l of this.#listeners) {
@@ -275,8 +370,24 @@ export class EtcdStore implements ServedStore {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#queue;
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    if (this.#pollTimer) clearTimeout(this.#pollTimer);
+    if (this.#copyTimer) {
+      clearTimeout(this.#copyTimer);
+      this.#copyTimer = null;
+    }
+    if (!this.#fromCopy) await this.#writeCopy();
     await this.#watcher?.cancel().catch(() => undefined);
     this.#client.close();
+  }
+}
+
+/** The local copy, or null when there is none or it does not read back. */
+async function readCopy(file: string): Promise<StateSnapshot | null> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as StateSnapshot;
+  } catch {
+    return null;
   }
 }
 

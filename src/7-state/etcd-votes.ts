@@ -58,6 +58,7 @@ export class EtcdVotes {
   #stopped = false;
   /** The round trip of the last renewal (ms). */
   #rttMs = 0;
+  #readTimer: NodeJS.Timeout | null = null;
 
   constructor(o: VotesOptions) {
     this.#o = o;
@@ -69,11 +70,25 @@ export class EtcdVotes {
     return `${this.#o.prefix}votes/${encodeURIComponent(check)}/${node}`;
   }
 
-  /** Reads every vote, follows them, and takes a lease. Rejects when etcd cannot be reached. */
+  /**
+   * Reads every vote, follows them, and takes a lease. With etcd unreachable it keeps trying (every
+   * two seconds) and meanwhile knows no vote: every check is as this node's own probes say.
+   */
   async start(): Promise<void> {
+    await this.#read().catch(() => this.#readLater());
+    await this.#renew();
+  }
+
+  #readLater(): void {
+    if (this.#stopped) return;
+    this.#readTimer = setTimeout(() => void this.#read().catch(() => this.#readLater()), 2000);
+    this.#readTimer.unref();
+  }
+
+  async #read(): Promise<void> {
     const prefix = `${this.#o.prefix}votes/`;
     const res = await this.#o.client.getAll().prefix(prefix).exec();
-    for (const kv of res.kvs) this.#put(kv);
+    this.#reconcile(res.kvs);
     const watcher = await this.#o.client
       .watch()
       .prefix(prefix)
@@ -83,7 +98,6 @@ export class EtcdVotes {
     watcher.on('delete', (kv) => this.#delete(kv));
     watcher.on('error', () => {});
     this.#watcher = watcher;
-    await this.#renew();
   }
 
   /** This node's verdict on `check`: put under its lease (again after a lost lease). */
@@ -174,6 +188,12 @@ export class EtcdVotes {
         await Promise.all([...this.#mine].map(([check, v]) => this.#publish(check, v)));
       }
       this.#rttMs = Date.now() - started;
+      // The watch may have stopped after a reconnect without a word (etcd3 #31, #78, #114): every
+      // renewal also reads the votes whole, so a missed change is found within ttl/4.
+      if (this.#watcher) {
+        const res = await this.#o.client.getAll().prefix(`${this.#o.prefix}votes/`).exec();
+        this.#reconcile(res.kvs);
+      }
       this.#aliveAt = this.#now();
       await this.#lease
         ?.put(`${this.#o.prefix}nodes/${this.#o.node}`)
@@ -206,7 +226,8 @@ export class EtcdVotes {
     return { check: decodeURIComponent(rest.slice(0, slash)), node: rest.slice(slash + 1) };
   }
 
-  #put(kv: IKeyValue): void {
+  /** A vote put (or put again); `tell`: onChange for its check. */
+  #put(kv: IKeyValue, tell = true): void {
     const at = this.#parse(kv);
     if (!at) return;
     let v: Vote;
@@ -220,7 +241,27 @@ export class EtcdVotes {
     let m = this.#votes.get(at.check);
     if (!m) this.#votes.set(at.check, (m = new Map()));
     m.set(at.node, v);
-    this.#o.onChange?.(at.check);
+    if (tell) this.#o.onChange?.(at.check);
+  }
+
+  /** Makes the votes known here those of `kvs` (all of etcd's), telling of each check that changed. */
+  #reconcile(kvs: readonly IKeyValue[]): void {
+    const before = new Map([...this.#votes].map(([check, m]) => [check, new Map(m)]));
+    this.#votes.clear();
+    for (const kv of kvs) this.#put(kv, false);
+    const changed = new Set<string>();
+    for (const check of new Set([...before.keys(), ...this.#votes.keys()])) {
+      const a = before.get(check);
+      const b = this.#votes.get(check);
+      const same =
+        a?.size === b?.size &&
+        [...(a ?? [])].every(([node, v]) => {
+          const w = b?.get(node);
+          return w !== undefined && w.state === v.state && w.since === v.since;
+        });
+      if (!same) changed.add(check);
+    }
+    for (const check of changed) this.#o.onChange?.(check);
   }
 
   #delete(kv: IKeyValue): void {
@@ -236,6 +277,7 @@ export class EtcdVotes {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#readTimer) clearTimeout(this.#readTimer);
     await this.#lease?.revoke({ deadline: Date.now() + 2000 }).catch(() => undefined);
     await this.#watcher?.cancel().catch(() => undefined);
   }

@@ -184,7 +184,7 @@ export class Service {
       queryLog,
       cache: this.answerCache,
     });
-    const cluster = opts.cluster && !opts.state ? clusterStore(opts.cluster, clock) : null;
+    const cluster = opts.cluster && !opts.state ? clusterStore(opts.cluster, clock, opts.dataDir, opts.log) : null;
     this.state = opts.state ?? cluster ?? new JournaledStore(opts.dataDir, () => clock.now());
     // Run-time changes reach answers at once: the touched zones are re-published synchronously,
     // after the changeset is durable and before it is acknowledged.
@@ -411,6 +411,12 @@ export class Service {
         maxChanges: this.maxChanges,
       });
     const replay = await this.state.open();
+    if (this.#cluster?.fromLocalCopy) {
+      this.#opts.log.warn(
+        { seq: this.#cluster.seq },
+        'cluster: etcd unreachable at start: serving the local copy of the cluster state; writes refused until etcd answers',
+      );
+    }
     await this.#votes?.start();
     if (replay.droppedBytes) this.#opts.log.warn({ bytes: replay.droppedBytes }, 'journal: torn last record dropped');
     if (replay.changesets) this.#opts.log.info({ changesets: replay.changesets }, 'journal replayed');
@@ -517,7 +523,7 @@ export class Service {
 }
 
 /** The etcd store of a cluster node; TLS files are read now, so a missing one fails the start. */
-function clusterStore(c: ClusterOptions, clock: Clock): EtcdStore {
+function clusterStore(c: ClusterOptions, clock: Clock, dataDir: string | null, log: Logger): EtcdStore {
   const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file));
   const tls = c.tls && { ca: read(c.tls.ca), cert: read(c.tls.cert), key: read(c.tls.key) };
   return new EtcdStore({
@@ -528,6 +534,8 @@ function clusterStore(c: ClusterOptions, clock: Clock): EtcdStore {
       tls: { ...(tls.ca && { ca: tls.ca }), ...(tls.cert && { cert: tls.cert }), ...(tls.key && { key: tls.key }) },
     }),
     ...(c.auth && { auth: c.auth }),
+    ...(dataDir && { localCopy: path.join(dataDir, 'cluster-state.json') }),
+    onCaughtUp: (seq) => log.info({ seq }, 'cluster: etcd answers: caught up, writes accepted again'),
   });
 }
 

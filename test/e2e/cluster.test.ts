@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dig } from '../helpers/dig.ts';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.ts';
 import { runCli } from '../helpers/gslbd.ts';
-import { startNode, type ClusterNode } from '../helpers/cluster.ts';
+import { startNode, type ClusterNode, type NodeOptions } from '../helpers/cluster.ts';
 import { tcpListener, until, type Listener } from '../helpers/listeners.ts';
 
 const ZONE = 'cluster.example.net';
@@ -28,6 +28,7 @@ type Node = ClusterNode;
 let etcd: EtcdServer;
 let probed: Listener;
 const nodes: Node[] = [];
+const options = new Map<string, NodeOptions>();
 
 beforeAll(async () => {
   etcd = await startEtcd();
@@ -73,7 +74,7 @@ beforeAll(async () => {
       cpSync(zones, own, { recursive: true });
       appendFileSync(path.join(own, `${ZONE}.zone`), '; deployed by hand on c\n');
     }
-    const n = await startNode({
+    const o: NodeOptions = {
       name,
       dir,
       zones: own,
@@ -88,7 +89,9 @@ beforeAll(async () => {
         '--workers',
         name === 'c' ? '2' : '1',
       ],
-    });
+    };
+    options.set(name, o);
+    const n = await startNode(o);
     if (name === 'c') await n.server.waitForLog((l) => l.msg === 'workers ready', 20_000);
     nodes.push(n);
   }
@@ -303,6 +306,37 @@ describe('three gslbd nodes on one etcd', () => {
     await everywhere('checked', ['198.51.100.21'], 'A', 5000);
     await probed.start();
     await everywhere('checked', ['127.0.0.2', '198.51.100.21'], 'A', 5000);
+  }, 60_000);
+
+  it('a node restarted while etcd is down serves its local copy, refuses writes, and catches up when etcd is back', async () => {
+    const [a, b] = nodes as [Node, Node];
+    await b.server.stop();
+    await etcd.kill();
+    let again: Node;
+    try {
+      again = await startNode(options.get('b')!);
+      nodes[1] = again;
+      await again.server.waitForLog(
+        (l) =>
+          typeof l.msg === 'string' && l.msg.startsWith('cluster: etcd unreachable at start: serving the local copy'),
+      );
+      // What the cluster had when b stopped: the nsupdate of the first test, the drain.
+      expect(await addresses(again, 'added')).toEqual(['192.0.2.77']);
+      expect(await addresses(again, 'web')).toEqual(['198.51.100.1', '198.51.100.3']);
+      const refused = await call(again, 'PUT', `/v1/zones/${ZONE}/rrsets/copy/TXT`, { ttl: 60, records: ['"x"'] });
+      expect(refused.status).toBe(503);
+    } finally {
+      await etcd.start();
+    }
+    await again!.server.waitForLog((l) => l.msg === 'cluster: etcd answers: caught up, writes accepted again', 15_000);
+    await until(
+      async () =>
+        (await call(a, 'PUT', `/v1/zones/${ZONE}/rrsets/after/TXT`, { ttl: 60, records: ['"after"'] })).status === 200,
+      15_000,
+      'a write through a',
+      200,
+    );
+    await everywhere('after', ['"after"'], 'TXT');
   }, 60_000);
 
   it('a node that cannot reach etcd at start says so and exits 1', async () => {
