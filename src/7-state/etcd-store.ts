@@ -44,6 +44,8 @@ export interface EtcdStoreOptions {
   readonly localCopy?: string;
   /** etcd answered again after a start from the local copy: this node caught up to `seq`. */
   readonly onCaughtUp?: (seq: number) => void;
+  /** A snapshot of the state in etcd every this many changesets; the log keeps as many. Default 1000. */
+  readonly snapshotEvery?: number;
   /** Key prefix of this gslbd cluster; several may share one etcd. Default `/gslbd/`. */
   readonly prefix?: string;
   /** How long one etcd request may take before the change is refused (ms). Default 5000. */
@@ -84,6 +86,8 @@ export class EtcdStore implements ServedStore {
   #closed = false;
   readonly #localCopy: string | null;
   readonly #onCaughtUp: ((seq: number) => void) | undefined;
+  readonly #snapshotEvery: number;
+  #resets: (() => void)[] = [];
   /** A write of the local copy is due (at most one a second). */
   #copyTimer: NodeJS.Timeout | null = null;
   #reconnectTimer: NodeJS.Timeout | null = null;
@@ -113,6 +117,7 @@ export class EtcdStore implements ServedStore {
     this.#endpoints = o.endpoints.join(', ');
     this.#localCopy = o.localCopy ?? null;
     this.#onCaughtUp = o.onCaughtUp;
+    this.#snapshotEvery = o.snapshotEvery ?? 1000;
   }
 
   #key(seq: number): string {
@@ -216,8 +221,50 @@ export class EtcdStore implements ServedStore {
     const from = this.#key(this.#state.seq + 1);
     const end = `${this.#prefix}log0`; // '0' follows '/': the end of the log/ range
     const res = await this.#client.getAll().inRange({ start: from, end }).sort('Key', 'Ascend').exec();
-    for (const kv of res.kvs) this.#take(parse(kv), tell);
+    const logged = res.kvs.map(parse);
+    // The changesets right after this node's are gone (trimmed behind a snapshot): start from the
+    // snapshot, then take the log after it.
+    if (logged.length && logged[0]!.seq > this.#state.seq + 1) await this.#fromSnapshot(logged[0]!.seq, tell);
+    for (const cs of logged) this.#take(cs, tell);
     return Number(res.header.revision);
+  }
+
+  /** Replaces the state with etcd's snapshot, which must reach at least `before` - 1. */
+  async #fromSnapshot(before: number, tell: boolean): Promise<void> {
+    const text = await this.#client.get(`${this.#prefix}snapshot`).string();
+    const snap = text === null ? null : (JSON.parse(text) as StateSnapshot);
+    if (!snap || snap.seq < before - 1) {
+      throw new Error(`changesets ${this.#state.seq + 1}..${before - 1} are neither in the log nor in a snapshot`);
+    }
+    this.#state.restore(snap);
+    for (const seq of [...this.#early.keys()]) if (seq <= snap.seq) this.#early.delete(seq);
+    this.#copyLater();
+    if (tell) for (const fn of this.#resets) fn();
+  }
+
+  /**
+   * After the changeset `seq` that this node committed, every `snapshotEvery`: the state as a
+   * snapshot, and the log before the last `snapshotEvery` changesets deleted. A failure leaves the
+   * log longer, nothing else: the next snapshot tries again.
+   */
+  async #snapshot(seq: number): Promise<void> {
+    const snap = this.#state.snapshot();
+    if (snap.seq !== seq) return;
+    try {
+      await this.#client
+        .put(`${this.#prefix}snapshot`)
+        .value(JSON.stringify(snap, (_k, v) => (v === Infinity ? null : v)))
+        .exec();
+      const upTo = seq - this.#snapshotEvery;
+      if (upTo >= 1) {
+        await this.#client
+          .delete()
+          .inRange({ start: this.#key(1), end: this.#key(upTo + 1) })
+          .exec();
+      }
+    } catch {
+      /* tried again at the next one */
+    }
   }
 
   /** A changeset another node committed (or this one, seen again through the watch). */
@@ -279,6 +326,7 @@ export class EtcdStore implements ServedStore {
       if (won) {
         // The watch brings it again later; by then it is applied and ignored.
         const waits = seq === this.#state.seq + 1 ? this.#applied(cs, true) : [];
+        if (seq % this.#snapshotEvery === 0) void this.#snapshot(seq);
         const view = after();
         return { done: Promise.all(waits).then(() => ({ changeset: cs, view })) };
       }
@@ -360,6 +408,14 @@ export class EtcdStore implements ServedStore {
   /** Called after each changeset is applied, this node's and others'. A promise holds this node's acknowledgement. */
   onChange(fn: (cs: Changeset) => void | Promise<void>): void {
     this.#listeners.push(fn);
+  }
+
+  /**
+   * Called when the state was replaced by a snapshot (this node was behind the log's start): what
+   * was published from the state must be published again, whole.
+   */
+  onReset(fn: () => void): void {
+    this.#resets.push(fn);
   }
 
   /** Called for each changeset refused because etcd did not commit it. */

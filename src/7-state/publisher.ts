@@ -58,13 +58,22 @@ export class ZonePublisher {
     for (const z of loaded) this.#files.set(z.origin, z);
     for (const o of gone) this.#files.delete(o);
     if (gone.length) this.#o.zones.remove(...gone);
-    const out: PooledZone[] = [];
-    for (const z of loaded) {
-      out.push(applyPoolEdits(applyEdits(z, overFile(z, this.#o.state.rrsets(nameToText(z.origin)))), this.#o.state));
-    }
+    this.#lay(loaded);
+    return gone;
+  }
+
+  /** Every zone in service laid again from its file and the state (the state was replaced whole). */
+  republish(): void {
+    this.#lay([...this.#files.values()]);
+  }
+
+  /** Puts `files` in service, each with the state's run-time changes laid over it. */
+  #lay(files: readonly PooledZone[]): void {
+    const out = files.map((z) =>
+      applyPoolEdits(applyEdits(z, overFile(z, this.#o.state.rrsets(nameToText(z.origin)))), this.#o.state),
+    );
     if (out.length) this.#o.zones.put(...out);
     this.#o.onPoolsChanged();
-    return gone;
   }
 
   /**

@@ -194,6 +194,7 @@ export class Service {
       onPoolsChanged: () => this.#syncChecks(),
     });
     this.state.onChange((cs) => this.#publisher.change(cs));
+    cluster?.onReset(() => this.#publisher.republish());
     this.state.onNotDurable((source, err) => {
       this.notDurable.add(source.split(':')[0]!);
       opts.log.error({ source, err: err.cause.message }, 'change not made durable: not applied');

@@ -2,6 +2,9 @@
 // here; its durability is broken by killing etcd (refused at once) and repaired by starting it
 // again on the same ports and data. Then what only a shared store has: two nodes, one order.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdStore } from '../../src/7-state/etcd-store.ts';
 import { NotDurableError, type Change } from '../../src/7-state/types.ts';
@@ -81,6 +84,64 @@ describe('two nodes on one etcd', () => {
     await until(() => late.target('t20')?.weight === 20, 5000, 'the late node follows');
     await Promise.all([a.close(), late.close()]);
   });
+});
+
+describe('snapshots', () => {
+  it('a node that starts, or comes back, after the log was trimmed catches up through the snapshot', async () => {
+    const prefix = `/gslbd-test-${process.pid}-${++prefixes}/`;
+    const dir = mkdtempSync(path.join(tmpdir(), 'gslbd-copy-'));
+    const copy = path.join(dir, 'cluster-state.json');
+    const make = (localCopy?: string) =>
+      new EtcdStore({
+        endpoints: [etcd.endpoint],
+        prefix,
+        timeoutMs: 2000,
+        snapshotEvery: 10,
+        ...(localCopy && { localCopy }),
+      });
+    try {
+      const a = make();
+      await a.open();
+      // b follows to seq 5, then stops (its local copy at 5).
+      const b = make(copy);
+      await b.open();
+      for (let i = 1; i <= 5; i++) await a.commit('api:a', [weight(`t${i}`, i)]);
+      await until(() => b.seq === 5, 5000, 'b at 5');
+      await b.close();
+      for (let i = 6; i <= 35; i++) await a.commit('api:a', [weight(`t${i}`, i)]);
+      // Snapshots at 10, 20, 30; the log keeps the last 10 before the newest snapshot: 21..35.
+      await until(
+        async () => (await a.client.getAll().prefix(`${prefix}log/`).keys()).length === 15,
+        5000,
+        'the log trimmed to 21..35',
+      );
+      const late = make();
+      expect((await late.open()).changesets).toBe(35);
+      expect([1, 20, 35].map((i) => late.target(`t${i}`)?.weight)).toEqual([1, 20, 35]);
+      // b comes back from its copy while etcd is away, then etcd returns: a reset, then the rest.
+      await etcd.kill();
+      const again = make(copy);
+      const resets: number[] = [];
+      again.onReset(() => resets.push(again.seq));
+      const caughtUp = new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          if (again.seq === 35) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 50);
+      });
+      expect((await again.open()).changesets).toBe(5);
+      expect(again.fromLocalCopy).toBe(true);
+      await etcd.start();
+      await caughtUp;
+      expect(resets).toEqual([30]);
+      expect([1, 30, 35].map((i) => again.target(`t${i}`)?.weight)).toEqual([1, 30, 35]);
+      await Promise.all([a.close(), late.close(), again.close()]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe('three nodes on a three-member etcd that loses its leader', () => {
