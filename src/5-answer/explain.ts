@@ -25,7 +25,7 @@ export interface ExplainInputs {
   readonly health: HealthView;
   readonly geo: GeoDatabase | null;
   /** A target's state (up | down | drain), the signal that decided it, and its reason (7-state's describeTarget). */
-  describe(target: TargetDef): { state: string; because: string; reason: string };
+  describe(target: TargetDef): { state: string; because: string; reason: string; votes?: Record<string, string> };
 }
 
 export interface ExplainRequest {
@@ -146,6 +146,7 @@ export function explain(inputs: ExplainInputs, req: ExplainRequest, now = Date.n
             state: why.state,
             because: why.because,
             reason: why.reason,
+            ...(why.votes && { votes: why.votes }),
             ...(c && sel?.scores?.has(c.index) && { score: sel.scores.get(c.index) }),
             ...(t.location && { location: t.location }),
           };

@@ -76,6 +76,8 @@ interface StatusTarget {
   answers: number;
   override: string | null;
   since: number | null;
+  /** In a cluster: each node's vote on the target's check. */
+  votes?: Record<string, string>;
 }
 interface Explanation {
   query: { name: string; type: string };
@@ -96,6 +98,7 @@ interface Explanation {
     candidates: {
       address: string;
       state: string;
+      votes?: Record<string, string>;
       because: DecidedBy;
       reason: string;
       weight: number;
@@ -146,6 +149,12 @@ interface ClusterView {
   }[];
 }
 
+/** `  votes: ns1 up, ns2 down` in a cluster; nothing for a target without votes. */
+function votesText(votes: Record<string, string> | undefined): string {
+  const all = Object.entries(votes ?? {});
+  return all.length ? `  votes: ${all.map(([node, state]) => `${node} ${state}`).join(', ')}` : '';
+}
+
 function printCluster(c: ClusterView): void {
   process.stdout.write(
     c.detached
@@ -169,7 +178,7 @@ function printStatus(s: Status): void {
       process.stdout.write(`  ${p.pool} ${p.policy}\n`);
       for (const t of p.targets) {
         process.stdout.write(
-          `    ${t.address.padEnd(40)} ${t.state.padEnd(12)} ${ago(t.since).padStart(6)}  weight ${String(t.weight).padEnd(4)} answers ${String(t.answers).padEnd(8)} ${reasonText(t)}\n`,
+          `    ${t.address.padEnd(40)} ${t.state.padEnd(12)} ${ago(t.since).padStart(6)}  weight ${String(t.weight).padEnd(4)} answers ${String(t.answers).padEnd(8)} ${reasonText(t)}${votesText(t.votes)}\n`,
         );
       }
     }
@@ -281,7 +290,7 @@ export async function opsCommand(command: string, args: string[]): Promise<numbe
           const chosen = p.chosen.includes(c.address) ? '*' : ' ';
           const score = c.score === undefined ? '' : ` ${p.score_name} ${Number(c.score).toFixed(2)}`;
           process.stdout.write(
-            `  ${chosen} ${c.address.padEnd(40)} ${c.state.padEnd(11)} weight ${c.weight}${score}  ${reasonText(c)}\n`,
+            `  ${chosen} ${c.address.padEnd(40)} ${c.state.padEnd(11)} weight ${c.weight}${score}  ${reasonText(c)}${votesText(c.votes)}\n`,
           );
         }
       }

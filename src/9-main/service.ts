@@ -22,6 +22,7 @@ import { ZoneStore } from '../2-zone/store.ts';
 import { HealthChecker, type Checks, type CheckStatus } from '../3-health/checker.ts';
 import { systemClock, type Clock } from '../3-health/clock.ts';
 import { probers } from '../3-health/probers/index.ts';
+import { IdleChecks } from '../3-health/idle.ts';
 import type { Transition } from '../3-health/types.ts';
 import { TargetHealth, describeTarget } from '../7-state/target-health.ts';
 import { JournaledStore } from '../7-state/store.ts';
@@ -135,7 +136,17 @@ export class Service {
       const now = this.#clock.now();
       const { health, geo } = this.#inputs;
       return explain(
-        { zones: this.zones, health, geo, describe: (t) => describeTarget(this.checker, this.state, t, now) },
+        {
+          zones: this.zones,
+          health,
+          geo,
+          describe: (t) => {
+            const d = describeTarget(this.checker, this.state, t, now);
+            const key = this.#votes && this.checker.statusOf(t.id)?.key;
+            if (!key) return d;
+            return { ...d, votes: Object.fromEntries([...this.#votes!.votes(key)].map(([n, v]) => [n, v.state])) };
+          },
+        },
         req,
         now,
       );
@@ -224,8 +235,12 @@ export class Service {
         : null;
     this.#votes = votes;
     this.#cluster = cluster;
+    // A cluster node that `probe-from` leaves out probes nothing: the others' votes decide.
+    const probes =
+      !opts.cluster || opts.cluster.probeFrom === 'all' || opts.cluster.probeFrom.includes(opts.cluster.node);
     const local =
       opts.checks ??
+      (votes && !probes ? new IdleChecks(clock) : null) ??
       new HealthChecker({
         probers,
         clock,

@@ -245,6 +245,15 @@ describe('three gslbd nodes on one etcd', () => {
     expect(row).toMatchObject({ address: '127.0.0.2', state: 'down', votes: { a: 'down', b: 'down', c: 'down' } });
     const metrics = await (await call(nodes[1]!, 'GET', '/metrics')).text();
     expect(metrics).toContain(`gslbd_target_vote{pool="checked.${ZONE}.",target="127.0.0.2",node="c"} 0`);
+    const explained = (await (await call(nodes[1]!, 'GET', `/explain?name=checked.${ZONE}&type=A`)).json()) as {
+      pools: { candidates: { address: string; votes?: Record<string, string> }[] }[];
+    };
+    expect(explained.pools[0]!.candidates[0]).toMatchObject({
+      address: '127.0.0.2',
+      votes: { a: 'down', b: 'down', c: 'down' },
+    });
+    const text = await runCli(['status', '--api', nodes[2]!.api, '--token', TOKEN]);
+    expect(text.stdout).toMatch(/^ {4}127\.0\.0\.2 +down .*votes: a down, b down, c down$/m);
     await probed.start();
     await everywhere('checked', ['127.0.0.2', '198.51.100.21'], 'A', 5000);
   });

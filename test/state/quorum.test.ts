@@ -8,6 +8,7 @@ import type { HealthState } from '../../src/3-health/types.ts';
 import { EtcdVotes } from '../../src/7-state/etcd-votes.ts';
 import { QuorumChecks } from '../../src/7-state/quorum-checks.ts';
 import { HealthChecker } from '../../src/3-health/checker.ts';
+import { IdleChecks } from '../../src/3-health/idle.ts';
 import { systemClock } from '../../src/3-health/clock.ts';
 import { probers } from '../../src/3-health/probers/index.ts';
 import type { CheckSpec, Prober } from '../../src/3-health/types.ts';
@@ -161,17 +162,37 @@ describe('votes of three nodes through etcd', () => {
         return { name, votes, quorum, local };
       }),
     );
+    // Node w is left out by probe-from: it probes nothing and answers by the others' votes.
+    const wClient = new Etcd3({ hosts: etcd.endpoint });
+    clients.push(wClient);
+    let wQuorum: QuorumChecks | null = null;
+    const wVotes = new EtcdVotes({
+      client: wClient,
+      prefix: qprefix,
+      node: 'w',
+      ttlMs: 2000,
+      onChange: (k) => wQuorum?.recompute(k),
+    });
+    wQuorum = new QuorumChecks(new IdleChecks(systemClock), wVotes, 'majority', Date.now, () => {});
+    await wVotes.start();
+    running.push(wVotes);
+    wQuorum.sync([{ id: 'pool/127.0.0.2', address: '127.0.0.2', check: spec }]);
     try {
-      const seen = () => nodes.map((n) => n.quorum.statusOf('pool/127.0.0.2')?.state);
+      const seen = () => [
+        ...nodes.map((n) => n.quorum.statusOf('pool/127.0.0.2')?.state),
+        wQuorum.statusOf('pool/127.0.0.2')?.state,
+      ];
       const own = () => nodes.map((n) => n.quorum.own()[0]?.state);
       await until(() => nodes.every((n) => n.votes.votes([...n.quorum.own()][0]!.key).size === 3), 5000, 'three votes');
       await until(() => own().join() === 'up,up,down', 5000, "z's own verdict: down");
       // z alone says down: 1 of 3 is no majority, so z answers with the target too.
-      expect(seen()).toEqual(['up', 'up', 'up']);
+      expect(seen()).toEqual(['up', 'up', 'up', 'up']);
       await target.stop();
-      await until(() => seen().join() === 'down,down,down', 5000, 'down on every node');
+      await until(() => seen().join() === 'down,down,down,down', 5000, 'down on every node, w included');
       await target.start();
-      await until(() => seen().join() === 'up,up,up', 5000, 'up again, z included');
+      await until(() => seen().join() === 'up,up,up,up', 5000, 'up again, z and w included');
+      // w never voted: three live votes decide, not four.
+      expect(wVotes.votes(nodes[0]!.quorum.own()[0]!.key).size).toBe(3);
       expect(own()).toEqual(['up', 'up', 'down']);
     } finally {
       for (const n of nodes) n.quorum.stop();
