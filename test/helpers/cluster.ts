@@ -26,6 +26,10 @@ export interface NodeOptions {
   readonly clusterLines?: readonly string[];
   /** More arguments for gslbd serve. */
   readonly args?: readonly string[];
+  /** The API's address (default 127.0.0.1:0). */
+  readonly apiListen?: string;
+  /** A command gslbd runs under, e.g. `ip netns exec NS`. */
+  readonly wrap?: readonly string[];
 }
 
 export async function startNode(o: NodeOptions): Promise<ClusterNode> {
@@ -34,7 +38,7 @@ export async function startNode(o: NodeOptions): Promise<ClusterNode> {
   const lines = [
     `zones: ${o.zones}`,
     'api:',
-    '  listen: 127.0.0.1:0',
+    `  listen: ${o.apiListen ?? '127.0.0.1:0'}`,
     '  tokens:',
     `    - { name: operator, token: ${o.token}, access: write }`,
   ];
@@ -44,7 +48,12 @@ export async function startNode(o: NodeOptions): Promise<ClusterNode> {
     lines.push(...(o.clusterLines ?? []));
   }
   writeFileSync(config, `${lines.join('\n')}\n`);
-  const server = await startGslbd(['--config', config, '--data', path.join(o.dir, 'data'), ...(o.args ?? [])]);
+  const server = await startGslbd(
+    ['--config', config, '--data', path.join(o.dir, 'data'), ...(o.args ?? [])],
+    {},
+    { ...(o.wrap && { wrap: o.wrap }) },
+  );
   const line = await server.waitForLog((l) => l.msg === 'api listening');
-  return { name: o.name, server, api: `http://127.0.0.1:${line.port as number}` };
+  const host = (o.apiListen ?? '127.0.0.1:0').replace(/:\d+$/, '');
+  return { name: o.name, server, api: `http://${host}:${line.port as number}` };
 }

@@ -20,18 +20,19 @@ export interface EtcdServer {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+async function freePort(host = '127.0.0.1'): Promise<number> {
   const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => s.listen(0, host, r));
   const port = (s.address() as net.AddressInfo).port;
   await new Promise((r) => s.close(r));
   return port;
 }
 
-export async function startEtcd(): Promise<EtcdServer> {
+/** One etcd member listening on `host` (default loopback; a test's bridge address for namespaces). */
+export async function startEtcd(host = '127.0.0.1'): Promise<EtcdServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-etcd-'));
-  const [client, peer] = [await freePort(), await freePort()];
-  const endpoint = `http://127.0.0.1:${client}`;
+  const [client, peer] = [await freePort(host), await freePort()];
+  const endpoint = `http://${host}:${client}`;
   const peerUrl = `http://127.0.0.1:${peer}`;
   let proc: ChildProcess | null = null;
   let output = '';

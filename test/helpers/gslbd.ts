@@ -28,7 +28,7 @@ export interface Gslbd {
 export async function startGslbd(
   args: string[],
   env: Record<string, string> = {},
-  opts: { defaultListen?: boolean } = {},
+  opts: { defaultListen?: boolean; wrap?: readonly string[] } = {},
 ): Promise<Gslbd> {
   let withListen = args.includes('--listen') || opts.defaultListen ? args : [...args, '--listen', '127.0.0.1:0'];
   // Each server keeps its journal in a directory of its own unless the test names one; that
@@ -38,7 +38,16 @@ export async function startGslbd(
   // One process, as before --workers existed, unless the test asks for workers: the suite keeps its
   // behaviour and its cost (test/e2e/workers.test.ts tests the workers).
   if (!args.includes('--workers')) withListen = [...withListen, '--workers', '1'];
-  const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, 'serve', ...withListen], {
+  // `wrap`: a command that runs gslbd, e.g. `ip netns exec NS` (it execs, so the PID is gslbd's).
+  const command = [
+    ...(opts.wrap ?? []),
+    process.execPath,
+    '--disable-warning=ExperimentalWarning',
+    CLI,
+    'serve',
+    ...withListen,
+  ];
+  const proc = spawn(command[0]!, command.slice(1), {
     cwd: ROOT,
     env: { ...process.env, GSLBD_LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
