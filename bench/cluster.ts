@@ -5,6 +5,8 @@
 //             first answer that has it from every node (UDP queries to the three, back to back).
 // throughput  C clients writing back to back through the three nodes for S seconds: acknowledged
 //             writes per second; then the same against one gslbd without a cluster (its journal).
+// evict       a TCP-checked target (interval 1 s, fall 1) whose listener is closed: from the close
+//             to the first moment no node answers with it, T times; the same on the single gslbd.
 //
 // Run: scripts/node24.sh node bench/cluster.ts [--n 1000] [--clients 16] [--seconds 5]
 // Stops only what it started (etcd and the gslbd processes, by PID).
@@ -19,17 +21,21 @@ import { startEtcd } from '../test/helpers/etcd.ts';
 import type { Gslbd } from '../test/helpers/gslbd.ts';
 import { startNode, type ClusterNode } from '../test/helpers/cluster.ts';
 import { buildQuery } from '../test/helpers/raw.ts';
+import { tcpListener } from '../test/helpers/listeners.ts';
 
 const { values } = parseArgs({
   options: {
     n: { type: 'string', default: '1000' },
     clients: { type: 'string', default: '16' },
     seconds: { type: 'string', default: '5' },
+    trials: { type: 'string', default: '10' },
   },
 });
 const N = Number(values.n);
 const CLIENTS = Number(values.clients);
 const SECONDS = Number(values.seconds);
+const TRIALS = Number(values.trials);
+const probed = await tcpListener('127.0.0.2');
 const ZONE = 'bench.example.net';
 const TOKEN = 'cluster-bench-token-0123456789';
 
@@ -40,6 +46,44 @@ writeFileSync(
   path.join(zones, `${ZONE}.zone`),
   '$TTL 1h\n@ IN SOA ns1 hostmaster ( 1 2h 15m 2w 300 )\n  IN NS ns1\nns1 IN A 192.0.2.1\n',
 );
+writeFileSync(
+  path.join(zones, `${ZONE}.pools.yaml`),
+  `checked:\n  answers: 2\n  targets:\n    - { address: 127.0.0.2, check: { type: tcp, port: ${probed.port}, interval: 1s, timeout: 500ms, rise: 1, fall: 1 } }\n    - { address: 198.51.100.1 }\n`,
+);
+
+/** Whether a UDP answer for checked A on `port` holds 127.0.0.2. */
+async function withTarget(sock: dgram.Socket, port: number): Promise<boolean> {
+  const reply = await new Promise<Buffer | null>((resolve) => {
+    const timer = setTimeout(() => resolve(null), 200);
+    sock.once('message', (m) => {
+      clearTimeout(timer);
+      resolve(m);
+    });
+    sock.send(buildQuery(`checked.${ZONE}`, Type.A, { id: 7 }), port, '127.0.0.1');
+  });
+  return reply !== null && reply.includes(Buffer.from([127, 0, 0, 2]), 12);
+}
+
+/** Close the target's listener, time until no node answers with it; TRIALS times. */
+async function evictions(nodes: Node[]): Promise<number[]> {
+  const socks = nodes.map(() => dgram.createSocket('udp4'));
+  const all = async (want: boolean) =>
+    (await Promise.all(nodes.map((n, k) => withTarget(socks[k]!, n.server.port)))).every((v) => v === want);
+  const times: number[] = [];
+  for (let t = 0; t < TRIALS; t++) {
+    const deadline = performance.now() + 10_000;
+    while (!(await all(true))) if (performance.now() > deadline) throw new Error('target not back');
+    // A random moment within the probe interval.
+    await new Promise((r) => setTimeout(r, 200 + Math.random() * 1000));
+    const t0 = performance.now();
+    await probed.stop();
+    while (!(await all(false))) if (performance.now() > t0 + 10_000) throw new Error('target not evicted');
+    times.push(performance.now() - t0);
+    await probed.start();
+  }
+  for (const s of socks) s.close();
+  return times;
+}
 
 type Node = ClusterNode;
 
@@ -119,11 +163,13 @@ try {
   }
   for (const s of socks) s.close();
   const cluster = await throughput(nodes);
+  const quorumEvict = await evictions(nodes);
   for (const n of nodes) await n.server.stop();
   started.length = 0;
   const single = await node('single', null);
   started.push(single.server);
   const alone = await throughput([single]);
+  const singleEvict = await evictions([single]);
 
   console.log(
     `date: ${new Date().toISOString()}; ${os.cpus().length} CPUs, ${os.cpus()[0]?.model}; node ${process.version}`,
@@ -137,8 +183,15 @@ try {
   console.log('|---|---:|---:|---:|');
   console.log(`| three nodes on etcd | ${cluster.ok} | ${cluster.refused} | ${Math.round(cluster.ok / SECONDS)} |`);
   console.log(`| one gslbd, local journal | ${alone.ok} | ${alone.refused} | ${Math.round(alone.ok / SECONDS)} |`);
+  console.log(
+    '\n| target listener closed → out of every answer (interval 1 s, fall 1) | n | p50 ms | p99 ms | max ms |',
+  );
+  console.log('|---|---:|---:|---:|---:|');
+  console.log(row('three nodes, majority of votes', quorumEvict));
+  console.log(row('one gslbd, its own probe', singleEvict));
 } finally {
   for (const s of started) await s.stop();
   await etcd.stop();
+  await probed.stop();
   rmSync(work, { recursive: true, force: true });
 }

@@ -16,12 +16,14 @@ export interface ClusterOptions {
   /** TLS to etcd: file paths (PEM), read at start. */
   readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
   readonly auth?: { readonly username: string; readonly password: string };
-  /** Down votes needed to evict a target (health by quorum: not in effect yet). */
+  /** Down votes needed to evict a target (health by quorum). */
   readonly quorum: Quorum;
-  /** How long a node's votes outlive its last lease renewal, ms (not in effect yet). */
+  /** How long a node's votes outlive its last lease renewal, ms. */
   readonly voteTtlMs: number;
-  /** Which nodes probe: `all`, or a list of node names (not in effect yet). */
+  /** Which nodes probe: `all`, or a list of node names. */
   readonly probeFrom: 'all' | readonly string[];
+  /** A snapshot of the state in etcd every this many changesets; the log keeps as many (default 1000). */
+  readonly snapshotEvery?: number;
 }
 
 export const CLUSTER_DEFAULTS = {

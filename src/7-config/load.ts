@@ -230,7 +230,7 @@ const filePathIn = (dir: string) => (v: string) => path.resolve(dir, v);
 function readCluster(src: YamlSource, top: MapReader, file: (v: string) => string): ClusterOptions | undefined {
   const m = MapReader.of(src, top.node('cluster'), 'cluster');
   if (!m) return undefined;
-  m.only(['node', 'etcd', 'quorum', 'vote-ttl', 'probe-from']);
+  m.only(['node', 'etcd', 'quorum', 'vote-ttl', 'probe-from', 'snapshot-every']);
   const node = m.string('node') ?? CLUSTER_DEFAULTS.node();
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(node))
     m.fail('node', `"${node}" is not a node name (letters, digits, ".", "_", "-"; at most 63)`);
@@ -277,6 +277,7 @@ function readCluster(src: YamlSource, top: MapReader, file: (v: string) => strin
     else quorum = m.number('quorum', 1, 1000) ?? quorum;
   }
   const voteTtlMs = m.duration('vote-ttl', 1000, 3_600_000) ?? CLUSTER_DEFAULTS.voteTtlMs;
+  const snapshotEvery = m.number('snapshot-every', 10, 1_000_000);
   let probeFrom: ClusterOptions['probeFrom'] = CLUSTER_DEFAULTS.probeFrom;
   const pf = m.node('probe-from');
   if (pf !== undefined && pf !== null) {
@@ -292,6 +293,7 @@ function readCluster(src: YamlSource, top: MapReader, file: (v: string) => strin
     quorum,
     voteTtlMs,
     probeFrom,
+    ...(snapshotEvery !== undefined && { snapshotEvery }),
   };
 }
 

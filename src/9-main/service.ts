@@ -13,6 +13,7 @@ import type { PooledZone } from '../4-gslb/pool.ts';
 import { nameToText } from '../0-base/name.ts';
 import type { Changeset } from '../7-state/types.ts';
 import type { ServedStore } from '../7-state/served.ts';
+import type { StateSnapshot } from '../7-state/state.ts';
 import { DnsListener, type ServerOptions } from '../6-serve/server.ts';
 import { formatListen, type ListenAddress } from '../0-base/listen.ts';
 import { GslbError } from '../0-base/errors.ts';
@@ -97,6 +98,8 @@ export interface Followers {
   checks(statuses: readonly CheckStatus[], all: boolean): void;
   /** The zones were reloaded here; followers reload theirs. */
   reload(): Promise<void>;
+  /** The state was replaced whole (a cluster node caught up through a snapshot); followers take it. */
+  restore(state: StateSnapshot): void;
   /** Their query counters, for /metrics and the status page. */
   counters(): Promise<readonly QueryCounts[]>;
 }
@@ -205,7 +208,10 @@ export class Service {
       onPoolsChanged: () => this.#syncChecks(),
     });
     this.state.onChange((cs) => this.#publisher.change(cs));
-    cluster?.onReset(() => this.#publisher.republish());
+    cluster?.onReset(() => {
+      this.#publisher.republish();
+      opts.followers?.restore(cluster.snapshot());
+    });
     this.state.onNotDurable((source, err) => {
       this.notDurable.add(source.split(':')[0]!);
       opts.log.error({ source, err: err.cause.message }, 'change not made durable: not applied');
@@ -368,6 +374,11 @@ export class Service {
         ],
       };
     }
+  }
+
+  /** Every zone laid again from its file and the state, which was replaced whole (a worker told by its primary). */
+  republish(): void {
+    this.#publisher.republish();
   }
 
   /** Most changes one API request or UPDATE may make. */
@@ -551,6 +562,7 @@ function clusterStore(c: ClusterOptions, clock: Clock, dataDir: string | null, l
     }),
     ...(c.auth && { auth: c.auth }),
     ...(dataDir && { localCopy: path.join(dataDir, 'cluster-state.json') }),
+    ...(c.snapshotEvery !== undefined && { snapshotEvery: c.snapshotEvery }),
     onCaughtUp: (seq) => log.info({ seq }, 'cluster: etcd answers: caught up, writes accepted again'),
   });
 }

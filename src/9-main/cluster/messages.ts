@@ -52,6 +52,8 @@ export type ToWorker =
     }
   /** Apply it (answered with `applied`): the primary acknowledges its commit once every worker has. */
   | { readonly type: 'changeset'; readonly cs: Changeset }
+  /** The primary's state was replaced whole (a cluster snapshot): take it, publish every zone again. */
+  | { readonly type: 'restore'; readonly state: StateSnapshot }
   /** Probe results; `all`: every check the primary runs now. */
   | { readonly type: 'checks'; readonly checks: readonly CheckUpdate[]; readonly all: boolean }
   | { readonly type: 'reload'; readonly id: number }

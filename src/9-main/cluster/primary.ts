@@ -99,6 +99,10 @@ export class ClusterPrimary {
       changeset: (cs) => this.#changeset(cs),
       checks: (statuses, all) => this.#checks(statuses, all),
       reload: () => this.#reloadWorkers(),
+      restore: (state) => {
+        for (const slot of this.#slots)
+          if (slot.proc && slot.following) this.#send(slot.proc, { type: 'restore', state });
+      },
       counters: () => this.#counters(),
     };
     this.service = new Service({ ...opts, listen: [], followers });

@@ -74,6 +74,10 @@ export async function runWorker(): Promise<number> {
         state?.apply(m.cs);
         tell({ type: 'applied', seq: m.cs.seq });
         return;
+      case 'restore':
+        state?.restore(m.state);
+        service?.republish();
+        return;
       case 'checks':
         checks?.update(m.checks, m.all);
         return;
