@@ -6,7 +6,9 @@
 // throughput  C clients writing back to back through the three nodes for S seconds: acknowledged
 //             writes per second; then the same against one gslbd without a cluster (its journal).
 // evict       a TCP-checked target (interval 1 s, fall 1) whose listener is closed: from the close
-//             to the first moment no node answers with it, T times; the same on the single gslbd.
+//             to the first moment no node answers with it, T times, each on a pool and listener of
+//             its own (flap damping would hold a target that goes down and up every second down);
+//             the same on the single gslbd.
 //
 // Run: scripts/node24.sh node bench/cluster.ts [--n 1000] [--clients 16] [--seconds 5]
 // Stops only what it started (etcd and the gslbd processes, by PID).
@@ -35,7 +37,8 @@ const N = Number(values.n);
 const CLIENTS = Number(values.clients);
 const SECONDS = Number(values.seconds);
 const TRIALS = Number(values.trials);
-const probed = await tcpListener('127.0.0.2');
+// One pool and listener per trial, on 127.0.1.<t>; the first half for the cluster, the rest for one gslbd.
+const probed = await Promise.all(Array.from({ length: 2 * TRIALS }, (_, t) => tcpListener(`127.0.1.${t + 1}`)));
 const ZONE = 'bench.example.net';
 const TOKEN = 'cluster-bench-token-0123456789';
 
@@ -48,38 +51,54 @@ writeFileSync(
 );
 writeFileSync(
   path.join(zones, `${ZONE}.pools.yaml`),
-  `checked:\n  answers: 2\n  targets:\n    - { address: 127.0.0.2, check: { type: tcp, port: ${probed.port}, interval: 1s, timeout: 500ms, rise: 1, fall: 1 } }\n    - { address: 198.51.100.1 }\n`,
+  probed
+    .map(
+      (l, t) =>
+        `checked${t}:\n  answers: 2\n  targets:\n    - { address: ${l.host}, check: { type: tcp, port: ${l.port}, interval: 1s, timeout: 500ms, rise: 1, fall: 1 } }\n    - { address: 198.51.100.1 }\n`,
+    )
+    .join(''),
 );
 
-/** Whether a UDP answer for checked A on `port` holds 127.0.0.2. */
-async function withTarget(sock: dgram.Socket, port: number): Promise<boolean> {
+/** Whether a UDP answer for checked<t> A on `port` holds its target. */
+async function withTarget(sock: dgram.Socket, port: number, t: number): Promise<boolean> {
   const reply = await new Promise<Buffer | null>((resolve) => {
     const timer = setTimeout(() => resolve(null), 200);
     sock.once('message', (m) => {
       clearTimeout(timer);
       resolve(m);
     });
-    sock.send(buildQuery(`checked.${ZONE}`, Type.A, { id: 7 }), port, '127.0.0.1');
+    sock.send(buildQuery(`checked${t}.${ZONE}`, Type.A, { id: 7 }), port, '127.0.0.1');
   });
-  return reply !== null && reply.includes(Buffer.from([127, 0, 0, 2]), 12);
+  return reply !== null && reply.includes(Buffer.from([127, 0, 1, t + 1]), 12);
 }
 
-/** Close the target's listener, time until no node answers with it; TRIALS times. */
-async function evictions(nodes: Node[]): Promise<number[]> {
+/** Close a target's listener, time until no node answers with it; TRIALS times, from trial `first`. */
+async function evictions(nodes: Node[], first: number): Promise<number[]> {
   const socks = nodes.map(() => dgram.createSocket('udp4'));
-  const all = async (want: boolean) =>
-    (await Promise.all(nodes.map((n, k) => withTarget(socks[k]!, n.server.port)))).every((v) => v === want);
+  const all = async (t: number, want: boolean) =>
+    (await Promise.all(nodes.map((n, k) => withTarget(socks[k]!, n.server.port, t)))).every((v) => v === want);
   const times: number[] = [];
-  for (let t = 0; t < TRIALS; t++) {
+  for (let t = first; t < first + TRIALS; t++) {
     const deadline = performance.now() + 10_000;
-    while (!(await all(true))) if (performance.now() > deadline) throw new Error('target not back');
+    while (!(await all(t, true))) {
+      if (performance.now() > deadline) {
+        const seen = await Promise.all(nodes.map((n, k) => withTarget(socks[k]!, n.server.port, t)));
+        const st = await Promise.all(
+          nodes.map(async (n) => {
+            const r = await fetch(`${n.api}/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+            const j = (await r.json()) as { zones: { pools: { targets: unknown[] }[] }[] };
+            return j.zones[0]!.pools[0]!.targets[0];
+          }),
+        );
+        throw new Error(`target not back: answered with it by ${JSON.stringify(seen)}; ${JSON.stringify(st)}`);
+      }
+    }
     // A random moment within the probe interval.
     await new Promise((r) => setTimeout(r, 200 + Math.random() * 1000));
     const t0 = performance.now();
-    await probed.stop();
-    while (!(await all(false))) if (performance.now() > t0 + 10_000) throw new Error('target not evicted');
+    await probed[t]!.stop();
+    while (!(await all(t, false))) if (performance.now() > t0 + 10_000) throw new Error('target not evicted');
     times.push(performance.now() - t0);
-    await probed.start();
   }
   for (const s of socks) s.close();
   return times;
@@ -162,14 +181,15 @@ try {
     visible.push(performance.now() - t0);
   }
   for (const s of socks) s.close();
+  // Before the write load: its probe timeouts would make the check flap, and flap damping hold it down.
+  const quorumEvict = await evictions(nodes, 0);
   const cluster = await throughput(nodes);
-  const quorumEvict = await evictions(nodes);
   for (const n of nodes) await n.server.stop();
   started.length = 0;
   const single = await node('single', null);
   started.push(single.server);
+  const singleEvict = await evictions([single], TRIALS);
   const alone = await throughput([single]);
-  const singleEvict = await evictions([single]);
 
   console.log(
     `date: ${new Date().toISOString()}; ${os.cpus().length} CPUs, ${os.cpus()[0]?.model}; node ${process.version}`,
@@ -192,6 +212,6 @@ try {
 } finally {
   for (const s of started) await s.stop();
   await etcd.stop();
-  await probed.stop();
+  for (const l of probed) await l.stop();
   rmSync(work, { recursive: true, force: true });
 }

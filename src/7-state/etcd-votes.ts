@@ -59,6 +59,8 @@ export class EtcdVotes {
   /** The round trip of the last renewal (ms). */
   #rttMs = 0;
   #readTimer: NodeJS.Timeout | null = null;
+  /** The last vote put, which the next one waits for. */
+  #puts: Promise<void> = Promise.resolve();
 
   constructor(o: VotesOptions) {
     this.#o = o;
@@ -160,14 +162,31 @@ export class EtcdVotes {
     return this.#detached ? this.#aliveAt : null;
   }
 
-  async #publish(check: string, v: Vote): Promise<void> {
-    const lease = this.#lease;
-    if (!lease) return; // put again when a lease is granted
-    await lease
-      .put(this.#key(check))
-      .value(JSON.stringify({ state: v.state, since: v.since, reason: v.reason }))
-      .exec()
-      .catch(() => undefined);
+  /**
+   * Puts a vote, after every put before it: two puts in flight at once could reach etcd in the
+   * other order and leave an old vote standing. One that fails is put again by the next renewal.
+   */
+  #publish(check: string, v: Vote): Promise<void> {
+    const put = async () => {
+      const lease = this.#lease;
+      if (!lease) return; // put again when a lease is granted
+      await lease
+        .put(this.#key(check))
+        .value(JSON.stringify({ state: v.state, since: v.since, reason: v.reason }))
+        .exec()
+        .catch(() => undefined);
+    };
+    this.#puts = this.#puts.then(put);
+    return this.#puts;
+  }
+
+  /** This node's votes that etcd does not hold as they are (a put lost or overtaken): put again. */
+  async #republishStale(): Promise<void> {
+    const stale = [...this.#mine].filter(([check, v]) => {
+      const held = this.#votes.get(check)?.get(this.#o.node);
+      return held?.state !== v.state || held.since !== v.since;
+    });
+    await Promise.all(stale.map(([check, v]) => this.#publish(check, v)));
   }
 
   /** Renews the lease, or grants a new one (and puts this node's votes under it); then again in ttl/4. */
@@ -193,6 +212,7 @@ export class EtcdVotes {
       if (this.#watcher) {
         const res = await this.#o.client.getAll().prefix(`${this.#o.prefix}votes/`).exec();
         this.#reconcile(res.kvs);
+        await this.#republishStale();
       }
       this.#aliveAt = this.#now();
       await this.#lease
