@@ -92,6 +92,8 @@ export class EtcdStore implements ServedStore {
   #copyTimer: NodeJS.Timeout | null = null;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #pollTimer: NodeJS.Timeout | null = null;
+  /** etcd's head as last read (every POLL_MS). */
+  #headSeen = 0;
   /** Started from the local copy, etcd not reached yet. */
   #fromCopy = false;
 
@@ -185,7 +187,9 @@ export class EtcdStore implements ServedStore {
   #pollLater(): void {
     if (this.#closed) return;
     this.#pollTimer = setTimeout(() => {
-      this.#catchUp(true)
+      this.head()
+        .then((h) => (this.#headSeen = h))
+        .then(() => this.#catchUp(true))
         .catch(() => undefined)
         .finally(() => this.#pollLater());
     }, POLL_MS);
@@ -398,6 +402,11 @@ export class EtcdStore implements ServedStore {
   /** The seq of the last changeset committed by any node (etcd's head). Rejects when etcd cannot be reached. */
   async head(): Promise<number> {
     return Number((await this.#client.get(`${this.#prefix}head`).string()) ?? 0);
+  }
+
+  /** Changesets committed that this node has not applied, as of the last read of etcd's head. */
+  get lag(): number {
+    return Math.max(0, this.#headSeen - this.#state.seq);
   }
 
   /** The seq of the last changeset applied here. */

@@ -23,7 +23,7 @@ export interface MetricSources {
   /** In a cluster: every node's live vote on a check (by check key); absent: no votes. */
   votes?(check: string): ReadonlyMap<string, { readonly state: HealthState }>;
   /** In a cluster: whether this node is detached from etcd, its last round trip (ms), the seq it has applied. */
-  cluster?(): { readonly detached: boolean; readonly roundTripMs: number; readonly seq: number };
+  cluster?(): { readonly detached: boolean; readonly roundTripMs: number; readonly seq: number; readonly lag: number };
   journalBytes(): number;
   /** State changes so far, by direction (`up`, `down`). */
   readonly transitions: CountMap;
@@ -121,6 +121,14 @@ export function createMetrics(src: MetricSources): Metrics {
       registers: reg,
       collect() {
         this.set(cluster().roundTripMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'gslbd_cluster_lag',
+      help: "In a cluster: changesets committed that this node has not applied yet (etcd's head, read every 2 s, minus the applied seq)",
+      registers: reg,
+      collect() {
+        this.set(cluster().lag);
       },
     });
     new Gauge({

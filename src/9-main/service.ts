@@ -301,7 +301,12 @@ export class Service {
       ...(votes && { votes: (check: string) => votes.votes(check) }),
       ...(votes &&
         cluster && {
-          cluster: () => ({ detached: votes.detached, roundTripMs: votes.roundTripMs, seq: cluster.seq }),
+          cluster: () => ({
+            detached: votes.detached,
+            roundTripMs: votes.roundTripMs,
+            seq: cluster.seq,
+            lag: cluster.lag,
+          }),
         }),
     });
   }

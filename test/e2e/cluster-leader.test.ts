@@ -1,5 +1,5 @@
 // Three gslbd nodes on a three-member etcd whose leader is killed while API writes arrive through
-// every node: each write refused during the election (503 ERR_CLUSTER_UNAVAILABLE) is made again,
+// every node (1,000 of them): each write refused during the election (503 ERR_CLUSTER_UNAVAILABLE) is made again,
 // as a client would; afterwards every acknowledged write is answered by every node, and the nodes
 // agree on the zone's SOA serial.
 
@@ -43,7 +43,7 @@ describe('the etcd leader killed under writes', () => {
     for (const name of ['a', 'b', 'c']) {
       nodes.push(await startNode({ name, dir: path.join(work, name), zones, token: TOKEN, endpoints: etcd.endpoints }));
     }
-    const N = 300;
+    const N = 1000;
     let next = 0;
     let refused = 0;
     let killed = '';
@@ -52,7 +52,7 @@ describe('the etcd leader killed under writes', () => {
         [0, 1].map(async () => {
           while (next < N) {
             const i = next++;
-            if (i === 100 && !killed) {
+            if (i === 300 && !killed) {
               const leader = await etcd!.leader();
               killed = leader.name;
               await leader.kill();
@@ -90,6 +90,6 @@ describe('the etcd leader killed under writes', () => {
       }
       expect([n.name, missing]).toEqual([n.name, []]);
     }
-    console.log(`leader ${killed} killed after 100 of ${N} writes; ${refused} refusals retried`);
+    console.log(`leader ${killed} killed after 300 of ${N} writes; ${refused} refusals retried`);
   }, 240_000);
 });

@@ -203,6 +203,8 @@ describe('three gslbd nodes on one etcd', () => {
     const metrics = await (await call(nodes[2]!, 'GET', '/metrics')).text();
     expect(metrics).toMatch(/^gslbd_cluster_detached 0$/m);
     expect(metrics).toMatch(/^gslbd_cluster_applied_seq \d+$/m);
+    expect(metrics).toMatch(/^gslbd_cluster_lag 0$/m);
+    expect(metrics).toMatch(/^gslbd_etcd_round_trip_seconds \d/m);
   });
 
   it('two writers on different nodes with the same If-Match: exactly one wins', async () => {
