@@ -2,8 +2,9 @@
 // its data in a temporary directory. It can be killed and started again on the same ports and
 // data (etcd gone, then back), and is stopped by its PID.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import https from 'node:https';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,11 +29,82 @@ async function freePort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
-/** One etcd member listening on `host` (default loopback; a test's bridge address for namespaces). */
-export async function startEtcd(host = '127.0.0.1'): Promise<EtcdServer> {
+/** PEM files of a test CA, a server certificate for 127.0.0.1 and a client certificate it signed. */
+export interface TlsFiles {
+  readonly ca: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+  readonly clientCert: string;
+  readonly clientKey: string;
+}
+
+/** Makes a CA, a server certificate (IP 127.0.0.1) and a client certificate in `dir`, with openssl. */
+export function makeTls(dir: string): TlsFiles {
+  const f = (n: string) => path.join(dir, n);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const key = (n: string) =>
+    ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', f(n));
+  key('ca.key');
+  ssl('req', '-x509', '-new', '-key', f('ca.key'), '-days', '1', '-subj', '/CN=gslbd test CA', '-out', f('ca.pem'));
+  const certs = [
+    ['server', '127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n'],
+    ['client', 'gslbd', 'extendedKeyUsage=clientAuth\n'],
+  ] as const;
+  for (const [name, cn, ext] of certs) {
+    key(`${name}.key`);
+    ssl('req', '-new', '-key', f(`${name}.key`), '-subj', `/CN=${cn}`, '-out', f(`${name}.csr`));
+    writeFileSync(f(`${name}.ext`), ext);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      f(`${name}.ext`),
+      '-out',
+      f(`${name}.pem`),
+    );
+  }
+  return {
+    ca: f('ca.pem'),
+    serverCert: f('server.pem'),
+    serverKey: f('server.key'),
+    clientCert: f('client.pem'),
+    clientKey: f('client.key'),
+  };
+}
+
+/** GET `url` over HTTPS with the client certificate of `tls`; the body, or null on any failure. */
+function httpsGet(url: string, tls: TlsFiles): Promise<string | null> {
+  return new Promise((resolve) => {
+    const req = https.get(
+      url,
+      { ca: readFileSync(tls.ca), cert: readFileSync(tls.clientCert), key: readFileSync(tls.clientKey) },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(body));
+      },
+    );
+    req.on('error', () => resolve(null));
+  });
+}
+
+/**
+ * One etcd member listening on `host` (default loopback; a test's bridge address for namespaces).
+ * With `tls`, clients must come over HTTPS with a certificate the test CA signed.
+ */
+export async function startEtcd(host = '127.0.0.1', tls?: TlsFiles): Promise<EtcdServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-etcd-'));
   const [client, peer] = [await freePort(host), await freePort()];
-  const endpoint = `http://${host}:${client}`;
+  const endpoint = `${tls ? 'https' : 'http'}://${host}:${client}`;
   const peerUrl = `http://127.0.0.1:${peer}`;
   let proc: ChildProcess | null = null;
   let output = '';
@@ -57,6 +129,17 @@ export async function startEtcd(host = '127.0.0.1'): Promise<EtcdServer> {
         `test=${peerUrl}`,
         '--log-level',
         'warn',
+        ...(tls
+          ? [
+              '--cert-file',
+              tls.serverCert,
+              '--key-file',
+              tls.serverKey,
+              '--trusted-ca-file',
+              tls.ca,
+              '--client-cert-auth',
+            ]
+          : []),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -65,6 +148,7 @@ export async function startEtcd(host = '127.0.0.1'): Promise<EtcdServer> {
     await until(
       async () => {
         if (p.exitCode !== null) throw new Error(`etcd exited (${p.exitCode}): ${output}`);
+        if (tls) return (await httpsGet(`${endpoint}/health`, tls))?.includes('"health":"true"') ?? false;
         try {
           const r = await fetch(`${endpoint}/health`);
           return r.ok && ((await r.json()) as { health: string }).health === 'true';

@@ -1,0 +1,71 @@
+// The cluster's etcd over TLS with client certificates (cluster.etcd.tls): a node with the CA and a
+// client certificate the CA signed commits and answers; one without a client certificate is
+// refused by etcd and does not start.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dig } from '../helpers/dig.ts';
+import { makeTls, startEtcd, type EtcdServer } from '../helpers/etcd.ts';
+import { startNode, type ClusterNode } from '../helpers/cluster.ts';
+import { runCli } from '../helpers/gslbd.ts';
+
+const ZONE = 'tls.example.net';
+const TOKEN = 'tls-write-token-0123456789';
+const work = mkdtempSync(path.join(os.tmpdir(), 'gslbd-tls-'));
+let etcd: EtcdServer | null = null;
+let node: ClusterNode | null = null;
+
+afterAll(async () => {
+  await node?.server.stop();
+  await etcd?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('etcd over TLS', () => {
+  it('a node with a client certificate commits and answers; one without is refused at start', async () => {
+    const tls = makeTls(work);
+    etcd = await startEtcd('127.0.0.1', tls);
+    const zones = path.join(work, 'zones');
+    mkdirSync(zones);
+    writeFileSync(
+      path.join(zones, `${ZONE}.zone`),
+      '$TTL 1h\n@ IN SOA ns1 hostmaster ( 1 2h 15m 2w 300 )\n  IN NS ns1\nns1 IN A 192.0.2.1\n',
+    );
+    node = await startNode({
+      name: 'a',
+      dir: path.join(work, 'a'),
+      zones,
+      token: TOKEN,
+      endpoints: [etcd.endpoint],
+      clusterLines: [`    tls: { ca: ${tls.ca}, cert: ${tls.clientCert}, key: ${tls.clientKey} }`],
+    });
+    const r = await fetch(`${node.api}/v1/zones/${ZONE}/rrsets/secure/A`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ttl: 60, records: ['192.0.2.44'] }),
+    });
+    expect(r.status).toBe(201);
+    expect((await dig(node.server.port, [`secure.${ZONE}`, 'A'])).answer.map((x) => x.data)).toEqual(['192.0.2.44']);
+
+    const config = path.join(work, 'no-cert.yaml');
+    writeFileSync(
+      config,
+      `zones: ${zones}\ncluster:\n  node: b\n  etcd:\n    endpoints: ["${etcd.endpoint}"]\n    tls: { ca: ${tls.ca} }\n`,
+    );
+    const b = await runCli([
+      'serve',
+      '--config',
+      config,
+      '--data',
+      path.join(work, 'b'),
+      '--listen',
+      '127.0.0.1:0',
+      '--workers',
+      '1',
+    ]);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/gslbd: etcd \(https:\/\/127\.0\.0\.1:\d+\)/);
+  }, 60_000);
+});
