@@ -30,6 +30,7 @@ import { replaceFile } from './durable-file.ts';
 import { reviveInfinity, State, type StateSnapshot } from './state.ts';
 import type { ServedStore } from './served.ts';
 import { NotDurableError, type Change, type Changeset, type TargetState } from './types.ts';
+import { commitChanges, TransactionQueue } from './queue.ts';
 
 export interface EtcdStoreOptions {
   /** Client URLs of the etcd members, e.g. `http://127.0.0.1:2379`. */
@@ -79,7 +80,7 @@ export class EtcdStore implements ServedStore {
   readonly #now: () => number;
   #listeners: ((cs: Changeset) => void | Promise<void>)[] = [];
   #refusals: ((source: string, err: NotDurableError) => void)[] = [];
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new TransactionQueue();
   #watcher: Watcher | null = null;
   /** Remote changesets that came ahead of one still missing, by seq. */
   readonly #early = new Map<number, Changeset>();
@@ -294,19 +295,11 @@ export class EtcdStore implements ServedStore {
 
   /** See StateStore.transact: build → committed by etcd → applied and published → after → resolved. */
   transact<T>(source: string, build: () => readonly Change[], after: () => T): Promise<Committed<T>> {
-    const step = this.#queue.then(() => this.#transact(source, build, after));
-    this.#queue = step.catch(() => undefined);
-    return step.then((s) => s.done);
+    return this.#queue.run(() => this.#transact(source, build, after));
   }
 
-  async commit(source: string, changes: readonly Change[]): Promise<Changeset | null> {
-    return (
-      await this.transact(
-        source,
-        () => changes,
-        () => undefined,
-      )
-    ).changeset;
+  commit(source: string, changes: readonly Change[]): Promise<Changeset | null> {
+    return commitChanges(this, source, changes);
   }
 
   async #transact<T>(
@@ -434,7 +427,7 @@ export class EtcdStore implements ServedStore {
 
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#queue;
+    await this.#queue.idle;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     if (this.#pollTimer) clearTimeout(this.#pollTimer);
     if (this.#copyTimer) {

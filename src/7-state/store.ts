@@ -11,6 +11,7 @@ import type { ServedStore } from './served.ts';
 import { NotDurableError, type Change, type Changeset, type TargetState } from './types.ts';
 import { type TargetSpec } from '../4-gslb/types.ts';
 import { type RRsetEdits } from '../2-zone/types.ts';
+import { commitChanges, TransactionQueue } from './queue.ts';
 
 type Committed<T> = { changeset: Changeset | null; view: T };
 
@@ -20,8 +21,7 @@ export class JournaledStore implements ServedStore {
   readonly #now: () => number;
   #listeners: ((cs: Changeset) => void | Promise<void>)[] = [];
   #refusals: ((source: string, err: NotDurableError) => void)[] = [];
-  /** Settles when the last transaction queued has been applied or refused. */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new TransactionQueue();
   #compactAfter: number;
 
   /** `dir` null: memory only (nothing survives a restart). */
@@ -49,19 +49,11 @@ export class JournaledStore implements ServedStore {
   transact<T>(source: string, build: () => readonly Change[], after: () => T): Promise<Committed<T>> {
     // The next transaction starts once this one is applied (or refused), not once its listeners
     // (workers) have acknowledged it: `#transact` settles then, with `done` still pending.
-    const step = this.#queue.then(() => this.#transact(source, build, after));
-    this.#queue = step.catch(() => undefined);
-    return step.then((s) => s.done);
+    return this.#queue.run(() => this.#transact(source, build, after));
   }
 
-  async commit(source: string, changes: readonly Change[]): Promise<Changeset | null> {
-    return (
-      await this.transact(
-        source,
-        () => changes,
-        () => undefined,
-      )
-    ).changeset;
+  commit(source: string, changes: readonly Change[]): Promise<Changeset | null> {
+    return commitChanges(this, source, changes);
   }
 
   async #transact<T>(
