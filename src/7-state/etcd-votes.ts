@@ -9,7 +9,7 @@
 // an answer with TTL 0, or no answer for a whole ttl, means the lease is gone, and a new one is
 // granted with this node's votes put again. Every node reads all votes, then watches them.
 
-import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
+import { EtcdLeaseInvalidError, type Etcd3, type IKeyValue, type Lease, type Watcher } from 'etcd3';
 import type { HealthState } from '../3-health/types.ts';
 
 export interface Vote {
@@ -198,7 +198,7 @@ export class EtcdVotes {
       if (this.#lease) {
         const r = await this.#lease.keepaliveOnce({ deadline: Date.now() + this.#o.ttlMs / 2 });
         // TTL 0 or less: etcd no longer has the lease, and with it went this node's votes.
-        if (Number(r.TTL) <= 0) throw new Error('lease expired');
+        if (Number(r.TTL) <= 0) throw new EtcdLeaseInvalidError(String(r.ID));
       } else {
         const lease = this.#o.client.lease(ttlSeconds, { autoKeepAlive: false });
         lease.on('lost', () => {});
@@ -223,7 +223,15 @@ export class EtcdVotes {
         this.#detached = false;
         this.#o.onDetached?.(false, this.#aliveAt);
       }
-    } catch {
+    } catch (err) {
+      if (err instanceof EtcdLeaseInvalidError || /lease not found/i.test((err as Error).message)) {
+        // etcd answers, but the lease is gone (expired in a pause, or revoked): a new one at once,
+        // with this node's votes put again. Not detached: etcd was reached.
+        this.#lease?.release();
+        this.#lease = null;
+        if (!this.#stopped) this.#timer = setTimeout(() => void this.#renew(), 0);
+        return;
+      }
       if (this.#now() - this.#aliveAt > this.#o.ttlMs) {
         // The lease has surely expired: a new one next time.
         this.#lease?.release();

@@ -118,6 +118,23 @@ describe('votes of three nodes through etcd', () => {
     expect(f.votes.votes('check-2').size).toBe(0);
   }, 30_000);
 
+  it('a lease etcd dropped while the node kept running (etcd3 #110) is found, and the votes put again under a new one', async () => {
+    const g = await node('g', 4000);
+    const h = await node('h', 4000);
+    g.votes.vote('check-3', 'down', 1, 'timeout');
+    await until(() => h.votes.votes('check-3').get('g')?.state === 'down', 5000, "g's vote");
+    // Every lease revoked behind the nodes' backs: their votes go with them.
+    const admin = new Etcd3({ hosts: etcd.endpoint });
+    clients.push(admin);
+    const { leases } = await admin.leaseClient.leaseLeases();
+    for (const l of leases) await admin.leaseClient.leaseRevoke({ ID: l.ID });
+    await until(() => !h.votes.votes('check-3').has('g'), 5000, "g's vote gone with its lease");
+    // g's next renewal (every ttl/4 = 1 s) finds the lease gone and puts its vote again under a new
+    // one: well before the 4 s TTL would have run out.
+    await until(() => h.votes.votes('check-3').get('g')?.state === 'down', 2500, "g's vote back", 50);
+    expect(g.votes.detached).toBe(false);
+  }, 30_000);
+
   it("one node's lost link to a target evicts it nowhere; the target going away evicts it everywhere", async () => {
     const target = await tcpListener('127.0.0.2');
     const spec: CheckSpec = {
