@@ -1,9 +1,11 @@
-// Several nameservers, one truth (issue 13, first part): three gslbd nodes share their state through
-// a real etcd started here (node C with two worker processes). A drain through the API of node A, an nsupdate to node B and a load
-// report to node C are each seen in dig answers of all three; their SOA serials agree; two writers
-// on different nodes with the same If-Match: one wins. With etcd gone, every node still answers and
-// writes are refused with 503 ERR_CLUSTER_UNAVAILABLE; when it is back, writes go through again
-// and every node follows them.
+// Several nameservers, one truth (issue 13): three gslbd nodes (node C with two worker processes)
+// share their state through a real three-member etcd started here. A drain through the API of node
+// A, an nsupdate to node B and a load report to node C are each seen in dig answers of all three;
+// their SOA serials agree; two writers on different nodes with the same If-Match: one wins. Health
+// by quorum: votes in status, explain and metrics, a killed node's votes expire. With all of etcd
+// gone, every node still answers, writes are refused with 503 ERR_CLUSTER_UNAVAILABLE, dead targets
+// still leave by each node's own probes, a node restarted meanwhile serves its local copy; when etcd
+// is back, writes go through again and every node converges.
 
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dig } from '../helpers/dig.ts';
-import { startEtcd, type EtcdServer } from '../helpers/etcd.ts';
+import { startEtcdCluster, type EtcdCluster } from '../helpers/etcd.ts';
 import { runCli } from '../helpers/gslbd.ts';
 import { startNode, type ClusterNode, type NodeOptions } from '../helpers/cluster.ts';
 import { tcpListener, until, type Listener } from '../helpers/listeners.ts';
@@ -25,13 +27,13 @@ const zones = path.join(work, 'zones');
 
 type Node = ClusterNode;
 
-let etcd: EtcdServer;
+let etcd: EtcdCluster;
 let probed: Listener;
 const nodes: Node[] = [];
 const options = new Map<string, NodeOptions>();
 
 beforeAll(async () => {
-  etcd = await startEtcd();
+  etcd = await startEtcdCluster(3);
   probed = await tcpListener('127.0.0.2');
   mkdirSync(zones);
   writeFileSync(
@@ -79,7 +81,7 @@ beforeAll(async () => {
       dir,
       zones: own,
       token: TOKEN,
-      endpoints: [etcd.endpoint],
+      endpoints: etcd.endpoints,
       prefix: `/gslbd-e2e-${process.pid}/`,
       clusterLines: ['  vote-ttl: 2s'],
       args: [

@@ -194,6 +194,10 @@ export interface EtcdCluster {
   readonly endpoints: readonly string[];
   /** The member that leads now (asked of a live member). */
   leader(): Promise<EtcdMember>;
+  /** Every member SIGKILLed: etcd gone. */
+  kill(): Promise<void>;
+  /** Every member started again on its ports and data; resolves once a leader is elected. */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -253,21 +257,30 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
     return (await r.json()) as { header: { member_id: string }; leader: string };
   };
   // Healthy once a leader is elected and every member answers.
-  await until(
-    async () => {
-      try {
-        const all = await Promise.all(members.map(status));
-        return all.every((s) => s.leader && s.leader !== '0' && s.leader === all[0]!.leader);
-      } catch {
-        return false;
-      }
-    },
-    30_000,
-    'an etcd cluster with a leader',
-    100,
-  );
+  const healthy = () =>
+    until(
+      async () => {
+        try {
+          const all = await Promise.all(members.map(status));
+          return all.every((s) => s.leader && s.leader !== '0' && s.leader === all[0]!.leader);
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      'an etcd cluster with a leader',
+      100,
+    );
+  await healthy();
   return {
     members,
+    async kill() {
+      await Promise.all(members.map((m) => m.kill()));
+    },
+    async start() {
+      for (const m of members) await m.start();
+      await healthy();
+    },
     endpoints: members.map((m) => m.endpoint),
     async leader() {
       for (const m of members) {
