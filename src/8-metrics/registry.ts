@@ -24,6 +24,8 @@ export interface MetricSources {
   votes?(check: string): ReadonlyMap<string, { readonly state: HealthState }>;
   /** In a cluster: whether this node is detached from etcd, its last round trip (ms), the seq it has applied. */
   cluster?(): { readonly detached: boolean; readonly roundTripMs: number; readonly seq: number; readonly lag: number };
+  /** In a cluster: each live node, and whether its zone and pools files are this node's (asked of etcd at each scrape). */
+  clusterFiles?(): Promise<readonly { readonly node: string; readonly same: boolean }[]>;
   journalBytes(): number;
   /** State changes so far, by direction (`up`, `down`). */
   readonly transitions: CountMap;
@@ -123,6 +125,20 @@ export function createMetrics(src: MetricSources): Metrics {
         this.set(cluster().roundTripMs / 1000);
       },
     });
+    const files = src.clusterFiles;
+    if (files) {
+      new Gauge({
+        name: 'gslbd_cluster_files_differ',
+        help: "In a cluster: 1 for a live node whose zone and pools files differ from this node's, else 0",
+        labelNames: ['node'],
+        registers: reg,
+        async collect() {
+          this.reset();
+          // etcd unreachable: nothing to say (gslbd_cluster_detached says why).
+          for (const m of await files().catch(() => [])) this.set({ node: m.node }, m.same ? 0 : 1);
+        },
+      });
+    }
     new Gauge({
       name: 'gslbd_cluster_lag',
       help: "In a cluster: changesets committed that this node has not applied yet (etcd's head, read every 2 s, minus the applied seq)",

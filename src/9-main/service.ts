@@ -307,6 +307,8 @@ export class Service {
             seq: cluster.seq,
             lag: cluster.lag,
           }),
+          clusterFiles: async () =>
+            (await votes.members()).map((m) => ({ node: m.node, same: m.info.files === this.#filesDigest })),
         }),
     });
   }

@@ -206,6 +206,9 @@ describe('three gslbd nodes on one etcd', () => {
     expect(metrics).toMatch(/^gslbd_cluster_detached 0$/m);
     expect(metrics).toMatch(/^gslbd_cluster_applied_seq \d+$/m);
     expect(metrics).toMatch(/^gslbd_cluster_lag 0$/m);
+    // Scraped on c, whose files differ from a's and b's.
+    expect(metrics).toMatch(/^gslbd_cluster_files_differ\{node="a"\} 1$/m);
+    expect(metrics).toMatch(/^gslbd_cluster_files_differ\{node="c"\} 0$/m);
     expect(metrics).toMatch(/^gslbd_etcd_round_trip_seconds \d/m);
   });
 
