@@ -47,6 +47,8 @@ export interface EtcdStoreOptions {
   readonly onCaughtUp?: (seq: number) => void;
   /** A snapshot of the state in etcd every this many changesets; the log keeps as many. Default 1000. */
   readonly snapshotEvery?: number;
+  /** How often the log is read besides the watch (ms). Default 2000. */
+  readonly pollMs?: number;
   /** Key prefix of this gslbd cluster; several may share one etcd. Default `/gslbd/`. */
   readonly prefix?: string;
   /** How long one etcd request may take before the change is refused (ms). Default 5000. */
@@ -93,6 +95,8 @@ export class EtcdStore implements ServedStore {
   #copyTimer: NodeJS.Timeout | null = null;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #pollTimer: NodeJS.Timeout | null = null;
+  #rewatches = 0;
+  readonly #pollMs: number;
   /** etcd's head as last read (every POLL_MS). */
   #headSeen = 0;
   /** Started from the local copy, etcd not reached yet. */
@@ -121,6 +125,7 @@ export class EtcdStore implements ServedStore {
     this.#localCopy = o.localCopy ?? null;
     this.#onCaughtUp = o.onCaughtUp;
     this.#snapshotEvery = o.snapshotEvery ?? 1000;
+    this.#pollMs = o.pollMs ?? POLL_MS;
   }
 
   #key(seq: number): string {
@@ -174,11 +179,40 @@ export class EtcdStore implements ServedStore {
       .startRevision(String(revision + 1))
       .create();
     watcher.on('put', (kv) => this.#remote(kv));
-    // The client reconnects a watcher by itself and resumes from its last revision; errors here
-    // are those reconnections, not failures of a commit.
-    watcher.on('error', () => {});
+    // The client would resume a lost watch from its last revision by itself, which etcd refuses
+    // once that revision is compacted, and which has been seen to stop silently (etcd3 #31, #78,
+    // #114). So a lost or failed watch is replaced: read the log from this node's seq (through the
+    // snapshot if it was trimmed), then watch again from the revision of that read.
+    watcher.on('disconnected', () => void this.#rewatch(watcher));
+    watcher.on('error', () => void this.#rewatch(watcher));
+    const old = this.#watcher;
     this.#watcher = watcher;
-    this.#pollLater();
+    if (old) void old.cancel().catch(() => undefined);
+    if (!this.#pollTimer) this.#pollLater();
+  }
+
+  /** Replaces `lost` (once), retrying every RECONNECT_MS until etcd answers or the store closes. */
+  async #rewatch(lost: Watcher): Promise<void> {
+    if (this.#watcher !== lost || this.#closed) return;
+    this.#watcher = null;
+    // Cancelling a watch whose stream is gone may wait for a reconnection that never comes.
+    await Promise.race([lost.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+    while (!this.#closed) {
+      try {
+        const revision = await this.#catchUp(true);
+        if (this.#closed) return;
+        await this.#follow(revision);
+        this.#rewatches++;
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, RECONNECT_MS));
+      }
+    }
+  }
+
+  /** How many times a lost watch was replaced (for tests and the curious). */
+  get rewatches(): number {
+    return this.#rewatches;
   }
 
   /**
@@ -193,7 +227,7 @@ export class EtcdStore implements ServedStore {
         .then(() => this.#catchUp(true))
         .catch(() => undefined)
         .finally(() => this.#pollLater());
-    }, POLL_MS);
+    }, this.#pollMs);
     this.#pollTimer.unref();
   }
 

@@ -98,8 +98,20 @@ export class EtcdVotes {
       .create();
     watcher.on('put', (kv) => this.#put(kv));
     watcher.on('delete', (kv) => this.#delete(kv));
-    watcher.on('error', () => {});
+    // A lost or failed watch is replaced by a fresh read and a watch from its revision, as the log's
+    // is (etcd-store.ts): the client's own resumption can stop silently, or meet a compaction.
+    watcher.on('disconnected', () => void this.#rewatch(watcher));
+    watcher.on('error', () => void this.#rewatch(watcher));
+    const old = this.#watcher;
     this.#watcher = watcher;
+    if (old) void old.cancel().catch(() => undefined);
+  }
+
+  async #rewatch(lost: Watcher): Promise<void> {
+    if (this.#watcher !== lost || this.#stopped) return;
+    this.#watcher = null;
+    await Promise.race([lost.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+    await this.#read().catch(() => this.#readLater());
   }
 
   /** This node's verdict on `check`: put under its lease (again after a lost lease). */

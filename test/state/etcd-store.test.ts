@@ -86,6 +86,37 @@ describe('two nodes on one etcd', () => {
   });
 });
 
+describe('a lost watch', () => {
+  it('is replaced after etcd comes back, and changes flow to the other node without the periodic read', async () => {
+    const prefix = `/gslbd-test-${process.pid}-${++prefixes}/`;
+    // The periodic read as good as off: only the watch can bring a's changes to b.
+    const make = () => new EtcdStore({ endpoints: [etcd.endpoint], prefix, timeoutMs: 2000, pollMs: 600_000 });
+    const [a, b] = [make(), make()];
+    await a.open();
+    await b.open();
+    await a.commit('api:a', [weight('x', 1)]);
+    await until(() => b.target('x')?.weight === 1, 5000, 'b follows');
+    await etcd.kill();
+    await etcd.start();
+    await until(() => b.rewatches >= 1, 15_000, "b's watch replaced", 100);
+    await until(
+      async () => {
+        try {
+          await a.commit('api:a', [weight('y', 2)]);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      15_000,
+      'a commit once etcd is back',
+      200,
+    );
+    await until(() => b.target('y')?.weight === 2, 3000, "a's change at b by the new watch");
+    await Promise.all([a.close(), b.close()]);
+  }, 60_000);
+});
+
 describe('snapshots', () => {
   it('a node that starts, or comes back, after the log was trimmed catches up through the snapshot', async () => {
     const prefix = `/gslbd-test-${process.pid}-${++prefixes}/`;
