@@ -27,14 +27,9 @@ import { IdleChecks } from '../3-health/idle.ts';
 import type { Transition } from '../3-health/types.ts';
 import { TargetHealth, describeTarget } from '../7-state/target-health.ts';
 import { JournaledStore } from '../7-state/store.ts';
-import { EtcdStore } from '../7-state/etcd-store.ts';
-import { EtcdVotes } from '../7-state/etcd-votes.ts';
-import { QuorumChecks, type QuorumChange } from '../7-state/quorum-checks.ts';
+import type { QuorumChange } from '../7-state/quorum-checks.ts';
 import type { ClusterOptions } from '../7-config/cluster-options.ts';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { ClusterNode } from './cluster-node.ts';
 import { ZonePublisher } from '../7-state/publisher.ts';
 import { CountMap, QueryCounters, type QueryCounts } from '../6-serve/counters.ts';
 import { AnswerCache } from '../6-serve/cache.ts';
@@ -145,9 +140,7 @@ export class Service {
           geo,
           describe: (t) => {
             const d = describeTarget(this.checker, this.state, t, now);
-            const key = this.#votes && this.checker.statusOf(t.id)?.key;
-            if (!key) return d;
-            return { ...d, votes: Object.fromEntries([...this.#votes!.votes(key)].map(([n, v]) => [n, v.state])) };
+            return this.#node ? { ...d, votes: this.#node.votesOf(this.checker.statusOf(t.id)?.key) } : d;
           },
         },
         req,
@@ -159,7 +152,7 @@ export class Service {
       return this.view.status();
     },
     reload: () => this.reload(),
-    cluster: async () => (this.#isCluster() ? this.#clusterView() : null),
+    cluster: async () => (this.#node ? this.#node.view() : null),
   };
 
   /** What /metrics and the status page count: this process's queries, plus its followers' (#gatherCounters). */
@@ -168,11 +161,8 @@ export class Service {
   readonly #clock: Clock;
   readonly #publisher: ZonePublisher;
   readonly #geo: GeoLoader;
-  readonly #votes: EtcdVotes | null;
-  readonly #cluster: EtcdStore | null;
-  /** SHA-256 over the zone and pools files as last loaded (a cluster compares its nodes'). */
-  #filesDigest = '';
-  #quorum: QuorumChecks | null = null;
+  /** This node of a cluster (`cluster:`); null alone, or in a worker. */
+  readonly #node: ClusterNode | null;
   #inputs: GslbInputs;
 
   constructor(opts: ServiceOptions) {
@@ -198,8 +188,18 @@ export class Service {
       queryLog,
       cache: this.answerCache,
     });
-    const cluster = opts.cluster && !opts.state ? clusterStore(opts.cluster, clock, opts.dataDir, opts.log) : null;
-    this.state = opts.state ?? cluster ?? new JournaledStore(opts.dataDir, () => clock.now());
+    const node =
+      opts.cluster && !opts.state
+        ? new ClusterNode({
+            cluster: opts.cluster,
+            clock,
+            dataDir: opts.dataDir,
+            log: opts.log,
+            onQuorumChange: (c) => this.#quorumChange(c),
+          })
+        : null;
+    this.#node = node;
+    this.state = opts.state ?? node?.store ?? new JournaledStore(opts.dataDir, () => clock.now());
     // Run-time changes reach answers at once: the touched zones are re-published synchronously,
     // after the changeset is durable and before it is acknowledged.
     this.#publisher = new ZonePublisher({
@@ -208,9 +208,9 @@ export class Service {
       onPoolsChanged: () => this.#syncChecks(),
     });
     this.state.onChange((cs) => this.#publisher.change(cs));
-    cluster?.onReset(() => {
+    node?.store.onReset(() => {
       this.#publisher.republish();
-      opts.followers?.restore(cluster.snapshot());
+      opts.followers?.restore(node.store.snapshot());
     });
     this.state.onNotDurable((source, err) => {
       this.notDurable.add(source.split(':')[0]!);
@@ -218,65 +218,32 @@ export class Service {
     });
     const followers = opts.followers;
     if (followers) this.state.onChange((cs: Changeset) => followers.changeset(cs));
-    // In a cluster a node's verdict is its vote: in effect once the live votes of every node
-    // decide so (7-state/quorum-checks.ts). Alone, a verdict takes the commit path (durable before visible).
-    const votes =
-      cluster && opts.cluster
-        ? new EtcdVotes({
-            client: cluster.client,
-            prefix: opts.cluster.prefix,
-            node: opts.cluster.node,
-            ttlMs: opts.cluster.voteTtlMs,
-            now: () => clock.now(),
-            onChange: (check) => this.#quorum?.recompute(check),
-            info: () => ({ seq: cluster.seq, files: this.#filesDigest }),
-            onDetached: (detached, since) =>
-              detached
-                ? opts.log.warn(
-                    { since: new Date(since).toISOString() },
-                    `cluster: detached since ${new Date(since).toISOString()}: answering by this node's own probes`,
-                  )
-                : opts.log.info('cluster: attached again: answering by the votes of every node'),
-          })
-        : null;
-    this.#votes = votes;
-    this.#cluster = cluster;
-    // A cluster node that `probe-from` leaves out probes nothing: the others' votes decide.
-    const probes =
-      !opts.cluster || opts.cluster.probeFrom === 'all' || opts.cluster.probeFrom.includes(opts.cluster.node);
+    // In a cluster a node's verdict is its vote, in effect once the live votes of every node decide
+    // so (7-state/quorum-checks.ts); a node `probe-from` leaves out probes nothing. Alone, a verdict
+    // takes the commit path (durable before visible).
     const local =
       opts.checks ??
-      (votes && !probes ? new IdleChecks(clock) : null) ??
+      (node && !node.probes ? new IdleChecks(clock) : null) ??
       new HealthChecker({
         probers,
         clock,
         random,
         known: this.state.probes(),
         onTransition: (check, t) => {
-          if (!votes) return this.#onTransition(check, t);
-          votes.vote(check.key, t.to, t.at, t.reason);
-          opts.log.info(transitionFields(check, t), `health vote of ${opts.cluster!.node}: ${t.from} -> ${t.to}`);
+          if (!node) return this.#onTransition(check, t);
+          node.vote(check, t);
+          opts.log.info(transitionFields(check, t), `health vote of ${node.name}: ${t.from} -> ${t.to}`);
           // Detached, this node's own verdict is what it answers by.
-          if (votes.detached) this.#shown(check, t);
+          if (node.votes.detached) this.#shown(check, t);
         },
         onResult: (check, r) => {
           this.metrics.probe(check.spec.type, r.ok, r.latencyMs);
-          if (votes && !votes.hasVoted(check.key)) votes.vote(check.key, check.state, check.since, r.reason);
+          node?.firstVote(check, r.reason);
           followers?.checks([check], false);
         },
         onShown: (check) => followers?.checks([check], false),
       });
-    this.#quorum =
-      votes && opts.cluster
-        ? new QuorumChecks(
-            local,
-            votes,
-            opts.cluster.quorum,
-            () => clock.now(),
-            (c) => this.#quorumChange(c),
-          )
-        : null;
-    this.checker = this.#quorum ?? local;
+    this.checker = node ? node.quorum(local) : local;
     const health = new TargetHealth(this.checker, this.state);
     this.#inputs = { ...this.#inputs, health };
     this.view = new StatusView({
@@ -286,7 +253,7 @@ export class Service {
       health: () => health,
       answers: () => this.#reported.answers.counts,
       now: () => clock.now(),
-      ...(votes && { votes: (check: string) => votes.votes(check) }),
+      ...(node && { votes: (check: string) => node.votes.votes(check) }),
     });
     this.metrics = createMetrics({
       counters: () => this.#reported,
@@ -298,18 +265,7 @@ export class Service {
       health: () => health,
       journalBytes: () => this.state.journalBytes,
       now: () => clock.now(),
-      ...(votes && { votes: (check: string) => votes.votes(check) }),
-      ...(votes &&
-        cluster && {
-          cluster: () => ({
-            detached: votes.detached,
-            roundTripMs: votes.roundTripMs,
-            seq: cluster.seq,
-            lag: cluster.lag,
-          }),
-          clusterFiles: async () =>
-            (await votes.members()).map((m) => ({ node: m.node, same: m.info.files === this.#filesDigest })),
-        }),
+      ...node?.metrics(),
     });
   }
 
@@ -324,63 +280,6 @@ export class Service {
       reason: `quorum: ${c.down} of ${c.live} nodes say down`,
     });
     this.#opts.followers?.checks(this.checker.all(), true);
-  }
-
-  #isCluster(): boolean {
-    return this.#opts.cluster !== undefined && this.#opts.state === undefined;
-  }
-
-  /**
-   * GET /v1/cluster: this node, etcd's head, and every node with a live lease: its applied seq and
-   * lag, when it was last seen, whether its files are this node's. With etcd unreachable: this node
-   * only, detached.
-   */
-  async #clusterView() {
-    const store = this.#cluster!;
-    const votes = this.#votes!;
-    const self = this.#opts.cluster!.node;
-    const now = this.#clock.now();
-    const detachedSince = votes.detachedSince;
-    try {
-      const [head, members] = await Promise.all([store.head(), votes.members()]);
-      return {
-        node: self,
-        head,
-        detached: false,
-        etcd_round_trip_ms: votes.roundTripMs,
-        nodes: members.map((m) => {
-          const seq = Number(m.info.seq ?? 0);
-          return {
-            node: m.node,
-            self: m.node === self,
-            seq,
-            lag: Math.max(0, head - seq),
-            last_seen: new Date(m.seenAt).toISOString(),
-            files: String(m.info.files ?? ''),
-            same_files: m.info.files === this.#filesDigest,
-          };
-        }),
-      };
-    } catch (err) {
-      return {
-        node: self,
-        head: null,
-        detached: true,
-        detached_since: new Date(detachedSince ?? now).toISOString(),
-        error: (err as Error).message,
-        nodes: [
-          {
-            node: self,
-            self: true,
-            seq: store.seq,
-            lag: null,
-            last_seen: null,
-            files: this.#filesDigest,
-            same_files: true,
-          },
-        ],
-      };
-    }
   }
 
   /** Every zone laid again from its file and the state, which was replaced whole (a worker told by its primary). */
@@ -445,13 +344,7 @@ export class Service {
         maxChanges: this.maxChanges,
       });
     const replay = await this.state.open();
-    if (this.#cluster?.fromLocalCopy) {
-      this.#opts.log.warn(
-        { seq: this.#cluster.seq },
-        'cluster: etcd unreachable at start: serving the local copy of the cluster state; writes refused until etcd answers',
-      );
-    }
-    await this.#votes?.start();
+    await this.#node?.start();
     if (replay.droppedBytes) this.#opts.log.warn({ bytes: replay.droppedBytes }, 'journal: torn last record dropped');
     if (replay.changesets) this.#opts.log.info({ changesets: replay.changesets }, 'journal replayed');
     await this.reload();
@@ -505,7 +398,7 @@ export class Service {
   async reload(): Promise<{ loaded: number; failed: number }> {
     const log = this.#opts.log;
     const result = await loadZones(this.#opts.zonesDir);
-    if (this.#opts.cluster) this.#filesDigest = await filesDigest(this.#opts.zonesDir);
+    await this.#node?.filesLoaded(this.#opts.zonesDir);
     for (const w of result.warnings) log.warn({ warning: w.message }, 'zone warning');
     for (const e of result.errors) log.error({ error: e.message }, 'file not loaded');
     for (const f of result.failures) {
@@ -549,29 +442,11 @@ export class Service {
     await this.api?.stop();
     this.api = null;
     this.checker.stop();
-    await this.#votes?.stop();
+    await this.#node?.stop();
     await Promise.all(this.listeners.map((l) => l.stop()));
     this.listeners.length = 0;
     await this.state.close();
   }
-}
-
-/** The etcd store of a cluster node; TLS files are read now, so a missing one fails the start. */
-function clusterStore(c: ClusterOptions, clock: Clock, dataDir: string | null, log: Logger): EtcdStore {
-  const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file));
-  const tls = c.tls && { ca: read(c.tls.ca), cert: read(c.tls.cert), key: read(c.tls.key) };
-  return new EtcdStore({
-    endpoints: c.endpoints,
-    prefix: c.prefix,
-    now: () => clock.now(),
-    ...(tls && {
-      tls: { ...(tls.ca && { ca: tls.ca }), ...(tls.cert && { cert: tls.cert }), ...(tls.key && { key: tls.key }) },
-    }),
-    ...(c.auth && { auth: c.auth }),
-    ...(dataDir && { localCopy: path.join(dataDir, 'cluster-state.json') }),
-    ...(c.snapshotEvery !== undefined && { snapshotEvery: c.snapshotEvery }),
-    onCaughtUp: (seq) => log.info({ seq }, 'cluster: etcd answers: caught up, writes accepted again'),
-  });
 }
 
 function transitionFields(check: CheckStatus, t: Transition) {
@@ -582,17 +457,4 @@ function transitionFields(check: CheckStatus, t: Transition) {
     to: t.to,
     reason: t.reason,
   };
-}
-
-/** SHA-256 over the names and contents of the zone and pools files in `dir`, in name order. */
-async function filesDigest(dir: string): Promise<string> {
-  const h = createHash('sha256');
-  const names = (await readdir(dir).catch(() => [] as string[]))
-    .filter((n) => n.endsWith('.zone') || n.endsWith('.pools.yaml'))
-    .sort();
-  for (const name of names) {
-    const body = await readFile(path.join(dir, name)).catch(() => Buffer.alloc(0));
-    h.update(`${name}\0${body.length}\0`).update(body);
-  }
-  return h.digest('hex');
 }
