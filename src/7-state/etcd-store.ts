@@ -23,14 +23,11 @@ import path from 'node:path';
 import { noop } from 'cockatiel';
 import { Etcd3, type IKeyValue, type Watcher } from 'etcd3';
 import { GslbError } from '../0-base/errors.ts';
-import type { HealthState } from '../3-health/types.ts';
-import type { TargetSpec } from '../4-gslb/types.ts';
-import type { RRsetEdits } from '../2-zone/types.ts';
 import { replaceFile } from './durable-file.ts';
-import { reviveInfinity, State, type StateSnapshot } from './state.ts';
+import { reviveInfinity, type StateSnapshot } from './state.ts';
 import type { ServedStore } from './served.ts';
-import { NotDurableError, type Change, type Changeset, type TargetState } from './types.ts';
-import { commitChanges, TransactionQueue } from './queue.ts';
+import { NotDurableError, type Change, type Changeset } from './types.ts';
+import { StoreBase, type Committed } from './store-base.ts';
 
 export interface EtcdStoreOptions {
   /** Client URLs of the etcd members, e.g. `http://127.0.0.1:2379`. */
@@ -56,8 +53,6 @@ export interface EtcdStoreOptions {
   readonly now?: () => number;
 }
 
-type Committed<T> = { changeset: Changeset | null; view: T };
-
 /** Compare-and-swap attempts of one transaction before it gives up (other nodes kept winning). */
 const MAX_ATTEMPTS = 20;
 
@@ -69,8 +64,7 @@ const RECONNECT_MS = 2000;
 /** How often the log is read besides the watch, in case the watch has silently stopped. */
 const POLL_MS = 2000;
 
-export class EtcdStore implements ServedStore {
-  readonly #state = new State();
+export class EtcdStore extends StoreBase implements ServedStore {
   readonly #client: Etcd3;
   /** The etcd client, shared with the votes of this node (etcd-votes.ts). */
   get client(): Etcd3 {
@@ -80,9 +74,6 @@ export class EtcdStore implements ServedStore {
   readonly #endpoints: string;
   readonly #timeoutMs: number;
   readonly #now: () => number;
-  #listeners: ((cs: Changeset) => void | Promise<void>)[] = [];
-  #refusals: ((source: string, err: NotDurableError) => void)[] = [];
-  readonly #queue = new TransactionQueue();
   #watcher: Watcher | null = null;
   /** Remote changesets that came ahead of one still missing, by seq. */
   readonly #early = new Map<number, Changeset>();
@@ -103,6 +94,7 @@ export class EtcdStore implements ServedStore {
   #fromCopy = false;
 
   constructor(o: EtcdStoreOptions) {
+    super();
     this.#prefix = o.prefix ?? '/gslbd/';
     this.#timeoutMs = o.timeoutMs ?? 5000;
     this.#now = o.now ?? Date.now;
@@ -144,13 +136,13 @@ export class EtcdStore implements ServedStore {
       const message = `etcd (${this.#endpoints}): ${(err as Error).message}`;
       const copy = this.#localCopy ? await readCopy(this.#localCopy) : null;
       if (!copy) throw new GslbError('ERR_CLUSTER_UNAVAILABLE', message);
-      this.#state.restore(copy);
+      this.state.restore(copy);
       this.#fromCopy = true;
       this.#reconnectTimer = setTimeout(() => void this.#reconnect(), RECONNECT_MS);
-      return { changesets: this.#state.seq, droppedBytes: 0 };
+      return { changesets: this.state.seq, droppedBytes: 0 };
     }
     await this.#follow(revision);
-    return { changesets: this.#state.seq, droppedBytes: 0 };
+    return { changesets: this.state.seq, droppedBytes: 0 };
   }
 
   /** True while this node serves its local copy, not having reached etcd since it started. */
@@ -165,7 +157,7 @@ export class EtcdStore implements ServedStore {
       const revision = await this.#catchUp(true);
       await this.#follow(revision);
       this.#fromCopy = false;
-      this.#onCaughtUp?.(this.#state.seq);
+      this.#onCaughtUp?.(this.state.seq);
     } catch {
       if (!this.#closed) this.#reconnectTimer = setTimeout(() => void this.#reconnect(), RECONNECT_MS);
     }
@@ -247,7 +239,7 @@ export class EtcdStore implements ServedStore {
     await mkdir(path.dirname(this.#localCopy), { recursive: true }).catch(() => undefined);
     await replaceFile(
       this.#localCopy,
-      JSON.stringify(this.#state.snapshot(), (_k, v) => (v === Infinity ? null : v)),
+      JSON.stringify(this.state.snapshot(), (_k, v) => (v === Infinity ? null : v)),
       `${this.#localCopy}.tmp`,
     ).catch(() => undefined);
   }
@@ -257,13 +249,13 @@ export class EtcdStore implements ServedStore {
    * the etcd revision the read was made at.
    */
   async #catchUp(tell: boolean): Promise<number> {
-    const from = this.#key(this.#state.seq + 1);
+    const from = this.#key(this.state.seq + 1);
     const end = `${this.#prefix}log0`; // '0' follows '/': the end of the log/ range
     const res = await this.#client.getAll().inRange({ start: from, end }).sort('Key', 'Ascend').exec();
     const logged = res.kvs.map(parse);
     // The changesets right after this node's are gone (trimmed behind a snapshot): start from the
     // snapshot, then take the log after it.
-    if (logged.length && logged[0]!.seq > this.#state.seq + 1) await this.#fromSnapshot(logged[0]!.seq, tell);
+    if (logged.length && logged[0]!.seq > this.state.seq + 1) await this.#fromSnapshot(logged[0]!.seq, tell);
     for (const cs of logged) this.#take(cs, tell);
     return Number(res.header.revision);
   }
@@ -273,9 +265,9 @@ export class EtcdStore implements ServedStore {
     const text = await this.#client.get(`${this.#prefix}snapshot`).string();
     const snap = text === null ? null : (JSON.parse(text) as StateSnapshot);
     if (!snap || snap.seq < before - 1) {
-      throw new Error(`changesets ${this.#state.seq + 1}..${before - 1} are neither in the log nor in a snapshot`);
+      throw new Error(`changesets ${this.state.seq + 1}..${before - 1} are neither in the log nor in a snapshot`);
     }
-    this.#state.restore(snap);
+    this.state.restore(snap);
     for (const seq of [...this.#early.keys()]) if (seq <= snap.seq) this.#early.delete(seq);
     this.#copyLater();
     if (tell) for (const fn of this.#resets) fn();
@@ -287,7 +279,7 @@ export class EtcdStore implements ServedStore {
    * log longer, nothing else: the next snapshot tries again.
    */
   async #snapshot(seq: number): Promise<void> {
-    const snap = this.#state.snapshot();
+    const snap = this.state.snapshot();
     if (snap.seq !== seq) return;
     try {
       await this.#client
@@ -314,29 +306,21 @@ export class EtcdStore implements ServedStore {
 
   /** Applies `cs` if it is the next one; keeps it if one before it is missing; ignores one applied. */
   #take(cs: Changeset, tell: boolean): void {
-    if (cs.seq <= this.#state.seq) return;
-    if (cs.seq > this.#state.seq + 1) {
+    if (cs.seq <= this.state.seq) return;
+    if (cs.seq > this.state.seq + 1) {
       this.#early.set(cs.seq, cs);
       return;
     }
     // Listeners' promises hold only the acknowledgement of this node's own commits.
     void Promise.all(this.#applied(cs, tell));
-    for (let next = this.#early.get(this.#state.seq + 1); next; next = this.#early.get(this.#state.seq + 1)) {
+    for (let next = this.#early.get(this.state.seq + 1); next; next = this.#early.get(this.state.seq + 1)) {
       this.#early.delete(next.seq);
       void Promise.all(this.#applied(next, tell));
     }
   }
 
-  /** See StateStore.transact: build → committed by etcd → applied and published → after → resolved. */
-  transact<T>(source: string, build: () => readonly Change[], after: () => T): Promise<Committed<T>> {
-    return this.#queue.run(() => this.#transact(source, build, after));
-  }
-
-  commit(source: string, changes: readonly Change[]): Promise<Changeset | null> {
-    return commitChanges(this, source, changes);
-  }
-
-  async #transact<T>(
+  /** build → committed by etcd (CAS on head; built again when another node won) → applied → after → resolved. */
+  protected async step<T>(
     source: string,
     build: () => readonly Change[],
     after: () => T,
@@ -344,19 +328,17 @@ export class EtcdStore implements ServedStore {
     for (let attempt = 1; ; attempt++) {
       const changes = build();
       if (changes.length === 0) return { done: Promise.resolve({ changeset: null, view: after() }) };
-      const seq = this.#state.seq + 1;
+      const seq = this.state.seq + 1;
       const cs: Changeset = { seq, at: this.#now(), source, changes };
       let won: boolean;
       try {
         won = await this.#put(cs);
       } catch (err) {
-        const refusal = new NotDurableError(err as Error, 'ERR_CLUSTER_UNAVAILABLE');
-        for (const fn of this.#refusals) fn(source, refusal);
-        throw refusal;
+        throw this.refused(source, new NotDurableError(err as Error, 'ERR_CLUSTER_UNAVAILABLE'));
       }
       if (won) {
         // The watch brings it again later; by then it is applied and ignored.
-        const waits = seq === this.#state.seq + 1 ? this.#applied(cs, true) : [];
+        const waits = seq === this.state.seq + 1 ? this.#applied(cs, true) : [];
         if (seq % this.#snapshotEvery === 0) void this.#snapshot(seq);
         const view = after();
         return { done: Promise.all(waits).then(() => ({ changeset: cs, view })) };
@@ -389,36 +371,11 @@ export class EtcdStore implements ServedStore {
     return res.succeeded;
   }
 
+  /** Applies `cs` (listeners told with `tell`), and has the local copy written soon. */
   #applied(cs: Changeset, tell: boolean): Promise<void>[] {
-    this.#state.apply(cs);
+    const waits = this.applied(cs, tell);
     this.#copyLater();
-    const waits: Promise<void>[] = [];
-    if (!tell) return waits;
-    for (const l of this.#listeners) {
-      const w = l(cs);
-      if (w) waits.push(w);
-    }
     return waits;
-  }
-
-  target(id: string): TargetState | undefined {
-    return this.#state.targets.get(id);
-  }
-
-  probes(): ReadonlyMap<string, { readonly state: HealthState; readonly since: number }> {
-    return this.#state.probes;
-  }
-
-  rrsets(zone: string): RRsetEdits | undefined {
-    return this.#state.rrsets.get(zone.toLowerCase());
-  }
-
-  targets(pool: string): ReadonlyMap<string, TargetSpec | null> | undefined {
-    return this.#state.poolTargets.get(pool.toLowerCase());
-  }
-
-  snapshot(): StateSnapshot {
-    return this.#state.snapshot();
   }
 
   /** No local journal (yet): the log is etcd's. */
@@ -433,17 +390,7 @@ export class EtcdStore implements ServedStore {
 
   /** Changesets committed that this node has not applied, as of the last read of etcd's head. */
   get lag(): number {
-    return Math.max(0, this.#headSeen - this.#state.seq);
-  }
-
-  /** The seq of the last changeset applied here. */
-  get seq(): number {
-    return this.#state.seq;
-  }
-
-  /** Called after each changeset is applied, this node's and others'. A promise holds this node's acknowledgement. */
-  onChange(fn: (cs: Changeset) => void | Promise<void>): void {
-    this.#listeners.push(fn);
+    return Math.max(0, this.#headSeen - this.state.seq);
   }
 
   /**
@@ -454,14 +401,9 @@ export class EtcdStore implements ServedStore {
     this.#resets.push(fn);
   }
 
-  /** Called for each changeset refused because etcd did not commit it. */
-  onNotDurable(fn: (source: string, err: NotDurableError) => void): void {
-    this.#refusals.push(fn);
-  }
-
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#queue.idle;
+    await this.idle;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     if (this.#pollTimer) clearTimeout(this.#pollTimer);
     if (this.#copyTimer) {
