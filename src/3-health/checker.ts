@@ -33,6 +33,8 @@ export interface Checks {
   sync(targets: Iterable<CheckedTarget>): void;
   /** The check of a target, if it has one. */
   statusOf(targetId: string): CheckStatus | undefined;
+  /** A check by its key (`checkKey`), if it runs. */
+  byKey(key: string): CheckStatus | undefined;
   /** Every check. */
   all(): CheckStatus[];
   stop(): void;
@@ -219,6 +221,10 @@ export class HealthChecker implements Checks {
     const key = this.#byTarget.get(targetId);
     const check = key === undefined ? undefined : this.#checks.get(key);
     return check?.status();
+  }
+
+  byKey(key: string): CheckStatus | undefined {
+    return this.#checks.get(key)?.status();
   }
 
   /** Every running check. */

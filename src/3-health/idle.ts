@@ -28,6 +28,10 @@ export class IdleChecks implements Checks {
     return key === undefined ? undefined : this.#status(key);
   }
 
+  byKey(key: string): CheckStatus | undefined {
+    return this.#wanted.has(key) ? this.#status(key) : undefined;
+  }
+
   all(): CheckStatus[] {
     return [...this.#wanted.keys()].map((key) => this.#status(key));
   }

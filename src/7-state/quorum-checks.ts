@@ -41,7 +41,7 @@ export class QuorumChecks implements Checks {
   recompute(check: string): void {
     const votes = this.#votes.votes(check);
     const prev = this.#effective.get(check);
-    const own = this.#local.all().find((c) => c.key === check)?.state;
+    const own = this.#local.byKey(check)?.state;
     const last = prev?.state ?? own ?? 'up';
     const state = decide(
       [...votes.values()].map((v) => v.state),
@@ -67,6 +67,11 @@ export class QuorumChecks implements Checks {
 
   statusOf(targetId: string): CheckStatus | undefined {
     const s = this.#local.statusOf(targetId);
+    return s && this.#view(s);
+  }
+
+  byKey(key: string): CheckStatus | undefined {
+    const s = this.#local.byKey(key);
     return s && this.#view(s);
   }
 

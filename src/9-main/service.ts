@@ -271,7 +271,7 @@ export class Service {
 
   /** The effective state of a check changed by the votes of the cluster's nodes. */
   #quorumChange(c: QuorumChange): void {
-    const check = this.checker.all().find((s) => s.key === c.check);
+    const check = this.checker.byKey(c.check);
     if (!check) return;
     this.#shown(check, {
       from: c.from,
