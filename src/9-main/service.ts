@@ -253,7 +253,7 @@ export class Service {
       health: () => health,
       answers: () => this.#reported.answers.counts,
       now: () => clock.now(),
-      ...(node && { votes: (check: string) => node.votes.votes(check) }),
+      ...(node && { votes: (check: string | undefined) => node.votesOf(check) }),
     });
     this.metrics = createMetrics({
       counters: () => this.#reported,

@@ -26,8 +26,8 @@ export interface StatusSources {
   /** Answers given per target, keyed `pool\taddress` (summed over workers). */
   readonly answers: () => ReadonlyMap<string, number>;
   readonly now: () => number;
-  /** In a cluster: every node's live vote on a check, by check key. */
-  readonly votes?: (check: string) => ReadonlyMap<string, { readonly state: HealthState }>;
+  /** In a cluster: every node's live vote on a check, `{ node: 'up' | 'down' }` (none without a check). */
+  readonly votes?: (check: string | undefined) => Record<string, HealthState>;
 }
 
 const HISTORY = 200;
@@ -53,12 +53,6 @@ export class StatusView {
     this.history.push(event);
     if (this.history.length > HISTORY) this.history.shift();
     return event;
-  }
-
-  /** Each node's vote on a check: `{ node: 'up' | 'down' }` (none without a check). */
-  #votesOf(key: string | undefined): Record<string, HealthState> {
-    if (key === undefined || !this.#s.votes) return {};
-    return Object.fromEntries([...this.#s.votes(key)].map(([node, v]) => [node, v.state]));
   }
 
   /** Zones, pools, targets with their state, and recent state changes. */
@@ -103,7 +97,7 @@ export class StatusView {
                   : null,
                 override: o && o.expiresAt > now ? o.value.state : null,
                 answers: answers.get(`${pool}\t${t.address}`) ?? 0,
-                ...(votes && { votes: this.#votesOf(checks.statusOf(t.id)?.key) }),
+                ...(votes && { votes: votes(checks.statusOf(t.id)?.key) }),
               };
             }),
           };
