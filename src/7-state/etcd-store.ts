@@ -88,7 +88,7 @@ export class EtcdStore extends StoreBase implements ServedStore {
   #pollTimer: NodeJS.Timeout | null = null;
   #rewatches = 0;
   readonly #pollMs: number;
-  /** etcd's head as last read (every POLL_MS). */
+  /** etcd's head as the last read of the log found it (every POLL_MS, and at each catch-up). */
   #headSeen = 0;
   /** Started from the local copy, etcd not reached yet. */
   #fromCopy = false;
@@ -214,9 +214,7 @@ export class EtcdStore extends StoreBase implements ServedStore {
   #pollLater(): void {
     if (this.#closed) return;
     this.#pollTimer = setTimeout(() => {
-      this.head()
-        .then((h) => (this.#headSeen = h))
-        .then(() => this.#catchUp(true))
+      this.#catchUp(true)
         .catch(() => undefined)
         .finally(() => this.#pollLater());
     }, this.#pollMs);
@@ -253,6 +251,8 @@ export class EtcdStore extends StoreBase implements ServedStore {
     const end = `${this.#prefix}log0`; // '0' follows '/': the end of the log/ range
     const res = await this.#client.getAll().inRange({ start: from, end }).sort('Key', 'Ascend').exec();
     const logged = res.kvs.map(parse);
+    // The last changeset in the log is etcd's head (for `lag`): no separate read of it.
+    if (logged.length) this.#headSeen = Math.max(this.#headSeen, logged.at(-1)!.seq);
     // The changesets right after this node's are gone (trimmed behind a snapshot): start from the
     // snapshot, then take the log after it.
     if (logged.length && logged[0]!.seq > this.state.seq + 1) await this.#fromSnapshot(logged[0]!.seq, tell);

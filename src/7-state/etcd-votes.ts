@@ -131,11 +131,17 @@ export class EtcdVotes {
     for (const check of [...this.#mine.keys()]) {
       if (keep.has(check)) continue;
       this.#mine.delete(check);
-      void this.#o.client
-        .delete()
-        .key(this.#key(check))
-        .exec()
-        .catch(() => undefined);
+      // In line with the puts, so that a put still in flight cannot bring the vote back after it.
+      this.#puts = this.#puts.then(() =>
+        this.#o.client
+          .delete()
+          .key(this.#key(check))
+          .exec()
+          .then(
+            () => undefined,
+            () => undefined,
+          ),
+      );
     }
   }
 
