@@ -21,6 +21,16 @@ export interface EtcdServer {
   stop(): Promise<void>;
 }
 
+/** etcd's flags for one member `name` of the cluster `initial` (`name=peerUrl,…`). */
+function memberArgs(name: string, dataDir: string, endpoint: string, peerUrl: string, initial: string): string[] {
+  return [
+    ...['--name', name, '--data-dir', dataDir],
+    ...['--listen-client-urls', endpoint, '--advertise-client-urls', endpoint],
+    ...['--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl],
+    ...['--initial-cluster', initial, '--initial-cluster-state', 'new', '--log-level', 'warn'],
+  ];
+}
+
 async function freePort(host = '127.0.0.1'): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, host, r));
@@ -113,22 +123,7 @@ export async function startEtcd(host = '127.0.0.1', tls?: TlsFiles): Promise<Etc
     proc = spawn(
       'etcd',
       [
-        '--name',
-        'test',
-        '--data-dir',
-        path.join(dir, 'data'),
-        '--listen-client-urls',
-        endpoint,
-        '--advertise-client-urls',
-        endpoint,
-        '--listen-peer-urls',
-        peerUrl,
-        '--initial-advertise-peer-urls',
-        peerUrl,
-        '--initial-cluster',
-        `test=${peerUrl}`,
-        '--log-level',
-        'warn',
+        ...memberArgs('test', path.join(dir, 'data'), endpoint, peerUrl, `test=${peerUrl}`),
         ...(tls
           ? [
               '--cert-file',
@@ -215,30 +210,9 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
       name: `m${i}`,
       endpoint,
       async start() {
-        const proc = spawn(
-          'etcd',
-          [
-            '--name',
-            `m${i}`,
-            '--data-dir',
-            path.join(dir, `m${i}`),
-            '--listen-client-urls',
-            endpoint,
-            '--advertise-client-urls',
-            endpoint,
-            '--listen-peer-urls',
-            peerUrl,
-            '--initial-advertise-peer-urls',
-            peerUrl,
-            '--initial-cluster',
-            initial,
-            '--initial-cluster-state',
-            'new',
-            '--log-level',
-            'warn',
-          ],
-          { stdio: ['ignore', 'ignore', 'ignore'] },
-        );
+        const proc = spawn('etcd', memberArgs(`m${i}`, path.join(dir, `m${i}`), endpoint, peerUrl, initial), {
+          stdio: ['ignore', 'ignore', 'ignore'],
+        });
         procs[i] = proc;
       },
       async kill() {
