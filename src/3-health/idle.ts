@@ -2,44 +2,28 @@
 // checks its targets have, and their state comes from the nodes that probe (7-state/quorum-checks.ts).
 // Until they say otherwise a check is in its `initial` state.
 
-import { checksOf, type Checks, type CheckStatus, type WantedCheck } from './checker.ts';
+import type { CheckStatus, WantedCheck } from './checker.ts';
 import type { Clock } from './clock.ts';
+import { ListedChecks } from './listed.ts';
 import type { CheckedTarget } from './types.ts';
 
-export class IdleChecks implements Checks {
+export class IdleChecks extends ListedChecks {
   readonly #clock: Clock;
-  readonly #byTarget = new Map<string, string>();
-  #wanted = new Map<string, WantedCheck>();
   readonly #since = new Map<string, number>();
 
   constructor(clock: Clock) {
+    super();
     this.#clock = clock;
   }
 
-  sync(targets: Iterable<CheckedTarget>): void {
-    this.#wanted = checksOf(targets, this.#byTarget);
+  override sync(targets: Iterable<CheckedTarget>): void {
+    super.sync(targets);
     const now = this.#clock.now();
-    for (const key of this.#wanted.keys()) if (!this.#since.has(key)) this.#since.set(key, now);
-    for (const key of [...this.#since.keys()]) if (!this.#wanted.has(key)) this.#since.delete(key);
+    for (const key of this.wanted.keys()) if (!this.#since.has(key)) this.#since.set(key, now);
+    for (const key of [...this.#since.keys()]) if (!this.wanted.has(key)) this.#since.delete(key);
   }
 
-  statusOf(targetId: string): CheckStatus | undefined {
-    const key = this.#byTarget.get(targetId);
-    return key === undefined ? undefined : this.#status(key);
-  }
-
-  byKey(key: string): CheckStatus | undefined {
-    return this.#wanted.has(key) ? this.#status(key) : undefined;
-  }
-
-  all(): CheckStatus[] {
-    return [...this.#wanted.keys()].map((key) => this.#status(key));
-  }
-
-  stop(): void {}
-
-  #status(key: string): CheckStatus {
-    const w = this.#wanted.get(key)!;
+  protected status(key: string, w: WantedCheck): CheckStatus {
     const now = this.#clock.now();
     return {
       key,

@@ -3,29 +3,24 @@
 // last sent. So up/down and the TTL (which shrinks to a check's next possible change) are the
 // primary's, and the endpoints see one probe loop however many workers answer.
 
-import { checksOf, type Checks, type CheckStatus, type WantedCheck } from '../../3-health/checker.ts';
+import type { CheckStatus, WantedCheck } from '../../3-health/checker.ts';
+import { ListedChecks } from '../../3-health/listed.ts';
 import type { HealthState } from '../../3-health/types.ts';
-import type { TargetDef } from '../../4-gslb/types.ts';
 import type { CheckUpdate } from './messages.ts';
 
-export class PrimaryChecks implements Checks {
+export class PrimaryChecks extends ListedChecks {
   /** Last known state of each check (the journal's, kept current by the primary's changesets). */
   readonly #known: ReadonlyMap<string, { readonly state: HealthState; readonly since: number }>;
   readonly #now: () => number;
-  readonly #byTarget = new Map<string, string>();
-  #wanted = new Map<string, WantedCheck>();
   readonly #updates = new Map<string, CheckUpdate>();
 
   constructor(
     known: ReadonlyMap<string, { readonly state: HealthState; readonly since: number }>,
     now: () => number = Date.now,
   ) {
+    super();
     this.#known = known;
     this.#now = now;
-  }
-
-  sync(targets: Iterable<TargetDef>): void {
-    this.#wanted = checksOf(targets, this.#byTarget);
   }
 
   /** What the primary sent: one check after a probe, or (`all`) every check it runs. */
@@ -34,28 +29,12 @@ export class PrimaryChecks implements Checks {
       const sent = new Set(checks.map((c) => c.key));
       // A check the primary no longer runs may still be in this worker's zones until it reloads
       // too: it keeps its last state meanwhile.
-      for (const key of this.#updates.keys()) if (!sent.has(key) && !this.#wanted.has(key)) this.#updates.delete(key);
+      for (const key of this.#updates.keys()) if (!sent.has(key) && !this.wanted.has(key)) this.#updates.delete(key);
     }
     for (const c of checks) this.#updates.set(c.key, c);
   }
 
-  statusOf(targetId: string): CheckStatus | undefined {
-    const key = this.#byTarget.get(targetId);
-    return key === undefined ? undefined : this.#status(key);
-  }
-
-  byKey(key: string): CheckStatus | undefined {
-    return this.#wanted.has(key) ? this.#status(key) : undefined;
-  }
-
-  all(): CheckStatus[] {
-    return [...this.#wanted.keys()].map((key) => this.#status(key));
-  }
-
-  stop(): void {}
-
-  #status(key: string): CheckStatus {
-    const w = this.#wanted.get(key)!;
+  protected status(key: string, w: WantedCheck): CheckStatus {
     const fixed = { key, address: w.address, spec: w.spec, targets: w.ids, last: null };
     const u = this.#updates.get(key);
     if (!u) {
