@@ -70,7 +70,7 @@ function render(status) {
         const drained = t.state === 'drain' && t.override === 'drain';
         // The verdict's words (7-state/verdict.ts): state up | down | drain, because the signal that decided; reasonText's line as the title.
         const votes = t.votes ? Object.keys(t.votes).map((n) => n + ' ' + t.votes[n]).join(', ') : '';
-        const why = (t.because === 'weight' || t.because === 'default' ? t.reason : t.reason ? t.because + ': ' + t.reason : t.because) + (votes ? '; votes: ' + votes : '');
+        const why = t.reason_text + (votes ? '; votes: ' + votes : '');
         const probe = t.last_probe ? (t.last_probe.ok ? 'pass' : 'fail') + ': ' + t.last_probe.reason + ' (' + t.last_probe.latency_ms + ' ms, ' + ago(t.last_probe.at) + ')' : '—';
         html += '<tr data-target="' + esc(t.address) + '"><td>' + esc(t.address) + '</td><td class="state ' + esc(t.state) + ' by-' + esc(t.because) + '" title="' + esc(why) + '">' + esc(t.state) + '</td>'
           + '<td>' + ago(t.since) + '</td><td class="muted" title="' + esc(probe) + '">' + esc(probe) + '</td>'

@@ -8,6 +8,7 @@ import type { HealthState, Transition } from '../3-health/types.ts';
 import type { HealthView } from '../4-gslb/health-view.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { describeTarget, type CheckSource } from '../7-state/target-health.ts';
+import { reasonText } from '../7-state/verdict.ts';
 import type { StateStore } from '../7-state/types.ts';
 
 /** A state change of a check, as logged and kept for the status page. */
@@ -83,6 +84,8 @@ export class StatusView {
                 state: d.state,
                 because: d.because,
                 reason: d.reason,
+                // The reason in one line for people (reasonText), as the status page and `gslbd status` show it.
+                reason_text: reasonText(d),
                 since: d.since,
                 last_probe: d.lastProbe && {
                   ok: d.lastProbe.ok,
