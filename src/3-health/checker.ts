@@ -18,7 +18,10 @@ export interface CheckStatus {
   readonly lastAt: number;
   /** When the next probe is due (ms); Infinity while one is in flight. */
   readonly nextAt: number;
-  /** Probe results still needed to change state. */
+  /**
+   * Probe results still needed to change the state shown: 0 while a change waits to be made
+   * durable (it shows any moment).
+   */
   readonly remaining: number;
   readonly heldUntil: number;
 }
@@ -178,7 +181,7 @@ class Check {
       lastAt: this.lastAt,
       // A probe in flight, or a state waiting to be made durable, may change what is shown any moment.
       nextAt: this.inFlight || this.shown.state !== m.state ? Infinity : this.nextAt,
-      remaining: m.remaining,
+      remaining: this.shown.state !== m.state ? 0 : m.remaining,
       heldUntil: m.heldUntil,
     });
   }
@@ -319,7 +322,7 @@ export class HealthChecker implements Checks {
     check.changed();
     const started = clock.now();
     const timer = clock.setTimeout(() => ctl.abort(), spec.timeoutMs);
-    const watch = check.watching && spec.type === 'tcp' ? new AbortController() : null;
+    const watch = check.watching && spec.fastFail && spec.type === 'tcp' ? new AbortController() : null;
     let result: ProbeResult;
     try {
       result = await probers[spec.type].probe(
@@ -363,10 +366,10 @@ export class HealthChecker implements Checks {
     // verdict on the target: the state stays, and the next probe comes at the usual time.
     const t = result.local ? null : check.machine.record(result.ok, result.reason, now);
     check.changed();
-    // A refused or reset connection is certain: confirm it at once so `fall` is reached in
-    // milliseconds rather than intervals. Otherwise the next probe comes an interval after this
-    // one started, give or take 5% so loops that started together drift apart.
-    const confirming = result.hard && !result.local && check.machine.state === 'up';
+    // With fastFail, a refused or reset connection is certain: confirm it at once so `fall` is
+    // reached in milliseconds rather than intervals. Otherwise the next probe comes an interval
+    // after this one started, give or take 5% so loops that started together drift apart.
+    const confirming = spec.fastFail === true && result.hard && !result.local && check.machine.state === 'up';
     const jitter = (this.#o.random() - 0.5) * 2 * JITTER * spec.intervalMs;
     this.#schedule(check, confirming ? 0 : Math.max(0, started + spec.intervalMs + jitter - now));
     // A transition is offered first: shown at once when onTransition takes it synchronously, so

@@ -8,7 +8,7 @@ export interface ProbeResult {
   readonly latencyMs: number;
   /**
    * A failure the target itself answered (connection refused or reset): certain, not a lost
-   * packet, so the scheduler re-probes at once to reach `fall` quickly.
+   * packet, so with `fastFail` the scheduler re-probes at once to reach `fall` quickly.
    */
   readonly hard: boolean;
   /**
@@ -31,9 +31,9 @@ export interface ProbeOptions {
   /** Aborted when the probe's timeout passes or the check is stopped. */
   readonly signal: AbortSignal;
   /**
-   * Optional: after a pass, the prober may keep watching the target (an idle connection) until
-   * `watch.signal` aborts, and call `onLost` at most once if the target goes away meanwhile.
-   * The scheduler then re-probes at once instead of waiting for the next interval.
+   * Optional (checks with `fastFail`): after a pass, the prober may keep watching the target (an
+   * idle connection) until `watch.signal` aborts, and call `onLost` at most once if the target goes
+   * away meanwhile. The scheduler then re-probes at once instead of waiting for the next interval.
    */
   readonly watch?: { readonly signal: AbortSignal; readonly onLost: () => void };
 }
@@ -75,6 +75,13 @@ export interface CheckSpec {
    * `down` (no traffic until `rise` passes). A restart starts from the journal's last known state.
    */
   readonly initial?: 'up' | 'down';
+  /**
+   * Count a hard failure (connection refused or reset) as `fall` failures: re-probe at once until
+   * `fall` is reached, and keep watching a tcp target's idle connection between probes. Off by
+   * default: an up check can then go down within milliseconds of its next probe (or, watched, at
+   * any moment), so the TTL of its answers can only be bounded by that, not by `fall` probes.
+   */
+  readonly fastFail?: boolean;
   /** dns: name and type to ask, rcode expected. */
   readonly query?: { readonly name: string; readonly type: number; readonly rcode: number };
 }

@@ -47,6 +47,7 @@ const CHECK_KEYS = [
   'qtype',
   'rcode',
   'initial',
+  'fast-fail',
 ] as const;
 /** Policies that choose among groups (the outer policy of a grouped pool). */
 const GROUP_POLICIES: readonly PolicyName[] = [
@@ -323,6 +324,7 @@ function readCheck(src: YamlSource, parent: MapReader, key: string): CheckSpec |
     ...(hostHeader === undefined ? {} : { hostHeader }),
     insecure: m.boolean('insecure') ?? false,
     ...(m.has('initial') && { initial: m.oneOf('initial', ['up', 'down'] as const) ?? 'up' }),
+    ...(m.boolean('fast-fail') && { fastFail: true }),
     ...(query ? { query } : {}),
   };
 }

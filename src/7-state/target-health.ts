@@ -29,7 +29,7 @@ export class TargetHealth implements HealthView {
     if (st === undefined && check === undefined) return NO_SIGNAL;
     const v = verdict(st, check?.state, target.weight, now);
     const up = v.state !== 'down';
-    let nextChange = check ? earliestChange(check) : Infinity;
+    let nextChange = check ? earliestChange(check, now) : Infinity;
     if (st === undefined) return { up, nextChange };
     const weight = st.weight;
     let load: LoadReport | undefined;
@@ -110,13 +110,16 @@ export function describeTarget(
 }
 
 /**
- * The soonest a check's state could flip (gdnsd's TTL idea): an up check can fall at its next
- * probe (hard failures are confirmed at once); a down one needs `remaining` passes an interval apart,
- * and not before a flap hold ends. A probe in flight can change it any moment: now.
+ * The soonest a check's shown state could flip, which bounds the TTL of every answer that depends
+ * on it (gdnsd's idea: how long a change would take to complete, not when the next probe runs).
+ * A check needs `remaining` more results to flip: the first at its next probe (now, if one is in
+ * flight), each later one an interval after the one before, less the scheduler's jitter. A down
+ * check cannot come up before its flap hold ends. With `fastFail`, an up check falls within
+ * milliseconds of a hard failure at its next probe, or at any moment if its connection is watched.
  */
-export function earliestChange(c: CheckStatus): number {
-  if (!Number.isFinite(c.nextAt)) return c.lastAt;
-  if (c.state === 'up') return c.nextAt;
-  // Each later probe may come early by the scheduler's jitter: count the shortest gaps.
-  return Math.max(c.heldUntil, c.nextAt + Math.max(0, c.remaining - 1) * c.spec.intervalMs * (1 - JITTER));
+export function earliestChange(c: CheckStatus, now: number): number {
+  const next = Number.isFinite(c.nextAt) ? c.nextAt : now;
+  if (c.state === 'up' && c.spec.fastFail) return c.spec.type === 'tcp' ? now : next;
+  const at = next + Math.max(0, c.remaining - 1) * c.spec.intervalMs * (1 - JITTER);
+  return c.state === 'down' ? Math.max(c.heldUntil, at) : at;
 }

@@ -90,14 +90,15 @@ describe('PrimaryChecks', () => {
     checker.stop();
   });
 
-  it('a check not reported yet: its last known state, its next change any moment (shortest TTL)', async () => {
+  it('a check not reported yet: its last known state, its first probe any moment (rise passes from now)', async () => {
     const store = new JournaledStore(null, () => 5000);
     const t = target('p./192.0.2.9', '192.0.2.9', HTTP);
     await store.commit('probe', [{ kind: 'probe', check: checkKey(t.address, HTTP), state: 'down', since: 1000 }]);
     const worker = new PrimaryChecks(store.probes(), () => 5000);
     worker.sync([t]);
     expect(worker.statusOf(t.id)).toMatchObject({ state: 'down', since: 1000, nextAt: Infinity, lastAt: 0 });
-    expect(new TargetHealth(worker, store).status(t, 5000)).toEqual({ up: false, nextChange: 0 });
+    // rise 3: passes now, and two more an interval (less 5 % jitter) apart.
+    expect(new TargetHealth(worker, store).status(t, 5000)).toEqual({ up: false, nextChange: 5000 + 2 * 950 });
   });
 
   it('keeps the last status of a check the primary dropped while its own zones still have it', () => {

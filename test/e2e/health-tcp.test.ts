@@ -97,6 +97,35 @@ beforeAll(async () => {
         ],
       },
       'no-check': { ttl: 30, targets: [{ address: '192.0.2.8' }] },
+      // The issue 14 reproduction: steady and up, fall 3 probes 5 s apart before it could go down.
+      'ttl-steady': {
+        ttl: 30,
+        targets: [
+          {
+            address: '127.0.0.8',
+            check: { type: 'tcp', port: steady.port, interval: '5s', timeout: '1s', rise: 2, fall: 3 },
+          },
+        ],
+      },
+      // The same with fast-fail: a lost connection or a refusal takes it down at once.
+      'ttl-fast-fail': {
+        ttl: 30,
+        'min-ttl': 2,
+        targets: [
+          {
+            address: '127.0.0.8',
+            check: {
+              type: 'tcp',
+              port: steady.port,
+              interval: '5s',
+              timeout: '1s',
+              rise: 2,
+              fall: 3,
+              'fast-fail': true,
+            },
+          },
+        ],
+      },
     }),
   ]);
 }, 30_000);
@@ -182,7 +211,22 @@ describe('TTL', () => {
     expect((await ask(server, 'no-check')).ttl).toBe(30);
   });
 
-  it('never outlives the next probe of an up target (interval 10 s, pool TTL 30)', async () => {
+  it('spans the `fall` probes a steady up target needs to go down (interval 5 s, fall 3: 9-14 s, pool TTL 30)', async () => {
+    await until(() => steady.accepted.length >= 2, 8000, 'the first probes of the steady listener');
+    for (let i = 0; i < 3; i++) {
+      const { ttl, addresses } = await ask(server, 'ttl-steady');
+      expect(addresses).toEqual(['127.0.0.8']);
+      // Next probe within 5 s, then two more at least 4.75 s apart each.
+      expect(ttl).toBeGreaterThanOrEqual(9);
+      expect(ttl).toBeLessThanOrEqual(14);
+    }
+  }, 15_000);
+
+  it('with fast-fail, an up target can go down any moment: min-ttl', async () => {
+    for (let i = 0; i < 3; i++) expect((await ask(server, 'ttl-fast-fail')).ttl).toBe(2);
+  });
+
+  it('never outlives the next probe of an up target with fall 1 (interval 10 s, pool TTL 30)', async () => {
     for (let i = 0; i < 3; i++) {
       const { ttl, addresses } = await ask(server, 'ttl-next-probe');
       expect(addresses).toEqual(['127.0.0.8']);

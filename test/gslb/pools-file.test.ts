@@ -307,7 +307,7 @@ describe('parsePoolsFile: what is rejected, as file:line: path: reason', () => {
       'an unknown check key',
       check('type: tcp, port: 80, retries: 3'),
       [
-        `${FILE}:3: www.check.retries: unknown key (known keys: type, host, port, interval, timeout, rise, fall, path, expect, body, hostname, insecure, name, qtype, rcode, initial)`,
+        `${FILE}:3: www.check.retries: unknown key (known keys: type, host, port, interval, timeout, rise, fall, path, expect, body, hostname, insecure, name, qtype, rcode, initial, fast-fail)`,
       ],
     ],
     [

@@ -222,9 +222,9 @@ describe('HealthChecker scheduling', () => {
 });
 
 describe('HealthChecker state', () => {
-  it('re-probes a hard failure at once, so fall=3 is reached in one instant, not three intervals', async () => {
+  it('with fastFail, re-probes a hard failure at once, so fall=3 is reached in one instant, not three intervals', async () => {
     const h = harness(() => refused);
-    h.checker.sync([target('p/a', '127.0.0.2', spec({ fall: 3 }))]);
+    h.checker.sync([target('p/a', '127.0.0.2', spec({ fall: 3, fastFail: true }))]);
     await h.clock.advance(2000);
     expect(h.prober.calls.map((c) => c.at)).toEqual([500, 500, 500, 1500]);
     expect(h.transitions).toEqual([
@@ -232,10 +232,18 @@ describe('HealthChecker state', () => {
     ]);
   });
 
+  it('by default counts a hard failure once: fall=3 takes three intervals, as soft failures do', async () => {
+    const h = harness(() => refused);
+    h.checker.sync([target('p/a', '127.0.0.2', spec({ fall: 3 }))]);
+    await h.clock.advance(3000);
+    expect(h.prober.calls.map((c) => c.at)).toEqual([500, 1500, 2500]);
+    expect(h.transitions.map((t) => [t.to, t.at])).toEqual([['down', 2500]]);
+  });
+
   it('takes no verdict from a probe that could not be made here (out of file descriptors)', async () => {
     // Probes 0-2 fail locally (EMFILE), then the target refuses for real.
     const h = harness((_, n) => (n < 3 ? { ok: false, hard: true, local: true, reason: 'connect EMFILE' } : refused));
-    h.checker.sync([target('p/a', '127.0.0.2')]);
+    h.checker.sync([target('p/a', '127.0.0.2', spec({ fastFail: true }))]);
     await h.clock.advance(3000);
     // An interval apart (no re-probe at once as for a real refusal), and the check stays up.
     expect(h.prober.calls.map((c) => c.at)).toEqual([500, 1500, 2500]);
@@ -263,7 +271,7 @@ describe('HealthChecker state', () => {
 
   it('comes back after `rise` passes, one interval apart', async () => {
     const h = harness((_a, n) => (n < 2 ? refused : pass));
-    h.checker.sync([target('p/a', '127.0.0.2', spec({ rise: 3, fall: 2 }))]);
+    h.checker.sync([target('p/a', '127.0.0.2', spec({ rise: 3, fall: 2, fastFail: true }))]);
     await h.clock.advance(5000);
     expect(h.prober.calls.map((c) => c.at)).toEqual([500, 500, 1500, 2500, 3500, 4500]);
     expect(h.transitions.map((t) => [t.from, t.to, t.at])).toEqual([
@@ -463,18 +471,24 @@ describe('HealthChecker concurrency', () => {
   });
 });
 
-describe('HealthChecker watch (tcp)', () => {
-  it('passes a watch to tcp probes only', async () => {
+describe('HealthChecker watch (tcp with fastFail)', () => {
+  const fast = spec({ fastFail: true });
+  it('passes a watch to tcp probes with fastFail only', async () => {
     const h = harness(() => pass);
-    h.checker.sync([target('p/a', '127.0.0.2'), target('p/b', '127.0.0.3', spec({ type: 'http', port: 80 }))]);
+    h.checker.sync([
+      target('p/a', '127.0.0.2', fast),
+      target('p/b', '127.0.0.3', spec({ type: 'http', port: 80, fastFail: true })),
+      target('p/c', '127.0.0.4'),
+    ]);
     await h.clock.advance(999);
     expect(h.prober.callsTo('127.0.0.2')[0]!.options.watch).toBeDefined();
     expect(h.prober.callsTo('127.0.0.3')[0]!.options.watch).toBeUndefined();
+    expect(h.prober.callsTo('127.0.0.4')[0]!.options.watch).toBeUndefined();
   });
 
   it('re-probes at once when a watched connection is lost, and ends the watch at the next probe', async () => {
     const h = harness((_a, n) => (n === 0 ? pass : refused));
-    h.checker.sync([target('p/a', '127.0.0.2')]);
+    h.checker.sync([target('p/a', '127.0.0.2', fast)]);
     await h.clock.advance(700);
     const first = h.prober.calls[0]!;
     first.options.watch!.onLost();
@@ -488,7 +502,7 @@ describe('HealthChecker watch (tcp)', () => {
 
   it('stops watching a target that closes idle connections itself while it stays up', async () => {
     const h = harness(() => pass);
-    h.checker.sync([target('p/a', '127.0.0.2')]);
+    h.checker.sync([target('p/a', '127.0.0.2', fast)]);
     await h.clock.advance(700);
     h.prober.calls[0]!.options.watch!.onLost();
     await h.clock.advance(0);
@@ -502,7 +516,7 @@ describe('HealthChecker watch (tcp)', () => {
 
   it('ignores a loss reported after the watch ended', async () => {
     const h = harness(() => pass);
-    h.checker.sync([target('p/a', '127.0.0.2')]);
+    h.checker.sync([target('p/a', '127.0.0.2', fast)]);
     await h.clock.advance(1600);
     h.prober.calls[0]!.options.watch!.onLost();
     await h.clock.advance(100);

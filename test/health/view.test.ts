@@ -47,21 +47,35 @@ function setup(status: CheckStatus | undefined, now = 1000) {
 }
 
 describe('earliestChange', () => {
-  it('an up check can fall at its next probe', () => {
-    expect(earliestChange(check({ state: 'up', nextAt: 7000 }))).toBe(7000);
+  it('a steady up check can fall only after `fall` failures: its next probe and fall − 1 more', () => {
+    expect(earliestChange(check({ state: 'up', nextAt: 7000, remaining: 2 }), 1000)).toBe(7000 + 4750);
+  });
+
+  it('an up check in transition (failures counted) can fall once the rest of them are counted', () => {
+    expect(earliestChange(check({ state: 'up', nextAt: 7000, remaining: 1 }), 1000)).toBe(7000);
+  });
+
+  it('with fastFail, an up check can fall at its next probe; a watched (tcp) one at any moment', () => {
+    const spec = check({}).spec;
+    expect(earliestChange(check({ nextAt: 7000, spec: { ...spec, type: 'http', fastFail: true } }), 1000)).toBe(7000);
+    expect(earliestChange(check({ nextAt: 7000, spec: { ...spec, fastFail: true } }), 1000)).toBe(1000);
+  });
+
+  it('a change waiting to be made durable shows any moment', () => {
+    expect(earliestChange(check({ state: 'up', nextAt: Infinity, remaining: 0 }), 1000)).toBe(1000);
   });
 
   it('a down check needs `remaining` passes, an interval apart less the jitter', () => {
-    expect(earliestChange(check({ state: 'down', nextAt: 7000, remaining: 3 }))).toBe(7000 + 2 * 4750);
-    expect(earliestChange(check({ state: 'down', nextAt: 7000, remaining: 1 }))).toBe(7000);
+    expect(earliestChange(check({ state: 'down', nextAt: 7000, remaining: 3 }), 1000)).toBe(7000 + 2 * 4750);
+    expect(earliestChange(check({ state: 'down', nextAt: 7000, remaining: 1 }), 1000)).toBe(7000);
   });
 
   it('a held check cannot come up before its hold ends', () => {
-    expect(earliestChange(check({ state: 'down', nextAt: 7000, remaining: 1, heldUntil: 60_000 }))).toBe(60_000);
+    expect(earliestChange(check({ state: 'down', nextAt: 7000, remaining: 1, heldUntil: 60_000 }), 1000)).toBe(60_000);
   });
 
   it('a held check with its passes already counted can come up at its next probe after the hold', () => {
-    expect(earliestChange(check({ state: 'down', nextAt: 7000, remaining: -2, heldUntil: 5000 }))).toBe(7000);
+    expect(earliestChange(check({ state: 'down', nextAt: 7000, remaining: -2, heldUntil: 5000 }), 1000)).toBe(7000);
   });
 
   it('is never later than the change it predicts, however the probes are jittered', async () => {
@@ -94,7 +108,7 @@ describe('earliestChange', () => {
     const predicted: number[] = [];
     for (let t = 0; t < 8000; t += 50) {
       const s = checker.statusOf(T.id)!;
-      if (s.state === 'down') predicted.push(earliestChange(s));
+      if (s.state === 'down') predicted.push(earliestChange(s, clock.now()));
       await clock.advance(50);
     }
     expect(at).toBe(5700); // probes at 0, 950, 1900 (fail), 2850, 3800, 4750, 5700 (pass)
@@ -102,8 +116,9 @@ describe('earliestChange', () => {
     expect(Math.max(...predicted)).toBeLessThanOrEqual(at);
   });
 
-  it('a probe in flight can change it at any moment', () => {
-    expect(earliestChange(check({ nextAt: Infinity, lastAt: 4000 }))).toBe(4000);
+  it('a probe in flight is the next probe: it counts now', () => {
+    expect(earliestChange(check({ nextAt: Infinity, lastAt: 4000, remaining: 1 }), 4500)).toBe(4500);
+    expect(earliestChange(check({ nextAt: Infinity, lastAt: 4000, remaining: 2 }), 4500)).toBe(4500 + 4750);
   });
 });
 
@@ -118,11 +133,14 @@ describe('TargetHealth', () => {
       up: false,
       nextChange: 3000,
     });
-    expect(setup(check({ state: 'up', nextAt: 3000 })).view.status(T, 1000)).toEqual({ up: true, nextChange: 3000 });
+    expect(setup(check({ state: 'up', nextAt: 3000, remaining: 1 })).view.status(T, 1000)).toEqual({
+      up: true,
+      nextChange: 3000,
+    });
   });
 
   it('an unexpired monitor report of down wins over a passing check; an expired one is ignored', async () => {
-    const { store, view } = setup(check({ state: 'up', nextAt: 9000 }));
+    const { store, view } = setup(check({ state: 'up', nextAt: 9000, remaining: 1 }));
     await store.commit('api:test', [
       { kind: 'report', target: T.id, state: 'down', reason: 'maintenance', validMs: 5000 },
     ]);
