@@ -24,6 +24,11 @@ export interface CheckStatus {
    */
   readonly remaining: number;
   readonly heldUntil: number;
+  /**
+   * In a cluster (7-state/quorum-checks.ts): the fewest probe results any other node still needs to
+   * change its vote. Other nodes' probes keep their own time, so one of them may come now.
+   */
+  readonly othersRemaining?: number;
 }
 
 /**

@@ -34,9 +34,9 @@ export class IdleChecks extends ListedChecks {
       targets: w.ids,
       last: null,
       lastAt: now,
-      // The probing nodes' verdicts may come at their probes' pace: an interval from now.
+      // It changes only by the probing nodes' votes (QuorumChecks gives what they need: the TTL bound).
       nextAt: now + w.spec.intervalMs,
-      remaining: w.spec.rise,
+      remaining: Infinity,
       heldUntil: 0,
     };
   }

@@ -1,7 +1,7 @@
 // Each node's health votes in etcd, under a lease of its own: when a node stops renewing it (killed,
 // cut off), etcd removes its votes after `ttl` and they stop counting everywhere.
 //
-// Keys, under `prefix`:  votes/<check key, URI-encoded>/<node>  →  { state, since, reason }
+// Keys, under `prefix`:  votes/<check key, URI-encoded>/<node>  →  { state, since, reason, remaining }
 //                        nodes/<node>  →  what `info` says of the node (applied seq, file digest)
 //
 // The lease is renewed by hand (keepaliveOnce every ttl/4) rather than by the client's automatic
@@ -17,6 +17,12 @@ export interface Vote {
   readonly state: HealthState;
   readonly since: number;
   readonly reason: string;
+  /**
+   * Probe results the node still needs to change its vote (its check's `remaining`): `fall` or
+   * `rise` while steady, fewer in transition. A vote without it (an older node's) may change at
+   * the node's next probe: 1.
+   */
+  readonly remaining: number;
 }
 
 export interface VotesOptions {
@@ -114,11 +120,30 @@ export class EtcdVotes {
     await this.#read().catch(() => this.#readLater());
   }
 
-  /** This node's verdict on `check`: put under its lease (again after a lost lease). */
-  vote(check: string, state: HealthState, since: number, reason: string): void {
-    const v: Vote = { node: this.#o.node, state, since, reason };
+  /**
+   * This node's verdict on `check`: put under its lease (again after a lost lease). `remaining`: the
+   * probe results its check still needs to change it (see Vote).
+   */
+  vote(check: string, state: HealthState, since: number, reason: string, remaining = 1): void {
+    const v: Vote = { node: this.#o.node, state, since, reason, remaining };
     this.#mine.set(check, v);
     void this.#publish(check, v);
+  }
+
+  /**
+   * The probe results this node's check on `check` still needs changed (a failure counted while
+   * up, a pass while down, or a run broken): its vote is put again with the new count, so other
+   * nodes bound their TTLs by it. Nothing is put while the count stays the same (steady state).
+   */
+  progress(check: string, remaining: number): void {
+    const v = this.#mine.get(check);
+    if (!v || v.remaining === remaining) return;
+    this.vote(check, v.state, v.since, v.reason, remaining);
+  }
+
+  /** This node's name: its votes are under it. */
+  get node(): string {
+    return this.#o.node;
   }
 
   /** Whether this node has voted on `check`. */
@@ -190,7 +215,7 @@ export class EtcdVotes {
       if (!lease) return; // put again when a lease is granted
       await lease
         .put(this.#key(check))
-        .value(JSON.stringify({ state: v.state, since: v.since, reason: v.reason }))
+        .value(JSON.stringify({ state: v.state, since: v.since, reason: v.reason, remaining: v.remaining }))
         .exec()
         .catch(() => undefined);
     };
@@ -202,7 +227,7 @@ export class EtcdVotes {
   async #republishStale(): Promise<void> {
     const stale = [...this.#mine].filter(([check, v]) => {
       const held = this.#votes.get(check)?.get(this.#o.node);
-      return held?.state !== v.state || held.since !== v.since;
+      return held?.state !== v.state || held.since !== v.since || held.remaining !== v.remaining;
     });
     await Promise.all(stale.map(([check, v]) => this.#publish(check, v)));
   }
@@ -278,9 +303,15 @@ export class EtcdVotes {
     if (!at) return;
     let v: Vote;
     try {
-      const j = JSON.parse(kv.value.toString()) as { state: HealthState; since: number; reason: string };
+      const j = JSON.parse(kv.value.toString()) as {
+        state: HealthState;
+        since: number;
+        reason: string;
+        remaining?: number;
+      };
       if (j.state !== 'up' && j.state !== 'down') return;
-      v = { node: at.node, state: j.state, since: j.since, reason: String(j.reason) };
+      const remaining = typeof j.remaining === 'number' && j.remaining >= 0 ? j.remaining : 1;
+      v = { node: at.node, state: j.state, since: j.since, reason: String(j.reason), remaining };
     } catch {
       return;
     }

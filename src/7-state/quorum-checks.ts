@@ -26,8 +26,13 @@ export class QuorumChecks implements Checks {
   readonly #onChange: (c: QuorumChange) => void;
   /** The effective state of each check the votes have decided, and since when. */
   readonly #effective = new Map<string, { state: HealthState; since: number }>();
-  /** The status last handed out for a check, and the local one it was made from. */
-  readonly #memo = new Map<string, { base: CheckStatus; state: HealthState; out: CheckStatus }>();
+  /** Of each check: the fewest probe results another node needs to change its vote (TTL bound). */
+  readonly #others = new Map<string, number>();
+  /** The status last handed out for a check, and what it was made from. */
+  readonly #memo = new Map<
+    string,
+    { base: CheckStatus; state: HealthState | undefined; others: number | undefined; out: CheckStatus }
+  >();
 
   constructor(local: Checks, votes: EtcdVotes, quorum: Quorum, now: () => number, onChange: (c: QuorumChange) => void) {
     this.#local = local;
@@ -40,6 +45,10 @@ export class QuorumChecks implements Checks {
   /** The votes on `check` changed: decide again. */
   recompute(check: string): void {
     const votes = this.#votes.votes(check);
+    let others = Infinity;
+    for (const v of votes.values()) if (v.node !== this.#votes.node && v.remaining < others) others = v.remaining;
+    if (Number.isFinite(others)) this.#others.set(check, others);
+    else this.#others.delete(check);
     const prev = this.#effective.get(check);
     const own = this.#local.byKey(check)?.state;
     const last = prev?.state ?? own ?? 'up';
@@ -61,6 +70,7 @@ export class QuorumChecks implements Checks {
     this.#local.sync(targets);
     const keys = new Set(this.#local.all().map((c) => c.key));
     for (const k of this.#effective.keys()) if (!keys.has(k)) this.#effective.delete(k);
+    for (const k of this.#others.keys()) if (!keys.has(k)) this.#others.delete(k);
     for (const k of this.#memo.keys()) if (!keys.has(k)) this.#memo.delete(k);
     this.#votes.retain(keys);
   }
@@ -88,15 +98,25 @@ export class QuorumChecks implements Checks {
     this.#local.stop();
   }
 
-  /** `s` with the effective state in place of this node's own; `s` itself when they agree. */
+  /**
+   * `s` with the effective state in place of this node's own, and what the other nodes' votes still
+   * need to change (`othersRemaining`, for the TTL); `s` itself when no other node votes and the
+   * state is this node's own.
+   */
   #view(s: CheckStatus): CheckStatus {
     if (this.#votes.detached) return s;
     const e = this.#effective.get(s.key);
-    if (!e || e.state === s.state) return s;
+    const state = e && e.state !== s.state ? e : undefined;
+    const others = this.#others.get(s.key);
+    if (!state && others === undefined) return s;
     const m = this.#memo.get(s.key);
-    if (m && m.base === s && m.state === e.state) return m.out;
-    const out: CheckStatus = { ...s, state: e.state, since: e.since };
-    this.#memo.set(s.key, { base: s, state: e.state, out });
+    if (m && m.base === s && m.state === state?.state && m.others === others) return m.out;
+    const out: CheckStatus = {
+      ...s,
+      ...(state && { state: state.state, since: state.since }),
+      ...(others !== undefined && { othersRemaining: others }),
+    };
+    this.#memo.set(s.key, { base: s, state: state?.state, others, out });
     return out;
   }
 }

@@ -116,10 +116,18 @@ export function describeTarget(
  * flight), each later one an interval after the one before, less the scheduler's jitter. A down
  * check cannot come up before its flap hold ends. With `fastFail`, an up check falls within
  * milliseconds of a hard failure at its next probe, or at any moment if its connection is watched.
+ * In a cluster, the other nodes' votes may change the state as soon as theirs need (othersRemaining).
  */
 export function earliestChange(c: CheckStatus, now: number): number {
+  const gap = c.spec.intervalMs * (1 - JITTER);
   const next = Number.isFinite(c.nextAt) ? c.nextAt : now;
-  if (c.state === 'up' && c.spec.fastFail) return c.spec.type === 'tcp' ? now : next;
-  const at = next + Math.max(0, c.remaining - 1) * c.spec.intervalMs * (1 - JITTER);
-  return c.state === 'down' ? Math.max(c.heldUntil, at) : at;
+  let at: number;
+  if (c.state === 'up' && c.spec.fastFail) at = c.spec.type === 'tcp' ? now : next;
+  else {
+    at = next + Math.max(0, c.remaining - 1) * gap;
+    if (c.state === 'down') at = Math.max(c.heldUntil, at);
+  }
+  // In a cluster, another node's vote may change first: its next probe may come now.
+  if (c.othersRemaining !== undefined) at = Math.min(at, now + Math.max(0, c.othersRemaining - 1) * gap);
+  return at;
 }

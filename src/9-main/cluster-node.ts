@@ -79,12 +79,16 @@ export class ClusterNode {
 
   /** This node's verdict on a check became `t.to`: its vote. */
   vote(check: CheckStatus, t: Transition): void {
-    this.votes.vote(check.key, t.to, t.at, t.reason);
+    this.votes.vote(check.key, t.to, t.at, t.reason, check.remaining);
   }
 
-  /** After a probe: a check this node has not voted on yet gets its first vote. */
-  firstVote(check: CheckStatus, reason: string): void {
-    if (!this.votes.hasVoted(check.key)) this.votes.vote(check.key, check.state, check.since, reason);
+  /**
+   * After a probe: a check this node has not voted on yet gets its first vote; one whose count of
+   * results still needed changed says so (other nodes bound their TTLs by it).
+   */
+  afterProbe(check: CheckStatus, reason: string): void {
+    if (!this.votes.hasVoted(check.key)) this.votes.vote(check.key, check.state, check.since, reason, check.remaining);
+    else this.votes.progress(check.key, check.remaining);
   }
 
   /** Every node's vote on a check: `{ node: 'up' | 'down' }`. */

@@ -238,7 +238,7 @@ export class Service {
         },
         onResult: (check, r) => {
           this.metrics.probe(check.spec.type, r.ok, r.latencyMs);
-          node?.firstVote(check, r.reason);
+          node?.afterProbe(check, r.reason);
           followers?.checks([check], false);
         },
         onShown: (check) => followers?.checks([check], false),

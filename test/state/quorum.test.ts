@@ -16,6 +16,10 @@ import { tcpListener } from '../helpers/listeners.ts';
 import { decide, downVotesNeeded } from '../../src/7-state/quorum.ts';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.ts';
 import { until } from '../helpers/listeners.ts';
+import { FakeClock } from '../health/fake-clock.ts';
+import { TargetHealth } from '../../src/7-state/target-health.ts';
+import { JournaledStore } from '../../src/7-state/store.ts';
+import type { TargetDef } from '../../src/4-gslb/types.ts';
 
 describe('the quorum rule', () => {
   it('needs more than half of the live votes for majority, one for any, every one for all, N for N', () => {
@@ -97,6 +101,49 @@ describe('votes of three nodes through etcd', () => {
     // Checks no longer run: the node takes its votes back.
     a.votes.retain(new Set());
     await until(() => [b, c].every((n) => !n.votes.votes('check-1').has('a')), 5000, "a's vote taken back");
+  }, 30_000);
+
+  it("bounds a node's TTL by what the other nodes' votes still need: fall probes while steady, the next one in transition", async () => {
+    const [x, y] = [await node('tx'), await node('ty')];
+    const spec: CheckSpec = {
+      type: 'tcp',
+      port: 9,
+      intervalMs: 5000,
+      timeoutMs: 1000,
+      rise: 2,
+      fall: 3,
+      path: '/',
+      expect: [200],
+      insecure: false,
+    };
+    // x's own check on a clock that does not move: steady, first probe due at 2.5 s.
+    const clock = new FakeClock();
+    const local = new HealthChecker({ probers, clock, random: () => 0.5 });
+    const quorum = new QuorumChecks(
+      local,
+      x.votes,
+      'majority',
+      () => 0,
+      () => {},
+    );
+    const t: TargetDef = { id: 'p./192.0.2.1', address: '192.0.2.1', family: 4, weight: 1, check: spec, line: 1 };
+    quorum.sync([t]);
+    const key = quorum.own()[0]!.key;
+    const health = new TargetHealth(quorum, new JournaledStore(null, () => 0));
+    const bound = () => health.status(t, 0).nextChange;
+    // No other node has voted: x's own probes alone, its next one (2.5 s) and two more.
+    expect(bound()).toBe(2500 + 2 * 4750);
+    // y votes up, steady: it needs 3 failures too, the first of them possibly now.
+    y.votes.vote(key, 'up', 0, 'connected', 3);
+    await until(() => x.votes.votes(key).get('ty')?.remaining === 3, 5000, "y's vote");
+    quorum.recompute(key);
+    expect(bound()).toBe(2 * 4750);
+    // y counted two failures: its next probe may take its vote down.
+    y.votes.progress(key, 1);
+    await until(() => x.votes.votes(key).get('ty')?.remaining === 1, 5000, "y's progress");
+    quorum.recompute(key);
+    expect(bound()).toBe(0);
+    quorum.stop();
   }, 30_000);
 
   it("the votes of a node that stops renewing vanish after the TTL, and a stopped node's at once", async () => {
