@@ -161,3 +161,18 @@ describe('api.max-in-flight-per-client', () => {
     for (const s of slow) s.close();
   });
 });
+
+describe('a renewed certificate', () => {
+  it('is served after SIGHUP, without a restart', async () => {
+    // A second CA and its server certificate, copied over the files gslbd.yaml names.
+    const next = makeTls(mkdtempSync(path.join(served.work, 'next-')));
+    writeFileSync(path.join(served.work, 'server.pem'), readFileSync(next.serverCert));
+    writeFileSync(path.join(served.work, 'server.key'), readFileSync(next.serverKey));
+    const before = served.gslbd.logs.filter((l) => l.msg === 'config reloaded: API tokens and TSIG keys').length;
+    served.gslbd.proc.kill('SIGHUP');
+    let n = 0;
+    await served.gslbd.waitForLog((l) => l.msg === 'config reloaded: API tokens and TSIG keys' && ++n > before);
+    expect((await get('/v1/status', { ca: readFileSync(next.ca) })).status).toBe(200);
+    await expect(get('/v1/status', { ca: served.ca })).rejects.toThrow(/certificate/i);
+  });
+});
