@@ -5,9 +5,11 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
 import { hashToken, type ApiToken } from '../7-config/api-options.ts';
-import { DEFAULT_BODY_LIMIT, type ApiOptions } from '../7-config/api-options.ts';
+import { DEFAULT_BODY_LIMIT, type ApiOptions, type ApiTls } from '../7-config/api-options.ts';
+import { parseCidr, type Cidr } from '../0-base/cidr.ts';
 import { parseReceiveBuffer, RECEIVE_BUFFER_EXPECTED } from '../6-serve/server.ts';
 import { parseListen, type ListenAddress } from '../0-base/listen.ts';
 import { GslbError, SourceError } from '../0-base/errors.ts';
@@ -80,12 +82,39 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
     throw new GslbError('ERR_CONFIG', `${file}: cannot read: ${(e as Error).message}`);
   }
   const config = parseConfig(text, file, env);
+  const errors: SourceError[] = [];
   if (config.data !== undefined) {
     const reason = await dataDirError(config.data);
-    if (reason)
-      throw new ConfigError([new SourceError('ERR_CONFIG', file, dataLines.get(config) ?? 0, `data: ${reason}`)]);
+    if (reason) errors.push(new SourceError('ERR_CONFIG', file, dataLines.get(config) ?? 0, `data: ${reason}`));
   }
+  if (config.api?.tls) {
+    const reason = await tlsFilesError(config.api.tls);
+    if (reason) errors.push(new SourceError('ERR_CONFIG', file, tlsLines.get(config) ?? 0, `api.tls: ${reason}`));
+  }
+  if (errors.length) throw new ConfigError(errors);
   return config;
+}
+
+/** The certificate chain and key of `tls`, read; throws GslbError naming the file that cannot be read. */
+export async function readTlsFiles(tls: ApiTls): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = (f: string) =>
+    readFile(f).catch((e: unknown) => {
+      throw new GslbError('ERR_CONFIG', `${f}: cannot read: ${(e as Error).message}`);
+    });
+  return { cert: await read(tls.cert), key: await read(tls.key) };
+}
+
+/**
+ * Why `tls` cannot serve HTTPS, or null: a file that cannot be read, PEM that does not parse, a key
+ * that is not the certificate's (what Node's TLS would otherwise say only at the first handshake).
+ */
+export async function tlsFilesError(tls: ApiTls): Promise<string | null> {
+  try {
+    createSecureContext(await readTlsFiles(tls));
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 /**
@@ -99,6 +128,8 @@ export async function dataDirError(dir: string): Promise<string | null> {
 
 /** The line of `data:` in each parsed file, for the check loadConfig makes on the file system. */
 const dataLines = new WeakMap<GslbdConfig, number>();
+/** The line of `api.tls:`, likewise (the certificate and key files are read and checked). */
+const tlsLines = new WeakMap<GslbdConfig, number>();
 
 /** Pure: the text of `file` in, the configuration out (or a ConfigError). */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv): GslbdConfig {
@@ -134,7 +165,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     ...opt('queryLogSample', top.number('query-log-sample', 0, 1_000_000_000)),
     ...opt('udpReceiveBuffer', receiveBuffer(top)),
     ...opt('workers', top.number('workers', 1, 1024)),
-    ...opt('api', top.has('api') ? readApi(src, top) : undefined),
+    ...opt('api', top.has('api') ? readApi(src, top, filePathIn(dir)) : undefined),
     ...opt('tsig', top.has('tsig') ? readTsig(src, top) : undefined),
     ...opt('tsigMaxFudge', top.number('tsig-max-fudge', 1, 65535)),
     ...opt('tcpMessageMs', top.duration('tcp-message-timeout', 1000, 3_600_000)),
@@ -145,6 +176,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
   // In file order: an operator fixes a file from the top.
   if (src.errors.length) throw new ConfigError([...src.errors].sort((a, b) => a.line - b.line));
   if (config.data !== undefined) dataLines.set(config, top.line('data'));
+  if (config.api?.tls) tlsLines.set(config, MapReader.of(src, top.node('api'), 'api')?.line('tls') ?? 0);
   return config;
 }
 
@@ -171,10 +203,10 @@ function address(src: YamlSource, node: YamlNode, at: string, defaultPort: numbe
   }
 }
 
-function readApi(src: YamlSource, top: MapReader): ApiOptions | undefined {
+function readApi(src: YamlSource, top: MapReader, file: (v: string) => string): ApiOptions | undefined {
   const m = MapReader.of(src, top.node('api'), 'api');
   if (!m) return undefined;
-  m.only(['listen', 'tokens', 'body-limit']);
+  m.only(['listen', 'tokens', 'body-limit', 'tls', 'allow', 'max-in-flight-per-client']);
   const listenNode = m.node('listen');
   if (!listenNode) m.fail(undefined, 'missing "listen" (e.g. 127.0.0.1:8053)');
   const listen = listenNode ? address(src, listenNode, m.sub('listen'), 8053) : undefined;
@@ -211,7 +243,36 @@ function readApi(src: YamlSource, top: MapReader): ApiOptions | undefined {
     tokens.push({ name, hash, access });
   }
   const bodyLimit = m.number('body-limit', 1024, 64 << 20) ?? DEFAULT_BODY_LIMIT;
-  return listen && { listen, tokens, bodyLimit };
+  let tls: ApiTls | undefined;
+  if (m.has('tls')) {
+    const t = MapReader.of(src, m.node('tls'), m.sub('tls'));
+    t?.only(['cert', 'key']);
+    const [cert, key] = [t?.string('cert', true), t?.string('key', true)];
+    if (cert !== undefined && key !== undefined) tls = { cert: file(cert), key: file(key) };
+  }
+  let allow: Cidr[] | undefined;
+  if (m.has('allow')) {
+    allow = [];
+    for (const [i, n] of (m.list('allow') ?? []).entries()) {
+      const c = isScalar(n) ? parseCidr(String(n.value)) : 'expected an address prefix like 192.0.2.0/24';
+      if (typeof c === 'string') src.fail(n, `${m.sub('allow')}[${i}]`, c);
+      else allow.push(c);
+    }
+    // An empty list would refuse every client, the operator's own tools included.
+    if (m.list('allow')?.length === 0)
+      m.fail('allow', 'an empty list: every client would be refused (leave the key out to allow any)');
+  }
+  const maxInFlightPerClient = m.number('max-in-flight-per-client', 1, 100_000);
+  return (
+    listen && {
+      listen,
+      tokens,
+      bodyLimit,
+      ...(tls && { tls }),
+      ...(allow && { allow }),
+      ...(maxInFlightPerClient !== undefined && { maxInFlightPerClient }),
+    }
+  );
 }
 
 /** `http://host:port` or `https://host:port`, nothing after the port. */

@@ -6,6 +6,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, sendError } from './errors.ts';
 import { hashToken, type ApiToken } from '../7-config/api-options.ts';
 
+/** Where the tokens are looked up, by SHA-256 (ApiAccess, whose tokens a reload replaces). */
+export interface TokenLookup {
+  token(hash: string): ApiToken | undefined;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** The token's owner, set by the auth hook before any handler runs. */
@@ -23,16 +28,15 @@ const READS = new Set(['GET', 'HEAD']);
  * The onRequest hook: 401 without a known token, 403 for a read token on a write method. Runs
  * before the body is read, so an unauthenticated client cannot make us parse anything.
  */
-export function authHook(tokens: readonly ApiToken[]) {
+export function authHook(tokens: TokenLookup) {
   // Looking up by hash: the lookup's timing depends on the hash of what the client sent, which
   // tells it nothing about the tokens we hold.
-  const byHash = new Map(tokens.map((t) => [t.hash, t]));
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     // The status page itself holds no data: it asks for a token and sends it with every call.
     if (request.method === 'GET' && PUBLIC.has(request.url)) return undefined;
     const header = request.headers.authorization;
     const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const token = m ? byHash.get(hashToken(m[1]!)) : undefined;
+    const token = m ? tokens.token(hashToken(m[1]!)) : undefined;
     if (!token) {
       reply.header('WWW-Authenticate', 'Bearer realm="gslbd"');
       const why = header === undefined ? 'an Authorization: Bearer <token> header is required' : 'unknown token';

@@ -19,6 +19,7 @@ export type ApiErrorCode =
   | 'ERR_TOO_LARGE' // 413
   | 'ERR_URI_TOO_LONG' // 414: a path parameter longer than any domain name can be written
   | 'ERR_MEDIA_TYPE' // 415
+  | 'ERR_TOO_MANY_REQUESTS' // 429: this client has api.max-in-flight-per-client requests in flight already
   | 'ERR_HEADERS_TOO_LARGE' // 431: request line and headers over Node's limit (16 KiB), a long URL included
   | 'ERR_NOT_DURABLE' // 503: the change could not be made durable (disk full, I/O error): it was not made
   | 'ERR_CLUSTER_UNAVAILABLE' // 503: the cluster store (etcd) could not be reached: the change was not made

@@ -1,10 +1,13 @@
 // The HTTP API: one fastify instance, JSON only, every request authenticated. `buildApi` makes the
-// app (tests drive it with inject()); `ApiServer` binds it to the configured address.
+// app (tests drive it with inject()); `ApiServer` binds it to the configured address, over HTTPS
+// with `api.tls`, and takes a reload's tokens, allow list, limit and certificate without a restart.
 
+import type { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { formatListen } from '../0-base/listen.ts';
 import type { Logger } from '../0-base/log.ts';
 import { authHook } from './auth.ts';
+import { ApiAccess } from './access.ts';
 import { type ApiToken } from '../7-config/api-options.ts';
 import { batchRoutes } from './batch.ts';
 import { clientErrorHandler } from './client-error.ts';
@@ -18,14 +21,26 @@ import { operationRoutes } from './operations.ts';
 import { statusPage } from './status-page.ts';
 
 export interface BuildOptions {
+  /** The tokens, unless `access` is given. */
   readonly tokens: readonly ApiToken[];
+  /** Tokens, allow list and in-flight limit that a reload may replace (ApiServer's); default: `tokens` alone. */
+  readonly access?: ApiAccess;
   readonly log: Logger;
   readonly bodyLimit?: number;
   readonly now?: () => number;
+  /** Serve HTTPS with this certificate chain and key (PEM). */
+  readonly tls?: TlsPem;
+}
+
+export interface TlsPem {
+  readonly cert: Buffer;
+  readonly key: Buffer;
 }
 
 export function buildApi(backend: ApiBackend, opts: BuildOptions): FastifyInstance {
+  const access = opts.access ?? new ApiAccess({ tokens: opts.tokens }, opts.log);
   const app = Fastify({
+    ...(opts.tls && { https: { cert: opts.tls.cert, key: opts.tls.key } }),
     // Our own log lines (below): fastify's would include request headers, tokens among them.
     logger: false,
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -43,7 +58,10 @@ export function buildApi(backend: ApiBackend, opts: BuildOptions): FastifyInstan
   // JSON only: a text body gets 415 rather than a confusing "must be object".
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('tokenName', '');
-  app.addHook('onRequest', authHook(opts.tokens));
+  // Ahead of HTTP's (and TLS's) own listener: a client outside api.allow is gone before either reads.
+  app.server.prependListener('connection', access.onConnection);
+  app.addHook('onRequest', access.onRequest);
+  app.addHook('onRequest', authHook(access));
   app.setErrorHandler(errorHandler(opts.log));
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, new ApiError(404, 'ERR_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`)),
@@ -69,21 +87,50 @@ export function buildApi(backend: ApiBackend, opts: BuildOptions): FastifyInstan
   return app;
 }
 
+export interface ApiServerOptions {
+  readonly log: Logger;
+  /** The time writes are stamped with and reports and overrides expire by (default Date.now). */
+  readonly now?: () => number;
+  /** `api.tls`'s certificate chain and key, read (7-config/load.ts readTlsFiles). */
+  readonly tls?: TlsPem;
+}
+
 export class ApiServer {
   readonly app: FastifyInstance;
+  /** As started: what a reload cannot change is compared with this. */
   readonly #opts: ApiOptions;
   readonly #log: Logger;
+  readonly #access: ApiAccess;
 
-  /** `now`: the time writes are stamped with and reports and overrides expire by (default Date.now). */
-  constructor(backend: ApiBackend, opts: ApiOptions, log: Logger, now?: () => number) {
+  constructor(backend: ApiBackend, opts: ApiOptions, run: ApiServerOptions) {
     this.#opts = opts;
-    this.#log = log;
+    this.#log = run.log;
+    this.#access = new ApiAccess(opts, run.log);
     this.app = buildApi(backend, {
       tokens: opts.tokens,
-      log,
+      access: this.#access,
+      log: run.log,
       ...(opts.bodyLimit !== undefined && { bodyLimit: opts.bodyLimit }),
-      ...(now && { now }),
+      ...(run.now && { now: run.now }),
+      ...(run.tls && { tls: run.tls }),
     });
+  }
+
+  /**
+   * A reload's settings: tokens, allow list and in-flight limit apply to the next request (the
+   * allow list to the next connection), a certificate to the next TLS handshake. What needs a new
+   * socket or a new server (listen, turning TLS on or off, body-limit) waits for a restart: the
+   * answer names each such key, for the log.
+   */
+  update(opts: ApiOptions, tls?: TlsPem): string[] {
+    const later: string[] = [];
+    const was = this.#opts;
+    if (formatListen(opts.listen) !== formatListen(was.listen)) later.push('api.listen');
+    if ((opts.tls === undefined) !== (was.tls === undefined)) later.push('api.tls');
+    if ((opts.bodyLimit ?? DEFAULT_BODY_LIMIT) !== (was.bodyLimit ?? DEFAULT_BODY_LIMIT)) later.push('api.body-limit');
+    this.#access.set(opts);
+    if (tls && was.tls && opts.tls) (this.app.server as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key });
+    return later;
   }
 
   /** The bound port (useful with port 0). */
@@ -95,7 +142,8 @@ export class ApiServer {
   async start(): Promise<void> {
     const { host, port } = this.#opts.listen;
     await this.app.listen({ host, port });
-    this.#log.info({ address: formatListen({ host, port: this.port }), port: this.port }, 'api listening');
+    const scheme = this.#opts.tls ? 'https' : 'http';
+    this.#log.info({ address: formatListen({ host, port: this.port }), port: this.port, scheme }, 'api listening');
   }
 
   async stop(): Promise<void> {

@@ -34,7 +34,21 @@ export interface Operations {
   readonly metrics: { readonly contentType: string; metrics(): Promise<string> };
   explain(req: ExplainRequest): unknown;
   status(): unknown;
-  reload(): Promise<{ loaded: number; failed: number }>;
+  /** Zones and pools, and (with `--config`) gslbd.yaml's tokens, allow list, limit, certificate and TSIG keys. */
+  reload(): Promise<{ loaded: number; failed: number; config?: ConfigReport }>;
   /** The cluster's nodes (GET /v1/cluster, `gslbd cluster status`); null (or absent): not a cluster node. */
   cluster?(): Promise<unknown>;
+}
+
+/** How the last reading of gslbd.yaml went (/v1/status, /v1/reload): a broken file keeps the settings before it. */
+export interface ConfigReport {
+  readonly file: string;
+  /** The last reading took effect. */
+  readonly ok: boolean;
+  /** Why it did not: every `file:line: path: reason`, one a line; null when ok. */
+  readonly error: string | null;
+  /** When the settings in service were read (ms since the epoch). */
+  readonly loaded_at: number;
+  /** When the file was last read, whether or not it took effect. */
+  readonly read_at: number;
 }

@@ -27,6 +27,8 @@ export interface MetricSources {
   /** In a cluster: each live node, and whether its zone and pools files are this node's (asked of etcd at each scrape). */
   clusterFiles?(): Promise<readonly { readonly node: string; readonly same: boolean }[]>;
   journalBytes(): number;
+  /** How the last reading of gslbd.yaml on a reload went; null (or absent): no `--config`, no gauges. */
+  config?(): { readonly ok: boolean; readonly loaded_at: number } | null;
   /** State changes so far, by direction (`up`, `down`). */
   readonly transitions: CountMap;
   /** Changesets refused because they could not be made durable, by source kind (api, update, probe). */
@@ -236,6 +238,25 @@ export function createMetrics(src: MetricSources): Metrics {
       this.set(src.journalBytes());
     },
   });
+  const config = src.config;
+  if (config && config() !== null) {
+    new Gauge({
+      name: 'gslbd_config_last_reload_successful',
+      help: 'Whether the last reading of gslbd.yaml (start or reload) took effect: 0 keeps the settings before it',
+      registers: reg,
+      collect() {
+        this.set(config()?.ok ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'gslbd_config_last_reload_success_timestamp_seconds',
+      help: 'When the settings of gslbd.yaml in service were read',
+      registers: reg,
+      collect() {
+        this.set((config()?.loaded_at ?? 0) / 1000);
+      },
+    });
+  }
   return {
     registry,
     probe(type, ok, latencyMs) {

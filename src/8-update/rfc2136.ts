@@ -33,8 +33,9 @@ import { parseUpdate, UpdateFormatError, type UpdateMessage, type UpdateRecord }
 export interface UpdateDeps {
   readonly zones: ZoneSource<PooledZone>;
   readonly state: StateStore;
+  /** Read at every message: a getter lets a reload's keys apply to the next one (Service does). */
   readonly keys: readonly TsigKey[];
-  /** Seconds: the largest TSIG fudge accepted (RFC 8945 §5.2.3); 300 when absent. */
+  /** Seconds: the largest TSIG fudge accepted (RFC 8945 §5.2.3); 300 when absent. Read at every message. */
   readonly maxFudge?: number;
   /** Milliseconds since the epoch (TSIG time checks). */
   readonly now: () => number;

@@ -6,7 +6,7 @@ import { GslbError } from '../0-base/errors.ts';
 import { createLogger } from '../0-base/log.ts';
 import { parseReceiveBuffer, RECEIVE_BUFFER_EXPECTED } from '../6-serve/server.ts';
 import { parseListen, type ListenAddress } from '../0-base/listen.ts';
-import { Service } from './service.ts';
+import { Service, type Settings } from './service.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
 import { runWorker } from './cluster/worker.ts';
 import { journalCommand } from './journal-cli.ts';
@@ -45,7 +45,8 @@ const USAGE = `usage:
                                                       journal.log.corrupt-<time>)
 
 Operator commands (talk to a running gslbd's HTTP API; --api URL or GSLBD_API or --config FILE,
---token TOKEN or GSLBD_API_TOKEN):
+--token TOKEN or GSLBD_API_TOKEN; for an https API, --ca FILE or GSLBD_API_CA: the CA that signed
+its certificate):
   gslbd status [--json]                               pools, targets, state, weight, traffic
   gslbd drain TARGET [--for 30m] [--reason TEXT]      TARGET: ADDRESS (every pool) or POOL/ADDRESS
   gslbd undrain TARGET
@@ -129,6 +130,7 @@ async function serve(args: string[]): Promise<number> {
     maxChanges: positiveInt(values['max-changes'], 'max-changes', file.maxChanges ?? DEFAULT_MAX_CHANGES),
     ...(udpReceiveBuffer !== undefined && { udpReceiveBuffer }),
     ...(file.cluster && { cluster: file.cluster }),
+    ...(values.config !== undefined && { settings: reloadable(values.config, values) }),
   };
   // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).
   const service = workers > 1 ? new ClusterPrimary(options, workers) : new Service(options);
@@ -137,7 +139,7 @@ async function serve(args: string[]): Promise<number> {
   let reloading: Promise<unknown> = Promise.resolve();
   let started = false;
   process.on('SIGHUP', () => {
-    log.info('SIGHUP: reloading zones');
+    log.info("SIGHUP: reloading zones, and gslbd.yaml's API tokens and TSIG keys");
     if (!started) return;
     reloading = reloading.then(() => service.reload()).catch((err) => log.error({ err }, 'reload failed'));
   });
@@ -153,6 +155,25 @@ async function serve(args: string[]): Promise<number> {
   });
   await service.stop();
   return 0;
+}
+
+/**
+ * What a reload reads again from gslbd.yaml: the `api` section (tokens, allow list, in-flight limit,
+ * certificate) and the TSIG keys. `--tsig-key` and `--tsig-max-fudge` flags keep winning over the
+ * file, as at start.
+ */
+function reloadable(config: string, flags: { 'tsig-key'?: string[]; 'tsig-max-fudge'?: string }): Settings {
+  return {
+    file: config,
+    async read() {
+      const f = await loadConfig(config);
+      return {
+        ...(f.api && { api: f.api }),
+        tsig: flags['tsig-key'] ? flags['tsig-key'].map(tsigKeyFlag) : (f.tsig ?? []),
+        tsigMaxFudge: maxFudge(flags['tsig-max-fudge'], f.tsigMaxFudge),
+      };
+    },
+  };
 }
 
 /** `--tsig-key NAME:ALGORITHM:BASE64SECRET[:ZONE,ZONE...]` (base64 has no colon). */

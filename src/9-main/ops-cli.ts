@@ -1,7 +1,12 @@
 // Operator commands that talk to a running gslbd's HTTP API: status, drain, undrain, reload,
-// explain. The API address comes from --api, else GSLBD_API, else the `api.listen` of --config,
-// else http://127.0.0.1:8053; the token from --token or GSLBD_API_TOKEN.
+// explain. The API address comes from --api, else GSLBD_API, else the `api.listen` of --config
+// (https:// with `api.tls`), else http://127.0.0.1:8053; the token from --token or GSLBD_API_TOKEN;
+// the CA that signed an https API's certificate from --ca or GSLBD_API_CA (the system's CAs, with
+// NODE_EXTRA_CA_CERTS, otherwise).
 
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../7-config/load.ts';
@@ -15,54 +20,87 @@ const COMMON = {
   api: { type: 'string' },
   token: { type: 'string' },
   config: { type: 'string' },
+  ca: { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const;
 
 interface Conn {
   base: string;
   token: string;
+  /** PEM of the CA that signed an https API's certificate; absent: the system's CAs. */
+  ca?: Buffer;
 }
 
-async function connect(values: { api?: string; token?: string; config?: string }): Promise<Conn> {
+async function connect(values: { api?: string; token?: string; config?: string; ca?: string }): Promise<Conn> {
   let base = values.api ?? process.env.GSLBD_API;
   if (!base && values.config) {
     const cfg = await loadConfig(values.config);
     if (cfg.api) {
-      base = `http://${formatListen(cfg.api.listen)}`;
+      base = `${cfg.api.tls ? 'https' : 'http'}://${formatListen(cfg.api.listen)}`;
     }
   }
   const token = values.token ?? process.env.GSLBD_API_TOKEN;
   if (!token) throw new GslbError('ERR_CONFIG', 'no API token: give --token or set GSLBD_API_TOKEN');
-  return { base: (base ?? 'http://127.0.0.1:8053').replace(/\/$/, ''), token };
+  const caFile = values.ca ?? process.env.GSLBD_API_CA;
+  let ca: Buffer | undefined;
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile);
+    } catch (e) {
+      throw new GslbError('ERR_CONFIG', `--ca ${caFile}: cannot read: ${(e as Error).message}`);
+    }
+  }
+  return { base: (base ?? 'http://127.0.0.1:8053').replace(/\/$/, ''), token, ...(ca && { ca }) };
+}
+
+/** One request to the API: its status and body. Rejects when there is no answer (refused, TLS failed, ...). */
+function request(c: Conn, method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+  const url = new URL(c.base + path);
+  const headers = {
+    Authorization: `Bearer ${c.token}`,
+    ...(body !== undefined && { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }),
+  };
+  return new Promise((resolve, reject) => {
+    const done = (res: http.IncomingMessage) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    };
+    const req =
+      url.protocol === 'https:'
+        ? https.request(url, { method, headers, ...(c.ca && { ca: c.ca }) }, done)
+        : http.request(url, { method, headers }, done);
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** The API's JSON answer, read as `T` (the shapes below are what these commands use of it). */
 async function call<T>(c: Conn, method: string, path: string, body?: unknown): Promise<T> {
-  let res: Response;
+  let res: { status: number; text: string };
   try {
-    res = await fetch(c.base + path, {
-      method,
-      headers: {
-        Authorization: `Bearer ${c.token}`,
-        ...(body !== undefined && { 'Content-Type': 'application/json' }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
+    res = await request(c, method, path, body === undefined ? undefined : JSON.stringify(body));
   } catch (e) {
-    // fetch() says only "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND, ...).
+    // Why there is no answer: ECONNREFUSED, ENOTFOUND, a certificate not trusted, ...
     // An AggregateError (every address of a name refused) has no message of its own, only a code.
-    const cause = (e as Error).cause;
-    const why =
-      cause instanceof Error
-        ? cause.message || (cause as NodeJS.ErrnoException).code || String(cause)
-        : (e as Error).message;
+    const err = e as NodeJS.ErrnoException;
+    let why = err.message || err.code || String(err);
+    if (/certificate|self[- ]signed/i.test(why))
+      why += " (give the CA that signed the API's certificate with --ca FILE or GSLBD_API_CA)";
     throw new GslbError('ERR_CONFIG', `cannot reach the gslbd API at ${c.base}: ${why}`);
   }
-  const data = (await res.json().catch(() => ({}))) as T & { error?: { message?: string } };
-  if (!res.ok)
+  let data: T & { error?: { message?: string } };
+  try {
+    data = JSON.parse(res.text) as T & { error?: { message?: string } };
+  } catch {
+    data = {} as T & { error?: { message?: string } };
+  }
+  if (res.status < 200 || res.status >= 300)
     throw new GslbError(
       'ERR_CONFIG',
-      `${method} ${path}: HTTP ${res.status}: ${data?.error?.message ?? res.statusText}`,
+      `${method} ${path}: HTTP ${res.status}: ${data?.error?.message ?? http.STATUS_CODES[res.status] ?? ''}`,
     );
   return data;
 }
@@ -246,11 +284,19 @@ export async function opsCommand(command: string, args: string[]): Promise<numbe
     }
     case 'reload': {
       const { values } = parseArgs({ args, options: COMMON, strict: true });
-      const r = await call<{ loaded: number; failed: number }>(await connect(values), 'POST', '/v1/reload');
+      const r = await call<{ loaded: number; failed: number; config?: { ok: boolean; error: string | null } }>(
+        await connect(values),
+        'POST',
+        '/v1/reload',
+      );
       process.stdout.write(
         `reloaded: ${r.loaded} zones loaded, ${r.failed} failed (previous versions kept; see the server log)\n`,
       );
-      return r.failed ? 1 : 0;
+      if (r.config && !r.config.ok)
+        process.stdout.write(
+          `gslbd.yaml not reloaded (the tokens and TSIG keys in service kept):\n${r.config.error}\n`,
+        );
+      return r.failed || (r.config && !r.config.ok) ? 1 : 0;
     }
     case 'explain': {
       const { values, positionals } = parseArgs({

@@ -38,8 +38,9 @@ import { FUDGE, tsigKeysFromConfig, type TsigKeyConfig } from '../1-codec/tsig.t
 import { createUpdateHandler } from '../8-update/rfc2136.ts';
 import { DEFAULT_MAX_CHANGES } from '../7-state/editor.ts';
 import { ApiServer } from '../8-api/server.ts';
-import type { Operations } from '../8-api/types.ts';
+import type { ConfigReport, Operations } from '../8-api/types.ts';
 import type { ApiOptions } from '../7-config/api-options.ts';
+import { ConfigError, readTlsFiles } from '../7-config/load.ts';
 import { explain } from '../5-answer/explain.ts';
 import { GeoLoader } from './geo-loader.ts';
 import { StatusView } from './status.ts';
@@ -80,6 +81,21 @@ export interface ServiceOptions extends ServerOptions {
   readonly clock?: Clock;
   /** Randomness for policies and probe jitter; default: Math.random. Tests inject a seeded one. */
   readonly random?: () => number;
+  /**
+   * Reads again what a reload changes besides the zones (gslbd.yaml's `api` and `tsig`, the
+   * command line's flags still winning); throws ConfigError. Absent (no `--config`): zones only.
+   */
+  readonly settings?: Settings;
+}
+
+/** What a reload reads from gslbd.yaml; `file` names it in logs and /v1/status. */
+export interface Settings {
+  readonly file: string;
+  read(): Promise<{
+    readonly api?: ApiOptions;
+    readonly tsig: readonly TsigKeyConfig[];
+    readonly tsigMaxFudge: number;
+  }>;
 }
 
 /**
@@ -93,6 +109,8 @@ export interface Followers {
   checks(statuses: readonly CheckStatus[], all: boolean): void;
   /** The zones were reloaded here; followers reload theirs. */
   reload(): Promise<void>;
+  /** The TSIG keys were reloaded (already checked): followers verify and sign with these from now on. */
+  tsig(keys: readonly TsigKeyConfig[], maxFudge: number): void;
   /** The state was replaced whole (a cluster node caught up through a snapshot); followers take it. */
   restore(state: StateSnapshot): void;
   /** Their query counters, for /metrics and the status page. */
@@ -149,9 +167,12 @@ export class Service {
     },
     status: async () => {
       await this.#gatherCounters();
-      return this.view.status();
+      return { ...this.view.status(), ...(this.#config && { config: this.#config }) };
     },
-    reload: () => this.reload(),
+    reload: async () => {
+      const r = await this.reload();
+      return { ...r, ...(this.#config && { config: this.#config }) };
+    },
     cluster: async () => (this.#node ? this.#node.view() : null),
   };
 
@@ -164,11 +185,17 @@ export class Service {
   /** This node of a cluster (`cluster:`); null alone, or in a worker. */
   readonly #node: ClusterNode | null;
   #inputs: GslbInputs;
+  /** How the last reading of gslbd.yaml went; null without one. */
+  #config: ConfigReport | null = null;
 
   constructor(opts: ServiceOptions) {
     this.#opts = opts;
     const clock = (this.#clock = opts.clock ?? systemClock);
     const random = opts.random ?? Math.random;
+    // The file read at start is the first reading; a reload's replaces this report.
+    const readAt = clock.now();
+    if (opts.settings)
+      this.#config = { file: opts.settings.file, ok: true, error: null, loaded_at: readAt, read_at: readAt };
     this.#inputs = { health: allUp, geo: null, random, now: () => clock.now() };
     this.#geo = new GeoLoader(opts.geo, opts.log);
     let lastError = '';
@@ -264,6 +291,7 @@ export class Service {
       checks: () => this.checker.all(),
       health: () => health,
       journalBytes: () => this.state.journalBytes,
+      config: () => this.#config,
       now: () => clock.now(),
       ...node?.metrics(),
     });
@@ -328,16 +356,20 @@ export class Service {
   /** Loads every zone (a zone with errors is left out and logged) and binds the listeners. */
   async start(): Promise<void> {
     // RFC 2136 UPDATE with TSIG; a bad key fails the start (ERR_CONFIG) before anything is bound.
-    const keys = tsigKeysFromConfig(this.#opts.tsig ?? []);
-    const maxFudge = this.#opts.tsigMaxFudge ?? FUDGE;
-    this.handler.tsig = { keys, maxFudge };
+    this.setTsig(this.#opts.tsig ?? [], this.#opts.tsigMaxFudge ?? FUDGE);
+    const handler = this.handler;
     this.handler.onUpdate =
       this.#opts.update ??
       createUpdateHandler({
         zones: this.zones,
         state: this.state,
-        keys,
-        maxFudge,
+        // Read at each message, so the keys a reload puts in the handler verify the next UPDATE too.
+        get keys() {
+          return handler.tsig.keys;
+        },
+        get maxFudge() {
+          return handler.tsig.maxFudge;
+        },
         now: () => this.#clock.now(),
         log: this.#opts.log,
         count: (result) => this.updates.add(`update\t${result}`),
@@ -347,7 +379,8 @@ export class Service {
     await this.#node?.start();
     if (replay.droppedBytes) this.#opts.log.warn({ bytes: replay.droppedBytes }, 'journal: torn last record dropped');
     if (replay.changesets) this.#opts.log.info({ changesets: replay.changesets }, 'journal replayed');
-    await this.reload();
+    // The settings are the ones the service was made with: only the zones are read.
+    await this.#loadZones();
     const log = this.#opts.log;
     for (const { address, required } of this.#opts.listen) {
       const l = new DnsListener(address, this.handler, this.#opts);
@@ -377,7 +410,8 @@ export class Service {
     if (this.#opts.listen.length && this.listeners.length === 0)
       throw new GslbError('ERR_LISTEN', 'no address could be bound');
     if (this.#opts.api) {
-      const api = new ApiServer(this, this.#opts.api, log, () => this.#clock.now());
+      const tls = this.#opts.api.tls && (await readTlsFiles(this.#opts.api.tls));
+      const api = new ApiServer(this, this.#opts.api, { log, now: () => this.#clock.now(), ...(tls && { tls }) });
       try {
         await api.start();
       } catch (err) {
@@ -392,10 +426,64 @@ export class Service {
   }
 
   /**
-   * Reads the zones directory again. A zone that loads replaces its previous version; one that
-   * fails keeps its previous version in service; a zone whose file is gone is removed.
+   * The keys signed queries and UPDATEs are verified against (and answers signed with), from the
+   * next message on. Throws GslbError ERR_CONFIG (nothing changed) for a key that does not check.
+   */
+  setTsig(configs: readonly TsigKeyConfig[], maxFudge: number): void {
+    this.handler.tsig = { keys: tsigKeysFromConfig(configs), maxFudge };
+  }
+
+  /**
+   * gslbd.yaml read again: the API's tokens, allow list, in-flight limit and certificate, and the
+   * TSIG keys (here and in the followers), all or nothing. A file with any error changes none of
+   * them: each error is logged with its file and line, and /v1/status and
+   * gslbd_config_last_reload_successful show it until a reading succeeds.
+   */
+  async #reloadSettings(): Promise<void> {
+    const settings = this.#opts.settings;
+    if (!settings || !this.#config) return;
+    const log = this.#opts.log;
+    const readAt = this.#clock.now();
+    let read;
+    let tls;
+    try {
+      read = await settings.read();
+      // Checked before anything is changed: a bad key or certificate keeps every old setting.
+      tsigKeysFromConfig(read.tsig);
+      tls = read.api?.tls && (await readTlsFiles(read.api.tls));
+    } catch (err) {
+      const errors = err instanceof ConfigError ? err.errors.map((e) => e.message) : [(err as Error).message];
+      for (const error of errors)
+        log.error({ file: settings.file, error }, 'config not reloaded: the tokens and TSIG keys in service are kept');
+      this.#config = { ...this.#config, ok: false, error: errors.join('\n'), read_at: readAt };
+      return;
+    }
+    this.setTsig(read.tsig, read.tsigMaxFudge);
+    this.#opts.followers?.tsig(read.tsig, read.tsigMaxFudge);
+    if (this.api && read.api) {
+      for (const key of this.api.update(read.api, tls))
+        log.warn({ file: settings.file, key }, `config: ${key} changed: it takes effect at the next start`);
+    } else if (this.api || read.api) {
+      log.warn({ file: settings.file, key: 'api' }, 'config: api changed: it takes effect at the next start');
+    }
+    this.#config = { file: settings.file, ok: true, error: null, loaded_at: readAt, read_at: readAt };
+    log.info(
+      { file: settings.file, tokens: this.api && read.api ? read.api.tokens.length : null, tsigKeys: read.tsig.length },
+      'config reloaded: API tokens and TSIG keys',
+    );
+  }
+
+  /**
+   * Reads gslbd.yaml's reloadable settings (#reloadSettings), then the zones directory again. A
+   * zone that loads replaces its previous version; one that fails keeps its previous version in
+   * service; a zone whose file is gone is removed.
    */
   async reload(): Promise<{ loaded: number; failed: number }> {
+    await this.#reloadSettings();
+    return this.#loadZones();
+  }
+
+  async #loadZones(): Promise<{ loaded: number; failed: number }> {
     const log = this.#opts.log;
     const result = await loadZones(this.#opts.zonesDir);
     await this.#node?.filesLoaded(this.#opts.zonesDir);

@@ -1,8 +1,11 @@
 // gslbd.yaml: the issue's example loads as written (a real secret in place of "base64…"),
 // environment variables expand, and every error reads `file:line: path: reason`.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTls } from '../helpers/tls.ts';
 import { hashToken } from '../../src/7-config/api-options.ts';
 import { ConfigError, loadConfig, parseConfig } from '../../src/7-config/load.ts';
 import { GslbError } from '../../src/0-base/errors.ts';
@@ -214,6 +217,29 @@ describe('errors, each with file:line: path: reason', () => {
       ['gslbd.yaml:4: api.tokens[0].role: unknown key (known keys: token, access, name)'],
     ],
     [
+      'api.tls without key',
+      'api:\n  listen: 127.0.0.1:8053\n  tokens: [{ token: abcdefghijklmnopq }]\n  tls: { cert: c.pem }\n',
+      ['gslbd.yaml:4: api.tls: missing "key"'],
+    ],
+    [
+      'api.allow with something not a prefix',
+      'api:\n  listen: 127.0.0.1:8053\n  tokens: [{ token: abcdefghijklmnopq }]\n  allow:\n    - 127.0.0.1/32\n    - 10.0.0.0/33\n    - localhost\n',
+      [
+        'gslbd.yaml:6: api.allow[1]: "10.0.0.0/33": the prefix length must be 0..32',
+        'gslbd.yaml:7: api.allow[2]: "localhost" is not an address prefix like 192.0.2.0/24 or 2001:db8::/32',
+      ],
+    ],
+    [
+      'an empty api.allow',
+      'api:\n  listen: 127.0.0.1:8053\n  tokens: [{ token: abcdefghijklmnopq }]\n  allow: []\n',
+      ['gslbd.yaml:4: api.allow: an empty list: every client would be refused (leave the key out to allow any)'],
+    ],
+    [
+      'an in-flight limit of 0',
+      'api:\n  listen: 127.0.0.1:8053\n  tokens: [{ token: abcdefghijklmnopq }]\n  max-in-flight-per-client: 0\n',
+      ['gslbd.yaml:4: api.max-in-flight-per-client: 0 is out of range 1..100000'],
+    ],
+    [
       'a TSIG key without secret',
       'tsig:\n  - name: k.\n    zones: [example.com.]\n',
       ['gslbd.yaml:2: tsig[0]: missing "secret"'],
@@ -262,6 +288,42 @@ describe('errors, each with file:line: path: reason', () => {
       T: 'secret-token-value-123456',
     });
     expect(errors.join('\n')).not.toContain('secret-token-value-123456');
+  });
+});
+
+describe('api: tls, allow, max-in-flight-per-client', () => {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'gslbd-load-tls-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const files = makeTls(work);
+  const write = (tls: string) => {
+    const file = path.join(work, 'gslbd.yaml');
+    writeFileSync(
+      file,
+      `api:\n  listen: 127.0.0.1:8443\n  tokens: [{ token: abcdefghijklmnopq }]\n  tls: ${tls}\n  allow: [10.0.0.0/8, "::1"]\n  max-in-flight-per-client: 4\n`,
+    );
+    return file;
+  };
+
+  it('reads them, the certificate and key paths relative to the file', async () => {
+    const config = await loadConfig(write('{ cert: server.pem, key: server.key }'));
+    expect(config.api).toMatchObject({
+      tls: { cert: files.serverCert, key: files.serverKey },
+      allow: [
+        { address: '10.0.0.0', prefix: 8, family: 4 },
+        { address: '::1', prefix: 128, family: 6 },
+      ],
+      maxInFlightPerClient: 4,
+    });
+  });
+
+  it("refuses a certificate file it cannot read, and a key that is not the certificate's, at api.tls", async () => {
+    const missing = write('{ cert: nowhere.pem, key: server.key }');
+    await expect(loadConfig(missing)).rejects.toThrow(
+      `${missing}:4: api.tls: ${path.join(work, 'nowhere.pem')}: cannot read: ENOENT`,
+    );
+    await expect(loadConfig(write('{ cert: server.pem, key: client.key }'))).rejects.toThrow(
+      /gslbd\.yaml:4: api\.tls: .*key values mismatch/,
+    );
   });
 });
 

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dig } from '../helpers/dig.ts';
-import { makeTls, startEtcd, type EtcdServer } from '../helpers/etcd.ts';
+import { startEtcd, type EtcdServer } from '../helpers/etcd.ts';
+import { makeTls } from '../helpers/tls.ts';
 import { startNode, type ClusterNode } from '../helpers/cluster.ts';
 import { runCli } from '../helpers/gslbd.ts';
 

@@ -2,13 +2,14 @@
 // its data in a temporary directory. It can be killed and started again on the same ports and
 // data (etcd gone, then back), and is stopped by its PID.
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import https from 'node:https';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { until } from './listeners.ts';
+import type { TlsFiles } from './tls.ts';
 
 export interface EtcdServer {
   /** The client URL, `http://127.0.0.1:PORT`. */
@@ -37,58 +38,6 @@ async function freePort(host = '127.0.0.1'): Promise<number> {
   const port = (s.address() as net.AddressInfo).port;
   await new Promise((r) => s.close(r));
   return port;
-}
-
-/** PEM files of a test CA, a server certificate for 127.0.0.1 and a client certificate it signed. */
-export interface TlsFiles {
-  readonly ca: string;
-  readonly serverCert: string;
-  readonly serverKey: string;
-  readonly clientCert: string;
-  readonly clientKey: string;
-}
-
-/** Makes a CA, a server certificate (IP 127.0.0.1) and a client certificate in `dir`, with openssl. */
-export function makeTls(dir: string): TlsFiles {
-  const f = (n: string) => path.join(dir, n);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  const key = (n: string) =>
-    ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', f(n));
-  key('ca.key');
-  ssl('req', '-x509', '-new', '-key', f('ca.key'), '-days', '1', '-subj', '/CN=gslbd test CA', '-out', f('ca.pem'));
-  const certs = [
-    ['server', '127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n'],
-    ['client', 'gslbd', 'extendedKeyUsage=clientAuth\n'],
-  ] as const;
-  for (const [name, cn, ext] of certs) {
-    key(`${name}.key`);
-    ssl('req', '-new', '-key', f(`${name}.key`), '-subj', `/CN=${cn}`, '-out', f(`${name}.csr`));
-    writeFileSync(f(`${name}.ext`), ext);
-    ssl(
-      'x509',
-      '-req',
-      '-in',
-      f(`${name}.csr`),
-      '-CA',
-      f('ca.pem'),
-      '-CAkey',
-      f('ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '1',
-      '-extfile',
-      f(`${name}.ext`),
-      '-out',
-      f(`${name}.pem`),
-    );
-  }
-  return {
-    ca: f('ca.pem'),
-    serverCert: f('server.pem'),
-    serverKey: f('server.key'),
-    clientCert: f('client.pem'),
-    clientKey: f('client.key'),
-  };
 }
 
 /** GET `url` over HTTPS with the client certificate of `tls`; the body, or null on any failure. */

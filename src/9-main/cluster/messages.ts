@@ -9,6 +9,7 @@ import type { QueryCounts } from '../../6-serve/counters.ts';
 import type { ServiceOptions } from '../service.ts';
 import type { StateSnapshot } from '../../7-state/state.ts';
 import type { Changeset } from '../../7-state/types.ts';
+import type { TsigKeyConfig } from '../../1-codec/tsig.ts';
 
 /**
  * What a worker's answers need of a check, and no more: its spec, address and targets the worker
@@ -33,12 +34,13 @@ export function checkUpdate(c: CheckStatus): CheckUpdate {
 
 /**
  * The service options a worker starts with: the primary's, less what only the primary has (the
- * journal, the API, the logger) and with every address a fixed port. The TSIG keys go too: a
- * worker verifies and signs the signed queries it answers (UPDATEs it forwards to the primary).
+ * journal, the API, the logger, the reading of gslbd.yaml) and with every address a fixed port. The
+ * TSIG keys go too: a worker verifies and signs the signed queries it answers (UPDATEs it forwards
+ * to the primary); a reload's keys follow in a `tsig` message.
  */
 export type WorkerOptions = Omit<
   ServiceOptions,
-  'log' | 'dataDir' | 'api' | 'state' | 'checks' | 'update' | 'followers' | 'cluster' | 'clock' | 'random'
+  'log' | 'dataDir' | 'api' | 'state' | 'checks' | 'update' | 'followers' | 'cluster' | 'clock' | 'random' | 'settings'
 >;
 
 export type ToWorker =
@@ -57,6 +59,8 @@ export type ToWorker =
   /** Probe results; `all`: every check the primary runs now. */
   | { readonly type: 'checks'; readonly checks: readonly CheckUpdate[]; readonly all: boolean }
   | { readonly type: 'reload'; readonly id: number }
+  /** The TSIG keys a reload read (checked by the primary): verify and sign with these from now on. */
+  | { readonly type: 'tsig'; readonly keys: readonly TsigKeyConfig[]; readonly maxFudge: number }
   | { readonly type: 'counters'; readonly id: number }
   /** The answer to a forwarded UPDATE. */
   | { readonly type: 'updated'; readonly id: number; readonly answer: Uint8Array | null }

@@ -77,6 +77,7 @@ export class ClusterPrimary {
       cluster: _cl,
       clock: _cn,
       random: _r,
+      settings: _st,
       ...shared
     } = opts;
     this.#log = log;
@@ -99,6 +100,11 @@ export class ClusterPrimary {
       changeset: (cs) => this.#changeset(cs),
       checks: (statuses, all) => this.#checks(statuses, all),
       reload: () => this.#reloadWorkers(),
+      tsig: (keys, maxFudge) => {
+        // A worker started later (or restarted) starts with these.
+        this.#options = { ...this.#options, tsig: keys, tsigMaxFudge: maxFudge };
+        this.#broadcast({ type: 'tsig', keys, maxFudge });
+      },
       restore: (state) => {
         for (const slot of this.#slots)
           if (slot.proc && slot.following) this.#send(slot.proc, { type: 'restore', state });

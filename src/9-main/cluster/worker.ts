@@ -89,6 +89,10 @@ export async function runWorker(): Promise<number> {
             (err: unknown) => tell({ type: 'reloaded', id: m.id, loaded: 0, failed: 0, error: (err as Error).message }),
           );
         return;
+      case 'tsig':
+        // After the start (which sets the keys it was given), before any reload sent after this.
+        void started.then(() => service?.setTsig(m.keys, m.maxFudge));
+        return;
       case 'counters':
         if (service) tell({ type: 'counters', id: m.id, counts: service.counters.counts() });
         return;
