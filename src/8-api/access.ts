@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CidrSet } from '../0-base/cidr.ts';
 import type { Logger } from '../0-base/log.ts';
+import { CountMap } from '../6-serve/counters.ts';
 import { clientOf } from '../6-serve/tcp-slots.ts';
 import { DEFAULT_MAX_IN_FLIGHT_PER_CLIENT, type ApiOptions, type ApiToken } from '../7-config/api-options.ts';
 import { ApiError, sendError } from './errors.ts';
@@ -26,6 +27,8 @@ export class ApiAccess {
   readonly #log: Logger | null;
   #refusedLoggedAt = -Infinity;
   #limitedLoggedAt = -Infinity;
+  /** Connections closed for api.allow (`allow`) and requests answered 429 (`in-flight`). */
+  readonly refused = new CountMap();
 
   constructor(opts: AccessOptions, log: Logger | null = null) {
     this.#log = log;
@@ -52,6 +55,7 @@ export class ApiAccess {
     const address = socket.remoteAddress ?? '';
     if (this.#allow === null || this.#allow.has(address)) return;
     socket.destroy();
+    this.refused.add('allow');
     const now = Date.now();
     if (now - this.#refusedLoggedAt >= LOG_EVERY_MS) {
       this.#refusedLoggedAt = now;
@@ -68,6 +72,7 @@ export class ApiAccess {
     const client = clientOf(request.socket.remoteAddress ?? '');
     const n = this.#inFlight.get(client) ?? 0;
     if (n >= this.#max) {
+      this.refused.add('in-flight');
       const now = Date.now();
       if (now - this.#limitedLoggedAt >= LOG_EVERY_MS) {
         this.#limitedLoggedAt = now;

@@ -8,6 +8,7 @@ import { formatListen } from '../0-base/listen.ts';
 import type { Logger } from '../0-base/log.ts';
 import { authHook } from './auth.ts';
 import { ApiAccess } from './access.ts';
+import type { CountMap } from '../6-serve/counters.ts';
 import { type ApiToken } from '../7-config/api-options.ts';
 import { batchRoutes } from './batch.ts';
 import { clientErrorHandler } from './client-error.ts';
@@ -101,6 +102,11 @@ export class ApiServer {
   readonly #opts: ApiOptions;
   readonly #log: Logger;
   readonly #access: ApiAccess;
+
+  /** Connections closed for api.allow (`allow`), requests answered 429 (`in-flight`). */
+  get refused(): CountMap {
+    return this.#access.refused;
+  }
 
   constructor(backend: ApiBackend, opts: ApiOptions, run: ApiServerOptions) {
     this.#opts = opts;

@@ -33,6 +33,8 @@ export interface MetricSources {
   readonly transitions: CountMap;
   /** Changesets refused because they could not be made durable, by source kind (api, update, probe). */
   readonly notDurable: CountMap;
+  /** API connections closed for api.allow (`allow`) and requests answered 429 (`in-flight`); null: no API. */
+  apiRefused?(): CountMap | null;
 }
 
 export interface Metrics {
@@ -40,6 +42,8 @@ export interface Metrics {
   /** Called by the checker after each probe. */
   probe(type: string, ok: boolean, latencyMs: number): void;
 }
+
+const EMPTY_COUNTS = new CountMap();
 
 function fromCountMap(labelNames: string[], map: () => CountMap) {
   return function collect(this: Counter<string>) {
@@ -229,6 +233,13 @@ export function createMetrics(src: MetricSources): Metrics {
     labelNames: ['source'],
     registers: reg,
     collect: fromCountMap(['source'], () => src.notDurable),
+  });
+  new Counter({
+    name: 'gslbd_api_refused_total',
+    help: 'API connections closed because the client is not in api.allow (reason "allow"), and requests answered 429 past api.max-in-flight-per-client ("in-flight")',
+    labelNames: ['reason'],
+    registers: reg,
+    collect: fromCountMap(['reason'], () => src.apiRefused?.() ?? EMPTY_COUNTS),
   });
   new Gauge({
     name: 'gslbd_journal_bytes',

@@ -292,6 +292,7 @@ export class Service {
       health: () => health,
       journalBytes: () => this.state.journalBytes,
       config: () => this.#config,
+      apiRefused: () => this.api?.refused ?? null,
       now: () => clock.now(),
       ...node?.metrics(),
     });

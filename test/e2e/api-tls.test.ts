@@ -162,6 +162,33 @@ describe('api.max-in-flight-per-client', () => {
   });
 });
 
+describe('metrics', () => {
+  it('count the connections refused by api.allow and the requests answered 429', async () => {
+    const r = await new Promise<string>((resolve, reject) => {
+      https
+        .get(
+          {
+            host: '127.0.0.1',
+            port: served.port,
+            path: '/metrics',
+            headers: { authorization: `Bearer ${TOKEN}` },
+            ca: served.ca,
+            agent: false,
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => resolve(text));
+          },
+        )
+        .on('error', reject);
+    });
+    // The tests above: one connection from 127.0.0.2, at least one 429.
+    expect(r).toMatch(/^gslbd_api_refused_total\{reason="allow"\} [1-9]/m);
+    expect(r).toMatch(/^gslbd_api_refused_total\{reason="in-flight"\} [1-9]/m);
+  });
+});
+
 describe('a renewed certificate', () => {
   it('is served after SIGHUP, without a restart', async () => {
     // A second CA and its server certificate, copied over the files gslbd.yaml names.
