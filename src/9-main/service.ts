@@ -479,10 +479,19 @@ export class Service {
    * zone that loads replaces its previous version; one that fails keeps its previous version in
    * service; a zone whose file is gone is removed.
    */
-  async reload(): Promise<{ loaded: number; failed: number }> {
-    await this.#reloadSettings();
-    return this.#loadZones();
+  reload(): Promise<{ loaded: number; failed: number }> {
+    // One at a time, in call order (SIGHUP, `gslbd reload`, POST /v1/reload may come together): two
+    // at once could read the files in one order and put them in service in the other.
+    const run = this.#reloads.then(async () => {
+      await this.#reloadSettings();
+      return this.#loadZones();
+    });
+    this.#reloads = run.catch(() => undefined);
+    return run;
   }
+
+  /** The last reload asked for; the next one starts when it is done. */
+  #reloads: Promise<unknown> = Promise.resolve();
 
   async #loadZones(): Promise<{ loaded: number; failed: number }> {
     const log = this.#opts.log;

@@ -84,3 +84,38 @@ describe('Service context: clock and randomness are injected', () => {
     expect(await answer()).toEqual([first.address]);
   });
 });
+
+describe('Service reloads', () => {
+  it('run one at a time: a second reload reads gslbd.yaml only after the first has loaded its zones', async () => {
+    const reads: (() => void)[] = [];
+    const settings = {
+      file: 'gslbd.yaml',
+      read: () =>
+        new Promise<{ tsig: []; tsigMaxFudge: number }>((resolve) => {
+          reads.push(() => resolve({ tsig: [], tsigMaxFudge: 300 }));
+        }),
+    };
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-ctx-data-'));
+    dirs.push(dataDir);
+    const service = new Service({
+      zonesDir: zonesDir(),
+      dataDir,
+      log: createLogger('silent'),
+      listen: [{ address: { host: '127.0.0.1', port: 0 }, required: true }],
+      settings,
+    });
+    services.push(service);
+    await service.start();
+    // A SIGHUP and a POST /v1/reload at once.
+    const first = service.reload();
+    const second = service.reload();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(reads).toHaveLength(1);
+    reads[0]!();
+    await first;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(reads).toHaveLength(2);
+    reads[1]!();
+    expect(await second).toEqual({ loaded: 1, failed: 0 });
+  });
+});
