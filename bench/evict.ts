@@ -11,7 +11,9 @@
 // time-to-restore: from the listener listening again to the first answer with it
 // Answers are polled every 20 ms over raw UDP from this process.
 //
-// Run: scripts/node24.sh node bench/evict.ts [--trials 10] [--mode kill|close|both]
+// Run: scripts/node24.sh node bench/evict.ts [--trials 10] [--mode kill|close|both] [--fast-fail]
+// (--fast-fail: the checks say `fast-fail: true`, so a refused connection is confirmed at once and
+// the TCP connection is watched between probes; by default a hard failure counts once.)
 // (EVICT_DEBUG=1 also prints gslbd's health transitions.) Results: bench/RESULTS.md.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -34,7 +36,11 @@ const DEADLINE_MS = 10_000;
 type Mode = 'kill' | 'close';
 
 const { values } = parseArgs({
-  options: { trials: { type: 'string', default: '10' }, mode: { type: 'string', default: 'both' } },
+  options: {
+    trials: { type: 'string', default: '10' },
+    mode: { type: 'string', default: 'both' },
+    'fast-fail': { type: 'boolean', default: false },
+  },
 });
 const trials = Number(values.trials);
 if (!Number.isInteger(trials) || trials < 1 || trials > 200) throw new Error('--trials: 1..200');
@@ -222,7 +228,14 @@ async function main(): Promise<void> {
   const victim = new Victim();
   await victim.spawn();
   const steady = await tcpListener(STEADY);
-  const check = { type: 'tcp', interval: '2s', timeout: '1s', rise: 1, fall: 1 };
+  const check = {
+    type: 'tcp',
+    interval: '2s',
+    timeout: '1s',
+    rise: 1,
+    fall: 1,
+    ...(values['fast-fail'] && { 'fast-fail': true }),
+  };
   const zones = zonesDir({
     www: {
       policy: 'round-robin',
@@ -256,7 +269,7 @@ async function main(): Promise<void> {
   const s = (x: number) => (x / 1000).toFixed(3);
   const lines = [
     `date: ${new Date().toISOString()}; machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Linux ${os.release()}, Node ${process.version}`,
-    `trials per mode: ${trials}; interval 2 s, timeout 1 s, rise 1, fall 1; polled every ${POLL_MS} ms`,
+    `trials per mode: ${trials}; interval 2 s, timeout 1 s, rise 1, fall 1${values['fast-fail'] ? ', fast-fail' : ''}; polled every ${POLL_MS} ms`,
     '',
     '| mode | measure | n | mean s | median s | min s | max s | failed |',
     '|---|---|---|---|---|---|---|---|',
