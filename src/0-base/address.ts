@@ -99,3 +99,42 @@ export function familyOfType(type: number): 4 | 6 {
 export function typeOfFamily(family: 4 | 6): number {
   return family === 4 ? Type.A : Type.AAAA;
 }
+
+/** A network: its address bytes (4 or 16, host bits clear) and prefix length. */
+export interface Cidr {
+  readonly bytes: Buffer;
+  readonly prefix: number;
+}
+
+/**
+ * `192.0.2.0/24`, `2001:db8::/32`, or a bare address (/32, /128). The reason as text when it is not
+ * one; bits set beyond the prefix are refused, since `192.0.2.1/24` usually hides a typo.
+ */
+export function parseCidr(text: string): Cidr | string {
+  const slash = text.indexOf('/');
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  const bytes = addressRdata(addr);
+  if (!bytes) return `"${addr}" is not an IPv4 or IPv6 address`;
+  const max = bytes.length * 8;
+  const lenText = slash < 0 ? String(max) : text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(lenText) || Number(lenText) > max) return `"/${lenText}" is not a prefix length 0..${max}`;
+  const prefix = Number(lenText);
+  for (let bit = prefix; bit < max; bit++) {
+    if (bytes[bit >> 3]! & (0x80 >> (bit & 7))) {
+      const net = Buffer.from(bytes);
+      for (let b = prefix; b < max; b++) net[b >> 3]! &= ~(0x80 >> (b & 7));
+      return `"${text}" has bits set beyond /${prefix} (the network is ${addressToText(net)}/${prefix})`;
+    }
+  }
+  return { bytes, prefix };
+}
+
+/** Whether the address `bytes` (4 or 16) lies in `net`. */
+export function inCidr(net: Cidr, bytes: Uint8Array): boolean {
+  if (bytes.length !== net.bytes.length) return false;
+  let bit = 0;
+  for (; bit + 8 <= net.prefix; bit += 8) if (bytes[bit >> 3] !== net.bytes[bit >> 3]) return false;
+  if (bit === net.prefix) return true;
+  const mask = (0xff00 >> (net.prefix - bit)) & 0xff;
+  return (bytes[bit >> 3]! & mask) === net.bytes[bit >> 3];
+}

@@ -129,6 +129,8 @@ async function serve(args: string[]): Promise<number> {
     maxChanges: positiveInt(values['max-changes'], 'max-changes', file.maxChanges ?? DEFAULT_MAX_CHANGES),
     ...(udpReceiveBuffer !== undefined && { udpReceiveBuffer }),
     ...(file.cluster && { cluster: file.cluster }),
+    ...(file.rrl && { rrl: file.rrl }),
+    ...(file.cookies && { cookies: file.cookies }),
   };
   // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).
   const service = workers > 1 ? new ClusterPrimary(options, workers) : new Service(options);
