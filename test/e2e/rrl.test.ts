@@ -4,50 +4,14 @@
 // agreement with the counts, TCP and the whitelist never limited, and `--workers 2` together
 // holding the configured rate. Loopback only: 127.0.x.y are distinct clients (each /24 a prefix).
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flood } from '../helpers/flood.ts';
-import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
-import { metric, parseMetrics, type Sample } from '../helpers/ops.ts';
+import { metric, type Sample } from '../helpers/ops.ts';
+import { startWith, type Server } from '../helpers/rrl-server.ts';
 import { buildQuery, headerOf, tcpExchange } from '../helpers/raw.ts';
 
-const ZONES = path.join(ROOT, 'test/fixtures/core/zones');
-const READ = 'rrl-read-token-0123456789';
 const RATE = 20;
 const RRL = `rrl: { rate: ${RATE}, slip: 2, whitelist: ["127.0.0.2/32"], ipv4-prefix: 24, ipv6-prefix: 56, log-only: false, table-size: 100000 }`;
-
-export interface Server {
-  readonly gslbd: Gslbd;
-  metrics(): Promise<Sample[]>;
-  stop(): Promise<void>;
-}
-
-/** gslbd with `lines` in its gslbd.yaml, the core fixture zones and an API for /metrics. */
-export async function startWith(lines: readonly string[], args: readonly string[] = []): Promise<Server> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-rrl-'));
-  const config = path.join(dir, 'gslbd.yaml');
-  writeFileSync(
-    config,
-    [`zones: ${ZONES}`, 'api:', '  listen: 127.0.0.1:0', `  tokens: [{ token: ${READ} }]`, ...lines, ''].join('\n'),
-  );
-  const gslbd = await startGslbd(['--config', config, ...args]);
-  const api = await gslbd.waitForLog((l) => l.msg === 'api listening');
-  return {
-    gslbd,
-    async metrics() {
-      const r = await fetch(`http://127.0.0.1:${api.port as number}/metrics`, {
-        headers: { authorization: `Bearer ${READ}` },
-      });
-      return parseMetrics(await r.text());
-    },
-    async stop() {
-      await gslbd.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 const www = (id: number) => buildQuery('www.example.net', 1, { id });
 const rrlMetric = (m: Sample[], labels: Record<string, string>) => metric(m, 'gslbd_rrl_responses_total', labels);
