@@ -27,7 +27,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const zones = (await loadZones(path.join(ROOT, 'zones'))).zones;
 const store = new ZoneStore<PooledZone>();
 store.put(...zones);
-const handler = (more: Partial<HandlerOptions> = {}) => createHandler({ zones: store, cache: new AnswerCache(), ...more });
+const handler = (more: Partial<HandlerOptions> = {}) =>
+  createHandler({ zones: store, cache: new AnswerCache(), ...more });
 const rrl = (rate: number) => new ResponseLimiter({ ...RRL_DEFAULTS, whitelist: [], rate }, Date.now);
 // Made up for the run: any 16 octets do.
 const cookies = CookieSecrets.of({ secret: '00112233445566778899aabbccddeeff' });
@@ -59,7 +60,11 @@ if (values.base) {
   const cacheUrl = pathToFileURL(path.resolve(values.base, 'src/6-serve/cache.ts')).href;
   const base = (await import(url)) as typeof import('../src/6-serve/handler.ts');
   const baseCache = (await import(cacheUrl)) as typeof import('../src/6-serve/cache.ts');
-  cases.push(['base checkout: neither', base.createHandler({ zones: store, cache: new baseCache.AnswerCache() }), plain]);
+  cases.push([
+    'base checkout: neither',
+    base.createHandler({ zones: store, cache: new baseCache.AnswerCache() }),
+    plain,
+  ]);
 }
 cases.push(
   ['neither configured', handler(), plain],
@@ -70,6 +75,8 @@ cases.push(
   ['RRL and cookies on, valid cookie (exempt)', handler({ rrl: rrl(1), cookies }), valid],
 );
 
-console.log(`RRL and cookies on the query path, node ${process.version}, median of 7 rounds of 300 ms after 500 ms warm-up\n`);
+console.log(
+  `RRL and cookies on the query path, node ${process.version}, median of 7 rounds of 300 ms after 500 ms warm-up\n`,
+);
 console.log(HEADER);
 for (const [name, handle, msg] of cases) console.log(row(run(name, handle, msg)));

@@ -44,9 +44,9 @@ export function sipHash24(key: SipKey, msg: Uint8Array, start: number, end: numb
   const len = end - start;
   const whole = start + (len & ~7);
   let p = start;
-  let s = 0;
-  let h = 0;
-  let l = 0;
+  let s: number;
+  let h: number;
+  let l: number;
   // Every 8-octet word of the message, then the last word: the remaining 0..7 octets and the
   // length modulo 256 in the top octet; then the finalization. Each gets `rounds` SipRounds.
   for (let step = 0; ; step++) {
