@@ -49,40 +49,47 @@ export class CookieSecrets {
   }
 
   /**
-   * Judges `opt`, a COOKIE option's data of a valid length (8, or 16..40 octets), from the address
+   * Judges `opt`, a COOKIE option's data of a valid length (8, or 16..40 octets) at msg[at, at + length), from the address
    * `client` (4 or 16 octets) at `now` (Unix seconds), and writes the option data to answer with
    * into reply[0, 24): the client cookie and our server cookie, the one received when it is valid,
    * ours by the current secret and less than half an hour old (RFC 9018 §4.3), else a fresh one.
    */
-  check(opt: Uint8Array, client: Uint8Array, now: number, reply: Uint8Array): CookieVerdict {
+  check(
+    msg: Uint8Array,
+    at: number,
+    length: number,
+    client: Uint8Array,
+    now: number,
+    reply: Uint8Array,
+  ): CookieVerdict {
     let verdict: CookieVerdict = 'client-only';
     let renew = true;
-    if (opt.length > CLIENT_COOKIE_SIZE) {
+    if (length > CLIENT_COOKIE_SIZE) {
       verdict = 'invalid';
-      if (opt.length === CLIENT_COOKIE_SIZE + SERVER_COOKIE_SIZE && opt[8] === VERSION) {
-        const ts = ((opt[12]! << 24) | (opt[13]! << 16) | (opt[14]! << 8) | opt[15]!) >>> 0;
+      if (length === CLIENT_COOKIE_SIZE + SERVER_COOKIE_SIZE && msg[at + 8] === VERSION) {
+        const ts = ((msg[at + 12]! << 24) | (msg[at + 13]! << 16) | (msg[at + 14]! << 8) | msg[at + 15]!) >>> 0;
         // Serial arithmetic (RFC 1982): the timestamp wraps in 2106.
         const age = (now - ts) | 0;
         if (age >= -MAX_AHEAD_S && age <= MAX_AGE_S) {
-          if (this.#verifies(this.#current, opt, client)) {
+          if (this.#verifies(this.#current, msg, at, client)) {
             verdict = 'valid';
             renew = age > RENEW_AFTER_S;
-          } else if (this.#previous && this.#verifies(this.#previous, opt, client)) {
+          } else if (this.#previous && this.#verifies(this.#previous, msg, at, client)) {
             verdict = 'valid';
           }
         }
       }
     }
-    if (renew) makeServerCookie(this.#current, opt, client, now, reply);
-    else for (let i = 0; i < REPLY_COOKIE_SIZE; i++) reply[i] = opt[i]!;
+    if (renew) makeServerCookie(this.#current, msg, at, client, now, reply);
+    else for (let i = 0; i < REPLY_COOKIE_SIZE; i++) reply[i] = msg[at + i]!;
     return verdict;
   }
 
-  #verifies(key: SipKey, opt: Uint8Array, client: Uint8Array): boolean {
+  #verifies(key: SipKey, msg: Uint8Array, at: number, client: Uint8Array): boolean {
     // The hash covers version, reserved and timestamp as received (RFC 9018 §4.4).
-    const n = hashInput(opt, opt, client);
+    const n = hashInput(msg, at, client);
     sipHash24(key, input, 0, n, hash, 0);
-    for (let i = 0; i < 8; i++) if (hash[i] !== opt[16 + i]) return false;
+    for (let i = 0; i < 8; i++) if (hash[i] !== msg[at + 16 + i]) return false;
     return true;
   }
 }
@@ -90,24 +97,33 @@ export class CookieSecrets {
 const input = new Uint8Array(CLIENT_COOKIE_SIZE + 8 + 16);
 const hash = new Uint8Array(8);
 
-/** Lays out Client Cookie | Version | Reserved | Timestamp | Client IP in `input`; returns its length. */
-function hashInput(clientCookie: Uint8Array, server: Uint8Array, client: Uint8Array): number {
-  for (let i = 0; i < CLIENT_COOKIE_SIZE; i++) input[i] = clientCookie[i]!;
-  for (let i = 0; i < 8; i++) input[8 + i] = server[8 + i]!;
+/**
+ * Lays out Client Cookie | Version | Reserved | Timestamp | Client IP in `input`, the first 16
+ * octets from cookie[at, at + 16); returns its length.
+ */
+function hashInput(cookie: Uint8Array, at: number, client: Uint8Array): number {
+  for (let i = 0; i < 16; i++) input[i] = cookie[at + i]!;
   input.set(client, 16);
   return 16 + client.length;
 }
 
-/** Writes the client cookie of `opt` and a new server cookie (version 1, reserved 0, `now`) at out[0, 24). */
-export function makeServerCookie(key: SipKey, opt: Uint8Array, client: Uint8Array, now: number, out: Uint8Array): void {
-  for (let i = 0; i < CLIENT_COOKIE_SIZE; i++) out[i] = opt[i]!;
+/** Writes the client cookie at msg[at, at + 8) and a new server cookie (version 1, reserved 0, `now`) at out[0, 24). */
+function makeServerCookie(
+  key: SipKey,
+  msg: Uint8Array,
+  at: number,
+  client: Uint8Array,
+  now: number,
+  out: Uint8Array,
+): void {
+  for (let i = 0; i < CLIENT_COOKIE_SIZE; i++) out[i] = msg[at + i]!;
   out[8] = VERSION;
   out[9] = out[10] = out[11] = 0;
   out[12] = now >>> 24;
   out[13] = now >>> 16;
   out[14] = now >>> 8;
   out[15] = now;
-  const n = hashInput(out, out, client);
+  const n = hashInput(out, 0, client);
   sipHash24(key, input, 0, n, out, 16);
 }
 

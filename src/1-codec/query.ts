@@ -21,8 +21,13 @@ export interface Edns {
   readonly version: number;
   readonly dnssecOk: boolean;
   readonly ecs: ClientSubnet | null;
-  /** The first COOKIE option's data (RFC 7873 §4), of a valid length; null without one. */
-  readonly cookie?: Buffer | null;
+  /**
+   * Where the first COOKIE option's data (RFC 7873 §4, of a valid length) is in the message, and
+   * its length; 0 and 0 without one. Offsets, not a slice: a query with a COOKIE allocates nothing
+   * more while cookies are off.
+   */
+  readonly cookieAt?: number;
+  readonly cookieLength?: number;
 }
 
 export interface Query {
@@ -244,7 +249,7 @@ function parseOpt(msg: Buffer, off: number): Edns {
   const rdlen = msg.readUInt16BE(off + 8);
   try {
     const ecs = readOptions(msg, off + 10, off + 10 + rdlen);
-    return { payload, version, dnssecOk, ecs, cookie: foundCookie };
+    return { payload, version, dnssecOk, ecs, cookieAt, cookieLength };
   } catch (e) {
     // RFC 6891 §7: a FORMERR for a problem in the OPT itself MUST carry an OPT.
     if (e instanceof Malformed) e.edns = { payload, version, dnssecOk, ecs: null };
@@ -252,13 +257,14 @@ function parseOpt(msg: Buffer, off: number): Edns {
   }
 }
 
-/** The COOKIE option readOptions found (module state: no object per query to return two things). */
-let foundCookie: Buffer | null = null;
+/** The COOKIE option readOptions found (module state: no object per query to return three things). */
+let cookieAt = 0;
+let cookieLength = 0;
 
-/** Reads the options in msg[p, end); returns the ECS option, if any, and leaves the COOKIE in foundCookie. */
+/** Reads the options in msg[p, end); returns the ECS option, if any, and leaves the COOKIE's place in cookieAt/cookieLength. */
 function readOptions(msg: Buffer, p: number, end: number): ClientSubnet | null {
   let ecs: ClientSubnet | null = null;
-  foundCookie = null;
+  cookieAt = cookieLength = 0;
   while (p < end) {
     if (p + 4 > end) throw new Malformed('EDNS option header truncated');
     const code = msg.readUInt16BE(p);
@@ -269,11 +275,12 @@ function readOptions(msg: Buffer, p: number, end: number): ClientSubnet | null {
       // RFC 7871 §7.1.1: more than one ECS option is malformed.
       if (ecs) throw new Malformed('more than one ECS option');
       ecs = parseEcs(msg.subarray(p, p + len));
-    } else if (code === EdnsOption.COOKIE && foundCookie === null) {
+    } else if (code === EdnsOption.COOKIE && cookieAt === 0) {
       // RFC 7873 §5.2.2: a COOKIE too short for a client cookie, or with a server cookie of
       // other than 8..32 octets, is FORMERR. Only the first COOKIE option counts (§5.2).
       if (!cookieLengthOk(len)) throw new Malformed(`COOKIE option of ${len} octets`);
-      foundCookie = msg.subarray(p, p + len);
+      cookieAt = p;
+      cookieLength = len;
     }
     p += len;
   }

@@ -3,7 +3,7 @@
 
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { Rcode, Class, UDP_PAYLOAD_CLASSIC, UDP_PAYLOAD_MAX, typeName } from '../0-base/constants.ts';
-import { parseQuery, type ClientSubnet, type Parsed } from '../1-codec/query.ts';
+import { parseQuery, type ClientSubnet, type Edns, type Parsed } from '../1-codec/query.ts';
 import { bodyOf, encodeAnswer, encodeError, reuseBody, roomFor } from '../1-codec/response.ts';
 import { AnswerCache } from './cache.ts';
 import { resolve } from '../5-answer/resolve.ts';
@@ -140,11 +140,12 @@ export function createHandler(opts: HandlerOptions): Handler {
    * RFC 7873 §5.2.3 - §5.2.5: judges the query's COOKIE option (when cookies are on) and fills
    * replyCookie; returns it to put in the answer, or null.
    */
-  function takeCookie(opt: Buffer | null | undefined, via: Transport): Buffer | null {
-    if (!cookies || !opt) return null;
+  function takeCookie(msg: Buffer, edns: Edns, via: Transport): Buffer | null {
+    if (!cookies) return null;
     const client = addressRdata(via.address);
     if (!client) return null;
-    verdict = cookies.check(opt, client, Math.floor(inputs().now() / 1000), replyCookie);
+    const now = Math.floor(inputs().now() / 1000);
+    verdict = cookies.check(msg, edns.cookieAt!, edns.cookieLength!, client, now, replyCookie);
     counters?.cookie(verdict);
     return replyCookie;
   }
@@ -174,7 +175,7 @@ export function createHandler(opts: HandlerOptions): Handler {
       if (parsed.rcode === Rcode.FORMERR && cookies && parsed.reason.startsWith('COOKIE'))
         counters?.cookie('malformed');
       // RFC 7873 §5.4: a query with no question and a COOKIE asks for a server cookie.
-      const cookie = parsed.edns?.cookie && msg.readUInt16BE(4) === 0 ? takeCookie(parsed.edns.cookie, via) : null;
+      const cookie = parsed.edns?.cookieAt && msg.readUInt16BE(4) === 0 ? takeCookie(msg, parsed.edns, via) : null;
       if (cookie && (parsed.flags & 0x7800) === 0) {
         const rcode = verdict === 'invalid' && !via.tcp ? Rcode.BADCOOKIE : Rcode.NOERROR;
         counters?.query(undefined, 0, rcode, via.tcp);
@@ -184,7 +185,7 @@ export function createHandler(opts: HandlerOptions): Handler {
       return encodeError(msg, parsed.id, parsed.flags, parsed.rcode, parsed.questionEnd, parsed.edns);
     }
     const q = parsed.query;
-    const cookie = q.edns?.cookie ? takeCookie(q.edns.cookie, via) : null;
+    const cookie = q.edns?.cookieAt ? takeCookie(msg, q.edns, via) : null;
     // RFC 7873 §5.2.4: a server cookie that is not ours (another secret, too old) over UDP gets
     // BADCOOKIE with a fresh one, which the client sends again; over TCP the answer is given.
     if (verdict === 'invalid' && !via.tcp) {

@@ -11,7 +11,9 @@ const SECRET = 'e5e973e5a6b2a43f48e7dc849e37bfcf';
 /** The verdict and the option data answered with, for `opt` (hex) from `ip` at `now`. */
 function judge(secrets: CookieSecrets, opt: string, ip: string, now: number) {
   const reply = Buffer.alloc(24);
-  const verdict = secrets.check(Buffer.from(opt, 'hex'), addressRdata(ip)!, now, reply);
+  // In the middle of a larger buffer, as in a message.
+  const msg = Buffer.concat([Buffer.from('ffff', 'hex'), Buffer.from(opt, 'hex'), Buffer.from('ffff', 'hex')]);
+  const verdict = secrets.check(msg, 2, opt.length / 2, addressRdata(ip)!, now, reply);
   return { verdict, reply: reply.toString('hex') };
 }
 
@@ -87,7 +89,10 @@ describe('the COOKIE option in parseQuery', () => {
     it(`reads a COOKIE of ${n} octets`, () => {
       const p = parseQuery(withCookie(n));
       expect(p.kind).toBe('query');
-      if (p.kind === 'query') expect(p.query.edns?.cookie?.length).toBe(n);
+      if (p.kind === 'query') {
+        expect(p.query.edns?.cookieLength).toBe(n);
+        expect(p.query.message[p.query.edns!.cookieAt! - 3]).toBe(10);
+      }
     });
 
   for (const n of [0, 7, 9, 15, 41])
@@ -104,7 +109,9 @@ describe('the COOKIE option in parseQuery', () => {
   it('keeps the first of two COOKIE options', () => {
     const opts = Buffer.concat([option(10, Buffer.alloc(8, 1)), option(10, Buffer.alloc(8, 2))]);
     const p = parseQuery(buildQuery('example.com', 1, { edns: { options: opts } }));
-    expect(p.kind === 'query' && p.query.edns?.cookie?.toString('hex')).toBe('0101010101010101');
+    if (p.kind !== 'query') throw new Error(p.kind);
+    const { cookieAt, cookieLength } = p.query.edns!;
+    expect(p.query.message.toString('hex', cookieAt, cookieAt! + cookieLength!)).toBe('0101010101010101');
   });
 });
 
