@@ -134,7 +134,7 @@ export function createHandler(opts: HandlerOptions): Handler {
   const stats: HandlerStats = { queries: 0, dropped: 0, errors: 0 };
   // The COOKIE verdict of the message being answered (null: none, or cookies off), and the option
   // data answered with. One message is answered at a time, synchronously: no object per query.
-  let verdict: CookieVerdict | null = null;
+  let cookieVerdict: CookieVerdict | null = null;
   const replyCookie = Buffer.alloc(REPLY_COOKIE_SIZE);
   /**
    * RFC 7873 §5.2.3 - §5.2.5: judges the query's COOKIE option (when cookies are on) and fills
@@ -145,8 +145,8 @@ export function createHandler(opts: HandlerOptions): Handler {
     const client = addressRdata(via.address);
     if (!client) return null;
     const now = Math.floor(inputs().now() / 1000);
-    verdict = cookies.check(msg, edns.cookieAt!, edns.cookieLength!, client, now, replyCookie);
-    counters?.cookie(verdict);
+    cookieVerdict = cookies.check(msg, edns.cookieAt!, edns.cookieLength!, client, now, replyCookie);
+    counters?.cookie(cookieVerdict);
     return replyCookie;
   }
   // Every N-th rather than at random: as representative at DNS query rates, and no random() per query.
@@ -177,7 +177,7 @@ export function createHandler(opts: HandlerOptions): Handler {
       // RFC 7873 §5.4: a query with no question and a COOKIE asks for a server cookie.
       const cookie = parsed.edns?.cookieAt && msg.readUInt16BE(4) === 0 ? takeCookie(msg, parsed.edns, via) : null;
       if (cookie && (parsed.flags & 0x7800) === 0) {
-        const rcode = verdict === 'invalid' && !via.tcp ? Rcode.BADCOOKIE : Rcode.NOERROR;
+        const rcode = cookieVerdict === 'invalid' && !via.tcp ? Rcode.BADCOOKIE : Rcode.NOERROR;
         counters?.query(undefined, 0, rcode, via.tcp);
         return encodeError(msg, parsed.id, parsed.flags, rcode, 12, parsed.edns, cookie);
       }
@@ -188,7 +188,7 @@ export function createHandler(opts: HandlerOptions): Handler {
     const cookie = q.edns?.cookieAt ? takeCookie(msg, q.edns, via) : null;
     // RFC 7873 §5.2.4: a server cookie that is not ours (another secret, too old) over UDP gets
     // BADCOOKIE with a fresh one, which the client sends again; over TCP the answer is given.
-    if (verdict === 'invalid' && !via.tcp) {
+    if (cookieVerdict === 'invalid' && !via.tcp) {
       counters?.cookie('badcookie');
       counters?.query(undefined, q.qtype, Rcode.BADCOOKIE, via.tcp);
       return encodeError(msg, q.id, q.flags, Rcode.BADCOOKIE, q.questionEnd, q.edns, cookie);
@@ -249,12 +249,12 @@ export function createHandler(opts: HandlerOptions): Handler {
    */
   function limit(msg: Buffer, parsed: Answerable, out: Buffer, address: string): Buffer | null {
     const cls = classOf(out);
-    const action = verdict === 'valid' ? RrlAction.EXEMPT : rrl!.decide(address, cls);
+    const action = cookieVerdict === 'valid' ? RrlAction.EXEMPT : rrl!.decide(address, cls);
     counters?.rrlAction(cls, action);
     if (action === RrlAction.DROPPED) return null;
     if (action !== RrlAction.SLIPPED) return out;
     const p = parsed.kind === 'error' ? parsed : parsed.query;
-    if (verdict === null) return truncatedReply(out, p.questionEnd);
+    if (cookieVerdict === null) return truncatedReply(out, p.questionEnd);
     counters?.cookie('badcookie');
     return encodeError(msg, p.id, p.flags, Rcode.BADCOOKIE, p.questionEnd, p.edns, replyCookie);
   }
@@ -274,7 +274,7 @@ export function createHandler(opts: HandlerOptions): Handler {
         stats.dropped++;
         return null;
       }
-      verdict = null;
+      cookieVerdict = null;
       // Only a message with a TSIG RR (parseQuery saw one in the additional section) pays for this.
       const out = (parsed.kind === 'error' ? parsed.signed : parsed.query.signed)
         ? answerSigned(msg, parsed, via)
