@@ -75,7 +75,7 @@ describe('rrl: one process', { timeout: 60_000 }, () => {
       from: '127.0.3.1',
     });
     expect(nx.answered).toBeLessThanOrEqual((RATE + RATE * 2) * 1.2);
-    // The NXDOMAIN bucket is empty (the flood's last 0.4 s refilled 8): 15 answers of another class
+    // The NXDOMAIN bucket is near empty (the flood's quiet 0.4 s refilled ~8): 15 answers of another class
     // at once go out in full, as do NXDOMAIN answers over TCP.
     const [udpAnswer, tcpNx] = await Promise.all([
       flood({ port: s.gslbd.port, query: www, seconds: 0.05, qps: 300, from: '127.0.3.1' }),

@@ -42,8 +42,10 @@ export async function flood(o: FloodOptions): Promise<FloodResult> {
   );
   const byId = new Map<number, Buffer>();
   const replies: Buffer[] = [];
+  let lastReply = Date.now();
   for (const s of socks)
     s.on('message', (m) => {
+      lastReply = Date.now();
       replies.push(m);
       if (m.length >= 12) byId.set(m.readUInt16BE(0), m);
     });
@@ -60,8 +62,11 @@ export async function flood(o: FloodOptions): Promise<FloodResult> {
       }
     }, 5);
   });
-  // Replies still on their way.
-  await new Promise((r) => setTimeout(r, 400));
+  // Replies still on their way (a loaded machine may hold some back): until none came for 400 ms,
+  // 5 s at most.
+  const sentAll = Date.now();
+  while (Date.now() - Math.max(lastReply, sentAll) < 400 && Date.now() - sentAll < 5000)
+    await new Promise((r) => setTimeout(r, 50));
   for (const s of socks) s.close();
   let answered = 0;
   let slipped = 0;
