@@ -60,14 +60,15 @@ if (values.base) {
   const cacheUrl = pathToFileURL(path.resolve(values.base, 'src/6-serve/cache.ts')).href;
   const base = (await import(url)) as typeof import('../src/6-serve/handler.ts');
   const baseCache = (await import(cacheUrl)) as typeof import('../src/6-serve/cache.ts');
-  cases.push([
-    'base checkout: neither',
-    base.createHandler({ zones: store, cache: new baseCache.AnswerCache() }),
-    plain,
-  ]);
+  const baseHandler = base.createHandler({ zones: store, cache: new baseCache.AnswerCache() });
+  cases.push(
+    ['base checkout: neither', baseHandler, plain],
+    ['base checkout: neither, a COOKIE', baseHandler, clientOnly],
+  );
 }
 cases.push(
   ['neither configured', handler(), plain],
+  ['neither configured, a COOKIE (ignored)', handler(), clientOnly],
   ['RRL on, within the rate', handler({ rrl: rrl(1e9) }), plain],
   ['RRL on, over the rate (dropped/slipped)', handler({ rrl: rrl(1) }), plain],
   ['cookies on, client cookie only', handler({ cookies }), clientOnly],
