@@ -77,6 +77,8 @@ export const Rcode = {
   BADSIG: 16,
   BADKEY: 17,
   BADTIME: 18,
+  /** RFC 7873 §8: extended RCODE, 7 in the header and 1 in the OPT. */
+  BADCOOKIE: 23,
 } as const;
 
 /** Header flag bits in the second 16-bit word (RFC 1035 §4.1.1, RFC 4035 §3.2). */
@@ -106,5 +108,5 @@ export const RCODE_NAMES = [
 ];
 
 export function rcodeName(rcode: number): string {
-  return RCODE_NAMES[rcode] ?? (rcode === 16 ? 'BADVERS' : `RCODE${rcode}`);
+  return RCODE_NAMES[rcode] ?? (rcode === 16 ? 'BADVERS' : rcode === 23 ? 'BADCOOKIE' : `RCODE${rcode}`);
 }

@@ -5,6 +5,7 @@
 
 import { EdnsOption, Opcode, Rcode, Type, UDP_PAYLOAD_CLASSIC } from '../0-base/constants.ts';
 import { keyOf, type NameKey } from '../0-base/name.ts';
+import { cookieLengthOk } from './cookie.ts';
 
 export interface ClientSubnet {
   /** 1 = IPv4, 2 = IPv6 (RFC 7871 §6, address family numbers). */
@@ -20,6 +21,13 @@ export interface Edns {
   readonly version: number;
   readonly dnssecOk: boolean;
   readonly ecs: ClientSubnet | null;
+  /**
+   * Where the first COOKIE option's data (RFC 7873 §4, of a valid length) is in the message, and
+   * its length; 0 and 0 without one. Offsets, not a slice: a query with a COOKIE allocates nothing
+   * more while cookies are off.
+   */
+  readonly cookieAt?: number;
+  readonly cookieLength?: number;
 }
 
 export interface Query {
@@ -240,7 +248,8 @@ function parseOpt(msg: Buffer, off: number): Edns {
   const dnssecOk = (msg[off + 6]! & 0x80) !== 0;
   const rdlen = msg.readUInt16BE(off + 8);
   try {
-    return { payload, version, dnssecOk, ecs: readOptions(msg, off + 10, off + 10 + rdlen) };
+    const ecs = readOptions(msg, off + 10, off + 10 + rdlen);
+    return { payload, version, dnssecOk, ecs, cookieAt, cookieLength };
   } catch (e) {
     // RFC 6891 §7: a FORMERR for a problem in the OPT itself MUST carry an OPT.
     if (e instanceof Malformed) e.edns = { payload, version, dnssecOk, ecs: null };
@@ -248,9 +257,14 @@ function parseOpt(msg: Buffer, off: number): Edns {
   }
 }
 
-/** Reads the options in msg[p, end); returns the ECS option, if any. */
+/** The COOKIE option readOptions found (module state: no object per query to return three things). */
+let cookieAt = 0;
+let cookieLength = 0;
+
+/** Reads the options in msg[p, end); returns the ECS option, if any, and leaves the COOKIE's place in cookieAt/cookieLength. */
 function readOptions(msg: Buffer, p: number, end: number): ClientSubnet | null {
   let ecs: ClientSubnet | null = null;
+  cookieAt = cookieLength = 0;
   while (p < end) {
     if (p + 4 > end) throw new Malformed('EDNS option header truncated');
     const code = msg.readUInt16BE(p);
@@ -261,6 +275,12 @@ function readOptions(msg: Buffer, p: number, end: number): ClientSubnet | null {
       // RFC 7871 §7.1.1: more than one ECS option is malformed.
       if (ecs) throw new Malformed('more than one ECS option');
       ecs = parseEcs(msg.subarray(p, p + len));
+    } else if (code === EdnsOption.COOKIE && cookieAt === 0) {
+      // RFC 7873 §5.2.2: a COOKIE too short for a client cookie, or with a server cookie of
+      // other than 8..32 octets, is FORMERR. Only the first COOKIE option counts (§5.2).
+      if (!cookieLengthOk(len)) throw new Malformed(`COOKIE option of ${len} octets`);
+      cookieAt = p;
+      cookieLength = len;
     }
     p += len;
   }

@@ -3,7 +3,7 @@
 // limit. It runs synchronously into one scratch buffer, then copies the result out, so the only
 // allocation per response is the returned Buffer.
 
-import { Flag, Type, UDP_PAYLOAD_MAX } from '../0-base/constants.ts';
+import { EdnsOption, Flag, Type, UDP_PAYLOAD_MAX } from '../0-base/constants.ts';
 import type { NameKey } from '../0-base/name.ts';
 import type { Edns, Query } from './query.ts';
 import type { RRset } from '../1-codec/rrset.ts';
@@ -107,36 +107,43 @@ function begin(msg: Buffer, id: number, flags: number, questionEnd: number, qnam
 
 const OPT_SIZE = 11;
 
-/** RFC 6891 §6.1.2: our OPT; the ECS option echoed with its scope when the query had one. */
-function writeOpt(edns: Edns, extRcode: number, ecsScope: number): void {
+/**
+ * RFC 6891 §6.1.2: our OPT; the ECS option echoed with its scope when the query had one, and our
+ * COOKIE (RFC 7873 §5.2) when the handler gives one.
+ */
+function writeOpt(edns: Edns, extRcode: number, ecsScope: number, cookie: Uint8Array | null): void {
   scratch[len] = 0;
   scratch.writeUInt16BE(Type.OPT, len + 1);
   scratch.writeUInt16BE(UDP_PAYLOAD_MAX, len + 3);
   scratch[len + 5] = extRcode;
   scratch[len + 6] = 0; // version 0
   scratch.writeUInt16BE(edns.dnssecOk ? 0x8000 : 0, len + 7); // RFC 3225 §3: DO copied
+  const rdlenAt = len + 9;
+  len += OPT_SIZE;
   const ecs = edns.ecs;
-  if (!ecs) {
-    scratch.writeUInt16BE(0, len + 9);
-    len += OPT_SIZE;
-    return;
+  if (ecs) {
+    // RFC 7871 §7.2.1: same FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as the query, our SCOPE.
+    const bytes = Math.ceil(ecs.sourcePrefix / 8);
+    scratch.writeUInt16BE(EdnsOption.ECS, len);
+    scratch.writeUInt16BE(4 + bytes, len + 2);
+    scratch.writeUInt16BE(ecs.family, len + 4);
+    scratch[len + 6] = ecs.sourcePrefix;
+    scratch[len + 7] = ecsScope;
+    ecs.address.copy(scratch, len + 8, 0, bytes);
+    len += 8 + bytes;
   }
-  // RFC 7871 §7.2.1: same FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as the query, our SCOPE.
-  const bytes = Math.ceil(ecs.sourcePrefix / 8);
-  scratch.writeUInt16BE(8 + bytes, len + 9);
-  const p = len + OPT_SIZE;
-  scratch.writeUInt16BE(8, p);
-  scratch.writeUInt16BE(4 + bytes, p + 2);
-  scratch.writeUInt16BE(ecs.family, p + 4);
-  scratch[p + 6] = ecs.sourcePrefix;
-  scratch[p + 7] = ecsScope;
-  ecs.address.copy(scratch, p + 8, 0, bytes);
-  len = p + 8 + bytes;
+  if (cookie) {
+    scratch.writeUInt16BE(EdnsOption.COOKIE, len);
+    scratch.writeUInt16BE(cookie.length, len + 2);
+    scratch.set(cookie, len + 4);
+    len += 4 + cookie.length;
+  }
+  scratch.writeUInt16BE(len - rdlenAt - 2, rdlenAt);
 }
 
-function optSize(edns: Edns | null): number {
+function optSize(edns: Edns | null, cookie: Uint8Array | null): number {
   if (!edns) return 0;
-  return OPT_SIZE + (edns.ecs ? 8 + Math.ceil(edns.ecs.sourcePrefix / 8) : 0);
+  return OPT_SIZE + (edns.ecs ? 8 + Math.ceil(edns.ecs.sourcePrefix / 8) : 0) + (cookie ? 4 + cookie.length : 0);
 }
 
 function finish(): Buffer {
@@ -156,11 +163,12 @@ function headerFlags(queryFlags: number, aa: boolean, rcode: number): number {
  * Encodes `answer` for `q`, fitting `limit` bytes (UDP payload, or 65535 on TCP).
  * If the answer or authority section does not fit, the response is truncated: TC=1 with only the
  * question and OPT (RFC 2181 §9). Additional RRsets that do not fit are left out without TC.
+ * `cookie`: the COOKIE option data to put in the OPT (only when the query had an OPT).
  */
-export function encodeAnswer(q: Query, answer: Answer, limit: number): Buffer {
+export function encodeAnswer(q: Query, answer: Answer, limit: number, cookie: Uint8Array | null = null): Buffer {
   const flags = headerFlags(q.flags, answer.aa, answer.rcode);
   begin(q.message, q.id, flags, q.questionEnd, q.qname);
-  const room = limit - optSize(q.edns);
+  const room = limit - optSize(q.edns, cookie);
   let an = 0;
   for (const e of answer.answer) an += writeEntry(e);
   let ns = 0;
@@ -184,7 +192,7 @@ export function encodeAnswer(q: Query, answer: Answer, limit: number): Buffer {
     }
   }
   if (q.edns) {
-    writeOpt(q.edns, answer.rcode >> 4, answer.ecsScope ?? 0);
+    writeOpt(q.edns, answer.rcode >> 4, answer.ecsScope ?? 0, cookie);
     ar++;
   }
   scratch.writeUInt16BE(an, 6);
@@ -197,27 +205,27 @@ export function encodeAnswer(q: Query, answer: Answer, limit: number): Buffer {
  * A cached response body (everything but the OPT, encoded for the same question and the same room)
  * made into the response to `q`: its ID, its RD bit, its question bytes (0x20 case), and its OPT.
  */
-export function reuseBody(q: Query, body: Buffer, extRcode: number): Buffer {
+export function reuseBody(q: Query, body: Buffer, extRcode: number, cookie: Uint8Array | null = null): Buffer {
   len = body.copy(scratch, 0);
   scratch.writeUInt16BE(q.id, 0);
   scratch.writeUInt16BE((body.readUInt16BE(2) & ~Flag.RD) | (q.flags & Flag.RD), 2);
   q.message.copy(scratch, 12, 12, q.questionEnd);
   if (q.edns) {
-    writeOpt(q.edns, extRcode, 0);
+    writeOpt(q.edns, extRcode, 0, cookie);
     scratch.writeUInt16BE(body.readUInt16BE(10) + 1, 10);
   }
   return finish();
 }
 
 /** The room left for records once `q`'s OPT is accounted for: part of a cached body's identity. */
-export function roomFor(q: Query, limit: number): number {
-  return limit - optSize(q.edns);
+export function roomFor(q: Query, limit: number, cookie: Uint8Array | null = null): number {
+  return limit - optSize(q.edns, cookie);
 }
 
 /** `response` to `q` without its OPT (the last record when `q` had EDNS), to cache. */
-export function bodyOf(q: Query, response: Buffer): Buffer {
+export function bodyOf(q: Query, response: Buffer, cookie: Uint8Array | null = null): Buffer {
   if (!q.edns) return Buffer.from(response);
-  const body = Buffer.from(response.subarray(0, response.length - optSize(q.edns)));
+  const body = Buffer.from(response.subarray(0, response.length - optSize(q.edns, cookie)));
   body.writeUInt16BE(body.readUInt16BE(10) - 1, 10);
   return body;
 }
@@ -230,10 +238,11 @@ export function encodeError(
   rcode: number,
   questionEnd: number,
   edns: Edns | null,
+  cookie: Uint8Array | null = null,
 ): Buffer {
   begin(msg, id, headerFlags(queryFlags, false, rcode), questionEnd, null);
   if (edns) {
-    writeOpt({ ...edns, ecs: null }, rcode >> 4, 0);
+    writeOpt({ ...edns, ecs: null }, rcode >> 4, 0, cookie);
     scratch.writeUInt16BE(1, 10);
   }
   return finish();

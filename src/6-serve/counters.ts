@@ -4,6 +4,7 @@
 
 import { rcodeName, typeName } from '../0-base/constants.ts';
 import { nameToText, type NameKey } from '../0-base/name.ts';
+import { RRL_ACTION_NAMES, RRL_CLASS_NAMES } from './rrl.ts';
 
 /** A map of counts whose keys are label values joined by a tab. */
 export class CountMap {
@@ -52,6 +53,10 @@ export interface QueryCounts {
   readonly answers: ReadonlyMap<string, number>;
   readonly fallbacks: ReadonlyMap<string, number>;
   readonly cache: ReadonlyMap<string, number>;
+  /** RRL: class, action (rrl.ts). */
+  readonly rrl: ReadonlyMap<string, number>;
+  /** DNS Cookies: result (client-only, valid, invalid, malformed, badcookie). */
+  readonly cookies: ReadonlyMap<string, number>;
   readonly dropped: number;
 }
 
@@ -73,6 +78,10 @@ export class QueryCounters {
   readonly #answers = new CountMap();
   readonly #fallbacks = new CountMap();
   readonly #cache = new CountMap();
+  readonly #rrl = new CountMap();
+  readonly #cookies = new CountMap();
+  /** RRL actions by class × action, folded into #rrl. */
+  readonly #rrlSlots = new Float64Array(RRL_CLASS_NAMES.length * RRL_ACTION_NAMES.length);
   /** Per zone (undefined: no zone of ours). */
   readonly #byZone = new Map<NameKey | undefined, Float64Array>();
   /** Keyed by a pool family's target list, which a pool keeps for its lifetime. */
@@ -103,6 +112,28 @@ export class QueryCounters {
   get cache(): CountMap {
     this.#fold();
     return this.#cache;
+  }
+
+  /** class, action of UDP responses while RRL is on */
+  get rrl(): CountMap {
+    this.#fold();
+    return this.#rrl;
+  }
+
+  /** result of COOKIE options seen while cookies are on */
+  get cookies(): CountMap {
+    return this.#cookies;
+  }
+
+  /** One UDP response through the limiter: `cls` an RrlClass, `action` an RrlAction. */
+  rrlAction(cls: number, action: number): void {
+    const i = cls * RRL_ACTION_NAMES.length + action;
+    this.#rrlSlots[i] = this.#rrlSlots[i]! + 1;
+  }
+
+  /** One COOKIE option judged (a constant string: no allocation). */
+  cookie(result: 'client-only' | 'valid' | 'invalid' | 'malformed' | 'badcookie'): void {
+    this.#cookies.add(result);
   }
 
   query(zone: NameKey | undefined, qtype: number, rcode: number, tcp: boolean): void {
@@ -154,6 +185,8 @@ export class QueryCounters {
       answers: this.#answers.counts,
       fallbacks: this.#fallbacks.counts,
       cache: this.#cache.counts,
+      rrl: this.#rrl.counts,
+      cookies: this.#cookies.counts,
       dropped: this.dropped,
     };
   }
@@ -164,6 +197,8 @@ export class QueryCounters {
     this.#answers.merge(c.answers);
     this.#fallbacks.merge(c.fallbacks);
     this.#cache.merge(c.cache);
+    this.#rrl.merge(c.rrl);
+    this.#cookies.merge(c.cookies);
     this.dropped += c.dropped;
   }
 
@@ -190,5 +225,12 @@ export class QueryCounters {
     if (this.#hits) this.#cache.add('hit', this.#hits);
     if (this.#misses) this.#cache.add('miss', this.#misses);
     this.#hits = this.#misses = 0;
+    const slots = this.#rrlSlots;
+    for (let i = 0; i < slots.length; i++) {
+      if (slots[i] === 0) continue;
+      const cls = RRL_CLASS_NAMES[Math.floor(i / RRL_ACTION_NAMES.length)]!;
+      this.#rrl.add(`${cls}\t${RRL_ACTION_NAMES[i % RRL_ACTION_NAMES.length]!}`, slots[i]);
+      slots[i] = 0;
+    }
   }
 }

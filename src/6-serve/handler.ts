@@ -3,7 +3,7 @@
 
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { Rcode, Class, UDP_PAYLOAD_CLASSIC, UDP_PAYLOAD_MAX, typeName } from '../0-base/constants.ts';
-import { parseQuery, type ClientSubnet, type Parsed } from '../1-codec/query.ts';
+import { parseQuery, type ClientSubnet, type Edns, type Parsed } from '../1-codec/query.ts';
 import { bodyOf, encodeAnswer, encodeError, reuseBody, roomFor } from '../1-codec/response.ts';
 import { AnswerCache } from './cache.ts';
 import { resolve } from '../5-answer/resolve.ts';
@@ -17,6 +17,9 @@ import { rcodeName } from '../0-base/constants.ts';
 import type { QueryCounters } from './counters.ts';
 import { nameToText, type NameKey } from '../0-base/name.ts';
 import { FUDGE, tsigAnswer, tsigSize, verifyRequest, type TsigSettings } from '../1-codec/tsig.ts';
+import { REPLY_COOKIE_SIZE, type CookieSecrets, type CookieVerdict } from '../1-codec/cookie.ts';
+import { addressRdata } from '../0-base/address.ts';
+import { classOf, RrlAction, truncatedReply, type ResponseLimiter } from './rrl.ts';
 
 export interface Transport {
   readonly tcp: boolean;
@@ -106,6 +109,10 @@ export interface HandlerOptions {
   readonly queryLog?: QueryLog | null;
   /** Encoded answers to questions no pool decides; default: no cache. */
   readonly cache?: AnswerCache | null;
+  /** Response rate limiting of UDP answers (`rrl:`); default: none. */
+  readonly rrl?: ResponseLimiter | null;
+  /** DNS Cookies (`cookies:`): server cookies made and checked with these; default: COOKIE options ignored. */
+  readonly cookies?: CookieSecrets | null;
 }
 
 /**
@@ -121,8 +128,27 @@ export function createHandler(opts: HandlerOptions): Handler {
     counters = null,
     queryLog = null,
     cache = null,
+    rrl = null,
+    cookies = null,
   } = opts;
   const stats: HandlerStats = { queries: 0, dropped: 0, errors: 0 };
+  // The COOKIE verdict of the message being answered (null: none, or cookies off), and the option
+  // data answered with. One message is answered at a time, synchronously: no object per query.
+  let cookieVerdict: CookieVerdict | null = null;
+  const replyCookie = Buffer.alloc(REPLY_COOKIE_SIZE);
+  /**
+   * RFC 7873 §5.2.3 - §5.2.5: judges the query's COOKIE option (when cookies are on) and fills
+   * replyCookie; returns it to put in the answer, or null.
+   */
+  function takeCookie(msg: Buffer, edns: Edns, via: Transport): Buffer | null {
+    if (!cookies) return null;
+    const client = addressRdata(via.address);
+    if (!client) return null;
+    const now = Math.floor(inputs().now() / 1000);
+    cookieVerdict = cookies.check(msg, edns.cookieAt!, edns.cookieLength!, client, now, replyCookie);
+    counters?.cookie(cookieVerdict);
+    return replyCookie;
+  }
   // Every N-th rather than at random: as representative at DNS query rates, and no random() per query.
   let unlogged = 0;
   const logQuery = (qname: NameKey, qtype: number, rcode: number, via: Transport): void => {
@@ -146,29 +172,46 @@ export function createHandler(opts: HandlerOptions): Handler {
    */
   function answerQuery(msg: Buffer, parsed: Answerable, via: Transport, tsigRoom: number): Buffer {
     if (parsed.kind === 'error') {
+      if (parsed.rcode === Rcode.FORMERR && cookies && parsed.reason.startsWith('COOKIE'))
+        counters?.cookie('malformed');
+      // RFC 7873 §5.4: a query with no question and a COOKIE asks for a server cookie.
+      const cookie = parsed.edns?.cookieAt && msg.readUInt16BE(4) === 0 ? takeCookie(msg, parsed.edns, via) : null;
+      if (cookie && (parsed.flags & 0x7800) === 0) {
+        const rcode = cookieVerdict === 'invalid' && !via.tcp ? Rcode.BADCOOKIE : Rcode.NOERROR;
+        counters?.query(undefined, 0, rcode, via.tcp);
+        return encodeError(msg, parsed.id, parsed.flags, rcode, 12, parsed.edns, cookie);
+      }
       counters?.query(undefined, 0, parsed.rcode, via.tcp);
       return encodeError(msg, parsed.id, parsed.flags, parsed.rcode, parsed.questionEnd, parsed.edns);
     }
     const q = parsed.query;
+    const cookie = q.edns?.cookieAt ? takeCookie(msg, q.edns, via) : null;
+    // RFC 7873 §5.2.4: a server cookie that is not ours (another secret, too old) over UDP gets
+    // BADCOOKIE with a fresh one, which the client sends again; over TCP the answer is given.
+    if (cookieVerdict === 'invalid' && !via.tcp) {
+      counters?.cookie('badcookie');
+      counters?.query(undefined, q.qtype, Rcode.BADCOOKIE, via.tcp);
+      return encodeError(msg, q.id, q.flags, Rcode.BADCOOKIE, q.questionEnd, q.edns, cookie);
+    }
     // Zones are class IN; other classes (CH "version.bind" included) are not ours to answer.
     // QCLASS ANY matches every class (RFC 1035 §3.2.5), IN among them: answered as IN.
     if (q.qclass !== Class.IN && q.qclass !== Class.ANY) {
       counters?.query(undefined, q.qtype, Rcode.REFUSED, via.tcp);
       logQuery(q.qname, q.qtype, Rcode.REFUSED, via);
-      return encodeError(msg, q.id, q.flags, Rcode.REFUSED, q.questionEnd, q.edns);
+      return encodeError(msg, q.id, q.flags, Rcode.REFUSED, q.questionEnd, q.edns, cookie);
     }
     // RFC 6891 §6.2.5: the smaller of the requestor's size and ours; 512 without EDNS.
     const limit =
       (via.tcp ? 65535 : q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC) - tsigRoom;
     let key: string | undefined;
     if (cache && tsigRoom === 0 && zones.version !== undefined && cache.serves(zones.version, q.qname)) {
-      key = AnswerCache.key(q.qname, q.qtype, q.qclass, roomFor(q, limit));
+      key = AnswerCache.key(q.qname, q.qtype, q.qclass, roomFor(q, limit, cookie));
       const hit = cache.get(key);
       counters?.cacheLookup(hit !== undefined);
       if (hit) {
         counters?.query(hit.zone, q.qtype, hit.rcode, via.tcp);
         logQuery(q.qname, q.qtype, hit.rcode, via);
-        return reuseBody(q, hit.body, hit.rcode >> 4);
+        return reuseBody(q, hit.body, hit.rcode >> 4, cookie);
       }
     }
     const gi = inputs();
@@ -176,10 +219,10 @@ export function createHandler(opts: HandlerOptions): Handler {
     const answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, onPool });
     counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);
     logQuery(q.qname, q.qtype, answer.rcode, via);
-    const out = encodeAnswer(q, answer, limit);
+    const out = encodeAnswer(q, answer, limit, cookie);
     if (key !== undefined) {
       if (answer.dynamic) cache!.markDynamic(q.qname);
-      else cache!.set(key, { body: bodyOf(q, out), zone: answer.zone, rcode: answer.rcode });
+      else cache!.set(key, { body: bodyOf(q, out, cookie), zone: answer.zone, rcode: answer.rcode });
     }
     return out;
   }
@@ -198,6 +241,23 @@ export function createHandler(opts: HandlerOptions): Handler {
     }
     return tsigAnswer(answerQuery(msg, parsed, via, verdict.kind === 'ok' ? tsigSize(verdict.key) : 0), verdict, now);
   }
+  /**
+   * `out`, the answer to a UDP query from `address`, through the rate limiter: sent, dropped
+   * (null), or slipped: a bare TC=1 reply, or BADCOOKIE with a server cookie for a client that sent
+   * a COOKIE (RFC 7873 §5.2.3), which it can then present to be exempt. A valid server cookie
+   * proves the address is not forged: such a client is never limited.
+   */
+  function limit(msg: Buffer, parsed: Answerable, out: Buffer, address: string): Buffer | null {
+    const cls = classOf(out);
+    const action = cookieVerdict === 'valid' ? RrlAction.EXEMPT : rrl!.decide(address, cls);
+    counters?.rrlAction(cls, action);
+    if (action === RrlAction.DROPPED) return null;
+    if (action !== RrlAction.SLIPPED) return out;
+    const p = parsed.kind === 'error' ? parsed : parsed.query;
+    if (cookieVerdict === null) return truncatedReply(out, p.questionEnd);
+    counters?.cookie('badcookie');
+    return encodeError(msg, p.id, p.flags, Rcode.BADCOOKIE, p.questionEnd, p.edns, replyCookie);
+  }
   function handleMessage(msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null> {
     stats.queries++;
     // UPDATE (opcode 5) with QR clear: only the opcode is looked at here; update/ parses the rest.
@@ -214,9 +274,13 @@ export function createHandler(opts: HandlerOptions): Handler {
         stats.dropped++;
         return null;
       }
+      cookieVerdict = null;
       // Only a message with a TSIG RR (parseQuery saw one in the additional section) pays for this.
-      if (parsed.kind === 'error' ? parsed.signed : parsed.query.signed) return answerSigned(msg, parsed, via);
-      return answerQuery(msg, parsed, via, 0);
+      const out = (parsed.kind === 'error' ? parsed.signed : parsed.query.signed)
+        ? answerSigned(msg, parsed, via)
+        : answerQuery(msg, parsed, via, 0);
+      // RRL limits UDP only: TCP proves the source address, and is where a slipped client goes.
+      return rrl === null || via.tcp ? out : limit(msg, parsed, out, via.address);
     } catch (err) {
       stats.errors++;
       onError(err);

@@ -16,6 +16,8 @@ import { GslbError, SourceError } from '../0-base/errors.ts';
 import { MapReader, YamlSource } from '../0-base/yaml-reader.ts';
 import { tsigKeyFromConfig, type TsigKeyConfig } from '../1-codec/tsig.ts';
 import { CLUSTER_DEFAULTS, type ClusterOptions, type Quorum } from './cluster-options.ts';
+import { RRL_DEFAULTS, type RrlOptions } from '../6-serve/rrl.ts';
+import type { CookieOptions } from '../1-codec/cookie.ts';
 
 /** What the file says; absent keys are absent (the command line or the defaults decide). */
 export interface GslbdConfig {
@@ -42,6 +44,10 @@ export interface GslbdConfig {
   readonly maxChanges?: number;
   /** Several nodes sharing state through etcd (`cluster:`); absent: one node, the local journal. */
   readonly cluster?: ClusterOptions;
+  /** Response rate limiting (`rrl:`); absent: off. */
+  readonly rrl?: RrlOptions;
+  /** DNS Cookies (`cookies:`); absent: COOKIE options are ignored. */
+  readonly cookies?: CookieOptions;
 }
 
 export class ConfigError extends GslbError {
@@ -69,6 +75,8 @@ const TOP_KEYS = [
   'tcp-max-connections-per-client',
   'max-changes',
   'cluster',
+  'rrl',
+  'cookies',
 ];
 /** A shorter token could be guessed; 16 characters of base64 are 96 bits. */
 export const MIN_TOKEN_LENGTH = 16;
@@ -172,6 +180,8 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     ...opt('tcpMaxPerClient', top.number('tcp-max-connections-per-client', 1, 1_000_000)),
     ...opt('maxChanges', top.number('max-changes', 1, 1_000_000)),
     ...opt('cluster', top.has('cluster') ? readCluster(src, top, filePathIn(dir)) : undefined),
+    ...opt('rrl', top.has('rrl') ? readRrl(src, top) : undefined),
+    ...opt('cookies', top.has('cookies') ? readCookies(src, top) : undefined),
   };
   // In file order: an operator fixes a file from the top.
   if (src.errors.length) throw new ConfigError([...src.errors].sort((a, b) => a.line - b.line));
@@ -356,6 +366,54 @@ function readCluster(src: YamlSource, top: MapReader, file: (v: string) => strin
     probeFrom,
     ...(snapshotEvery !== undefined && { snapshotEvery }),
   };
+}
+
+/** `rrl:`: response rate limiting; `rate` is required, the rest have Knot's and NSD's defaults. */
+function readRrl(src: YamlSource, top: MapReader): RrlOptions | undefined {
+  const m = MapReader.of(src, top.node('rrl'), 'rrl');
+  if (!m) return undefined;
+  m.only(['rate', 'slip', 'whitelist', 'ipv4-prefix', 'ipv6-prefix', 'log-only', 'table-size']);
+  const rate = m.has('rate')
+    ? m.number('rate', 1, 1_000_000)
+    : m.fail(undefined, 'missing "rate" (responses per second per client prefix, e.g. 20)');
+  const whitelist: string[] = [];
+  for (const [i, n] of (m.list('whitelist') ?? []).entries()) {
+    const text = isScalar(n) ? String(n.value) : '';
+    const c = parseCidr(text);
+    if (typeof c === 'string') src.fail(n, `${m.sub('whitelist')}[${i}]`, c);
+    else whitelist.push(text);
+  }
+  const out = {
+    rate,
+    slip: m.number('slip', 0, 100) ?? RRL_DEFAULTS.slip,
+    whitelist,
+    ipv4Prefix: m.number('ipv4-prefix', 8, 32) ?? RRL_DEFAULTS.ipv4Prefix,
+    ipv6Prefix: m.number('ipv6-prefix', 16, 128) ?? RRL_DEFAULTS.ipv6Prefix,
+    logOnly: m.boolean('log-only') ?? RRL_DEFAULTS.logOnly,
+    tableSize: m.number('table-size', 1, 100_000_000) ?? RRL_DEFAULTS.tableSize,
+  };
+  return rate === undefined ? undefined : { ...out, rate };
+}
+
+/** `cookies:`: the server cookie secret (RFC 9018: 16 octets, as 32 hex digits) and the one before it. */
+function readCookies(src: YamlSource, top: MapReader): CookieOptions | undefined {
+  const m = MapReader.of(src, top.node('cookies'), 'cookies');
+  if (!m) return undefined;
+  m.only(['secret', 'previous-secret']);
+  // The messages never repeat a secret: it may be a real one with a typo.
+  const hex = (key: string) => {
+    const v = m.string(key, key === 'secret');
+    if (v === undefined) return undefined;
+    if (/^[0-9a-fA-F]{32}$/.test(v)) return v.toLowerCase();
+    return m.fail(
+      key,
+      `expected 32 hex digits (16 octets, e.g. from \`openssl rand -hex 16\`), got ${v.length} characters${/^[0-9a-fA-F]*$/.test(v) ? '' : ' with some not hex'}`,
+    );
+  };
+  const secret = hex('secret');
+  const previousSecret = hex('previous-secret');
+  if (secret !== undefined && previousSecret === secret) m.fail('previous-secret', 'the same as secret');
+  return secret === undefined ? undefined : { secret, ...(previousSecret !== undefined && { previousSecret }) };
 }
 
 /** TSIG keys, in the shape `--tsig-key` gives them; 1-codec/tsig.ts checks each as Service will. */

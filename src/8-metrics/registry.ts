@@ -87,6 +87,20 @@ export function createMetrics(src: MetricSources): Metrics {
     collect: fromCountMap(['result'], () => src.counters().cache),
   });
   new Counter({
+    name: 'gslbd_rrl_responses_total',
+    help: 'UDP responses while response rate limiting is on, by class (answer, nxdomain, error, referral) and action: sent (within the rate), slipped (sent as a bare TC=1 reply, or BADCOOKIE to a client with a cookie), dropped, exempt (whitelisted, or a valid server cookie), logged (beyond the rate, sent in full: log-only)',
+    labelNames: ['class', 'action'],
+    registers: reg,
+    collect: fromCountMap(['class', 'action'], () => src.counters().rrl),
+  });
+  new Counter({
+    name: 'gslbd_cookies_total',
+    help: 'DNS COOKIE options received while cookies are on, by result: client-only, valid, invalid (a server cookie not ours or expired), malformed (FORMERR); badcookie counts BADCOOKIE answers',
+    labelNames: ['result'],
+    registers: reg,
+    collect: fromCountMap(['result'], () => src.counters().cookies),
+  });
+  new Counter({
     name: 'gslbd_updates_total',
     help: 'Changes submitted, by source and result',
     labelNames: ['source', 'result'],

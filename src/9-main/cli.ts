@@ -131,6 +131,8 @@ async function serve(args: string[]): Promise<number> {
     ...(udpReceiveBuffer !== undefined && { udpReceiveBuffer }),
     ...(file.cluster && { cluster: file.cluster }),
     ...(values.config !== undefined && { settings: reloadable(values.config, values) }),
+    ...(file.rrl && { rrl: file.rrl }),
+    ...(file.cookies && { cookies: file.cookies }),
   };
   // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).
   const service = workers > 1 ? new ClusterPrimary(options, workers) : new Service(options);

@@ -33,6 +33,8 @@ import { ClusterNode } from './cluster-node.ts';
 import { ZonePublisher } from '../7-state/publisher.ts';
 import { CountMap, QueryCounters, type QueryCounts } from '../6-serve/counters.ts';
 import { AnswerCache } from '../6-serve/cache.ts';
+import { ResponseLimiter, type RrlOptions } from '../6-serve/rrl.ts';
+import { CookieSecrets, type CookieOptions } from '../1-codec/cookie.ts';
 import { createMetrics, type Metrics } from '../8-metrics/registry.ts';
 import { FUDGE, tsigKeysFromConfig, type TsigKeyConfig } from '../1-codec/tsig.ts';
 import { createUpdateHandler } from '../8-update/rfc2136.ts';
@@ -81,6 +83,10 @@ export interface ServiceOptions extends ServerOptions {
   readonly clock?: Clock;
   /** Randomness for policies and probe jitter; default: Math.random. Tests inject a seeded one. */
   readonly random?: () => number;
+  /** Response rate limiting of UDP answers (`rrl:`), at `rate` per second in this process; absent: off. */
+  readonly rrl?: RrlOptions;
+  /** DNS Cookies (`cookies:`); absent: COOKIE options are ignored. */
+  readonly cookies?: CookieOptions;
   /**
    * Reads again what a reload changes besides the zones (gslbd.yaml's `api` and `tsig`, the
    * command line's flags still winning); throws ConfigError. Absent (no `--config`): zones only.
@@ -214,6 +220,14 @@ export class Service {
       counters: this.counters,
       queryLog,
       cache: this.answerCache,
+      rrl: opts.rrl
+        ? new ResponseLimiter(
+            opts.rrl,
+            () => clock.now(),
+            (e) => opts.log.warn({ ...e }, `rrl: responses to ${e.prefix} beyond the rate`),
+          )
+        : null,
+      cookies: opts.cookies ? CookieSecrets.of(opts.cookies) : null,
     });
     const node =
       opts.cluster && !opts.state

@@ -136,7 +136,7 @@ describe('errors, each with file:line: path: reason', () => {
       'an unknown key',
       'zones: ./zones\nlisten_on: 1.2.3.4\n',
       [
-        'gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, udp-receive-buffer, workers, api, tsig, tsig-max-fudge, tcp-message-timeout, tcp-max-connections-per-client, max-changes, cluster)',
+        'gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, udp-receive-buffer, workers, api, tsig, tsig-max-fudge, tcp-message-timeout, tcp-max-connections-per-client, max-changes, cluster, rrl, cookies)',
       ],
     ],
     ['YAML that does not parse', 'zones: ./zones\napi: [\n', [expect.stringMatching(/^gslbd\.yaml:\d+: /)]],
@@ -388,6 +388,91 @@ describe('cluster:', () => {
     ]);
     expect(errorsOf('cluster:\n  node: ns1\n')).toEqual([
       'gslbd.yaml:2: cluster: missing "etcd" (endpoints: ["http://127.0.0.1:2379"])',
+    ]);
+  });
+});
+
+describe('rrl: and cookies:', () => {
+  // Made up for the test, like every secret in tests: 32 hex digits.
+  const SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+  const PREVIOUS = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+
+  it("loads the issue's example as written", () => {
+    const text = [
+      'rrl: { rate: 20, slip: 2, whitelist: ["192.0.2.0/24"], ipv4-prefix: 24, ipv6-prefix: 56, log-only: false, table-size: 100000 }',
+      `cookies: { secret: "${SECRET}", previous-secret: "${PREVIOUS.toUpperCase()}" }`,
+      '',
+    ].join('\n');
+    const config = parseConfig(text, 'gslbd.yaml', {});
+    expect(config.rrl).toEqual({
+      rate: 20,
+      slip: 2,
+      whitelist: ['192.0.2.0/24'],
+      ipv4Prefix: 24,
+      ipv6Prefix: 56,
+      logOnly: false,
+      tableSize: 100_000,
+    });
+    expect(config.cookies).toEqual({ secret: SECRET, previousSecret: PREVIOUS });
+  });
+
+  it('fills in the defaults, and takes the secret from the environment', () => {
+    const config = parseConfig('rrl: { rate: 5 }\ncookies: { secret: "${COOKIE_SECRET}" }\n', 'gslbd.yaml', {
+      COOKIE_SECRET: SECRET,
+    });
+    expect(config.rrl).toEqual({
+      rate: 5,
+      slip: 2,
+      whitelist: [],
+      ipv4Prefix: 24,
+      ipv6Prefix: 56,
+      logOnly: false,
+      tableSize: 100_000,
+    });
+    expect(config.cookies).toEqual({ secret: SECRET });
+    expect(parseConfig('zones: z\n', 'gslbd.yaml', {})).not.toHaveProperty('rrl');
+  });
+
+  it('refuses what cannot work, each at its line, never repeating a secret', () => {
+    const errors = errorsOf(
+      [
+        'rrl:',
+        '  slip: 2',
+        '  whitelist: ["192.0.2.1/24", "10.0.0.0/33", "not-an-address", "2001:db8::/32"]',
+        '  ipv4-prefix: 33',
+        '  ipv6-prefix: 8',
+        '  log-only: maybe',
+        '  table-size: 0',
+        '  burst: 5',
+        'cookies:',
+        '  secret: "0123456789abcdef"',
+        '  previous-secret: "zz23456789abcdef0123456789abcdef"',
+        '  lifetime: 1h',
+        '',
+      ].join('\n'),
+    );
+    expect(errors).toEqual([
+      'gslbd.yaml:2: rrl: missing "rate" (responses per second per client prefix, e.g. 20)',
+      'gslbd.yaml:3: rrl.whitelist[0]: "192.0.2.1/24" has bits set beyond /24 (the network is 192.0.2.0/24)',
+      'gslbd.yaml:3: rrl.whitelist[1]: "10.0.0.0/33": the prefix length must be 0..32',
+      'gslbd.yaml:3: rrl.whitelist[2]: "not-an-address" is not an address prefix like 192.0.2.0/24 or 2001:db8::/32',
+      'gslbd.yaml:4: rrl.ipv4-prefix: 33 is out of range 8..32',
+      'gslbd.yaml:5: rrl.ipv6-prefix: 8 is out of range 16..128',
+      'gslbd.yaml:6: rrl.log-only: expected true or false, got "maybe"',
+      'gslbd.yaml:7: rrl.table-size: 0 is out of range 1..100000000',
+      'gslbd.yaml:8: rrl.burst: unknown key (known keys: rate, slip, whitelist, ipv4-prefix, ipv6-prefix, log-only, table-size)',
+      'gslbd.yaml:10: cookies.secret: expected 32 hex digits (16 octets, e.g. from `openssl rand -hex 16`), got 16 characters',
+      'gslbd.yaml:11: cookies.previous-secret: expected 32 hex digits (16 octets, e.g. from `openssl rand -hex 16`), got 32 characters with some not hex',
+      'gslbd.yaml:12: cookies.lifetime: unknown key (known keys: secret, previous-secret)',
+    ]);
+    expect(errors.join('\n')).not.toContain('0123456789abcdef"');
+    expect(errorsOf('rrl: { rate: 0, slip: -1 }\ncookies: {}\n')).toEqual([
+      'gslbd.yaml:1: rrl.rate: 0 is out of range 1..1000000',
+      'gslbd.yaml:1: rrl.slip: -1 is out of range 0..100',
+      'gslbd.yaml:2: cookies: missing "secret"',
+    ]);
+    expect(errorsOf(`cookies: { secret: "${SECRET}", previous-secret: "${SECRET}" }\n`)).toEqual([
+      'gslbd.yaml:1: cookies.previous-secret: the same as secret',
     ]);
   });
 });

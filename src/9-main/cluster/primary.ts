@@ -82,7 +82,9 @@ export class ClusterPrimary {
     } = opts;
     this.#log = log;
     this.#listen = opts.listen;
-    this.#options = shared;
+    // Each worker limits to its share of the rate: SO_REUSEPORT spreads a client's queries over the
+    // workers by source port, so N shares add up to the configured rate (README: Rate limiting).
+    this.#options = shared.rrl ? { ...shared, rrl: { ...shared.rrl, rate: shared.rrl.rate / workers } } : shared;
     this.#slots = Array.from({ length: workers }, (_, i) => ({
       n: i + 1,
       proc: null,
