@@ -68,6 +68,8 @@ export interface Handler {
   onUpdate: UpdateHandler | null;
   /** Keys signed queries are checked against; until set, none (a signed query gets BADKEY). */
   tsig: TsigSettings;
+  /** DNS Cookies' secrets (HandlerOptions.cookies at first; a reload may replace them); null: off. */
+  cookies: CookieSecrets | null;
 }
 
 /** The policy context of one query; the client (and its geo lookup) is made only if a pool asks. */
@@ -129,7 +131,6 @@ export function createHandler(opts: HandlerOptions): Handler {
     queryLog = null,
     cache = null,
     rrl = null,
-    cookies = null,
   } = opts;
   const stats: HandlerStats = { queries: 0, dropped: 0, errors: 0 };
   // The COOKIE verdict of the message being answered (null: none, or cookies off), and the option
@@ -141,6 +142,7 @@ export function createHandler(opts: HandlerOptions): Handler {
    * replyCookie; returns it to put in the answer, or null.
    */
   function takeCookie(msg: Buffer, edns: Edns, via: Transport): Buffer | null {
+    const cookies = self.cookies;
     if (!cookies) return null;
     const client = addressRdata(via.address);
     if (!client) return null;
@@ -172,7 +174,7 @@ export function createHandler(opts: HandlerOptions): Handler {
    */
   function answerQuery(msg: Buffer, parsed: Answerable, via: Transport, tsigRoom: number): Buffer {
     if (parsed.kind === 'error') {
-      if (parsed.rcode === Rcode.FORMERR && cookies && parsed.reason.startsWith('COOKIE'))
+      if (parsed.rcode === Rcode.FORMERR && self.cookies && parsed.reason.startsWith('COOKIE'))
         counters?.cookie('malformed');
       // RFC 7873 §5.4: a query with no question and a COOKIE asks for a server cookie.
       const cookie = parsed.edns?.cookieAt && msg.readUInt16BE(4) === 0 ? takeCookie(msg, parsed.edns, via) : null;
@@ -292,6 +294,7 @@ export function createHandler(opts: HandlerOptions): Handler {
     stats,
     onUpdate: null as UpdateHandler | null,
     tsig: { keys: [], maxFudge: FUDGE },
+    cookies: opts.cookies ?? null,
   });
   return self;
 }

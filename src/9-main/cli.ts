@@ -140,13 +140,18 @@ async function serve(args: string[]): Promise<number> {
   // action); it reloads once start-up is done.
   let reloading: Promise<unknown> = Promise.resolve();
   let started = false;
+  let hupDuringStart = false;
+  const reload = () => {
+    reloading = reloading.then(() => service.reload()).catch((err) => log.error({ err }, 'reload failed'));
+  };
   process.on('SIGHUP', () => {
     log.info("SIGHUP: reloading zones, and gslbd.yaml's API tokens and TSIG keys");
-    if (!started) return;
-    reloading = reloading.then(() => service.reload()).catch((err) => log.error({ err }, 'reload failed'));
+    if (started) reload();
+    else hupDuringStart = true;
   });
   await service.start();
   started = true;
+  if (hupDuringStart) reload();
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       log.info(`${sig}: stopping`);
@@ -173,6 +178,7 @@ function reloadable(config: string, flags: { 'tsig-key'?: string[]; 'tsig-max-fu
         ...(f.api && { api: f.api }),
         tsig: flags['tsig-key'] ? flags['tsig-key'].map(tsigKeyFlag) : (f.tsig ?? []),
         tsigMaxFudge: maxFudge(flags['tsig-max-fudge'], f.tsigMaxFudge),
+        ...(f.cookies && { cookies: f.cookies }),
       };
     },
   };

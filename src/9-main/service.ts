@@ -101,6 +101,7 @@ export interface Settings {
     readonly api?: ApiOptions;
     readonly tsig: readonly TsigKeyConfig[];
     readonly tsigMaxFudge: number;
+    readonly cookies?: CookieOptions;
   }>;
 }
 
@@ -117,6 +118,8 @@ export interface Followers {
   reload(): Promise<void>;
   /** The TSIG keys were reloaded (already checked): followers verify and sign with these from now on. */
   tsig(keys: readonly TsigKeyConfig[], maxFudge: number): void;
+  /** DNS Cookies' secrets were reloaded (null: cookies off): followers use these from now on. */
+  cookies(cookies: CookieOptions | null): void;
   /** The state was replaced whole (a cluster node caught up through a snapshot); followers take it. */
   restore(state: StateSnapshot): void;
   /** Their query counters, for /metrics and the status page. */
@@ -227,8 +230,8 @@ export class Service {
             (e) => opts.log.warn({ ...e }, `rrl: responses to ${e.prefix} beyond the rate`),
           )
         : null,
-      cookies: opts.cookies ? CookieSecrets.of(opts.cookies) : null,
     });
+    this.setCookies(opts.cookies ?? null);
     const node =
       opts.cluster && !opts.state
         ? new ClusterNode({
@@ -448,6 +451,11 @@ export class Service {
     this.handler.tsig = { keys: tsigKeysFromConfig(configs), maxFudge };
   }
 
+  /** DNS Cookies' secrets from now on (null: cookies off): at start, and when a reload reads them. */
+  setCookies(cookies: CookieOptions | null): void {
+    this.handler.cookies = cookies ? CookieSecrets.of(cookies) : null;
+  }
+
   /**
    * gslbd.yaml read again: the API's tokens, allow list, in-flight limit and certificate, and the
    * TSIG keys (here and in the followers), all or nothing. A file with any error changes none of
@@ -475,6 +483,8 @@ export class Service {
     }
     this.setTsig(read.tsig, read.tsigMaxFudge);
     this.#opts.followers?.tsig(read.tsig, read.tsigMaxFudge);
+    this.setCookies(read.cookies ?? null);
+    this.#opts.followers?.cookies(read.cookies ?? null);
     if (this.api && read.api) {
       for (const key of this.api.update(read.api, tls))
         log.warn({ file: settings.file, key }, `config: ${key} changed: it takes effect at the next start`);
@@ -483,7 +493,12 @@ export class Service {
     }
     this.#config = { file: settings.file, ok: true, error: null, loaded_at: readAt, read_at: readAt };
     log.info(
-      { file: settings.file, tokens: this.api && read.api ? read.api.tokens.length : null, tsigKeys: read.tsig.length },
+      {
+        file: settings.file,
+        tokens: this.api && read.api ? read.api.tokens.length : null,
+        tsigKeys: read.tsig.length,
+        cookies: read.cookies ? (read.cookies.previousSecret ? 'secret and previous-secret' : 'secret') : 'off',
+      },
       'config reloaded: API tokens and TSIG keys',
     );
   }

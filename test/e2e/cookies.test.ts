@@ -9,6 +9,7 @@ import { decodeMessage } from '../helpers/message.ts';
 import { metric } from '../helpers/ops.ts';
 import { buildQuery, headerOf, tcpExchange, udpExchange } from '../helpers/raw.ts';
 import { startWith, type Server } from '../helpers/rrl-server.ts';
+import { until } from '../helpers/listeners.ts';
 
 const S1 = randomBytes(16).toString('hex');
 const S2 = randomBytes(16).toString('hex');
@@ -176,4 +177,36 @@ describe('cookies:', { timeout: 60_000 }, () => {
       await rotated.stop();
     }
   });
+
+  for (const workers of ['1', '2']) {
+    it(`rotation without a restart (--workers ${workers}): SIGHUP with the new secret and the old as previous-secret keeps old cookies good; without it they are BADCOOKIE`, async () => {
+      const s = await startWith([`cookies: { secret: "${S1}" }`], ['--workers', workers]);
+      try {
+        const old = await learn(s.gslbd.port);
+        const count = (msg: string) => s.gslbd.logs.filter((l) => l.msg === msg).length;
+        // Done when gslbd.yaml was taken and the zones reloaded (in every worker: they take the
+        // secrets before their reload message).
+        const done = workers === '1' ? 'zone loaded' : 'worker reloaded';
+        const reloaded = async (lines: string[]) => {
+          s.rewrite(lines);
+          const [c0, d0] = [count('config reloaded: API tokens and TSIG keys'), count(done)];
+          s.gslbd.proc.kill('SIGHUP');
+          await until(
+            () => count('config reloaded: API tokens and TSIG keys') > c0 && count(done) >= d0 + Number(workers),
+            10_000,
+            `the reload: ${JSON.stringify(s.gslbd.logs.slice(-12).map((l) => l.msg))}`,
+          );
+        };
+        await reloaded([`cookies: { secret: "${S2}", previous-secret: "${S1}" }`]);
+        const r = cookieOf(await udpExchange(s.gslbd.port, withCookie(old)));
+        expect(r.rcode).toBe(0);
+        expect(r.cookie).not.toBe(old);
+        await reloaded([`cookies: { secret: "${S2}" }`]);
+        expect(cookieOf(await udpExchange(s.gslbd.port, withCookie(old))).rcode).toBe(23);
+        expect(cookieOf(await udpExchange(s.gslbd.port, withCookie(r.cookie!))).rcode).toBe(0);
+      } finally {
+        await s.stop();
+      }
+    }, 30_000);
+  }
 });

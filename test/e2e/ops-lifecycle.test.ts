@@ -68,6 +68,7 @@ function gatedHandler(slow: Set<number>) {
     stats: { queries: 0, dropped: 0, errors: 0 },
     onUpdate: null,
     tsig: { keys: [], maxFudge: 300 },
+    cookies: null,
   });
   return { handler, waiting, release: () => waiting.splice(0).forEach((go) => go()) };
 }

@@ -12,6 +12,8 @@ const READ = 'rrl-read-token-0123456789';
 
 export interface Server {
   readonly gslbd: Gslbd;
+  /** Its gslbd.yaml, rewritten by `rewrite` (then SIGHUP reads it again). */
+  rewrite(lines: readonly string[]): void;
   metrics(): Promise<Sample[]>;
   stop(): Promise<void>;
 }
@@ -20,14 +22,17 @@ export interface Server {
 export async function startWith(lines: readonly string[], args: readonly string[] = []): Promise<Server> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-rrl-'));
   const config = path.join(dir, 'gslbd.yaml');
-  writeFileSync(
-    config,
-    [`zones: ${ZONES}`, 'api:', '  listen: 127.0.0.1:0', `  tokens: [{ token: ${READ} }]`, ...lines, ''].join('\n'),
-  );
+  const write = (extra: readonly string[]) =>
+    writeFileSync(
+      config,
+      [`zones: ${ZONES}`, 'api:', '  listen: 127.0.0.1:0', `  tokens: [{ token: ${READ} }]`, ...extra, ''].join('\n'),
+    );
+  write(lines);
   const gslbd = await startGslbd(['--config', config, ...args]);
   const api = await gslbd.waitForLog((l) => l.msg === 'api listening');
   return {
     gslbd,
+    rewrite: write,
     async metrics() {
       const r = await fetch(`http://127.0.0.1:${api.port as number}/metrics`, {
         headers: { authorization: `Bearer ${READ}` },

@@ -107,6 +107,11 @@ export class ClusterPrimary {
         this.#options = { ...this.#options, tsig: keys, tsigMaxFudge: maxFudge };
         this.#broadcast({ type: 'tsig', keys, maxFudge });
       },
+      cookies: (cookies) => {
+        const { cookies: _old, ...rest } = this.#options;
+        this.#options = cookies ? { ...rest, cookies } : rest;
+        this.#broadcast({ type: 'cookies', cookies });
+      },
       restore: (state) => {
         for (const slot of this.#slots)
           if (slot.proc && slot.following) this.#send(slot.proc, { type: 'restore', state });

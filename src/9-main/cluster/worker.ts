@@ -93,6 +93,9 @@ export async function runWorker(): Promise<number> {
         // After the start (which sets the keys it was given), before any reload sent after this.
         void started.then(() => service?.setTsig(m.keys, m.maxFudge));
         return;
+      case 'cookies':
+        void started.then(() => service?.setCookies(m.cookies));
+        return;
       case 'counters':
         if (service) tell({ type: 'counters', id: m.id, counts: service.counters.counts() });
         return;
