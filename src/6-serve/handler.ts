@@ -245,20 +245,18 @@ export function createHandler(opts: HandlerOptions): Handler {
   }
   /**
    * `out`, the answer to a UDP query from `address`, through the rate limiter: sent, dropped
-   * (null), or slipped: a bare TC=1 reply, or BADCOOKIE with a server cookie for a client that sent
-   * a COOKIE (RFC 7873 §5.2.3), which it can then present to be exempt. A valid server cookie
-   * proves the address is not forged: such a client is never limited.
+   * (null), or slipped: a bare TC=1 reply, header and question only, whatever the query carried
+   * (a limited answer must not be worth forging a source for: no OPT, no cookie). A real client
+   * asks again over TCP, which is never limited and gives it a server cookie; a valid server cookie
+   * proves the address is not forged, so with it the client is never limited over UDP either.
    */
-  function limit(msg: Buffer, parsed: Answerable, out: Buffer, address: string): Buffer | null {
+  function limit(parsed: Answerable, out: Buffer, address: string): Buffer | null {
     const cls = classOf(out);
     const action = cookieVerdict === 'valid' ? RrlAction.EXEMPT : rrl!.decide(address, cls);
     counters?.rrlAction(cls, action);
     if (action === RrlAction.DROPPED) return null;
     if (action !== RrlAction.SLIPPED) return out;
-    const p = parsed.kind === 'error' ? parsed : parsed.query;
-    if (cookieVerdict === null) return truncatedReply(out, p.questionEnd);
-    counters?.cookie('badcookie');
-    return encodeError(msg, p.id, p.flags, Rcode.BADCOOKIE, p.questionEnd, p.edns, replyCookie);
+    return truncatedReply(out, (parsed.kind === 'error' ? parsed : parsed.query).questionEnd);
   }
   function handleMessage(msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null> {
     stats.queries++;
@@ -282,7 +280,7 @@ export function createHandler(opts: HandlerOptions): Handler {
         ? answerSigned(msg, parsed, via)
         : answerQuery(msg, parsed, via, 0);
       // RRL limits UDP only: TCP proves the source address, and is where a slipped client goes.
-      return rrl === null || via.tcp ? out : limit(msg, parsed, out, via.address);
+      return rrl === null || via.tcp ? out : limit(parsed, out, via.address);
     } catch (err) {
       stats.errors++;
       onError(err);

@@ -20,16 +20,20 @@ export function udpExchange(port: number, msg: Buffer, timeoutMs = 1000, host = 
   });
 }
 
-/** Opens a TCP connection, sends `msgs` framed (RFC 1035 §4.2.2) in one write, collects `expect` replies. */
+/**
+ * Opens a TCP connection (from `from`, when given), sends `msgs` framed (RFC 1035 §4.2.2) in one
+ * write, collects `expect` replies.
+ */
 export function tcpExchange(
   port: number,
   msgs: Buffer[],
   expect = msgs.length,
   timeoutMs = 3000,
   host = '127.0.0.1',
+  from?: string,
 ): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ port, host });
+    const sock = net.connect({ port, host, ...(from && { localAddress: from }) });
     const replies: Buffer[] = [];
     let pending: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => {
