@@ -17,6 +17,7 @@ import { rcodeName } from '../0-base/constants.ts';
 import type { QueryCounters } from './counters.ts';
 import { nameToText, type NameKey } from '../0-base/name.ts';
 import { FUDGE, tsigAnswer, tsigSize, verifyRequest, type TsigSettings } from '../1-codec/tsig.ts';
+import { isTransferType, type MessageStream, type TransferHandler } from './transfer.ts';
 
 export interface Transport {
   readonly tcp: boolean;
@@ -59,12 +60,15 @@ export interface QueryLog {
 export type UpdateHandler = (msg: Buffer, via: Transport) => Promise<Buffer | null>;
 
 export interface Handler {
-  (msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null>;
+  /** A MessageStream (a zone transfer, several messages) only over TCP. */
+  (msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null> | MessageStream;
   readonly stats: HandlerStats;
   /** Set once the update machinery is ready; until then UPDATE gets NOTIMP. */
   onUpdate: UpdateHandler | null;
   /** Keys signed queries are checked against; until set, none (a signed query gets BADKEY). */
   tsig: TsigSettings;
+  /** AXFR and IXFR go here once set (6-serve/transfer.ts); until then resolve() REFUSES them. */
+  onTransfer?: TransferHandler | null;
 }
 
 /** The policy context of one query; the client (and its geo lookup) is made only if a pool asks. */
@@ -198,7 +202,7 @@ export function createHandler(opts: HandlerOptions): Handler {
     }
     return tsigAnswer(answerQuery(msg, parsed, via, verdict.kind === 'ok' ? tsigSize(verdict.key) : 0), verdict, now);
   }
-  function handleMessage(msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null> {
+  function handleMessage(msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null> | MessageStream {
     stats.queries++;
     // UPDATE (opcode 5) with QR clear: only the opcode is looked at here; update/ parses the rest.
     if (msg.length >= 12 && (msg[2]! & 0xf8) === 0x28 && self.onUpdate) {
@@ -214,6 +218,9 @@ export function createHandler(opts: HandlerOptions): Handler {
         stats.dropped++;
         return null;
       }
+      // Zone transfers take their own path (ACL, TSIG, many messages); one comparison for the rest.
+      if (parsed.kind === 'query' && self.onTransfer && isTransferType(parsed.query.qtype))
+        return self.onTransfer(msg, parsed.query, via);
       // Only a message with a TSIG RR (parseQuery saw one in the additional section) pays for this.
       if (parsed.kind === 'error' ? parsed.signed : parsed.query.signed) return answerSigned(msg, parsed, via);
       return answerQuery(msg, parsed, via, 0);
@@ -228,6 +235,7 @@ export function createHandler(opts: HandlerOptions): Handler {
     stats,
     onUpdate: null as UpdateHandler | null,
     tsig: { keys: [], maxFudge: FUDGE },
+    onTransfer: null as TransferHandler | null,
   });
   return self;
 }

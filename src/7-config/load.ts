@@ -16,6 +16,7 @@ import { GslbError, SourceError } from '../0-base/errors.ts';
 import { MapReader, YamlSource } from '../0-base/yaml-reader.ts';
 import { tsigKeyFromConfig, type TsigKeyConfig } from '../1-codec/tsig.ts';
 import { CLUSTER_DEFAULTS, type ClusterOptions, type Quorum } from './cluster-options.ts';
+import { readZonesOptions, type ZoneOptions } from './zones-options.ts';
 
 /** What the file says; absent keys are absent (the command line or the defaults decide). */
 export interface GslbdConfig {
@@ -42,6 +43,8 @@ export interface GslbdConfig {
   readonly maxChanges?: number;
   /** Several nodes sharing state through etcd (`cluster:`); absent: one node, the local journal. */
   readonly cluster?: ClusterOptions;
+  /** Per-zone settings (`zones-options:`): zone transfers, NOTIFY, pools in transfers. */
+  readonly zonesOptions?: readonly ZoneOptions[];
 }
 
 export class ConfigError extends GslbError {
@@ -69,6 +72,7 @@ const TOP_KEYS = [
   'tcp-max-connections-per-client',
   'max-changes',
   'cluster',
+  'zones-options',
 ];
 /** A shorter token could be guessed; 16 characters of base64 are 96 bits. */
 export const MIN_TOKEN_LENGTH = 16;
@@ -172,6 +176,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     ...opt('tcpMaxPerClient', top.number('tcp-max-connections-per-client', 1, 1_000_000)),
     ...opt('maxChanges', top.number('max-changes', 1, 1_000_000)),
     ...opt('cluster', top.has('cluster') ? readCluster(src, top, filePathIn(dir)) : undefined),
+    ...opt('zonesOptions', top.has('zones-options') ? readZonesOptions(src, top) : undefined),
   };
   // In file order: an operator fixes a file from the top.
   if (src.errors.length) throw new ConfigError([...src.errors].sort((a, b) => a.line - b.line));

@@ -130,6 +130,7 @@ async function serve(args: string[]): Promise<number> {
     maxChanges: positiveInt(values['max-changes'], 'max-changes', file.maxChanges ?? DEFAULT_MAX_CHANGES),
     ...(udpReceiveBuffer !== undefined && { udpReceiveBuffer }),
     ...(file.cluster && { cluster: file.cluster }),
+    ...(file.zonesOptions && { zonesOptions: file.zonesOptions }),
     ...(values.config !== undefined && { settings: reloadable(values.config, values) }),
   };
   // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).

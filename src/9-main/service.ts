@@ -44,6 +44,10 @@ import { ConfigError, readTlsFiles } from '../7-config/load.ts';
 import { explain } from '../5-answer/explain.ts';
 import { GeoLoader } from './geo-loader.ts';
 import { StatusView } from './status.ts';
+import type { ZoneOptions } from '../7-config/zones-options.ts';
+import { createTransferHandler, type ZoneTransferAcl } from '../6-serve/transfer.ts';
+import { CidrSet } from '../0-base/cidr.ts';
+import { keyFromText, type NameKey } from '../0-base/name.ts';
 
 export interface ServiceOptions extends ServerOptions {
   readonly zonesDir: string;
@@ -86,6 +90,8 @@ export interface ServiceOptions extends ServerOptions {
    * command line's flags still winning); throws ConfigError. Absent (no `--config`): zones only.
    */
   readonly settings?: Settings;
+  /** Per-zone settings (`zones-options:` in gslbd.yaml): who may transfer which zone. Start-only. */
+  readonly zonesOptions?: readonly ZoneOptions[];
 }
 
 /** What a reload reads from gslbd.yaml; `file` names it in logs and /v1/status. */
@@ -187,6 +193,10 @@ export class Service {
   #inputs: GslbInputs;
   /** How the last reading of gslbd.yaml went; null without one. */
   #config: ConfigReport | null = null;
+  /** Zones that may be transferred, and by whom (zones-options). */
+  #transfers: ReadonlyMap<NameKey, ZoneTransferAcl> = new Map();
+  /** Origins of every zone file in the zones directory, loaded or not (the last reading). */
+  #zoneFiles: ReadonlySet<NameKey> = new Set();
 
   constructor(opts: ServiceOptions) {
     this.#opts = opts;
@@ -383,6 +393,12 @@ export class Service {
     // The settings are the ones the service was made with: only the zones are read.
     await this.#loadZones();
     const log = this.#opts.log;
+    try {
+      this.#setTransfers(this.#opts.zonesOptions ?? []);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
     for (const { address, required } of this.#opts.listen) {
       const l = new DnsListener(address, this.handler, this.#opts);
       try {
@@ -432,6 +448,51 @@ export class Service {
    */
   setTsig(configs: readonly TsigKeyConfig[], maxFudge: number): void {
     this.handler.tsig = { keys: tsigKeysFromConfig(configs), maxFudge };
+  }
+
+  /**
+   * Zone transfers as `zones-options` allows them, for AXFR/IXFR from the next message on. Throws
+   * GslbError ERR_CONFIG, at the line of gslbd.yaml, for a zone with no file in the zones
+   * directory or a transfer key that is not a TSIG key in service. Without any transfer allowed,
+   * AXFR and IXFR stay on the query path, which REFUSES them.
+   */
+  #setTransfers(options: readonly ZoneOptions[]): void {
+    const acls = new Map<NameKey, ZoneTransferAcl>();
+    const keys = new Set(this.handler.tsig.keys.map((k) => k.name));
+    for (const o of options) {
+      const origin = keyFromText(o.zone);
+      const at = `${o.file}:${o.line}: zones-options.${o.zone}`;
+      if (!this.#zoneFiles.has(origin))
+        throw new GslbError('ERR_CONFIG', `${at}: no zone ${o.zone} in ${this.#opts.zonesDir}`);
+      const t = o.transfer;
+      if (!t) continue;
+      for (const k of t.keys ?? []) {
+        if (!keys.has(keyFromText(k.name)))
+          throw new GslbError(
+            'ERR_CONFIG',
+            `${o.file}:${k.line}: zones-options.${o.zone}.transfer.keys: no TSIG key ${k.name} (tsig: or --tsig-key)`,
+          );
+      }
+      acls.set(origin, {
+        allow: t.allow ? new CidrSet(t.allow) : null,
+        keys: t.keys ? new Set(t.keys.map((k) => keyFromText(k.name))) : null,
+        pools: o.poolsInTransfer,
+      });
+    }
+    this.#transfers = acls;
+    if (acls.size === 0 || this.handler.onTransfer) return;
+    const log = this.#opts.log;
+    this.handler.onTransfer = createTransferHandler({
+      zones: this.zones,
+      acls: () => this.#transfers,
+      tsig: () => this.handler.tsig,
+      health: () => this.#inputs.health,
+      now: () => this.#clock.now(),
+      logRefused: (fields) => log.info(fields, 'zone transfer refused'),
+      logTransfer: (fields) => log.info(fields, 'zone transfer'),
+      counters: this.counters,
+      onError: (err) => log.error({ err }, 'zone transfer failed: connection closed'),
+    });
   }
 
   /**
@@ -509,6 +570,7 @@ export class Service {
     const geo = await this.#geo.ensure(result.zones);
     if (geo && !this.#inputs.geo) this.#inputs = { ...this.#inputs, geo };
     const present = new Set([...result.zones.map((z) => z.origin), ...result.failures.map((f) => f.origin)]);
+    this.#zoneFiles = present;
     const gone = this.#publisher.files(result.zones, present);
     for (const z of result.zones)
       log.info(
