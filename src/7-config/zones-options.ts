@@ -51,10 +51,10 @@ export function readZonesOptions(src: YamlSource, top: MapReader): ZoneOptions[]
   const out: ZoneOptions[] = [];
   for (const name of m.keys()) {
     const z = MapReader.of(src, m.node(name), m.sub(name));
-    const zone = zoneName(name, (reason) => m.fail(name, `not a zone name: ${reason}`));
+    const zone = zoneName(name, (reason) => m.failAtKey(name, `not a zone name: ${reason}`));
     if (!z || zone === undefined) continue;
     if (out.some((o) => o.zone === zone)) {
-      m.fail(name, `zone ${zone} is given twice`);
+      m.failAtKey(name, `zone ${zone} is given twice`);
       continue;
     }
     z.only(['transfer', 'notify', 'pools-in-transfer']);
