@@ -92,7 +92,12 @@ beforeAll(async () => {
     path.join(work, 'knot'),
     origins.map((origin) => ({ origin, file: '' })),
     15_000,
-    { primaryPort: gslbd.port, key: { name: nameToText(key.name), algorithm: key.algorithm, secret: key.base64 } },
+    {
+      secondaryOf: {
+        primaryPort: gslbd.port,
+        key: { name: nameToText(key.name), algorithm: key.algorithm, secret: key.base64 },
+      },
+    },
   );
 }, 60_000);
 

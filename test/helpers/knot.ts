@@ -53,8 +53,28 @@ async function freePort(): Promise<number> {
   return udpFree ? port : freePort();
 }
 
-function config(dir: string, port: number, zones: readonly KnotZone[]): string {
+/** A TSIG key Knot knows; as a primary, it allows transfers signed with it from loopback. */
+export interface TransferKey {
+  readonly name: string;
+  readonly algorithm: string;
+  readonly secret: string;
+}
+
+function config(dir: string, port: number, zones: readonly KnotZone[], key?: TransferKey): string {
   const q = (s: string) => JSON.stringify(s);
+  const acl = key
+    ? [
+        'key:',
+        `  - id: ${q(key.name)}`,
+        `    algorithm: ${key.algorithm}`,
+        `    secret: ${key.secret}`,
+        'acl:',
+        '  - id: transfer',
+        '    address: 127.0.0.0/8',
+        `    key: ${q(key.name)}`,
+        '    action: transfer',
+      ]
+    : [];
   return [
     'server:',
     `    rundir: ${q(path.join(dir, 'run'))}`,
@@ -67,6 +87,7 @@ function config(dir: string, port: number, zones: readonly KnotZone[]): string {
     '    any: warning',
     'database:',
     `    storage: ${q(path.join(dir, 'storage'))}`,
+    ...acl,
     'template:',
     '  - id: default',
     `    storage: ${q(path.join(dir, 'storage'))}`,
@@ -75,6 +96,7 @@ function config(dir: string, port: number, zones: readonly KnotZone[]): string {
     '    zonefile-load: whole',
     '    journal-content: none',
     '    semantic-checks: off',
+    ...(key ? ['    acl: transfer'] : []),
     'zone:',
     ...zones.flatMap((z) => [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`]),
     '',
@@ -85,7 +107,7 @@ function config(dir: string, port: number, zones: readonly KnotZone[]): string {
 export interface SecondaryOf {
   /** gslbd's port on 127.0.0.1. */
   readonly primaryPort: number;
-  readonly key?: { readonly name: string; readonly algorithm: string; readonly secret: string };
+  readonly key?: TransferKey;
 }
 
 /** A secondary of `primary` for `origins`: no zone files, every zone pulled at start; NOTIFY from the primary accepted. */
@@ -169,8 +191,9 @@ export async function startKnot(
   dir: string,
   zones: readonly KnotZone[],
   timeoutMs = 10_000,
-  secondaryOf?: SecondaryOf,
+  opts: { readonly secondaryOf?: SecondaryOf; readonly transferKey?: TransferKey } = {},
 ): Promise<Knot> {
+  const { secondaryOf, transferKey } = opts;
   requireKnot();
   await mkdir(path.join(dir, 'run'), { recursive: true });
   await mkdir(path.join(dir, 'storage'), { recursive: true });
@@ -187,7 +210,7 @@ export async function startKnot(
             zones.map((z) => z.origin),
             secondaryOf,
           )
-        : config(dir, port, zones),
+        : config(dir, port, zones, transferKey),
     );
     const proc = spawn('knotd', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
