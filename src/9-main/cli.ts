@@ -172,6 +172,7 @@ function reloadable(config: string, flags: { 'tsig-key'?: string[]; 'tsig-max-fu
         ...(f.api && { api: f.api }),
         tsig: flags['tsig-key'] ? flags['tsig-key'].map(tsigKeyFlag) : (f.tsig ?? []),
         tsigMaxFudge: maxFudge(flags['tsig-max-fudge'], f.tsigMaxFudge),
+        zonesOptions: f.zonesOptions ?? [],
       };
     },
   };

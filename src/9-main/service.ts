@@ -90,7 +90,7 @@ export interface ServiceOptions extends ServerOptions {
    * command line's flags still winning); throws ConfigError. Absent (no `--config`): zones only.
    */
   readonly settings?: Settings;
-  /** Per-zone settings (`zones-options:` in gslbd.yaml): who may transfer which zone. Start-only. */
+  /** Per-zone settings (`zones-options:` in gslbd.yaml): who may transfer which zone. A reload reads them again (`settings`). */
   readonly zonesOptions?: readonly ZoneOptions[];
 }
 
@@ -101,6 +101,8 @@ export interface Settings {
     readonly api?: ApiOptions;
     readonly tsig: readonly TsigKeyConfig[];
     readonly tsigMaxFudge: number;
+    /** Absent: the zones-options in service are kept. */
+    readonly zonesOptions?: readonly ZoneOptions[];
   }>;
 }
 
@@ -117,6 +119,8 @@ export interface Followers {
   reload(): Promise<void>;
   /** The TSIG keys were reloaded (already checked): followers verify and sign with these from now on. */
   tsig(keys: readonly TsigKeyConfig[], maxFudge: number): void;
+  /** zones-options were reloaded (already checked): followers transfer zones by these from now on. */
+  zonesOptions(options: readonly ZoneOptions[]): void;
   /** The state was replaced whole (a cluster node caught up through a snapshot); followers take it. */
   restore(state: StateSnapshot): void;
   /** Their query counters, for /metrics and the status page. */
@@ -394,7 +398,7 @@ export class Service {
     await this.#loadZones();
     const log = this.#opts.log;
     try {
-      this.#setTransfers(this.#opts.zonesOptions ?? []);
+      this.setZonesOptions(this.#opts.zonesOptions ?? []);
     } catch (err) {
       await this.stop();
       throw err;
@@ -452,11 +456,11 @@ export class Service {
 
   /**
    * Zone transfers as `zones-options` allows them, for AXFR/IXFR from the next message on. Throws
-   * GslbError ERR_CONFIG, at the line of gslbd.yaml, for a zone with no file in the zones
-   * directory or a transfer key that is not a TSIG key in service. Without any transfer allowed,
-   * AXFR and IXFR stay on the query path, which REFUSES them.
+   * GslbError ERR_CONFIG (nothing changed), at the line of gslbd.yaml, for a zone with no file in
+   * the zones directory or a transfer key that is not a TSIG key in service. Until some transfer
+   * is allowed, AXFR and IXFR stay on the query path, which REFUSES them.
    */
-  #setTransfers(options: readonly ZoneOptions[]): void {
+  setZonesOptions(options: readonly ZoneOptions[]): void {
     const acls = new Map<NameKey, ZoneTransferAcl>();
     const keys = new Set(this.handler.tsig.keys.map((k) => k.name));
     for (const o of options) {
@@ -501,9 +505,9 @@ export class Service {
    * them: each error is logged with its file and line, and /v1/status and
    * gslbd_config_last_reload_successful show it until a reading succeeds.
    */
-  async #reloadSettings(): Promise<void> {
+  async #reloadSettings(): Promise<Awaited<ReturnType<Settings['read']>> | null> {
     const settings = this.#opts.settings;
-    if (!settings || !this.#config) return;
+    if (!settings || !this.#config) return null;
     const log = this.#opts.log;
     const readAt = this.#clock.now();
     let read;
@@ -518,7 +522,7 @@ export class Service {
       for (const error of errors)
         log.error({ file: settings.file, error }, 'config not reloaded: the tokens and TSIG keys in service are kept');
       this.#config = { ...this.#config, ok: false, error: errors.join('\n'), read_at: readAt };
-      return;
+      return null;
     }
     this.setTsig(read.tsig, read.tsigMaxFudge);
     this.#opts.followers?.tsig(read.tsig, read.tsigMaxFudge);
@@ -533,6 +537,27 @@ export class Service {
       { file: settings.file, tokens: this.api && read.api ? read.api.tokens.length : null, tsigKeys: read.tsig.length },
       'config reloaded: API tokens and TSIG keys',
     );
+    return read;
+  }
+
+  /**
+   * A reload's `zones-options`, put in service once the zones are read (a new zone and its options
+   * come in the same reload), here and in the followers. One naming a zone with no file or a key
+   * that is no TSIG key changes nothing: logged, and shown as the reading's error.
+   */
+  #reloadZonesOptions(options: readonly ZoneOptions[]): void {
+    const log = this.#opts.log;
+    const file = this.#opts.settings?.file;
+    try {
+      this.setZonesOptions(options);
+    } catch (err) {
+      const error = (err as Error).message;
+      log.error({ file, error }, 'config: zones-options not reloaded: the transfer settings in service are kept');
+      if (this.#config) this.#config = { ...this.#config, ok: false, error };
+      return;
+    }
+    this.#opts.followers?.zonesOptions(options);
+    log.info({ file, zones: options.length }, 'config reloaded: zones-options');
   }
 
   /**
@@ -544,8 +569,10 @@ export class Service {
     // One at a time, in call order (SIGHUP, `gslbd reload`, POST /v1/reload may come together): two
     // at once could read the files in one order and put them in service in the other.
     const run = this.#reloads.then(async () => {
-      await this.#reloadSettings();
-      return this.#loadZones();
+      const read = await this.#reloadSettings();
+      const loaded = await this.#loadZones();
+      if (read?.zonesOptions) this.#reloadZonesOptions(read.zonesOptions);
+      return loaded;
     });
     this.#reloads = run.catch(() => undefined);
     return run;

@@ -203,6 +203,27 @@ describe('--workers 2', () => {
     }
     expect((await digTransfer(serverW2.port, 'example.com.', ['-b', '127.0.0.2'])).ok).toBe(false);
   }, 60_000);
+
+  it('takes a new zones-options on SIGHUP in every worker, and keeps the old one when the new one is wrong', async () => {
+    const file = path.join(work, 'gslbd.yaml');
+    const fromTwo = async () => (await digTransfer(serverW2!.port, 'example.com.', ['-b', '127.0.0.2'])).ok;
+    const fromOne = async () => (await digTransfer(serverW2!.port, 'example.com.')).ok;
+    // A key that is no TSIG key: refused as a whole, the old settings stay.
+    writeFileSync(file, config().replace('allow: ["127.0.0.1"] }', 'allow: ["127.0.0.2"], keys: [nope.] }'));
+    serverW2!.proc.kill('SIGHUP');
+    await serverW2!.waitForLog(
+      (l) => l.msg === 'config: zones-options not reloaded: the transfer settings in service are kept',
+    );
+    for (let i = 0; i < 4; i++) expect([await fromOne(), await fromTwo()]).toEqual([true, false]);
+    writeFileSync(file, config().replace('allow: ["127.0.0.1"] }', 'allow: ["127.0.0.2"] }'));
+    serverW2!.proc.kill('SIGHUP');
+    await serverW2!.waitForLog((l) => l.msg === 'config reloaded: zones-options');
+    // The workers are told after the primary: wait (bounded) for the change to show, then check it holds.
+    for (const deadline = Date.now() + 5000; !(await fromTwo()) && Date.now() < deadline;)
+      await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 4; i++) expect([await fromOne(), await fromTwo()]).toEqual([false, true]);
+    writeFileSync(file, config());
+  }, 60_000);
 });
 
 /** An IXFR query for `zone` from a client at `serial` (RFC 1995 §3: the SOA in the authority section). */

@@ -10,6 +10,7 @@ import type { ServiceOptions } from '../service.ts';
 import type { StateSnapshot } from '../../7-state/state.ts';
 import type { Changeset } from '../../7-state/types.ts';
 import type { TsigKeyConfig } from '../../1-codec/tsig.ts';
+import type { ZoneOptions } from '../../7-config/zones-options.ts';
 
 /**
  * What a worker's answers need of a check, and no more: its spec, address and targets the worker
@@ -61,6 +62,8 @@ export type ToWorker =
   | { readonly type: 'reload'; readonly id: number }
   /** The TSIG keys a reload read (checked by the primary): verify and sign with these from now on. */
   | { readonly type: 'tsig'; readonly keys: readonly TsigKeyConfig[]; readonly maxFudge: number }
+  /** The zones-options a reload read (checked by the primary): transfer zones by these from now on. */
+  | { readonly type: 'zones-options'; readonly options: readonly ZoneOptions[] }
   | { readonly type: 'counters'; readonly id: number }
   /** The answer to a forwarded UPDATE. */
   | { readonly type: 'updated'; readonly id: number; readonly answer: Uint8Array | null }

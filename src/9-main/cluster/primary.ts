@@ -106,6 +106,10 @@ export class ClusterPrimary {
         this.#options = { ...this.#options, tsig: keys, tsigMaxFudge: maxFudge };
         this.#broadcast({ type: 'tsig', keys, maxFudge });
       },
+      zonesOptions: (options) => {
+        this.#options = { ...this.#options, zonesOptions: options };
+        this.#broadcast({ type: 'zones-options', options });
+      },
       restore: (state) => {
         for (const slot of this.#slots)
           if (slot.proc && slot.following) this.#send(slot.proc, { type: 'restore', state });

@@ -93,6 +93,18 @@ export async function runWorker(): Promise<number> {
         // After the start (which sets the keys it was given), before any reload sent after this.
         void started.then(() => service?.setTsig(m.keys, m.maxFudge));
         return;
+      case 'zones-options':
+        void started.then(() => {
+          try {
+            service?.setZonesOptions(m.options);
+          } catch (err) {
+            createLogger().error(
+              { err: (err as Error).message },
+              'zones-options not taken: the transfer settings in service are kept',
+            );
+          }
+        });
+        return;
       case 'counters':
         if (service) tell({ type: 'counters', id: m.id, counts: service.counters.counts() });
         return;
