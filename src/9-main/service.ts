@@ -46,6 +46,8 @@ import { GeoLoader } from './geo-loader.ts';
 import { StatusView } from './status.ts';
 import type { ZoneOptions } from '../7-config/zones-options.ts';
 import { createTransferHandler, type ZoneTransferAcl } from '../6-serve/transfer.ts';
+import { Notifier } from '../6-serve/notify.ts';
+import type { TsigKey } from '../1-codec/tsig.ts';
 import { CidrSet } from '../0-base/cidr.ts';
 import { keyFromText, type NameKey } from '../0-base/name.ts';
 
@@ -199,6 +201,13 @@ export class Service {
   #config: ConfigReport | null = null;
   /** Zones that may be transferred, and by whom (zones-options). */
   #transfers: ReadonlyMap<NameKey, ZoneTransferAcl> = new Map();
+  /** Secondaries to NOTIFY per zone (zones-options `notify`), and the key to sign with. */
+  #notifyLists: ReadonlyMap<NameKey, { readonly to: readonly ListenAddress[]; readonly key: TsigKey | null }> =
+    new Map();
+  /** The serial each zone's secondaries were last notified of. */
+  readonly #notified = new Map<NameKey, number>();
+  /** NOTIFY out; null in a worker (its primary notifies). */
+  #notifier: Notifier | null = null;
   /** Origins of every zone file in the zones directory, loaded or not (the last reading). */
   #zoneFiles: ReadonlySet<NameKey> = new Set();
 
@@ -249,6 +258,8 @@ export class Service {
       onPoolsChanged: () => this.#syncChecks(),
     });
     this.state.onChange((cs) => this.#publisher.change(cs));
+    // Published first (the listener above), so the serial read is the new one.
+    this.state.onChange(() => this.#notifySerials());
     node?.store.onReset(() => {
       this.#publisher.republish();
       opts.followers?.restore(node.store.snapshot());
@@ -484,6 +495,17 @@ export class Service {
       });
     }
     this.#transfers = acls;
+    const tsigKeys = this.handler.tsig.keys;
+    this.#notifyLists = new Map(
+      options
+        .filter((o) => o.notify.length > 0)
+        .map((o) => {
+          const first = o.transfer?.keys?.[0];
+          const key = first ? (tsigKeys.find((k) => k.name === keyFromText(first.name)) ?? null) : null;
+          return [keyFromText(o.zone), { to: o.notify, key }] as const;
+        }),
+    );
+    this.#notifySerials();
     if (acls.size === 0 || this.handler.onTransfer) return;
     const log = this.#opts.log;
     this.handler.onTransfer = createTransferHandler({
@@ -497,6 +519,29 @@ export class Service {
       counters: this.counters,
       onError: (err) => log.error({ err }, 'zone transfer failed: connection closed'),
     });
+  }
+
+  /**
+   * RFC 1996: each zone with a `notify` list whose serial is not the one its secondaries were last
+   * told of (or were never told of: at start too) is notified. Not in a worker: its primary does it.
+   */
+  #notifySerials(): void {
+    if (this.#opts.state || this.#notifyLists.size === 0) return;
+    const log = this.#opts.log;
+    this.#notifier ??= new Notifier({
+      now: () => this.#clock.now(),
+      report: (fields, ok) =>
+        ok
+          ? log.info(fields, 'NOTIFY answered')
+          : log.warn(fields, 'NOTIFY not answered: the secondary will find the change by its SOA refresh'),
+    });
+    for (const [origin, { to, key }] of this.#notifyLists) {
+      const zone = this.zones.get(origin);
+      if (!zone || this.#notified.get(origin) === zone.serial) continue;
+      this.#notified.set(origin, zone.serial);
+      const soa = { ttl: zone.soa.ttl, rdata: zone.soa.rdata[0]! };
+      for (const address of to) this.#notifier.notify({ zone: origin, serial: zone.serial, soa, to: address, key });
+    }
   }
 
   /**
@@ -606,6 +651,7 @@ export class Service {
       );
     for (const o of gone) log.info({ zone: nameToText(o) }, 'zone removed');
     await this.#opts.followers?.reload();
+    this.#notifySerials();
     return { loaded: result.zones.length, failed: result.failures.length };
   }
 
@@ -629,6 +675,7 @@ export class Service {
     await this.api?.stop();
     this.api = null;
     this.checker.stop();
+    this.#notifier?.stop();
     await this.#node?.stop();
     await Promise.all(this.listeners.map((l) => l.stop()));
     this.listeners.length = 0;

@@ -15,6 +15,7 @@ import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { requireKnot, startKnot, type Knot } from '../helpers/knot.ts';
 import type { Key } from '../helpers/nsupdate.ts';
 import { makeKey } from '../update/helpers.ts';
+import { nsupdate } from '../helpers/nsupdate.ts';
 
 requireKnot();
 
@@ -22,6 +23,29 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'gslbd-xfr-knot-'));
 const zones = path.join(work, 'zones');
 const key: Key = makeKey('knot-xfr.', 'hmac-sha256', []);
 const MODES = ['all', 'healthy', 'omit'] as const;
+/** Updates gslb.example.com. only; not a transfer key. */
+const updateKey: Key = makeKey('knot-update.', 'hmac-sha256', ['gslb.example.com.']);
+const origins = ['example.com.', 'gslb.example.com.', ...MODES.map((m) => `${m}.pools.test.`)];
+
+/** gslbd.yaml: every zone transferred to 127.0.0.1 with `key`; with `notifyPort`, gslb.example.com. notifies Knot there. */
+function config(notifyPort: number | null): string {
+  const yamlKey = (k: Key) =>
+    `  - { name: ${nameToText(k.name)}, algorithm: ${k.algorithm}, secret: "${k.base64}", zones: [${(k.zones ?? []).map(nameToText).join(', ')}] }`;
+  return [
+    `zones: ${zones}`,
+    'tsig:',
+    yamlKey(key),
+    yamlKey(updateKey),
+    'zones-options:',
+    ...origins.flatMap((o) => [
+      `  ${o}:`,
+      `    transfer: { allow: ["127.0.0.1"], keys: [${nameToText(key.name)}] }`,
+      ...(o.endsWith('pools.test.') ? [`    pools-in-transfer: ${o.split('.')[0]}`] : []),
+      ...(o === 'gslb.example.com.' && notifyPort !== null ? [`    notify: ["127.0.0.1:${notifyPort}"]`] : []),
+    ]),
+    '',
+  ].join('\n');
+}
 
 let gslbd: Gslbd;
 let knot: Knot;
@@ -64,22 +88,7 @@ beforeAll(async () => {
       ].join('\n'),
     );
   }
-  const origins = ['example.com.', 'gslb.example.com.', ...MODES.map((m) => `${m}.pools.test.`)];
-  writeFileSync(
-    path.join(work, 'gslbd.yaml'),
-    [
-      `zones: ${zones}`,
-      'tsig:',
-      `  - { name: ${nameToText(key.name)}, algorithm: ${key.algorithm}, secret: "${key.base64}", zones: [] }`,
-      'zones-options:',
-      ...origins.flatMap((o) => [
-        `  ${o}:`,
-        `    transfer: { allow: ["127.0.0.1"], keys: [${nameToText(key.name)}] }`,
-        ...(o.endsWith('pools.test.') ? [`    pools-in-transfer: ${o.split('.')[0]}`] : []),
-      ]),
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(path.join(work, 'gslbd.yaml'), config(null));
   gslbd = await startGslbd(['--config', path.join(work, 'gslbd.yaml')]);
   // The healthy mode transfers the targets in service: wait until gslbd itself answers only the up one.
   const deadline = Date.now() + 10_000;
@@ -174,4 +183,33 @@ describe('pools-in-transfer', () => {
       ).records.some((l) => l.startsWith('web.')),
     ).toBe(false);
   });
+});
+
+describe('NOTIFY (RFC 1996)', () => {
+  it('brings an nsupdate to gslbd to Knot within 2 s: NOTIFY signed with the transfer key, then a transfer', async () => {
+    writeFileSync(path.join(work, 'gslbd.yaml'), config(knot.port));
+    gslbd.proc.kill('SIGHUP');
+    await gslbd.waitForLog((l) => l.msg === 'config reloaded: zones-options');
+    // The first NOTIFY, for the serial Knot has already: answered, nothing to fetch.
+    await gslbd.waitForLog((l) => l.msg === 'NOTIFY answered' && l.zone === 'gslb.example.com.');
+    const up = await nsupdate(
+      gslbd.port,
+      'gslb.example.com.',
+      ['update add notified.gslb.example.com. 60 TXT "hello"'],
+      {
+        key: updateKey,
+      },
+    );
+    expect(up.code, up.out).toBe(0);
+    const start = Date.now();
+    let seen: string[] = [];
+    while (Date.now() - start < 2000) {
+      seen = (await dig(knot.port, ['notified.gslb.example.com.', 'TXT'])).answer.map((a) => a.data);
+      if (seen.length) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(seen).toEqual(['"hello"']);
+    expect(knot.log()).toMatch(/gslb\.example\.com\.\] notify, incoming, remote 127\.0\.0\.1@\d+, serial \d+/);
+    expect(knot.log()).toMatch(/gslb\.example\.com\.\] (AXFR|IXFR), incoming/);
+  }, 30_000);
 });
