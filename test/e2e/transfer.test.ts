@@ -5,6 +5,7 @@
 
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rcode, Type } from '../../src/0-base/constants.ts';
@@ -32,11 +33,15 @@ const yamlKey = (k: Key) =>
   `  - { name: ${nameToText(k.name)}, algorithm: ${k.algorithm}, secret: "${k.base64}", zones: [${(k.zones ?? []).map(nameToText).join(', ')}] }`;
 
 let server: Gslbd;
+const TOKEN = randomBytes(24).toString('base64url');
 let serverW2: Gslbd | undefined;
 
 function config(): string {
   return [
     `zones: ${zones}`,
+    'api:',
+    '  listen: 127.0.0.1:0',
+    `  tokens: [{ token: "${TOKEN}", access: write }]`,
     'tsig:',
     ...[keyA, keyB, ...byAlgorithm].map(yamlKey),
     'zones-options:',
@@ -136,6 +141,30 @@ describe('TSIG on a transfer of many messages (RFC 8945 §5.3.1)', () => {
     const again = new TsigStreamVerifier(key, q.mac);
     expect(again.verify(tampered[0]!, Date.now()).kind).toBe('ok');
     expect(again.verify(tampered[1]!, Date.now()).kind).toBe('error');
+  });
+});
+
+describe('pools-in-transfer: all', () => {
+  it('leaves out a target drained by an override, and takes it back when the override is cleared', async () => {
+    const port = (await server.waitForLog((l) => l.msg === 'api listening')).port as number;
+    const url = `http://127.0.0.1:${port}/v1/zones/gslb.example.com./pools/www/targets/192.0.2.20/override`;
+    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const www = async () =>
+      (await digTransfer(server.port, 'gslb.example.com.', y(keyA))).records.filter((l) => l.startsWith('www.')).sort();
+    expect(await www()).toEqual([
+      'www.gslb.example.com. 20 IN A 192.0.2.10',
+      'www.gslb.example.com. 20 IN A 192.0.2.20',
+      'www.gslb.example.com. 20 IN AAAA 2001:db8::10',
+    ]);
+    const put = await fetch(url, { method: 'PUT', headers, body: JSON.stringify({ state: 'drain', reason: 'test' }) });
+    expect(put.status).toBeLessThan(300);
+    expect(await www()).toEqual([
+      'www.gslb.example.com. 20 IN A 192.0.2.10',
+      'www.gslb.example.com. 20 IN AAAA 2001:db8::10',
+    ]);
+    const del = await fetch(url, { method: 'DELETE', headers: { authorization: headers.authorization } });
+    expect(del.status).toBeLessThan(300);
+    expect(await www()).toHaveLength(3);
   });
 });
 
