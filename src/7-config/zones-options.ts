@@ -10,6 +10,8 @@ import { keyFromText, nameToText, NameError } from '../0-base/name.ts';
 import { MapReader, type YamlSource } from '../0-base/yaml-reader.ts';
 import { POOLS_IN_TRANSFER, type PoolsInTransfer } from '../5-answer/transfer.ts';
 
+export const DEFAULT_TRANSFER_MIN_INTERVAL_MS = 30_000;
+
 export interface ZoneOptions {
   /** The zone's name as text, with the final dot, lower case (`gslb.example.com.`). */
   readonly zone: string;
@@ -19,6 +21,8 @@ export interface ZoneOptions {
   readonly notify: readonly ListenAddress[];
   /** Default `all`. */
   readonly poolsInTransfer: PoolsInTransfer;
+  /** `healthy`: the serial is bumped for a health change at most once per this long (ms; default 30 s). */
+  readonly transferMinIntervalMs: number;
   /** Where it is written, for the errors only the zones and keys in service can show. */
   readonly file: string;
   readonly line: number;
@@ -57,7 +61,7 @@ export function readZonesOptions(src: YamlSource, top: MapReader): ZoneOptions[]
       m.failAtKey(name, `zone ${zone} is given twice`);
       continue;
     }
-    z.only(['transfer', 'notify', 'pools-in-transfer']);
+    z.only(['transfer', 'notify', 'pools-in-transfer', 'transfer-min-interval']);
     const notify = (z.list('notify') ?? []).flatMap((n, i) => {
       const at = `${z.sub('notify')}[${i}]`;
       try {
@@ -74,6 +78,7 @@ export function readZonesOptions(src: YamlSource, top: MapReader): ZoneOptions[]
       ...(transfer && { transfer }),
       notify,
       poolsInTransfer: z.oneOf('pools-in-transfer', POOLS_IN_TRANSFER) ?? 'all',
+      transferMinIntervalMs: z.duration('transfer-min-interval', 1000, 86_400_000) ?? DEFAULT_TRANSFER_MIN_INTERVAL_MS,
       file: src.file,
       line: m.line(name),
     });

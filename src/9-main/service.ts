@@ -47,6 +47,7 @@ import { StatusView } from './status.ts';
 import type { ZoneOptions } from '../7-config/zones-options.ts';
 import { createTransferHandler, type ZoneTransferAcl } from '../6-serve/transfer.ts';
 import { Notifier } from '../6-serve/notify.ts';
+import { TransferSerials } from './transfer-serials.ts';
 import type { TsigKey } from '../1-codec/tsig.ts';
 import { CidrSet } from '../0-base/cidr.ts';
 import { keyFromText, type NameKey } from '../0-base/name.ts';
@@ -208,6 +209,8 @@ export class Service {
   readonly #notified = new Map<NameKey, number>();
   /** NOTIFY out; null in a worker (its primary notifies). */
   #notifier: Notifier | null = null;
+  /** Serials bumped when the pools a transfer sends change; null in a worker, or with no pools transferred. */
+  #serials: { readonly serials: TransferSerials; readonly timer: NodeJS.Timeout } | null = null;
   /** Origins of every zone file in the zones directory, loaded or not (the last reading). */
   #zoneFiles: ReadonlySet<NameKey> = new Set();
 
@@ -506,6 +509,7 @@ export class Service {
         }),
     );
     this.#notifySerials();
+    this.#followTransferSerials(options);
     if (acls.size === 0 || this.handler.onTransfer) return;
     const log = this.#opts.log;
     this.handler.onTransfer = createTransferHandler({
@@ -519,6 +523,38 @@ export class Service {
       counters: this.counters,
       onError: (err) => log.error({ err }, 'zone transfer failed: connection closed'),
     });
+  }
+
+  /**
+   * The zones whose transfers carry pools (`all`, `healthy`) get their serial bumped when what a
+   * transfer sends of their pools changes (transfer-serials.ts), checked every second. Not in a
+   * worker: the primary's bump reaches it as a changeset.
+   */
+  #followTransferSerials(options: readonly ZoneOptions[]): void {
+    if (this.#opts.state) return;
+    const zones = new Map(
+      options
+        .filter((o) => o.transfer && o.poolsInTransfer !== 'omit')
+        .map(
+          (o) => [keyFromText(o.zone), { mode: o.poolsInTransfer, minIntervalMs: o.transferMinIntervalMs }] as const,
+        ),
+    );
+    if (!this.#serials) {
+      if (zones.size === 0) return;
+      const log = this.#opts.log;
+      const serials = new TransferSerials({
+        zones: this.zones,
+        health: () => this.#inputs.health,
+        now: () => this.#clock.now(),
+        commit: (changes) => this.state.commit('transfer', changes),
+        log: (fields, msg) => log.info(fields, msg),
+      });
+      const timer = setInterval(() => void serials.check(), 1000);
+      timer.unref();
+      this.#serials = { serials, timer };
+    }
+    this.#serials.serials.set(zones);
+    void this.#serials.serials.check();
   }
 
   /**
@@ -676,6 +712,7 @@ export class Service {
     this.api = null;
     this.checker.stop();
     this.#notifier?.stop();
+    if (this.#serials) clearInterval(this.#serials.timer);
     await this.#node?.stop();
     await Promise.all(this.listeners.map((l) => l.stop()));
     this.listeners.length = 0;

@@ -41,7 +41,10 @@ function config(notifyPort: number | null): string {
       `  ${o}:`,
       `    transfer: { allow: ["127.0.0.1"], keys: [${nameToText(key.name)}] }`,
       ...(o.endsWith('pools.test.') ? [`    pools-in-transfer: ${o.split('.')[0]}`] : []),
-      ...(o === 'gslb.example.com.' && notifyPort !== null ? [`    notify: ["127.0.0.1:${notifyPort}"]`] : []),
+      ...((o === 'gslb.example.com.' || o === 'healthy.pools.test.') && notifyPort !== null
+        ? [`    notify: ["127.0.0.1:${notifyPort}"]`]
+        : []),
+      ...(o === 'healthy.pools.test.' ? ['    transfer-min-interval: 1s'] : []),
     ]),
     '',
   ].join('\n');
@@ -211,5 +214,35 @@ describe('NOTIFY (RFC 1996)', () => {
     expect(seen).toEqual(['"hello"']);
     expect(knot.log()).toMatch(/gslb\.example\.com\.\] notify, incoming, remote 127\.0\.0\.1@\d+, serial \d+/);
     expect(knot.log()).toMatch(/gslb\.example\.com\.\] (AXFR|IXFR), incoming/);
+  }, 30_000);
+});
+
+describe('the serial follows the pools a transfer sends', () => {
+  it('healthy: a target coming up bumps the serial, and NOTIFY brings it to Knot', async () => {
+    const soa = async (port: number) =>
+      Number((await dig(port, ['healthy.pools.test.', 'SOA'])).answer[0]!.data.split(' ')[2]);
+    const before = await soa(gslbd.port);
+    expect(await soa(knot.port)).toBe(before);
+    // The down target's check port starts answering: its check comes up within a probe or two.
+    const revived = net.createServer((c) => c.destroy());
+    await new Promise<void>((r) => revived.listen(downPort, '127.0.0.2', r));
+    try {
+      const deadline = Date.now() + 10_000;
+      let answer: string[] = [];
+      while (Date.now() < deadline) {
+        answer = (await dig(knot.port, ['web.healthy.pools.test.', 'A'])).answer.map((a) => a.data).sort();
+        if (answer.length === 2) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(answer).toEqual(['127.0.0.1', '127.0.0.2']);
+      expect(await soa(knot.port)).toBeGreaterThan(before);
+      expect(
+        gslbd.logs.some(
+          (l) => l.msg === 'serial bumped: the pools a transfer sends changed' && l.zone === 'healthy.pools.test.',
+        ),
+      ).toBe(true);
+    } finally {
+      await new Promise<void>((r) => revived.close(() => r()));
+    }
   }, 30_000);
 });

@@ -12,6 +12,7 @@ import { Rcode, Type } from '../../src/0-base/constants.ts';
 import { nameToText } from '../../src/0-base/name.ts';
 import { signRequest, TsigStreamVerifier, type TsigAlgorithm } from '../../src/1-codec/tsig.ts';
 import { digTransfer, rawTransfer } from '../helpers/axfr.ts';
+import { dig } from '../helpers/dig.ts';
 import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { nsupdate, type Key } from '../helpers/nsupdate.ts';
 import { buildQuery, headerOf, tcpExchange, udpExchange } from '../helpers/raw.ts';
@@ -156,8 +157,15 @@ describe('pools-in-transfer: all', () => {
       'www.gslb.example.com. 20 IN A 192.0.2.20',
       'www.gslb.example.com. 20 IN AAAA 2001:db8::10',
     ]);
+    const serial = async () =>
+      Number((await dig(server.port, ['gslb.example.com.', 'SOA'])).answer[0]!.data.split(' ')[2]);
+    const before = await serial();
     const put = await fetch(url, { method: 'PUT', headers, body: JSON.stringify({ state: 'drain', reason: 'test' }) });
     expect(put.status).toBeLessThan(300);
+    // A drain is no zone data, but it changes what a transfer sends: the serial follows (checked every second).
+    for (const deadline = Date.now() + 5000; (await serial()) === before && Date.now() < deadline;)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(await serial()).toBe(before + 1);
     expect(await www()).toEqual([
       'www.gslb.example.com. 20 IN A 192.0.2.10',
       'www.gslb.example.com. 20 IN AAAA 2001:db8::10',
