@@ -26,6 +26,7 @@ import type { HealthView } from '../4-gslb/health-view.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { zoneRecords, type PoolsInTransfer } from '../5-answer/transfer.ts';
 import type { QueryCounters } from './counters.ts';
+import { SLICE_MS } from '../0-base/slices.ts';
 
 /** Who may transfer one zone, and what its pools become. */
 export interface ZoneTransferAcl {
@@ -190,6 +191,8 @@ function* reporting(messages: Iterable<Buffer>, onError: ((err: unknown) => void
 /**
  * Writes a transfer's messages to `sock` with RFC 1035 §4.2.2 framing, one at a time while the
  * socket takes them, and waits for 'drain' when it does not: a large zone is never all in memory.
+ * Loopback and fast links take megabytes without pushing back, so the writing also pauses for the
+ * event loop whenever it has run a slice (SLICE_MS): queries wait at most a slice and a message.
  * `done` is called once, when the last message is written, the socket closes, or making a message
  * fails (the connection is then closed: a transfer cut short is one the secondary discards).
  */
@@ -208,6 +211,7 @@ export function sendStream(
   };
   sock.once('close', finish);
   const step = (): void => {
+    const since = performance.now();
     try {
       for (;;) {
         if (!sock.writable) return finish();
@@ -215,6 +219,10 @@ export function sendStream(
         if (r.done) return finish();
         if (!sock.write(frame(r.value))) {
           sock.once('drain', step);
+          return;
+        }
+        if (performance.now() - since >= SLICE_MS) {
+          setImmediate(step);
           return;
         }
       }

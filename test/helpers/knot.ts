@@ -53,7 +53,7 @@ async function freePort(): Promise<number> {
   return udpFree ? port : freePort();
 }
 
-/** A TSIG key Knot knows; as a primary, it allows transfers signed with it from loopback. */
+/** A TSIG key Knot knows; as a primary, it allows transfers from loopback signed with it (and unsigned ones). */
 export interface TransferKey {
   readonly name: string;
   readonly algorithm: string;
@@ -72,6 +72,10 @@ function config(dir: string, port: number, zones: readonly KnotZone[], key?: Tra
         '  - id: transfer',
         '    address: 127.0.0.0/8',
         `    key: ${q(key.name)}`,
+        '    action: transfer',
+        // And unsigned from loopback too (benchmarks compare both).
+        '  - id: transfer-unsigned',
+        '    address: 127.0.0.0/8',
         '    action: transfer',
       ]
     : [];
@@ -96,7 +100,7 @@ function config(dir: string, port: number, zones: readonly KnotZone[], key?: Tra
     '    zonefile-load: whole',
     '    journal-content: none',
     '    semantic-checks: off',
-    ...(key ? ['    acl: transfer'] : []),
+    ...(key ? ['    acl: [transfer, transfer-unsigned]'] : []),
     'zone:',
     ...zones.flatMap((z) => [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`]),
     '',
