@@ -5,7 +5,7 @@
 // request was.
 
 import type net from 'node:net';
-import { Class, Rcode, Type } from '../0-base/constants.ts';
+import { Class, Rcode, Type, UDP_PAYLOAD_CLASSIC, UDP_PAYLOAD_MAX } from '../0-base/constants.ts';
 import type { CidrSet } from '../0-base/cidr.ts';
 import { nameToText, type NameKey } from '../0-base/name.ts';
 import { serialNewer } from '../0-base/serial.ts';
@@ -81,24 +81,30 @@ export const isTransferType = (qtype: number): boolean => qtype === Type.AXFR ||
 export function createTransferHandler(deps: TransferDeps): TransferHandler {
   let lastLog = -Infinity;
   let unlogged = 0;
-  const refuse = (msg: Buffer, q: Query, via: { tcp: boolean; address: string }, v: TsigVerdict, reason: string) => {
+  /** A refusal logged, unless one was less than LOG_EVERY_MS ago (then counted for the next line). */
+  const logRefused = (q: Query, via: { tcp: boolean; address: string }, key: string | null, reason: string) => {
     const now = deps.now();
+    if (now - lastLog < LOG_EVERY_MS) {
+      unlogged++;
+      return;
+    }
+    deps.logRefused({
+      zone: nameToText(q.qname),
+      qtype: q.qtype === Type.AXFR ? 'AXFR' : 'IXFR',
+      client: via.address,
+      transport: via.tcp ? 'tcp' : 'udp',
+      key,
+      reason,
+      ...(unlogged > 0 && { notLogged: unlogged }),
+    });
+    lastLog = now;
+    unlogged = 0;
+  };
+  const refuse = (msg: Buffer, q: Query, via: { tcp: boolean; address: string }, v: TsigVerdict, reason: string) => {
     deps.counters?.query(undefined, q.qtype, Rcode.REFUSED, via.tcp);
-    if (now - lastLog >= LOG_EVERY_MS) {
-      deps.logRefused({
-        zone: nameToText(q.qname),
-        qtype: q.qtype === Type.AXFR ? 'AXFR' : 'IXFR',
-        client: via.address,
-        transport: via.tcp ? 'tcp' : 'udp',
-        key: v.kind === 'ok' ? nameToText(v.key.name) : null,
-        reason,
-        ...(unlogged > 0 && { notLogged: unlogged }),
-      });
-      lastLog = now;
-      unlogged = 0;
-    } else unlogged++;
+    logRefused(q, via, v.kind === 'ok' ? nameToText(v.key.name) : null, reason);
     // A request whose TSIG verified gets its refusal signed (RFC 8945 §5.3).
-    return tsigAnswer(encodeError(msg, q.id, q.flags, Rcode.REFUSED, q.questionEnd, q.edns), v, now);
+    return tsigAnswer(encodeError(msg, q.id, q.flags, Rcode.REFUSED, q.questionEnd, q.edns), v, deps.now());
   };
   return (msg, q, via) => {
     const now = deps.now();
@@ -109,11 +115,7 @@ export function createTransferHandler(deps: TransferDeps): TransferHandler {
       // RFC 8945 §5.2: a request that does not verify gets only the TSIG error.
       if (verdict.kind === 'error') {
         deps.counters?.query(undefined, q.qtype, verdict.rcode, via.tcp);
-        deps.logRefused({
-          zone: nameToText(q.qname),
-          client: via.address,
-          reason: `TSIG: ${verdict.reason}`,
-        });
+        logRefused(q, via, verdict.key ? nameToText(verdict.key.name) : null, `TSIG: ${verdict.reason}`);
         return tsigAnswer(encodeError(msg, q.id, q.flags, verdict.rcode, q.questionEnd, q.edns), verdict, now);
       }
     }
@@ -143,7 +145,9 @@ export function createTransferHandler(deps: TransferDeps): TransferHandler {
         authority: [],
         additional: [],
       };
-      return tsigAnswer(encodeAnswer(q, answer, via.tcp ? room : 512), verdict, now);
+      // RFC 6891 §6.2.5: over UDP the requestor's size (512 without EDNS), less the TSIG's room.
+      const udp = (q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC) - (TCP_MESSAGE_MAX - room);
+      return tsigAnswer(encodeAnswer(q, answer, via.tcp ? room : udp), verdict, now);
     }
     deps.logTransfer({
       zone: nameToText(zone.origin),
@@ -203,14 +207,23 @@ export function sendStream(
   done: () => void,
 ): void {
   let finished = false;
+  let waiting = false;
+  // A client that stops reading mid-transfer: the socket's idle timeout (no byte written for that
+  // long) closes the connection, which the listener keeps open while a transfer is outstanding.
+  const stalled = () => {
+    if (waiting) sock.destroy();
+  };
   const finish = () => {
     if (finished) return;
     finished = true;
     sock.off('close', finish);
+    sock.off('timeout', stalled);
     done();
   };
   sock.once('close', finish);
+  sock.on('timeout', stalled);
   const step = (): void => {
+    waiting = false;
     const since = performance.now();
     try {
       for (;;) {
@@ -218,6 +231,7 @@ export function sendStream(
         const r = stream.messages.next();
         if (r.done) return finish();
         if (!sock.write(frame(r.value))) {
+          waiting = true;
           sock.once('drain', step);
           return;
         }

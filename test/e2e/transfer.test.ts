@@ -3,7 +3,8 @@
 // and a raw TCP client whose messages our own TsigStreamVerifier checks. The ACL: address only,
 // key only, both; the external-dns sequence (AXFR with key A, UPDATE with key B, AXFR again).
 
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -277,3 +278,54 @@ function ixfrQuery(zone: string, serial: number): Buffer {
   rr.writeUInt32BE(serial, 14);
   return Buffer.concat([q, rr]);
 }
+
+describe('a client that stops reading in the middle of a transfer', () => {
+  it('is disconnected after the idle timeout, the transfer given up', async () => {
+    // Larger than what loopback's socket buffers hold (some MB), so the server has to wait for it.
+    const dir = path.join(work, 'huge');
+    const lines = ['$TTL 300', '@ IN SOA ns1 hostmaster ( 1 2h 15m 2w 30 )', '  IN NS ns1', 'ns1 IN A 192.0.2.1'];
+    for (let i = 0; i < 500_000; i++) lines.push(`h${i} IN A 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'huge.test.zone'), lines.join('\n') + '\n');
+    const file = path.join(work, 'huge.yaml');
+    writeFileSync(file, `zones: ${dir}\nzones-options:\n  huge.test.:\n    transfer: { allow: ["127.0.0.1"] }\n`);
+    const huge = await startGslbd(['--config', file, '--tcp-idle-timeout', '1']);
+    try {
+      const sock = net.connect({ port: huge.port, host: '127.0.0.1' });
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      const q = buildQuery('huge.test.', Type.AXFR);
+      const f = Buffer.alloc(2);
+      f.writeUInt16BE(q.length);
+      sock.write(Buffer.concat([f, q]));
+      // Read the first bytes, then nothing for 3 s (three idle timeouts), then all there is.
+      let pending: Buffer = Buffer.alloc(0);
+      let records = 0;
+      sock.on('data', (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+          records += pending.readUInt16BE(2 + 6);
+          pending = pending.subarray(2 + pending.readUInt16BE(0));
+        }
+      });
+      await new Promise<void>((r) => sock.once('data', () => r()));
+      sock.pause();
+      await new Promise((r) => setTimeout(r, 3000));
+      const closed = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 10_000);
+        sock.once('close', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      sock.resume();
+      expect(await closed).toBe(true);
+      // What was in the socket buffers arrived; the rest was never sent.
+      expect(records).toBeGreaterThan(0);
+      expect(records).toBeLessThan(500_004);
+      // Still answering.
+      expect((await dig(huge.port, ['huge.test.', 'SOA'])).status).toBe('NOERROR');
+    } finally {
+      await huge.stop();
+    }
+  }, 60_000);
+});
