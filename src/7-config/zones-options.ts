@@ -6,7 +6,7 @@
 import { isScalar } from 'yaml';
 import { parseCidr, type Cidr } from '../0-base/cidr.ts';
 import { parseListen, type ListenAddress } from '../0-base/listen.ts';
-import { keyFromText, nameToText, NameError } from '../0-base/name.ts';
+import { keyFromText, nameToText, NameError, type NameKey } from '../0-base/name.ts';
 import { MapReader, type YamlSource } from '../0-base/yaml-reader.ts';
 import { POOLS_IN_TRANSFER, type PoolsInTransfer } from '../5-answer/transfer.ts';
 
@@ -36,6 +36,30 @@ export interface TransferOptions {
   readonly allow?: readonly Cidr[];
   /** Key names as text, final dot, lower case; each must be a TSIG key in service. */
   readonly keys?: readonly { readonly name: string; readonly line: number }[];
+}
+
+/**
+ * What only the zones and keys in service can tell, as `file:line: path: reason`: a zone with no
+ * file in `zonesDir` (its origin not in `zoneFiles`), a transfer key that is not one of `keys`.
+ * `serve` refuses to start (or a reload keeps the old settings) on the first; `check` lists them all.
+ */
+export function zonesOptionsErrors(
+  options: readonly ZoneOptions[],
+  zoneFiles: ReadonlySet<NameKey>,
+  keys: ReadonlySet<NameKey>,
+  zonesDir: string,
+): string[] {
+  const errors: string[] = [];
+  for (const o of options) {
+    if (!zoneFiles.has(keyFromText(o.zone)))
+      errors.push(`${o.file}:${o.line}: zones-options.${o.zone}: no zone ${o.zone} in ${zonesDir}`);
+    for (const k of o.transfer?.keys ?? [])
+      if (!keys.has(keyFromText(k.name)))
+        errors.push(
+          `${o.file}:${k.line}: zones-options.${o.zone}.transfer.keys: no TSIG key ${k.name} (tsig: or --tsig-key)`,
+        );
+  }
+  return errors;
 }
 
 /** A name as written, made absolute and lower case; undefined (error reported) if it is not a name. */

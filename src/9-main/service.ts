@@ -44,7 +44,7 @@ import { ConfigError, readTlsFiles } from '../7-config/load.ts';
 import { explain } from '../5-answer/explain.ts';
 import { GeoLoader } from './geo-loader.ts';
 import { StatusView } from './status.ts';
-import type { ZoneOptions } from '../7-config/zones-options.ts';
+import { zonesOptionsErrors, type ZoneOptions } from '../7-config/zones-options.ts';
 import { createTransferHandler, type ZoneTransferAcl } from '../6-serve/transfer.ts';
 import { Notifier } from '../6-serve/notify.ts';
 import { TransferSerials } from './transfer-serials.ts';
@@ -477,20 +477,12 @@ export class Service {
   setZonesOptions(options: readonly ZoneOptions[]): void {
     const acls = new Map<NameKey, ZoneTransferAcl>();
     const keys = new Set(this.handler.tsig.keys.map((k) => k.name));
+    const [error] = zonesOptionsErrors(options, this.#zoneFiles, keys, this.#opts.zonesDir);
+    if (error) throw new GslbError('ERR_CONFIG', error);
     for (const o of options) {
       const origin = keyFromText(o.zone);
-      const at = `${o.file}:${o.line}: zones-options.${o.zone}`;
-      if (!this.#zoneFiles.has(origin))
-        throw new GslbError('ERR_CONFIG', `${at}: no zone ${o.zone} in ${this.#opts.zonesDir}`);
       const t = o.transfer;
       if (!t) continue;
-      for (const k of t.keys ?? []) {
-        if (!keys.has(keyFromText(k.name)))
-          throw new GslbError(
-            'ERR_CONFIG',
-            `${o.file}:${k.line}: zones-options.${o.zone}.transfer.keys: no TSIG key ${k.name} (tsig: or --tsig-key)`,
-          );
-      }
       acls.set(origin, {
         allow: t.allow ? new CidrSet(t.allow) : null,
         keys: t.keys ? new Set(t.keys.map((k) => keyFromText(k.name))) : null,

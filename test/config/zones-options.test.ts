@@ -108,7 +108,7 @@ describe('at start', () => {
       /gslbd\.yaml:9: zones-options\.example\.com\.\.transfer\.keys: no TSIG key missing\. \(tsig: or --tsig-key\)/,
     ],
   ])(
-    'stops gslbd for %s, naming the line',
+    'stops gslbd for %s, naming the line; gslbd check --config says the same',
     async (_what, options, message) => {
       const file = path.join(work, 'gslbd.yaml');
       writeFileSync(
@@ -121,7 +121,30 @@ describe('at start', () => {
       );
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(message);
+      const c = await runCli(['check', '--config', file]);
+      expect(c.code).toBe(1);
+      expect(c.stderr).toMatch(message);
     },
     30_000,
   );
+
+  it('gslbd check --config lists every such error, and passes a good file', async () => {
+    const file = path.join(work, 'check.yaml');
+    const head = `zones: ${zones}\ntsig:\n  - { name: k1., secret: "c2VjcmV0LXNlY3JldC1zZWNyZXQ=" }\nzones-options:\n`;
+    writeFileSync(
+      file,
+      `${head}  nowhere.test.:\n    transfer: { keys: [k1.] }\n  example.com.:\n    transfer: { keys: [k2.] }\n`,
+    );
+    const bad = await runCli(['check', '--config', file]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.split('\n').filter((l) => l.includes('zones-options'))).toEqual([
+      expect.stringMatching(/check\.yaml:5: zones-options\.nowhere\.test\.: no zone nowhere\.test\. in /),
+      expect.stringMatching(/check\.yaml:8: zones-options\.example\.com\.\.transfer\.keys: no TSIG key k2\./),
+    ]);
+    writeFileSync(file, `${head}  example.com.:\n    transfer: { keys: [k1.] }\n`);
+    const good = await runCli(['check', '--config', file]);
+    expect(good.stderr).toBe('');
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/zone example\.com\.: loaded serial/);
+  }, 30_000);
 });
