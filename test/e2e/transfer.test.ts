@@ -110,6 +110,18 @@ describe('the ACL', () => {
     expect(v.kind).toBe('ok');
   });
 
+  it('counts transfers given and refused in gslbd_queries_total', async () => {
+    const port = (await server.waitForLog((l) => l.msg === 'api listening')).port as number;
+    const text = await (
+      await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).text();
+    const count = (labels: string) =>
+      Number(new RegExp(`^gslbd_queries_total\\{${labels}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    expect(count('zone="example.com.",qtype="AXFR",rcode="NOERROR",transport="tcp"')).toBeGreaterThanOrEqual(1);
+    expect(count('zone="gslb.example.com.",qtype="AXFR",rcode="NOERROR",transport="tcp"')).toBeGreaterThanOrEqual(1);
+    expect(count('zone="",qtype="AXFR",rcode="REFUSED",transport="tcp"')).toBeGreaterThanOrEqual(3);
+  });
+
   it('logs a refusal with its reason', async () => {
     const line = server.logs.find((l) => l.msg === 'zone transfer refused');
     expect(line).toMatchObject({ zone: expect.any(String), reason: expect.any(String) });
