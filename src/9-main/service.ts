@@ -205,8 +205,8 @@ export class Service {
   /** Secondaries to NOTIFY per zone (zones-options `notify`), and the key to sign with. */
   #notifyLists: ReadonlyMap<NameKey, { readonly to: readonly ListenAddress[]; readonly key: TsigKey | null }> =
     new Map();
-  /** The serial each zone's secondaries were last notified of. */
-  readonly #notified = new Map<NameKey, number>();
+  /** The serial each secondary of each zone (`origin|address`) was last notified of. */
+  readonly #notified = new Map<string, number>();
   /** NOTIFY out; null in a worker (its primary notifies). */
   #notifier: Notifier | null = null;
   /** Serials bumped when the pools a transfer sends change; null in a worker, or with no pools transferred. */
@@ -550,8 +550,8 @@ export class Service {
   }
 
   /**
-   * RFC 1996: each zone with a `notify` list whose serial is not the one its secondaries were last
-   * told of (or were never told of: at start too) is notified. Not in a worker: its primary does it.
+   * RFC 1996: each secondary in a zone's `notify` list that was last told of another serial (or of
+   * none: at start, or added by a reload) is notified. Not in a worker: its primary does it.
    */
   #notifySerials(): void {
     if (this.#opts.state || this.#notifyLists.size === 0) return;
@@ -565,10 +565,15 @@ export class Service {
     });
     for (const [origin, { to, key }] of this.#notifyLists) {
       const zone = this.zones.get(origin);
-      if (!zone || this.#notified.get(origin) === zone.serial) continue;
-      this.#notified.set(origin, zone.serial);
+      if (!zone) continue;
       const soa = { ttl: zone.soa.ttl, rdata: zone.soa.rdata[0]! };
-      for (const address of to) this.#notifier.notify({ zone: origin, serial: zone.serial, soa, to: address, key });
+      // Per secondary: one added to the list by a reload is told the current serial at once.
+      for (const address of to) {
+        const k = `${origin}|${formatListen(address)}`;
+        if (this.#notified.get(k) === zone.serial) continue;
+        this.#notified.set(k, zone.serial);
+        this.#notifier.notify({ zone: origin, serial: zone.serial, soa, to: address, key });
+      }
     }
   }
 
