@@ -1,6 +1,7 @@
 // What TSIG costs on the query path (RFC 8945): the whole handler (parse → answer cache or resolve
 // → encode) for an unsigned query with EDNS, the same query signed (verify, answer, sign), and one
-// signed with a key the server does not have (verify fails early: NOTAUTH/BADKEY).
+// signed with a key the server does not have (verify fails early: NOTAUTH/BADKEY); and the unsigned
+// query again through a handler with zone transfers configured (handler.onTransfer set).
 //
 // Run: scripts/node24.sh node bench/tsig.ts
 
@@ -31,9 +32,16 @@ const signed = signRequest(query, known, Date.now()).message;
 const stranger = signRequest(query, key('stranger-key.'), Date.now()).message;
 const via = { tcp: false, address: '192.0.2.1' };
 
-const run = (name: string, msg: Buffer) =>
+// The same handler with zone transfers configured: AXFR/IXFR take their own path, after one
+// comparison of the query type on every query (6-serve/transfer.ts).
+const withTransfers = createHandler({ zones: store, cache: new AnswerCache() });
+withTransfers.onTransfer = () => {
+  throw new Error('no transfer in this benchmark');
+};
+
+const run = (name: string, msg: Buffer, h = handle) =>
   measure(name, () => {
-    const out = handle(msg, via);
+    const out = h(msg, via);
     consume(out instanceof Buffer ? out.length : 0);
   });
 
@@ -41,6 +49,7 @@ console.log(`TSIG on the query path, node ${process.version}, median of 7 rounds
 console.log(HEADER);
 for (const m of [
   run('unsigned, EDNS (answer cache)', query),
+  run('unsigned, EDNS (answer cache), zone transfers configured', query, withTransfers),
   run('signed hmac-sha256, verified and signed', signed),
   run('signed with an unknown key: BADKEY', stranger),
 ]) {

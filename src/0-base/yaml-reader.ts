@@ -91,6 +91,11 @@ export class MapReader {
     return this.src.fail(n, key === undefined ? this.path : this.sub(key), reason);
   }
 
+  /** An error at the line of `key` itself (the key is what is wrong: a name given twice, say). */
+  failAtKey(key: string, reason: string): undefined {
+    return this.src.fail(this.#entries.get(key)?.key ?? this.yaml, this.sub(key), reason);
+  }
+
   /** Reports every key not in `known`. */
   only(known: readonly string[]): void {
     for (const [k, { key }] of this.#entries) {

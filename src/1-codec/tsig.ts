@@ -1,6 +1,7 @@
 // TSIG (RFC 8945): HMAC transaction signatures over node:crypto. The server verifies requests
-// (verifyRequest) and signs its answers to them (tsigAnswer); signRequest and verifyResponse are
-// the client side, for tests, benchmarks and tools.
+// (verifyRequest) and signs its answers to them (tsigAnswer; signNext for the later messages of a
+// zone transfer); signRequest, verifyResponse and TsigStreamVerifier are the client side, for
+// tests, benchmarks and tools.
 //
 // Choices where the RFC leaves room:
 // - A MAC shorter than max(10 octets, half the hash) is FORMERR (§5.2.2.1). Our local minimum is
@@ -454,4 +455,93 @@ export function tsigAnswer(response: Buffer, v: TsigVerdict, nowMs: number): Buf
     Buffer.alloc(0),
   );
   return appendTsig(response, rr.keyName, rdata);
+}
+
+/** RFC 8945 §4.3.3: the TSIG timers, Time Signed (48 bits) and Fudge. */
+function timers(timeSigned: number, fudge: number): Buffer {
+  return Buffer.concat([u48(timeSigned), u16(fudge)]);
+}
+
+/**
+ * Server side, RFC 8945 §5.3.1: signs a later message of a multi-message answer (a zone transfer).
+ * Its MAC covers the MAC of the message before it (with its length), this message, and the TSIG
+ * timers only; the first message of the answer is signed as any answer is (`sign` with the
+ * request's MAC, the full TSIG variables). Returns the signed message and the MAC the next one covers.
+ */
+export function signNext(msg: Buffer, key: TsigKey, priorMac: Buffer, nowMs: number): { message: Buffer; mac: Buffer } {
+  const algorithm = keyFromText(`${key.algorithm}.`);
+  const timeSigned = Math.floor(nowMs / 1000);
+  const mac = computeMac(key, priorMac, msg, timers(timeSigned, FUDGE));
+  const id = msg.readUInt16BE(0);
+  const rdata = tsigRdata(algorithm, timeSigned, FUDGE, mac, id, 0, Buffer.alloc(0));
+  return { message: appendTsig(msg, key.name, rdata), mac };
+}
+
+/**
+ * Client side, RFC 8945 §5.3.1: checks every message of a multi-message answer to a request that
+ * carried `requestMac`, in the order they arrive. The first must be signed (full TSIG variables);
+ * a later one covers the prior MAC, every unsigned message since it, and the timers. Up to 99
+ * unsigned messages in a row are accepted (`unsigned`), as the RFC requires of a client; the
+ * hundredth is an error, and so is a stream whose last message is unsigned (the caller checks
+ * `pending` at the end).
+ */
+export class TsigStreamVerifier {
+  readonly #key: TsigKey;
+  #prior: Buffer;
+  #first = true;
+  readonly #unsigned: Buffer[] = [];
+
+  constructor(key: TsigKey, requestMac: Buffer) {
+    this.#key = key;
+    this.#prior = requestMac;
+  }
+
+  /** Unsigned messages received since the last signed one: more than 0 at the end is a failure. */
+  get pending(): number {
+    return this.#unsigned.length;
+  }
+
+  verify(msg: Buffer, nowMs: number): TsigVerdict {
+    if (this.#first) {
+      this.#first = false;
+      const v = verifyResponse(msg, this.#key, this.#prior, nowMs);
+      if (v.kind === 'ok') this.#prior = v.record.mac;
+      else if (v.kind === 'unsigned') return streamError(Rcode.FORMERR, 'the first message is unsigned');
+      return v;
+    }
+    let rr: TsigRecord | null;
+    try {
+      rr = findTsig(msg);
+    } catch (e) {
+      if (!(e instanceof Malformed)) throw e;
+      return streamError(Rcode.FORMERR, e.message);
+    }
+    if (!rr) {
+      if (this.#unsigned.length >= 99) return streamError(Rcode.FORMERR, '100 unsigned messages in a row');
+      this.#unsigned.push(Buffer.from(msg));
+      return { kind: 'unsigned' };
+    }
+    const key = this.#key;
+    if (rr.keyName !== key.name || ALGORITHM_KEYS.get(rr.algorithm) !== key.algorithm)
+      return streamError(Rcode.NOTAUTH, `signed with another key ${nameToText(rr.keyName)}`, TsigError.BADKEY);
+    const size = ALGORITHMS[key.algorithm].size;
+    if (rr.mac.length > size || rr.mac.length < Math.max(10, size / 2))
+      return streamError(Rcode.FORMERR, `MAC of ${rr.mac.length} octets for ${key.algorithm}`);
+    const h = createHmac(ALGORITHMS[key.algorithm].hash, key.secret);
+    h.update(u16(this.#prior.length)).update(this.#prior);
+    for (const m of this.#unsigned) h.update(m);
+    h.update(unsignedPart(msg, rr)).update(timers(rr.timeSigned, rr.fudge));
+    const expected = h.digest().subarray(0, rr.mac.length);
+    if (!timingSafeEqual(expected, rr.mac)) return streamError(Rcode.NOTAUTH, 'MAC does not verify', TsigError.BADSIG);
+    const now = Math.floor(nowMs / 1000);
+    if (Math.abs(now - rr.timeSigned) > rr.fudge)
+      return streamError(Rcode.NOTAUTH, `signed at ${rr.timeSigned}, now ${now}`, TsigError.BADTIME);
+    this.#unsigned.length = 0;
+    this.#prior = rr.mac;
+    return { kind: 'ok', key, record: rr };
+  }
+}
+
+function streamError(rcode: number, reason: string, tsigError = 0): TsigVerdict {
+  return { kind: 'error', rcode, tsigError, reason, record: null, key: null };
 }

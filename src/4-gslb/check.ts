@@ -12,6 +12,8 @@ export interface CheckReport {
   readonly warnings: string[];
   /** Zones that would load: origin in presentation form, SOA serial, number of RRs. */
   readonly zones: { origin: string; serial: number; records: number }[];
+  /** Zones with a file that did not load (their errors are in `errors`), origin in presentation form. */
+  readonly failed: string[];
 }
 
 export async function checkZones(dir: string): Promise<CheckReport> {
@@ -19,14 +21,14 @@ export async function checkZones(dir: string): Promise<CheckReport> {
   try {
     loaded = await loadZones(dir);
   } catch (e) {
-    if (e instanceof GslbError) return { errors: [e.message], warnings: [], zones: [] };
+    if (e instanceof GslbError) return { errors: [e.message], warnings: [], zones: [], failed: [] };
     throw e;
   }
   const errors = [...loaded.errors, ...loaded.failures.flatMap((f) => f.errors)].map((e) => e.message);
   const warnings = loaded.warnings.map((w) => w.message);
   if (loaded.zones.length === 0 && loaded.failures.length === 0) warnings.push(`${dir}: no *.zone files`);
   const zones = loaded.zones.map((z) => ({ origin: nameToText(z.origin), serial: z.serial, records: countRecords(z) }));
-  return { errors, warnings, zones };
+  return { errors, warnings, zones, failed: loaded.failures.map((f) => nameToText(f.origin)) };
 }
 
 function countRecords(zone: PooledZone): number {

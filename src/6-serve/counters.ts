@@ -37,8 +37,8 @@ function zoneName(zone: NameKey | undefined): string {
   return n;
 }
 
-/** Query types worth their own label; the rest are counted as OTHER (label cardinality). */
-const COMMON_TYPES = [1, 2, 5, 6, 12, 15, 16, 28, 33, 35, 43, 52, 64, 65, 255, 257];
+/** Query types worth their own label (IXFR and AXFR: zone transfers, by rcode); the rest are counted as OTHER (label cardinality). */
+const COMMON_TYPES = [1, 2, 5, 6, 12, 15, 16, 28, 33, 35, 43, 52, 64, 65, 251, 252, 255, 257];
 const TYPE_LABELS = [...COMMON_TYPES.map(typeName), 'OTHER'];
 /** qtype → position in TYPE_LABELS. */
 const typeSlot = new Uint8Array(65536).fill(COMMON_TYPES.length);

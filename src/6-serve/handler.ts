@@ -20,6 +20,7 @@ import { FUDGE, tsigAnswer, tsigSize, verifyRequest, type TsigSettings } from '.
 import { REPLY_COOKIE_SIZE, type CookieSecrets, type CookieVerdict } from '../1-codec/cookie.ts';
 import { addressRdata } from '../0-base/address.ts';
 import { classOf, RrlAction, truncatedReply, type ResponseLimiter } from './rrl.ts';
+import { isTransferType, type MessageStream, type TransferHandler } from './transfer.ts';
 
 export interface Transport {
   readonly tcp: boolean;
@@ -62,7 +63,8 @@ export interface QueryLog {
 export type UpdateHandler = (msg: Buffer, via: Transport) => Promise<Buffer | null>;
 
 export interface Handler {
-  (msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null>;
+  /** A MessageStream (a zone transfer, several messages) only over TCP. */
+  (msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null> | MessageStream;
   readonly stats: HandlerStats;
   /** Set once the update machinery is ready; until then UPDATE gets NOTIMP. */
   onUpdate: UpdateHandler | null;
@@ -70,6 +72,8 @@ export interface Handler {
   tsig: TsigSettings;
   /** DNS Cookies' secrets (HandlerOptions.cookies at first; a reload may replace them); null: off. */
   cookies: CookieSecrets | null;
+  /** AXFR and IXFR go here once set (6-serve/transfer.ts); until then resolve() REFUSES them. */
+  onTransfer?: TransferHandler | null;
 }
 
 /** The policy context of one query; the client (and its geo lookup) is made only if a pool asks. */
@@ -258,7 +262,7 @@ export function createHandler(opts: HandlerOptions): Handler {
     if (action !== RrlAction.SLIPPED) return out;
     return truncatedReply(out, (parsed.kind === 'error' ? parsed : parsed.query).questionEnd);
   }
-  function handleMessage(msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null> {
+  function handleMessage(msg: Buffer, via: Transport): Buffer | null | Promise<Buffer | null> | MessageStream {
     stats.queries++;
     // UPDATE (opcode 5) with QR clear: only the opcode is looked at here; update/ parses the rest.
     if (msg.length >= 12 && (msg[2]! & 0xf8) === 0x28 && self.onUpdate) {
@@ -275,6 +279,12 @@ export function createHandler(opts: HandlerOptions): Handler {
         return null;
       }
       cookieVerdict = null;
+      // Zone transfers take their own path (ACL, TSIG, many messages); one comparison for the rest.
+      if (parsed.kind === 'query' && self.onTransfer && isTransferType(parsed.query.qtype)) {
+        const t = self.onTransfer(msg, parsed.query, via);
+        // Over UDP it is one message (REFUSED, or IXFR's SOA): limited like any other answer.
+        return rrl === null || via.tcp || !Buffer.isBuffer(t) ? t : limit(parsed, t, via.address);
+      }
       // Only a message with a TSIG RR (parseQuery saw one in the additional section) pays for this.
       const out = (parsed.kind === 'error' ? parsed.signed : parsed.query.signed)
         ? answerSigned(msg, parsed, via)
@@ -293,6 +303,7 @@ export function createHandler(opts: HandlerOptions): Handler {
     onUpdate: null as UpdateHandler | null,
     tsig: { keys: [], maxFudge: FUDGE },
     cookies: opts.cookies ?? null,
+    onTransfer: null as TransferHandler | null,
   });
   return self;
 }

@@ -8,6 +8,7 @@ import { GslbError } from '../0-base/errors.ts';
 import type { Handler, Transport } from './handler.ts';
 import { TcpSlots, type TcpSlot } from './tcp-slots.ts';
 import { formatListen, type ListenAddress } from '../0-base/listen.ts';
+import { MessageStream, sendStream } from './transfer.ts';
 
 export interface ServerOptions {
   /** RFC 7766 §6.2.3: close a TCP connection idle this long (ms). */
@@ -206,7 +207,7 @@ export class DnsListener {
     if (this.#stopping) return;
     const out = this.#handler(msg, { tcp: false, address: rinfo.address });
     if (out instanceof Promise) this.#later(out, (o) => this.#udp === udp && udp.send(o, rinfo.port, rinfo.address));
-    else if (out) udp.send(out, rinfo.port, rinfo.address);
+    else if (out && !(out instanceof MessageStream)) udp.send(out, rinfo.port, rinfo.address);
   }
 
   #accept(sock: net.Socket): void {
@@ -260,6 +261,10 @@ export class DnsListener {
           (o) => sock.writable && sock.write(frame(o)),
           () => conn.outstanding--,
         );
+      } else if (out instanceof MessageStream) {
+        // A zone transfer: its messages go out as the socket drains; it counts as outstanding.
+        conn.outstanding++;
+        sendStream(sock, out, frame, () => conn.outstanding--);
       } else if (out) sock.write(frame(out));
     }
     conn.pending = pending;

@@ -18,6 +18,7 @@ import { tsigKeyFromConfig, type TsigKeyConfig } from '../1-codec/tsig.ts';
 import { CLUSTER_DEFAULTS, type ClusterOptions, type Quorum } from './cluster-options.ts';
 import { RRL_DEFAULTS, type RrlOptions } from '../6-serve/rrl.ts';
 import type { CookieOptions } from '../1-codec/cookie.ts';
+import { readZonesOptions, type ZoneOptions } from './zones-options.ts';
 
 /** What the file says; absent keys are absent (the command line or the defaults decide). */
 export interface GslbdConfig {
@@ -48,6 +49,8 @@ export interface GslbdConfig {
   readonly rrl?: RrlOptions;
   /** DNS Cookies (`cookies:`); absent: COOKIE options are ignored. */
   readonly cookies?: CookieOptions;
+  /** Per-zone settings (`zones-options:`): zone transfers, NOTIFY, pools in transfers. */
+  readonly zonesOptions?: readonly ZoneOptions[];
 }
 
 export class ConfigError extends GslbError {
@@ -77,6 +80,7 @@ const TOP_KEYS = [
   'cluster',
   'rrl',
   'cookies',
+  'zones-options',
 ];
 /** A shorter token could be guessed; 16 characters of base64 are 96 bits. */
 export const MIN_TOKEN_LENGTH = 16;
@@ -182,6 +186,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     ...opt('cluster', top.has('cluster') ? readCluster(src, top, filePathIn(dir)) : undefined),
     ...opt('rrl', top.has('rrl') ? readRrl(src, top) : undefined),
     ...opt('cookies', top.has('cookies') ? readCookies(src, top) : undefined),
+    ...opt('zonesOptions', top.has('zones-options') ? readZonesOptions(src, top) : undefined),
   };
   // In file order: an operator fixes a file from the top.
   if (src.errors.length) throw new ConfigError([...src.errors].sort((a, b) => a.line - b.line));

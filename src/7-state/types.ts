@@ -58,7 +58,7 @@ export interface Changeset {
   readonly seq: number;
   /** When it was accepted (ms). Validity periods count from here. */
   readonly at: number;
-  /** Who made it: 'api:<token name>', 'update:<key name>', 'probe'. */
+  /** Who made it: 'api:<token name>', 'update:<key name>', 'probe', 'transfer' (a serial bump, 9-main/transfer-serials.ts). */
   readonly source: string;
   readonly changes: readonly Change[];
 }

@@ -11,8 +11,10 @@ import { ClusterPrimary } from './cluster/primary.ts';
 import { runWorker } from './cluster/worker.ts';
 import { journalCommand } from './journal-cli.ts';
 import { opsCommand } from './ops-cli.ts';
-import { dataDirError, loadConfig, type GslbdConfig } from '../7-config/load.ts';
-import { FUDGE, type TsigKeyConfig } from '../1-codec/tsig.ts';
+import { ConfigError, dataDirError, loadConfig, type GslbdConfig } from '../7-config/load.ts';
+import { FUDGE, tsigKeyFromConfig, type TsigKeyConfig } from '../1-codec/tsig.ts';
+import { zonesOptionsErrors } from '../7-config/zones-options.ts';
+import { keyFromText } from '../0-base/name.ts';
 import { checkZones } from '../4-gslb/check.ts';
 import { DEFAULT_MAX_CHANGES } from '../7-state/editor.ts';
 
@@ -37,7 +39,9 @@ const USAGE = `usage:
         --workers N         processes answering DNS (default: one per core); 1: this process alone
         --max-changes N     most changes one API request or RFC 2136 UPDATE may make, and most
                             prerequisites of one UPDATE (1000)
-  gslbd check [--zones DIR]                           validate zones; prints file:line: reason
+  gslbd check [--zones DIR] [--config FILE]           validate zones (and gslbd.yaml, with what its
+                                                      zones-options say of zones and keys); prints
+                                                      file:line: reason
   gslbd journal verify [--data DIR]                   check the journal as serve reads it: exit 0
                                                       with counts, 1 with each bad record
   gslbd journal recover [--data DIR]                  gslbd stopped: keep the journal's records
@@ -130,6 +134,7 @@ async function serve(args: string[]): Promise<number> {
     maxChanges: positiveInt(values['max-changes'], 'max-changes', file.maxChanges ?? DEFAULT_MAX_CHANGES),
     ...(udpReceiveBuffer !== undefined && { udpReceiveBuffer }),
     ...(file.cluster && { cluster: file.cluster }),
+    ...(file.zonesOptions && { zonesOptions: file.zonesOptions }),
     ...(values.config !== undefined && { settings: reloadable(values.config, values) }),
     ...(file.rrl && { rrl: file.rrl }),
     ...(file.cookies && { cookies: file.cookies }),
@@ -179,6 +184,7 @@ function reloadable(config: string, flags: { 'tsig-key'?: string[]; 'tsig-max-fu
         tsig: flags['tsig-key'] ? flags['tsig-key'].map(tsigKeyFlag) : (f.tsig ?? []),
         tsigMaxFudge: maxFudge(flags['tsig-max-fudge'], f.tsigMaxFudge),
         ...(f.cookies && { cookies: f.cookies }),
+        zonesOptions: f.zonesOptions ?? [],
       };
     },
   };
@@ -226,14 +232,40 @@ function nonNegativeInt(text: string | undefined, flag: string, dflt: number): n
   return n;
 }
 
+/**
+ * `gslbd check [--zones DIR] [--config FILE]`: the zones and pools; with a config, gslbd.yaml too
+ * and what it says of the zones (zones-options: each zone has a file, each transfer key is a key of
+ * `tsig:`). The zones directory is --zones, else the config's `zones:`, else ./zones.
+ */
 async function check(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { zones: { type: 'string', default: './zones' } }, strict: true });
-  const result = await checkZones(values.zones);
+  const { values } = parseArgs({
+    args,
+    options: { zones: { type: 'string' }, config: { type: 'string' } },
+    strict: true,
+  });
+  let config: GslbdConfig | undefined;
+  if (values.config !== undefined) {
+    try {
+      config = await loadConfig(values.config);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      for (const err of e.errors) process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+  }
+  const dir = values.zones ?? config?.zones ?? './zones';
+  const result = await checkZones(dir);
+  const errors = [...result.errors];
+  if (config?.zonesOptions) {
+    const files = new Set([...result.zones.map((z) => z.origin), ...result.failed].map((o) => keyFromText(o)));
+    const keys = new Set((config.tsig ?? []).map((k) => tsigKeyFromConfig(k).name));
+    errors.push(...zonesOptionsErrors(config.zonesOptions, files, keys, dir));
+  }
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
-  for (const e of result.errors) process.stderr.write(`${e}\n`);
+  for (const e of errors) process.stderr.write(`${e}\n`);
   for (const z of result.zones)
     process.stdout.write(`zone ${z.origin}: loaded serial ${z.serial}, ${z.records} records\n`);
-  return result.errors.length ? 1 : 0;
+  return errors.length ? 1 : 0;
 }
 
 async function main(argv: string[]): Promise<number> {

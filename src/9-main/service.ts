@@ -46,6 +46,13 @@ import { ConfigError, readTlsFiles } from '../7-config/load.ts';
 import { explain } from '../5-answer/explain.ts';
 import { GeoLoader } from './geo-loader.ts';
 import { StatusView } from './status.ts';
+import { zonesOptionsErrors, type ZoneOptions } from '../7-config/zones-options.ts';
+import { createTransferHandler, type ZoneTransferAcl } from '../6-serve/transfer.ts';
+import { Notifier } from '../6-serve/notify.ts';
+import { TransferSerials } from './transfer-serials.ts';
+import type { TsigKey } from '../1-codec/tsig.ts';
+import { CidrSet } from '../0-base/cidr.ts';
+import { keyFromText, type NameKey } from '../0-base/name.ts';
 
 export interface ServiceOptions extends ServerOptions {
   readonly zonesDir: string;
@@ -92,6 +99,8 @@ export interface ServiceOptions extends ServerOptions {
    * command line's flags still winning); throws ConfigError. Absent (no `--config`): zones only.
    */
   readonly settings?: Settings;
+  /** Per-zone settings (`zones-options:` in gslbd.yaml): who may transfer which zone. A reload reads them again (`settings`). */
+  readonly zonesOptions?: readonly ZoneOptions[];
 }
 
 /** What a reload reads from gslbd.yaml; `file` names it in logs and /v1/status. */
@@ -102,6 +111,8 @@ export interface Settings {
     readonly tsig: readonly TsigKeyConfig[];
     readonly tsigMaxFudge: number;
     readonly cookies?: CookieOptions;
+    /** Absent: the zones-options in service are kept. */
+    readonly zonesOptions?: readonly ZoneOptions[];
   }>;
 }
 
@@ -120,6 +131,8 @@ export interface Followers {
   tsig(keys: readonly TsigKeyConfig[], maxFudge: number): void;
   /** DNS Cookies' secrets were reloaded (null: cookies off): followers use these from now on. */
   cookies(cookies: CookieOptions | null): void;
+  /** zones-options were reloaded (already checked): followers transfer zones by these from now on. */
+  zonesOptions(options: readonly ZoneOptions[]): void;
   /** The state was replaced whole (a cluster node caught up through a snapshot); followers take it. */
   restore(state: StateSnapshot): void;
   /** Their query counters, for /metrics and the status page. */
@@ -196,6 +209,19 @@ export class Service {
   #inputs: GslbInputs;
   /** How the last reading of gslbd.yaml went; null without one. */
   #config: ConfigReport | null = null;
+  /** Zones that may be transferred, and by whom (zones-options). */
+  #transfers: ReadonlyMap<NameKey, ZoneTransferAcl> = new Map();
+  /** Secondaries to NOTIFY per zone (zones-options `notify`), and the key to sign with. */
+  #notifyLists: ReadonlyMap<NameKey, { readonly to: readonly ListenAddress[]; readonly key: TsigKey | null }> =
+    new Map();
+  /** The serial each secondary of each zone (`origin|address`) was last notified of. */
+  readonly #notified = new Map<string, number>();
+  /** NOTIFY out; null in a worker (its primary notifies). */
+  #notifier: Notifier | null = null;
+  /** Serials bumped when the pools a transfer sends change; null in a worker, or with no pools transferred. */
+  #serials: { readonly serials: TransferSerials; readonly timer: NodeJS.Timeout } | null = null;
+  /** Origins of every zone file in the zones directory, loaded or not (the last reading). */
+  #zoneFiles: ReadonlySet<NameKey> = new Set();
 
   constructor(opts: ServiceOptions) {
     this.#opts = opts;
@@ -252,6 +278,8 @@ export class Service {
       onPoolsChanged: () => this.#syncChecks(),
     });
     this.state.onChange((cs) => this.#publisher.change(cs));
+    // Published first (the listener above), so the serial read is the new one.
+    this.state.onChange(() => this.#notifySerials());
     node?.store.onReset(() => {
       this.#publisher.republish();
       opts.followers?.restore(node.store.snapshot());
@@ -400,6 +428,12 @@ export class Service {
     // The settings are the ones the service was made with: only the zones are read.
     await this.#loadZones();
     const log = this.#opts.log;
+    try {
+      this.setZonesOptions(this.#opts.zonesOptions ?? []);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
     for (const { address, required } of this.#opts.listen) {
       const l = new DnsListener(address, this.handler, this.#opts);
       try {
@@ -457,14 +491,123 @@ export class Service {
   }
 
   /**
+   * Zone transfers as `zones-options` allows them, for AXFR/IXFR from the next message on. Throws
+   * GslbError ERR_CONFIG (nothing changed), at the line of gslbd.yaml, for a zone with no file in
+   * the zones directory or a transfer key that is not a TSIG key in service. Until some transfer
+   * is allowed, AXFR and IXFR stay on the query path, which REFUSES them.
+   */
+  setZonesOptions(options: readonly ZoneOptions[]): void {
+    const acls = new Map<NameKey, ZoneTransferAcl>();
+    const keys = new Set(this.handler.tsig.keys.map((k) => k.name));
+    const [error] = zonesOptionsErrors(options, this.#zoneFiles, keys, this.#opts.zonesDir);
+    if (error) throw new GslbError('ERR_CONFIG', error);
+    for (const o of options) {
+      const origin = keyFromText(o.zone);
+      const t = o.transfer;
+      if (!t) continue;
+      acls.set(origin, {
+        allow: t.allow ? new CidrSet(t.allow) : null,
+        keys: t.keys ? new Set(t.keys.map((k) => keyFromText(k.name))) : null,
+        pools: o.poolsInTransfer,
+      });
+    }
+    this.#transfers = acls;
+    const tsigKeys = this.handler.tsig.keys;
+    this.#notifyLists = new Map(
+      options
+        .filter((o) => o.notify.length > 0)
+        .map((o) => {
+          const first = o.transfer?.keys?.[0];
+          const key = first ? (tsigKeys.find((k) => k.name === keyFromText(first.name)) ?? null) : null;
+          return [keyFromText(o.zone), { to: o.notify, key }] as const;
+        }),
+    );
+    this.#notifySerials();
+    this.#followTransferSerials(options);
+    if (acls.size === 0 || this.handler.onTransfer) return;
+    const log = this.#opts.log;
+    this.handler.onTransfer = createTransferHandler({
+      zones: this.zones,
+      acls: () => this.#transfers,
+      tsig: () => this.handler.tsig,
+      health: () => this.#inputs.health,
+      now: () => this.#clock.now(),
+      logRefused: (fields) => log.info(fields, 'zone transfer refused'),
+      logTransfer: (fields) => log.info(fields, 'zone transfer'),
+      counters: this.counters,
+      onError: (err) => log.error({ err }, 'zone transfer failed: connection closed'),
+    });
+  }
+
+  /**
+   * The zones whose transfers carry pools (`all`, `healthy`) get their serial bumped when what a
+   * transfer sends of their pools changes (transfer-serials.ts), checked every second. Not in a
+   * worker: the primary's bump reaches it as a changeset.
+   */
+  #followTransferSerials(options: readonly ZoneOptions[]): void {
+    if (this.#opts.state) return;
+    const zones = new Map(
+      options
+        .filter((o) => o.transfer && o.poolsInTransfer !== 'omit')
+        .map(
+          (o) => [keyFromText(o.zone), { mode: o.poolsInTransfer, minIntervalMs: o.transferMinIntervalMs }] as const,
+        ),
+    );
+    if (!this.#serials) {
+      if (zones.size === 0) return;
+      const log = this.#opts.log;
+      const serials = new TransferSerials({
+        zones: this.zones,
+        health: () => this.#inputs.health,
+        now: () => this.#clock.now(),
+        commit: (changes) => this.state.commit('transfer', changes),
+        log: (fields, msg) => log.info(fields, msg),
+      });
+      const timer = setInterval(() => void serials.check(), 1000);
+      timer.unref();
+      this.#serials = { serials, timer };
+    }
+    this.#serials.serials.set(zones);
+    void this.#serials.serials.check();
+  }
+
+  /**
+   * RFC 1996: each secondary in a zone's `notify` list that was last told of another serial (or of
+   * none: at start, or added by a reload) is notified. Not in a worker: its primary does it.
+   */
+  #notifySerials(): void {
+    if (this.#opts.state || this.#notifyLists.size === 0) return;
+    const log = this.#opts.log;
+    this.#notifier ??= new Notifier({
+      now: () => this.#clock.now(),
+      report: (fields, ok) =>
+        ok
+          ? log.info(fields, 'NOTIFY answered')
+          : log.warn(fields, 'NOTIFY not answered: the secondary will find the change by its SOA refresh'),
+    });
+    for (const [origin, { to, key }] of this.#notifyLists) {
+      const zone = this.zones.get(origin);
+      if (!zone) continue;
+      const soa = { ttl: zone.soa.ttl, rdata: zone.soa.rdata[0]! };
+      // Per secondary: one added to the list by a reload is told the current serial at once.
+      for (const address of to) {
+        const k = `${origin}|${formatListen(address)}`;
+        if (this.#notified.get(k) === zone.serial) continue;
+        this.#notified.set(k, zone.serial);
+        this.#notifier.notify({ zone: origin, serial: zone.serial, soa, to: address, key });
+      }
+    }
+  }
+
+  /**
    * gslbd.yaml read again: the API's tokens, allow list, in-flight limit and certificate, and the
    * TSIG keys (here and in the followers), all or nothing. A file with any error changes none of
    * them: each error is logged with its file and line, and /v1/status and
    * gslbd_config_last_reload_successful show it until a reading succeeds.
    */
-  async #reloadSettings(): Promise<void> {
+  async #reloadSettings(): Promise<Awaited<ReturnType<Settings['read']>> | null> {
     const settings = this.#opts.settings;
-    if (!settings || !this.#config) return;
+    if (!settings || !this.#config) return null;
     const log = this.#opts.log;
     const readAt = this.#clock.now();
     let read;
@@ -479,7 +622,7 @@ export class Service {
       for (const error of errors)
         log.error({ file: settings.file, error }, 'config not reloaded: the tokens and TSIG keys in service are kept');
       this.#config = { ...this.#config, ok: false, error: errors.join('\n'), read_at: readAt };
-      return;
+      return null;
     }
     this.setTsig(read.tsig, read.tsigMaxFudge);
     this.#opts.followers?.tsig(read.tsig, read.tsigMaxFudge);
@@ -501,6 +644,27 @@ export class Service {
       },
       'config reloaded: API tokens and TSIG keys',
     );
+    return read;
+  }
+
+  /**
+   * A reload's `zones-options`, put in service once the zones are read (a new zone and its options
+   * come in the same reload), here and in the followers. One naming a zone with no file or a key
+   * that is no TSIG key changes nothing: logged, and shown as the reading's error.
+   */
+  #reloadZonesOptions(options: readonly ZoneOptions[]): void {
+    const log = this.#opts.log;
+    const file = this.#opts.settings?.file;
+    try {
+      this.setZonesOptions(options);
+    } catch (err) {
+      const error = (err as Error).message;
+      log.error({ file, error }, 'config: zones-options not reloaded: the transfer settings in service are kept');
+      if (this.#config) this.#config = { ...this.#config, ok: false, error };
+      return;
+    }
+    this.#opts.followers?.zonesOptions(options);
+    log.info({ file, zones: options.length }, 'config reloaded: zones-options');
   }
 
   /**
@@ -512,8 +676,10 @@ export class Service {
     // One at a time, in call order (SIGHUP, `gslbd reload`, POST /v1/reload may come together): two
     // at once could read the files in one order and put them in service in the other.
     const run = this.#reloads.then(async () => {
-      await this.#reloadSettings();
-      return this.#loadZones();
+      const read = await this.#reloadSettings();
+      const loaded = await this.#loadZones();
+      if (read?.zonesOptions) this.#reloadZonesOptions(read.zonesOptions);
+      return loaded;
     });
     this.#reloads = run.catch(() => undefined);
     return run;
@@ -538,6 +704,7 @@ export class Service {
     const geo = await this.#geo.ensure(result.zones);
     if (geo && !this.#inputs.geo) this.#inputs = { ...this.#inputs, geo };
     const present = new Set([...result.zones.map((z) => z.origin), ...result.failures.map((f) => f.origin)]);
+    this.#zoneFiles = present;
     const gone = this.#publisher.files(result.zones, present);
     for (const z of result.zones)
       log.info(
@@ -546,6 +713,7 @@ export class Service {
       );
     for (const o of gone) log.info({ zone: nameToText(o) }, 'zone removed');
     await this.#opts.followers?.reload();
+    this.#notifySerials();
     return { loaded: result.zones.length, failed: result.failures.length };
   }
 
@@ -569,6 +737,8 @@ export class Service {
     await this.api?.stop();
     this.api = null;
     this.checker.stop();
+    this.#notifier?.stop();
+    if (this.#serials) clearInterval(this.#serials.timer);
     await this.#node?.stop();
     await Promise.all(this.listeners.map((l) => l.stop()));
     this.listeners.length = 0;

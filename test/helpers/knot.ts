@@ -19,6 +19,8 @@ export interface Knot {
   readonly proc: ChildProcess;
   readonly port: number;
   readonly conf: string;
+  /** Knot's log so far (warnings; info and above for a secondary). */
+  log(): string;
   /** Every record of `origin` as Knot loaded it, one `owner ttl TYPE rdata` line each (`knotc zone-read`). */
   zoneRead(origin: string): Promise<string[]>;
   stop(): Promise<void>;
@@ -51,8 +53,32 @@ async function freePort(): Promise<number> {
   return udpFree ? port : freePort();
 }
 
-function config(dir: string, port: number, zones: readonly KnotZone[]): string {
+/** A TSIG key Knot knows; as a primary, it allows transfers from loopback signed with it (and unsigned ones). */
+export interface TransferKey {
+  readonly name: string;
+  readonly algorithm: string;
+  readonly secret: string;
+}
+
+function config(dir: string, port: number, zones: readonly KnotZone[], key?: TransferKey): string {
   const q = (s: string) => JSON.stringify(s);
+  const acl = key
+    ? [
+        'key:',
+        `  - id: ${q(key.name)}`,
+        `    algorithm: ${key.algorithm}`,
+        `    secret: ${key.secret}`,
+        'acl:',
+        '  - id: transfer',
+        '    address: 127.0.0.0/8',
+        `    key: ${q(key.name)}`,
+        '    action: transfer',
+        // And unsigned from loopback too (benchmarks compare both).
+        '  - id: transfer-unsigned',
+        '    address: 127.0.0.0/8',
+        '    action: transfer',
+      ]
+    : [];
   return [
     'server:',
     `    rundir: ${q(path.join(dir, 'run'))}`,
@@ -65,6 +91,7 @@ function config(dir: string, port: number, zones: readonly KnotZone[]): string {
     '    any: warning',
     'database:',
     `    storage: ${q(path.join(dir, 'storage'))}`,
+    ...acl,
     'template:',
     '  - id: default',
     `    storage: ${q(path.join(dir, 'storage'))}`,
@@ -73,8 +100,54 @@ function config(dir: string, port: number, zones: readonly KnotZone[]): string {
     '    zonefile-load: whole',
     '    journal-content: none',
     '    semantic-checks: off',
+    ...(key ? ['    acl: [transfer, transfer-unsigned]'] : []),
     'zone:',
     ...zones.flatMap((z) => [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`]),
+    '',
+  ].join('\n');
+}
+
+/** Knot as a secondary: where its zones come from, and the TSIG key it signs transfers with. */
+export interface SecondaryOf {
+  /** gslbd's port on 127.0.0.1. */
+  readonly primaryPort: number;
+  readonly key?: TransferKey;
+}
+
+/** A secondary of `primary` for `origins`: no zone files, every zone pulled at start; NOTIFY from the primary accepted. */
+function secondaryConfig(dir: string, port: number, origins: readonly string[], primary: SecondaryOf): string {
+  const q = (s: string) => JSON.stringify(s);
+  const k = primary.key;
+  return [
+    'server:',
+    `    rundir: ${q(path.join(dir, 'run'))}`,
+    `    listen: 127.0.0.1@${port}`,
+    '    identity: ""',
+    '    version: ""',
+    'log:',
+    '  - target: stderr',
+    '    any: info',
+    'database:',
+    `    storage: ${q(path.join(dir, 'storage'))}`,
+    ...(k ? ['key:', `  - id: ${q(k.name)}`, `    algorithm: ${k.algorithm}`, `    secret: ${k.secret}`] : []),
+    'remote:',
+    '  - id: primary',
+    `    address: 127.0.0.1@${primary.primaryPort}`,
+    ...(k ? [`    key: ${q(k.name)}`] : []),
+    'acl:',
+    '  - id: notify-from-primary',
+    '    address: 127.0.0.1',
+    ...(k ? [`    key: ${q(k.name)}`] : []),
+    '    action: notify',
+    'template:',
+    '  - id: default',
+    `    storage: ${q(path.join(dir, 'storage'))}`,
+    // Keep what is transferred in memory and the journal only: nothing written to zone files.
+    '    zonefile-sync: -1',
+    '    zonefile-load: none',
+    '    semantic-checks: off',
+    'zone:',
+    ...origins.flatMap((o) => [`  - domain: ${q(o)}`, '    master: primary', '    acl: notify-from-primary']),
     '',
   ].join('\n');
 }
@@ -115,8 +188,16 @@ async function waitReady(
 /**
  * Writes `dir/knot.conf` for `zones` and runs `knotd -c` in the foreground on a free loopback
  * port; resolves once every zone answers SOA. Retries with another port if knotd cannot start.
+ * With `secondaryOf`, Knot serves no files: it is a secondary of that primary (`file` unused) and
+ * is ready once its first transfer of every zone is done.
  */
-export async function startKnot(dir: string, zones: readonly KnotZone[], timeoutMs = 10_000): Promise<Knot> {
+export async function startKnot(
+  dir: string,
+  zones: readonly KnotZone[],
+  timeoutMs = 10_000,
+  opts: { readonly secondaryOf?: SecondaryOf; readonly transferKey?: TransferKey } = {},
+): Promise<Knot> {
+  const { secondaryOf, transferKey } = opts;
   requireKnot();
   await mkdir(path.join(dir, 'run'), { recursive: true });
   await mkdir(path.join(dir, 'storage'), { recursive: true });
@@ -124,7 +205,17 @@ export async function startKnot(dir: string, zones: readonly KnotZone[], timeout
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    await writeFile(conf, config(dir, port, zones));
+    await writeFile(
+      conf,
+      secondaryOf
+        ? secondaryConfig(
+            dir,
+            port,
+            zones.map((z) => z.origin),
+            secondaryOf,
+          )
+        : config(dir, port, zones, transferKey),
+    );
     const proc = spawn('knotd', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -147,6 +238,7 @@ export async function startKnot(dir: string, zones: readonly KnotZone[], timeout
       proc,
       port,
       conf,
+      log: () => stderr,
       async zoneRead(origin) {
         const out = await run('knotc', ['-c', conf, '-t', '5', 'zone-read', origin], 10_000);
         // Lines read `[zone.] owner ttl TYPE rdata`.

@@ -11,6 +11,7 @@ import type { StateSnapshot } from '../../7-state/state.ts';
 import type { Changeset } from '../../7-state/types.ts';
 import type { TsigKeyConfig } from '../../1-codec/tsig.ts';
 import type { CookieOptions } from '../../1-codec/cookie.ts';
+import type { ZoneOptions } from '../../7-config/zones-options.ts';
 
 /**
  * What a worker's answers need of a check, and no more: its spec, address and targets the worker
@@ -63,6 +64,8 @@ export type ToWorker =
   /** The TSIG keys a reload read (checked by the primary): verify and sign with these from now on. */
   | { readonly type: 'tsig'; readonly keys: readonly TsigKeyConfig[]; readonly maxFudge: number }
   | { readonly type: 'cookies'; readonly cookies: CookieOptions | null }
+  /** The zones-options a reload read (checked by the primary): transfer zones by these from now on. */
+  | { readonly type: 'zones-options'; readonly options: readonly ZoneOptions[] }
   | { readonly type: 'counters'; readonly id: number }
   /** The answer to a forwarded UPDATE. */
   | { readonly type: 'updated'; readonly id: number; readonly answer: Uint8Array | null }

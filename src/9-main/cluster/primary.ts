@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ListenAddress } from '../../0-base/listen.ts';
+import { MessageStream } from '../../6-serve/transfer.ts';
 import { DnsListener } from '../../6-serve/server.ts';
 import { formatListen } from '../../0-base/listen.ts';
 import { GslbError } from '../../0-base/errors.ts';
@@ -111,6 +112,10 @@ export class ClusterPrimary {
         const { cookies: _old, ...rest } = this.#options;
         this.#options = cookies ? { ...rest, cookies } : rest;
         this.#broadcast({ type: 'cookies', cookies });
+      },
+      zonesOptions: (options) => {
+        this.#options = { ...this.#options, zonesOptions: options };
+        this.#broadcast({ type: 'zones-options', options });
       },
       restore: (state) => {
         for (const slot of this.#slots)
@@ -243,7 +248,8 @@ export class ClusterPrimary {
   /** A forwarded UPDATE, answered as if it had come to the primary's own socket. */
   async #update(proc: ChildProcess, id: number, msg: Buffer, via: { tcp: boolean; address: string }): Promise<void> {
     const answer = await this.service.handler(msg, via);
-    this.#send(proc, { type: 'updated', id, answer });
+    // An UPDATE's answer is one message (a MessageStream is a zone transfer's, never an UPDATE's).
+    this.#send(proc, { type: 'updated', id, answer: answer instanceof MessageStream ? null : answer });
   }
 
   #onExit(slot: Slot, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {

@@ -96,6 +96,18 @@ export async function runWorker(): Promise<number> {
       case 'cookies':
         void started.then(() => service?.setCookies(m.cookies));
         return;
+      case 'zones-options':
+        void started.then(() => {
+          try {
+            service?.setZonesOptions(m.options);
+          } catch (err) {
+            createLogger().error(
+              { err: (err as Error).message },
+              'zones-options not taken: the transfer settings in service are kept',
+            );
+          }
+        });
+        return;
       case 'counters':
         if (service) tell({ type: 'counters', id: m.id, counts: service.counters.counts() });
         return;

@@ -1,0 +1,180 @@
+// Outgoing AXFR of a large zone: time, messages and bytes from a real gslbd (--workers 1), plain and
+// TSIG-signed (hmac-sha256, every message signed), against Knot DNS serving the same zone file as
+// the reference; and how long UDP queries wait while a transfer runs (one every 5 ms).
+//
+// Run: scripts/node24.sh node bench/axfr.ts [--records 1000000] [--runs 3]
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Type } from '../src/0-base/constants.ts';
+import { signRequest, TsigStreamVerifier, tsigKeyFromConfig } from '../src/1-codec/tsig.ts';
+import { startGslbd } from '../test/helpers/gslbd.ts';
+import { startKnot } from '../test/helpers/knot.ts';
+import { buildQuery } from '../test/helpers/raw.ts';
+
+const { values } = parseArgs({ options: { records: { type: 'string' }, runs: { type: 'string' } } });
+const N = Number(values.records ?? 100_000);
+const RUNS = Number(values.runs ?? 3);
+const ZONE = 'big.test.';
+/** SOA, NS, ns1 A, the N records, SOA again. */
+const EXPECTED = N + 4;
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-bench-axfr-'));
+const zones = path.join(dir, 'zones');
+const secret = randomBytes(32).toString('base64');
+const key = tsigKeyFromConfig({ name: 'bench-xfr.', algorithm: 'hmac-sha256', secret });
+
+function writeZone(): string {
+  const lines = ['$TTL 300', '@ IN SOA ns1 hostmaster 1 2h 15m 2w 30', '  IN NS ns1', 'ns1 IN A 192.0.2.1'];
+  // Under 1,000 parents, like bench/load.ts: names of realistic depth.
+  for (let i = 0; i < N; i++) lines.push(`h${i}.p${i % 1000} IN A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  const file = path.join(zones, `${ZONE.slice(0, -1)}.zone`);
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+interface Result {
+  readonly ms: number;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly records: number;
+  readonly verified: boolean | null;
+}
+
+/** One AXFR over TCP: until the records counted reach EXPECTED; each message TSIG-checked when signed. */
+function axfr(port: number, signed: boolean): Promise<Result> {
+  const q = buildQuery(ZONE, Type.AXFR, { id: 0x2222 });
+  const req = signed ? signRequest(q, key, Date.now()) : { message: q, mac: Buffer.alloc(0) };
+  const verifier = signed ? new TsigStreamVerifier(key, req.mac) : null;
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    let pending: Buffer = Buffer.alloc(0);
+    let messages = 0;
+    let bytes = 0;
+    let records = 0;
+    let verified: boolean | null = signed ? true : null;
+    sock.on('connect', () => {
+      const f = Buffer.alloc(2);
+      f.writeUInt16BE(req.message.length);
+      sock.write(Buffer.concat([f, req.message]));
+    });
+    sock.on('data', (chunk: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        const m = pending.subarray(2, 2 + pending.readUInt16BE(0));
+        pending = pending.subarray(2 + m.length);
+        messages++;
+        bytes += m.length;
+        records += m.readUInt16BE(6);
+        if (verifier && verifier.verify(m, Date.now()).kind === 'error') verified = false;
+        if ((m.readUInt16BE(2) & 0xf) !== 0) return reject(new Error(`rcode ${m.readUInt16BE(2) & 0xf}`));
+      }
+      if (records >= EXPECTED) {
+        sock.destroy();
+        resolve({ ms: performance.now() - start, messages, bytes, records, verified });
+      }
+    });
+    sock.on('error', reject);
+  });
+}
+
+/**
+ * A separate process (so the client's own work in this one does not count) sends a UDP SOA query
+ * every 5 ms while `during` runs; the slowest answer's wait and the 99th percentile.
+ */
+const PINGER = `
+const dgram = require('node:dgram');
+const [port, qhex] = process.argv.slice(1);
+const q = Buffer.from(qhex, 'hex');
+const sock = dgram.createSocket('udp4');
+const sent = new Map(); const waits = []; let id = 0;
+sock.on('message', (m) => { const at = sent.get(m.readUInt16BE(0)); if (at !== undefined) waits.push(performance.now() - at); });
+const timer = setInterval(() => { id = (id + 1) & 0xffff; q.writeUInt16BE(id, 0); sent.set(id, performance.now()); sock.send(q, Number(port), '127.0.0.1'); }, 5);
+process.stdout.write('ready\\n');
+process.stdin.on('data', () => {}).on('end', () => { clearInterval(timer); setTimeout(() => {
+  waits.sort((a, b) => a - b);
+  process.stdout.write(JSON.stringify({ n: waits.length, p99: waits[Math.floor(waits.length * 0.99)], max: waits.at(-1) }) + '\\n');
+  process.exit(0); }, 200); });
+`;
+
+async function queriesDuring<T>(
+  port: number,
+  during: () => Promise<T>,
+): Promise<{ result: T; max: number; p99: number; n: number }> {
+  const child = spawn(process.execPath, ['-e', PINGER, String(port), buildQuery(ZONE, Type.SOA).toString('hex')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 100));
+  const result = await during();
+  child.stdin!.end();
+  await new Promise<void>((r) => child.once('exit', () => r()));
+  const stats = JSON.parse(out.split('\n').filter(Boolean).at(-1)!) as { n: number; p99: number; max: number };
+  return { result, ...stats };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  await import('node:fs/promises').then((fs) => fs.mkdir(zones, { recursive: true }));
+  const file = writeZone();
+  writeFileSync(
+    path.join(dir, 'gslbd.yaml'),
+    [
+      `zones: ${zones}`,
+      'tsig:',
+      `  - { name: bench-xfr., algorithm: hmac-sha256, secret: "${secret}", zones: [] }`,
+      'zones-options:',
+      `  ${ZONE}:`,
+      '    transfer: { allow: ["127.0.0.1"] }',
+      '',
+    ].join('\n'),
+  );
+  const gslbd = await startGslbd(['--config', path.join(dir, 'gslbd.yaml'), '--data', path.join(dir, 'data')], {
+    GSLBD_LOG_LEVEL: 'info',
+  });
+  // Knot's zone file: the same records, transfers allowed with the key from loopback.
+  const knot = await startKnot(path.join(dir, 'knot'), [{ origin: ZONE, file }], 120_000, {
+    transferKey: { name: 'bench-xfr.', algorithm: 'hmac-sha256', secret },
+  });
+  console.log(
+    `AXFR of ${N.toLocaleString('en')} A records (${EXPECTED.toLocaleString('en')} RRs), node ${process.version}, median of ${RUNS}\n`,
+  );
+  console.log('| server | TSIG | time | messages | bytes | bytes/RR | UDP query wait during it: p99 / max |');
+  console.log('|---|---|---:|---:|---:|---:|---|');
+  try {
+    for (const [name, port] of [
+      ['gslbd', gslbd.port],
+      ['knot', knot.port],
+    ] as const) {
+      for (const signed of [false, true]) {
+        const runs: { r: Result; p99: number; max: number }[] = [];
+        for (let i = 0; i < RUNS; i++) {
+          const d = await queriesDuring(port, () => axfr(port, signed));
+          if (d.result.records !== EXPECTED) throw new Error(`${name}: ${d.result.records} records`);
+          if (d.result.verified === false) throw new Error(`${name}: a TSIG did not verify`);
+          runs.push({ r: d.result, p99: d.p99, max: d.max });
+        }
+        const r = runs[0]!.r;
+        const ms = median(runs.map((x) => x.r.ms));
+        console.log(
+          `| ${name} | ${signed ? 'hmac-sha256, every message verified' : 'none'} | ${(ms / 1000).toFixed(2)} s | ${r.messages} | ${r.bytes.toLocaleString('en')} | ${(r.bytes / r.records).toFixed(1)} | ${median(runs.map((x) => x.p99)).toFixed(1)} / ${median(runs.map((x) => x.max)).toFixed(1)} ms |`,
+        );
+      }
+    }
+  } finally {
+    await knot.stop();
+    await gslbd.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,92 @@
+// Zone transfers from a server on loopback: the real `dig axfr` (which verifies the TSIG of every
+// message when given -y), and a raw TCP client that returns each message as it came, for tests
+// that check the messages themselves.
+
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import { decodeMessage } from './message.ts';
+
+export interface DigTransfer {
+  /** dig finished the transfer (first and last record the SOA, no error). */
+  readonly ok: boolean;
+  /** The records as dig printed them (owner TTL class type data), TSIG lines left out. */
+  readonly records: string[];
+  /** How many messages dig counted, 0 when the transfer failed. */
+  readonly messages: number;
+  /** dig said a TSIG did not verify (it goes on printing records when one does not). */
+  readonly tsigFailed: boolean;
+  readonly out: string;
+}
+
+/**
+ * `dig @127.0.0.1 -p port zone AXFR` (or IXFR=serial) with `args` (e.g. `-y alg:name:secret`,
+ * `-b 127.0.0.2`).
+ */
+export function digTransfer(
+  port: number,
+  zone: string,
+  args: readonly string[] = [],
+  type = 'AXFR',
+): Promise<DigTransfer> {
+  return new Promise((resolve) => {
+    execFile(
+      'dig',
+      ['@127.0.0.1', '-p', String(port), '+tries=1', '+timeout=5', '+nocmd', ...args, zone, type],
+      { timeout: 30_000, maxBuffer: 64 << 20 },
+      (_err, stdout) => {
+        const out = stdout;
+        const records = out
+          .split('\n')
+          .filter((l) => l && !l.startsWith(';') && !/\sTSIG\s/.test(l))
+          .map((l) => l.replace(/\s+/g, ' ').trim());
+        const failed = /Transfer failed|communications error|connection refused|; Transfer/.test(out);
+        const m = /XFR size: \d+ records \(messages (\d+)/.exec(out);
+        resolve({
+          ok: !failed && records.length > 0,
+          records,
+          messages: m ? Number(m[1]) : 0,
+          tsigFailed: /Some TSIG could not be validated|tsig verify failure/i.test(out),
+          out,
+        });
+      },
+    );
+  });
+}
+
+/**
+ * Sends `query` over TCP and returns the messages of the answer: until the second SOA of a
+ * transfer, a message that is not NOERROR, or a single-message answer whose only record is the
+ * SOA (`soaOnly`); or whatever came before the connection closed or `timeoutMs` passed.
+ */
+export function rawTransfer(port: number, query: Buffer, timeoutMs = 10_000): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    const messages: Buffer[] = [];
+    let pending = Buffer.alloc(0);
+    let soas = 0;
+    const done = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(messages);
+    };
+    const timer = setTimeout(done, timeoutMs);
+    sock.on('connect', () => {
+      const f = Buffer.alloc(2);
+      f.writeUInt16BE(query.length);
+      sock.write(Buffer.concat([f, query]));
+    });
+    sock.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        const m = Buffer.from(pending.subarray(2, 2 + pending.readUInt16BE(0)));
+        pending = pending.subarray(2 + m.length);
+        messages.push(m);
+        const d = decodeMessage(m);
+        soas += d.answer.filter((r) => / SOA /.test(r)).length;
+        if (d.rcode !== 0 || soas >= 2 || (messages.length === 1 && d.answer.length === 1 && soas === 1)) return done();
+      }
+    });
+    sock.on('error', (e) => (messages.length ? done() : reject(e)));
+    sock.on('close', done);
+  });
+}
