@@ -19,7 +19,8 @@ const rrlMetric = (m: Sample[], labels: Record<string, string>) => metric(m, 'gs
 describe('rrl: one process', { timeout: 60_000 }, () => {
   let s: Server;
   beforeAll(async () => {
-    s = await startWith([RRL]);
+    // Transfers of example.net allowed to 127.0.0.1 alone: the others' AXFR is REFUSED by the transfer path.
+    s = await startWith([RRL, 'zones-options:', '  example.net.:', '    transfer: { allow: ["127.0.0.1/32"] }']);
   }, 30_000);
   afterAll(async () => {
     await s?.stop();
@@ -41,6 +42,19 @@ describe('rrl: one process', { timeout: 60_000 }, () => {
     expect(rrlMetric(m, { class: 'answer', action: 'sent' })).toBe(r.answered);
     expect(rrlMetric(m, { class: 'answer', action: 'slipped' })).toBe(r.slipped);
     expect(rrlMetric(m, { class: 'answer', action: 'dropped' })).toBe(r.dropped);
+  });
+
+  it('limits zone transfer questions over UDP like any other answer (REFUSED here: class error)', async () => {
+    const r = await flood({
+      port: s.gslbd.port,
+      query: (id) => buildQuery('example.net', 252, { id }),
+      seconds: 1,
+      qps: 200,
+      from: '127.0.9.1',
+    });
+    expect(r.answered).toBeLessThanOrEqual((RATE + RATE * 1) * 1.2);
+    expect(r.slipped).toBeGreaterThan(0);
+    expect(rrlMetric(await s.metrics(), { class: 'error', action: 'sent' })).toBeGreaterThanOrEqual(r.answered);
   });
 
   it('slips a bare TC=1 reply: header and question, no records, no OPT', async () => {
