@@ -46,13 +46,9 @@ import { ConfigError, readTlsFiles } from '../7-config/load.ts';
 import { explain } from '../5-answer/explain.ts';
 import { GeoLoader } from './geo-loader.ts';
 import { StatusView } from './status.ts';
-import { zonesOptionsErrors, type ZoneOptions } from '../7-config/zones-options.ts';
-import { createTransferHandler, type ZoneTransferAcl } from '../6-serve/transfer.ts';
-import { Notifier } from '../6-serve/notify.ts';
-import { TransferSerials } from './transfer-serials.ts';
-import type { TsigKey } from '../1-codec/tsig.ts';
-import { CidrSet } from '../0-base/cidr.ts';
-import { keyFromText, type NameKey } from '../0-base/name.ts';
+import type { ZoneOptions } from '../7-config/zones-options.ts';
+import { ZoneTransfers } from './zone-transfers.ts';
+import type { NameKey } from '../0-base/name.ts';
 
 export interface ServiceOptions extends ServerOptions {
   readonly zonesDir: string;
@@ -209,17 +205,8 @@ export class Service {
   #inputs: GslbInputs;
   /** How the last reading of gslbd.yaml went; null without one. */
   #config: ConfigReport | null = null;
-  /** Zones that may be transferred, and by whom (zones-options). */
-  #transfers: ReadonlyMap<NameKey, ZoneTransferAcl> = new Map();
-  /** Secondaries to NOTIFY per zone (zones-options `notify`), and the key to sign with. */
-  #notifyLists: ReadonlyMap<NameKey, { readonly to: readonly ListenAddress[]; readonly key: TsigKey | null }> =
-    new Map();
-  /** The serial each secondary of each zone (`origin|address`) was last notified of. */
-  readonly #notified = new Map<string, number>();
-  /** NOTIFY out; null in a worker (its primary notifies). */
-  #notifier: Notifier | null = null;
-  /** Serials bumped when the pools a transfer sends change; null in a worker, or with no pools transferred. */
-  #serials: { readonly serials: TransferSerials; readonly timer: NodeJS.Timeout } | null = null;
+  /** Zone transfers, NOTIFY and the serial bumps for pools in transfers (zones-options). */
+  readonly #transfers: ZoneTransfers;
   /** Origins of every zone file in the zones directory, loaded or not (the last reading). */
   #zoneFiles: ReadonlySet<NameKey> = new Set();
 
@@ -272,6 +259,17 @@ export class Service {
     this.state = opts.state ?? node?.store ?? new JournaledStore(opts.dataDir, () => clock.now());
     // Run-time changes reach answers at once: the touched zones are re-published synchronously,
     // after the changeset is durable and before it is acknowledged.
+    this.#transfers = new ZoneTransfers({
+      handler: this.handler,
+      zones: this.zones,
+      zonesDir: opts.zonesDir,
+      log: opts.log,
+      clock,
+      health: () => this.#inputs.health,
+      counters: this.counters,
+      commit: (changes) => this.state.commit('transfer', changes),
+      follower: opts.state !== undefined,
+    });
     this.#publisher = new ZonePublisher({
       zones: this.zones,
       state: this.state,
@@ -279,7 +277,7 @@ export class Service {
     });
     this.state.onChange((cs) => this.#publisher.change(cs));
     // Published first (the listener above), so the serial read is the new one.
-    this.state.onChange(() => this.#notifySerials());
+    this.state.onChange(() => this.#transfers.notify());
     node?.store.onReset(() => {
       this.#publisher.republish();
       opts.followers?.restore(node.store.snapshot());
@@ -491,112 +489,12 @@ export class Service {
   }
 
   /**
-   * Zone transfers as `zones-options` allows them, for AXFR/IXFR from the next message on. Throws
-   * GslbError ERR_CONFIG (nothing changed), at the line of gslbd.yaml, for a zone with no file in
-   * the zones directory or a transfer key that is not a TSIG key in service. Until some transfer
-   * is allowed, AXFR and IXFR stay on the query path, which REFUSES them.
+   * Zone transfers as `zones-options` allows them, for AXFR/IXFR from the next message on (see
+   * ZoneTransfers.set). Throws GslbError ERR_CONFIG, changing nothing, for a zone with no file or a
+   * transfer key that is not a TSIG key in service.
    */
   setZonesOptions(options: readonly ZoneOptions[]): void {
-    const acls = new Map<NameKey, ZoneTransferAcl>();
-    const keys = new Set(this.handler.tsig.keys.map((k) => k.name));
-    const [error] = zonesOptionsErrors(options, this.#zoneFiles, keys, this.#opts.zonesDir);
-    if (error) throw new GslbError('ERR_CONFIG', error);
-    for (const o of options) {
-      const origin = keyFromText(o.zone);
-      const t = o.transfer;
-      if (!t) continue;
-      acls.set(origin, {
-        allow: t.allow ? new CidrSet(t.allow) : null,
-        keys: t.keys ? new Set(t.keys.map((k) => keyFromText(k.name))) : null,
-        pools: o.poolsInTransfer,
-      });
-    }
-    this.#transfers = acls;
-    const tsigKeys = this.handler.tsig.keys;
-    this.#notifyLists = new Map(
-      options
-        .filter((o) => o.notify.length > 0)
-        .map((o) => {
-          const first = o.transfer?.keys?.[0];
-          const key = first ? (tsigKeys.find((k) => k.name === keyFromText(first.name)) ?? null) : null;
-          return [keyFromText(o.zone), { to: o.notify, key }] as const;
-        }),
-    );
-    this.#notifySerials();
-    this.#followTransferSerials(options);
-    if (acls.size === 0 || this.handler.onTransfer) return;
-    const log = this.#opts.log;
-    this.handler.onTransfer = createTransferHandler({
-      zones: this.zones,
-      acls: () => this.#transfers,
-      tsig: () => this.handler.tsig,
-      health: () => this.#inputs.health,
-      now: () => this.#clock.now(),
-      logRefused: (fields) => log.info(fields, 'zone transfer refused'),
-      logTransfer: (fields) => log.info(fields, 'zone transfer'),
-      counters: this.counters,
-      onError: (err) => log.error({ err }, 'zone transfer failed: connection closed'),
-    });
-  }
-
-  /**
-   * The zones whose transfers carry pools (`all`, `healthy`) get their serial bumped when what a
-   * transfer sends of their pools changes (transfer-serials.ts), checked every second. Not in a
-   * worker: the primary's bump reaches it as a changeset.
-   */
-  #followTransferSerials(options: readonly ZoneOptions[]): void {
-    if (this.#opts.state) return;
-    const zones = new Map(
-      options
-        .filter((o) => o.transfer && o.poolsInTransfer !== 'omit')
-        .map(
-          (o) => [keyFromText(o.zone), { mode: o.poolsInTransfer, minIntervalMs: o.transferMinIntervalMs }] as const,
-        ),
-    );
-    if (!this.#serials) {
-      if (zones.size === 0) return;
-      const log = this.#opts.log;
-      const serials = new TransferSerials({
-        zones: this.zones,
-        health: () => this.#inputs.health,
-        now: () => this.#clock.now(),
-        commit: (changes) => this.state.commit('transfer', changes),
-        log: (fields, msg) => log.info(fields, msg),
-      });
-      const timer = setInterval(() => void serials.check(), 1000);
-      timer.unref();
-      this.#serials = { serials, timer };
-    }
-    this.#serials.serials.set(zones);
-    void this.#serials.serials.check();
-  }
-
-  /**
-   * RFC 1996: each secondary in a zone's `notify` list that was last told of another serial (or of
-   * none: at start, or added by a reload) is notified. Not in a worker: its primary does it.
-   */
-  #notifySerials(): void {
-    if (this.#opts.state || this.#notifyLists.size === 0) return;
-    const log = this.#opts.log;
-    this.#notifier ??= new Notifier({
-      now: () => this.#clock.now(),
-      report: (fields, ok) =>
-        ok
-          ? log.info(fields, 'NOTIFY answered')
-          : log.warn(fields, 'NOTIFY not answered: the secondary will find the change by its SOA refresh'),
-    });
-    for (const [origin, { to, key }] of this.#notifyLists) {
-      const zone = this.zones.get(origin);
-      if (!zone) continue;
-      const soa = { ttl: zone.soa.ttl, rdata: zone.soa.rdata[0]! };
-      // Per secondary: one added to the list by a reload is told the current serial at once.
-      for (const address of to) {
-        const k = `${origin}|${formatListen(address)}`;
-        if (this.#notified.get(k) === zone.serial) continue;
-        this.#notified.set(k, zone.serial);
-        this.#notifier.notify({ zone: origin, serial: zone.serial, soa, to: address, key });
-      }
-    }
+    this.#transfers.set(options, this.#zoneFiles);
   }
 
   /**
@@ -713,7 +611,7 @@ export class Service {
       );
     for (const o of gone) log.info({ zone: nameToText(o) }, 'zone removed');
     await this.#opts.followers?.reload();
-    this.#notifySerials();
+    this.#transfers.notify();
     return { loaded: result.zones.length, failed: result.failures.length };
   }
 
@@ -737,8 +635,7 @@ export class Service {
     await this.api?.stop();
     this.api = null;
     this.checker.stop();
-    this.#notifier?.stop();
-    if (this.#serials) clearInterval(this.#serials.timer);
+    this.#transfers.stop();
     await this.#node?.stop();
     await Promise.all(this.listeners.map((l) => l.stop()));
     this.listeners.length = 0;
