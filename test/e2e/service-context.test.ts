@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createLogger } from '../../src/0-base/log.ts';
 import { keyFromText } from '../../src/0-base/name.ts';
 import { systemClock, type Clock } from '../../src/3-health/clock.ts';
-import { Service } from '../../src/9-main/service.ts';
+import { Service, type Settings } from '../../src/9-main/service.ts';
 import { dig } from '../helpers/dig.ts';
 
 const ZONE = 'ctx.example.net';
@@ -40,6 +40,7 @@ function zonesDir(): string {
 async function start(opts: {
   random?: () => number;
   clock?: Clock;
+  settings?: Settings;
 }): Promise<{ service: Service; answer: () => Promise<string[]> }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-ctx-data-'));
   dirs.push(dataDir);
@@ -95,17 +96,7 @@ describe('Service reloads', () => {
           reads.push(() => resolve({ tsig: [], tsigMaxFudge: 300 }));
         }),
     };
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-ctx-data-'));
-    dirs.push(dataDir);
-    const service = new Service({
-      zonesDir: zonesDir(),
-      dataDir,
-      log: createLogger('silent'),
-      listen: [{ address: { host: '127.0.0.1', port: 0 }, required: true }],
-      settings,
-    });
-    services.push(service);
-    await service.start();
+    const { service } = await start({ settings });
     // A SIGHUP and a POST /v1/reload at once.
     const first = service.reload();
     const second = service.reload();
