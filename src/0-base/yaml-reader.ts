@@ -2,6 +2,7 @@
 // reads `file:line: path: reason`. Used by the pools file and by gslbd.yaml.
 
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Scalar } from 'yaml';
+import { parseCidr, type Cidr } from './cidr.ts';
 import { SourceError, type ErrorCode } from './errors.ts';
 
 export class YamlSource {
@@ -169,6 +170,22 @@ export class MapReader {
     if (isSeq(n)) return n.items as YamlNode[];
     if (isScalar(n)) return [n];
     return this.fail(key, 'expected a list');
+  }
+
+  /**
+   * A list of address prefixes (`192.0.2.0/24`, `2001:db8::/32`, an address): each one that is not
+   * fails at its own line (`key[i]`), and is left out.
+   */
+  cidrs(key: string): Cidr[] | undefined {
+    const items = this.list(key);
+    if (items === undefined) return undefined;
+    const out: Cidr[] = [];
+    for (const [i, n] of items.entries()) {
+      const c = isScalar(n) ? parseCidr(String(n.value)) : 'expected an address prefix like 192.0.2.0/24';
+      if (typeof c === 'string') this.src.fail(n, `${this.sub(key)}[${i}]`, c);
+      else out.push(c);
+    }
+    return out;
   }
 }
 

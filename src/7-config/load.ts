@@ -9,7 +9,6 @@ import { createSecureContext } from 'node:tls';
 import { isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
 import { hashToken, type ApiToken } from '../7-config/api-options.ts';
 import { DEFAULT_BODY_LIMIT, type ApiOptions, type ApiTls } from '../7-config/api-options.ts';
-import { parseCidr, type Cidr } from '../0-base/cidr.ts';
 import { parseReceiveBuffer, RECEIVE_BUFFER_EXPECTED } from '../6-serve/server.ts';
 import { parseListen, type ListenAddress } from '../0-base/listen.ts';
 import { GslbError, SourceError } from '../0-base/errors.ts';
@@ -265,18 +264,10 @@ function readApi(src: YamlSource, top: MapReader, file: (v: string) => string): 
     const [cert, key] = [t?.string('cert', true), t?.string('key', true)];
     if (cert !== undefined && key !== undefined) tls = { cert: file(cert), key: file(key) };
   }
-  let allow: Cidr[] | undefined;
-  if (m.has('allow')) {
-    allow = [];
-    for (const [i, n] of (m.list('allow') ?? []).entries()) {
-      const c = isScalar(n) ? parseCidr(String(n.value)) : 'expected an address prefix like 192.0.2.0/24';
-      if (typeof c === 'string') src.fail(n, `${m.sub('allow')}[${i}]`, c);
-      else allow.push(c);
-    }
-    // An empty list would refuse every client, the operator's own tools included.
-    if (m.list('allow')?.length === 0)
-      m.fail('allow', 'an empty list: every client would be refused (leave the key out to allow any)');
-  }
+  const allow = m.cidrs('allow');
+  // An empty list would refuse every client, the operator's own tools included.
+  if (m.list('allow')?.length === 0)
+    m.fail('allow', 'an empty list: every client would be refused (leave the key out to allow any)');
   const maxInFlightPerClient = m.number('max-in-flight-per-client', 1, 100_000);
   return (
     listen && {
@@ -381,13 +372,7 @@ function readRrl(src: YamlSource, top: MapReader): RrlOptions | undefined {
   const rate = m.has('rate')
     ? m.number('rate', 1, 1_000_000)
     : m.fail(undefined, 'missing "rate" (responses per second per client prefix, e.g. 20)');
-  const whitelist: string[] = [];
-  for (const [i, n] of (m.list('whitelist') ?? []).entries()) {
-    const text = isScalar(n) ? String(n.value) : '';
-    const c = parseCidr(text);
-    if (typeof c === 'string') src.fail(n, `${m.sub('whitelist')}[${i}]`, c);
-    else whitelist.push(text);
-  }
+  const whitelist = (m.cidrs('whitelist') ?? []).map((c) => `${c.address}/${c.prefix}`);
   const out = {
     rate,
     slip: m.number('slip', 0, 100) ?? RRL_DEFAULTS.slip,

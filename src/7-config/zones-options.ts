@@ -4,7 +4,7 @@
 // so the options reach cluster workers as they are.
 
 import { isScalar } from 'yaml';
-import { parseCidr, type Cidr } from '../0-base/cidr.ts';
+import type { Cidr } from '../0-base/cidr.ts';
 import { parseListen, type ListenAddress } from '../0-base/listen.ts';
 import { keyFromText, nameToText, NameError, type NameKey } from '../0-base/name.ts';
 import { MapReader, type YamlSource } from '../0-base/yaml-reader.ts';
@@ -114,17 +114,9 @@ function readTransfer(src: YamlSource, z: MapReader): TransferOptions | undefine
   const t = MapReader.of(src, z.node('transfer'), z.sub('transfer'));
   if (!t) return undefined;
   t.only(['allow', 'keys']);
-  let allow: Cidr[] | undefined;
-  if (t.has('allow')) {
-    allow = [];
-    for (const [i, n] of (t.list('allow') ?? []).entries()) {
-      const c = isScalar(n) ? parseCidr(String(n.value)) : 'expected an address prefix like 192.0.2.0/24';
-      if (typeof c === 'string') src.fail(n, `${t.sub('allow')}[${i}]`, c);
-      else allow.push(c);
-    }
-    if (t.list('allow')?.length === 0)
-      t.fail('allow', 'an empty list: every transfer would be refused (leave transfer out for that)');
-  }
+  const allow = t.cidrs('allow');
+  if (t.list('allow')?.length === 0)
+    t.fail('allow', 'an empty list: every transfer would be refused (leave transfer out for that)');
   let keys: { name: string; line: number }[] | undefined;
   if (t.has('keys')) {
     keys = [];
