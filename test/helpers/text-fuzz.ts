@@ -345,3 +345,153 @@ cluster:
   snapshot-every: 1000
 `,
 ];
+
+/** One API request with a body: method, path and the body's text (JSON or not). */
+export interface ApiRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly body: string;
+  readonly type: string;
+}
+
+const TARGET_URL = '/v1/zones/ops.example.net./pools/rr/targets/198.51.100.1';
+/** Valid requests of every endpoint with a body (test/fixtures/ops), mutated by apiRequest. */
+const API_TEMPLATES: readonly { method: string; url: string; body: unknown }[] = [
+  { method: 'PUT', url: `${TARGET_URL}/weight`, body: { weight: 5 } },
+  { method: 'PUT', url: `${TARGET_URL}/load`, body: { load: 10, capacity: 100, valid_for: 60 } },
+  { method: 'PUT', url: `${TARGET_URL}/health`, body: { state: 'down', reason: 'fuzz', valid_for: 30 } },
+  { method: 'PUT', url: `${TARGET_URL}/override`, body: { state: 'drain', reason: 'fuzz', valid_for: 30 } },
+  {
+    method: 'POST',
+    url: '/v1/zones/ops.example.net./pools/rr/targets',
+    body: { address: '198.51.100.9', weight: 1, location: { lat: 1, lon: 2 }, regions: ['NL'] },
+  },
+  { method: 'PUT', url: '/v1/zones/ops.example.net./rrsets/fuzz/TXT', body: { ttl: 60, records: ['"fuzz"'] } },
+  { method: 'PUT', url: '/v1/zones/ops.example.net./rrsets/fuzz/A', body: { ttl: 60, records: ['192.0.2.7'] } },
+  {
+    method: 'POST',
+    url: '/v1/batch',
+    body: {
+      changes: [
+        { op: 'set-weight', zone: 'ops.example.net.', pool: 'rr', target: '198.51.100.2', weight: 3 },
+        { op: 'put-rrset', zone: 'ops.example.net.', name: 'b', type: 'MX', ttl: 60, records: ['10 mail'] },
+        { op: 'clear-override', zone: 'ops.example.net.', pool: 'rr', target: '198.51.100.3' },
+      ],
+    },
+  },
+];
+
+/** Values of every JSON type, and the edges of each. */
+function jsonValue(rng: Rng, depth = 0): unknown {
+  switch (rng.int(depth > 3 ? 8 : 10)) {
+    case 0:
+      return null;
+    case 1:
+      return rng.chance(0.5);
+    case 2:
+      return rng.pick([0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, 5e-324, 100, 101, 31_536_001]);
+    case 3:
+      return rng.pick(['', 'up', 'down', 'drain', '5', '1e3', 'x'.repeat(rng.pick([64, 65, 1025, 70_001]))]);
+    case 4:
+      return rng.pick(ZONE_TOKENS);
+    case 5:
+      return rng.pick([
+        '198.51.100.1',
+        '::1',
+        '2001:db8::1',
+        '256.1.1.1',
+        'ops.example.net.',
+        '..',
+        '\u0000',
+        '\ud800',
+      ]);
+    case 6:
+      return String.fromCharCode(...Array.from({ length: rng.int(20) }, () => rng.int(0x10000)));
+    case 7:
+      return rng.pick(['__proto__', 'constructor', 'toString', 'hasOwnProperty']);
+    case 8:
+      return Array.from({ length: rng.int(4) }, () => jsonValue(rng, depth + 1));
+    default:
+      return Object.fromEntries(
+        Array.from({ length: rng.int(4) }, () => [
+          rng.pick(['op', 'zone', 'weight', 'x', '__proto__']),
+          jsonValue(rng, depth + 1),
+        ]),
+      );
+  }
+}
+
+/** Replaces, removes or adds one field somewhere in a JSON value (a copy). */
+function mutateJson(rng: Rng, v: unknown): unknown {
+  if (Array.isArray(v)) {
+    const out = [...v];
+    if (out.length && rng.chance(0.7)) out[rng.int(out.length)] = mutateJson(rng, out[rng.int(out.length)]);
+    else if (rng.chance(0.5)) out.push(jsonValue(rng));
+    else out.splice(rng.int(out.length + 1), 1);
+    return out;
+  }
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
+    const keys = Object.keys(out);
+    const r = rng.int(4);
+    if (r === 0 && keys.length) delete out[rng.pick(keys)];
+    else if (r === 1) out[rng.pick(['extra', '__proto__', 'constructor', 'op', 'if_match', ''])] = jsonValue(rng);
+    else if (keys.length) {
+      const k = rng.pick(keys);
+      out[k] = rng.chance(0.5) ? mutateJson(rng, out[k]) : jsonValue(rng);
+    }
+    return out;
+  }
+  return jsonValue(rng);
+}
+
+/**
+ * One API request: a valid template's body mutated as JSON (most), mutated as text (invalid JSON),
+ * nested thousands deep, or a valid body of many changes; sometimes with a wrong content type.
+ */
+export function apiRequest(rng: Rng): ApiRequest {
+  const t = rng.pick(API_TEMPLATES);
+  const type = rng.chance(0.95)
+    ? 'application/json'
+    : rng.pick(['text/plain', 'application/x-www-form-urlencoded', '']);
+  const r = rng.int(20);
+  let body: string;
+  if (r < 12) {
+    let v = t.body;
+    for (let n = rng.range(1, 3); n > 0; n--) v = mutateJson(rng, v);
+    body = JSON.stringify(v);
+  } else if (r < 17)
+    body = mutateText(rng, JSON.stringify(t.body, null, 1), [
+      '{',
+      '}',
+      '[',
+      ']',
+      ',',
+      ':',
+      '"',
+      '\\u',
+      '\\ud800',
+      'NaN',
+      '1e999',
+      '-',
+      'null',
+    ]);
+  else if (r < 19) {
+    const depth = rng.pick([100, 1000, 10_000, 100_000]);
+    body = rng.chance(0.5)
+      ? '['.repeat(depth) + ']'.repeat(depth)
+      : `{"weight":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
+  } else {
+    const n = rng.pick([1000, 1001, 5000]);
+    body = JSON.stringify({
+      changes: Array.from({ length: n }, (_, i) => ({
+        op: 'set-weight',
+        zone: 'ops.example.net.',
+        pool: 'rr',
+        target: `198.51.100.${1 + (i % 3)}`,
+        weight: i % 100,
+      })),
+    });
+  }
+  return { method: t.method, url: t.url, body, type };
+}
