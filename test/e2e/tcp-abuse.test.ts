@@ -6,6 +6,7 @@
 // and UDP is answered throughout. tcp-limits.test.ts tests each limit on its own; the memory of a
 // non-reading client is in fuzz.test.ts; bench/tcp-abuse.ts measures UDP latency under each abuse.
 
+import dgram from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -130,6 +131,31 @@ describe('TCP abuse, with UDP answered throughout', () => {
     expect(at(partial)).toBeLessThan(MESSAGE_S + 1.5);
     const udp = await probe.stop();
     expect(udp.answered).toBeGreaterThan(udp.sent * 0.98);
+  }, 30_000);
+
+  it('answers a UDP query between the turns of long TCP pipelines, not after all of them', async () => {
+    // 16 connections, each one write of ~1,800 pipelined queries (one 64 KiB read for the server),
+    // and a UDP query sent at the same moment. Answering every query of a read before reading
+    // again put the UDP query behind all ~29,000 (seconds, under bench/tcp-abuse.ts's load).
+    const PER = 1800;
+    const write = Buffer.concat(Array.from({ length: PER }, () => framed(QUERY)));
+    const conns = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => openConnection(server.port, `127.0.7.${i + 1}`)),
+    );
+    let tcpReplies = 0;
+    for (const c of conns) c.sock.on('data', (d: Buffer) => (tcpReplies += d.length));
+    const replyBytes = (await tcpExchange(server.port, [QUERY]))[0]!.length + 2;
+    const udp = dgram.createSocket('udp4');
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+    const tcpBeforeUdp = new Promise<number>((resolve) => udp.on('message', () => resolve(tcpReplies / replyBytes)));
+    for (const c of conns) c.sock.write(write);
+    udp.send(QUERY, server.port, '127.0.0.1');
+    const before = await tcpBeforeUdp;
+    udp.close();
+    expect(await until(() => tcpReplies >= 16 * PER * replyBytes, 20_000)).toBe(true);
+    for (const c of conns) c.sock.destroy();
+    console.log(`UDP answered after ${before} of ${16 * PER} pipelined TCP queries`);
+    expect(before).toBeLessThan((16 * PER) / 4);
   }, 30_000);
 
   it('stops reading from clients that pipeline without reading: memory stays bounded and UDP is answered', async () => {
