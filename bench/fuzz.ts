@@ -13,13 +13,17 @@
 //          input and what it was.
 // yaml     --yaml N (5,000) each of mutated pools files and gslbd.yaml.
 // api      --api N (10,000) fuzzed API bodies over HTTP to a real gslbd (statuses, never a 5xx).
+// update   --update N (50,000) fuzzed TSIG-signed UPDATEs over UDP to a real gslbd
+//          (test/helpers/update-fuzz.ts), in batches of 100 each followed by a check query.
 //
 // Run: scripts/node24.sh node bench/fuzz.ts [--packets 1000000] [--tcp 0.1] [--seed S] [--coverage]
-//      [--zone 20000] [--yaml 5000] [--api 10000]
+//      [--zone 20000] [--yaml 5000] [--api 10000] [--update 50000]
 
+import dgram from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { parsePoolsFile } from '../src/4-gslb/pools-file.ts';
 import { ConfigError, parseConfig } from '../src/7-config/load.ts';
@@ -51,6 +55,13 @@ import {
   ZONE_SEEDS,
   ZONE_TOKENS,
 } from '../test/helpers/text-fuzz.ts';
+import {
+  badUpdateReply,
+  baseUpdates,
+  fuzzedUpdate,
+  KEY_FLAG,
+  ZONE as UPDATE_ZONE,
+} from '../test/helpers/update-fuzz.ts';
 
 const { values } = parseArgs({
   options: {
@@ -61,6 +72,7 @@ const { values } = parseArgs({
     zone: { type: 'string', default: '20000' },
     yaml: { type: 'string', default: '5000' },
     api: { type: 'string', default: '10000' },
+    update: { type: 'string', default: '50000' },
   },
 });
 const PACKETS = Number(values.packets);
@@ -325,7 +337,69 @@ async function api() {
   );
 }
 
+async function update() {
+  const n = Number(values.update);
+  const server = await startGslbd(['--zones', path.join(ROOT, 'test/fixtures/update'), '--tsig-key', KEY_FLAG], {
+    GSLBD_LOG_LEVEL: 'info',
+  });
+  const bases = await baseUpdates();
+  const rng = new Rng((SEED ^ 0x2136) >>> 0);
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  const sent = new Map<number, Fuzzed>();
+  const rcodes = new Map<number, number>();
+  const problems: string[] = [];
+  let onCheck: (() => void) | null = null;
+  let replies = 0;
+  let expected = 0;
+  let failedChecks = 0;
+  sock.on('message', (reply) => {
+    const id = reply.readUInt16BE(0);
+    if (id === 0xfffe) return onCheck?.();
+    const q = sent.get(id);
+    if (!q) return;
+    sent.delete(id);
+    replies++;
+    rcodes.set(reply[3]! & 0xf, (rcodes.get(reply[3]! & 0xf) ?? 0) + 1);
+    const why = badUpdateReply(q.msg, reply);
+    if (why) problems.push(`${why}: ${q.kind} ${q.msg.toString('hex')}`);
+  });
+  const started = performance.now();
+  for (let i = 0; i < n; i += 100) {
+    for (let j = i; j < Math.min(n, i + 100); j++) {
+      const f = fuzzedUpdate(rng, bases, j % 0xff00);
+      if (expectsReply(f.msg)) {
+        expected++;
+        sent.set(j % 0xff00, f);
+      }
+      sock.send(f.msg, server.port, '127.0.0.1');
+    }
+    const ok = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 3000);
+      onCheck = () => {
+        clearTimeout(t);
+        resolve(true);
+      };
+      sock.send(buildQuery(`static.${UPDATE_ZONE}`, 1, { id: 0xfffe }), server.port, '127.0.0.1');
+    });
+    if (!ok) failedChecks++;
+  }
+  await sleep(1000);
+  sock.close();
+  const servfails = server.logs.filter((l) => l.msg === 'query failed: answered SERVFAIL').length;
+  const alive = server.proc.exitCode === null;
+  await server.stop();
+  console.log(`\n## TSIG-signed UPDATE (seed ${(SEED ^ 0x2136) >>> 0})`);
+  console.log(
+    `${n} UPDATEs over UDP in ${((performance.now() - started) / 1000).toFixed(0)} s: ${replies} replies of ${expected} expected; ` +
+      `rcodes ${JSON.stringify(Object.fromEntries([...rcodes].sort((a, b) => a[0] - b[0])))}; unanswered checks ${failedChecks}; ` +
+      `bad replies ${problems.length}; SERVFAIL logged ${servfails}; alive: ${alive}`,
+  );
+  for (const p of problems.slice(0, 3)) console.log(`  problem: ${p.slice(0, 400)}`);
+}
+
 await packets();
 await zone();
 yaml();
 await api();
+await update();

@@ -9,103 +9,21 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signRequest, type TsigKey } from '../../src/1-codec/tsig.ts';
-import { fuzzSeed, mutateBytes, Rng } from '../helpers/fuzz.ts';
+import { signRequest } from '../../src/1-codec/tsig.ts';
+import { fuzzSeed, Rng } from '../helpers/fuzz.ts';
 import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { decodeMessage } from '../helpers/message.ts';
 import { buildQuery } from '../helpers/raw.ts';
-import {
-  add,
-  deleteName,
-  deleteRR,
-  deleteRRset,
-  makeKey,
-  nameInUse,
-  nameNotInUse,
-  rrsetAbsent,
-  rrsetEquals,
-  rrsetExists,
-  updateMessage,
-} from '../update/helpers.ts';
+import { badUpdateReply, baseUpdates, fuzzedUpdate, key, KEY_FLAG, ZONE } from '../helpers/update-fuzz.ts';
+import { add, updateMessage } from '../update/helpers.ts';
 
 const ZONES = path.join(ROOT, 'test/fixtures/update');
-const ZONE = 'dyn.example.net.';
 const UDP_MESSAGES = 3000;
 const UDP_BATCH = 100;
 const TCP_MESSAGES = 1000;
 const SEED = fuzzSeed();
-const key = makeKey('fuzz-key.', 'hmac-sha256', [ZONE]);
-/** Same name, another secret: every MAC it makes is wrong (BADSIG). */
-const wrongSecret = makeKey('fuzz-key.', 'hmac-sha256', [ZONE]);
-const unknown = makeKey('nobody.', 'hmac-sha256');
 const CHECK_ID = 0xfffe;
 const CHECK = buildQuery(`static.${ZONE}`, 1, { id: CHECK_ID });
-
-/** RFC 2136 UPDATEs of dyn.example.net. of every kind, valid as sent. */
-async function baseUpdates(): Promise<Buffer[]> {
-  const n = `f.${ZONE}`;
-  return [
-    updateMessage(ZONE, { update: [await add(`${n} 60 IN A 192.0.2.99`)] }),
-    updateMessage(ZONE, { update: [await add(`${n} 60 IN TXT "fuzz"`), await add(`${n} 60 IN AAAA 2001:db8::99`)] }),
-    updateMessage(ZONE, {
-      prereq: [nameNotInUse(`new.${ZONE}`)],
-      update: [await add(`new.${ZONE} 60 IN MX 10 mx1.${ZONE}`)],
-    }),
-    updateMessage(ZONE, { prereq: [rrsetExists(`static.${ZONE}`, 1)], update: [deleteRRset(n, 16)] }),
-    updateMessage(ZONE, { prereq: [await rrsetEquals(`multi.${ZONE} 0 IN A 192.0.2.11`)], update: [deleteName(n)] }),
-    updateMessage(ZONE, {
-      prereq: [nameInUse(`static.${ZONE}`), rrsetAbsent(n, 5)],
-      update: [await deleteRR(`${n} 0 IN A 192.0.2.99`)],
-    }),
-    updateMessage(ZONE, { update: [await add(`www.${ZONE} 60 IN A 198.51.100.77`)] }),
-    updateMessage(ZONE, { update: [await deleteRR(`www.${ZONE} 0 IN A 198.51.100.77`)] }),
-    updateMessage(ZONE, {
-      update: [await add(`${ZONE} 60 IN NS ns3.${ZONE}`), await add(`ns3.${ZONE} 60 IN A 192.0.2.55`)],
-    }),
-    updateMessage(ZONE, { update: [await add(`c.${ZONE} 60 IN CNAME static.${ZONE}`)] }),
-  ];
-}
-
-const sign = (msg: Buffer, k: TsigKey, skewMs = 0) => signRequest(msg, k, Date.now() + skewMs).message;
-
-/** One fuzzed UPDATE with the ID `id`, and how it was made. */
-function fuzzed(rng: Rng, bases: readonly Buffer[], id: number): { kind: string; msg: Buffer } {
-  const base = Buffer.from(rng.pick(bases));
-  base.writeUInt16BE(id, 0);
-  const r = rng.int(20);
-  if (r < 8) {
-    // Mutated, then signed: the mutation gets past authentication. Signing needs a header.
-    const m = mutateBytes(rng, base);
-    if (m.msg.length < 12) return { kind: `unsigned ${m.kind}`, msg: m.msg };
-    m.msg.writeUInt16BE(id, 0);
-    // A mutated ARCOUNT of 65535 leaves no room for the TSIG record: sent unsigned.
-    if (m.msg.readUInt16BE(10) === 0xffff) return { kind: `unsigned ${m.kind}`, msg: m.msg };
-    return { kind: `${m.kind} then signed`, msg: sign(m.msg, key) };
-  }
-  if (r < 14) {
-    const m = mutateBytes(rng, sign(base, key));
-    if (m.msg.length >= 2) m.msg.writeUInt16BE(id, 0);
-    return { kind: `signed then ${m.kind}`, msg: m.msg };
-  }
-  if (r < 15) return { kind: 'unknown key', msg: sign(base, unknown) };
-  if (r < 16) return { kind: 'wrong secret', msg: sign(base, wrongSecret) };
-  if (r < 17) return { kind: 'clock off', msg: sign(base, key, rng.pick([-1, 1]) * rng.range(301, 10_000) * 1000) };
-  return { kind: 'signed', msg: sign(base, key) };
-}
-
-/** Why `reply` is not an acceptable answer to `query` (undefined when it is). */
-function badReply(query: Buffer, reply: Buffer): string | undefined {
-  if (reply.length < 12) return `reply of ${reply.length} bytes`;
-  if (!(reply[2]! & 0x80)) return 'reply has QR=0';
-  if (reply.readUInt16BE(0) !== query.readUInt16BE(0)) return 'reply ID differs';
-  if ((reply[3]! & 0xf) === 2) return 'SERVFAIL';
-  try {
-    decodeMessage(reply);
-  } catch (err) {
-    return `reply does not decode: ${(err as Error).message}`;
-  }
-  return undefined;
-}
 
 /** True if the server must answer: it drops only runts and QR=1. */
 const expectsReply = (msg: Buffer) => msg.length >= 12 && (msg[2]! & 0x80) === 0;
@@ -115,7 +33,7 @@ describe('TSIG-signed UPDATE under fuzzing, a gslbd process', () => {
   let bases: Buffer[];
   beforeAll(async () => {
     bases = await baseUpdates();
-    server = await startGslbd(['--zones', ZONES, '--tsig-key', `fuzz-key.:hmac-sha256:${key.base64}:${ZONE}`], {
+    server = await startGslbd(['--zones', ZONES, '--tsig-key', KEY_FLAG], {
       GSLBD_LOG_LEVEL: 'info',
     });
   }, 30_000);
@@ -141,13 +59,13 @@ describe('TSIG-signed UPDATE under fuzzing, a gslbd process', () => {
       sent.delete(id);
       replies++;
       rcodes.set(reply[3]! & 0xf, (rcodes.get(reply[3]! & 0xf) ?? 0) + 1);
-      const why = badReply(q.msg, reply);
+      const why = badUpdateReply(q.msg, reply);
       if (why) problems.push(`${why}: ${q.kind} ${q.msg.toString('hex')} (seed ${SEED})`);
     });
     let expected = 0;
     for (let i = 0; i < UDP_MESSAGES; i += UDP_BATCH) {
       for (let j = i; j < i + UDP_BATCH; j++) {
-        const f = fuzzed(rng, bases, j);
+        const f = fuzzedUpdate(rng, bases, j);
         if (expectsReply(f.msg)) {
           expected++;
           sent.set(j, f);
@@ -178,7 +96,7 @@ describe('TSIG-signed UPDATE under fuzzing, a gslbd process', () => {
 
   it(`answers ${TCP_MESSAGES} fuzzed UPDATEs pipelined over TCP, every one`, async () => {
     const rng = new Rng(SEED ^ 0x2136);
-    const queries = Array.from({ length: TCP_MESSAGES }, (_, i) => fuzzed(rng, bases, i)).filter((q) =>
+    const queries = Array.from({ length: TCP_MESSAGES }, (_, i) => fuzzedUpdate(rng, bases, i)).filter((q) =>
       expectsReply(q.msg),
     );
     const stream = Buffer.concat(
@@ -214,14 +132,18 @@ describe('TSIG-signed UPDATE under fuzzing, a gslbd process', () => {
     const byId = new Map(queries.map((q) => [q.msg.readUInt16BE(0), q]));
     const problems = replies.flatMap((r) => {
       const q = byId.get(r.readUInt16BE(0));
-      const why = q ? badReply(q.msg, r) : 'reply to no query sent';
+      const why = q ? badUpdateReply(q.msg, r) : 'reply to no query sent';
       return why ? [`${why}: ${q?.kind} ${q?.msg.toString('hex')} (seed ${SEED})`] : [];
     });
     expect(problems.slice(0, 5)).toEqual([]);
   }, 60_000);
 
   it('applies a valid signed UPDATE afterwards, and logged no failed query', async () => {
-    const msg = sign(updateMessage(ZONE, { id: 7, update: [await add(`after.${ZONE} 60 IN A 192.0.2.123`)] }), key);
+    const msg = signRequest(
+      updateMessage(ZONE, { id: 7, update: [await add(`after.${ZONE} 60 IN A 192.0.2.123`)] }),
+      key,
+      Date.now(),
+    ).message;
     const sock = dgram.createSocket('udp4');
     const reply = await new Promise<Buffer>((resolve) => {
       sock.on('message', resolve);
