@@ -7,7 +7,7 @@
 //          packets a check over a new TCP connection and a pool query too. Every reply is checked
 //          (checkReply). Coverage-guided on the response side: a reply of a shape not seen before
 //          (rcode, flags, section counts, OPT, size class) puts its packet in a corpus, and 30 % of
-//          later packets are mutations of corpus entries. With --coverage, gslbd runs under
+//          later packets (--guided) are mutations of corpus entries. With --coverage, gslbd runs under
 //          NODE_V8_COVERAGE and the share of source bytes executed per src/ folder is printed.
 // zone     --zone N (20,000) mutated zone files through parseZone + buildZone: errors, the slowest
 //          input and what it was.
@@ -73,6 +73,7 @@ const { values } = parseArgs({
     yaml: { type: 'string', default: '5000' },
     api: { type: 'string', default: '10000' },
     update: { type: 'string', default: '50000' },
+    guided: { type: 'string', default: '0.3' },
   },
 });
 const PACKETS = Number(values.packets);
@@ -82,6 +83,8 @@ const UDP_BATCH = 200;
 const TCP_SESSION = 2000;
 const CHECK_EVERY = 10_000;
 const CORPUS_MAX = 5000;
+/** Share of packets that mutate a corpus entry instead of a seed (0: unguided). */
+const GUIDED = Number(values.guided);
 
 console.log(`bench/fuzz.ts seed ${SEED}, ${new Date().toISOString()}, ${os.cpus().length} cores`);
 
@@ -107,7 +110,7 @@ async function packets() {
   const corpus: Buffer[] = [];
   let fromCorpusNew = 0;
   const next = (): Fuzzed & { fromCorpus: boolean } => {
-    if (corpus.length && rng.chance(0.3)) return { ...mutateBytes(rng, rng.pick(corpus)), fromCorpus: true };
+    if (corpus.length && rng.chance(GUIDED)) return { ...mutateBytes(rng, rng.pick(corpus)), fromCorpus: true };
     return { ...nextPacket(rng), fromCorpus: false };
   };
   const see = (p: Fuzzed & { fromCorpus?: boolean }, reply: Buffer) => {

@@ -64,7 +64,7 @@ export async function udpBatch(
     const id = (firstId + i) % ID_SPACE;
     const msg = p.msg.length >= 2 ? Buffer.from(p.msg) : p.msg;
     if (msg.length >= 2) msg.writeUInt16BE(id, 0);
-    const sent = { kind: p.kind, msg };
+    const sent = { ...p, msg };
     if (msg.length >= 2) byId.set(id, sent);
     if (expectsReply(msg)) expected++;
     sock.send(msg, port, '127.0.0.1');
