@@ -260,11 +260,14 @@ export function leaked(message: string, input = ''): string | undefined {
 
 const FUZZ_ORIGIN = parseName('example.com.', null);
 
-/** Every `*.zone` under `dir`, read as the loader reads them (latin1: one char per octet). */
+/**
+ * Every `*.zone` under `dir`, read as the loader reads them (latin1: one char per octet), each
+ * opened with a `$ORIGIN` line of the zone its file name gives, which loadZoneText builds.
+ */
 function zoneFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.zone'))
-    .map((f) => readFileSync(path.join(dir, f), 'latin1'));
+    .map((f) => `$ORIGIN ${path.basename(f).slice(0, -'zone'.length)}\n${readFileSync(path.join(dir, f), 'latin1')}`);
 }
 
 export const ZONE_SEEDS: readonly string[] = [
@@ -272,11 +275,22 @@ export const ZONE_SEEDS: readonly string[] = [
   ...zoneFiles(path.join(ROOT, 'test/fixtures')),
 ];
 
-/** Parses and builds `text` as example.com.; resolves with the errors, or throws what escaped. */
+/** The zone `text` is for: its first line's `$ORIGIN` if that still reads, else example.com. */
+function originOf(text: string): Uint8Array {
+  const m = /^\$ORIGIN[ \t]+(\S+)/.exec(text);
+  try {
+    return m ? parseName(m[1]!, null) : FUZZ_ORIGIN;
+  } catch {
+    return FUZZ_ORIGIN;
+  }
+}
+
+/** Parses and builds `text` as its zone; resolves with the errors, or throws what escaped. */
 export async function loadZoneText(text: string): Promise<{ errors: readonly { code: string }[]; unclear: string[] }> {
   const file = 'fuzz.zone';
-  const parsed = await parseZone(text, file, FUZZ_ORIGIN);
-  const built = parsed.errors.length ? undefined : buildZone(keyOf(FUZZ_ORIGIN), file, parsed.records);
+  const origin = originOf(text);
+  const parsed = await parseZone(text, file, origin);
+  const built = parsed.errors.length ? undefined : buildZone(keyOf(origin), file, parsed.records);
   const errors = [...parsed.errors, ...(built?.kind === 'invalid' ? built.errors : [])];
   return {
     errors,
