@@ -44,13 +44,13 @@ export interface ServerOptions {
 export const DEFAULT_UDP_RECEIVE_BUFFER = 4 << 20;
 /** The sizes `udpReceiveBuffer` may take besides 0: below 4 KiB only a handful of queries fit. */
 const RECEIVE_BUFFER_MIN = 4096;
+const RECEIVE_BUFFER_MAX = 1 << 30;
+export const RECEIVE_BUFFER_EXPECTED = `expected 0 (the kernel's default) or ${RECEIVE_BUFFER_MIN}..${RECEIVE_BUFFER_MAX} bytes`;
 /**
  * Messages of one TCP connection answered before the event loop turns: a UDP query or another
  * connection waits behind at most this many, not behind a whole 64 KiB read (~2,000 queries).
  */
 const TCP_TURN = 32;
-const RECEIVE_BUFFER_MAX = 1 << 30;
-export const RECEIVE_BUFFER_EXPECTED = `expected 0 (the kernel's default) or ${RECEIVE_BUFFER_MIN}..${RECEIVE_BUFFER_MAX} bytes`;
 
 /** `--udp-receive-buffer` / `udp-receive-buffer:` as bytes; undefined (say RECEIVE_BUFFER_EXPECTED) if nonsensical. */
 export function parseReceiveBuffer(text: string): number | undefined {
@@ -278,16 +278,18 @@ export class DnsListener {
       } else if (out) sock.write(frame(out));
     }
     conn.pending = pending;
+    // Whole messages left for the next turn: they arrived, so no deadline runs for them.
+    const more = pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0);
     // The deadline runs from a message's first byte: a message completed ends it, and what is
     // left over is the start of the next one, whose own deadline starts now.
     if (whole && conn.deadline) {
       clearTimeout(conn.deadline);
       conn.deadline = null;
     }
-    const started = pending.length > 0 && !conn.deadline;
+    const partial = pending.length > 0 && !more;
+    const started = partial && !conn.deadline;
     if (started) conn.deadline = setTimeout(() => sock.destroy(), this.#messageMs);
-    this.#conns.activity(conn.slot, pending.length > 0, started);
-    const more = pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0);
+    this.#conns.activity(conn.slot, partial, started);
     // Back-pressure: a client that sends queries but does not read the replies would otherwise
     // have them queued in our memory without bound. Read no more until they drain; if they never
     // do, the idle timeout closes the connection.
