@@ -81,7 +81,11 @@ const ABUSES: Record<string, (port: number) => { stop: () => void; describe: () 
       void (async () => {
         while (!c.closed) {
           written += chunk.length;
-          if (!c.sock.write(chunk)) await Promise.race([new Promise((r) => c.sock.once('drain', r)), sleep(1000)]);
+          if (c.sock.write(chunk)) continue;
+          // Wait for a drain that never comes (nothing is read), a second at a time, one listener.
+          let onDrain = () => {};
+          await Promise.race([new Promise<void>((r) => c.sock.once('drain', (onDrain = r))), sleep(1000)]);
+          c.sock.off('drain', onDrain);
         }
       })();
     });
