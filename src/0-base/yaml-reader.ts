@@ -5,6 +5,21 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNo
 import { parseCidr, type Cidr } from './cidr.ts';
 import { SourceError, type ErrorCode } from './errors.ts';
 
+const TOO_DEEP = 'nested too deeply to read (flow collections or blocks nested hundreds of levels deep)';
+
+/**
+ * The line most likely to nest deepest (indentation plus openings of collections and keys): where
+ * to point an operator when the library cannot say.
+ */
+function deepestLine(text: string): number {
+  let best = { line: 1, depth: -1 };
+  text.split('\n').forEach((l, i) => {
+    const depth = l.length - l.trimStart().length + (l.match(/[[{]|: |- /g)?.length ?? 0);
+    if (depth > best.depth) best = { line: i + 1, depth };
+  });
+  return best.line;
+}
+
 export class YamlSource {
   readonly file: string;
   readonly code: ErrorCode;
@@ -20,9 +35,24 @@ export class YamlSource {
   constructor(file: string, text: string, code: ErrorCode) {
     this.file = file;
     this.code = code;
-    const doc = parseDocument(text, { lineCounter: this.#lines, uniqueKeys: true, prettyErrors: false });
+    let doc: ReturnType<typeof parseDocument>;
+    try {
+      doc = parseDocument(text, { lineCounter: this.#lines, uniqueKeys: true, prettyErrors: false });
+    } catch (e) {
+      // yaml 2.9 throws a RangeError (stack overflow) on some inputs nested deeply, such as
+      // thousands of implicit keys on one line followed by a key back at the top level.
+      if (!(e instanceof RangeError)) throw e;
+      this.errors.push(new SourceError(code, file, deepestLine(text), TOO_DEEP));
+      this.root = null;
+      return;
+    }
     for (const e of doc.errors) {
-      this.errors.push(new SourceError(code, file, this.#lines.linePos(e.pos[0]).line, e.message.split('\n')[0]!));
+      // The library runs out of stack on collections nested ~2,000 deep and reports it, often
+      // many times over, in JavaScript's words: one error in ours is enough.
+      const deep = e.code === 'RESOURCE_EXHAUSTION' || e.message.startsWith('Maximum call stack');
+      if (deep && this.errors.some((x) => x.reason === TOO_DEEP)) continue;
+      const reason = deep ? TOO_DEEP : e.message.split('\n')[0]!;
+      this.errors.push(new SourceError(code, file, this.#lines.linePos(e.pos[0]).line, reason));
     }
     this.root = doc.errors.length ? null : (doc.contents as YamlNode | null);
   }

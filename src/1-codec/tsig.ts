@@ -196,6 +196,8 @@ function findTsig(msg: Buffer): TsigRecord | null {
     if (rdEnd > msg.length) throw new Malformed('RDATA runs past the end');
     if (type === Type.TSIG) {
       if (i !== records - 1 || rdEnd !== msg.length) throw new Malformed('TSIG is not the last record of the message');
+      // §4.2: the last record of the additional section, not of the message whatever the counts.
+      if (counts[3] === 0) throw new Malformed('TSIG is not in the additional section');
       // §4.2: CLASS ANY, TTL 0.
       if (msg.readUInt16BE(off + 2) !== Class.ANY || msg.readUInt32BE(off + 4) !== 0)
         throw new Malformed('TSIG class or TTL');

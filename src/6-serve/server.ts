@@ -47,6 +47,11 @@ export const DEFAULT_UDP_RECEIVE_BUFFER = 4 << 20;
 const RECEIVE_BUFFER_MIN = 4096;
 const RECEIVE_BUFFER_MAX = 1 << 30;
 export const RECEIVE_BUFFER_EXPECTED = `expected 0 (the kernel's default) or ${RECEIVE_BUFFER_MIN}..${RECEIVE_BUFFER_MAX} bytes`;
+/**
+ * Messages of one TCP connection answered before the event loop turns: a UDP query or another
+ * connection waits behind at most this many, not behind a whole 64 KiB read (~2,000 queries).
+ */
+const TCP_TURN = 32;
 
 /** `--udp-receive-buffer` / `udp-receive-buffer:` as bytes; undefined (say RECEIVE_BUFFER_EXPECTED) if nonsensical. */
 export function parseReceiveBuffer(text: string): number | undefined {
@@ -238,13 +243,23 @@ export class DnsListener {
 
   /** Bytes on a TCP connection: every whole length-prefixed message in them is answered in turn. */
   #onTcpData(conn: TcpConnection, chunk: Buffer): void {
-    const { sock, via } = conn;
     // Closed by stop(): what came after the answers in flight is not answered.
-    if (sock.writableEnded) return;
-    let pending = conn.pending.length === 0 ? chunk : Buffer.concat([conn.pending, chunk]);
+    if (conn.sock.writableEnded) return;
+    conn.pending = conn.pending.length === 0 ? chunk : Buffer.concat([conn.pending, chunk]);
+    this.#serveTcp(conn);
+  }
+
+  /**
+   * Answers up to TCP_TURN whole messages of `conn.pending`. More than that waits for the next
+   * turn of the event loop, with the socket paused, so one read of thousands of pipelined queries
+   * cannot hold UDP and the other connections up until all of them are answered.
+   */
+  #serveTcp(conn: TcpConnection): void {
+    const { sock, via } = conn;
+    let pending = conn.pending;
     let whole = 0;
     // RFC 7766 §6.2.1: several queries may arrive on one connection; answer each in turn.
-    while (pending.length >= 2) {
+    while (pending.length >= 2 && whole < TCP_TURN) {
       const size = pending.readUInt16BE(0);
       if (pending.length < 2 + size) break;
       const msg = pending.subarray(2, 2 + size);
@@ -268,22 +283,31 @@ export class DnsListener {
       } else if (out) sock.write(frame(out));
     }
     conn.pending = pending;
+    // Whole messages left for the next turn: they arrived, so no deadline runs for them.
+    const more = pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0);
     // The deadline runs from a message's first byte: a message completed ends it, and what is
     // left over is the start of the next one, whose own deadline starts now.
     if (whole && conn.deadline) {
       clearTimeout(conn.deadline);
       conn.deadline = null;
     }
-    const started = pending.length > 0 && !conn.deadline;
+    const partial = pending.length > 0 && !more;
+    const started = partial && !conn.deadline;
     if (started) conn.deadline = setTimeout(() => sock.destroy(), this.#messageMs);
-    this.#conns.activity(conn.slot, pending.length > 0, started);
+    this.#conns.activity(conn.slot, partial, started);
     // Back-pressure: a client that sends queries but does not read the replies would otherwise
     // have them queued in our memory without bound. Read no more until they drain; if they never
     // do, the idle timeout closes the connection.
-    if (sock.writableNeedDrain) {
-      sock.pause();
-      sock.once('drain', () => sock.resume());
+    if (!more && !sock.writableNeedDrain) {
+      if (sock.isPaused()) sock.resume();
+      return;
     }
+    sock.pause();
+    const next = () => {
+      if (!sock.destroyed && !sock.writableEnded) this.#serveTcp(conn);
+    };
+    if (sock.writableNeedDrain) sock.once('drain', next);
+    else setImmediate(next);
   }
 
   /** Sends `out`'s answer when it comes, unless the socket is gone by then. */

@@ -423,3 +423,15 @@ export function answersA(reply: Buffer, addresses: readonly string[]): boolean {
     return type === 'A' && addresses.includes(data!);
   });
 }
+
+/** One to three of the mutators that work on any bytes, applied to `msg` (a copy). */
+export function mutateBytes(rng: Rng, msg: Buffer): Fuzzed {
+  const names: string[] = [];
+  let out = msg;
+  for (let n = rng.range(1, 3); n > 0; n--) {
+    const name = rng.pick(STACKABLE);
+    names.push(name);
+    out = MUTATORS[name]!(rng, out);
+  }
+  return { kind: names.join('+'), msg: out };
+}

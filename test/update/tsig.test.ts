@@ -206,6 +206,15 @@ describe('verifyRequest (RFC 8945 §5.2)', () => {
     expect(kind(verifyRequest(Buffer.concat([signed, Buffer.alloc(1)]), keys, NOW))).toBe(`${Rcode.FORMERR}/0`);
   });
 
+  it('is FORMERR, not an exception, for a TSIG outside the additional section (found by bench/fuzz.ts)', () => {
+    // The same bytes with ARCOUNT 0 and the record counted in the authority (update) section.
+    const signed = signRequest(MESSAGE, key, NOW).message;
+    const counts = signed.readUInt16BE(8);
+    signed.writeUInt16BE(counts + signed.readUInt16BE(10), 8);
+    signed.writeUInt16BE(0, 10);
+    expect(kind(verifyRequest(signed, keys, NOW))).toBe(`${Rcode.FORMERR}/0`);
+  });
+
   it('is FORMERR for a TSIG RR that is cut short', () => {
     const signed = signRequest(MESSAGE, key, NOW).message;
     const cut = signed.subarray(0, signed.length - 3);
