@@ -20,7 +20,10 @@ import { loadZones } from '../../src/4-gslb/load.ts';
 import { makeRRset } from '../../src/1-codec/rrset.ts';
 import { ZoneStore } from '../../src/2-zone/store.ts';
 import type { PooledZone } from '../../src/4-gslb/pool.ts';
-import { answersA, checkReply, fuzzSeed, nextPacket, Rng, type Fuzzed } from '../helpers/fuzz.ts';
+import { answersA, checkReply, fuzzSeed, mutateBytes, nextPacket, Rng, type Fuzzed } from '../helpers/fuzz.ts';
+import { decodeMessage } from '../helpers/message.ts';
+import { ResponseLimiter, RRL_DEFAULTS } from '../../src/6-serve/rrl.ts';
+import { CookieSecrets } from '../../src/1-codec/cookie.ts';
 import {
   answersOverTcp,
   CHECK,
@@ -90,6 +93,86 @@ describe('fuzz, in process', () => {
     }
     console.log(`in-process: ${IN_PROCESS_PACKETS} messages, ${replies} replies, ${handler.stats.dropped} dropped`);
     expect(handler.stats.errors).toBe(0);
+  }, 60_000);
+
+  it(`answers ${IN_PROCESS_PACKETS / 2} fuzzed messages, half with COOKIE options, with rate limiting and cookies on`, async () => {
+    const store = new ZoneStore<PooledZone>();
+    store.put(...(await loadZones(path.join(ROOT, 'zones'))).zones);
+    const errors: unknown[] = [];
+    const rng = new Rng(SEED ^ 0x2c00c1e5);
+    let now = 1_700_000_000_000;
+    const inputs = { health: allUp, geo: null, random: () => rng.int(1 << 30) / (1 << 30), now: () => now };
+    const handler = createHandler({
+      zones: store,
+      onError: (err) => errors.push(err),
+      inputs: () => inputs,
+      rrl: new ResponseLimiter({ rate: 5, whitelist: ['192.0.2.128/25'], ...RRL_DEFAULTS, tableSize: 64 }, () => now),
+      cookies: CookieSecrets.of({
+        secret: rng.bytes(16).toString('hex'),
+        previousSecret: rng.bytes(16).toString('hex'),
+      }),
+    });
+    /** Server cookies seen in replies: presented again, whole or mutated. */
+    const learned: Buffer[] = [];
+    const cookieQuery = (): Fuzzed => {
+      const r = rng.int(4);
+      const data =
+        r === 0 && learned.length
+          ? rng.pick(learned)
+          : r === 1 && learned.length
+            ? mutateBytes(rng, rng.pick(learned)).msg
+            : rng.bytes(rng.pick([0, 7, 8, 9, 15, 16, 24, 40, 41, rng.int(60)]));
+      const option = Buffer.alloc(4 + data.length);
+      option.writeUInt16BE(10, 0);
+      option.writeUInt16BE(data.length, 2);
+      data.copy(option, 4);
+      const q = buildQuery(
+        rng.pick(['www.example.com', 'nx.example.com', 'www.gslb.example.com', '']),
+        rng.pick([1, 28, 6, 255]),
+        {
+          id: rng.int(65536),
+          edns: { options: option },
+        },
+      );
+      return rng.chance(0.2) ? mutateBytes(rng, q) : { kind: 'cookie', msg: q };
+    };
+    let replies = 0;
+    let limited = 0;
+    for (let i = 0; i < IN_PROCESS_PACKETS / 2; i++) {
+      now += rng.int(3);
+      const p = rng.chance(0.5) ? cookieQuery() : nextPacket(rng);
+      const tcp = rng.chance(0.1);
+      const address = rng.pick([
+        '192.0.2.1',
+        '192.0.2.200',
+        `198.51.100.${rng.int(256)}`,
+        '2001:db8::1',
+        '::ffff:198.51.100.7',
+      ]);
+      const out = await handler(p.msg, { tcp, address });
+      if (errors.length) throw new Error(describeFailure(p, errors[0]));
+      if (!out) {
+        // Dropped by the rate limiter (UDP only), or not a query at all.
+        if (expectsReply(p.msg) && tcp) throw new Error(describeFailure(p, new Error('no reply over TCP')));
+        if (expectsReply(p.msg)) limited++;
+        continue;
+      }
+      if (out instanceof MessageStream) throw new Error(describeFailure(p, new Error('a transfer stream')));
+      replies++;
+      try {
+        checkReply(p.msg, out, !tcp);
+      } catch (err) {
+        throw new Error(describeFailure(p, err), { cause: err });
+      }
+      const cookie = decodeMessage(out).opt?.options.find((o) => o.code === 10);
+      if (cookie && cookie.data.length > 16 && learned.length < 256) learned.push(Buffer.from(cookie.data, 'hex'));
+    }
+    console.log(
+      `in-process with rrl and cookies: ${replies} replies, ${limited} limited, ${learned.length} cookies learned`,
+    );
+    expect(handler.stats.errors).toBe(0);
+    expect(learned.length).toBeGreaterThan(0);
+    expect(limited).toBeGreaterThan(0);
   }, 60_000);
 
   it(`keeps ${IN_PROCESS_ANSWERS} synthetic answers within the size limit, truncating (TC=1) only when answer and authority do not fit`, () => {
