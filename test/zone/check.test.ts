@@ -20,6 +20,7 @@ describe('checkZones', () => {
         { origin: 'example.com.', serial: 42, records: 3 },
         { origin: 'example.net.', serial: 42, records: 5 },
       ],
+      failed: [],
     });
   });
 
@@ -30,7 +31,10 @@ describe('checkZones', () => {
       'example.net.zone': '$TTL 1\n@ NS ns1.example.com.\n',
     });
     const zone = path.join(dir, 'example.com.zone');
-    expect((await checkZones(dir)).errors).toEqual([
+    const report = await checkZones(dir);
+    // The zones whose file did not load, by origin (a file name that names no zone has none).
+    expect(report.failed.sort()).toEqual(['example.com.', 'example.net.']);
+    expect(report.errors).toEqual([
       `${path.join(dir, 'bad..zone')}: the file name does not name a zone: empty label in "bad.."`,
       `${zone}:5: A: "x" is not a dotted-quad IPv4 address`,
       `${zone}:6: class CH is not supported: only IN`,
@@ -41,6 +45,11 @@ describe('checkZones', () => {
   it('reports a directory it cannot read, and warns about one without zones', async () => {
     expect((await checkZones('/nonexistent/zones')).errors).toHaveLength(1);
     const empty = await tempDir({});
-    expect(await checkZones(empty)).toEqual({ errors: [], warnings: [`${empty}: no *.zone files`], zones: [] });
+    expect(await checkZones(empty)).toEqual({
+      errors: [],
+      warnings: [`${empty}: no *.zone files`],
+      zones: [],
+      failed: [],
+    });
   });
 });
