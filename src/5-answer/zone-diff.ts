@@ -1,0 +1,91 @@
+// The difference between two versions of a zone as a transfer sends them (RFC 1995 §4: the RRs
+// deleted and the RRs added between two serials), for the IXFR history (6-serve/ixfr-history.ts).
+// RRs are compared by their wire form without owner (TYPE CLASS TTL RDATA): a TTL change is the
+// old RR deleted and the new one added, as an IXFR client applies it. The apex SOA is left out:
+// the history writes the old and new SOA around each difference itself. Pure.
+
+import { Type } from '../0-base/constants.ts';
+import type { NameKey } from '../0-base/name.ts';
+import type { RRset } from '../1-codec/rrset.ts';
+import type { Entry } from '../1-codec/response.ts';
+import { LayeredMap } from '../2-zone/overlay.ts';
+import type { ZoneNode } from '../2-zone/types.ts';
+import type { PooledZone } from '../4-gslb/pool.ts';
+
+export interface ZoneDiff {
+  readonly deleted: readonly Entry[];
+  readonly added: readonly Entry[];
+  /** Octets of the RRs in both lists, without owner names (the history's byte bound). */
+  readonly bytes: number;
+}
+
+/**
+ * What changed from `before` to `after` (the same origin), with the pools' transferred RRsets of
+ * each version (`poolsBefore`, `poolsAfter`: what 5-answer/transfer.ts `poolRecords` gave at each
+ * serial). Names are compared only where the node maps can differ: when one version's nodes are an
+ * overlay on the other's (2-zone/overlay.ts), the names of the overlays alone; otherwise every name.
+ */
+export function zoneDiff(
+  before: PooledZone,
+  poolsBefore: readonly Entry[],
+  after: PooledZone,
+  poolsAfter: readonly Entry[],
+): ZoneDiff {
+  const deleted: Entry[] = [];
+  const added: Entry[] = [];
+  let bytes = 0;
+  const rrsetDiff = (owner: NameKey, old: RRset | undefined, now: RRset | undefined) => {
+    if (old === now) return;
+    const oldWires = new Set((old?.wire ?? []).map((w) => w.toString('latin1')));
+    const nowWires = new Set((now?.wire ?? []).map((w) => w.toString('latin1')));
+    const gone = old ? pickMissing(old, nowWires) : [];
+    const come = now ? pickMissing(now, oldWires) : [];
+    if (gone.length) {
+      deleted.push({ owner, rrset: old!, pick: gone });
+      for (const i of gone) bytes += old!.wire[i]!.length;
+    }
+    if (come.length) {
+      added.push({ owner, rrset: now!, pick: come });
+      for (const i of come) bytes += now!.wire[i]!.length;
+    }
+  };
+  const nodeDiff = (name: NameKey, old: ZoneNode | undefined, now: ZoneNode | undefined) => {
+    if (old === now) return;
+    const types = new Set([...(old?.rrsets.keys() ?? []), ...(now?.rrsets.keys() ?? [])]);
+    for (const t of types) {
+      if (t === Type.SOA && name === after.origin) continue;
+      rrsetDiff(name, old?.rrsets.get(t), now?.rrsets.get(t));
+    }
+  };
+  for (const name of candidates(before.nodes, after.nodes))
+    nodeDiff(name, before.nodes.get(name), after.nodes.get(name));
+  // Pools: by owner and type, as transferred at each serial.
+  const key = (e: Entry) => `${e.owner}|${e.rrset.type}`;
+  const old = new Map(poolsBefore.map((e) => [key(e), e]));
+  const now = new Map(poolsAfter.map((e) => [key(e), e]));
+  for (const k of new Set([...old.keys(), ...now.keys()])) {
+    const o = old.get(k);
+    const n = now.get(k);
+    rrsetDiff((o ?? n)!.owner, o?.rrset, n?.rrset);
+  }
+  return { deleted, added, bytes };
+}
+
+/** Indexes of the RRs of `rrset` whose wire form is not in `others`. */
+function pickMissing(rrset: RRset, others: ReadonlySet<string>): number[] {
+  const out: number[] = [];
+  rrset.wire.forEach((w, i) => {
+    if (!others.has(w.toString('latin1'))) out.push(i);
+  });
+  return out;
+}
+
+/** The names whose nodes may differ between two node maps. */
+function candidates(a: ReadonlyMap<NameKey, ZoneNode>, b: ReadonlyMap<NameKey, ZoneNode>): Iterable<NameKey> {
+  // An update lays an overlay over the file's nodes: only the overlays' names can differ.
+  if (a instanceof LayeredMap && b instanceof LayeredMap && a.base === b.base)
+    return new Set([...a.overlay.keys(), ...b.overlay.keys()]);
+  if (b instanceof LayeredMap && b.base === a) return b.overlay.keys();
+  if (a instanceof LayeredMap && a.base === b) return a.overlay.keys();
+  return new Set([...a.keys(), ...b.keys()]);
+}

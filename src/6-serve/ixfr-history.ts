@@ -1,0 +1,139 @@
+// IXFR history (RFC 1995): per zone, the differences between consecutive serials as condensed
+// differences (the RRs deleted and added per serial step, with the old and new SOA), so that an
+// IXFR from a secondary a few serials behind is answered with what changed, not the whole zone.
+// Fed with every version of a zone put in service (`seen`): a change published from the state
+// (API, UPDATE, a serial bump for pools) or a reload of a changed file (like Knot's
+// ixfr-from-differences) gives one step, the difference between the zone as transferred before and
+// after. Kept in memory: after a restart the first IXFR of each secondary is answered in full.
+
+import type { NameKey } from '../0-base/name.ts';
+import { serialNewer } from '../0-base/serial.ts';
+import type { Entry } from '../1-codec/response.ts';
+import type { HealthView } from '../4-gslb/health-view.ts';
+import type { PooledZone } from '../4-gslb/pool.ts';
+import { poolRecords, type PoolsInTransfer } from '../5-answer/transfer.ts';
+import { zoneDiff } from '../5-answer/zone-diff.ts';
+
+/**
+ * Octets of differences kept per zone at most (RR wire forms): the oldest steps go first. A step
+ * larger than this alone (a file replaced whole) empties the history: an AXFR is as good then.
+ */
+export const IXFR_HISTORY_BYTES = 64 * 1024 * 1024;
+
+/** One serial step: SOA(old), the RRs deleted, SOA(new), the RRs added (RFC 1995 §4). */
+export interface IxfrStep {
+  readonly from: number;
+  readonly oldSoa: Entry;
+  readonly newSoa: Entry;
+  readonly deleted: readonly Entry[];
+  readonly added: readonly Entry[];
+  readonly bytes: number;
+}
+
+export interface IxfrZoneSettings {
+  /** Serial steps kept; 0: none (every IXFR is answered in full). */
+  readonly steps: number;
+  readonly pools: PoolsInTransfer;
+}
+
+interface ZoneHistory {
+  readonly settings: IxfrZoneSettings;
+  /** The version last seen, its serial and SOA, and its pools as transferred when its serial came. */
+  zone: PooledZone;
+  serial: number;
+  soa: Entry;
+  pools: readonly Entry[];
+  steps: IxfrStep[];
+  bytes: number;
+}
+
+export class IxfrHistory {
+  readonly #zones = new Map<NameKey, ZoneHistory>();
+  readonly #health: () => HealthView;
+  readonly #now: () => number;
+  #settings: ReadonlyMap<NameKey, IxfrZoneSettings> = new Map();
+
+  constructor(health: () => HealthView, now: () => number) {
+    this.#health = health;
+    this.#now = now;
+  }
+
+  /** The zones to keep a history for; a zone whose settings changed starts afresh. */
+  configure(settings: ReadonlyMap<NameKey, IxfrZoneSettings>): void {
+    this.#settings = settings;
+    for (const [origin, h] of [...this.#zones]) {
+      const s = settings.get(origin);
+      if (!s || s.steps !== h.settings.steps || s.pools !== h.settings.pools) this.#zones.delete(origin);
+    }
+  }
+
+  /** A version of a zone in service now. A new serial adds a step; an older one starts afresh. */
+  seen(zone: PooledZone): void {
+    const settings = this.#settings.get(zone.origin);
+    if (!settings || settings.steps === 0) return;
+    const h = this.#zones.get(zone.origin);
+    if (!h || (h.serial !== zone.serial && !serialNewer(zone.serial, h.serial))) {
+      this.#zones.set(zone.origin, this.#start(zone, settings));
+      return;
+    }
+    if (h.serial === zone.serial) {
+      h.zone = zone;
+      return;
+    }
+    const pools = this.#pools(zone, settings.pools);
+    const diff = zoneDiff(h.zone, h.pools, zone, pools);
+    const newSoa: Entry = { owner: zone.origin, rrset: zone.soa };
+    const step: IxfrStep = { from: h.serial, oldSoa: h.soa, newSoa, ...diff };
+    Object.assign(h, { zone, serial: zone.serial, soa: newSoa, pools });
+    h.steps.push(step);
+    h.bytes += step.bytes;
+    while (h.steps.length > settings.steps || (h.bytes > IXFR_HISTORY_BYTES && h.steps.length > 0))
+      h.bytes -= h.steps.shift()!.bytes;
+  }
+
+  /**
+   * The steps from serial `have` to `current`, oldest first; null when `have` is not in the history
+   * (older than what is kept, unknown, or the history does not reach `current`): answer in full.
+   */
+  steps(origin: NameKey, have: number, current: number): readonly IxfrStep[] | null {
+    const h = this.#zones.get(origin);
+    if (!h || h.serial !== current) return null;
+    const i = h.steps.findIndex((s) => s.from === have);
+    return i < 0 ? null : h.steps.slice(i);
+  }
+
+  #start(zone: PooledZone, settings: IxfrZoneSettings): ZoneHistory {
+    return {
+      settings,
+      zone,
+      serial: zone.serial,
+      soa: { owner: zone.origin, rrset: zone.soa },
+      pools: this.#pools(zone, settings.pools),
+      steps: [],
+      bytes: 0,
+    };
+  }
+
+  /** The zone's pools as a transfer sends them now. */
+  #pools(zone: PooledZone, mode: PoolsInTransfer): Entry[] {
+    if (mode === 'omit' || !zone.pools) return [];
+    const health = this.#health();
+    const now = this.#now();
+    return [...zone.pools.values()].flatMap((p) => [...poolRecords(p, mode, health, now)]);
+  }
+}
+
+/**
+ * The records of an incremental transfer (RFC 1995 §4): SOA(new), then per step SOA(old), the
+ * deletions, SOA(new of that step), the additions, and SOA(new) last.
+ */
+export function* incrementalRecords(current: Entry, steps: readonly IxfrStep[]): Generator<Entry> {
+  yield current;
+  for (const s of steps) {
+    yield s.oldSoa;
+    yield* s.deleted;
+    yield s.newSoa;
+    yield* s.added;
+  }
+  yield current;
+}
