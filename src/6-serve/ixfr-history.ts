@@ -28,6 +28,12 @@ export interface IxfrStep {
   readonly deleted: readonly Entry[];
   readonly added: readonly Entry[];
   readonly bytes: number;
+  /**
+   * A transfer under serial `from` sent other pools than the history kept for it (an AXFR between
+   * a change of the pools and its serial bump): a secondary at `from` may not hold what this
+   * step's deletions name, so an IXFR from `from` gets the whole zone.
+   */
+  readonly unsure: boolean;
 }
 
 export interface IxfrZoneSettings {
@@ -43,6 +49,8 @@ interface ZoneHistory {
   serial: number;
   soa: Entry;
   pools: readonly Entry[];
+  /** A transfer under `serial` sent other pools than `pools`. */
+  unsure: boolean;
   steps: IxfrStep[];
   bytes: number;
 }
@@ -83,8 +91,8 @@ export class IxfrHistory {
     const pools = this.#pools(zone, settings.pools);
     const diff = zoneDiff(h.zone, h.pools, zone, pools);
     const newSoa: Entry = { owner: zone.origin, rrset: zone.soa };
-    const step: IxfrStep = { from: h.serial, oldSoa: h.soa, newSoa, ...diff };
-    Object.assign(h, { zone, serial: zone.serial, soa: newSoa, pools });
+    const step: IxfrStep = { from: h.serial, oldSoa: h.soa, newSoa, ...diff, unsure: h.unsure };
+    Object.assign(h, { zone, serial: zone.serial, soa: newSoa, pools, unsure: false });
     h.steps.push(step);
     h.bytes += step.bytes;
     while (h.steps.length > settings.steps || (h.bytes > IXFR_HISTORY_BYTES && h.steps.length > 0))
@@ -99,7 +107,18 @@ export class IxfrHistory {
     const h = this.#zones.get(origin);
     if (!h || h.serial !== current) return null;
     const i = h.steps.findIndex((s) => s.from === have);
-    return i < 0 ? null : h.steps.slice(i);
+    return i < 0 || h.steps[i]!.unsure ? null : h.steps.slice(i);
+  }
+
+  /**
+   * A whole zone is being transferred (AXFR, or IXFR in full): when the pools it sends now differ
+   * from those the history keeps for its serial (their change not yet followed by a bump), an IXFR
+   * from this serial will get the whole zone too, since the secondary's pools are not the kept ones.
+   */
+  sentWhole(zone: PooledZone): void {
+    const h = this.#zones.get(zone.origin);
+    if (!h || h.unsure || h.serial !== zone.serial || h.settings.pools === 'omit' || !zone.pools?.size) return;
+    if (fingerprint(this.#pools(zone, h.settings.pools)) !== fingerprint(h.pools)) h.unsure = true;
   }
 
   #start(zone: PooledZone, settings: IxfrZoneSettings): ZoneHistory {
@@ -109,6 +128,7 @@ export class IxfrHistory {
       serial: zone.serial,
       soa: { owner: zone.origin, rrset: zone.soa },
       pools: this.#pools(zone, settings.pools),
+      unsure: false,
       steps: [],
       bytes: 0,
     };
@@ -122,6 +142,9 @@ export class IxfrHistory {
     return [...zone.pools.values()].flatMap((p) => [...poolRecords(p, mode, health, now)]);
   }
 }
+
+const fingerprint = (pools: readonly Entry[]): string =>
+  pools.map((e) => `${e.owner}|${e.rrset.type}|${e.rrset.wire.map((w) => w.toString('hex')).join(',')}`).join(';');
 
 /**
  * The records of an incremental transfer (RFC 1995 §4): SOA(new), then per step SOA(old), the

@@ -167,6 +167,7 @@ export function createTransferHandler(deps: TransferDeps): TransferHandler {
       key: verdict.kind === 'ok' ? nameToText(verdict.key.name) : null,
       pools: acl.pools,
     });
+    if (!steps) deps.history?.sentWhole(zone);
     const records = steps
       ? incrementalRecords({ owner: zone.origin, rrset: zone.soa }, steps)
       : zoneRecords(zone, acl.pools, deps.health(), now);
