@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rcode, Type } from '../../src/0-base/constants.ts';
 import { nameToText } from '../../src/0-base/name.ts';
 import { signRequest, TsigStreamVerifier, type TsigAlgorithm } from '../../src/1-codec/tsig.ts';
-import { digTransfer, rawTransfer } from '../helpers/axfr.ts';
+import { digTransfer, ixfrQuery, rawTransfer } from '../helpers/axfr.ts';
 import { dig } from '../helpers/dig.ts';
 import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { nsupdate, type Key } from '../helpers/nsupdate.ts';
@@ -275,21 +275,6 @@ describe('--workers 2', () => {
     writeFileSync(file, config());
   }, 60_000);
 });
-
-/** An IXFR query for `zone` from a client at `serial` (RFC 1995 §3: the SOA in the authority section). */
-function ixfrQuery(zone: string, serial: number): Buffer {
-  const q = buildQuery(zone, Type.IXFR);
-  q.writeUInt16BE(1, 8);
-  // Owner: a pointer to the question name; SOA with root MNAME and RNAME, then the serial.
-  const rr = Buffer.alloc(2 + 10 + 2 + 20);
-  rr.writeUInt16BE(0xc00c, 0);
-  rr.writeUInt16BE(Type.SOA, 2);
-  rr.writeUInt16BE(1, 4);
-  rr.writeUInt32BE(0, 6);
-  rr.writeUInt16BE(22, 10);
-  rr.writeUInt32BE(serial, 14);
-  return Buffer.concat([q, rr]);
-}
 
 describe('a client that stops reading in the middle of a transfer', () => {
   it('is disconnected after the idle timeout, the transfer given up', async () => {
