@@ -35,7 +35,7 @@ export function zoneDiff(
   const added: Entry[] = [];
   let bytes = 0;
   const rrsetDiff = (owner: NameKey, old: RRset | undefined, now: RRset | undefined) => {
-    if (old === now) return;
+    if (old === now || (old && now && sameWires(old, now))) return;
     const oldWires = new Set((old?.wire ?? []).map((w) => w.toString('latin1')));
     const nowWires = new Set((now?.wire ?? []).map((w) => w.toString('latin1')));
     const gone = old ? pickMissing(old, nowWires) : [];
@@ -51,14 +51,20 @@ export function zoneDiff(
   };
   const nodeDiff = (name: NameKey, old: ZoneNode | undefined, now: ZoneNode | undefined) => {
     if (old === now) return;
-    const types = new Set([...(old?.rrsets.keys() ?? []), ...(now?.rrsets.keys() ?? [])]);
-    for (const t of types) {
-      if (t === Type.SOA && name === after.origin) continue;
-      rrsetDiff(name, old?.rrsets.get(t), now?.rrsets.get(t));
-    }
+    const apex = name === after.origin;
+    for (const [t, rrset] of now?.rrsets ?? [])
+      if (!(apex && t === Type.SOA)) rrsetDiff(name, old?.rrsets.get(t), rrset);
+    for (const [t, rrset] of old?.rrsets ?? [])
+      if (!(apex && t === Type.SOA) && !now?.rrsets.has(t)) rrsetDiff(name, rrset, undefined);
   };
-  for (const name of candidates(before.nodes, after.nodes))
-    nodeDiff(name, before.nodes.get(name), after.nodes.get(name));
+  const names = candidates(before.nodes, after.nodes);
+  if (names) {
+    for (const name of names) nodeDiff(name, before.nodes.get(name), after.nodes.get(name));
+  } else {
+    // Every name: those of `after`, then those only `before` has.
+    for (const [name, node] of after.nodes) nodeDiff(name, before.nodes.get(name), node);
+    for (const [name, node] of before.nodes) if (!after.nodes.has(name)) nodeDiff(name, node, undefined);
+  }
   // Pools: by owner and type, as transferred at each serial.
   const key = (e: Entry) => `${e.owner}|${e.rrset.type}`;
   const old = new Map(poolsBefore.map((e) => [key(e), e]));
@@ -80,12 +86,19 @@ function pickMissing(rrset: RRset, others: ReadonlySet<string>): number[] {
   return out;
 }
 
-/** The names whose nodes may differ between two node maps. */
-function candidates(a: ReadonlyMap<NameKey, ZoneNode>, b: ReadonlyMap<NameKey, ZoneNode>): Iterable<NameKey> {
+/** The same RRs in the same order (what a reload of an unchanged name gives): no difference. */
+function sameWires(a: RRset, b: RRset): boolean {
+  if (a.wire.length !== b.wire.length) return false;
+  for (let i = 0; i < a.wire.length; i++) if (!a.wire[i]!.equals(b.wire[i]!)) return false;
+  return true;
+}
+
+/** The names whose nodes may differ between two node maps; null: any name may. */
+function candidates(a: ReadonlyMap<NameKey, ZoneNode>, b: ReadonlyMap<NameKey, ZoneNode>): Iterable<NameKey> | null {
   // An update lays an overlay over the file's nodes: only the overlays' names can differ.
   if (a instanceof LayeredMap && b instanceof LayeredMap && a.base === b.base)
     return new Set([...a.overlay.keys(), ...b.overlay.keys()]);
   if (b instanceof LayeredMap && b.base === a) return b.overlay.keys();
   if (a instanceof LayeredMap && a.base === b) return a.overlay.keys();
-  return new Set([...a.keys(), ...b.keys()]);
+  return null;
 }

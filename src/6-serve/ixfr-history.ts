@@ -6,7 +6,7 @@
 // ixfr-from-differences) gives one step, the difference between the zone as transferred before and
 // after. Kept in memory: after a restart the first IXFR of each secondary is answered in full.
 
-import type { NameKey } from '../0-base/name.ts';
+import { nameToText, type NameKey } from '../0-base/name.ts';
 import { serialNewer } from '../0-base/serial.ts';
 import type { Entry } from '../1-codec/response.ts';
 import type { HealthView } from '../4-gslb/health-view.ts';
@@ -61,9 +61,13 @@ export class IxfrHistory {
   readonly #now: () => number;
   #settings: ReadonlyMap<NameKey, IxfrZoneSettings> = new Map();
 
-  constructor(health: () => HealthView, now: () => number) {
+  readonly #onStep: ((fields: Record<string, unknown>) => void) | undefined;
+
+  /** `onStep`: told of each step kept (zone, serials, RRs deleted and added, octets, ms taken). */
+  constructor(health: () => HealthView, now: () => number, onStep?: (fields: Record<string, unknown>) => void) {
     this.#health = health;
     this.#now = now;
+    this.#onStep = onStep;
   }
 
   /** The zones to keep a history for; a zone whose settings changed starts afresh. */
@@ -88,6 +92,7 @@ export class IxfrHistory {
       h.zone = zone;
       return;
     }
+    const started = performance.now();
     const pools = this.#pools(zone, settings.pools);
     const diff = zoneDiff(h.zone, h.pools, zone, pools);
     const newSoa: Entry = { owner: zone.origin, rrset: zone.soa };
@@ -97,6 +102,16 @@ export class IxfrHistory {
     h.bytes += step.bytes;
     while (h.steps.length > settings.steps || (h.bytes > IXFR_HISTORY_BYTES && h.steps.length > 0))
       h.bytes -= h.steps.shift()!.bytes;
+    this.#onStep?.({
+      zone: nameToText(zone.origin),
+      from: step.from,
+      to: zone.serial,
+      deleted: count(diff.deleted),
+      added: count(diff.added),
+      bytes: diff.bytes,
+      ms: Math.round((performance.now() - started) * 100) / 100,
+      kept: h.steps.length,
+    });
   }
 
   /**
@@ -142,6 +157,10 @@ export class IxfrHistory {
     return [...zone.pools.values()].flatMap((p) => [...poolRecords(p, mode, health, now)]);
   }
 }
+
+/** RRs in `entries` (each its picked RRs). */
+const count = (entries: readonly Entry[]): number =>
+  entries.reduce((n, e) => n + (e.pick?.length ?? e.rrset.wire.length), 0);
 
 const fingerprint = (pools: readonly Entry[]): string =>
   pools.map((e) => `${e.owner}|${e.rrset.type}|${e.rrset.wire.map((w) => w.toString('hex')).join(',')}`).join(';');

@@ -55,7 +55,11 @@ export class ZoneTransfers {
 
   constructor(o: ZoneTransfersOptions) {
     this.#o = o;
-    this.#history = new IxfrHistory(o.health, () => o.clock.now());
+    this.#history = new IxfrHistory(
+      o.health,
+      () => o.clock.now(),
+      (fields) => o.log.debug(fields, 'IXFR history: a serial step kept'),
+    );
     o.zones.watch((zones) => {
       for (const z of zones) this.#history.seen(z);
     });
