@@ -6,6 +6,7 @@
 
 import { Type } from '../0-base/constants.ts';
 import type { NameKey } from '../0-base/name.ts';
+import { every, runSync, type Steps } from '../0-base/slices.ts';
 import type { RRset } from '../1-codec/rrset.ts';
 import type { Entry } from '../1-codec/response.ts';
 import { LayeredMap } from '../2-zone/overlay.ts';
@@ -23,14 +24,15 @@ export interface ZoneDiff {
  * What changed from `before` to `after` (the same origin), with the pools' transferred RRsets of
  * each version (`poolsBefore`, `poolsAfter`: what 5-answer/transfer.ts `poolRecords` gave at each
  * serial). Names are compared only where the node maps can differ: when one version's nodes are an
- * overlay on the other's (2-zone/overlay.ts), the names of the overlays alone; otherwise every name.
+ * overlay on the other's (2-zone/overlay.ts), the names of the overlays alone; otherwise every name
+ * (`everyName`), yielding now and then so a large zone can be compared in slices (0-base/slices.ts).
  */
-export function zoneDiff(
+export function* zoneDiffSteps(
   before: PooledZone,
   poolsBefore: readonly Entry[],
   after: PooledZone,
   poolsAfter: readonly Entry[],
-): ZoneDiff {
+): Steps<ZoneDiff> {
   const deleted: Entry[] = [];
   const added: Entry[] = [];
   let bytes = 0;
@@ -62,8 +64,15 @@ export function zoneDiff(
     for (const name of names) nodeDiff(name, before.nodes.get(name), after.nodes.get(name));
   } else {
     // Every name: those of `after`, then those only `before` has.
-    for (const [name, node] of after.nodes) nodeDiff(name, before.nodes.get(name), node);
-    for (const [name, node] of before.nodes) if (!after.nodes.has(name)) nodeDiff(name, node, undefined);
+    let i = 0;
+    for (const [name, node] of after.nodes) {
+      nodeDiff(name, before.nodes.get(name), node);
+      if (every(++i)) yield;
+    }
+    for (const [name, node] of before.nodes) {
+      if (!after.nodes.has(name)) nodeDiff(name, node, undefined);
+      if (every(++i)) yield;
+    }
   }
   // Pools: by owner and type, as transferred at each serial.
   const key = (e: Entry) => `${e.owner}|${e.rrset.type}`;
@@ -85,6 +94,18 @@ function pickMissing(rrset: RRset, others: ReadonlySet<string>): number[] {
   });
   return out;
 }
+
+/** zoneDiffSteps run straight through. */
+export const zoneDiff = (
+  before: PooledZone,
+  poolsBefore: readonly Entry[],
+  after: PooledZone,
+  poolsAfter: readonly Entry[],
+): ZoneDiff => runSync(zoneDiffSteps(before, poolsBefore, after, poolsAfter));
+
+/** Whether comparing these versions goes through every name (a reload), not an overlay's names only (an update). */
+export const everyName = (before: PooledZone, after: PooledZone): boolean =>
+  candidates(before.nodes, after.nodes) === null;
 
 /** The same RRs in the same order (what a reload of an unchanged name gives): no difference. */
 function sameWires(a: RRset, b: RRset): boolean {

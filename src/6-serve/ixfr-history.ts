@@ -12,7 +12,8 @@ import type { Entry } from '../1-codec/response.ts';
 import type { HealthView } from '../4-gslb/health-view.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { poolRecords, type PoolsInTransfer } from '../5-answer/transfer.ts';
-import { zoneDiff } from '../5-answer/zone-diff.ts';
+import { everyName, zoneDiffSteps, type ZoneDiff } from '../5-answer/zone-diff.ts';
+import { runSliced, runSync } from '../0-base/slices.ts';
 
 /**
  * Octets of differences kept per zone at most (RR wire forms): the oldest steps go first. A step
@@ -62,6 +63,8 @@ export class IxfrHistory {
   #settings: ReadonlyMap<NameKey, IxfrZoneSettings> = new Map();
 
   readonly #onStep: ((fields: Record<string, unknown>) => void) | undefined;
+  /** Zones whose difference is being made in slices, with the latest version seen meanwhile. */
+  readonly #busy = new Map<NameKey, PooledZone | null>();
 
   /** `onStep`: told of each step kept (zone, serials, RRs deleted and added, octets, ms taken). */
   constructor(health: () => HealthView, now: () => number, onStep?: (fields: Record<string, unknown>) => void) {
@@ -79,10 +82,19 @@ export class IxfrHistory {
     }
   }
 
-  /** A version of a zone in service now. A new serial adds a step; an older one starts afresh. */
+  /**
+   * A version of a zone in service now. A new serial adds a step; an older one starts afresh. The
+   * difference after an update (an overlay's names) is made at once; after a reload (every name) in
+   * slices, queries answered meanwhile, and until it is done an IXFR gets the whole zone.
+   */
   seen(zone: PooledZone): void {
     const settings = this.#settings.get(zone.origin);
     if (!settings || settings.steps === 0) return;
+    // A difference being made: the latest version seen meanwhile is taken up after it.
+    if (this.#busy.has(zone.origin)) {
+      this.#busy.set(zone.origin, zone);
+      return;
+    }
     const h = this.#zones.get(zone.origin);
     if (!h || (h.serial !== zone.serial && !serialNewer(zone.serial, h.serial))) {
       this.#zones.set(zone.origin, this.#start(zone, settings));
@@ -94,7 +106,33 @@ export class IxfrHistory {
     }
     const started = performance.now();
     const pools = this.#pools(zone, settings.pools);
-    const diff = zoneDiff(h.zone, h.pools, zone, pools);
+    const steps = zoneDiffSteps(h.zone, h.pools, zone, pools);
+    if (!everyName(h.zone, zone)) return this.#keep(h, zone, pools, runSync(steps), started, settings);
+    this.#busy.set(zone.origin, null);
+    void runSliced(steps)
+      .then(
+        (diff) => {
+          // Unless the zone's settings changed meanwhile (its history started afresh).
+          if (this.#zones.get(zone.origin) === h) this.#keep(h, zone, pools, diff, started, settings);
+        },
+        () => this.#zones.delete(zone.origin),
+      )
+      .finally(() => {
+        const next = this.#busy.get(zone.origin);
+        this.#busy.delete(zone.origin);
+        if (next) this.seen(next);
+      });
+  }
+
+  /** The step from `h`'s serial to `zone`'s, kept within the bounds. */
+  #keep(
+    h: ZoneHistory,
+    zone: PooledZone,
+    pools: readonly Entry[],
+    diff: ZoneDiff,
+    started: number,
+    settings: IxfrZoneSettings,
+  ): void {
     const newSoa: Entry = { owner: zone.origin, rrset: zone.soa };
     const step: IxfrStep = { from: h.serial, oldSoa: h.soa, newSoa, ...diff, unsure: h.unsure };
     Object.assign(h, { zone, serial: zone.serial, soa: newSoa, pools, unsure: false });
