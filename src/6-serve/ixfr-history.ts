@@ -66,11 +66,22 @@ export class IxfrHistory {
   /** Zones whose difference is being made in slices, with the latest version seen meanwhile. */
   readonly #busy = new Map<NameKey, PooledZone | null>();
 
-  /** `onStep`: told of each step kept (zone, serials, RRs deleted and added, octets, ms taken). */
-  constructor(health: () => HealthView, now: () => number, onStep?: (fields: Record<string, unknown>) => void) {
+  readonly #maxBytes: number;
+
+  /**
+   * `onStep`: told of each step kept (zone, serials, RRs deleted and added, octets, ms taken).
+   * `maxBytes`: the octets of steps kept per zone (IXFR_HISTORY_BYTES; less in tests).
+   */
+  constructor(
+    health: () => HealthView,
+    now: () => number,
+    onStep?: (fields: Record<string, unknown>) => void,
+    maxBytes = IXFR_HISTORY_BYTES,
+  ) {
     this.#health = health;
     this.#now = now;
     this.#onStep = onStep;
+    this.#maxBytes = maxBytes;
   }
 
   /** The zones to keep a history for; a zone whose settings changed starts afresh. */
@@ -138,7 +149,7 @@ export class IxfrHistory {
     Object.assign(h, { zone, serial: zone.serial, soa: newSoa, pools, unsure: false });
     h.steps.push(step);
     h.bytes += step.bytes;
-    while (h.steps.length > settings.steps || (h.bytes > IXFR_HISTORY_BYTES && h.steps.length > 0))
+    while (h.steps.length > settings.steps || (h.bytes > this.#maxBytes && h.steps.length > 0))
       h.bytes -= h.steps.shift()!.bytes;
     this.#onStep?.({
       zone: nameToText(zone.origin),
