@@ -10,7 +10,7 @@ import { CidrSet } from '../0-base/cidr.ts';
 import { GslbError } from '../0-base/errors.ts';
 import { formatListen, type ListenAddress } from '../0-base/listen.ts';
 import type { Logger } from '../0-base/log.ts';
-import { keyFromText, type NameKey } from '../0-base/name.ts';
+import { keyFromText, nameToText, type NameKey } from '../0-base/name.ts';
 import type { TsigKey } from '../1-codec/tsig.ts';
 import type { Clock } from '../3-health/clock.ts';
 import type { HealthView } from '../4-gslb/health-view.ts';
@@ -61,7 +61,15 @@ export class ZoneTransfers {
       (fields) => o.log.debug(fields, 'IXFR history: a serial step kept'),
     );
     o.zones.watch((zones) => {
-      for (const z of zones) this.#history.seen(z);
+      for (const z of zones) {
+        // After the swap: a failure here must not fail the publishing. The history then lags the
+        // serial in service, and an IXFR gets the whole zone (steps() checks the serial).
+        try {
+          this.#history.seen(z);
+        } catch (err) {
+          o.log.error({ err, zone: nameToText(z.origin) }, 'IXFR history not kept for this change');
+        }
+      }
     });
   }
 
