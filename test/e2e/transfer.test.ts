@@ -183,9 +183,32 @@ describe('pools-in-transfer: all', () => {
       'www.gslb.example.com. 20 IN A 192.0.2.10',
       'www.gslb.example.com. 20 IN AAAA 2001:db8::10',
     ]);
+    // IXFR (RFC 1995): the bump's difference is the drained target's record deleted.
+    const soa = (n: number) => new RegExp(`^gslb\\.example\\.com\\. \\d+ IN SOA \\S+ \\S+ ${n} `);
+    const drained = (await digTransfer(server.port, 'gslb.example.com.', y(keyA), `IXFR=${before}`)).records;
+    expect(drained).toHaveLength(5);
+    expect(drained[1]).toMatch(soa(before));
+    expect(drained[2]).toBe('www.gslb.example.com. 20 IN A 192.0.2.20');
+    expect(drained[3]).toMatch(soa(before + 1));
     const del = await fetch(url, { method: 'DELETE', headers: { authorization: headers.authorization } });
     expect(del.status).toBeLessThan(300);
+    // Sent at once, under the drain's serial, before the bump that follows.
     expect(await www()).toHaveLength(3);
+    for (const deadline = Date.now() + 5000; (await serial()) === before + 1 && Date.now() < deadline;)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(await serial()).toBe(before + 2);
+    // From the first serial: both steps, the record deleted then added again.
+    const both = (await digTransfer(server.port, 'gslb.example.com.', y(keyA), `IXFR=${before}`)).records;
+    expect(both.filter((l) => l.startsWith('www.'))).toEqual([
+      'www.gslb.example.com. 20 IN A 192.0.2.20',
+      'www.gslb.example.com. 20 IN A 192.0.2.20',
+    ]);
+    expect(both).toHaveLength(8);
+    // From the drain's serial: the whole zone, since the AXFR above sent that serial with the target
+    // back (a secondary holding it could not apply a step that adds it).
+    const whole = (await digTransfer(server.port, 'gslb.example.com.', y(keyA), `IXFR=${before + 1}`)).records;
+    expect(whole[1]).not.toMatch(/ SOA /);
+    expect(whole.filter((l) => l.startsWith('www.'))).toHaveLength(3);
   });
 });
 
