@@ -1,8 +1,11 @@
 // Outgoing AXFR of a large zone: time, messages and bytes from a real gslbd (--workers 1), plain and
 // TSIG-signed (hmac-sha256, every message signed), against Knot DNS serving the same zone file as
 // the reference; and how long UDP queries wait while a transfer runs (one every 5 ms).
+// With --ixfr: instead, the IXFR after one change to the zone (time, messages, bytes against the
+// zone's AXFR), and what keeping the IXFR history costs an UPDATE and a reload of the changed file
+// (ixfr-history 100 against 0).
 //
-// Run: scripts/node24.sh node bench/axfr.ts [--records 1000000] [--runs 3]
+// Run: scripts/node24.sh node bench/axfr.ts [--records 1000000] [--runs 3] [--ixfr]
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -13,11 +16,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Type } from '../src/0-base/constants.ts';
 import { signRequest, TsigStreamVerifier, tsigKeyFromConfig } from '../src/1-codec/tsig.ts';
+import { ixfrQuery } from '../test/helpers/axfr.ts';
 import { startGslbd } from '../test/helpers/gslbd.ts';
 import { startKnot } from '../test/helpers/knot.ts';
-import { buildQuery } from '../test/helpers/raw.ts';
+import { decodeMessage } from '../test/helpers/message.ts';
+import { buildQuery, udpExchange } from '../test/helpers/raw.ts';
+import { add, updateMessage } from '../test/update/helpers.ts';
 
-const { values } = parseArgs({ options: { records: { type: 'string' }, runs: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { records: { type: 'string' }, runs: { type: 'string' }, ixfr: { type: 'boolean' } },
+});
 const N = Number(values.records ?? 100_000);
 const RUNS = Number(values.runs ?? 3);
 const ZONE = 'big.test.';
@@ -28,11 +36,20 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'gslbd-bench-axfr-'));
 const zones = path.join(dir, 'zones');
 const secret = randomBytes(32).toString('base64');
 const key = tsigKeyFromConfig({ name: 'bench-xfr.', algorithm: 'hmac-sha256', secret });
+const updateSecret = randomBytes(32).toString('base64');
+const updateKey = tsigKeyFromConfig({
+  name: 'bench-upd.',
+  algorithm: 'hmac-sha256',
+  secret: updateSecret,
+  zones: [ZONE],
+});
 
-function writeZone(): string {
-  const lines = ['$TTL 300', '@ IN SOA ns1 hostmaster 1 2h 15m 2w 30', '  IN NS ns1', 'ns1 IN A 192.0.2.1'];
+/** The zone file; `serial` and `first` (the address of h0) changed for the reload of a changed file. */
+function writeZone(serial = 1, first = '10.0.0.0'): string {
+  const lines = ['$TTL 300', `@ IN SOA ns1 hostmaster ${serial} 2h 15m 2w 30`, '  IN NS ns1', 'ns1 IN A 192.0.2.1'];
   // Under 1,000 parents, like bench/load.ts: names of realistic depth.
-  for (let i = 0; i < N; i++) lines.push(`h${i}.p${i % 1000} IN A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  for (let i = 0; i < N; i++)
+    lines.push(`h${i}.p${i % 1000} IN A ${i === 0 ? first : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`}`);
   const file = path.join(zones, `${ZONE.slice(0, -1)}.zone`);
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
@@ -123,6 +140,131 @@ async function queriesDuring<T>(
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** An IXFR from `serial`, one step behind: read to its 4th SOA (RFC 1995 §4, incremental) or its 2nd (AXFR form). */
+function ixfr(port: number, serial: number): Promise<Result & { incremental: boolean }> {
+  const q = ixfrQuery(ZONE, serial);
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    let pending: Buffer = Buffer.alloc(0);
+    let messages = 0;
+    let bytes = 0;
+    const records: string[] = [];
+    sock.on('connect', () => {
+      const f = Buffer.alloc(2);
+      f.writeUInt16BE(q.length);
+      sock.write(Buffer.concat([f, q]));
+    });
+    sock.on('data', (chunk: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        const m = Buffer.from(pending.subarray(2, 2 + pending.readUInt16BE(0)));
+        pending = pending.subarray(2 + m.length);
+        messages++;
+        bytes += m.length;
+        records.push(...decodeMessage(m).answer);
+      }
+      const incremental = records.length > 1 && / SOA /.test(records[1]!);
+      if (records.filter((r) => / SOA /.test(r)).length >= (incremental ? 4 : 2)) {
+        sock.destroy();
+        resolve({
+          ms: performance.now() - start,
+          messages,
+          bytes,
+          records: records.length,
+          verified: null,
+          incremental,
+        });
+      }
+    });
+    sock.on('error', reject);
+  });
+}
+
+const serialOf = async (port: number): Promise<number> =>
+  Number(decodeMessage((await udpExchange(port, buildQuery(ZONE, Type.SOA)))!).answer[0]!.split(' ')[6]);
+
+/** A signed UPDATE adding one A record; its round trip in ms. */
+async function update(port: number, i: number): Promise<number> {
+  const msg = updateMessage(ZONE, { update: [await add(`u${i}.${ZONE} 60 IN A 192.0.2.${i & 255}`)] });
+  const start = performance.now();
+  const reply = await udpExchange(port, signRequest(msg, updateKey, Date.now()).message, 30_000);
+  const ms = performance.now() - start;
+  if (!reply || (reply.readUInt16BE(2) & 0xf) !== 0) throw new Error('UPDATE not accepted');
+  return ms;
+}
+
+/** gslbd.yaml for the zone: transfers from loopback, updates with `updateKey`, `history` IXFR steps. */
+function config(history: number): string {
+  return [
+    `zones: ${zones}`,
+    'tsig:',
+    `  - { name: bench-xfr., algorithm: hmac-sha256, secret: "${secret}", zones: [] }`,
+    `  - { name: bench-upd., algorithm: hmac-sha256, secret: "${updateSecret}", zones: [${ZONE}] }`,
+    'zones-options:',
+    `  ${ZONE}:`,
+    '    transfer: { allow: ["127.0.0.1"] }',
+    `    ixfr-history: ${history}`,
+    '',
+  ].join('\n');
+}
+
+/** --ixfr: per ixfr-history 100 and 0, UPDATE round trips, the IXFR after the last, a reload of the file changed in one RR. */
+async function ixfrMain(): Promise<void> {
+  console.log(`IXFR after one change to a zone of ${N.toLocaleString('en')} A records, node ${process.version}\n`);
+  console.log(
+    '| ixfr-history | UPDATE round trip (median of 5) | IXFR after one UPDATE: form, records, messages, bytes, time | reload of the file with one RR changed | UDP query wait during the reload and its difference: p99 / max | IXFR after the reload: form, records, bytes | the difference made in (UPDATE median / reload) |',
+  );
+  console.log('|---|---:|---|---:|---|---|---|');
+  for (const history of [100, 0]) {
+    writeZone();
+    writeFileSync(path.join(dir, 'gslbd.yaml'), config(history));
+    const data = path.join(dir, `data-${history}`);
+    // debug: the history's line for each step it keeps says how long the difference took.
+    const gslbd = await startGslbd(['--config', path.join(dir, 'gslbd.yaml'), '--data', data], {
+      GSLBD_LOG_LEVEL: 'debug',
+    });
+    try {
+      const rtts: number[] = [];
+      let before = 0;
+      for (let i = 1; i <= 5; i++) {
+        before = await serialOf(gslbd.port);
+        rtts.push(await update(gslbd.port, i));
+      }
+      const x = await ixfr(gslbd.port, before);
+      // The file's serial above the journal's bumps, so the reload is a new serial.
+      const fileSerial = (await serialOf(gslbd.port)) + 1000;
+      const beforeReload = await serialOf(gslbd.port);
+      writeZone(fileSerial, '10.255.255.255');
+      const loaded = gslbd.logs.filter((l) => l.msg === 'zone loaded').length;
+      const kept = (l: Record<string, unknown>) => l.msg === 'IXFR history: a serial step kept';
+      const start = performance.now();
+      // Queries during the reload and, with a history, until its difference is made (in slices).
+      const during = await queriesDuring(gslbd.port, async () => {
+        gslbd.proc.kill('SIGHUP');
+        let n = 0;
+        await gslbd.waitForLog((l) => l.msg === 'zone loaded' && ++n > loaded, 300_000);
+        const ms = performance.now() - start;
+        let k = 0;
+        if (history > 0) await gslbd.waitForLog((l) => kept(l) && ++k > 5, 300_000);
+        return ms;
+      });
+      const reloadMs = during.result;
+      const r = await ixfr(gslbd.port, beforeReload);
+      const steps = gslbd.logs.filter(kept).map((l) => Number(l.ms));
+      const diffMs = steps.length
+        ? `${median(steps.slice(0, -1)).toFixed(2)} ms / ${steps.at(-1)!.toFixed(0)} ms`
+        : 'none kept';
+      console.log(
+        `| ${history} | ${median(rtts).toFixed(1)} ms | ${x.incremental ? 'incremental' : 'whole zone'}, ${x.records.toLocaleString('en')}, ${x.messages}, ${x.bytes.toLocaleString('en')}, ${x.ms.toFixed(1)} ms | ${(reloadMs / 1000).toFixed(2)} s | ${during.p99.toFixed(1)} / ${during.max.toFixed(1)} ms | ${r.incremental ? 'incremental' : 'whole zone'}, ${r.records.toLocaleString('en')}, ${r.bytes.toLocaleString('en')} | ${diffMs} |`,
+      );
+    } finally {
+      await gslbd.stop();
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
 async function main(): Promise<void> {
   await import('node:fs/promises').then((fs) => fs.mkdir(zones, { recursive: true }));
   const file = writeZone();
@@ -177,4 +319,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await import('node:fs/promises').then((fs) => fs.mkdir(zones, { recursive: true }));
+await (values.ixfr ? ixfrMain() : main());

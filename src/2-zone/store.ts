@@ -26,6 +26,8 @@ export class ZoneStore<Z extends Zone = Zone> implements ZoneSource<Z> {
   /** The zones longest origin first, when there are few; else null. */
   #few: readonly Z[] | null = [];
   #version = 0;
+  /** A method's type, so that a store of PooledZones is still a ZoneStore<Zone> (parameter bivariance). */
+  #watcher: { put(zones: readonly Z[]): void } | null = null;
 
   get version(): number {
     return this.#version;
@@ -58,6 +60,16 @@ export class ZoneStore<Z extends Zone = Zone> implements ZoneSource<Z> {
     const next = new Map(this.#zones);
     for (const z of zones) next.set(z.origin, z);
     this.#swap(next);
+    this.#watcher?.put(zones);
+  }
+
+  /**
+   * `fn` is told of every zone put in service, after the swap (zone transfers keep their IXFR
+   * history with it); one watcher, the last given. Not on the query path: only loads and published
+   * changes put zones.
+   */
+  watch(fn: (zones: readonly Z[]) => void): void {
+    this.#watcher = { put: fn };
   }
 
   #swap(next: ReadonlyMap<NameKey, Z>): void {

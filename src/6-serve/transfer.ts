@@ -1,5 +1,5 @@
-// Outgoing zone transfers: AXFR (RFC 5936) and IXFR (RFC 1995, answered in full until there is
-// history) over TCP, allowed per zone by an address list and/or TSIG keys. The handler routes
+// Outgoing zone transfers: AXFR (RFC 5936) and IXFR (RFC 1995: incremental from the IXFR history
+// when the client's serial is in it, else the whole zone) over TCP, allowed per zone by an address list and/or TSIG keys. The handler routes
 // AXFR/IXFR here once transfers are configured; the listener writes the messages of a transfer
 // one by one as the connection drains (`sendStream`), each signed (RFC 8945 §5.3.1) when the
 // request was.
@@ -25,6 +25,7 @@ import type { ZoneSource } from '../2-zone/store.ts';
 import type { HealthView } from '../4-gslb/health-view.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { zoneRecords, type PoolsInTransfer } from '../5-answer/transfer.ts';
+import { incrementalRecords, type IxfrHistory } from './ixfr-history.ts';
 import type { QueryCounters } from './counters.ts';
 import { SLICE_MS } from '../0-base/slices.ts';
 
@@ -64,6 +65,8 @@ export interface TransferDeps {
   /** A transfer that starts (its messages follow). */
   readonly logTransfer: (fields: Record<string, unknown>) => void;
   readonly counters?: QueryCounters | null;
+  /** The differences between serials; absent: every IXFR behind our serial is answered in full. */
+  readonly history?: IxfrHistory | null;
   /** Making a message failed mid-transfer (the connection is closed). */
   readonly onError?: (err: unknown) => void;
 }
@@ -75,7 +78,8 @@ export const isTransferType = (qtype: number): boolean => qtype === Type.AXFR ||
 /**
  * The answer to an AXFR or IXFR: REFUSED unless the zone's ACL allows it (an address in `allow`
  * AND a signature with a key in `keys`, each checked only when given), then, over TCP, the whole
- * zone as a MessageStream; IXFR over UDP, and an IXFR from a client already at our serial, get
+ * zone as a MessageStream, or for an IXFR from a serial in the history the differences since it
+ * (RFC 1995 §4), and otherwise the whole zone (AXFR form, as §4 allows); IXFR over UDP, and an IXFR from a client already at our serial, get
  * the SOA alone (RFC 1995 §2). AXFR over UDP is REFUSED: RFC 5936 §4.2 leaves it undefined.
  */
 export function createTransferHandler(deps: TransferDeps): TransferHandler {
@@ -149,15 +153,25 @@ export function createTransferHandler(deps: TransferDeps): TransferHandler {
       const udp = (q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC) - (TCP_MESSAGE_MAX - room);
       return tsigAnswer(encodeAnswer(q, answer, via.tcp ? room : udp), verdict, now);
     }
+    const steps = have !== null ? (deps.history?.steps(zone.origin, have, zone.serial) ?? null) : null;
     deps.logTransfer({
       zone: nameToText(zone.origin),
       serial: zone.serial,
-      qtype: q.qtype === Type.AXFR ? 'AXFR' : 'IXFR (answered with the whole zone)',
+      qtype:
+        q.qtype === Type.AXFR
+          ? 'AXFR'
+          : steps
+            ? `IXFR (incremental from ${have}, ${steps.length} steps)`
+            : 'IXFR (answered with the whole zone)',
       client: via.address,
       key: verdict.kind === 'ok' ? nameToText(verdict.key.name) : null,
       pools: acl.pools,
     });
-    const messages = transferMessages(q, zoneRecords(zone, acl.pools, deps.health(), now), room);
+    if (!steps) deps.history?.sentWhole(zone);
+    const records = steps
+      ? incrementalRecords({ owner: zone.origin, rrset: zone.soa }, steps)
+      : zoneRecords(zone, acl.pools, deps.health(), now);
+    const messages = transferMessages(q, records, room);
     return new MessageStream(
       reporting(verdict.kind === 'ok' ? signed(messages, verdict, deps.now) : messages, deps.onError),
     );

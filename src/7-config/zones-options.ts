@@ -11,6 +11,7 @@ import { MapReader, type YamlSource } from '../0-base/yaml-reader.ts';
 import { POOLS_IN_TRANSFER, type PoolsInTransfer } from '../5-answer/transfer.ts';
 
 export const DEFAULT_TRANSFER_MIN_INTERVAL_MS = 30_000;
+export const DEFAULT_IXFR_HISTORY = 100;
 
 export interface ZoneOptions {
   /** The zone's name as text, with the final dot, lower case (`gslb.example.com.`). */
@@ -23,6 +24,8 @@ export interface ZoneOptions {
   readonly poolsInTransfer: PoolsInTransfer;
   /** `healthy`: the serial is bumped for a health change at most once per this long (ms; default 30 s). */
   readonly transferMinIntervalMs: number;
+  /** Serial steps of IXFR history kept (default 100); 0: none, every IXFR is answered in full. */
+  readonly ixfrHistory: number;
   /** Where it is written, for the errors only the zones and keys in service can show. */
   readonly file: string;
   readonly line: number;
@@ -85,7 +88,7 @@ export function readZonesOptions(src: YamlSource, top: MapReader): ZoneOptions[]
       m.failAtKey(name, `zone ${zone} is given twice`);
       continue;
     }
-    z.only(['transfer', 'notify', 'pools-in-transfer', 'transfer-min-interval']);
+    z.only(['transfer', 'notify', 'pools-in-transfer', 'transfer-min-interval', 'ixfr-history']);
     const notify = (z.list('notify') ?? []).flatMap((n, i) => {
       const at = `${z.sub('notify')}[${i}]`;
       try {
@@ -103,6 +106,7 @@ export function readZonesOptions(src: YamlSource, top: MapReader): ZoneOptions[]
       notify,
       poolsInTransfer: z.oneOf('pools-in-transfer', POOLS_IN_TRANSFER) ?? 'all',
       transferMinIntervalMs: z.duration('transfer-min-interval', 1000, 86_400_000) ?? DEFAULT_TRANSFER_MIN_INTERVAL_MS,
+      ixfrHistory: z.number('ixfr-history', 0, 100_000) ?? DEFAULT_IXFR_HISTORY,
       file: src.file,
       line: m.line(name),
     });

@@ -1,14 +1,16 @@
 // Zone transfers as `zones-options` (gslbd.yaml) asks for them, for one Service: the ACL each
 // AXFR/IXFR is checked against (6-serve/transfer.ts, put on the query handler once some zone may
 // be transferred), NOTIFY to each zone's secondaries when its serial changes (6-serve/notify.ts),
-// and the serial bumps that follow the pools a transfer sends (transfer-serials.ts). A worker only
-// answers transfers: its primary notifies and bumps.
+// the serial bumps that follow the pools a transfer sends (transfer-serials.ts), and the IXFR
+// history (6-serve/ixfr-history.ts), fed with every zone put in service. A worker only answers
+// transfers: its primary notifies and bumps; each worker keeps its own history from the same
+// changesets it applies.
 
 import { CidrSet } from '../0-base/cidr.ts';
 import { GslbError } from '../0-base/errors.ts';
 import { formatListen, type ListenAddress } from '../0-base/listen.ts';
 import type { Logger } from '../0-base/log.ts';
-import { keyFromText, type NameKey } from '../0-base/name.ts';
+import { keyFromText, nameToText, type NameKey } from '../0-base/name.ts';
 import type { TsigKey } from '../1-codec/tsig.ts';
 import type { Clock } from '../3-health/clock.ts';
 import type { HealthView } from '../4-gslb/health-view.ts';
@@ -17,6 +19,7 @@ import type { ZoneStore } from '../2-zone/store.ts';
 import type { QueryCounters } from '../6-serve/counters.ts';
 import type { Handler } from '../6-serve/handler.ts';
 import { Notifier } from '../6-serve/notify.ts';
+import { IxfrHistory } from '../6-serve/ixfr-history.ts';
 import { createTransferHandler, type ZoneTransferAcl } from '../6-serve/transfer.ts';
 import { zonesOptionsErrors, type ZoneOptions } from '../7-config/zones-options.ts';
 import type { Change } from '../7-state/types.ts';
@@ -48,9 +51,26 @@ export class ZoneTransfers {
   #notifier: Notifier | null = null;
   /** Serials bumped when the pools a transfer sends change; null with no pools transferred. */
   #serials: { readonly serials: TransferSerials; readonly timer: NodeJS.Timeout } | null = null;
+  readonly #history: IxfrHistory;
 
   constructor(o: ZoneTransfersOptions) {
     this.#o = o;
+    this.#history = new IxfrHistory(
+      o.health,
+      () => o.clock.now(),
+      (fields) => o.log.debug(fields, 'IXFR history: a serial step kept'),
+    );
+    o.zones.watch((zones) => {
+      for (const z of zones) {
+        // After the swap: a failure here must not fail the publishing. The history then lags the
+        // serial in service, and an IXFR gets the whole zone (steps() checks the serial).
+        try {
+          this.#history.seen(z);
+        } catch (err) {
+          o.log.error({ err, zone: nameToText(z.origin) }, 'IXFR history not kept for this change');
+        }
+      }
+    });
   }
 
   /**
@@ -75,6 +95,17 @@ export class ZoneTransfers {
       });
     }
     this.#acls = acls;
+    this.#history.configure(
+      new Map(
+        options
+          .filter((z) => z.transfer)
+          .map((z) => [keyFromText(z.zone), { steps: z.ixfrHistory, pools: z.poolsInTransfer }] as const),
+      ),
+    );
+    for (const origin of acls.keys()) {
+      const zone = o.zones.get(origin);
+      if (zone) this.#history.seen(zone);
+    }
     this.#notifyLists = new Map(
       options
         .filter((z) => z.notify.length > 0)
@@ -96,6 +127,7 @@ export class ZoneTransfers {
       logRefused: (fields) => o.log.info(fields, 'zone transfer refused'),
       logTransfer: (fields) => o.log.info(fields, 'zone transfer'),
       counters: o.counters,
+      history: this.#history,
       onError: (err) => o.log.error({ err }, 'zone transfer failed: connection closed'),
     });
   }

@@ -32,6 +32,7 @@ describe('zones-options in gslbd.yaml', () => {
         '    transfer: { keys: [Other-Key] }',
         '    pools-in-transfer: healthy',
         '    transfer-min-interval: 5s',
+        '    ixfr-history: 0',
         '',
       ].join('\n'),
       'gslbd.yaml',
@@ -47,6 +48,7 @@ describe('zones-options in gslbd.yaml', () => {
         notify: [{ host: '192.0.2.53', port: 53 }],
         poolsInTransfer: 'all',
         transferMinIntervalMs: 30_000,
+        ixfrHistory: 100,
         file: 'gslbd.yaml',
         line: 2,
       },
@@ -56,6 +58,7 @@ describe('zones-options in gslbd.yaml', () => {
         notify: [],
         poolsInTransfer: 'healthy',
         transferMinIntervalMs: 5_000,
+        ixfrHistory: 0,
         file: 'gslbd.yaml',
         line: 6,
       },
@@ -65,11 +68,12 @@ describe('zones-options in gslbd.yaml', () => {
   it.each([
     [
       'a bad prefix, an unknown mode and an unknown key',
-      'zones-options:\n  a.test.:\n    transfer: { allow: ["10.0.0.0/33"] }\n    pools-in-transfer: some\n    notfy: []\n',
+      'zones-options:\n  a.test.:\n    transfer: { allow: ["10.0.0.0/33"] }\n    pools-in-transfer: some\n    notfy: []\n    ixfr-history: -1\n',
       [
         'gslbd.yaml:3: zones-options.a.test..transfer.allow[0]: "10.0.0.0/33": the prefix length must be 0..32',
         'gslbd.yaml:4: zones-options.a.test..pools-in-transfer: "some" is not one of all | healthy | omit',
-        'gslbd.yaml:5: zones-options.a.test..notfy: unknown key (known keys: transfer, notify, pools-in-transfer, transfer-min-interval)',
+        'gslbd.yaml:5: zones-options.a.test..notfy: unknown key (known keys: transfer, notify, pools-in-transfer, transfer-min-interval, ixfr-history)',
+        'gslbd.yaml:6: zones-options.a.test..ixfr-history: -1 is out of range 0..100000',
       ],
     ],
     [

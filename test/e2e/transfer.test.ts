@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rcode, Type } from '../../src/0-base/constants.ts';
 import { nameToText } from '../../src/0-base/name.ts';
 import { signRequest, TsigStreamVerifier, type TsigAlgorithm } from '../../src/1-codec/tsig.ts';
-import { digTransfer, rawTransfer } from '../helpers/axfr.ts';
+import { digTransfer, ixfrQuery, rawTransfer } from '../helpers/axfr.ts';
 import { dig } from '../helpers/dig.ts';
 import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { nsupdate, type Key } from '../helpers/nsupdate.ts';
@@ -183,9 +183,32 @@ describe('pools-in-transfer: all', () => {
       'www.gslb.example.com. 20 IN A 192.0.2.10',
       'www.gslb.example.com. 20 IN AAAA 2001:db8::10',
     ]);
+    // IXFR (RFC 1995): the bump's difference is the drained target's record deleted.
+    const soa = (n: number) => new RegExp(`^gslb\\.example\\.com\\. \\d+ IN SOA \\S+ \\S+ ${n} `);
+    const drained = (await digTransfer(server.port, 'gslb.example.com.', y(keyA), `IXFR=${before}`)).records;
+    expect(drained).toHaveLength(5);
+    expect(drained[1]).toMatch(soa(before));
+    expect(drained[2]).toBe('www.gslb.example.com. 20 IN A 192.0.2.20');
+    expect(drained[3]).toMatch(soa(before + 1));
     const del = await fetch(url, { method: 'DELETE', headers: { authorization: headers.authorization } });
     expect(del.status).toBeLessThan(300);
+    // Sent at once, under the drain's serial, before the bump that follows.
     expect(await www()).toHaveLength(3);
+    for (const deadline = Date.now() + 5000; (await serial()) === before + 1 && Date.now() < deadline;)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(await serial()).toBe(before + 2);
+    // From the first serial: both steps, the record deleted then added again.
+    const both = (await digTransfer(server.port, 'gslb.example.com.', y(keyA), `IXFR=${before}`)).records;
+    expect(both.filter((l) => l.startsWith('www.'))).toEqual([
+      'www.gslb.example.com. 20 IN A 192.0.2.20',
+      'www.gslb.example.com. 20 IN A 192.0.2.20',
+    ]);
+    expect(both).toHaveLength(8);
+    // From the drain's serial: the whole zone, since the AXFR above sent that serial with the target
+    // back (a secondary holding it could not apply a step that adds it).
+    const whole = (await digTransfer(server.port, 'gslb.example.com.', y(keyA), `IXFR=${before + 1}`)).records;
+    expect(whole[1]).not.toMatch(/ SOA /);
+    expect(whole.filter((l) => l.startsWith('www.'))).toHaveLength(3);
   });
 });
 
@@ -275,21 +298,6 @@ describe('--workers 2', () => {
     writeFileSync(file, config());
   }, 60_000);
 });
-
-/** An IXFR query for `zone` from a client at `serial` (RFC 1995 §3: the SOA in the authority section). */
-function ixfrQuery(zone: string, serial: number): Buffer {
-  const q = buildQuery(zone, Type.IXFR);
-  q.writeUInt16BE(1, 8);
-  // Owner: a pointer to the question name; SOA with root MNAME and RNAME, then the serial.
-  const rr = Buffer.alloc(2 + 10 + 2 + 20);
-  rr.writeUInt16BE(0xc00c, 0);
-  rr.writeUInt16BE(Type.SOA, 2);
-  rr.writeUInt16BE(1, 4);
-  rr.writeUInt32BE(0, 6);
-  rr.writeUInt16BE(22, 10);
-  rr.writeUInt32BE(serial, 14);
-  return Buffer.concat([q, rr]);
-}
 
 describe('a client that stops reading in the middle of a transfer', () => {
   it('is disconnected after the idle timeout, the transfer given up', async () => {

@@ -4,6 +4,8 @@
 
 import { execFile } from 'node:child_process';
 import net from 'node:net';
+import { Type } from '../../src/0-base/constants.ts';
+import { buildQuery } from './raw.ts';
 import { decodeMessage } from './message.ts';
 
 export interface DigTransfer {
@@ -89,4 +91,19 @@ export function rawTransfer(port: number, query: Buffer, timeoutMs = 10_000): Pr
     sock.on('error', (e) => (messages.length ? done() : reject(e)));
     sock.on('close', done);
   });
+}
+
+/** An IXFR query for `zone` from a client at `serial` (RFC 1995 §3: the SOA in the authority section). */
+export function ixfrQuery(zone: string, serial: number): Buffer {
+  const q = buildQuery(zone, Type.IXFR);
+  q.writeUInt16BE(1, 8);
+  // Owner: a pointer to the question name; SOA with root MNAME and RNAME, then the serial.
+  const rr = Buffer.alloc(2 + 10 + 2 + 20);
+  rr.writeUInt16BE(0xc00c, 0);
+  rr.writeUInt16BE(Type.SOA, 2);
+  rr.writeUInt16BE(1, 4);
+  rr.writeUInt32BE(0, 6);
+  rr.writeUInt16BE(22, 10);
+  rr.writeUInt32BE(serial, 14);
+  return Buffer.concat([q, rr]);
 }

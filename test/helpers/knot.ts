@@ -39,7 +39,7 @@ export function requireKnot(): string {
 }
 
 /** A port that was free for both UDP and TCP on 127.0.0.1 a moment ago (the caller retries on a race). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -162,20 +162,21 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
 }
 
 /** Polls SOA of every zone with dig until each answers authoritatively, or throws after `timeoutMs`. */
-async function waitReady(
+export async function waitReady(
   proc: ChildProcess,
   port: number,
-  zones: readonly KnotZone[],
+  zones: readonly Pick<KnotZone, 'origin'>[],
   log: () => string,
   timeoutMs: number,
+  what = 'knotd',
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const pending = new Set(zones.map((z) => z.origin));
   while (pending.size > 0) {
     if (proc.exitCode !== null || proc.signalCode !== null)
-      throw new Error(`knotd exited (${proc.exitCode ?? proc.signalCode}):\n${log()}`);
+      throw new Error(`${what} exited (${proc.exitCode ?? proc.signalCode}):\n${log()}`);
     if (Date.now() > deadline)
-      throw new Error(`knotd not answering SOA for ${[...pending].join(' ')} after ${timeoutMs} ms:\n${log()}`);
+      throw new Error(`${what} not answering SOA for ${[...pending].join(' ')} after ${timeoutMs} ms:\n${log()}`);
     for (const origin of [...pending]) {
       const r = await dig(port, [origin, 'SOA', '+timeout=1']).catch(() => null);
       if (r?.status === 'NOERROR' && r.flags.includes('aa') && r.answer.some((rr) => rr.type === 'SOA'))
