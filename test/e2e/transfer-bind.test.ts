@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nameToText } from '../../src/0-base/name.ts';
-import { digTransfer } from '../helpers/axfr.ts';
+import { digTransfer, updateReachesSecondary } from '../helpers/axfr.ts';
 import { dig, type DigResult } from '../helpers/dig.ts';
 import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { requireNamed, startNamed, type Named } from '../helpers/named.ts';
-import { nsupdate, type Key } from '../helpers/nsupdate.ts';
+import { tsigKeyYaml, type Key } from '../helpers/nsupdate.ts';
 import { makeKey } from '../update/helpers.ts';
 
 requireNamed();
@@ -26,13 +26,11 @@ const y = ['-y', `${key.algorithm}:${nameToText(key.name)}:${key.base64}`];
 
 /** gslbd.yaml: both zones transferred to 127.0.0.1 signed with `key` only; with `notifyPort`, NOTIFY to named there. */
 function config(notifyPort: number | null): string {
-  const yamlKey = (k: Key) =>
-    `  - { name: ${nameToText(k.name)}, algorithm: ${k.algorithm}, secret: "${k.base64}", zones: [${(k.zones ?? []).map(nameToText).join(', ')}] }`;
   return [
     `zones: ${zones}`,
     'tsig:',
-    yamlKey(key),
-    yamlKey(updateKey),
+    tsigKeyYaml(key),
+    tsigKeyYaml(updateKey),
     'zones-options:',
     ...origins.flatMap((o) => [
       `  ${o}:`,
@@ -112,17 +110,14 @@ describe('named as a secondary of gslbd (TSIG-signed transfers)', () => {
     await gslbd.waitForLog((l) => l.msg === 'config reloaded: zones-options');
     await gslbd.waitForLog((l) => l.msg === 'NOTIFY answered' && l.zone === 'gslb.example.com.');
     const mark = named.log().length;
-    const up = await nsupdate(gslbd.port, 'gslb.example.com.', ['update add bind.gslb.example.com. 60 TXT "hi"'], {
-      key: updateKey,
-    });
-    expect(up.code, up.out).toBe(0);
-    const start = Date.now();
-    let seen: string[] = [];
-    while (Date.now() - start < 2000) {
-      seen = (await dig(named.port, ['bind.gslb.example.com.', 'TXT'])).answer.map((a) => a.data);
-      if (seen.length) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const seen = await updateReachesSecondary(
+      gslbd.port,
+      named.port,
+      'gslb.example.com.',
+      'bind.gslb.example.com.',
+      'hi',
+      updateKey,
+    );
     expect(seen).toEqual(['"hi"']);
     // named logs no transfer type at this level: an IXFR of one added RR is 5 records (SOA new, SOA
     // old, SOA new, the TXT, SOA new), where the whole zone is tens.

@@ -11,7 +11,7 @@ import { nameToText } from '../../src/0-base/name.ts';
 import { digTransfer } from '../helpers/axfr.ts';
 import { dig } from '../helpers/dig.ts';
 import { startGslbd, type Gslbd } from '../helpers/gslbd.ts';
-import { nsupdate, type Key } from '../helpers/nsupdate.ts';
+import { nsupdate, tsigKeyYaml, type Key } from '../helpers/nsupdate.ts';
 import { makeKey } from '../update/helpers.ts';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'gslbd-ixfr-'));
@@ -37,15 +37,13 @@ function setup(name: string): string {
   mkdirSync(zones, { recursive: true });
   for (const origin of ['ixfr.test', 'short.test', 'file.test'])
     writeFileSync(path.join(zones, `${origin}.zone`), zoneFile(origin, 1, '192.0.2.10'));
-  const yamlKey = (k: Key) =>
-    `  - { name: ${nameToText(k.name)}, algorithm: ${k.algorithm}, secret: "${k.base64}", zones: [${(k.zones ?? []).map(nameToText).join(', ')}] }`;
   writeFileSync(
     path.join(dir, 'gslbd.yaml'),
     [
       `zones: ${zones}`,
       'tsig:',
-      yamlKey(xfrKey),
-      yamlKey(updKey),
+      tsigKeyYaml(xfrKey),
+      tsigKeyYaml(updKey),
       'zones-options:',
       '  ixfr.test.:',
       `    transfer: { allow: ["127.0.0.1"], keys: [${nameToText(xfrKey.name)}] }`,

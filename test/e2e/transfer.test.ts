@@ -15,7 +15,7 @@ import { signRequest, TsigStreamVerifier, type TsigAlgorithm } from '../../src/1
 import { digTransfer, ixfrQuery, rawTransfer } from '../helpers/axfr.ts';
 import { dig } from '../helpers/dig.ts';
 import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
-import { nsupdate, type Key } from '../helpers/nsupdate.ts';
+import { nsupdate, tsigKeyYaml, type Key } from '../helpers/nsupdate.ts';
 import { buildQuery, headerOf, tcpExchange, udpExchange } from '../helpers/raw.ts';
 import { decodeMessage } from '../helpers/message.ts';
 import { makeKey } from '../update/helpers.ts';
@@ -31,9 +31,6 @@ const byAlgorithm: Key[] = ALGORITHMS.map((a) => makeKey(`big-${a}.`, a, []));
 /** Records in big.test.: enough for several 64 KB messages. */
 const BIG = 6000;
 
-const yamlKey = (k: Key) =>
-  `  - { name: ${nameToText(k.name)}, algorithm: ${k.algorithm}, secret: "${k.base64}", zones: [${(k.zones ?? []).map(nameToText).join(', ')}] }`;
-
 let server: Gslbd;
 const TOKEN = randomBytes(24).toString('base64url');
 let serverW2: Gslbd | undefined;
@@ -45,7 +42,7 @@ function config(): string {
     '  listen: 127.0.0.1:0',
     `  tokens: [{ token: "${TOKEN}", access: write }]`,
     'tsig:',
-    ...[keyA, keyB, ...byAlgorithm].map(yamlKey),
+    ...[keyA, keyB, ...byAlgorithm].map(tsigKeyYaml),
     'zones-options:',
     '  example.com.:',
     '    transfer: { allow: ["127.0.0.1"] }',

@@ -7,6 +7,8 @@ import net from 'node:net';
 import { Type } from '../../src/0-base/constants.ts';
 import { buildQuery } from './raw.ts';
 import { decodeMessage } from './message.ts';
+import { dig } from './dig.ts';
+import { nsupdate, type Key } from './nsupdate.ts';
 
 export interface DigTransfer {
   /** dig finished the transfer (first and last record the SOA, no error). */
@@ -106,4 +108,28 @@ export function ixfrQuery(zone: string, serial: number): Buffer {
   rr.writeUInt16BE(22, 10);
   rr.writeUInt32BE(serial, 14);
   return Buffer.concat([q, rr]);
+}
+
+/**
+ * Adds `name` TXT `text` to `zone` on the gslbd at `gslbdPort` by nsupdate signed with `key`, then
+ * asks the secondary at `secondaryPort` for it every 50 ms, 2 s at most: the TXT data it answers.
+ */
+export async function updateReachesSecondary(
+  gslbdPort: number,
+  secondaryPort: number,
+  zone: string,
+  name: string,
+  text: string,
+  key: Key,
+): Promise<string[]> {
+  const up = await nsupdate(gslbdPort, zone, [`update add ${name} 60 TXT "${text}"`], { key });
+  if (up.code !== 0) throw new Error(`nsupdate failed: ${up.out}`);
+  const start = Date.now();
+  let seen: string[] = [];
+  while (Date.now() - start < 2000) {
+    seen = (await dig(secondaryPort, [name, 'TXT'])).answer.map((a) => a.data);
+    if (seen.length) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return seen;
 }

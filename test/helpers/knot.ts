@@ -1,11 +1,12 @@
 // Starts a real Knot DNS (knotd) on a loopback port, serving zone files as they are, as the
 // reference server for differential tests. Foreground child process, stopped by its own PID.
 
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { spawnDaemon } from './daemon.ts';
 import { dig } from './dig.ts';
 
 export interface KnotZone {
@@ -217,19 +218,9 @@ export async function startKnot(
           )
         : config(dir, port, zones, transferKey),
     );
-    const proc = spawn('knotd', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.once('error', (e) => (stderr += `spawn: ${e.message}\n`));
-    const stop = async () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    };
+    const { proc, log, stop } = spawnDaemon('knotd', ['-c', conf]);
     try {
-      await waitReady(proc, port, zones, () => stderr, timeoutMs);
+      await waitReady(proc, port, zones, log, timeoutMs);
     } catch (e) {
       lastError = e;
       await stop();
@@ -239,7 +230,7 @@ export async function startKnot(
       proc,
       port,
       conf,
-      log: () => stderr,
+      log,
       async zoneRead(origin) {
         const out = await run('knotc', ['-c', conf, '-t', '5', 'zone-read', origin], 10_000);
         // Lines read `[zone.] owner ttl TYPE rdata`.

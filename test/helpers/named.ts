@@ -2,10 +2,11 @@
 // directory of the test's own, `named -g` in the foreground as the test's child process (logging to
 // stderr), stopped by its own PID. Never the system's service.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { spawnDaemon } from './daemon.ts';
 import { freePort, waitReady, type TransferKey } from './knot.ts';
 
 export interface Named {
@@ -78,23 +79,13 @@ export async function startNamed(
     const port = await freePort();
     await writeFile(conf, config(dir, port, origins, primaryPort, key));
     // -g: foreground, everything logged to stderr; -n 1: one worker thread is plenty here.
-    const proc = spawn(NAMED, ['-g', '-n', '1', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.once('error', (e) => (stderr += `spawn: ${e.message}\n`));
-    const stop = async () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    };
+    const { proc, log, stop } = spawnDaemon(NAMED, ['-g', '-n', '1', '-c', conf]);
     try {
       await waitReady(
         proc,
         port,
         origins.map((origin) => ({ origin })),
-        () => stderr,
+        log,
         timeoutMs,
         'named',
       );
@@ -103,7 +94,7 @@ export async function startNamed(
       await stop();
       continue;
     }
-    return { proc, port, log: () => stderr, stop };
+    return { proc, port, log, stop };
   }
   throw lastError;
 }

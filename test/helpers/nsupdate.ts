@@ -17,6 +17,10 @@ export interface Run {
 
 export const keyText = (k: TsigKey): string => nameToText(k.name).replace(/\.$/, '');
 
+/** `k` as one item of gslbd.yaml's `tsig:` list (the line, indented under `tsig:`). */
+export const tsigKeyYaml = (k: Key): string =>
+  `  - { name: ${nameToText(k.name)}, algorithm: ${k.algorithm}, secret: "${k.base64}", zones: [${(k.zones ?? []).map(nameToText).join(', ')}] }`;
+
 /** `--tsig-key NAME:ALGORITHM:SECRET[:ZONE,...]` for `k`. */
 export const keyFlag = (k: Key): string =>
   [keyText(k), k.algorithm, k.base64, ...(k.zones ? [k.zones.map(nameToText).join(',')] : [])].join(':');
