@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CookieSecrets } from '../../src/1-codec/cookie.ts';
 import { parseQuery } from '../../src/1-codec/query.ts';
 import { addressRdata } from '../../src/0-base/address.ts';
-import { buildQuery } from '../helpers/raw.ts';
+import { buildQuery, ednsOption } from '../helpers/raw.ts';
 
 const SECRET = 'e5e973e5a6b2a43f48e7dc849e37bfcf';
 
@@ -83,7 +83,7 @@ describe('server cookies (RFC 9018 Appendix A)', () => {
 
 describe('the COOKIE option in parseQuery', () => {
   const withCookie = (octets: number) =>
-    buildQuery('example.com', 1, { edns: { options: option(10, Buffer.alloc(octets, 0xab)) } });
+    buildQuery('example.com', 1, { edns: { options: ednsOption(10, Buffer.alloc(octets, 0xab)) } });
 
   for (const n of [8, 16, 24, 40])
     it(`reads a COOKIE of ${n} octets`, () => {
@@ -107,17 +107,10 @@ describe('the COOKIE option in parseQuery', () => {
     });
 
   it('keeps the first of two COOKIE options', () => {
-    const opts = Buffer.concat([option(10, Buffer.alloc(8, 1)), option(10, Buffer.alloc(8, 2))]);
+    const opts = Buffer.concat([ednsOption(10, Buffer.alloc(8, 1)), ednsOption(10, Buffer.alloc(8, 2))]);
     const p = parseQuery(buildQuery('example.com', 1, { edns: { options: opts } }));
     if (p.kind !== 'query') throw new Error(p.kind);
     const { cookieAt, cookieLength } = p.query.edns!;
     expect(p.query.message.toString('hex', cookieAt, cookieAt! + cookieLength!)).toBe('0101010101010101');
   });
 });
-
-function option(code: number, data: Buffer): Buffer {
-  const head = Buffer.alloc(4);
-  head.writeUInt16BE(code, 0);
-  head.writeUInt16BE(data.length, 2);
-  return Buffer.concat([head, data]);
-}

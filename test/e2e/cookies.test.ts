@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flood } from '../helpers/flood.ts';
 import { decodeMessage } from '../helpers/message.ts';
 import { metric } from '../helpers/ops.ts';
-import { buildQuery, headerOf, tcpExchange, udpExchange } from '../helpers/raw.ts';
+import { buildQuery, ednsOption, headerOf, tcpExchange, udpExchange } from '../helpers/raw.ts';
 import { startWith, type Server } from '../helpers/rrl-server.ts';
 import { until } from '../helpers/listeners.ts';
 
@@ -16,16 +16,9 @@ const S2 = randomBytes(16).toString('hex');
 const RRL = 'rrl: { rate: 20, slip: 2, ipv4-prefix: 24, ipv6-prefix: 56, log-only: false, table-size: 100000 }';
 const CLIENT = 'c1c2c3c4c5c6c7c8';
 
-function option(code: number, hex: string): Buffer {
-  const head = Buffer.alloc(4);
-  head.writeUInt16BE(code, 0);
-  head.writeUInt16BE(hex.length / 2, 2);
-  return Buffer.concat([head, Buffer.from(hex, 'hex')]);
-}
-
 /** www.example.net A with a COOKIE option of `cookie` (hex). */
 const withCookie = (cookie: string, id = 1) =>
-  buildQuery('www.example.net', 1, { id, edns: { options: option(10, cookie) } });
+  buildQuery('www.example.net', 1, { id, edns: { options: ednsOption(10, Buffer.from(cookie, 'hex')) } });
 
 /** The reply's rcode (extended) and the COOKIE it carries (hex), or null. */
 function cookieOf(reply: Buffer | null): { rcode: number; cookie: string | null } {

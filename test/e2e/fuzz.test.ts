@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Flag } from '../../src/0-base/constants.ts';
-import { createHandler } from '../../src/6-serve/handler.ts';
+import { createHandler, type Handler } from '../../src/6-serve/handler.ts';
 import { keyFromText, nameToText, type NameKey } from '../../src/0-base/name.ts';
 import { parseQuery, type Query } from '../../src/1-codec/query.ts';
 import { encodeAnswer, type Answer, type Entry } from '../../src/1-codec/response.ts';
@@ -41,7 +41,7 @@ import {
   udpBatch,
 } from '../helpers/fuzz-net.ts';
 import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
-import { buildQuery } from '../helpers/raw.ts';
+import { buildQuery, ednsOption } from '../helpers/raw.ts';
 
 /** Packets sent to the server over UDP (the bulk of the run). */
 const UDP_PACKETS = 100_000;
@@ -59,10 +59,58 @@ console.log(`fuzz seed ${SEED} (replay: FUZZ_SEED=${SEED} npx vitest run test/e2
 const describeFailure = (p: Fuzzed, err: unknown) => failure(p, err, SEED);
 const matchReplies = (queries: readonly Fuzzed[], replies: readonly Buffer[]) => matchRepliesOf(queries, replies, SEED);
 
+/** One message through the in-process handler: from where, over which transport. */
+interface Sent {
+  readonly p: Fuzzed;
+  readonly tcp: boolean;
+  readonly address: string;
+}
+
+/**
+ * Puts `n` messages from `next` through `handler`: nothing thrown (onError), a reply to every message
+ * that expects one (over UDP, `dropped` says whether one may be missing: the rate limiter's), never a
+ * transfer stream, every reply well-formed. Each reply goes to `onReply`.
+ */
+async function fuzzHandler(
+  handler: Handler,
+  errors: readonly unknown[],
+  n: number,
+  next: () => Sent,
+  opts: { readonly dropped?: boolean; readonly onReply?: (out: Buffer) => void } = {},
+): Promise<{ replies: number; unanswered: number }> {
+  let replies = 0;
+  let unanswered = 0;
+  for (let i = 0; i < n; i++) {
+    const { p, tcp, address } = next();
+    const out = await handler(p.msg, { tcp, address });
+    if (errors.length) throw new Error(describeFailure(p, errors[0]));
+    if (!out) {
+      if (expectsReply(p.msg) && (tcp || !opts.dropped)) throw new Error(describeFailure(p, new Error('no reply')));
+      if (expectsReply(p.msg)) unanswered++;
+      continue;
+    }
+    // No transfer is configured here: a transfer's stream of messages cannot come back.
+    if (out instanceof MessageStream) throw new Error(describeFailure(p, new Error('a transfer stream')));
+    replies++;
+    try {
+      checkReply(p.msg, out, !tcp);
+    } catch (err) {
+      throw new Error(describeFailure(p, err), { cause: err });
+    }
+    opts.onReply?.(out);
+  }
+  return { replies, unanswered };
+}
+
+/** The zones of zones/, in a store. */
+async function exampleZones(): Promise<ZoneStore<PooledZone>> {
+  const store = new ZoneStore<PooledZone>();
+  store.put(...(await loadZones(path.join(ROOT, 'zones'))).zones);
+  return store;
+}
+
 describe('fuzz, in process', () => {
   it(`answers ${IN_PROCESS_PACKETS} fuzzed messages without an exception, each reply well-formed`, async () => {
-    const store = new ZoneStore<PooledZone>();
-    store.put(...(await loadZones(path.join(ROOT, 'zones'))).zones);
     const errors: unknown[] = [];
     const rng = new Rng(SEED);
     const inputs = {
@@ -71,39 +119,27 @@ describe('fuzz, in process', () => {
       random: () => rng.int(1 << 30) / (1 << 30),
       now: () => 1_700_000_000_000,
     };
-    const handler = createHandler({ zones: store, onError: (err) => errors.push(err), inputs: () => inputs });
-    let replies = 0;
-    for (let i = 0; i < IN_PROCESS_PACKETS; i++) {
-      const p = nextPacket(rng);
-      const tcp = rng.chance(0.2);
-      const out = await handler(p.msg, { tcp, address: rng.pick(['192.0.2.1', '2001:db8::1', '::ffff:198.51.100.7']) });
-      if (errors.length) throw new Error(describeFailure(p, errors[0]));
-      if (!out) {
-        if (expectsReply(p.msg)) throw new Error(describeFailure(p, new Error('no reply')));
-        continue;
-      }
-      // No transfer is configured here: a transfer's stream of messages cannot come back.
-      if (out instanceof MessageStream) throw new Error(describeFailure(p, new Error('a transfer stream')));
-      replies++;
-      try {
-        checkReply(p.msg, out, !tcp);
-      } catch (err) {
-        throw new Error(describeFailure(p, err), { cause: err });
-      }
-    }
+    const handler = createHandler({
+      zones: await exampleZones(),
+      onError: (err) => errors.push(err),
+      inputs: () => inputs,
+    });
+    const { replies } = await fuzzHandler(handler, errors, IN_PROCESS_PACKETS, () => ({
+      p: nextPacket(rng),
+      tcp: rng.chance(0.2),
+      address: rng.pick(['192.0.2.1', '2001:db8::1', '::ffff:198.51.100.7']),
+    }));
     console.log(`in-process: ${IN_PROCESS_PACKETS} messages, ${replies} replies, ${handler.stats.dropped} dropped`);
     expect(handler.stats.errors).toBe(0);
   }, 60_000);
 
   it(`answers ${IN_PROCESS_PACKETS / 2} fuzzed messages, half with COOKIE options, with rate limiting and cookies on`, async () => {
-    const store = new ZoneStore<PooledZone>();
-    store.put(...(await loadZones(path.join(ROOT, 'zones'))).zones);
     const errors: unknown[] = [];
     const rng = new Rng(SEED ^ 0x2c00c1e5);
     let now = 1_700_000_000_000;
     const inputs = { health: allUp, geo: null, random: () => rng.int(1 << 30) / (1 << 30), now: () => now };
     const handler = createHandler({
-      zones: store,
+      zones: await exampleZones(),
       onError: (err) => errors.push(err),
       inputs: () => inputs,
       rrl: new ResponseLimiter({ rate: 5, whitelist: ['192.0.2.128/25'], ...RRL_DEFAULTS, tableSize: 64 }, () => now),
@@ -122,23 +158,14 @@ describe('fuzz, in process', () => {
           : r === 1 && learned.length
             ? mutateBytes(rng, rng.pick(learned)).msg
             : rng.bytes(rng.pick([0, 7, 8, 9, 15, 16, 24, 40, 41, rng.int(60)]));
-      const option = Buffer.alloc(4 + data.length);
-      option.writeUInt16BE(10, 0);
-      option.writeUInt16BE(data.length, 2);
-      data.copy(option, 4);
       const q = buildQuery(
         rng.pick(['www.example.com', 'nx.example.com', 'www.gslb.example.com', '']),
         rng.pick([1, 28, 6, 255]),
-        {
-          id: rng.int(65536),
-          edns: { options: option },
-        },
+        { id: rng.int(65536), edns: { options: ednsOption(10, data) } },
       );
       return rng.chance(0.2) ? mutateBytes(rng, q) : { kind: 'cookie', msg: q };
     };
-    let replies = 0;
-    let limited = 0;
-    for (let i = 0; i < IN_PROCESS_PACKETS / 2; i++) {
+    const next = (): Sent => {
       now += rng.int(3);
       const p = rng.chance(0.5) ? cookieQuery() : nextPacket(rng);
       const tcp = rng.chance(0.1);
@@ -149,30 +176,22 @@ describe('fuzz, in process', () => {
         '2001:db8::1',
         '::ffff:198.51.100.7',
       ]);
-      const out = await handler(p.msg, { tcp, address });
-      if (errors.length) throw new Error(describeFailure(p, errors[0]));
-      if (!out) {
-        // Dropped by the rate limiter (UDP only), or not a query at all.
-        if (expectsReply(p.msg) && tcp) throw new Error(describeFailure(p, new Error('no reply over TCP')));
-        if (expectsReply(p.msg)) limited++;
-        continue;
-      }
-      if (out instanceof MessageStream) throw new Error(describeFailure(p, new Error('a transfer stream')));
-      replies++;
-      try {
-        checkReply(p.msg, out, !tcp);
-      } catch (err) {
-        throw new Error(describeFailure(p, err), { cause: err });
-      }
-      const cookie = decodeMessage(out).opt?.options.find((o) => o.code === 10);
-      if (cookie && cookie.data.length > 16 && learned.length < 256) learned.push(Buffer.from(cookie.data, 'hex'));
-    }
+      return { p, tcp, address };
+    };
+    const { replies, unanswered } = await fuzzHandler(handler, errors, IN_PROCESS_PACKETS / 2, next, {
+      // Dropped by the rate limiter: UDP only.
+      dropped: true,
+      onReply: (out) => {
+        const cookie = decodeMessage(out).opt?.options.find((o) => o.code === 10);
+        if (cookie && cookie.data.length > 16 && learned.length < 256) learned.push(Buffer.from(cookie.data, 'hex'));
+      },
+    });
     console.log(
-      `in-process with rrl and cookies: ${replies} replies, ${limited} limited, ${learned.length} cookies learned`,
+      `in-process with rrl and cookies: ${replies} replies, ${unanswered} limited, ${learned.length} cookies learned`,
     );
     expect(handler.stats.errors).toBe(0);
     expect(learned.length).toBeGreaterThan(0);
-    expect(limited).toBeGreaterThan(0);
+    expect(unanswered).toBeGreaterThan(0);
   }, 60_000);
 
   it(`keeps ${IN_PROCESS_ANSWERS} synthetic answers within the size limit, truncating (TC=1) only when answer and authority do not fit`, () => {

@@ -76,6 +76,14 @@ export function tcpExchange(
   });
 }
 
+/** One EDNS option (RFC 6891 §6.1.2): its code, the length of `data`, then `data`. */
+export function ednsOption(code: number, data: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt16BE(code, 0);
+  head.writeUInt16BE(data.length, 2);
+  return Buffer.concat([head, data]);
+}
+
 /** A minimal query: header + one question (+ an OPT when `edns` is given). */
 export function buildQuery(
   name: string,
