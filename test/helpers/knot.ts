@@ -61,6 +61,24 @@ export interface TransferKey {
   readonly secret: string;
 }
 
+/** The server, log and database sections every Knot of the tests has: loopback, `dir`, stderr at `level`. */
+function head(dir: string, port: number, level: 'warning' | 'info'): string[] {
+  const q = (s: string) => JSON.stringify(s);
+  return [
+    'server:',
+    `    rundir: ${q(path.join(dir, 'run'))}`,
+    `    listen: 127.0.0.1@${port}`,
+    // No CH TXT identity/version answers: gslbd has none, and they are not zone data.
+    '    identity: ""',
+    '    version: ""',
+    'log:',
+    '  - target: stderr',
+    `    any: ${level}`,
+    'database:',
+    `    storage: ${q(path.join(dir, 'storage'))}`,
+  ];
+}
+
 function config(dir: string, port: number, zones: readonly KnotZone[], key?: TransferKey): string {
   const q = (s: string) => JSON.stringify(s);
   const acl = key
@@ -81,17 +99,7 @@ function config(dir: string, port: number, zones: readonly KnotZone[], key?: Tra
       ]
     : [];
   return [
-    'server:',
-    `    rundir: ${q(path.join(dir, 'run'))}`,
-    `    listen: 127.0.0.1@${port}`,
-    // No CH TXT identity/version answers: gslbd has none, and they are not zone data.
-    '    identity: ""',
-    '    version: ""',
-    'log:',
-    '  - target: stderr',
-    '    any: warning',
-    'database:',
-    `    storage: ${q(path.join(dir, 'storage'))}`,
+    ...head(dir, port, 'warning'),
     ...acl,
     'template:',
     '  - id: default',
@@ -120,16 +128,7 @@ function secondaryConfig(dir: string, port: number, origins: readonly string[], 
   const q = (s: string) => JSON.stringify(s);
   const k = primary.key;
   return [
-    'server:',
-    `    rundir: ${q(path.join(dir, 'run'))}`,
-    `    listen: 127.0.0.1@${port}`,
-    '    identity: ""',
-    '    version: ""',
-    'log:',
-    '  - target: stderr',
-    '    any: info',
-    'database:',
-    `    storage: ${q(path.join(dir, 'storage'))}`,
+    ...head(dir, port, 'info'),
     ...(k ? ['key:', `  - id: ${q(k.name)}`, `    algorithm: ${k.algorithm}`, `    secret: ${k.secret}`] : []),
     'remote:',
     '  - id: primary',
