@@ -6,7 +6,7 @@ import { Type } from '../0-base/constants.ts';
 import { keyOf, type NameKey } from '../0-base/name.ts';
 import type { Edns } from '../1-codec/query.ts';
 import { readName } from '../1-codec/tsig.ts';
-import { COMPRESSIBLE_LAYOUT } from '../1-codec/rdata-layout.ts';
+import { readRecord, RecordFormatError } from '../1-codec/records.ts';
 
 export interface UpdateRecord {
   readonly name: NameKey;
@@ -37,29 +37,6 @@ export interface UpdateMessage {
 
 export class UpdateFormatError extends Error {}
 
-/** RDATA copied out of the message, its names expanded where RFC 3597 §4 lets them be compressed. */
-function rdataOf(msg: Buffer, type: number, start: number, end: number): Buffer {
-  const layout = COMPRESSIBLE_LAYOUT.get(type);
-  if (!layout || start === end) return Buffer.from(msg.subarray(start, end));
-  const parts: Buffer[] = [];
-  let p = start;
-  for (const field of layout) {
-    if (field === 'N') {
-      const n = readName(msg, p);
-      if (n.end > end) throw new UpdateFormatError('a name in RDATA runs past its RDLENGTH');
-      parts.push(n.wire);
-      p = n.end;
-    } else {
-      const len = Number(field);
-      if (p + len > end) throw new UpdateFormatError('RDATA shorter than its type needs');
-      parts.push(msg.subarray(p, p + len));
-      p += len;
-    }
-  }
-  parts.push(msg.subarray(p, end));
-  return Buffer.concat(parts);
-}
-
 /**
  * Reads the sections of `msg`; `tsigStart` (the TSIG RR's offset, from verifyRequest) ends the
  * additional section there. Throws UpdateFormatError for anything malformed.
@@ -69,7 +46,8 @@ export function parseUpdate(msg: Buffer, tsigStart: number | null): UpdateMessag
     return read(msg, tsigStart);
   } catch (e) {
     if (e instanceof UpdateFormatError) throw e;
-    // readName's errors, and reads past the end.
+    // readName's and readRecord's errors, and reads past the end.
+    if (e instanceof RecordFormatError) throw new UpdateFormatError(e.message);
     if (e instanceof Error) throw new UpdateFormatError(e.message);
     throw e;
   }
@@ -94,22 +72,10 @@ function read(msg: Buffer, tsigStart: number | null): UpdateMessage {
   const records = (count: number): UpdateRecord[] => {
     const out: UpdateRecord[] = [];
     for (let i = 0; i < count; i++) {
-      const n = readName(msg, off);
-      off = n.end;
-      if (off + 10 > msg.length) throw new UpdateFormatError('record runs past the end');
-      const type = msg.readUInt16BE(off);
-      const rdlength = msg.readUInt16BE(off + 8);
-      const end = off + 10 + rdlength;
-      if (end > msg.length) throw new UpdateFormatError('RDATA runs past the end');
-      out.push({
-        name: keyOf(n.wire),
-        type,
-        klass: msg.readUInt16BE(off + 2),
-        ttl: msg.readUInt32BE(off + 4),
-        rdata: rdataOf(msg, type, off + 10, end),
-        rdlength,
-      });
-      off = end;
+      const r = readRecord(msg, off);
+      const { owner, ...rest } = r.record;
+      out.push({ name: keyOf(owner), ...rest });
+      off = r.end;
     }
     return out;
   };
