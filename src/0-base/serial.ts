@@ -33,3 +33,13 @@ export function nextSerialSoa(soaRdata: Uint8Array): Buffer {
   out.writeUInt32BE((out.readUInt32BE(at) + 1) >>> 0, at);
   return out;
 }
+
+/** REFRESH, RETRY and EXPIRE of SOA RDATA, in seconds (RFC 1035 §3.3.13): a secondary's timers. */
+export function soaTimers(soaRdata: Buffer): { refresh: number; retry: number; expire: number } {
+  const at = soaSerialOffset(soaRdata) + 4;
+  return {
+    refresh: soaRdata.readUInt32BE(at),
+    retry: soaRdata.readUInt32BE(at + 4),
+    expire: soaRdata.readUInt32BE(at + 8),
+  };
+}

@@ -12,7 +12,7 @@ import { indexNameServersSteps } from './name-servers.ts';
 import { countChildrenSteps } from './overlay.ts';
 import { parseZone, type IncludeReader, type ParseResult } from './parser.ts';
 import { runSliced } from '../0-base/slices.ts';
-import type { Zone } from './types.ts';
+import type { ParsedRecord, Zone } from './types.ts';
 
 export const ZONE_SUFFIX = '.zone';
 
@@ -126,17 +126,32 @@ async function loadZoneFile(dir: string, f: ZoneFile, step: ZoneStep | undefined
   // Content checks on the records of a file with bad lines would mislead (a "missing" SOA that is
   // only a bad SOA line), so they run once the syntax is clean, as a compiler's later passes do.
   if (parsed.errors.length > 0) return { kind: 'invalid', errors: parsed.errors, warnings: parsed.warnings };
-  const built = await buildZoneSliced(f.origin, f.file, parsed.records);
-  const warnings = [...parsed.warnings, ...built.warnings];
-  if (built.kind === 'invalid') return { ...built, warnings };
+  const built = await buildZoneWith(f.origin, f.file, parsed.records, step, f.file);
+  return { ...built, warnings: [...parsed.warnings, ...built.warnings] };
+}
+
+/**
+ * Builds the zone `origin` from `records` read from `file` (a zone file, or a transfer), runs
+ * `step` on it as if it were read from `zoneFile`, and indexes it: what a zone needs before it is
+ * served, wherever its records came from.
+ */
+export async function buildZoneWith(
+  origin: NameKey,
+  file: string,
+  records: readonly ParsedRecord[],
+  step: ZoneStep | undefined,
+  zoneFile: string,
+): Promise<BuildResult> {
+  const built = await buildZoneSliced(origin, file, records);
+  if (built.kind === 'invalid') return built;
   // A step's errors fail the zone as its own would (the previous version is kept).
-  const stepped = step ? await step(f.file, built.zone) : { kind: 'zone' as const, zone: built.zone };
-  if (stepped.kind === 'invalid') return { kind: 'invalid', errors: stepped.errors, warnings };
+  const stepped = step ? await step(zoneFile, built.zone) : { kind: 'zone' as const, zone: built.zone };
+  if (stepped.kind === 'invalid') return { kind: 'invalid', errors: stepped.errors, warnings: built.warnings };
   // Last: the step may have added names. Ready before the service lays run-time changes over the
   // zone, and before a change needs to know which NS sets name a name server (name-servers.ts).
-  await runSliced(countChildrenSteps(stepped.zone.nodes, f.origin));
-  await runSliced(indexNameServersSteps(stepped.zone.nodes, f.origin));
-  return { ...built, zone: stepped.zone, warnings };
+  await runSliced(countChildrenSteps(stepped.zone.nodes, origin));
+  await runSliced(indexNameServersSteps(stepped.zone.nodes, origin));
+  return { ...built, zone: stepped.zone };
 }
 
 /** Reads and parses a zone file. The text is dropped on return, before the build needs memory. */

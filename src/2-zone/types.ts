@@ -42,6 +42,13 @@ export interface Zone<P = unknown> {
    * data: the loader warns about any there, and the answer path synthesizes a CNAME instead.
    */
   readonly dnames: ReadonlySet<NameKey>;
+  /**
+   * A secondary zone: the primary it is transferred from (`192.0.2.1:53`). Its records change only
+   * by transfer; run-time changes reach its pools alone.
+   */
+  readonly primary?: string;
+  /** A secondary zone past its SOA EXPIRE with no refresh: answered SERVFAIL (RFC 1035 §4.3.5). */
+  readonly expired?: boolean;
   /** GSLB pools of this zone (`<origin>.pools.yaml`), by owner name; each name is also a node. */
   readonly pools?: ReadonlyMap<NameKey, P>;
 }

@@ -1,7 +1,7 @@
 // `gslbd check --zones DIR`: load every zone as `serve` would and report, named-checkzone style,
 // each error and warning as `file:line: reason`. Nothing is served, so nothing is kept.
 
-import { nameToText } from '../0-base/name.ts';
+import { nameToText, type NameKey } from '../0-base/name.ts';
 import { GslbError } from '../0-base/errors.ts';
 import { loadZones } from '../4-gslb/load.ts';
 import type { PooledZone } from './pool.ts';
@@ -16,10 +16,11 @@ export interface CheckReport {
   readonly failed: string[];
 }
 
-export async function checkZones(dir: string): Promise<CheckReport> {
+/** `secondaries`: zones transferred from a primary, whose pools file has no zone file beside it. */
+export async function checkZones(dir: string, secondaries: ReadonlySet<NameKey> = new Set()): Promise<CheckReport> {
   let loaded;
   try {
-    loaded = await loadZones(dir);
+    loaded = await loadZones(dir, secondaries);
   } catch (e) {
     if (e instanceof GslbError) return { errors: [e.message], warnings: [], zones: [], failed: [] };
     throw e;

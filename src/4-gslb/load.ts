@@ -5,9 +5,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SourceError } from '../0-base/errors.ts';
-import type { NameKey } from '../0-base/name.ts';
+import { nameToText, type NameKey } from '../0-base/name.ts';
 import type { BuildResult, BuiltZone } from '../2-zone/build.ts';
-import { readZone, readZones, ZONE_SUFFIX, type LoadResult } from '../2-zone/loader.ts';
+import { buildZoneWith, originOfFile, readZone, readZones, ZONE_SUFFIX, type LoadResult } from '../2-zone/loader.ts';
+import type { ParsedRecord } from '../2-zone/types.ts';
 import { attachPools } from './attach.ts';
 import type { PooledZone } from './pool.ts';
 import { parsePoolsFile, type PoolsFileResult } from './pools-file.ts';
@@ -25,9 +26,9 @@ export const poolsFileOf = (zoneFile: string): string => zoneFile.slice(0, -ZONE
  * Loads every zone of `dir` with its pools. Throws GslbError ERR_ZONE_IO only if the directory
  * itself cannot be read; a pools file with no zone file beside it is an error in the result.
  */
-export async function loadZones(dir: string): Promise<PooledLoadResult> {
+export async function loadZones(dir: string, secondaries: ReadonlySet<NameKey> = new Set()): Promise<PooledLoadResult> {
   const r = await readZones(dir, attachPoolsFile);
-  const stray = await strayPoolsFiles(dir);
+  const stray = await strayPoolsFiles(dir, secondaries);
   // Every zone went through attachPoolsFile: its pools are Pools.
   return { ...r, zones: r.zones as PooledZone[], errors: [...r.errors, ...stray] };
 }
@@ -56,8 +57,23 @@ async function attachPoolsFile(
   return { kind: 'zone', zone: attached.zone };
 }
 
-/** Pools files with no zone file beside them: their pools cannot be served. */
-async function strayPoolsFiles(dir: string): Promise<SourceError[]> {
+/**
+ * A secondary zone (its records transferred from `primary`) with its pools file from `dir`, as
+ * `loadZone` builds a zone of the directory; `file` names where the records came from in errors.
+ */
+export async function buildSecondaryZone(
+  dir: string,
+  origin: NameKey,
+  file: string,
+  records: readonly ParsedRecord[],
+  primary: string,
+): Promise<BuildResult> {
+  const r = await buildZoneWith(origin, file, records, attachPoolsFile, path.join(dir, `${nameToText(origin)}zone`));
+  return r.kind === 'zone' ? { ...r, zone: { ...r.zone, primary } } : r;
+}
+
+/** Pools files with no zone file beside them (nor a secondary zone): their pools cannot be served. */
+async function strayPoolsFiles(dir: string, secondaries: ReadonlySet<NameKey>): Promise<SourceError[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const zoneNames = new Set(names.filter((n) => n.endsWith(ZONE_SUFFIX)).map((n) => n.toLowerCase()));
   return names
@@ -65,7 +81,8 @@ async function strayPoolsFiles(dir: string): Promise<SourceError[]> {
     .sort()
     .flatMap((name) => {
       const zoneName = name.slice(0, -POOLS_SUFFIX.length) + ZONE_SUFFIX;
-      return zoneNames.has(zoneName.toLowerCase())
+      const named = originOfFile(zoneName);
+      return zoneNames.has(zoneName.toLowerCase()) || ('origin' in named && secondaries.has(named.origin))
         ? []
         : [
             new SourceError(

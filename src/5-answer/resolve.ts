@@ -70,6 +70,9 @@ export function resolve(zones: ZoneSource<PooledZone>, q: Question): Answer {
   const qtype = q.qtype;
   // Names in no zone of ours, and zone transfers (not offered): REFUSED.
   if (!zone || qtype === Type.AXFR || qtype === Type.IXFR) return REFUSED;
+  // RFC 1035 §4.3.5: a secondary whose copy expired is no longer authoritative for the zone.
+  if (zone.expired)
+    return { zone: zone.origin, rcode: Rcode.SERVFAIL, aa: false, answer: [], authority: [], additional: [] };
   const answer: Entry[] = [];
   const authority: Entry[] = [];
   const additional: Entry[] = [];

@@ -74,6 +74,8 @@ export interface Handler {
   cookies: CookieSecrets | null;
   /** AXFR and IXFR go here once set (6-serve/transfer.ts); until then resolve() REFUSES them. */
   onTransfer?: TransferHandler | null;
+  /** NOTIFY requests go here once set (secondary zones, 6-serve/notify.ts answerNotify); until then NOTIMP. */
+  onNotify?: ((msg: Buffer, via: Transport) => Buffer | null) | null;
 }
 
 /** The policy context of one query; the client (and its geo lookup) is made only if a pool asks. */
@@ -272,6 +274,16 @@ export function createHandler(opts: HandlerOptions): Handler {
         return encodeError(msg, msg.readUInt16BE(0), msg.readUInt16BE(2), Rcode.SERVFAIL, 12, null);
       });
     }
+    // NOTIFY (opcode 4) with QR clear, once some zone here is a secondary.
+    if (msg.length >= 12 && (msg[2]! & 0xf8) === 0x20 && self.onNotify) {
+      try {
+        return self.onNotify(msg, via);
+      } catch (err) {
+        stats.errors++;
+        onError(err);
+        return null;
+      }
+    }
     try {
       const parsed = parseQuery(msg);
       if (parsed.kind === 'drop') {
@@ -304,6 +316,7 @@ export function createHandler(opts: HandlerOptions): Handler {
     tsig: { keys: [], maxFudge: FUDGE },
     cookies: opts.cookies ?? null,
     onTransfer: null as TransferHandler | null,
+    onNotify: null,
   });
   return self;
 }

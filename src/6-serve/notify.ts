@@ -1,16 +1,26 @@
-// NOTIFY out (RFC 1996): when a zone's serial changes, each secondary listed for it is told over
+// NOTIFY (RFC 1996), out and in. Out: when a zone's serial changes, each secondary listed for it is told over
 // UDP, and told again until it answers: the first wait 1 s, each next one twice as long, at most
 // `tries` times (§3.6: retransmit until a response or a retry limit). A NOTIFY for a newer serial
 // replaces the retries of an older one. Signed with the zone's transfer key when it has one, since
-// secondaries usually accept NOTIFY only with the key they transfer with.
+// secondaries usually accept NOTIFY only with the key they transfer with. In (`answerNotify`): a
+// secondary zone's primary tells us of a new serial, and the zone is refreshed at once.
 
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import { Class, Flag, Opcode, Rcode, Type, rcodeName } from '../0-base/constants.ts';
 import { formatListen, type ListenAddress } from '../0-base/listen.ts';
-import { keyToWire, nameToText, type NameKey } from '../0-base/name.ts';
-import { signRequest, verifyResponse, type TsigKey } from '../1-codec/tsig.ts';
+import { keyOf, keyToWire, nameToText, type NameKey } from '../0-base/name.ts';
+import { encodeError } from '../1-codec/response.ts';
+import {
+  readName,
+  signRequest,
+  tsigAnswer,
+  verifyRequest,
+  verifyResponse,
+  type TsigKey,
+  type TsigSettings,
+} from '../1-codec/tsig.ts';
 
 export interface NotifyTarget {
   readonly zone: NameKey;
@@ -159,4 +169,54 @@ function fields(t: NotifyTarget) {
     secondary: formatListen(t.to),
     key: t.key ? nameToText(t.key.name) : null,
   };
+}
+
+/** What the service says of a NOTIFY that came (RFC 1996 §3.10: only from a primary of the zone). */
+export type NotifyVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+export interface NotifyInOptions {
+  readonly tsig: () => TsigSettings;
+  readonly now: () => number;
+  /** Is `from`, signed with `key` (null: unsigned), a primary of `zone`? Called for a verified message only. */
+  readonly accept: (zone: NameKey, from: string, key: NameKey | null) => NotifyVerdict;
+  /** A NOTIFY refused (stranger, bad key, not a secondary zone here), for the log. */
+  readonly refused: (fields: Record<string, unknown>) => void;
+}
+
+/**
+ * NOTIFY in (RFC 1996 §3.7): the answer to a NOTIFY request, the question echoed; NOERROR when
+ * `accept` takes it (the zone is then refreshed from its primary), REFUSED (NOTAUTH for a bad
+ * signature) otherwise. A signed NOTIFY gets a signed answer. Null: not worth answering (no
+ * question to echo).
+ */
+export function answerNotify(msg: Buffer, from: string, o: NotifyInOptions): Buffer | null {
+  if (msg.length < 12 || msg.readUInt16BE(4) !== 1) return null;
+  const id = msg.readUInt16BE(0);
+  const flags = msg.readUInt16BE(2);
+  let zone: NameKey;
+  let questionEnd: number;
+  try {
+    const n = readName(msg, 12);
+    questionEnd = n.end + 4;
+    if (questionEnd > msg.length) return null;
+    zone = keyOf(n.wire);
+  } catch {
+    return null;
+  }
+  const now = o.now();
+  const settings = o.tsig();
+  const verdict = verifyRequest(msg, settings.keys, now, settings.maxFudge);
+  const reply = (rcode: number) => tsigAnswer(encodeError(msg, id, flags, rcode, questionEnd, null), verdict, now);
+  const fields = { zone: nameToText(zone), from };
+  if (verdict.kind === 'error') {
+    o.refused({ ...fields, reason: `TSIG: ${verdict.reason}` });
+    return reply(verdict.rcode);
+  }
+  const key = verdict.kind === 'ok' ? verdict.key.name : null;
+  const v = o.accept(zone, from, key);
+  if (!v.ok) {
+    o.refused({ ...fields, key: key && nameToText(key), reason: v.reason });
+    return reply(Rcode.REFUSED);
+  }
+  return reply(Rcode.NOERROR);
 }

@@ -125,6 +125,8 @@ export function createTransferHandler(deps: TransferDeps): TransferHandler {
     }
     const zone = q.qclass === Class.IN ? deps.zones.get(q.qname) : undefined;
     if (!zone) return refuse(msg, q, via, verdict, 'not a zone served here');
+    // An expired secondary has no copy to give (as BIND and Knot: SERVFAIL, then REFUSED here).
+    if (zone.expired) return refuse(msg, q, via, verdict, 'the zone expired: its primary has not answered');
     if (q.qtype === Type.AXFR && !via.tcp) return refuse(msg, q, via, verdict, 'AXFR over UDP');
     const acl = deps.acls().get(zone.origin);
     if (!acl) return refuse(msg, q, via, verdict, 'no transfer allowed for this zone (zones-options)');

@@ -3,7 +3,7 @@
 // zones and TSIG keys in service by 9-main, served by 6-serve/transfer.ts. Plain data (no classes),
 // so the options reach cluster workers as they are.
 
-import { isScalar } from 'yaml';
+import { isScalar, type Node as YamlNode } from 'yaml';
 import type { Cidr } from '../0-base/cidr.ts';
 import { parseListen, type ListenAddress } from '../0-base/listen.ts';
 import { keyFromText, nameToText, NameError, type NameKey } from '../0-base/name.ts';
@@ -20,8 +20,10 @@ export interface ZoneOptions {
   readonly transfer?: TransferOptions;
   /** Secondaries to send NOTIFY to (RFC 1996) when the serial changes. */
   readonly notify: readonly ListenAddress[];
-  /** Default `all`. */
+  /** Default `all`; `omit` for a secondary zone (its serial is its primary's). */
   readonly poolsInTransfer: PoolsInTransfer;
+  /** A secondary zone: transferred from this primary instead of read from a zone file. */
+  readonly primary?: PrimaryOptions;
   /** `healthy`: the serial is bumped for a health change at most once per this long (ms; default 30 s). */
   readonly transferMinIntervalMs: number;
   /** Serial steps of IXFR history kept (default 100); 0: none, every IXFR is answered in full. */
@@ -29,6 +31,12 @@ export interface ZoneOptions {
   /** Where it is written, for the errors only the zones and keys in service can show. */
   readonly file: string;
   readonly line: number;
+}
+
+export interface PrimaryOptions {
+  readonly address: ListenAddress;
+  /** The TSIG key transfers are signed with and NOTIFY must carry (name as text, final dot). */
+  readonly key?: { readonly name: string; readonly line: number };
 }
 
 /**
@@ -54,8 +62,18 @@ export function zonesOptionsErrors(
 ): string[] {
   const errors: string[] = [];
   for (const o of options) {
-    if (!zoneFiles.has(keyFromText(o.zone)))
+    const file = zoneFiles.has(keyFromText(o.zone));
+    if (o.primary && file)
+      errors.push(
+        `${o.file}:${o.line}: zones-options.${o.zone}: both a zone file in ${zonesDir} and a primary: a zone is read from one or the other`,
+      );
+    if (!o.primary && !file)
       errors.push(`${o.file}:${o.line}: zones-options.${o.zone}: no zone ${o.zone} in ${zonesDir}`);
+    const pk = o.primary?.key;
+    if (pk && !keys.has(keyFromText(pk.name)))
+      errors.push(
+        `${o.file}:${pk.line}: zones-options.${o.zone}.primary.key: no TSIG key ${pk.name} (tsig: or --tsig-key)`,
+      );
     for (const k of o.transfer?.keys ?? [])
       if (!keys.has(keyFromText(k.name)))
         errors.push(
@@ -88,7 +106,14 @@ export function readZonesOptions(src: YamlSource, top: MapReader): ZoneOptions[]
       m.failAtKey(name, `zone ${zone} is given twice`);
       continue;
     }
-    z.only(['transfer', 'notify', 'pools-in-transfer', 'transfer-min-interval', 'ixfr-history']);
+    z.only(['transfer', 'notify', 'pools-in-transfer', 'transfer-min-interval', 'ixfr-history', 'primary']);
+    const primary = z.has('primary') ? readPrimary(src, z) : undefined;
+    const pools = z.oneOf('pools-in-transfer', POOLS_IN_TRANSFER);
+    if (primary && pools !== undefined && pools !== 'omit')
+      z.fail(
+        'pools-in-transfer',
+        "a secondary zone transfers its pools as omit: its serial is its primary's, and cannot follow our pools",
+      );
     const notify = (z.list('notify') ?? []).flatMap((n, i) => {
       const at = `${z.sub('notify')}[${i}]`;
       try {
@@ -104,7 +129,8 @@ export function readZonesOptions(src: YamlSource, top: MapReader): ZoneOptions[]
       zone,
       ...(transfer && { transfer }),
       notify,
-      poolsInTransfer: z.oneOf('pools-in-transfer', POOLS_IN_TRANSFER) ?? 'all',
+      poolsInTransfer: primary ? 'omit' : (pools ?? 'all'),
+      ...(primary && { primary }),
       transferMinIntervalMs: z.duration('transfer-min-interval', 1000, 86_400_000) ?? DEFAULT_TRANSFER_MIN_INTERVAL_MS,
       ixfrHistory: z.number('ixfr-history', 0, 100_000) ?? DEFAULT_IXFR_HISTORY,
       file: src.file,
@@ -138,4 +164,32 @@ function readTransfer(src: YamlSource, z: MapReader): TransferOptions | undefine
   }
   if (!allow && !keys) return t.fail(undefined, 'give allow (address prefixes), keys (TSIG key names) or both');
   return { ...(allow && { allow }), ...(keys && { keys }) };
+}
+
+/** `primary: 192.0.2.1:53` or `primary: { address: 192.0.2.1:53, key: xfr-key. }`. */
+function readPrimary(src: YamlSource, z: MapReader): PrimaryOptions | undefined {
+  const node = z.node('primary');
+  const address = (n: YamlNode | null | undefined, at: string): ListenAddress | undefined => {
+    if (!isScalar(n)) return src.fail(n, at, 'expected an address like 192.0.2.1:53');
+    try {
+      return parseListen(String(n.value), 53);
+    } catch (e) {
+      return src.fail(n, at, (e as Error).message);
+    }
+  };
+  if (isScalar(node)) {
+    const a = address(node, z.sub('primary'));
+    return a && { address: a };
+  }
+  const p = MapReader.of(src, node, z.sub('primary'));
+  if (!p) return undefined;
+  p.only(['address', 'key']);
+  if (!p.has('address')) return p.fail(undefined, 'give address (the primary, like 192.0.2.1:53)');
+  const a = address(p.node('address'), p.sub('address'));
+  if (!a) return undefined;
+  if (!p.has('key')) return { address: a };
+  const k = p.node('key');
+  if (!isScalar(k)) return src.fail(k, p.sub('key'), 'expected a TSIG key name');
+  const name = zoneName(String(k.value), (reason) => src.fail(k, p.sub('key'), `not a key name: ${reason}`));
+  return name === undefined ? undefined : { address: a, key: { name, line: src.lineOf(k) } };
 }

@@ -298,11 +298,16 @@ export class ZoneEditor {
         });
       }
     }
+    // A secondary zone's records are its primary's: only its pools (ours) change here.
+    if (this.zone.primary !== undefined && out.length > 0)
+      throw new EditError(
+        `${zone} is a secondary zone of ${this.zone.primary}: its records are changed on the primary`,
+      );
     for (const [name, p] of this.#pools) {
       const pool = nameToText(name);
       for (const [address, target] of p.changes()) out.push({ kind: 'target', pool, address, target });
     }
-    if (out.length && !this.#soaReplaced) {
+    if (out.length && !this.#soaReplaced && this.zone.primary === undefined) {
       // Each change to zone data bumps the serial (RFC 1982: wraps at 2^32), so secondaries and
       // operators can tell versions apart.
       const soa = this.zone.soa;

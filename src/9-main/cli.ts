@@ -1,6 +1,7 @@
 // gslbd command line: `gslbd serve`, `gslbd check`, `gslbd journal`, and the operator commands.
 
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { GslbError } from '../0-base/errors.ts';
 import { createLogger } from '../0-base/log.ts';
@@ -126,6 +127,8 @@ async function serve(args: string[]): Promise<number> {
     ),
     ...(geoip !== undefined && { geo: { type: 'mmdb', path: geoip } as const }),
     dataDir,
+    // Workers read the copies of secondary zones the primary process pulls.
+    secondaryDir: path.join(dataDir, 'secondary'),
     // --tsig-key flags replace the file's keys rather than add to them, as every other flag does.
     tsig: values['tsig-key'] ? values['tsig-key'].map(tsigKeyFlag) : (file.tsig ?? []),
     tsigMaxFudge: maxFudge(values['tsig-max-fudge'], file.tsigMaxFudge),
@@ -254,7 +257,8 @@ async function check(args: string[]): Promise<number> {
     }
   }
   const dir = values.zones ?? config?.zones ?? './zones';
-  const result = await checkZones(dir);
+  const secondaries = new Set((config?.zonesOptions ?? []).filter((o) => o.primary).map((o) => keyFromText(o.zone)));
+  const result = await checkZones(dir, secondaries);
   const errors = [...result.errors];
   if (config?.zonesOptions) {
     const files = new Set([...result.zones.map((z) => z.origin), ...result.failed].map((o) => keyFromText(o)));

@@ -48,6 +48,9 @@ import { GeoLoader } from './geo-loader.ts';
 import { StatusView } from './status.ts';
 import type { ZoneOptions } from '../7-config/zones-options.ts';
 import { ZoneTransfers } from './zone-transfers.ts';
+import { SecondaryZones } from './secondary-zones.ts';
+import { answerNotify } from '../6-serve/notify.ts';
+import path from 'node:path';
 import type { NameKey } from '../0-base/name.ts';
 
 export interface ServiceOptions extends ServerOptions {
@@ -97,6 +100,10 @@ export interface ServiceOptions extends ServerOptions {
   readonly settings?: Settings;
   /** Per-zone settings (`zones-options:` in gslbd.yaml): who may transfer which zone. A reload reads them again (`settings`). */
   readonly zonesOptions?: readonly ZoneOptions[];
+  /** Where secondary zones' copies are kept (`<data>/secondary`); default: under `dataDir`. Workers read the primary's. */
+  readonly secondaryDir?: string | null;
+  /** A worker: a NOTIFY it accepted for a secondary zone goes to the process that refreshes zones. */
+  readonly notified?: (zone: NameKey) => void;
 }
 
 /** What a reload reads from gslbd.yaml; `file` names it in logs and /v1/status. */
@@ -209,6 +216,10 @@ export class Service {
   readonly #transfers: ZoneTransfers;
   /** Origins of every zone file in the zones directory, loaded or not (the last reading). */
   #zoneFiles: ReadonlySet<NameKey> = new Set();
+  /** Zones transferred from a primary (`primary:` in zones-options). */
+  readonly #secondaries: SecondaryZones;
+  /** The zones-options in service (a reload that fails its checks goes back to these). */
+  #zonesOptions: readonly ZoneOptions[] = [];
 
   constructor(opts: ServiceOptions) {
     this.#opts = opts;
@@ -269,6 +280,15 @@ export class Service {
       counters: this.counters,
       commit: (changes) => this.state.commit('transfer', changes),
       follower: opts.state !== undefined,
+    });
+    this.#secondaries = new SecondaryZones({
+      dir: opts.secondaryDir !== undefined ? opts.secondaryDir : opts.dataDir && path.join(opts.dataDir, 'secondary'),
+      zonesDir: opts.zonesDir,
+      log: opts.log,
+      clock,
+      keys: () => this.handler.tsig.keys,
+      changed: () => this.#queueLoad(),
+      ...(opts.notified && { notified: opts.notified }),
     });
     this.#publisher = new ZonePublisher({
       zones: this.zones,
@@ -424,6 +444,7 @@ export class Service {
     if (replay.droppedBytes) this.#opts.log.warn({ bytes: replay.droppedBytes }, 'journal: torn last record dropped');
     if (replay.changesets) this.#opts.log.info({ changesets: replay.changesets }, 'journal replayed');
     // The settings are the ones the service was made with: only the zones are read.
+    this.#secondaries.configure(this.#opts.zonesOptions ?? []);
     await this.#loadZones();
     const log = this.#opts.log;
     try {
@@ -456,6 +477,8 @@ export class Service {
         );
       }
     }
+    // The process that keeps the state refreshes secondary zones; a worker serves the copies it pulls.
+    if (this.#opts.state === undefined) this.#secondaries.start();
     // No address asked for: a cluster primary, whose workers answer.
     if (this.#opts.listen.length && this.listeners.length === 0)
       throw new GslbError('ERR_LISTEN', 'no address could be bound');
@@ -495,6 +518,27 @@ export class Service {
    */
   setZonesOptions(options: readonly ZoneOptions[]): void {
     this.#transfers.set(options, this.#zoneFiles);
+    this.#zonesOptions = options;
+    this.#secondaries.configure(options);
+    const log = this.#opts.log;
+    this.handler.onNotify = this.#secondaries.origins.size
+      ? (msg, via) =>
+          answerNotify(msg, via.address, {
+            tsig: () => this.handler.tsig,
+            now: () => this.#clock.now(),
+            accept: (zone, from, key) => {
+              const v = this.#secondaries.accept(zone, from, key);
+              if (v.ok) log.info({ zone: nameToText(zone), from }, 'NOTIFY accepted: refreshing the zone');
+              return v;
+            },
+            refused: (fields) => log.info(fields, 'NOTIFY refused'),
+          })
+      : null;
+  }
+
+  /** A NOTIFY a worker accepted: the secondary zone is refreshed now. */
+  notified(zone: NameKey): void {
+    this.#secondaries.refresh(zone);
   }
 
   /**
@@ -556,6 +600,9 @@ export class Service {
     try {
       this.setZonesOptions(options);
     } catch (err) {
+      // The secondary zones read with these options go back to the ones in service.
+      this.#secondaries.configure(this.#zonesOptions);
+      void this.#queueLoad();
       const error = (err as Error).message;
       log.error({ file, error }, 'config: zones-options not reloaded: the transfer settings in service are kept');
       if (this.#config) this.#config = { ...this.#config, ok: false, error };
@@ -575,6 +622,8 @@ export class Service {
     // at once could read the files in one order and put them in service in the other.
     const run = this.#reloads.then(async () => {
       const read = await this.#reloadSettings();
+      // A secondary zone and its options come in the same reload, as a zone file and its options do.
+      if (read?.zonesOptions) this.#secondaries.configure(read.zonesOptions);
       const loaded = await this.#loadZones();
       if (read?.zonesOptions) this.#reloadZonesOptions(read.zonesOptions);
       return loaded;
@@ -586,9 +635,25 @@ export class Service {
   /** The last reload asked for; the next one starts when it is done. */
   #reloads: Promise<unknown> = Promise.resolve();
 
+  /** The zones read again, after the reloads asked for before (a secondary zone's copy changed). */
+  #queueLoad(): Promise<void> {
+    const run = this.#reloads.then(() => this.#loadZones());
+    this.#reloads = run.catch((err: unknown) => this.#opts.log.error({ err }, 'zones not loaded'));
+    return run.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   async #loadZones(): Promise<{ loaded: number; failed: number }> {
     const log = this.#opts.log;
-    const result = await loadZones(this.#opts.zonesDir);
+    const files = await loadZones(this.#opts.zonesDir, this.#secondaries.origins);
+    const copies = await this.#secondaries.load();
+    const result = {
+      ...files,
+      zones: [...files.zones, ...copies.zones],
+      failures: [...files.failures, ...copies.failures],
+    };
     await this.#node?.filesLoaded(this.#opts.zonesDir);
     for (const w of result.warnings) log.warn({ warning: w.message }, 'zone warning');
     for (const e of result.errors) log.error({ error: e.message }, 'file not loaded');
@@ -602,7 +667,7 @@ export class Service {
     const geo = await this.#geo.ensure(result.zones);
     if (geo && !this.#inputs.geo) this.#inputs = { ...this.#inputs, geo };
     const present = new Set([...result.zones.map((z) => z.origin), ...result.failures.map((f) => f.origin)]);
-    this.#zoneFiles = present;
+    this.#zoneFiles = new Set([...files.zones.map((z) => z.origin), ...files.failures.map((f) => f.origin)]);
     const gone = this.#publisher.files(result.zones, present);
     for (const z of result.zones)
       log.info(
@@ -636,6 +701,7 @@ export class Service {
     this.api = null;
     this.checker.stop();
     this.#transfers.stop();
+    this.#secondaries.stop();
     await this.#node?.stop();
     await Promise.all(this.listeners.map((l) => l.stop()));
     this.listeners.length = 0;

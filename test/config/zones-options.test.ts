@@ -72,7 +72,7 @@ describe('zones-options in gslbd.yaml', () => {
       [
         'gslbd.yaml:3: zones-options.a.test..transfer.allow[0]: "10.0.0.0/33": the prefix length must be 0..32',
         'gslbd.yaml:4: zones-options.a.test..pools-in-transfer: "some" is not one of all | healthy | omit',
-        'gslbd.yaml:5: zones-options.a.test..notfy: unknown key (known keys: transfer, notify, pools-in-transfer, transfer-min-interval, ixfr-history)',
+        'gslbd.yaml:5: zones-options.a.test..notfy: unknown key (known keys: transfer, notify, pools-in-transfer, transfer-min-interval, ixfr-history, primary)',
         'gslbd.yaml:6: zones-options.a.test..ixfr-history: -1 is out of range 0..100000',
       ],
     ],

@@ -24,6 +24,8 @@ export interface Knot {
   log(): string;
   /** Every record of `origin` as Knot loaded it, one `owner ttl TYPE rdata` line each (`knotc zone-read`). */
   zoneRead(origin: string): Promise<string[]>;
+  /** `knotc zone-reload`: the zone file read again (as a primary, its differences kept for IXFR). */
+  reload(origin: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -79,8 +81,28 @@ function head(dir: string, port: number, level: 'warning' | 'info'): string[] {
   ];
 }
 
-function config(dir: string, port: number, zones: readonly KnotZone[], key?: TransferKey): string {
+/** Knot as a primary of gslbd: NOTIFY sent to gslbd's port, and IXFR from the differences of reloaded files. */
+export interface PrimaryFor {
+  /** gslbd's port on 127.0.0.1, NOTIFY signed with the transfer key when there is one. */
+  readonly notifyPort: number;
+}
+
+function config(
+  dir: string,
+  port: number,
+  zones: readonly KnotZone[],
+  key?: TransferKey,
+  primaryFor?: PrimaryFor,
+): string {
   const q = (s: string) => JSON.stringify(s);
+  const notify = primaryFor
+    ? [
+        'remote:',
+        '  - id: gslbd',
+        `    address: 127.0.0.1@${primaryFor.notifyPort}`,
+        ...(key ? [`    key: ${q(key.name)}`] : []),
+      ]
+    : [];
   const acl = key
     ? [
         'key:',
@@ -101,13 +123,16 @@ function config(dir: string, port: number, zones: readonly KnotZone[], key?: Tra
   return [
     ...head(dir, port, 'warning'),
     ...acl,
+    ...notify,
     'template:',
     '  - id: default',
     `    storage: ${q(path.join(dir, 'storage'))}`,
-    // Serve the files as they are: never write them back, keep no journal.
+    // Serve the files as they are: never write them back. As gslbd's primary, a reloaded file's
+    // differences go to the journal, for IXFR; otherwise no journal.
     '    zonefile-sync: -1',
-    '    zonefile-load: whole',
-    '    journal-content: none',
+    ...(primaryFor
+      ? ['    zonefile-load: difference', '    journal-content: changes', '    notify: gslbd']
+      : ['    zonefile-load: whole', '    journal-content: none']),
     '    semantic-checks: off',
     ...(key ? ['    acl: [transfer, transfer-unsigned]'] : []),
     'zone:',
@@ -196,16 +221,22 @@ export async function startKnot(
   dir: string,
   zones: readonly KnotZone[],
   timeoutMs = 10_000,
-  opts: { readonly secondaryOf?: SecondaryOf; readonly transferKey?: TransferKey } = {},
+  opts: {
+    readonly secondaryOf?: SecondaryOf;
+    readonly transferKey?: TransferKey;
+    readonly primaryFor?: PrimaryFor;
+    /** Listen on this port (a restart keeps its address); default: a free one. */
+    readonly port?: number;
+  } = {},
 ): Promise<Knot> {
-  const { secondaryOf, transferKey } = opts;
+  const { secondaryOf, transferKey, primaryFor } = opts;
   requireKnot();
   await mkdir(path.join(dir, 'run'), { recursive: true });
   await mkdir(path.join(dir, 'storage'), { recursive: true });
   const conf = path.join(dir, 'knot.conf');
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = opts.port ?? (await freePort());
     await writeFile(
       conf,
       secondaryOf
@@ -215,7 +246,7 @@ export async function startKnot(
             zones.map((z) => z.origin),
             secondaryOf,
           )
-        : config(dir, port, zones, transferKey),
+        : config(dir, port, zones, transferKey, primaryFor),
     );
     const { proc, log, stop } = spawnDaemon('knotd', ['-c', conf]);
     try {
@@ -237,6 +268,9 @@ export async function startKnot(
           .split('\n')
           .filter(Boolean)
           .map((l) => l.replace(/^\[[^\]]*\]\s+/, ''));
+      },
+      async reload(origin) {
+        await run('knotc', ['-c', conf, '-t', '5', 'zone-reload', origin], 10_000);
       },
       stop,
     };

@@ -90,4 +90,6 @@ export type FromWorker =
     }
   | { readonly type: 'counters'; readonly id: number; readonly counts: QueryCounts }
   /** An RFC 2136 UPDATE it received: only the primary may commit (one journal, one writer). */
-  | { readonly type: 'update'; readonly id: number; readonly msg: Uint8Array; readonly via: Transport };
+  | { readonly type: 'update'; readonly id: number; readonly msg: Uint8Array; readonly via: Transport }
+  /** It accepted a NOTIFY for a secondary zone (text): the primary refreshes the zone. */
+  | { readonly type: 'notified'; readonly zone: string };

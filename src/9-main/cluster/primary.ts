@@ -3,6 +3,7 @@
 // configuration. It answers no DNS itself: N worker processes do (worker.ts), each with UDP and
 // TCP sockets of its own on the same addresses (SO_REUSEPORT), following the primary's state.
 
+import { keyFromText } from '../../0-base/name.ts';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ListenAddress } from '../../0-base/listen.ts';
@@ -241,6 +242,9 @@ export class ClusterPrimary {
         return;
       case 'update':
         void this.#update(proc, m.id, Buffer.from(m.msg.buffer, m.msg.byteOffset, m.msg.byteLength), m.via);
+        return;
+      case 'notified':
+        this.service.notified(keyFromText(m.zone));
         return;
     }
   }

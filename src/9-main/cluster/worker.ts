@@ -3,6 +3,7 @@
 // (SO_REUSEPORT); everything else it follows: the state store is the primary's (a snapshot, then
 // every changeset), check statuses are the primary's, UPDATEs go to the primary to commit.
 
+import { nameToText, type NameKey } from '../../0-base/name.ts';
 import type { UpdateHandler } from '../../6-serve/handler.ts';
 import { GslbError } from '../../0-base/errors.ts';
 import { createLogger } from '../../0-base/log.ts';
@@ -58,7 +59,8 @@ export async function runWorker(): Promise<number> {
         state.restore(m.state);
         checks = new PrimaryChecks(state.probes());
         checks.update(m.checks, true);
-        const s = new Service({ ...m.options, log, dataDir: null, state, checks, update, reusePort: true });
+        const notified = (zone: NameKey) => tell({ type: 'notified', zone: nameToText(zone) });
+        const s = new Service({ ...m.options, log, dataDir: null, state, checks, update, notified, reusePort: true });
         service = s;
         started = s.start().then(
           () => void tell({ type: 'ready' }),
