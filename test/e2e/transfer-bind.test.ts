@@ -1,7 +1,8 @@
 // BIND 9 `named` as a secondary of gslbd over loopback, transferring with TSIG: after its first
 // transfer, named answers every static name of the example zones as gslbd does; an nsupdate to
 // gslbd reaches named within 2 s through NOTIFY and an IXFR (named's log counts the records of
-// that transfer: the difference, not the zone).
+// that transfer: the difference, not the zone); and each pools-in-transfer mode gives named what
+// it promises, the checks test/helpers/pool-modes.ts has for every secondary (Knot's too).
 
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,13 @@ import { dig, type DigResult } from '../helpers/dig.ts';
 import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { requireNamed, startNamed, type Named } from '../helpers/named.ts';
 import { tsigKeyYaml, type Key } from '../helpers/nsupdate.ts';
+import {
+  POOL_MODE_ORIGINS,
+  poolModeOptions,
+  runPoolModeSuite,
+  writePoolModeZones,
+  type PoolModeZones,
+} from '../helpers/pool-modes.ts';
 import { makeKey } from '../update/helpers.ts';
 
 requireNamed();
@@ -21,10 +29,11 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'gslbd-xfr-bind-'));
 const zones = path.join(work, 'zones');
 const key: Key = makeKey('bind-xfr.', 'hmac-sha256', []);
 const updateKey: Key = makeKey('bind-update.', 'hmac-sha256', ['gslb.example.com.']);
-const origins = ['example.com.', 'gslb.example.com.'];
+const examples = ['example.com.', 'gslb.example.com.'];
+const origins = [...examples, ...POOL_MODE_ORIGINS];
 const y = ['-y', `${key.algorithm}:${nameToText(key.name)}:${key.base64}`];
 
-/** gslbd.yaml: both zones transferred to 127.0.0.1 signed with `key` only; with `notifyPort`, NOTIFY to named there. */
+/** gslbd.yaml: every zone transferred to 127.0.0.1 signed with `key` only; with `notifyPort`, NOTIFY to named there. */
 function config(notifyPort: number | null): string {
   return [
     `zones: ${zones}`,
@@ -35,6 +44,7 @@ function config(notifyPort: number | null): string {
     ...origins.flatMap((o) => [
       `  ${o}:`,
       `    transfer: { allow: ["127.0.0.1"], keys: [${nameToText(key.name)}] }`,
+      ...poolModeOptions(o),
       ...(notifyPort !== null ? [`    notify: ["127.0.0.1:${notifyPort}"]`] : []),
     ]),
     '',
@@ -43,12 +53,16 @@ function config(notifyPort: number | null): string {
 
 let gslbd: Gslbd;
 let named: Named;
+let pools: PoolModeZones;
 
 beforeAll(async () => {
   cpSync(path.join(ROOT, 'zones'), zones, { recursive: true });
   rmSync(path.join(zones, 'README.md'), { force: true });
+  pools = await writePoolModeZones(zones);
   writeFileSync(path.join(work, 'gslbd.yaml'), config(null));
   gslbd = await startGslbd(['--config', path.join(work, 'gslbd.yaml')]);
+  // The healthy mode transfers the targets in service: wait until gslbd itself answers only the up one.
+  await pools.settled(gslbd.port);
   named = await startNamed(path.join(work), origins, gslbd.port, {
     name: nameToText(key.name),
     algorithm: key.algorithm,
@@ -59,6 +73,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await named?.stop();
   await gslbd?.stop();
+  await pools?.close();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -76,7 +91,7 @@ const normal = (r: DigResult) => ({
 });
 
 describe('named as a secondary of gslbd (TSIG-signed transfers)', () => {
-  it.each(origins)(
+  it.each(examples)(
     'answers every static name of %s as gslbd does',
     async (zone) => {
       const xfr = await digTransfer(gslbd.port, zone, y);
@@ -130,3 +145,14 @@ describe('named as a secondary of gslbd (TSIG-signed transfers)', () => {
     );
   }, 30_000);
 });
+
+// After the NOTIFY test: gslbd sends NOTIFY for every zone to named from then on.
+runPoolModeSuite('named', () => ({
+  gslbd,
+  zones: pools,
+  port: named.port,
+  log: () => named.log(),
+  // xfrin's lines when an IXFR does not apply or goes wrong (it then falls back to AXFR).
+  ixfrFailed: /failed while receiving responses|IXFR out of sync|retrying with AXFR/,
+  signed: y,
+}));

@@ -1,10 +1,10 @@
 // Knot DNS as a secondary of gslbd over loopback, transferring with TSIG: after its first transfer,
 // Knot answers every static name of the example zones as gslbd does; and each pools-in-transfer
 // mode gives the secondary what it promises (all: every target not drained; healthy: the targets
-// in service; omit: nothing at the pool's name).
+// in service; omit: nothing at the pool's name), the checks test/helpers/pool-modes.ts has for
+// every secondary.
 
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,21 +13,30 @@ import { digTransfer, updateReachesSecondary } from '../helpers/axfr.ts';
 import { dig, type DigResult } from '../helpers/dig.ts';
 import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { requireKnot, startKnot, type Knot } from '../helpers/knot.ts';
-import type { Key } from '../helpers/nsupdate.ts';
+import { tsigKeyYaml, type Key } from '../helpers/nsupdate.ts';
+import {
+  POOL_MODE_ORIGINS,
+  poolModeOptions,
+  runPoolModeSuite,
+  writePoolModeZones,
+  type PoolModeZones,
+} from '../helpers/pool-modes.ts';
 import { makeKey } from '../update/helpers.ts';
-import { tsigKeyYaml } from '../helpers/nsupdate.ts';
 
 requireKnot();
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'gslbd-xfr-knot-'));
 const zones = path.join(work, 'zones');
 const key: Key = makeKey('knot-xfr.', 'hmac-sha256', []);
-const MODES = ['all', 'healthy', 'omit'] as const;
 /** Updates gslb.example.com. only; not a transfer key. */
 const updateKey: Key = makeKey('knot-update.', 'hmac-sha256', ['gslb.example.com.']);
-const origins = ['example.com.', 'gslb.example.com.', ...MODES.map((m) => `${m}.pools.test.`)];
+const origins = ['example.com.', 'gslb.example.com.', ...POOL_MODE_ORIGINS];
+const signed = ['-y', `${key.algorithm}:${nameToText(key.name)}:${key.base64}`];
 
-/** gslbd.yaml: every zone transferred to 127.0.0.1 with `key`; with `notifyPort`, gslb.example.com. notifies Knot there. */
+/**
+ * gslbd.yaml: every zone transferred to 127.0.0.1 with `key`; with `notifyPort`, gslb.example.com.
+ * and healthy.pools.test. notify Knot there.
+ */
 function config(notifyPort: number | null): string {
   return [
     `zones: ${zones}`,
@@ -38,11 +47,10 @@ function config(notifyPort: number | null): string {
     ...origins.flatMap((o) => [
       `  ${o}:`,
       `    transfer: { allow: ["127.0.0.1"], keys: [${nameToText(key.name)}] }`,
-      ...(o.endsWith('pools.test.') ? [`    pools-in-transfer: ${o.split('.')[0]}`] : []),
+      ...poolModeOptions(o),
       ...((o === 'gslb.example.com.' || o === 'healthy.pools.test.') && notifyPort !== null
         ? [`    notify: ["127.0.0.1:${notifyPort}"]`]
         : []),
-      ...(o === 'healthy.pools.test.' ? ['    transfer-min-interval: 1s'] : []),
     ]),
     '',
   ].join('\n');
@@ -50,54 +58,16 @@ function config(notifyPort: number | null): string {
 
 let gslbd: Gslbd;
 let knot: Knot;
-/** A listener the up target's check connects to; the down target's port has none. */
-let up: net.Server;
-let downPort: number;
-
-async function listen(): Promise<net.Server> {
-  const s = net.createServer((c) => c.destroy());
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  return s;
-}
+let pools: PoolModeZones;
 
 beforeAll(async () => {
   cpSync(path.join(ROOT, 'zones'), zones, { recursive: true });
   rmSync(path.join(zones, 'README.md'), { force: true });
-  up = await listen();
-  const closed = await listen();
-  downPort = (closed.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => closed.close(() => r()));
-  const upPort = (up.address() as net.AddressInfo).port;
-  const check = (port: number) => `check: { type: tcp, port: ${port}, interval: 1s, timeout: 500ms, rise: 1, fall: 1 }`;
-  for (const mode of MODES) {
-    const origin = `${mode}.pools.test`;
-    writeFileSync(
-      path.join(zones, `${origin}.zone`),
-      ['$TTL 300', '@ IN SOA ns1 hostmaster ( 1 2h 15m 2w 30 )', '  IN NS ns1', 'ns1 IN A 192.0.2.1', ''].join('\n'),
-    );
-    writeFileSync(
-      path.join(zones, `${origin}.pools.yaml`),
-      [
-        'web:',
-        '  ttl: 20',
-        '  answers: 3',
-        '  targets:',
-        `    - { address: 127.0.0.1, ${check(upPort)} }`,
-        `    - { address: 127.0.0.2, ${check(downPort)} }`,
-        '    - { address: 127.0.0.3, weight: 0 }',
-        '',
-      ].join('\n'),
-    );
-  }
+  pools = await writePoolModeZones(zones);
   writeFileSync(path.join(work, 'gslbd.yaml'), config(null));
   gslbd = await startGslbd(['--config', path.join(work, 'gslbd.yaml')]);
   // The healthy mode transfers the targets in service: wait until gslbd itself answers only the up one.
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const r = await dig(gslbd.port, ['web.healthy.pools.test.', 'A']);
-    if (r.answer.map((a) => a.data).join() === '127.0.0.1') break;
-    await new Promise((res) => setTimeout(res, 200));
-  }
+  await pools.settled(gslbd.port);
   knot = await startKnot(
     path.join(work, 'knot'),
     origins.map((origin) => ({ origin, file: '' })),
@@ -114,7 +84,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await knot?.stop();
   await gslbd?.stop();
-  await new Promise<void>((r) => (up ? up.close(() => r()) : r()));
+  await pools?.close();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -134,7 +104,7 @@ describe('Knot as a secondary of gslbd (TSIG-signed AXFR)', () => {
   it.each(['example.com.', 'gslb.example.com.'])(
     'answers every static name of %s as gslbd does',
     async (zone) => {
-      const xfr = await digTransfer(gslbd.port, zone, ['-y', `${key.algorithm}:${nameToText(key.name)}:${key.base64}`]);
+      const xfr = await digTransfer(gslbd.port, zone, signed);
       expect(xfr.ok).toBe(true);
       const pools = new Set(['www', 'rr', 'near', 'regional', 'primary', 'sticky', 'api'].map((p) => `${p}.${zone}`));
       const questions = new Map<string, string>();
@@ -158,32 +128,6 @@ describe('Knot as a secondary of gslbd (TSIG-signed AXFR)', () => {
     },
     60_000,
   );
-});
-
-describe('pools-in-transfer', () => {
-  const answer = async (mode: string) =>
-    (await dig(knot.port, [`web.${mode}.pools.test.`, 'A'])).answer.map((a) => `${a.ttl} ${a.data}`).sort();
-
-  it('all: every configured target not drained, with the pool TTL', async () => {
-    expect(await answer('all')).toEqual(['20 127.0.0.1', '20 127.0.0.2']);
-  });
-
-  it('healthy: the targets in service when the secondary transferred', async () => {
-    expect(await answer('healthy')).toEqual(['20 127.0.0.1']);
-  });
-
-  it('omit: no pool name at all (the secondary answers NXDOMAIN for it)', async () => {
-    const r = await dig(knot.port, ['web.omit.pools.test.', 'A']);
-    expect(r.status).toBe('NXDOMAIN');
-    expect(
-      (
-        await digTransfer(gslbd.port, 'omit.pools.test.', [
-          '-y',
-          `${key.algorithm}:${nameToText(key.name)}:${key.base64}`,
-        ])
-      ).records.some((l) => l.startsWith('web.')),
-    ).toBe(false);
-  });
 });
 
 describe('NOTIFY (RFC 1996)', () => {
@@ -217,35 +161,12 @@ describe('NOTIFY (RFC 1996)', () => {
   }, 30_000);
 });
 
-describe('the serial follows the pools a transfer sends', () => {
-  it('healthy: a target coming up bumps the serial, and NOTIFY brings it to Knot', async () => {
-    const soa = async (port: number) =>
-      Number((await dig(port, ['healthy.pools.test.', 'SOA'])).answer[0]!.data.split(' ')[2]);
-    const before = await soa(gslbd.port);
-    expect(await soa(knot.port)).toBe(before);
-    // The down target's check port starts answering: its check comes up within a probe or two.
-    const revived = net.createServer((c) => c.destroy());
-    await new Promise<void>((r) => revived.listen(downPort, '127.0.0.2', r));
-    try {
-      const deadline = Date.now() + 10_000;
-      let answer: string[] = [];
-      while (Date.now() < deadline) {
-        answer = (await dig(knot.port, ['web.healthy.pools.test.', 'A'])).answer.map((a) => a.data).sort();
-        if (answer.length === 2) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(answer).toEqual(['127.0.0.1', '127.0.0.2']);
-      expect(await soa(knot.port)).toBeGreaterThan(before);
-      // Knot took its first AXFR after health had changed the pools, under the start's serial: no
-      // IXFR difference was sent that did not apply to what it holds (it got the zone in full).
-      expect(knot.log()).not.toMatch(/failed to apply changes/);
-      expect(
-        gslbd.logs.some(
-          (l) => l.msg === 'serial bumped: the pools a transfer sends changed' && l.zone === 'healthy.pools.test.',
-        ),
-      ).toBe(true);
-    } finally {
-      await new Promise<void>((r) => revived.close(() => r()));
-    }
-  }, 30_000);
-});
+// After the NOTIFY test: gslbd sends NOTIFY for healthy.pools.test. to Knot from then on.
+runPoolModeSuite('Knot', () => ({
+  gslbd,
+  zones: pools,
+  port: knot.port,
+  log: () => knot.log(),
+  ixfrFailed: /failed to apply changes/,
+  signed,
+}));
