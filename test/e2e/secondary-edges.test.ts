@@ -136,9 +136,15 @@ describe('a pool that collides with transferred data', () => {
         path.join(dir, 'zones', 'edge.test.pools.yaml'),
         ['web:', '  targets: [{ address: 192.0.2.80 }]', ''].join('\n'),
       );
-      // The next retry (2 s, doubling) takes the transfer with the fixed pools file.
+      // The next retry (2 s, doubling) takes the transfer with the fixed pools file; the zone goes
+      // in service right after the transfer is logged.
       await gslbd.waitForLog((l) => l.msg === 'secondary: zone transferred', 10_000);
-      expect((await dig(gslbd.port, ['web.edge.test.', 'A'])).answer.map((a) => a.data)).toEqual(['192.0.2.80']);
+      const web = async () => (await dig(gslbd.port, ['web.edge.test.', 'A'])).answer.map((a) => a.data).join();
+      const deadline = Date.now() + 5000;
+      while ((await web()) !== '192.0.2.80') {
+        if (Date.now() > deadline) throw new Error('the pool web never served');
+        await new Promise((r) => setTimeout(r, 50));
+      }
       expect((await dig(gslbd.port, ['www.edge.test.', 'A'])).answer.map((a) => a.data)).toEqual(['192.0.2.1']);
     } finally {
       await gslbd.stop();
