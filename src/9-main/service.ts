@@ -48,7 +48,10 @@ import { GeoLoader } from './geo-loader.ts';
 import { StatusView } from './status.ts';
 import type { ZoneOptions } from '../7-config/zones-options.ts';
 import { ZoneTransfers } from './zone-transfers.ts';
-import type { NameKey } from '../0-base/name.ts';
+import { keyFromText, type NameKey } from '../0-base/name.ts';
+import { catalogErrors, type CatalogOptions } from '../7-config/catalog-options.ts';
+import { catalogZone } from '../2-zone/catalog.ts';
+import { CatalogSerials, type CatalogContent } from './catalog.ts';
 
 export interface ServiceOptions extends ServerOptions {
   readonly zonesDir: string;
@@ -97,6 +100,13 @@ export interface ServiceOptions extends ServerOptions {
   readonly settings?: Settings;
   /** Per-zone settings (`zones-options:` in gslbd.yaml): who may transfer which zone. A reload reads them again (`settings`). */
   readonly zonesOptions?: readonly ZoneOptions[];
+  /**
+   * The catalog zone to generate (`catalog:` in gslbd.yaml, RFC 9432): its members are the zones
+   * `zonesOptions` lets some secondary transfer. Read at start only.
+   */
+  readonly catalog?: CatalogOptions;
+  /** A worker: the catalog as its primary made it (later ones come through `setCatalog`). */
+  readonly catalogZone?: CatalogContent;
 }
 
 /** What a reload reads from gslbd.yaml; `file` names it in logs and /v1/status. */
@@ -109,6 +119,8 @@ export interface Settings {
     readonly cookies?: CookieOptions;
     /** Absent: the zones-options in service are kept. */
     readonly zonesOptions?: readonly ZoneOptions[];
+    /** Only compared with the catalog in service: a change takes effect at the next start. */
+    readonly catalog?: CatalogOptions;
   }>;
 }
 
@@ -129,6 +141,8 @@ export interface Followers {
   cookies(cookies: CookieOptions | null): void;
   /** zones-options were reloaded (already checked): followers transfer zones by these from now on. */
   zonesOptions(options: readonly ZoneOptions[]): void;
+  /** The catalog zone changed: followers serve this one; resolves once they do (before its NOTIFY goes out). */
+  catalog(content: CatalogContent): Promise<void>;
   /** The state was replaced whole (a cluster node caught up through a snapshot); followers take it. */
   restore(state: StateSnapshot): void;
   /** Their query counters, for /metrics and the status page. */
@@ -209,6 +223,10 @@ export class Service {
   readonly #transfers: ZoneTransfers;
   /** Origins of every zone file in the zones directory, loaded or not (the last reading). */
   #zoneFiles: ReadonlySet<NameKey> = new Set();
+  /** The zones-options in service (the catalog's members follow them). */
+  #zonesOptions: readonly ZoneOptions[] = [];
+  /** The catalog's serials (`catalog:`), null without one, and in a worker (its primary makes it). */
+  readonly #catalog: CatalogSerials | null;
 
   constructor(opts: ServiceOptions) {
     this.#opts = opts;
@@ -256,6 +274,10 @@ export class Service {
           })
         : null;
     this.#node = node;
+    this.#catalog =
+      opts.catalog && opts.state === undefined
+        ? new CatalogSerials({ zone: opts.catalog.zone, dataDir: opts.dataDir, now: () => clock.now(), log: opts.log })
+        : null;
     this.state = opts.state ?? node?.store ?? new JournaledStore(opts.dataDir, () => clock.now());
     // Run-time changes reach answers at once: the touched zones are re-published synchronously,
     // after the changeset is durable and before it is acknowledged.
@@ -432,6 +454,9 @@ export class Service {
       await this.stop();
       throw err;
     }
+    if (this.#opts.catalogZone) this.setCatalog(this.#opts.catalogZone);
+    await this.#catalog?.open();
+    await this.#updateCatalog();
     for (const { address, required } of this.#opts.listen) {
       const l = new DnsListener(address, this.handler, this.#opts);
       try {
@@ -494,7 +519,40 @@ export class Service {
    * transfer key that is not a TSIG key in service.
    */
   setZonesOptions(options: readonly ZoneOptions[]): void {
-    this.#transfers.set(options, this.#zoneFiles);
+    const catalog = this.#opts.catalog;
+    const [error] = catalog ? catalogErrors(catalog, options, this.#zoneFiles, this.#opts.zonesDir) : [];
+    if (error) throw new GslbError('ERR_CONFIG', error);
+    // The catalog has options of its own (its ACL and NOTIFY list) and no file.
+    this.#transfers.set(options, catalog ? new Set([...this.#zoneFiles, keyFromText(catalog.zone)]) : this.#zoneFiles);
+    this.#zonesOptions = options;
+  }
+
+  /** Puts this catalog in service (a worker is given it by its primary; the primary makes it in #updateCatalog). */
+  setCatalog(content: CatalogContent): void {
+    const members = content.members.map((m) => keyFromText(m));
+    this.zones.put(
+      catalogZone(keyFromText(content.zone), content.serial, members, this.#opts.catalog?.file ?? 'catalog'),
+    );
+  }
+
+  /**
+   * The catalog's members are the zones in service that `zones-options` lets some secondary
+   * transfer, the catalog aside. When they change, the catalog gets a new serial, goes into service
+   * here and in the followers, and then its secondaries are notified.
+   */
+  async #updateCatalog(): Promise<void> {
+    const serials = this.#catalog;
+    const zone = this.#opts.catalog?.zone;
+    if (!serials || zone === undefined) return;
+    const members = this.#zonesOptions
+      .filter((o) => o.transfer && o.zone !== zone && this.zones.get(keyFromText(o.zone)))
+      .map((o) => o.zone);
+    const content = await serials.next(members);
+    if (!content) return;
+    this.setCatalog(content);
+    await this.#opts.followers?.catalog(content);
+    this.#opts.log.info({ zone, serial: content.serial, members: content.members }, 'catalog zone in service');
+    this.#transfers.notify();
   }
 
   /**
@@ -532,6 +590,8 @@ export class Service {
     } else if (this.api || read.api) {
       log.warn({ file: settings.file, key: 'api' }, 'config: api changed: it takes effect at the next start');
     }
+    if (read.catalog?.zone !== this.#opts.catalog?.zone)
+      log.warn({ file: settings.file, key: 'catalog' }, 'config: catalog changed: it takes effect at the next start');
     this.#config = { file: settings.file, ok: true, error: null, loaded_at: readAt, read_at: readAt };
     log.info(
       {
@@ -577,6 +637,7 @@ export class Service {
       const read = await this.#reloadSettings();
       const loaded = await this.#loadZones();
       if (read?.zonesOptions) this.#reloadZonesOptions(read.zonesOptions);
+      await this.#updateCatalog();
       return loaded;
     });
     this.#reloads = run.catch(() => undefined);
@@ -603,6 +664,16 @@ export class Service {
     if (geo && !this.#inputs.geo) this.#inputs = { ...this.#inputs, geo };
     const present = new Set([...result.zones.map((z) => z.origin), ...result.failures.map((f) => f.origin)]);
     this.#zoneFiles = present;
+    // The catalog is generated: a file of that name is never served (setZonesOptions reports it, from #zoneFiles).
+    const catalog = this.#opts.catalog && keyFromText(this.#opts.catalog.zone);
+    const stray = result.zones.findIndex((z) => z.origin === catalog);
+    if (stray >= 0) {
+      log.error(
+        { zone: this.#opts.catalog!.zone },
+        "zone file not served: its name is the catalog's, which gslbd generates",
+      );
+      result.zones.splice(stray, 1);
+    }
     const gone = this.#publisher.files(result.zones, present);
     for (const z of result.zones)
       log.info(
