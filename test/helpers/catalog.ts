@@ -26,6 +26,8 @@ export interface ConsumerSuite {
   readonly start: (dir: string, primaryPort: number) => Promise<Consumer>;
   /** More `gslbd serve` flags (`--workers 2`). */
   readonly gslbdArgs?: readonly string[];
+  /** The consumer's log lines of a finished IXFR and AXFR of the catalog, where its log tells them apart. */
+  readonly catalogTransfers?: { readonly ixfr: RegExp; readonly axfr: RegExp };
 }
 
 /** `zones/<origin>zone`: SOA, NS, and www A `address`. */
@@ -135,5 +137,14 @@ export function describeCatalogConsumer(suite: ConsumerSuite): void {
       );
       expect(await www(consumer.port, 'one.test.')).toBe('192.0.2.1');
     }, 30_000);
+
+    const transfers = suite.catalogTransfers;
+    if (transfers) {
+      it('took each change of the catalog by IXFR, after the one AXFR at its start (the IXFR history)', () => {
+        const log = consumer.log();
+        expect(log.match(new RegExp(transfers.axfr, 'g'))).toHaveLength(1);
+        expect(log.match(new RegExp(transfers.ixfr, 'g'))?.length).toBeGreaterThanOrEqual(2);
+      });
+    }
   });
 }
