@@ -484,6 +484,8 @@ export class Service {
     // No address asked for: a cluster primary, whose workers answer.
     if (this.#opts.listen.length && this.listeners.length === 0)
       throw new GslbError('ERR_LISTEN', 'no address could be bound');
+    // A primary's workers answer for it: it says so once they do (ClusterPrimary).
+    if (!this.#opts.followers) this.answering();
     if (this.#opts.api) {
       const tls = this.#opts.api.tls && (await readTlsFiles(this.#opts.api.tls));
       const api = new ApiServer(this, this.#opts.api, { log, now: () => this.#clock.now(), ...(tls && { tls }) });
@@ -498,6 +500,11 @@ export class Service {
       }
       this.api = api;
     }
+  }
+
+  /** DNS is answered on every address now: NOTIFY may go out (the ones held since the start first). */
+  answering(): void {
+    this.#transfers.answering();
   }
 
   /**

@@ -148,6 +148,7 @@ export class ClusterPrimary {
       }
     }
     this.#serving = true;
+    this.service.answering();
     this.#log.info({ workers: this.#slots.length, pids: this.#slots.map((s) => s.proc?.pid) }, 'workers ready');
   }
 
