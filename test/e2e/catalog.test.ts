@@ -1,13 +1,14 @@
 // The catalog zone as gslbd serves it, over real sockets: queries and AXFR answer its RFC 9432
-// content, a restart with the same members keeps its serial (the data directory), and a change by
-// UPDATE (real nsupdate, a key allowed every zone) or the HTTP API is refused, not kept and never
-// served: the catalog is only what gslbd makes it.
+// content, a zone joins once its file loads, a restart with the same members keeps its serial (the
+// data directory), and a change by UPDATE (real nsupdate, a key allowed every zone) or the HTTP API
+// is refused, not kept and never served: the catalog is only what gslbd makes it.
 
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nameToText } from '../../src/0-base/name.ts';
+import { serialNewer } from '../../src/0-base/serial.ts';
 import { digTransfer } from '../helpers/axfr.ts';
 import { dig } from '../helpers/dig.ts';
 import { ROOT, startGslbd, type Gslbd } from '../helpers/gslbd.ts';
@@ -31,9 +32,8 @@ async function start(): Promise<void> {
   base = `http://127.0.0.1:${(await server.waitForLog((l) => l.msg === 'api listening')).port as number}`;
 }
 
-beforeAll(async () => {
-  cpSync(path.join(ROOT, 'zones'), zones, { recursive: true });
-  rmSync(path.join(zones, 'README.md'), { force: true });
+/** gslbd.yaml: the catalog, and a transfer for example.com., gslb.example.com. and `more`. */
+function writeConfig(more: readonly string[] = []): void {
   writeFileSync(
     config,
     [
@@ -53,9 +53,24 @@ beforeAll(async () => {
       '    transfer: { allow: ["127.0.0.1"] }',
       '  gslb.example.com.:',
       '    transfer: { allow: ["127.0.0.1"] }',
+      ...more.flatMap((z) => [`  ${z}:`, '    transfer: { allow: ["127.0.0.1"] }']),
       '',
     ].join('\n'),
   );
+}
+
+/** SIGHUP, and the reading of zones-options that follows it (its `n`-th since the start). */
+async function reload(n: number): Promise<void> {
+  let seen = 0;
+  const done = server.waitForLog((l) => l.msg === 'config reloaded: zones-options' && ++seen === n, 20_000);
+  server.proc.kill('SIGHUP');
+  await done;
+}
+
+beforeAll(async () => {
+  cpSync(path.join(ROOT, 'zones'), zones, { recursive: true });
+  rmSync(path.join(zones, 'README.md'), { force: true });
+  writeConfig();
   await start();
 }, 30_000);
 
@@ -101,6 +116,20 @@ describe('the catalog zone served by gslbd', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('ERR_CONFLICT');
     expect(await ptrs()).not.toContain('evil.test.');
   });
+
+  it('lists a zone only once its file loads, with a new serial each time the list changes', async () => {
+    const first = await serial();
+    const file = path.join(zones, 'late.test.zone');
+    writeFileSync(file, '$TTL 60\n@ IN NS ns1.late.test.\n'); // no SOA: the zone does not load
+    writeConfig(['late.test.']);
+    await reload(1);
+    expect(await ptrs()).not.toContain('late.test.');
+    expect(await serial()).toBe(first);
+    writeFileSync(file, '$TTL 60\n@ IN SOA ns1 hostmaster 1 2h 15m 2w 30\n@ IN NS ns1\nns1 IN A 192.0.2.1\n');
+    await reload(2);
+    expect((await ptrs()).sort()).toEqual(['example.com.', 'gslb.example.com.', 'late.test.']);
+    expect(serialNewer(await serial(), first)).toBe(true);
+  }, 30_000);
 
   it('keeps its serial across a restart with the same members (the data directory)', async () => {
     const before = await serial();
