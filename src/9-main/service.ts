@@ -48,10 +48,10 @@ import { GeoLoader } from './geo-loader.ts';
 import { StatusView } from './status.ts';
 import type { ZoneOptions } from '../7-config/zones-options.ts';
 import { ZoneTransfers } from './zone-transfers.ts';
-import { keyFromText, type NameKey } from '../0-base/name.ts';
-import { catalogErrors, type CatalogOptions } from '../7-config/catalog-options.ts';
-import { catalogZone } from '../2-zone/catalog.ts';
-import { CatalogSerials, type CatalogContent } from './catalog.ts';
+import type { NameKey } from '../0-base/name.ts';
+import type { CatalogOptions } from '../7-config/catalog-options.ts';
+import type { CatalogContent } from './catalog.ts';
+import { CatalogZone } from './catalog-zone.ts';
 
 export interface ServiceOptions extends ServerOptions {
   readonly zonesDir: string;
@@ -225,8 +225,8 @@ export class Service {
   #zoneFiles: ReadonlySet<NameKey> = new Set();
   /** The zones-options in service (the catalog's members follow them). */
   #zonesOptions: readonly ZoneOptions[] = [];
-  /** The catalog's serials (`catalog:`), null without one, and in a worker (its primary makes it). */
-  readonly #catalog: CatalogSerials | null;
+  /** The catalog zone (`catalog:`); null without one. */
+  readonly #catalog: CatalogZone | null;
 
   constructor(opts: ServiceOptions) {
     this.#opts = opts;
@@ -274,10 +274,19 @@ export class Service {
           })
         : null;
     this.#node = node;
-    this.#catalog =
-      opts.catalog && opts.state === undefined
-        ? new CatalogSerials({ zone: opts.catalog.zone, dataDir: opts.dataDir, now: () => clock.now(), log: opts.log })
-        : null;
+    const followers = opts.followers;
+    this.#catalog = opts.catalog
+      ? new CatalogZone({
+          catalog: opts.catalog,
+          zones: this.zones,
+          zonesDir: opts.zonesDir,
+          log: opts.log,
+          // A worker's catalog is its primary's.
+          serials: opts.state === undefined ? { dataDir: opts.dataDir, now: () => clock.now() } : null,
+          ...(followers && { followers: (content: CatalogContent) => followers.catalog(content) }),
+          notify: () => this.#transfers.notify(),
+        })
+      : null;
     this.state = opts.state ?? node?.store ?? new JournaledStore(opts.dataDir, () => clock.now());
     // Run-time changes reach answers at once: the touched zones are re-published synchronously,
     // after the changeset is durable and before it is acknowledged.
@@ -308,7 +317,6 @@ export class Service {
       this.notDurable.add(source.split(':')[0]!);
       opts.log.error({ source, err: err.cause.message }, 'change not made durable: not applied');
     });
-    const followers = opts.followers;
     if (followers) this.state.onChange((cs: Changeset) => followers.changeset(cs));
     // In a cluster a node's verdict is its vote, in effect once the live votes of every node decide
     // so (7-state/quorum-checks.ts); a node `probe-from` leaves out probes nothing. Alone, a verdict
@@ -456,7 +464,7 @@ export class Service {
     }
     if (this.#opts.catalogZone) this.setCatalog(this.#opts.catalogZone);
     await this.#catalog?.open();
-    await this.#updateCatalog();
+    await this.#catalog?.update(this.#zonesOptions);
     for (const { address, required } of this.#opts.listen) {
       const l = new DnsListener(address, this.handler, this.#opts);
       try {
@@ -523,43 +531,18 @@ export class Service {
   /**
    * Zone transfers as `zones-options` allows them, for AXFR/IXFR from the next message on (see
    * ZoneTransfers.set). Throws GslbError ERR_CONFIG, changing nothing, for a zone with no file or a
-   * transfer key that is not a TSIG key in service.
+   * transfer key that is not a TSIG key in service, and with `catalog:`, for a catalog nobody may
+   * transfer or a zone file of its name (CatalogZone.filesFor).
    */
   setZonesOptions(options: readonly ZoneOptions[]): void {
-    const catalog = this.#opts.catalog;
-    const [error] = catalog ? catalogErrors(catalog, options, this.#zoneFiles, this.#opts.zonesDir) : [];
-    if (error) throw new GslbError('ERR_CONFIG', error);
     // The catalog has options of its own (its ACL and NOTIFY list) and no file.
-    this.#transfers.set(options, catalog ? new Set([...this.#zoneFiles, keyFromText(catalog.zone)]) : this.#zoneFiles);
+    this.#transfers.set(options, this.#catalog?.filesFor(options, this.#zoneFiles) ?? this.#zoneFiles);
     this.#zonesOptions = options;
   }
 
-  /** Puts this catalog in service (a worker is given it by its primary; the primary makes it in #updateCatalog). */
+  /** Puts this catalog in service: a worker's, given by its primary (which makes its own). */
   setCatalog(content: CatalogContent): void {
-    const members = content.members.map((m) => keyFromText(m));
-    this.zones.put(
-      catalogZone(keyFromText(content.zone), content.serial, members, this.#opts.catalog?.file ?? 'catalog'),
-    );
-  }
-
-  /**
-   * The catalog's members are the zones in service that `zones-options` lets some secondary
-   * transfer, the catalog aside. When they change, the catalog gets a new serial, goes into service
-   * here and in the followers, and then its secondaries are notified.
-   */
-  async #updateCatalog(): Promise<void> {
-    const serials = this.#catalog;
-    const zone = this.#opts.catalog?.zone;
-    if (!serials || zone === undefined) return;
-    const members = this.#zonesOptions
-      .filter((o) => o.transfer && o.zone !== zone && this.zones.get(keyFromText(o.zone)))
-      .map((o) => o.zone);
-    const content = await serials.next(members);
-    if (!content) return;
-    this.setCatalog(content);
-    await this.#opts.followers?.catalog(content);
-    this.#opts.log.info({ zone, serial: content.serial, members: content.members }, 'catalog zone in service');
-    this.#transfers.notify();
+    this.#catalog?.put(content);
   }
 
   /**
@@ -644,7 +627,7 @@ export class Service {
       const read = await this.#reloadSettings();
       const loaded = await this.#loadZones();
       if (read?.zonesOptions) this.#reloadZonesOptions(read.zonesOptions);
-      await this.#updateCatalog();
+      await this.#catalog?.update(this.#zonesOptions);
       return loaded;
     });
     this.#reloads = run.catch(() => undefined);
@@ -671,16 +654,8 @@ export class Service {
     if (geo && !this.#inputs.geo) this.#inputs = { ...this.#inputs, geo };
     const present = new Set([...result.zones.map((z) => z.origin), ...result.failures.map((f) => f.origin)]);
     this.#zoneFiles = present;
-    // The catalog is generated: a file of that name is never served (setZonesOptions reports it, from #zoneFiles).
-    const catalog = this.#opts.catalog && keyFromText(this.#opts.catalog.zone);
-    const stray = result.zones.findIndex((z) => z.origin === catalog);
-    if (stray >= 0) {
-      log.error(
-        { zone: this.#opts.catalog!.zone },
-        "zone file not served: its name is the catalog's, which gslbd generates",
-      );
-      result.zones.splice(stray, 1);
-    }
+    // The catalog is generated: a file of its name is never served (setZonesOptions reports it).
+    this.#catalog?.dropFile(result.zones);
     const gone = this.#publisher.files(result.zones, present);
     for (const z of result.zones)
       log.info(
