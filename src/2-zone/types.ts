@@ -51,6 +51,11 @@ export interface Zone<P = unknown> {
   readonly expired?: boolean;
   /** GSLB pools of this zone (`<origin>.pools.yaml`), by owner name; each name is also a node. */
   readonly pools?: ReadonlyMap<NameKey, P>;
+  /**
+   * Made by gslbd, not read from a file (the catalog zone, catalog.ts): its content is whatever
+   * gslbd makes it, so run-time changes (API, UPDATE) are refused rather than kept and never served.
+   */
+  readonly generated?: true;
 }
 
 /** An RRset as run-time changes left it: owner in presentation form, RDATA in hex (none: deleted). */

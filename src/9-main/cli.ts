@@ -15,6 +15,7 @@ import { opsCommand } from './ops-cli.ts';
 import { ConfigError, dataDirError, loadConfig, type GslbdConfig } from '../7-config/load.ts';
 import { FUDGE, tsigKeyFromConfig, type TsigKeyConfig } from '../1-codec/tsig.ts';
 import { zonesOptionsErrors } from '../7-config/zones-options.ts';
+import { catalogErrors } from '../7-config/catalog-options.ts';
 import { keyFromText } from '../0-base/name.ts';
 import { checkZones } from '../4-gslb/check.ts';
 import { DEFAULT_MAX_CHANGES } from '../7-state/editor.ts';
@@ -138,6 +139,7 @@ async function serve(args: string[]): Promise<number> {
     ...(udpReceiveBuffer !== undefined && { udpReceiveBuffer }),
     ...(file.cluster && { cluster: file.cluster }),
     ...(file.zonesOptions && { zonesOptions: file.zonesOptions }),
+    ...(file.catalog && { catalog: file.catalog }),
     ...(values.config !== undefined && { settings: reloadable(values.config, values) }),
     ...(file.rrl && { rrl: file.rrl }),
     ...(file.cookies && { cookies: file.cookies }),
@@ -188,6 +190,7 @@ function reloadable(config: string, flags: { 'tsig-key'?: string[]; 'tsig-max-fu
         tsigMaxFudge: maxFudge(flags['tsig-max-fudge'], f.tsigMaxFudge),
         ...(f.cookies && { cookies: f.cookies }),
         zonesOptions: f.zonesOptions ?? [],
+        ...(f.catalog && { catalog: f.catalog }),
       };
     },
   };
@@ -238,7 +241,7 @@ function nonNegativeInt(text: string | undefined, flag: string, dflt: number): n
 /**
  * `gslbd check [--zones DIR] [--config FILE]`: the zones and pools; with a config, gslbd.yaml too
  * and what it says of the zones (zones-options: each zone has a file, each transfer key is a key of
- * `tsig:`). The zones directory is --zones, else the config's `zones:`, else ./zones.
+ * `tsig:`; catalog: no zone file has its name, zones-options lets a secondary transfer it). The zones directory is --zones, else the config's `zones:`, else ./zones.
  */
 async function check(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -260,10 +263,13 @@ async function check(args: string[]): Promise<number> {
   const secondaries = new Set((config?.zonesOptions ?? []).filter((o) => o.primary).map((o) => keyFromText(o.zone)));
   const result = await checkZones(dir, secondaries);
   const errors = [...result.errors];
+  const files = new Set([...result.zones.map((z) => z.origin), ...result.failed].map((o) => keyFromText(o)));
+  if (config?.catalog) errors.push(...catalogErrors(config.catalog, config.zonesOptions ?? [], files, dir));
   if (config?.zonesOptions) {
-    const files = new Set([...result.zones.map((z) => z.origin), ...result.failed].map((o) => keyFromText(o)));
     const keys = new Set((config.tsig ?? []).map((k) => tsigKeyFromConfig(k).name));
-    errors.push(...zonesOptionsErrors(config.zonesOptions, files, keys, dir));
+    // The catalog has zones-options (its ACL, its NOTIFY list) and no file.
+    const named = config.catalog ? new Set([...files, keyFromText(config.catalog.zone)]) : files;
+    errors.push(...zonesOptionsErrors(config.zonesOptions, named, keys, dir));
   }
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
   for (const e of errors) process.stderr.write(`${e}\n`);

@@ -52,6 +52,9 @@ import { SecondaryZones } from './secondary-zones.ts';
 import { answerNotify } from '../6-serve/notify.ts';
 import path from 'node:path';
 import type { NameKey } from '../0-base/name.ts';
+import type { CatalogOptions } from '../7-config/catalog-options.ts';
+import type { CatalogContent } from './catalog.ts';
+import { CatalogZone } from './catalog-zone.ts';
 
 export interface ServiceOptions extends ServerOptions {
   readonly zonesDir: string;
@@ -104,6 +107,13 @@ export interface ServiceOptions extends ServerOptions {
   readonly secondaryDir?: string | null;
   /** A worker: a NOTIFY it accepted for a secondary zone goes to the process that refreshes zones. */
   readonly notified?: (zone: NameKey) => void;
+  /**
+   * The catalog zone to generate (`catalog:` in gslbd.yaml, RFC 9432): its members are the zones
+   * `zonesOptions` lets some secondary transfer. Read at start only.
+   */
+  readonly catalog?: CatalogOptions;
+  /** A worker: the catalog as its primary made it (later ones come through `setCatalog`). */
+  readonly catalogZone?: CatalogContent;
 }
 
 /** What a reload reads from gslbd.yaml; `file` names it in logs and /v1/status. */
@@ -116,6 +126,8 @@ export interface Settings {
     readonly cookies?: CookieOptions;
     /** Absent: the zones-options in service are kept. */
     readonly zonesOptions?: readonly ZoneOptions[];
+    /** Only compared with the catalog in service: a change takes effect at the next start. */
+    readonly catalog?: CatalogOptions;
   }>;
 }
 
@@ -136,6 +148,8 @@ export interface Followers {
   cookies(cookies: CookieOptions | null): void;
   /** zones-options were reloaded (already checked): followers transfer zones by these from now on. */
   zonesOptions(options: readonly ZoneOptions[]): void;
+  /** The catalog zone changed: followers serve this one; resolves once they do (before its NOTIFY goes out). */
+  catalog(content: CatalogContent): Promise<void>;
   /** The state was replaced whole (a cluster node caught up through a snapshot); followers take it. */
   restore(state: StateSnapshot): void;
   /** Their query counters, for /metrics and the status page. */
@@ -220,6 +234,8 @@ export class Service {
   readonly #secondaries: SecondaryZones;
   /** The zones-options in service (a reload that fails its checks goes back to these). */
   #zonesOptions: readonly ZoneOptions[] = [];
+  /** The catalog zone (`catalog:`); null without one. */
+  readonly #catalog: CatalogZone | null;
 
   constructor(opts: ServiceOptions) {
     this.#opts = opts;
@@ -267,6 +283,19 @@ export class Service {
           })
         : null;
     this.#node = node;
+    const followers = opts.followers;
+    this.#catalog = opts.catalog
+      ? new CatalogZone({
+          catalog: opts.catalog,
+          zones: this.zones,
+          zonesDir: opts.zonesDir,
+          log: opts.log,
+          // A worker's catalog is its primary's.
+          serials: opts.state === undefined ? { dataDir: opts.dataDir, now: () => clock.now() } : null,
+          ...(followers && { followers: (content: CatalogContent) => followers.catalog(content) }),
+          notify: () => this.#transfers.notify(),
+        })
+      : null;
     this.state = opts.state ?? node?.store ?? new JournaledStore(opts.dataDir, () => clock.now());
     // Run-time changes reach answers at once: the touched zones are re-published synchronously,
     // after the changeset is durable and before it is acknowledged.
@@ -306,7 +335,6 @@ export class Service {
       this.notDurable.add(source.split(':')[0]!);
       opts.log.error({ source, err: err.cause.message }, 'change not made durable: not applied');
     });
-    const followers = opts.followers;
     if (followers) this.state.onChange((cs: Changeset) => followers.changeset(cs));
     // In a cluster a node's verdict is its vote, in effect once the live votes of every node decide
     // so (7-state/quorum-checks.ts); a node `probe-from` leaves out probes nothing. Alone, a verdict
@@ -453,6 +481,9 @@ export class Service {
       await this.stop();
       throw err;
     }
+    if (this.#opts.catalogZone) this.setCatalog(this.#opts.catalogZone);
+    await this.#catalog?.open();
+    await this.#catalog?.update(this.#zonesOptions);
     for (const { address, required } of this.#opts.listen) {
       const l = new DnsListener(address, this.handler, this.#opts);
       try {
@@ -482,6 +513,8 @@ export class Service {
     // No address asked for: a cluster primary, whose workers answer.
     if (this.#opts.listen.length && this.listeners.length === 0)
       throw new GslbError('ERR_LISTEN', 'no address could be bound');
+    // A primary's workers answer for it: it says so once they do (ClusterPrimary).
+    if (!this.#opts.followers) this.answering();
     if (this.#opts.api) {
       const tls = this.#opts.api.tls && (await readTlsFiles(this.#opts.api.tls));
       const api = new ApiServer(this, this.#opts.api, { log, now: () => this.#clock.now(), ...(tls && { tls }) });
@@ -496,6 +529,11 @@ export class Service {
       }
       this.api = api;
     }
+  }
+
+  /** DNS is answered on every address now: NOTIFY may go out (the ones held since the start first). */
+  answering(): void {
+    this.#transfers.answering();
   }
 
   /**
@@ -514,10 +552,12 @@ export class Service {
   /**
    * Zone transfers as `zones-options` allows them, for AXFR/IXFR from the next message on (see
    * ZoneTransfers.set). Throws GslbError ERR_CONFIG, changing nothing, for a zone with no file or a
-   * transfer key that is not a TSIG key in service.
+   * transfer key that is not a TSIG key in service, and with `catalog:`, for a catalog nobody may
+   * transfer or a zone file of its name (CatalogZone.filesFor).
    */
   setZonesOptions(options: readonly ZoneOptions[]): void {
-    this.#transfers.set(options, this.#zoneFiles);
+    // The catalog has options of its own (its ACL and NOTIFY list) and no file.
+    this.#transfers.set(options, this.#catalog?.filesFor(options, this.#zoneFiles) ?? this.#zoneFiles);
     this.#zonesOptions = options;
     this.#secondaries.configure(options);
     const log = this.#opts.log;
@@ -539,6 +579,11 @@ export class Service {
   /** A NOTIFY a worker accepted: the secondary zone is refreshed now. */
   notified(zone: NameKey): void {
     this.#secondaries.refresh(zone);
+  }
+
+  /** Puts this catalog in service: a worker's, given by its primary (which makes its own). */
+  setCatalog(content: CatalogContent): void {
+    this.#catalog?.put(content);
   }
 
   /**
@@ -576,6 +621,8 @@ export class Service {
     } else if (this.api || read.api) {
       log.warn({ file: settings.file, key: 'api' }, 'config: api changed: it takes effect at the next start');
     }
+    if (read.catalog?.zone !== this.#opts.catalog?.zone)
+      log.warn({ file: settings.file, key: 'catalog' }, 'config: catalog changed: it takes effect at the next start');
     this.#config = { file: settings.file, ok: true, error: null, loaded_at: readAt, read_at: readAt };
     log.info(
       {
@@ -626,6 +673,7 @@ export class Service {
       if (read?.zonesOptions) this.#secondaries.configure(read.zonesOptions);
       const loaded = await this.#loadZones();
       if (read?.zonesOptions) this.#reloadZonesOptions(read.zonesOptions);
+      await this.#catalog?.update(this.#zonesOptions);
       return loaded;
     });
     this.#reloads = run.catch(() => undefined);
@@ -637,7 +685,11 @@ export class Service {
 
   /** The zones read again, after the reloads asked for before (a secondary zone's copy changed). */
   #queueLoad(): Promise<void> {
-    const run = this.#reloads.then(() => this.#loadZones());
+    // A secondary zone's first copy may make it a member of the catalog.
+    const run = this.#reloads.then(async () => {
+      await this.#loadZones();
+      await this.#catalog?.update(this.#zonesOptions);
+    });
     this.#reloads = run.catch((err: unknown) => this.#opts.log.error({ err }, 'zones not loaded'));
     return run.then(
       () => undefined,
@@ -668,6 +720,8 @@ export class Service {
     if (geo && !this.#inputs.geo) this.#inputs = { ...this.#inputs, geo };
     const present = new Set([...result.zones.map((z) => z.origin), ...result.failures.map((f) => f.origin)]);
     this.#zoneFiles = new Set([...files.zones.map((z) => z.origin), ...files.failures.map((f) => f.origin)]);
+    // The catalog is generated: a file of its name is never served (setZonesOptions reports it).
+    this.#catalog?.dropFile(result.zones);
     const gone = this.#publisher.files(result.zones, present);
     for (const z of result.zones)
       log.info(

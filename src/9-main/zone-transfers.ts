@@ -49,6 +49,8 @@ export class ZoneTransfers {
   /** The serial each secondary of each zone (`origin|address`) was last notified of. */
   readonly #notified = new Map<string, number>();
   #notifier: Notifier | null = null;
+  /** Until `answering()`: nothing is notified (a secondary would ask a server not yet listening). */
+  #answering = false;
   /** Serials bumped when the pools a transfer sends change; null with no pools transferred. */
   #serials: { readonly serials: TransferSerials; readonly timer: NodeJS.Timeout } | null = null;
   readonly #history: IxfrHistory;
@@ -133,12 +135,22 @@ export class ZoneTransfers {
   }
 
   /**
+   * The service answers on its addresses now (the workers, with `--workers`): the NOTIFYs held
+   * since the start go out. A secondary asks for the SOA the moment it is notified.
+   */
+  answering(): void {
+    this.#answering = true;
+    this.notify();
+  }
+
+  /**
    * RFC 1996: each secondary in a zone's `notify` list that was last told of another serial (or of
-   * none: at start, or added by a reload) is notified. Call after every change in service.
+   * none: at start, or added by a reload) is notified. Call after every change in service; nothing
+   * goes before `answering()`.
    */
   notify(): void {
     const o = this.#o;
-    if (o.follower || this.#notifyLists.size === 0) return;
+    if (o.follower || !this.#answering || this.#notifyLists.size === 0) return;
     this.#notifier ??= new Notifier({
       now: () => o.clock.now(),
       report: (fields, ok) =>

@@ -177,6 +177,81 @@ function secondaryConfig(dir: string, port: number, origins: readonly string[], 
   ].join('\n');
 }
 
+/**
+ * A catalog consumer (RFC 9432, `catalog-role: interpret`): the catalog `catalog` is its one zone,
+ * pulled from the primary, and each member the catalog lists becomes a secondary zone of the same
+ * primary through the `member` template, without a word of this file changing.
+ */
+function catalogConfig(dir: string, port: number, catalog: string, primaryPort: number): string {
+  const q = (s: string) => JSON.stringify(s);
+  const secondary = [
+    `    storage: ${q(path.join(dir, 'storage'))}`,
+    '    master: primary',
+    '    acl: notify-from-primary',
+    '    zonefile-sync: -1',
+    '    zonefile-load: none',
+    '    semantic-checks: off',
+  ];
+  return [
+    ...head(dir, port, 'info'),
+    'remote:',
+    '  - id: primary',
+    `    address: 127.0.0.1@${primaryPort}`,
+    'acl:',
+    '  - id: notify-from-primary',
+    '    address: 127.0.0.1',
+    '    action: notify',
+    'template:',
+    '  - id: default',
+    ...secondary,
+    '  - id: member',
+    ...secondary,
+    'zone:',
+    `  - domain: ${q(catalog)}`,
+    '    catalog-role: interpret',
+    '    catalog-template: member',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Knot as a catalog consumer of gslbd on 127.0.0.1@primaryPort; resolves once it answers queries
+ * and has read the catalog (Knot does not answer queries for a catalog it interprets).
+ */
+export async function startKnotCatalog(
+  dir: string,
+  catalog: string,
+  primaryPort: number,
+  timeoutMs = 15_000,
+): Promise<Knot> {
+  requireKnot();
+  await mkdir(path.join(dir, 'run'), { recursive: true });
+  await mkdir(path.join(dir, 'storage'), { recursive: true });
+  const conf = path.join(dir, 'knot.conf');
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    await writeFile(conf, catalogConfig(dir, port, catalog, primaryPort));
+    const { proc, log, stop } = spawnDaemon('knotd', ['-c', conf]);
+    try {
+      await waitReady(proc, port, [], log, timeoutMs);
+      const deadline = Date.now() + timeoutMs;
+      while (!log().includes(`[${catalog}] catalog reloaded`)) {
+        if (Date.now() > deadline || proc.exitCode !== null)
+          throw new Error(`knotd has not read the catalog ${catalog} after ${timeoutMs} ms:\n${log()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } catch (e) {
+      lastError = e;
+      await stop();
+      continue;
+    }
+    const notKept = () => Promise.reject(new Error('not kept for a consumer'));
+    return { proc, port, conf, log, zoneRead: notKept, reload: notKept, stop };
+  }
+  throw lastError;
+}
+
 function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {

@@ -62,6 +62,61 @@ function config(dir: string, port: number, origins: readonly string[], primaryPo
 }
 
 /**
+ * named.conf of a catalog consumer (RFC 9432): the catalog `catalog` is its one configured zone,
+ * pulled from 127.0.0.1@primaryPort; `catalog-zones` makes each member a secondary zone of the
+ * same primary (`allow-new-zones` lets named add them), re-read at most every second.
+ */
+function catalogConfig(dir: string, port: number, catalog: string, primaryPort: number): string {
+  const q = (s: string) => JSON.stringify(s);
+  return [
+    'options {',
+    `  directory ${q(dir)};`,
+    `  pid-file ${q(path.join(dir, 'named.pid'))};`,
+    `  session-keyfile ${q(path.join(dir, 'session.key'))};`,
+    `  managed-keys-directory ${q(dir)};`,
+    `  listen-on port ${port} { 127.0.0.1; };`,
+    '  listen-on-v6 { none; };',
+    '  recursion no;',
+    '  notify no;',
+    '  dnssec-validation no;',
+    '  minimal-responses yes;',
+    '  allow-new-zones yes;',
+    `  catalog-zones { zone ${q(catalog)} default-primaries { 127.0.0.1 port ${primaryPort}; } in-memory yes min-update-interval 1; };`,
+    '};',
+    'controls { };',
+    `zone ${q(catalog)} { type secondary; file ${q(path.join(dir, 'catalog.db'))}; ` +
+      `primaries { 127.0.0.1 port ${primaryPort}; }; allow-notify { 127.0.0.1; }; };`,
+    '',
+  ].join('\n');
+}
+
+/** named as a catalog consumer of gslbd on 127.0.0.1@primaryPort; resolves once it serves the catalog. */
+export async function startNamedCatalog(
+  dir: string,
+  catalog: string,
+  primaryPort: number,
+  timeoutMs = 15_000,
+): Promise<Named> {
+  requireNamed();
+  const conf = path.join(dir, 'named.conf');
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    await writeFile(conf, catalogConfig(dir, port, catalog, primaryPort));
+    const { proc, log, stop } = spawnDaemon(NAMED, ['-g', '-n', '1', '-c', conf]);
+    try {
+      await waitReady(proc, port, [{ origin: catalog }], log, timeoutMs, 'named');
+    } catch (e) {
+      lastError = e;
+      await stop();
+      continue;
+    }
+    return { proc, port, log, stop };
+  }
+  throw lastError;
+}
+
+/**
  * Writes `dir/named.conf` and runs `named -g -c` on a free loopback port; resolves once every zone
  * answers SOA (its first transfer done). Retries with another port if named cannot start.
  */

@@ -357,6 +357,8 @@ cluster:
   vote-ttl: 10s
   probe-from: [ns1, ns2]
   snapshot-every: 1000
+catalog:
+  zone: catalog.gslb.invalid.
 `,
 ];
 

@@ -12,6 +12,7 @@ import type { Changeset } from '../../7-state/types.ts';
 import type { TsigKeyConfig } from '../../1-codec/tsig.ts';
 import type { CookieOptions } from '../../1-codec/cookie.ts';
 import type { ZoneOptions } from '../../7-config/zones-options.ts';
+import type { CatalogContent } from '../catalog.ts';
 
 /**
  * What a worker's answers need of a check, and no more: its spec, address and targets the worker
@@ -66,6 +67,8 @@ export type ToWorker =
   | { readonly type: 'cookies'; readonly cookies: CookieOptions | null }
   /** The zones-options a reload read (checked by the primary): transfer zones by these from now on. */
   | { readonly type: 'zones-options'; readonly options: readonly ZoneOptions[] }
+  /** The catalog zone changed (answered with `catalog-set` once served): serve this one from now on. */
+  | { readonly type: 'catalog'; readonly id: number; readonly content: CatalogContent }
   | { readonly type: 'counters'; readonly id: number }
   /** The answer to a forwarded UPDATE. */
   | { readonly type: 'updated'; readonly id: number; readonly answer: Uint8Array | null }
@@ -89,6 +92,7 @@ export type FromWorker =
       readonly error: string | null;
     }
   | { readonly type: 'counters'; readonly id: number; readonly counts: QueryCounts }
+  | { readonly type: 'catalog-set'; readonly id: number }
   /** An RFC 2136 UPDATE it received: only the primary may commit (one journal, one writer). */
   | { readonly type: 'update'; readonly id: number; readonly msg: Uint8Array; readonly via: Transport }
   /** It accepted a NOTIFY for a secondary zone (text): the primary refreshes the zone. */

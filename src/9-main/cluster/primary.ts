@@ -16,6 +16,7 @@ import type { Logger } from '../../0-base/log.ts';
 import { QueryCounters, type QueryCounts } from '../../6-serve/counters.ts';
 import { Service, type Followers, type ServiceOptions } from '../service.ts';
 import type { Changeset } from '../../7-state/types.ts';
+import type { CatalogContent } from '../catalog.ts';
 import { checkUpdate, type CheckUpdate, type FromWorker, type ToWorker, type WorkerOptions } from './messages.ts';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
@@ -118,6 +119,7 @@ export class ClusterPrimary {
         this.#options = { ...this.#options, zonesOptions: options };
         this.#broadcast({ type: 'zones-options', options });
       },
+      catalog: (content) => this.#catalog(content),
       restore: (state) => {
         for (const slot of this.#slots)
           if (slot.proc && slot.following) this.#send(slot.proc, { type: 'restore', state });
@@ -147,6 +149,7 @@ export class ClusterPrimary {
       }
     }
     this.#serving = true;
+    this.service.answering();
     this.#log.info({ workers: this.#slots.length, pids: this.#slots.map((s) => s.proc?.pid) }, 'workers ready');
   }
 
@@ -238,6 +241,7 @@ export class ClusterPrimary {
         return;
       case 'reloaded':
       case 'counters':
+      case 'catalog-set':
         slot.replies.get(m.id)?.(m);
         return;
       case 'update':
@@ -305,7 +309,11 @@ export class ClusterPrimary {
   }
 
   /** Sends `m` (given an id) to a ready worker; resolves with its reply, or null if none came in time. */
-  #request(slot: Slot, m: { type: 'reload' | 'counters' }, timeoutMs: number): Promise<FromWorker | null> {
+  #request(
+    slot: Slot,
+    m: { type: 'reload' | 'counters' } | { type: 'catalog'; content: CatalogContent },
+    timeoutMs: number,
+  ): Promise<FromWorker | null> {
     const proc = slot.proc;
     if (!proc || !slot.ready) return Promise.resolve(null);
     const id = this.#nextId++;
@@ -365,6 +373,21 @@ export class ClusterPrimary {
         this.#broadcast({ type: 'checks', checks, all: false });
       });
     }
+  }
+
+  /**
+   * A new catalog zone: a worker answering serves it before this resolves (its NOTIFY follows, and
+   * the secondary's query may reach any worker); one still starting takes it after its start.
+   */
+  async #catalog(content: CatalogContent): Promise<void> {
+    this.#options = { ...this.#options, catalogZone: content };
+    const waits: Promise<unknown>[] = [];
+    for (const slot of this.#slots) {
+      if (!slot.proc || !slot.following) continue;
+      if (slot.ready) waits.push(this.#request(slot, { type: 'catalog', content }, APPLY_TIMEOUT_MS));
+      else this.#send(slot.proc, { type: 'catalog', id: 0, content });
+    }
+    await Promise.all(waits);
   }
 
   async #reloadWorkers(): Promise<void> {

@@ -110,6 +110,12 @@ export async function runWorker(): Promise<number> {
           }
         });
         return;
+      case 'catalog':
+        void started.then(() => {
+          service?.setCatalog(m.content);
+          tell({ type: 'catalog-set', id: m.id });
+        });
+        return;
       case 'counters':
         if (service) tell({ type: 'counters', id: m.id, counts: service.counters.counts() });
         return;
