@@ -11,7 +11,9 @@ import { ClusterPrimary } from './cluster/primary.ts';
 import { runWorker } from './cluster/worker.ts';
 import { journalCommand } from './journal-cli.ts';
 import { opsCommand } from './ops-cli.ts';
-import { ConfigError, dataDirError, loadConfig, type GslbdConfig } from '../7-config/load.ts';
+import { commandHelp, versionText } from './usage.ts';
+import { ConfigError, dataDirError, fileLine, loadConfig, type GslbdConfig } from '../7-config/load.ts';
+import { openGeoDatabase } from '../3-geo/index.ts';
 import { FUDGE, tsigKeyFromConfig, type TsigKeyConfig } from '../1-codec/tsig.ts';
 import { zonesOptionsErrors } from '../7-config/zones-options.ts';
 import { keyFromText } from '../0-base/name.ts';
@@ -47,6 +49,8 @@ const USAGE = `usage:
   gslbd journal recover [--data DIR]                  gslbd stopped: keep the journal's records
                                                       before the first bad one (original kept as
                                                       journal.log.corrupt-<time>)
+  gslbd version                                       gslbd's version and Node.js's
+  gslbd help [COMMAND]                                this text, or one command's (also COMMAND --help)
 
 Operator commands (talk to a running gslbd's HTTP API; --api URL or GSLBD_API or --config FILE,
 --token TOKEN or GSLBD_API_TOKEN; for an https API, --ca FILE or GSLBD_API_CA: the CA that signed
@@ -261,6 +265,14 @@ async function check(args: string[]): Promise<number> {
     const keys = new Set((config.tsig ?? []).map((k) => tsigKeyFromConfig(k).name));
     errors.push(...zonesOptionsErrors(config.zonesOptions, files, keys, dir));
   }
+  // The location database, opened as serve opens it for its first geo pool.
+  if (config?.geoip !== undefined) {
+    const why = await openGeoDatabase({ type: 'mmdb', path: config.geoip }).then(
+      () => null,
+      (e: unknown) => (e as Error).message,
+    );
+    if (why !== null) errors.push(`${config.file}:${fileLine(config, 'geoip')}: geoip: ${why}`);
+  }
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
   for (const e of errors) process.stderr.write(`${e}\n`);
   for (const z of result.zones)
@@ -270,6 +282,14 @@ async function check(args: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // `gslbd COMMAND --help`: that command's part of USAGE, before its flags are read.
+  if (command !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    const help = commandHelp(USAGE, command);
+    if (help !== null) {
+      process.stdout.write(help);
+      return 0;
+    }
+  }
   switch (command) {
     case 'serve':
       return serve(rest);
@@ -292,10 +312,25 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       return opsCommand('cluster-status', rest.slice(1));
+    case 'version':
+    case '--version':
+      process.stdout.write(versionText());
+      return 0;
+    case 'help':
+      if (rest[0] !== undefined) {
+        const help = commandHelp(USAGE, rest[0]);
+        if (help === null) {
+          process.stderr.write(`gslbd: help ${rest[0]}: no such command\n${USAGE}`);
+          return 2;
+        }
+        process.stdout.write(help);
+        return 0;
+      }
+      process.stdout.write(USAGE);
+      return 0;
     case undefined:
     case '-h':
     case '--help':
-    case 'help':
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
     default:

@@ -89,7 +89,7 @@ async function call<T>(c: Conn, method: string, path: string, body?: unknown): P
     let why = err.message || err.code || String(err);
     if (/certificate|self[- ]signed/i.test(why))
       why += " (give the CA that signed the API's certificate with --ca FILE or GSLBD_API_CA)";
-    throw new GslbError('ERR_CONFIG', `cannot reach the gslbd API at ${c.base}: ${why}`);
+    throw new GslbError('ERR_CONFIG', `cannot reach the gslbd API at ${c.base}${path}: ${why}`);
   }
   let data: T & { error?: { message?: string } };
   try {
@@ -100,7 +100,7 @@ async function call<T>(c: Conn, method: string, path: string, body?: unknown): P
   if (res.status < 200 || res.status >= 300)
     throw new GslbError(
       'ERR_CONFIG',
-      `${method} ${path}: HTTP ${res.status}: ${data?.error?.message ?? http.STATUS_CODES[res.status] ?? ''}`,
+      `${method} ${c.base}${path}: HTTP ${res.status}: ${data?.error?.message ?? http.STATUS_CODES[res.status] ?? ''}`,
     );
   return data;
 }
