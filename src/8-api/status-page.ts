@@ -101,6 +101,7 @@ export function statusPage(app: FastifyInstance): void {
     reply.type('text/html; charset=utf-8');
     return PAGE;
   };
-  app.get('/', page);
-  app.get('/index.html', page);
+  const schema = { hide: true };
+  app.get('/', { schema }, page);
+  app.get('/index.html', { schema }, page);
 }
