@@ -11,6 +11,7 @@ import { ClusterPrimary } from './cluster/primary.ts';
 import { runWorker } from './cluster/worker.ts';
 import { journalCommand } from './journal-cli.ts';
 import { opsCommand } from './ops-cli.ts';
+import { agentCommand, reportCommand } from './agent.ts';
 import { commandHelp, versionText } from './usage.ts';
 import { ConfigError, dataDirError, fileLine, loadConfig, type GslbdConfig } from '../7-config/load.ts';
 import { openGeoDatabase } from '../3-geo/index.ts';
@@ -62,6 +63,16 @@ its certificate):
   gslbd explain NAME [--type A] [--client IP | --subnet CIDR] [--json]
   gslbd cluster status [--json]                       the cluster's nodes: applied seq, lag, last seen,
                                                       whether their files are this node's
+  gslbd report TARGET --load N --capacity M [--valid-for 30s]
+                                                      one load report for least-load (TARGET as for drain)
+  gslbd agent TARGET SOURCE [--capacity M] [--interval 10s]
+                                                      report TARGET's load every interval, valid for 3;
+                                                      SOURCE: --loadavg (capacity: the CPUs), --cpu (%,
+                                                      capacity 100), --connections PORT (established
+                                                      TCP connections to a local port), --command CMD
+                                                      (the first number it prints), --prometheus URL
+                                                      --metric NAME[{label="value"}] (the samples' sum);
+                                                      retries with backoff, exit 1 on a refused token
 `;
 
 const DEFAULT_LISTEN = ['127.0.0.1:5300', '[::1]:5300'];
@@ -306,6 +317,10 @@ async function main(argv: string[]): Promise<number> {
     case 'reload':
     case 'explain':
       return opsCommand(command, rest);
+    case 'report':
+      return reportCommand(rest);
+    case 'agent':
+      return agentCommand(rest);
     case 'cluster':
       if (rest[0] !== 'status') {
         process.stderr.write(`gslbd: cluster ${rest[0] ?? ''}: unknown (gslbd cluster status)\n`);
