@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, sendError } from './errors.ts';
 import { DOCS_PREFIX, OPENAPI_PATH } from './openapi.ts';
+import { ASSETS } from './status-page.ts';
 import { hashToken, type ApiToken } from '../7-config/api-options.ts';
 
 /** Where the tokens are looked up, by SHA-256 (ApiAccess, whose tokens a reload replaces). */
@@ -20,7 +21,7 @@ declare module 'fastify' {
 }
 
 /** Pages served without a token: the status page, the API's document and its UI hold no data. */
-const PUBLIC = new Set(['/', '/index.html', OPENAPI_PATH, DOCS_PREFIX]);
+const PUBLIC = new Set(['/', '/index.html', OPENAPI_PATH, DOCS_PREFIX, ...ASSETS]);
 const isPublic = (url: string) => PUBLIC.has(url) || url.startsWith(`${DOCS_PREFIX}/`);
 
 /** GET and HEAD read; every other method writes. */

@@ -80,6 +80,20 @@ export function operationRoutes(app: FastifyInstance, b: ApiBackend): void {
     },
   );
 
+  const history = ops.history;
+  if (history)
+    app.get(
+      '/v1/history',
+      {
+        schema: doc(
+          "The status page's charts: the last hour of queries/s per zone and rcode, each pool's share per target, each target's state and the signal that decided",
+          'operations',
+          { 200: '{ step_s, times, queries, shares, states, share_1m }' },
+        ),
+      },
+      async () => history(),
+    );
+
   app.post(
     '/v1/reload',
     {

@@ -20,6 +20,7 @@ import { zonesOptionsErrors } from '../7-config/zones-options.ts';
 import { keyFromText } from '../0-base/name.ts';
 import { checkZones } from '../4-gslb/check.ts';
 import { DEFAULT_MAX_CHANGES } from '../7-state/editor.ts';
+import { parseDuration } from '../0-base/yaml-reader.ts';
 
 const USAGE = `usage:
   gslbd serve [--zones DIR] [--listen ADDR:PORT ...]   serve the zones in DIR (default ./zones)
@@ -153,6 +154,7 @@ async function serve(args: string[]): Promise<number> {
     ...(values.config !== undefined && { settings: reloadable(values.config, values) }),
     ...(file.rrl && { rrl: file.rrl }),
     ...(file.cookies && { cookies: file.cookies }),
+    ...historyStep(),
   };
   // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).
   const service = workers > 1 ? new ClusterPrimary(options, workers) : new Service(options);
@@ -222,6 +224,16 @@ function maxFudge(text: string | undefined, file: number | undefined): number {
   const n = positiveInt(text, 'tsig-max-fudge', file ?? FUDGE);
   if (n > 65535) throw new GslbError('ERR_CONFIG', `--tsig-max-fudge ${n}: at most 65535`);
   return n;
+}
+
+/** GSLBD_HISTORY_STEP (a duration, at least 1s): how often the status page's charts take a sample. */
+function historyStep(): { historyStepMs?: number } {
+  const text = process.env.GSLBD_HISTORY_STEP;
+  if (text === undefined || text === '') return {};
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < 1000)
+    throw new GslbError('ERR_CONFIG', `GSLBD_HISTORY_STEP ${text}: a duration of 1s or more`);
+  return { historyStepMs: ms };
 }
 
 function positiveInt(text: string | undefined, flag: string, dflt: number): number {

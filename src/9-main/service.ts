@@ -46,6 +46,7 @@ import { ConfigError, readTlsFiles } from '../7-config/load.ts';
 import { explain } from '../5-answer/explain.ts';
 import { GeoLoader } from './geo-loader.ts';
 import { StatusView } from './status.ts';
+import { StatusHistory } from './history.ts';
 import type { ZoneOptions } from '../7-config/zones-options.ts';
 import { ZoneTransfers } from './zone-transfers.ts';
 import type { NameKey } from '../0-base/name.ts';
@@ -97,6 +98,8 @@ export interface ServiceOptions extends ServerOptions {
   readonly settings?: Settings;
   /** Per-zone settings (`zones-options:` in gslbd.yaml): who may transfer which zone. A reload reads them again (`settings`). */
   readonly zonesOptions?: readonly ZoneOptions[];
+  /** Between two samples of the status page's charts, ms (GSLBD_HISTORY_STEP; default 10 s). */
+  readonly historyStepMs?: number;
 }
 
 /** What a reload reads from gslbd.yaml; `file` names it in logs and /v1/status. */
@@ -154,6 +157,9 @@ export class Service {
   readonly metrics: Metrics;
   /** The status page's data, with the latest health state changes. */
   readonly view: StatusView;
+  /** The status page's charts: the last hour, sampled every step while the API runs. */
+  readonly charts: StatusHistory;
+  #historyTimer: unknown = null;
 
   /** The operator endpoints of the API (/metrics, /explain, /v1/status, /v1/reload). */
   readonly operations: Operations = {
@@ -192,6 +198,10 @@ export class Service {
       return { ...r, ...(this.#config && { config: this.#config }) };
     },
     cluster: async () => (this.#node ? this.#node.view() : null),
+    history: async () => {
+      await this.#gatherCounters();
+      return this.charts.view({ at: this.#clock.now(), answers: this.#reported.answers.counts });
+    },
   };
 
   /** What /metrics and the status page count: this process's queries, plus its followers' (#gatherCounters). */
@@ -325,6 +335,9 @@ export class Service {
       now: () => clock.now(),
       ...(node && { votes: (check: string | undefined) => node.votesOf(check) }),
     });
+    this.charts = new StatusHistory({ ...(opts.historyStepMs !== undefined && { stepMs: opts.historyStepMs }) });
+    // Every committed change for the status page's recent list (probe verdicts come through record()).
+    this.state.onChange((cs) => this.view.recordChangeset(cs));
     this.metrics = createMetrics({
       counters: () => this.#reported,
       updates: this.updates,
@@ -472,7 +485,31 @@ export class Service {
         );
       }
       this.api = api;
+      this.#sampleHistory();
     }
+  }
+
+  /** A sample for the charts now, and the next one a step later, while the API runs. */
+  #sampleHistory(): void {
+    const clock = this.#clock;
+    this.#gatherCounters()
+      .then(() => {
+        if (!this.api) return;
+        const queries = new Map<string, number>();
+        for (const [[zone, , rcode], n] of this.#reported.queries.entries()) {
+          const key = `${zone}\t${rcode}`;
+          queries.set(key, (queries.get(key) ?? 0) + n);
+        }
+        this.charts.add(clock.now(), {
+          queries,
+          answers: this.#reported.answers.counts,
+          states: this.view.verdicts(),
+        });
+      })
+      .catch((err: unknown) => this.#opts.log.warn({ err: (err as Error).message }, 'status history: no sample'))
+      .finally(() => {
+        if (this.api) this.#historyTimer = clock.setTimeout(() => this.#sampleHistory(), this.charts.stepMs);
+      });
   }
 
   /**
@@ -634,6 +671,7 @@ export class Service {
     // First, so requests in flight finish their commits before the journal closes.
     await this.api?.stop();
     this.api = null;
+    if (this.#historyTimer !== null) this.#clock.clearTimeout(this.#historyTimer);
     this.checker.stop();
     this.#transfers.stop();
     await this.#node?.stop();
