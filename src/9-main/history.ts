@@ -118,12 +118,15 @@ export class StatusHistory {
       });
     const queries = [...this.#queries].map(([key, r]) => {
       const [zone, rcode] = key.split('\t');
+      const counts = steps(r);
       return {
         zone,
         rcode,
-        values: steps(r).map((d, k) =>
+        values: counts.map((d, k) =>
           d === null ? null : Math.round((d / ((at[k + 1]! - at[k]!) / 1000)) * 1000) / 1000,
         ),
+        /** The queries of each step, as counted (the rates' numerators). */
+        counts,
       };
     });
     const pools = new Map<string, { address: string; steps: (number | null)[] }[]>();

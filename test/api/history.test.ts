@@ -24,8 +24,8 @@ describe('StatusHistory', () => {
     const v = h.view();
     expect(v.times).toEqual([10, 20]);
     expect(v.queries).toEqual([
-      { zone: 'a.', rcode: 'NOERROR', values: [5, 3] },
-      { zone: 'a.', rcode: 'NXDOMAIN', values: [2, 0] },
+      { zone: 'a.', rcode: 'NOERROR', values: [5, 3], counts: [50, 30] },
+      { zone: 'a.', rcode: 'NXDOMAIN', values: [2, 0], counts: [20, 0] },
     ]);
   });
 
