@@ -337,7 +337,14 @@ export class Service {
     });
     this.charts = new StatusHistory({ ...(opts.historyStepMs !== undefined && { stepMs: opts.historyStepMs }) });
     // Every committed change for the status page's recent list (probe verdicts come through record()).
-    this.state.onChange((cs) => this.view.recordChangeset(cs));
+    // Last, and never throwing: the list is for people, the change is made whatever becomes of it.
+    this.state.onChange((cs) => {
+      try {
+        this.view.recordChangeset(cs);
+      } catch (err) {
+        opts.log.warn({ err: (err as Error).message, seq: cs.seq }, 'status page: change not listed');
+      }
+    });
     this.metrics = createMetrics({
       counters: () => this.#reported,
       updates: this.updates,
