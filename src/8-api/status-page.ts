@@ -69,7 +69,7 @@ function shares(status) {
   for (const z of status.zones) for (const p of z.pools) {
     const total = p.targets.reduce((n, t) => n + t.answers, 0);
     for (const t of p.targets) {
-      const recent = hist && hist.share_1m[p.pool + '\t' + t.address];
+      const recent = hist && hist.share_1m[p.pool + '\\t' + t.address];
       out[p.pool + ' ' + t.address] = recent != null ? { s: recent, all: false } : total ? { s: t.answers / total, all: true } : null;
     }
   }
