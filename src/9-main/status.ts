@@ -11,7 +11,7 @@ import { describeTarget, type CheckSource } from '../7-state/target-health.ts';
 import { reasonText } from '../7-state/verdict.ts';
 import type { Change, Changeset, StateStore } from '../7-state/types.ts';
 import type { TargetDef } from '../4-gslb/types.ts';
-import { typeName } from '../0-base/constants.ts';
+import { Type, typeName } from '../0-base/constants.ts';
 
 /** A state change of a check, as logged and kept for the status page. */
 export interface HealthEvent extends Transition {
@@ -51,7 +51,7 @@ export interface ChangeEvent {
   readonly to?: string;
 }
 
-/** A committed change in words (null: not listed, like a probe's, listed by `record`). */
+/** A committed change in words (null: not listed: a probe's, listed by `record`; an SOA serial bump). */
 function describeChange(c: Change): { kind: string; targets: string[]; change: string; reason: string } | null {
   switch (c.kind) {
     case 'override':
@@ -85,6 +85,8 @@ function describeChange(c: Change): { kind: string; targets: string[]; change: s
         reason: '',
       };
     case 'rrset':
+      // The serial bump every zone change carries (and a transfer's own) is not a change of its own.
+      if (c.type === Type.SOA) return null;
       return {
         kind: 'rrset',
         targets: [],
