@@ -1,8 +1,9 @@
 // The live status page at `/`: one self-contained HTML file, no build step. It holds no data
 // itself: it asks for an API token (kept in the browser's localStorage), polls /v1/status every
-// second and /v1/history every two, draws the last hour with uPlot (served from node_modules at
-// /assets/), shows each target's share of its pool over the last minute as gslbd counted it, lists
-// every recent change, and drains / undrains targets through the API (PUT / DELETE .../override).
+// second and /v1/history once a step (10 s by default), draws the last hour with uPlot (served
+// from node_modules at /assets/), shows each target's share of its pool over the last minute as
+// gslbd counted it, lists every recent change, and drains / undrains targets through the API
+// (PUT / DELETE .../override).
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -140,7 +141,8 @@ async function pollHistory() {
   clearTimeout(histTimer);
   if (!token) return;
   try { hist = await api('GET', '/v1/history'); drawHistory(); } catch (e) { $('#err').textContent = e.message; }
-  histTimer = setTimeout(pollHistory, 2000);
+  // Once a step (10 s by default), at most every 2 s: a new sample comes no more often.
+  histTimer = setTimeout(pollHistory, Math.max(2000, (hist ? hist.step_s : 2) * 1000));
 }
 function render(status) {
   const share = shares(status);
