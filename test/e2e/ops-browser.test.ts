@@ -3,7 +3,8 @@
 // before the page opened, turns a target "down" within seconds of its listener stopping, drains
 // and undrains a target with its button, `dig` confirming each, and lists each change. Its charts
 // (uPlot, sampled every second here: GSLBD_HISTORY_STEP) draw the queries, the shares and the
-// state timelines with data and move as queries and changes happen; a screenshot is saved.
+// state timelines with data and move as queries and changes happen; a screenshot is saved. /docs
+// (Swagger UI) renders the API's operations with nothing fetched from elsewhere.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -110,6 +111,22 @@ async function useToken(token: string): Promise<void> {
 }
 
 const answers = async (pool: string) => (await dig(s.gslbd.port, [fqdn(pool), 'A'])).answer.map((rr) => rr.data).sort();
+
+describe('/docs', { timeout: 60_000 }, () => {
+  it("renders Swagger UI over the API's document (/docs/json, as /openapi.json), every request to gslbd itself", async () => {
+    const docs = await context.newPage();
+    const hosts = new Set<string>();
+    docs.on('request', (r) => hosts.add(new URL(r.url()).host));
+    try {
+      await docs.goto(`${s.base}/docs`);
+      await until(async () => (await docs.$$('.opblock')).length >= 24, 20_000, 'the operations listed', 200);
+      expect(await docs.textContent('.info .title')).toContain('gslbd HTTP API');
+      expect([...hosts].filter((h) => h !== new URL(s.base).host)).toEqual([]);
+    } finally {
+      await docs.close();
+    }
+  });
+});
 
 describe('status page', { timeout: 60_000 }, () => {
   it('asks for a token, then shows every zone, pool and target', async () => {
