@@ -3,6 +3,9 @@
 // from the counters summed over the workers and from the targets' verdicts, into rings of a fixed
 // length (one hour of steps), so the memory is bounded by the number of series, itself capped.
 
+import type { Clock } from '../3-health/clock.ts';
+import type { Logger } from '../0-base/log.ts';
+
 /** One sample: cumulative counts, and each target's verdict now. */
 export interface HistorySample {
   /** Queries answered, keyed `zone\trcode`, since start (summed over workers). */
@@ -65,6 +68,34 @@ export class StatusHistory {
       map.set(key, r);
     }
     return r;
+  }
+
+  #timer: unknown = null;
+  #clock: Clock | null = null;
+
+  /**
+   * Takes a sample now and then every step, until `stop`: one at a time, the next a step after the
+   * last finished. A sample that fails is logged and skipped.
+   */
+  start(clock: Clock, sample: () => Promise<HistorySample>, log: Logger): void {
+    this.#clock = clock;
+    const take = () => {
+      sample()
+        .then((s) => {
+          if (this.#clock) this.add(clock.now(), s);
+        })
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'status history: no sample'))
+        .finally(() => {
+          if (this.#clock) this.#timer = clock.setTimeout(take, this.stepMs);
+        });
+    };
+    take();
+  }
+
+  stop(): void {
+    if (this.#timer !== null) this.#clock?.clearTimeout(this.#timer);
+    this.#clock = null;
+    this.#timer = null;
   }
 
   /** Keeps `s` as the sample at `at`. */

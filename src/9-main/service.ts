@@ -46,7 +46,7 @@ import { ConfigError, readTlsFiles } from '../7-config/load.ts';
 import { explain } from '../5-answer/explain.ts';
 import { GeoLoader } from './geo-loader.ts';
 import { StatusView } from './status.ts';
-import { StatusHistory } from './history.ts';
+import { StatusHistory, type HistorySample } from './history.ts';
 import type { ZoneOptions } from '../7-config/zones-options.ts';
 import { ZoneTransfers } from './zone-transfers.ts';
 import type { NameKey } from '../0-base/name.ts';
@@ -159,7 +159,6 @@ export class Service {
   readonly view: StatusView;
   /** The status page's charts: the last hour, sampled every step while the API runs. */
   readonly charts: StatusHistory;
-  #historyTimer: unknown = null;
 
   /** The operator endpoints of the API (/metrics, /explain, /v1/status, /v1/reload). */
   readonly operations: Operations = {
@@ -492,31 +491,19 @@ export class Service {
         );
       }
       this.api = api;
-      this.#sampleHistory();
+      this.charts.start(this.#clock, () => this.#chartSample(), this.#opts.log);
     }
   }
 
-  /** A sample for the charts now, and the next one a step later, while the API runs. */
-  #sampleHistory(): void {
-    const clock = this.#clock;
-    this.#gatherCounters()
-      .then(() => {
-        if (!this.api) return;
-        const queries = new Map<string, number>();
-        for (const [[zone, , rcode], n] of this.#reported.queries.entries()) {
-          const key = `${zone}\t${rcode}`;
-          queries.set(key, (queries.get(key) ?? 0) + n);
-        }
-        this.charts.add(clock.now(), {
-          queries,
-          answers: this.#reported.answers.counts,
-          states: this.view.verdicts(),
-        });
-      })
-      .catch((err: unknown) => this.#opts.log.warn({ err: (err as Error).message }, 'status history: no sample'))
-      .finally(() => {
-        if (this.api) this.#historyTimer = clock.setTimeout(() => this.#sampleHistory(), this.charts.stepMs);
-      });
+  /** What the charts sample: the counts summed over the workers, and each target's verdict. */
+  async #chartSample(): Promise<HistorySample> {
+    await this.#gatherCounters();
+    const queries = new Map<string, number>();
+    for (const [[zone, , rcode], n] of this.#reported.queries.entries()) {
+      const key = `${zone}\t${rcode}`;
+      queries.set(key, (queries.get(key) ?? 0) + n);
+    }
+    return { queries, answers: this.#reported.answers.counts, states: this.view.verdicts() };
   }
 
   /**
@@ -678,7 +665,7 @@ export class Service {
     // First, so requests in flight finish their commits before the journal closes.
     await this.api?.stop();
     this.api = null;
-    if (this.#historyTimer !== null) this.#clock.clearTimeout(this.#historyTimer);
+    this.charts.stop();
     this.checker.stop();
     this.#transfers.stop();
     await this.#node?.stop();
