@@ -3,7 +3,7 @@
 // paths are relative to the file's directory; every error reads `file:line: path: reason`, and a
 // file with any error gives no configuration at all.
 
-import { readFile, stat } from 'node:fs/promises';
+import { access, constants, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
@@ -106,6 +106,12 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
     const reason = await tlsFilesError(config.api.tls);
     if (reason) errors.push(new SourceError('ERR_CONFIG', file, tlsLines.get(config) ?? 0, `api.tls: ${reason}`));
   }
+  // Files read later (a geo pool's first zone, the cluster's start) are looked at now, so serve and
+  // check name them with their line instead of failing once running.
+  for (const f of namedFiles.get(config) ?? []) {
+    const reason = await readableFileError(f.path);
+    if (reason) errors.push(new SourceError('ERR_CONFIG', file, f.line, `${f.key}: ${reason}`));
+  }
   if (errors.length) throw new ConfigError(errors);
   return config;
 }
@@ -140,6 +146,29 @@ export async function dataDirError(dir: string): Promise<string | null> {
   const found = await stat(dir).catch(() => null);
   return found && !found.isDirectory() ? `${dir} is not a directory` : null;
 }
+
+/** Why `file` cannot be read as a file, or null. */
+async function readableFileError(file: string): Promise<string | null> {
+  const found = await stat(file).catch((e: NodeJS.ErrnoException) => e);
+  if (found instanceof Error) return `${file}: ${found.code === 'ENOENT' ? 'no such file' : found.message}`;
+  if (!found.isFile()) return `${file} is not a file`;
+  return access(file, constants.R_OK).then(
+    () => null,
+    () => `${file}: not readable`,
+  );
+}
+
+/** The files a parsed config names (`geoip`, the cluster's TLS files), each with its key and line. */
+const namedFiles = new WeakMap<GslbdConfig, NamedFile[]>();
+interface NamedFile {
+  readonly key: string;
+  readonly line: number;
+  readonly path: string;
+}
+
+/** The line of `key` (`geoip`, `cluster.etcd.tls.ca`, ...) naming a file in `config`, for errors found later. */
+export const fileLine = (config: GslbdConfig, key: string): number =>
+  namedFiles.get(config)?.find((f) => f.key === key)?.line ?? 0;
 
 /** The line of `data:` in each parsed file, for the check loadConfig makes on the file system. */
 const dataLines = new WeakMap<GslbdConfig, number>();
@@ -196,6 +225,15 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
   if (src.errors.length) throw new ConfigError([...src.errors].sort((a, b) => a.line - b.line));
   if (config.data !== undefined) dataLines.set(config, top.line('data'));
   if (config.api?.tls) tlsLines.set(config, MapReader.of(src, top.node('api'), 'api')?.line('tls') ?? 0);
+  const files: NamedFile[] = [];
+  if (config.geoip !== undefined) files.push({ key: 'geoip', line: top.line('geoip'), path: config.geoip });
+  if (config.cluster?.tls) {
+    // Both are mappings: readCluster read them.
+    const etcd = MapReader.of(src, MapReader.of(src, top.node('cluster'), 'cluster')?.node('etcd'), 'cluster.etcd');
+    for (const [k, f] of Object.entries(config.cluster.tls))
+      files.push({ key: `cluster.etcd.tls.${k}`, line: etcd?.line('tls') ?? 0, path: f });
+  }
+  namedFiles.set(config, files);
   return config;
 }
 

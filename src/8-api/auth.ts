@@ -4,6 +4,8 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, sendError } from './errors.ts';
+import { DOCS_PREFIX, OPENAPI_PATH } from './openapi.ts';
+import { ASSETS } from './status-page.ts';
 import { hashToken, type ApiToken } from '../7-config/api-options.ts';
 
 /** Where the tokens are looked up, by SHA-256 (ApiAccess, whose tokens a reload replaces). */
@@ -18,8 +20,9 @@ declare module 'fastify' {
   }
 }
 
-/** Pages served without a token. */
-const PUBLIC = new Set(['/', '/index.html']);
+/** Pages served without a token: the status page, the API's document and its UI hold no data. */
+const PUBLIC = new Set(['/', '/index.html', OPENAPI_PATH, DOCS_PREFIX, ...ASSETS]);
+const isPublic = (url: string) => PUBLIC.has(url) || url.startsWith(`${DOCS_PREFIX}/`);
 
 /** GET and HEAD read; every other method writes. */
 const READS = new Set(['GET', 'HEAD']);
@@ -33,7 +36,7 @@ export function authHook(tokens: TokenLookup) {
   // tells it nothing about the tokens we hold.
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     // The status page itself holds no data: it asks for a token and sends it with every call.
-    if (request.method === 'GET' && PUBLIC.has(request.url)) return undefined;
+    if (request.method === 'GET' && isPublic(request.url)) return undefined;
     const header = request.headers.authorization;
     const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     const token = m ? tokens.token(hashToken(m[1]!)) : undefined;

@@ -7,10 +7,17 @@ import { keyFromText, nameToText } from '../0-base/name.ts';
 import { sourceOf } from './http.ts';
 import { commitOps, type Op } from './ops.ts';
 import { batchBody } from './schemas.ts';
+import { doc } from './openapi.ts';
 import type { ApiBackend } from './types.ts';
 
 export function batchRoutes(app: FastifyInstance, b: ApiBackend): void {
-  app.post<{ Body: { changes: Op[] } }>('/v1/batch', { schema: { body: batchBody } }, async (req) => {
+  const schema = {
+    body: batchBody,
+    ...doc('Many changes as one transaction: all applied, or none', 'batch', {
+      200: '{ applied, changes, seq, zones: [{ zone, serial }] }',
+    }),
+  };
+  app.post<{ Body: { changes: Op[] } }>('/v1/batch', { schema }, async (req) => {
     const ops = req.body.changes;
     const serials = () => {
       // Every zone a change named (each has been found by now: a missing one fails the batch).

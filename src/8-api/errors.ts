@@ -5,25 +5,29 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../0-base/log.ts';
 
-export type ApiErrorCode =
-  | 'ERR_VALIDATION' // 400: a field is missing, unknown, of the wrong type or out of range
-  | 'ERR_BAD_JSON' // 400: the body is not JSON
-  | 'ERR_BAD_REQUEST' // 400: not HTTP we can read, or a path that does not decode (bad %-escapes)
-  | 'ERR_UNAUTHORIZED' // 401: no token, or a token we do not know
-  | 'ERR_FORBIDDEN' // 403: a read token on a write endpoint
-  | 'ERR_NOT_FOUND' // 404: no such zone, pool, target, RRset or endpoint
-  | 'ERR_METHOD' // 405
-  | 'ERR_CONFLICT' // 409: valid input the zone data does not allow (CNAME exclusivity, ...)
-  | 'ERR_VERSION' // 409: If-Match names a version that is no longer current
-  | 'ERR_TIMEOUT' // 408: the request did not arrive in time
-  | 'ERR_TOO_LARGE' // 413
-  | 'ERR_URI_TOO_LONG' // 414: a path parameter longer than any domain name can be written
-  | 'ERR_MEDIA_TYPE' // 415
-  | 'ERR_TOO_MANY_REQUESTS' // 429: this client has api.max-in-flight-per-client requests in flight already
-  | 'ERR_HEADERS_TOO_LARGE' // 431: request line and headers over Node's limit (16 KiB), a long URL included
-  | 'ERR_NOT_DURABLE' // 503: the change could not be made durable (disk full, I/O error): it was not made
-  | 'ERR_CLUSTER_UNAVAILABLE' // 503: the cluster store (etcd) could not be reached: the change was not made
-  | 'ERR_INTERNAL'; // 500: a bug
+/** Every error code and the HTTP status it is sent with (the OpenAPI document lists them per status). */
+export const ERROR_CODES = {
+  ERR_VALIDATION: 400, // a field is missing, unknown, of the wrong type or out of range
+  ERR_BAD_JSON: 400, // the body is not JSON
+  ERR_BAD_REQUEST: 400, // not HTTP we can read, or a path that does not decode (bad %-escapes)
+  ERR_UNAUTHORIZED: 401, // no token, or a token we do not know
+  ERR_FORBIDDEN: 403, // a read token on a write endpoint
+  ERR_NOT_FOUND: 404, // no such zone, pool, target, RRset or endpoint
+  ERR_METHOD: 405,
+  ERR_TIMEOUT: 408, // the request did not arrive in time
+  ERR_CONFLICT: 409, // valid input the zone data does not allow (CNAME exclusivity, ...)
+  ERR_VERSION: 409, // If-Match names a version that is no longer current
+  ERR_TOO_LARGE: 413,
+  ERR_URI_TOO_LONG: 414, // a path parameter longer than any domain name can be written
+  ERR_MEDIA_TYPE: 415,
+  ERR_TOO_MANY_REQUESTS: 429, // this client has api.max-in-flight-per-client requests in flight already
+  ERR_HEADERS_TOO_LARGE: 431, // request line and headers over Node's limit (16 KiB), a long URL included
+  ERR_INTERNAL: 500, // a bug
+  ERR_NOT_DURABLE: 503, // the change could not be made durable (disk full, I/O error): it was not made
+  ERR_CLUSTER_UNAVAILABLE: 503, // the cluster store (etcd) could not be reached: the change was not made
+} as const;
+
+export type ApiErrorCode = keyof typeof ERROR_CODES;
 
 export class ApiError extends Error {
   readonly status: number;

@@ -20,6 +20,7 @@ import { DEFAULT_BODY_LIMIT, type ApiOptions } from '../7-config/api-options.ts'
 import { zoneRoutes } from './zones.ts';
 import { operationRoutes } from './operations.ts';
 import { statusPage } from './status-page.ts';
+import { openApi } from './openapi.ts';
 
 export interface BuildOptions {
   /** The tokens, unless `access` is given. */
@@ -79,14 +80,37 @@ export function buildApi(backend: ApiBackend, opts: BuildOptions): FastifyInstan
     if (req.tokenName && req.routeOptions.url !== '/v1/reload')
       backend.updates?.add(`api\t${reply.statusCode < 400 ? 'applied' : 'rejected'}`);
   });
-  zoneRoutes(app, backend);
-  poolRoutes(app, backend, now);
-  targetRoutes(app, backend, now);
-  batchRoutes(app, backend);
-  operationRoutes(app, backend);
-  statusPage(app);
+  // Response schemas document the API (openapi.ts); the bodies are sent as they are, never cut
+  // down to a schema's properties.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  const routes: ApiRoute[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, hidden: r.schema?.hide === true });
+  });
+  routeLists.set(app, routes);
+  openApi(app);
+  // Registered after the document's plugin, so every route is in it.
+  app.register(async (api) => {
+    zoneRoutes(api, backend);
+    poolRoutes(api, backend, now);
+    targetRoutes(api, backend, now);
+    batchRoutes(api, backend);
+    operationRoutes(api, backend);
+    statusPage(api);
+  });
   return app;
 }
+
+/** One route the API serves; `hidden` ones (the HTML pages, the document itself) are not in the document. */
+export interface ApiRoute {
+  readonly method: string;
+  readonly url: string;
+  readonly hidden: boolean;
+}
+const routeLists = new WeakMap<FastifyInstance, ApiRoute[]>();
+
+/** Every route `buildApi` made `app` serve, once it is ready: what the OpenAPI document must cover. */
+export const apiRoutes = (app: FastifyInstance): readonly ApiRoute[] => routeLists.get(app) ?? [];
 
 export interface ApiServerOptions {
   readonly log: Logger;

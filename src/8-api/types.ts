@@ -38,6 +38,8 @@ export interface Operations {
   reload(): Promise<{ loaded: number; failed: number; config?: ConfigReport }>;
   /** The cluster's nodes (GET /v1/cluster, `gslbd cluster status`); null (or absent): not a cluster node. */
   cluster?(): Promise<unknown>;
+  /** The status page's charts over the last hour (GET /v1/history); absent: no route. */
+  history?(): Promise<unknown>;
 }
 
 /** How the last reading of gslbd.yaml went (/v1/status, /v1/reload): a broken file keeps the settings before it. */

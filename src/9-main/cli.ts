@@ -12,13 +12,17 @@ import { ClusterPrimary } from './cluster/primary.ts';
 import { runWorker } from './cluster/worker.ts';
 import { journalCommand } from './journal-cli.ts';
 import { opsCommand } from './ops-cli.ts';
-import { ConfigError, dataDirError, loadConfig, type GslbdConfig } from '../7-config/load.ts';
+import { agentCommand, reportCommand } from './agent.ts';
+import { commandHelp, versionText } from './usage.ts';
+import { ConfigError, dataDirError, fileLine, loadConfig, type GslbdConfig } from '../7-config/load.ts';
+import { openGeoDatabase } from '../3-geo/index.ts';
 import { FUDGE, tsigKeyFromConfig, type TsigKeyConfig } from '../1-codec/tsig.ts';
 import { zonesOptionsErrors } from '../7-config/zones-options.ts';
 import { catalogErrors } from '../7-config/catalog-options.ts';
 import { keyFromText } from '../0-base/name.ts';
 import { checkZones } from '../4-gslb/check.ts';
 import { DEFAULT_MAX_CHANGES } from '../7-state/editor.ts';
+import { parseDuration } from '../0-base/yaml-reader.ts';
 
 const USAGE = `usage:
   gslbd serve [--zones DIR] [--listen ADDR:PORT ...]   serve the zones in DIR (default ./zones)
@@ -49,6 +53,8 @@ const USAGE = `usage:
   gslbd journal recover [--data DIR]                  gslbd stopped: keep the journal's records
                                                       before the first bad one (original kept as
                                                       journal.log.corrupt-<time>)
+  gslbd version                                       gslbd's version and Node.js's
+  gslbd help [COMMAND]                                this text, or one command's (also COMMAND --help)
 
 Operator commands (talk to a running gslbd's HTTP API; --api URL or GSLBD_API or --config FILE,
 --token TOKEN or GSLBD_API_TOKEN; for an https API, --ca FILE or GSLBD_API_CA: the CA that signed
@@ -60,6 +66,16 @@ its certificate):
   gslbd explain NAME [--type A] [--client IP | --subnet CIDR] [--json]
   gslbd cluster status [--json]                       the cluster's nodes: applied seq, lag, last seen,
                                                       whether their files are this node's
+  gslbd report TARGET --load N --capacity M [--valid-for 30s]
+                                                      one load report for least-load (TARGET as for drain)
+  gslbd agent TARGET SOURCE [--capacity M] [--interval 10s]
+                                                      report TARGET's load every interval, valid for 3;
+                                                      SOURCE: --loadavg (capacity: the CPUs), --cpu (%,
+                                                      capacity 100), --connections PORT (established
+                                                      TCP connections to a local port), --command CMD
+                                                      (the first number it prints), --prometheus URL
+                                                      --metric NAME[{label="value"}] (the samples' sum);
+                                                      retries with backoff, exit 1 on a refused token
 `;
 
 const DEFAULT_LISTEN = ['127.0.0.1:5300', '[::1]:5300'];
@@ -143,6 +159,7 @@ async function serve(args: string[]): Promise<number> {
     ...(values.config !== undefined && { settings: reloadable(values.config, values) }),
     ...(file.rrl && { rrl: file.rrl }),
     ...(file.cookies && { cookies: file.cookies }),
+    ...historyStep(),
   };
   // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).
   const service = workers > 1 ? new ClusterPrimary(options, workers) : new Service(options);
@@ -215,6 +232,16 @@ function maxFudge(text: string | undefined, file: number | undefined): number {
   return n;
 }
 
+/** GSLBD_HISTORY_STEP (a duration, at least 1s): how often the status page's charts take a sample. */
+function historyStep(): { historyStepMs?: number } {
+  const text = process.env.GSLBD_HISTORY_STEP;
+  if (text === undefined || text === '') return {};
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < 1000)
+    throw new GslbError('ERR_CONFIG', `GSLBD_HISTORY_STEP ${text}: a duration of 1s or more`);
+  return { historyStepMs: ms };
+}
+
 function positiveInt(text: string | undefined, flag: string, dflt: number): number {
   if (text === undefined) return dflt;
   const n = Number(text);
@@ -271,6 +298,14 @@ async function check(args: string[]): Promise<number> {
     const named = config.catalog ? new Set([...files, keyFromText(config.catalog.zone)]) : files;
     errors.push(...zonesOptionsErrors(config.zonesOptions, named, keys, dir));
   }
+  // The location database, opened as serve opens it for its first geo pool.
+  if (config?.geoip !== undefined) {
+    const why = await openGeoDatabase({ type: 'mmdb', path: config.geoip }).then(
+      () => null,
+      (e: unknown) => (e as Error).message,
+    );
+    if (why !== null) errors.push(`${config.file}:${fileLine(config, 'geoip')}: geoip: ${why}`);
+  }
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
   for (const e of errors) process.stderr.write(`${e}\n`);
   for (const z of result.zones)
@@ -280,6 +315,14 @@ async function check(args: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // `gslbd COMMAND --help`: that command's part of USAGE, before its flags are read.
+  if (command !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    const help = commandHelp(USAGE, command);
+    if (help !== null) {
+      process.stdout.write(help);
+      return 0;
+    }
+  }
   switch (command) {
     case 'serve':
       return serve(rest);
@@ -296,16 +339,35 @@ async function main(argv: string[]): Promise<number> {
     case 'reload':
     case 'explain':
       return opsCommand(command, rest);
+    case 'report':
+      return reportCommand(rest);
+    case 'agent':
+      return agentCommand(rest);
     case 'cluster':
       if (rest[0] !== 'status') {
         process.stderr.write(`gslbd: cluster ${rest[0] ?? ''}: unknown (gslbd cluster status)\n`);
         return 2;
       }
       return opsCommand('cluster-status', rest.slice(1));
+    case 'version':
+    case '--version':
+      process.stdout.write(versionText());
+      return 0;
+    case 'help':
+      if (rest[0] !== undefined) {
+        const help = commandHelp(USAGE, rest[0]);
+        if (help === null) {
+          process.stderr.write(`gslbd: help ${rest[0]}: no such command\n${USAGE}`);
+          return 2;
+        }
+        process.stdout.write(help);
+        return 0;
+      }
+      process.stdout.write(USAGE);
+      return 0;
     case undefined:
     case '-h':
     case '--help':
-    case 'help':
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
     default:

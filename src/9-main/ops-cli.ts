@@ -16,7 +16,7 @@ import { GslbError } from '../0-base/errors.ts';
 import { formatListen } from '../0-base/listen.ts';
 import { reasonText, type DecidedBy } from '../7-state/verdict.ts';
 
-const COMMON = {
+export const COMMON = {
   api: { type: 'string' },
   token: { type: 'string' },
   config: { type: 'string' },
@@ -24,14 +24,23 @@ const COMMON = {
   json: { type: 'boolean', default: false },
 } as const;
 
-interface Conn {
+/** An API call that failed: `status` is the HTTP status, 0 when the API was not reached. */
+export class ApiCallError extends GslbError {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super('ERR_CONFIG', message);
+    this.status = status;
+  }
+}
+
+export interface Conn {
   base: string;
   token: string;
   /** PEM of the CA that signed an https API's certificate; absent: the system's CAs. */
   ca?: Buffer;
 }
 
-async function connect(values: { api?: string; token?: string; config?: string; ca?: string }): Promise<Conn> {
+export async function connect(values: { api?: string; token?: string; config?: string; ca?: string }): Promise<Conn> {
   let base = values.api ?? process.env.GSLBD_API;
   if (!base && values.config) {
     const cfg = await loadConfig(values.config);
@@ -78,7 +87,7 @@ function request(c: Conn, method: string, path: string, body?: string): Promise<
 }
 
 /** The API's JSON answer, read as `T` (the shapes below are what these commands use of it). */
-async function call<T>(c: Conn, method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(c: Conn, method: string, path: string, body?: unknown): Promise<T> {
   let res: { status: number; text: string };
   try {
     res = await request(c, method, path, body === undefined ? undefined : JSON.stringify(body));
@@ -89,7 +98,7 @@ async function call<T>(c: Conn, method: string, path: string, body?: unknown): P
     let why = err.message || err.code || String(err);
     if (/certificate|self[- ]signed/i.test(why))
       why += " (give the CA that signed the API's certificate with --ca FILE or GSLBD_API_CA)";
-    throw new GslbError('ERR_CONFIG', `cannot reach the gslbd API at ${c.base}: ${why}`);
+    throw new ApiCallError(0, `cannot reach the gslbd API at ${c.base}${path}: ${why}`);
   }
   let data: T & { error?: { message?: string } };
   try {
@@ -98,9 +107,9 @@ async function call<T>(c: Conn, method: string, path: string, body?: unknown): P
     data = {} as T & { error?: { message?: string } };
   }
   if (res.status < 200 || res.status >= 300)
-    throw new GslbError(
-      'ERR_CONFIG',
-      `${method} ${path}: HTTP ${res.status}: ${data?.error?.message ?? http.STATUS_CODES[res.status] ?? ''}`,
+    throw new ApiCallError(
+      res.status,
+      `${method} ${c.base}${path}: HTTP ${res.status}: ${data?.error?.message ?? http.STATUS_CODES[res.status] ?? ''}`,
     );
   return data;
 }
@@ -144,7 +153,7 @@ interface Explanation {
     }[];
   }[];
 }
-interface Status {
+export interface Status {
   zones: { zone: string; serial: number; pools: { pool: string; policy: string; targets: StatusTarget[] }[] }[];
   events: unknown[];
 }
@@ -153,7 +162,7 @@ interface Status {
  * Targets named by `spec`: `ADDRESS` (in every pool) or `POOL/ADDRESS`, POOL relative to its zone
  * (`www`) or absolute (`www.gslb.example.com`, final dot optional), as the API takes names.
  */
-function matchTargets(status: Status, spec: string): { zone: string; pool: string; address: string }[] {
+export function matchTargets(status: Status, spec: string): { zone: string; pool: string; address: string }[] {
   const slash = spec.lastIndexOf('/');
   const poolPart = slash >= 0 ? spec.slice(0, slash).toLowerCase().replace(/\.$/, '') : null;
   const text = slash >= 0 ? spec.slice(slash + 1) : spec;

@@ -46,6 +46,7 @@ import { ConfigError, readTlsFiles } from '../7-config/load.ts';
 import { explain } from '../5-answer/explain.ts';
 import { GeoLoader } from './geo-loader.ts';
 import { StatusView } from './status.ts';
+import { StatusHistory, type HistorySample } from './history.ts';
 import type { ZoneOptions } from '../7-config/zones-options.ts';
 import { ZoneTransfers } from './zone-transfers.ts';
 import { SecondaryZones } from './secondary-zones.ts';
@@ -114,6 +115,8 @@ export interface ServiceOptions extends ServerOptions {
   readonly catalog?: CatalogOptions;
   /** A worker: the catalog as its primary made it (later ones come through `setCatalog`). */
   readonly catalogZone?: CatalogContent;
+  /** Between two samples of the status page's charts, ms (GSLBD_HISTORY_STEP; default 10 s). */
+  readonly historyStepMs?: number;
 }
 
 /** What a reload reads from gslbd.yaml; `file` names it in logs and /v1/status. */
@@ -175,6 +178,8 @@ export class Service {
   readonly metrics: Metrics;
   /** The status page's data, with the latest health state changes. */
   readonly view: StatusView;
+  /** The status page's charts: the last hour, sampled every step while the API runs. */
+  readonly charts: StatusHistory;
 
   /** The operator endpoints of the API (/metrics, /explain, /v1/status, /v1/reload). */
   readonly operations: Operations = {
@@ -213,6 +218,10 @@ export class Service {
       return { ...r, ...(this.#config && { config: this.#config }) };
     },
     cluster: async () => (this.#node ? this.#node.view() : null),
+    history: async () => {
+      await this.#gatherCounters();
+      return this.charts.view({ at: this.#clock.now(), answers: this.#reported.answers.counts });
+    },
   };
 
   /** What /metrics and the status page count: this process's queries, plus its followers' (#gatherCounters). */
@@ -373,6 +382,16 @@ export class Service {
       now: () => clock.now(),
       ...(node && { votes: (check: string | undefined) => node.votesOf(check) }),
     });
+    this.charts = new StatusHistory({ ...(opts.historyStepMs !== undefined && { stepMs: opts.historyStepMs }) });
+    // Every committed change for the status page's recent list (probe verdicts come through record()).
+    // Last, and never throwing: the list is for people, the change is made whatever becomes of it.
+    this.state.onChange((cs) => {
+      try {
+        this.view.recordChangeset(cs);
+      } catch (err) {
+        opts.log.warn({ err: (err as Error).message, seq: cs.seq }, 'status page: change not listed');
+      }
+    });
     this.metrics = createMetrics({
       counters: () => this.#reported,
       updates: this.updates,
@@ -528,12 +547,24 @@ export class Service {
         );
       }
       this.api = api;
+      this.charts.start(this.#clock, () => this.#chartSample(), this.#opts.log);
     }
   }
 
   /** DNS is answered on every address now: NOTIFY may go out (the ones held since the start first). */
   answering(): void {
     this.#transfers.answering();
+  }
+
+  /** What the charts sample: the counts summed over the workers, and each target's verdict. */
+  async #chartSample(): Promise<HistorySample> {
+    await this.#gatherCounters();
+    const queries = new Map<string, number>();
+    for (const [[zone, , rcode], n] of this.#reported.queries.entries()) {
+      const key = `${zone}\t${rcode}`;
+      queries.set(key, (queries.get(key) ?? 0) + n);
+    }
+    return { queries, answers: this.#reported.answers.counts, states: this.view.verdicts() };
   }
 
   /**
@@ -753,6 +784,7 @@ export class Service {
     // First, so requests in flight finish their commits before the journal closes.
     await this.api?.stop();
     this.api = null;
+    this.charts.stop();
     this.checker.stop();
     this.#transfers.stop();
     this.#secondaries.stop();

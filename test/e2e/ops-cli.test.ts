@@ -180,7 +180,7 @@ describe('gslbd reload', { timeout: 60_000 }, () => {
   it('needs a write token', async () => {
     const r = await gslbd(['reload'], { token: READ });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('gslbd: POST /v1/reload: HTTP 403: token "viewer" may only read\n');
+    expect(r.stderr).toBe(`gslbd: POST ${s.base}/v1/reload: HTTP 403: token "viewer" may only read\n`);
   });
 });
 
@@ -195,7 +195,7 @@ describe('errors', { timeout: 60_000 }, () => {
   it("a wrong token: the API's 401", async () => {
     const r = await gslbd(['status'], { token: 'wrong-token-0123456789abcdef' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('gslbd: GET /v1/status: HTTP 401: unknown token\n');
+    expect(r.stderr).toBe(`gslbd: GET ${s.base}/v1/status: HTTP 401: unknown token\n`);
   });
 
   it('an API that is not there: names the address and why', async () => {
@@ -206,7 +206,7 @@ describe('errors', { timeout: 60_000 }, () => {
     const r = await runCli(['drain', '198.51.100.61', '--api', `http://127.0.0.1:${port}`, '--token', WRITE]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `gslbd: cannot reach the gslbd API at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+      `gslbd: cannot reach the gslbd API at http://127.0.0.1:${port}/v1/status: connect ECONNREFUSED 127.0.0.1:${port}\n`,
     );
   });
 

@@ -439,6 +439,8 @@ describe('explain: bad requests', { timeout: 60_000 }, () => {
     const r = await runCli(['explain', fqdn('rr'), '--type', 'BOGUS', '--api', s.base, '--token', READ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^gslbd: GET \/explain\?.*: HTTP 400: type: unknown type "BOGUS"\n$/);
+    expect(r.stderr).toMatch(
+      /^gslbd: GET http:\/\/127\.0\.0\.1:\d+\/explain\?.*: HTTP 400: type: unknown type "BOGUS"\n$/,
+    );
   });
 });

@@ -22,6 +22,7 @@ let port: number;
 beforeAll(async () => {
   s = await startOps({
     args: ['--workers', '2', '--query-log-sample', '1', '--tsig-key', `${keyName}:${key.algorithm}:${key.base64}`],
+    env: { GSLBD_HISTORY_STEP: '1s' },
   });
   port = s.gslbd.port;
   await s.gslbd.waitForLog((l) => l.msg === 'workers ready', 20_000);
@@ -125,6 +126,43 @@ describe('--workers 2', () => {
       metric(after, 'gslbd_pool_answers_total', { ...pool, target: '198.51.100.61' }) -
         metric(before, 'gslbd_pool_answers_total', { ...pool, target: '198.51.100.61' }),
     ).toBe(K);
+  });
+
+  it("the status page's charts count both workers' queries and answers", { timeout: 20_000 }, async () => {
+    type History = {
+      times: number[];
+      queries: { zone: string; rcode: string; counts: (number | null)[] }[];
+      shares: { pool: string; targets: { address: string; values: (number | null)[] }[] }[];
+    };
+    const history = async () => (await s.api('GET', '/v1/history')).body as History;
+    const counted = (h: History) =>
+      h.queries
+        .filter((q) => q.zone === ZONE && q.rcode === 'NOERROR')
+        .flatMap((q) => q.counts)
+        .reduce((a: number, b) => a + (b ?? 0), 0);
+    // Queries of the tests before may still be on their way into a sample: wait for a quiet second.
+    let before = await history();
+    await until(
+      async () => {
+        await new Promise((r) => setTimeout(r, 1100));
+        const now = await history();
+        const quiet = counted(now) === counted(before);
+        before = now;
+        return quiet;
+      },
+      10_000,
+      'the chart to catch up with earlier queries',
+      0,
+    );
+    const from = s.gslbd.logs.length;
+    const K = 100;
+    await spread(K, fqdn('both'));
+    // Both workers answered some of them.
+    await until(() => answeredBy(from).size === 2, 5000, 'both workers in the query log');
+    await until(async () => counted(await history()) - counted(before) === K, 10_000, `${K} more queries charted`, 200);
+    const both = (await history()).shares.find((p) => p.pool === fqdn('both'))!;
+    expect(both.targets.map((t) => t.address).sort()).toEqual(['198.51.100.61', '198.51.100.62']);
+    expect(both.targets[0]!.values.filter((v) => v !== null).at(-1)).toBe(0.5);
   });
 
   it('answers over TCP from every worker', async () => {

@@ -48,6 +48,8 @@ export interface StartOptions {
   readonly config?: readonly string[];
   /** Reuse these zones and listeners (a restart) instead of making new ones. */
   readonly reuse?: Pick<OpsServer, 'zones' | 'a' | 'b'>;
+  /** More environment for gslbd (e.g. GSLBD_HISTORY_STEP). */
+  readonly env?: Record<string, string>;
 }
 
 /** Starts listeners, copies the fixture with their ports, and starts gslbd with the API on port 0. */
@@ -78,7 +80,7 @@ export async function startOps(opts: StartOptions = {}): Promise<OpsServer> {
       '',
     ].join('\n'),
   );
-  const gslbd = await startGslbd(['--config', config, ...(opts.args ?? [])], { GSLBD_API_TOKEN: WRITE });
+  const gslbd = await startGslbd(['--config', config, ...(opts.args ?? [])], { GSLBD_API_TOKEN: WRITE, ...opts.env });
   const line = await gslbd.waitForLog((l) => l.msg === 'api listening');
   const base = `http://127.0.0.1:${line.port as number}`;
   const api = async (method: string, url: string, body?: unknown, token: string | null = WRITE): Promise<Reply> => {
