@@ -9,7 +9,9 @@ import { buildQuery } from './raw.ts';
 const [host = '127.0.0.1', port = '53', count = '1000', name = 'www.example.com'] = process.argv.slice(2);
 const total = Number(count);
 const seen = new Set<number>();
-const sock = dgram.createSocket('udp4');
+// Room for every answer of the burst (about 1 KiB of buffer each on Linux), so none is dropped
+// here when this process is slow to read them on a busy machine.
+const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 8 << 20 });
 const finish = () => {
   process.stdout.write(JSON.stringify({ sent: total, answered: seen.size }) + '\n');
   sock.close();
@@ -22,5 +24,8 @@ sock.on('message', (msg) => {
     finish();
   }
 });
-// Sent in one go: libuv queues what the socket cannot take at once.
-for (let id = 0; id < total; id++) sock.send(buildQuery(name, 1, { id }), Number(port), host);
+// Sent in one go once bound (recvBufferSize is set on binding): libuv queues what the socket
+// cannot take at once.
+sock.bind(0, () => {
+  for (let id = 0; id < total; id++) sock.send(buildQuery(name, 1, { id }), Number(port), host);
+});
