@@ -57,9 +57,6 @@ export function loadBatchedUdp(): NativeModule | Error {
   return loaded;
 }
 
-/** What a batch's datagram gets: an answer now, none (null: dropped), or an answer later. */
-export type BatchedReply = Buffer | null | Promise<Buffer | null>;
-
 export interface BatchedOptions {
   readonly host: string;
   readonly port: number;
@@ -72,9 +69,9 @@ export interface BatchedOptions {
 
 /**
  * A UDP socket read and written in batches. `onMessage` is called for each datagram of a batch in
- * turn; the answers returned synchronously leave together. `msg` is a view of the receive slot,
- * valid only during the call: a message that is not a QUERY (an UPDATE answered later may read it
- * after the call) is given as a copy.
+ * turn; the answers it returns leave together (null: none). An answer made later (an UPDATE's)
+ * goes with `send`. `msg` is a view of the receive slot, valid only during the call: a message
+ * that is not a QUERY (an UPDATE, which is read again after the call) is given as a copy.
  */
 export class BatchedUdpSocket {
   readonly #sock: NativeSocket;
@@ -85,7 +82,7 @@ export class BatchedUdpSocket {
   constructor(
     mod: NativeModule,
     opts: BatchedOptions,
-    onMessage: (msg: Buffer, address: string, port: number) => BatchedReply,
+    onMessage: (msg: Buffer, address: string, port: number) => Buffer | null,
   ) {
     const answers: (Buffer | null)[] = new Array<Buffer | null>(UDP_BATCH).fill(null);
     const onBatch = (count: number): (Buffer | null)[] => {
@@ -98,16 +95,16 @@ export class BatchedUdpSocket {
         if (length < 0) continue;
         const at = i * SLOT;
         const msg = opcodeOf(rx, at) === 0 ? rx.subarray(at, at + length) : Buffer.from(rx.subarray(at, at + length));
-        const address = addrs[i]!;
-        const port = meta[2 * i + 1]!;
-        const out = onMessage(msg, address, port);
-        if (out instanceof Promise) {
-          void out.then((o) => o && !this.#closed && this.#sock.send(address, port, o));
-        } else answers[i] = out;
+        answers[i] = onMessage(msg, addrs[i]!, meta[2 * i + 1]!);
       }
       return answers;
     };
     this.#sock = mod.open({ ...opts, sendBuffer: opts.sendBuffer ?? 0, batch: UDP_BATCH }, onBatch);
+  }
+
+  /** One answer outside a batch; kept in order behind others the kernel has not taken yet. */
+  send(answer: Buffer, port: number, address: string): void {
+    if (!this.#closed) this.#sock.send(address, port, answer);
   }
 
   get port(): number {

@@ -171,7 +171,7 @@ export class DnsListener {
           receiveBuffer: this.#receiveBuffer.bytes,
           sendBuffer: this.#sendBuffer,
         },
-        (msg, address) => this.#onBatchedMessage(sock, msg, address),
+        (msg, address, port) => this.#onBatchedMessage(sock, msg, address, port),
       );
       this.#batched = this.#lastBatched = sock;
       return sock.port;
@@ -280,18 +280,12 @@ export class DnsListener {
    * One datagram of a batch (batched UDP): as #onUdpMessage, but an answer at hand is returned to
    * leave with the batch's others; an UPDATE's comes later and is sent alone.
    */
-  #onBatchedMessage(sock: BatchedUdpSocket, msg: Buffer, address: string): Buffer | null | Promise<Buffer | null> {
+  #onBatchedMessage(sock: BatchedUdpSocket, msg: Buffer, address: string, port: number): Buffer | null {
     if (this.#stopping) return null;
     const out = this.#handler(msg, { tcp: false, address });
     if (out instanceof Promise) {
-      let answer!: (o: Buffer | null) => void;
-      const later = new Promise<Buffer | null>((r) => (answer = r));
-      this.#later(
-        out,
-        (o) => answer(this.#batched === sock ? o : null),
-        () => answer(null),
-      );
-      return later;
+      this.#later(out, (o) => this.#batched === sock && sock.send(o, port, address));
+      return null;
     }
     return out instanceof MessageStream ? null : out;
   }
