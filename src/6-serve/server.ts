@@ -42,8 +42,6 @@ export interface ServerOptions {
    * caller checks `udpIo` first: `batched` when the module did not load throws ERR_LISTEN.
    */
   readonly io?: UdpIo;
-  /** SO_SNDBUF of a batched UDP socket, bytes (tests of back-pressure); 0 or absent: the kernel's. */
-  readonly udpSendBuffer?: number;
 }
 
 export const UDP_IO = ['batched', 'dgram'] as const;
@@ -123,7 +121,6 @@ export class DnsListener {
   #messageMs: number;
   #reusePort: boolean;
   #io: UdpIo;
-  #sendBuffer: number;
   /** Asked SO_RCVBUF, and whether an operator asked for it (else the default). */
   #receiveBuffer: { readonly bytes: number; readonly configured: boolean };
   /** Answers still being computed (an UPDATE waits for the journal): stop() lets them go out. */
@@ -138,7 +135,6 @@ export class DnsListener {
     this.#conns = new TcpSlots(options.tcpMaxConnections ?? 512, options.tcpMaxPerClient ?? 64);
     this.#reusePort = options.reusePort ?? false;
     this.#io = options.io ?? 'dgram';
-    this.#sendBuffer = options.udpSendBuffer ?? 0;
     const configured = options.udpReceiveBuffer !== undefined;
     this.#receiveBuffer = { bytes: options.udpReceiveBuffer ?? DEFAULT_UDP_RECEIVE_BUFFER, configured };
   }
@@ -169,7 +165,6 @@ export class DnsListener {
           port,
           reusePort: this.#reusePort,
           receiveBuffer: this.#receiveBuffer.bytes,
-          sendBuffer: this.#sendBuffer,
         },
         (msg, address, port) => this.#onBatchedMessage(sock, msg, address, port),
       );
