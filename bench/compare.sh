@@ -2,7 +2,8 @@
 # gslbd side by side with gdnsd 3.8 and PowerDNS Authoritative 4.7 (bind backend, LUA records), on
 # the same zone and the same health-checked 4-target pool (issue 6, first bullet).
 #
-#   bench/compare.sh        (DURATION=15 CLIENTS=4 OUTSTANDING=100 RESULTS_FILE=bench/RESULTS.md)
+#   bench/compare.sh        (DURATION=15 CLIENTS=4 OUTSTANDING=100 RESULTS_FILE=bench/RESULTS.md
+#                            GSLBD_IO=batched|dgram: gslbd's --io, default its own)
 #
 # 1. Installs the Debian packages gdnsd, pdns-server, pdns-backend-bind and dnsperf when they are
 #    missing and the script runs as root (apt-get; services are kept from starting during the
@@ -240,6 +241,8 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # gslbd -------------------------------------------------------------------------------------------
 workers_flag=()
 grep -q -- '--workers' src/9-main/cli.ts && workers_flag=(--workers 1)
+# GSLBD_IO=dgram measures gslbd on node:dgram; the default is gslbd's own (batched UDP where built).
+[ -z "${GSLBD_IO:-}" ] || workers_flag+=(--io "$GSLBD_IO")
 # start_gslbd POOLS_FILE NAME: sets gslbd_pid, gslbd_port
 start_gslbd() {
   local pools=$1 name=$2 dir="$work/$2"

@@ -16,8 +16,10 @@
 // update   --update N (50,000) fuzzed TSIG-signed UPDATEs over UDP to a real gslbd
 //          (test/helpers/update-fuzz.ts), in batches of 100 each followed by a check query.
 //
+// io       --io batched|dgram (batched): the UDP I/O of the gslbd the packets go to.
+//
 // Run: scripts/node24.sh node bench/fuzz.ts [--packets 1000000] [--tcp 0.1] [--seed S] [--coverage]
-//      [--zone 20000] [--yaml 5000] [--api 10000] [--update 50000]
+//      [--zone 20000] [--yaml 5000] [--api 10000] [--update 50000] [--io batched|dgram]
 
 import dgram from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -74,6 +76,7 @@ const { values } = parseArgs({
     api: { type: 'string', default: '10000' },
     update: { type: 'string', default: '50000' },
     guided: { type: 'string', default: '0.3' },
+    io: { type: 'string', default: 'batched' },
   },
 });
 const PACKETS = Number(values.packets);
@@ -102,7 +105,8 @@ async function packets() {
   const env: Record<string, string> = { GSLBD_LOG_LEVEL: 'info' };
   const coverageDir = values.coverage ? mkdtempSync(path.join(os.tmpdir(), 'gslbd-cov-')) : null;
   if (coverageDir) env.NODE_V8_COVERAGE = coverageDir;
-  const server = await startGslbd(['--zones', path.join(ROOT, 'zones')], env);
+  const server = await startGslbd(['--zones', path.join(ROOT, 'zones'), '--io', values.io], env);
+  console.log(`UDP through ${String(server.logs.find((l) => l.msg === 'listening')?.io)}`);
   const pid = server.proc.pid!;
   const start = { rss: rssMiB(pid), fds: fdsOf(pid) };
   const rng = new Rng(SEED);

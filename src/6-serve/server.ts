@@ -9,6 +9,7 @@ import type { Handler, Transport } from './handler.ts';
 import { TcpSlots, type TcpSlot } from './tcp-slots.ts';
 import { formatListen, type ListenAddress } from '../0-base/listen.ts';
 import { MessageStream, sendStream } from './transfer.ts';
+import { BatchedUdpSocket, loadBatchedUdp } from './batched-udp.ts';
 
 export interface ServerOptions {
   /** RFC 7766 §6.2.3: close a TCP connection idle this long (ms). */
@@ -35,6 +36,25 @@ export interface ServerOptions {
    * min(asked, net.core.rmem_max), doubled (socket(7)): `udpReceiveBuffer` says what it granted.
    */
   readonly udpReceiveBuffer?: number;
+  /**
+   * How UDP is read and written: `batched`, through native/udp-batch (recvmmsg/sendmmsg, one call
+   * into JavaScript per batch), or `dgram`, node:dgram (one per datagram; the default here). The
+   * caller checks `udpIo` first: `batched` when the module did not load throws ERR_LISTEN.
+   */
+  readonly io?: UdpIo;
+}
+
+export const UDP_IO = ['batched', 'dgram'] as const;
+export type UdpIo = (typeof UDP_IO)[number];
+
+/**
+ * The UDP I/O that serves when `asked` (default: batched): batched needs native/udp-batch built;
+ * without it, dgram, and `fallback` says why (for the warning at start).
+ */
+export function udpIo(asked: UdpIo | undefined): { io: UdpIo; fallback?: string } {
+  if (asked === 'dgram') return { io: 'dgram' };
+  const mod = loadBatchedUdp();
+  return mod instanceof Error ? { io: 'dgram', fallback: mod.message } : { io: 'batched' };
 }
 
 /**
@@ -91,12 +111,16 @@ interface TcpConnection {
 export class DnsListener {
   readonly address: ListenAddress;
   #udp: dgram.Socket | null = null;
+  #batched: BatchedUdpSocket | null = null;
+  /** The last batched socket, closed or not: its counters stay readable after stop(). */
+  #lastBatched: BatchedUdpSocket | null = null;
   #tcp: net.Server | null = null;
   #conns: TcpSlots;
   #handler: Handler;
   #idleMs: number;
   #messageMs: number;
   #reusePort: boolean;
+  #io: UdpIo;
   /** Asked SO_RCVBUF, and whether an operator asked for it (else the default). */
   #receiveBuffer: { readonly bytes: number; readonly configured: boolean };
   /** Answers still being computed (an UPDATE waits for the journal): stop() lets them go out. */
@@ -110,6 +134,7 @@ export class DnsListener {
     this.#messageMs = options.tcpMessageMs ?? 5_000;
     this.#conns = new TcpSlots(options.tcpMaxConnections ?? 512, options.tcpMaxPerClient ?? 64);
     this.#reusePort = options.reusePort ?? false;
+    this.#io = options.io ?? 'dgram';
     const configured = options.udpReceiveBuffer !== undefined;
     this.#receiveBuffer = { bytes: options.udpReceiveBuffer ?? DEFAULT_UDP_RECEIVE_BUFFER, configured };
   }
@@ -123,6 +148,35 @@ export class DnsListener {
 
   /** One try at binding; 'taken' if `retry` and TCP found the port the kernel gave UDP in use. */
   async #bind(retry: boolean): Promise<'bound' | 'taken'> {
+    const bound = this.#io === 'batched' ? this.#bindBatched() : await this.#bindDgram();
+    return this.#bindTcp(bound, retry);
+  }
+
+  /** The batched UDP socket (native/udp-batch); returns the port bound. */
+  #bindBatched(): number {
+    const mod = loadBatchedUdp();
+    const { host, port } = this.address;
+    try {
+      if (mod instanceof Error) throw mod;
+      const sock: BatchedUdpSocket = new BatchedUdpSocket(
+        mod,
+        {
+          host,
+          port,
+          reusePort: this.#reusePort,
+          receiveBuffer: this.#receiveBuffer.bytes,
+        },
+        (msg, address, port) => this.#onBatchedMessage(sock, msg, address, port),
+      );
+      this.#batched = this.#lastBatched = sock;
+      return sock.port;
+    } catch (err) {
+      throw new GslbError('ERR_LISTEN', `cannot bind UDP ${formatListen(this.address)}: ${(err as Error).message}`);
+    }
+  }
+
+  /** The node:dgram UDP socket; returns the port bound. */
+  async #bindDgram(): Promise<number> {
     const { host, port } = this.address;
     // Answers go to the address a query came from, always an IP literal: once bound, it is passed
     // back at once. Node's own lookup defers it with process.nextTick, a queued callback per answer.
@@ -161,8 +215,13 @@ export class DnsListener {
     // Errors after binding (e.g. ICMP-driven send failures) must not take the process down.
     udp.on('error', () => {});
     this.#udp = udp;
+    return udp.address().port;
+  }
+
+  /** TCP on the port UDP got ('taken': see #bind). */
+  async #bindTcp(bound: number, retry: boolean): Promise<'bound' | 'taken'> {
+    const { host, port } = this.address;
     // With port 0 the kernel chose; TCP takes the same number.
-    const bound = udp.address().port;
     const tcp = net.createServer((sock) => this.#accept(sock));
     try {
       await new Promise<void>((resolve, reject) => {
@@ -173,8 +232,7 @@ export class DnsListener {
         });
       });
     } catch (err) {
-      udp.close();
-      this.#udp = null;
+      await this.#closeUdp(0);
       if (retry && port === 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') return 'taken';
       throw new GslbError('ERR_LISTEN', `cannot bind TCP ${formatListen(this.address)}: ${(err as Error).message}`);
     }
@@ -189,7 +247,7 @@ export class DnsListener {
    * when /proc says net.core.rmem_max cut the request down (setsockopt caps silently, even as root).
    */
   receiveBuffer(): { granted: number; requested: number; configured: boolean; rmemMax?: number; capped: boolean } {
-    const granted = this.#udp?.getRecvBufferSize() ?? 0;
+    const granted = this.#batched?.receiveBuffer() ?? this.#udp?.getRecvBufferSize() ?? 0;
     const { bytes: requested, configured } = this.#receiveBuffer;
     const rmemMax = readRmemMax();
     return {
@@ -203,7 +261,28 @@ export class DnsListener {
 
   /** The port actually bound (differs from the asked one when that was 0). */
   get port(): number {
-    return this.#udp?.address().port ?? this.address.port;
+    return this.#batched?.port ?? this.#udp?.address().port ?? this.address.port;
+  }
+
+  /** The UDP I/O serving, and for batched the counters of its send side (answers deferred by EAGAIN). */
+  udpStats(): { io: UdpIo; sent?: number; deferred?: number; sendErrors?: number } {
+    if (!this.#lastBatched) return { io: 'dgram' };
+    const { sent, deferred, sendErrors } = this.#lastBatched.stats();
+    return { io: 'batched', sent, deferred, sendErrors };
+  }
+
+  /**
+   * One datagram of a batch (batched UDP): as #onUdpMessage, but an answer at hand is returned to
+   * leave with the batch's others; an UPDATE's comes later and is sent alone.
+   */
+  #onBatchedMessage(sock: BatchedUdpSocket, msg: Buffer, address: string, port: number): Buffer | null {
+    if (this.#stopping) return null;
+    const out = this.#handler(msg, { tcp: false, address });
+    if (out instanceof Promise) {
+      this.#later(out, (o) => this.#batched === sock && sock.send(o, port, address));
+      return null;
+    }
+    return out instanceof MessageStream ? null : out;
   }
 
   /** One UDP query: answered at once, or when its answer is ready (an UPDATE waits for the journal). */
@@ -340,9 +419,18 @@ export class DnsListener {
     for (const c of this.#conns) c.end();
     if (!(await settled([tcpClosed], graceMs))) for (const c of this.#conns) c.destroy();
     await tcpClosed;
-    await new Promise<void>((r) => (this.#udp ? this.#udp.close(() => r()) : r()));
-    this.#udp = null;
+    await this.#closeUdp(graceMs);
     this.#tcp = null;
+  }
+
+  /** Closes the UDP socket; a batched one sends the answers EAGAIN kept first, for at most `graceMs`. */
+  async #closeUdp(graceMs: number): Promise<void> {
+    const udp = this.#udp;
+    const batched = this.#batched;
+    this.#udp = null;
+    this.#batched = null;
+    await new Promise<void>((r) => (udp ? udp.close(() => r()) : r()));
+    await batched?.close(graceMs);
   }
 }
 

@@ -9,7 +9,7 @@ import { createSecureContext } from 'node:tls';
 import { isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
 import { hashToken, type ApiToken } from '../7-config/api-options.ts';
 import { DEFAULT_BODY_LIMIT, type ApiOptions, type ApiTls } from '../7-config/api-options.ts';
-import { parseReceiveBuffer, RECEIVE_BUFFER_EXPECTED } from '../6-serve/server.ts';
+import { parseReceiveBuffer, RECEIVE_BUFFER_EXPECTED, UDP_IO, type UdpIo } from '../6-serve/server.ts';
 import { parseListen, type ListenAddress } from '../0-base/listen.ts';
 import { GslbError, SourceError } from '../0-base/errors.ts';
 import { MapReader, YamlSource } from '../0-base/yaml-reader.ts';
@@ -35,6 +35,8 @@ export interface GslbdConfig {
   readonly queryLogSample?: number;
   /** SO_RCVBUF asked for each UDP socket, bytes (0: the kernel's default). */
   readonly udpReceiveBuffer?: number;
+  /** UDP I/O (`io:`): batched (recvmmsg/sendmmsg, the default when built) or dgram. */
+  readonly io?: UdpIo;
   /** Processes answering DNS (1: the main process alone). */
   readonly workers?: number;
   readonly api?: ApiOptions;
@@ -72,6 +74,7 @@ const TOP_KEYS = [
   'tcp-max-connections',
   'query-log-sample',
   'udp-receive-buffer',
+  'io',
   'workers',
   'api',
   'tsig',
@@ -208,6 +211,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     ...opt('tcpMaxConnections', top.number('tcp-max-connections', 1, 1_000_000)),
     ...opt('queryLogSample', top.number('query-log-sample', 0, 1_000_000_000)),
     ...opt('udpReceiveBuffer', receiveBuffer(top)),
+    ...opt('io', top.oneOf('io', UDP_IO)),
     ...opt('workers', top.number('workers', 1, 1024)),
     ...opt('api', top.has('api') ? readApi(src, top, filePathIn(dir)) : undefined),
     ...opt('tsig', top.has('tsig') ? readTsig(src, top) : undefined),

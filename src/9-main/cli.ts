@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { GslbError } from '../0-base/errors.ts';
 import { createLogger } from '../0-base/log.ts';
-import { parseReceiveBuffer, RECEIVE_BUFFER_EXPECTED } from '../6-serve/server.ts';
+import { parseReceiveBuffer, RECEIVE_BUFFER_EXPECTED, UDP_IO, type UdpIo } from '../6-serve/server.ts';
 import { parseListen, type ListenAddress } from '../0-base/listen.ts';
 import { Service, type Settings } from './service.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
@@ -41,6 +41,9 @@ const USAGE = `usage:
         --tcp-max-connections-per-client N (64)   TCP connections from one IPv4 address or IPv6 /64
         --udp-receive-buffer BYTES   SO_RCVBUF of each UDP socket (default 4194304; 0: the kernel's);
                             Linux caps it at net.core.rmem_max: the granted size is logged
+        --io batched|dgram  UDP through recvmmsg/sendmmsg, a batch of datagrams per call (default,
+                            Linux, built by npm install), or node:dgram, one at a time; without
+                            the native module, dgram serves with a warning
         --query-log-sample N   log every N-th query (qname, qtype, client, rcode) at info; 0: off (default)
         --workers N         processes answering DNS (default: one per core); 1: this process alone
         --max-changes N     most changes one API request or RFC 2136 UPDATE may make, and most
@@ -92,6 +95,7 @@ async function serve(args: string[]): Promise<number> {
       'tcp-message-timeout': { type: 'string' },
       'tcp-max-connections-per-client': { type: 'string' },
       'udp-receive-buffer': { type: 'string' },
+      io: { type: 'string' },
       geoip: { type: 'string' },
       data: { type: 'string' },
       'tsig-key': { type: 'string', multiple: true },
@@ -129,6 +133,7 @@ async function serve(args: string[]): Promise<number> {
   const workers = positiveInt(values.workers, 'workers', file.workers ?? os.availableParallelism());
   if (workers > 1024) throw new GslbError('ERR_CONFIG', `--workers ${workers}: at most 1024`);
   const udpReceiveBuffer = receiveBufferFlag(values['udp-receive-buffer']) ?? file.udpReceiveBuffer;
+  const io = ioFlag(values.io) ?? file.io;
   const options = {
     zonesDir: values.zones ?? file.zones ?? './zones',
     listen,
@@ -153,6 +158,7 @@ async function serve(args: string[]): Promise<number> {
     queryLogSample: nonNegativeInt(values['query-log-sample'], 'query-log-sample', file.queryLogSample ?? 0),
     maxChanges: positiveInt(values['max-changes'], 'max-changes', file.maxChanges ?? DEFAULT_MAX_CHANGES),
     ...(udpReceiveBuffer !== undefined && { udpReceiveBuffer }),
+    ...(io !== undefined && { io }),
     ...(file.cluster && { cluster: file.cluster }),
     ...(file.zonesOptions && { zonesOptions: file.zonesOptions }),
     ...(file.catalog && { catalog: file.catalog }),
@@ -247,6 +253,14 @@ function positiveInt(text: string | undefined, flag: string, dflt: number): numb
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new GslbError('ERR_CONFIG', `--${flag} ${text}: not a positive integer`);
   return n;
+}
+
+/** `--io batched|dgram`. */
+function ioFlag(text: string | undefined): UdpIo | undefined {
+  if (text === undefined) return undefined;
+  if (!(UDP_IO as readonly string[]).includes(text))
+    throw new GslbError('ERR_CONFIG', `--io ${text}: ${UDP_IO.join(' or ')}`);
+  return text as UdpIo;
 }
 
 /** `--udp-receive-buffer BYTES`: 0, or a size the kernel can make a useful buffer of. */

@@ -14,7 +14,7 @@ import { nameToText } from '../0-base/name.ts';
 import type { Changeset } from '../7-state/types.ts';
 import type { ServedStore } from '../7-state/served.ts';
 import type { StateSnapshot } from '../7-state/state.ts';
-import { DnsListener, type ServerOptions } from '../6-serve/server.ts';
+import { DnsListener, udpIo, type ServerOptions } from '../6-serve/server.ts';
 import { formatListen, type ListenAddress } from '../0-base/listen.ts';
 import { GslbError } from '../0-base/errors.ts';
 import type { Logger } from '../0-base/log.ts';
@@ -503,8 +503,12 @@ export class Service {
     if (this.#opts.catalogZone) this.setCatalog(this.#opts.catalogZone);
     await this.#catalog?.open();
     await this.#catalog?.update(this.#zonesOptions);
+    // Batched UDP unless --io dgram; without the native module, dgram serves, and says so.
+    const io = udpIo(this.#opts.io);
+    if (io.fallback && this.#opts.listen.length)
+      log.warn({ reason: io.fallback }, 'batched UDP unavailable: UDP is served through node:dgram');
     for (const { address, required } of this.#opts.listen) {
-      const l = new DnsListener(address, this.handler, this.#opts);
+      const l = new DnsListener(address, this.handler, { ...this.#opts, io: io.io });
       try {
         await l.start();
       } catch (err) {
@@ -518,7 +522,7 @@ export class Service {
       this.listeners.push(l);
       const rcv = l.receiveBuffer();
       const bound = formatListen({ host: address.host, port: l.port });
-      log.info({ address: bound, port: l.port, udpReceiveBuffer: rcv.granted }, 'listening');
+      log.info({ address: bound, port: l.port, udpReceiveBuffer: rcv.granted, io: io.io }, 'listening');
       // Queries beyond the buffer are dropped by the kernel under a burst (bench/RESULTS.md, UDP bursts).
       if (rcv.capped) {
         log[rcv.configured ? 'warn' : 'info'](
@@ -790,6 +794,9 @@ export class Service {
     this.#secondaries.stop();
     await this.#node?.stop();
     await Promise.all(this.listeners.map((l) => l.stop()));
+    // Answers the kernel took only once the socket was writable again (EAGAIN): none were dropped.
+    for (const l of this.listeners)
+      this.#opts.log.debug({ address: formatListen(l.address), ...l.udpStats() }, 'UDP sends');
     this.listeners.length = 0;
     await this.state.close();
   }

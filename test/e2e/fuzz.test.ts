@@ -1,5 +1,6 @@
 // Fuzzing the query path: random and mutated messages, first in-process (parser, handler and
-// response writer, no sockets), then against a real gslbd process over UDP and TCP.
+// response writer, no sockets), then against a real gslbd process over UDP (batched UDP, the
+// default, where the native module is built) and TCP.
 //
 // Every packet comes from one seeded PRNG; the seed is printed, and FUZZ_SEED=<seed> replays a
 // run. After every batch the server must still answer a valid query correctly; at the end it
@@ -288,7 +289,9 @@ describe('fuzz, in process', () => {
 describe('fuzz, a gslbd process', () => {
   let server: Gslbd;
   beforeAll(async () => {
-    server = await startGslbd(['--zones', path.join(ROOT, 'zones')], { GSLBD_LOG_LEVEL: 'info' });
+    server = await startGslbd(['--zones', path.join(ROOT, 'zones'), '--io', 'batched'], { GSLBD_LOG_LEVEL: 'info' });
+    // Without the native module (no compiler here) the run fuzzes dgram, and says so.
+    console.log(`fuzz: UDP served through ${String(server.logs.find((l) => l.msg === 'listening')?.io)}`);
   }, 30_000);
   afterAll(async () => {
     await server?.stop();

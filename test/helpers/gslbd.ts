@@ -38,6 +38,10 @@ export async function startGslbd(
   // One process, as before --workers existed, unless the test asks for workers: the suite keeps its
   // behaviour and its cost (test/e2e/workers.test.ts tests the workers).
   if (!args.includes('--workers')) withListen = [...withListen, '--workers', '1'];
+  // GSLBD_IO=dgram|batched: the UDP I/O the suite's servers use unless a test names one
+  // (test/e2e/io-dgram.test.ts runs the core tests over dgram; the default is batched).
+  const io = process.env.GSLBD_IO;
+  if (io && !args.includes('--io')) withListen = [...withListen, '--io', io];
   // `wrap`: a command that runs gslbd, e.g. `ip netns exec NS` (it execs, so the PID is gslbd's).
   const command = [
     ...(opts.wrap ?? []),
