@@ -18,6 +18,7 @@ import { CLUSTER_DEFAULTS, type ClusterOptions, type Quorum } from './cluster-op
 import { RRL_DEFAULTS, type RrlOptions } from '../6-serve/rrl.ts';
 import type { CookieOptions } from '../1-codec/cookie.ts';
 import { readZonesOptions, type ZoneOptions } from './zones-options.ts';
+import { readDnssec, type DnssecOptions } from './dnssec-options.ts';
 
 /** What the file says; absent keys are absent (the command line or the defaults decide). */
 export interface GslbdConfig {
@@ -50,6 +51,8 @@ export interface GslbdConfig {
   readonly cookies?: CookieOptions;
   /** Per-zone settings (`zones-options:`): zone transfers, NOTIFY, pools in transfers. */
   readonly zonesOptions?: readonly ZoneOptions[];
+  /** `dnssec:`: zones signed online. */
+  readonly dnssec?: DnssecOptions;
 }
 
 export class ConfigError extends GslbError {
@@ -80,6 +83,7 @@ const TOP_KEYS = [
   'rrl',
   'cookies',
   'zones-options',
+  'dnssec',
 ];
 /** A shorter token could be guessed; 16 characters of base64 are 96 bits. */
 export const MIN_TOKEN_LENGTH = 16;
@@ -186,6 +190,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     ...opt('rrl', top.has('rrl') ? readRrl(src, top) : undefined),
     ...opt('cookies', top.has('cookies') ? readCookies(src, top) : undefined),
     ...opt('zonesOptions', top.has('zones-options') ? readZonesOptions(src, top) : undefined),
+    ...opt('dnssec', top.has('dnssec') ? readDnssec(src, top) : undefined),
   };
   // In file order: an operator fixes a file from the top.
   if (src.errors.length) throw new ConfigError([...src.errors].sort((a, b) => a.line - b.line));
