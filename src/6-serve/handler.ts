@@ -21,6 +21,7 @@ import { REPLY_COOKIE_SIZE, type CookieSecrets, type CookieVerdict } from '../1-
 import { addressRdata } from '../0-base/address.ts';
 import { classOf, RrlAction, truncatedReply, type ResponseLimiter } from './rrl.ts';
 import { isTransferType, type MessageStream, type TransferHandler } from './transfer.ts';
+import type { Signer } from '../5-answer/sign.ts';
 
 export interface Transport {
   readonly tcp: boolean;
@@ -119,6 +120,11 @@ export interface HandlerOptions {
   readonly rrl?: ResponseLimiter | null;
   /** DNS Cookies (`cookies:`): server cookies made and checked with these; default: COOKIE options ignored. */
   readonly cookies?: CookieSecrets | null;
+  /**
+   * DNSSEC (`dnssec:`): the signed zones' DNSKEY at their apex, and answers to DO=1 queries in them
+   * signed (5-answer/sign.ts); those never come from nor go into the answer cache. Default: none.
+   */
+  readonly signer?: Signer | null;
 }
 
 /**
@@ -135,6 +141,7 @@ export function createHandler(opts: HandlerOptions): Handler {
     queryLog = null,
     cache = null,
     rrl = null,
+    signer = null,
   } = opts;
   const stats: HandlerStats = { queries: 0, dropped: 0, errors: 0 };
   // The COOKIE verdict of the message being answered (null: none, or cookies off), and the option
@@ -209,8 +216,10 @@ export function createHandler(opts: HandlerOptions): Handler {
     // RFC 6891 §6.2.5: the smaller of the requestor's size and ours; 512 without EDNS.
     const limit =
       (via.tcp ? 65535 : q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC) - tsigRoom;
+    // Signed answers change with the signatures' window, and the cache keys no DO bit: kept out.
+    const signing = signer !== null && q.edns?.dnssecOk === true && signer.covers(q.qname);
     let key: string | undefined;
-    if (cache && tsigRoom === 0 && zones.version !== undefined && cache.serves(zones.version, q.qname)) {
+    if (cache && tsigRoom === 0 && !signing && zones.version !== undefined && cache.serves(zones.version, q.qname)) {
       key = AnswerCache.key(q.qname, q.qtype, q.qclass, roomFor(q, limit, cookie));
       const hit = cache.get(key);
       counters?.cacheLookup(hit !== undefined);
@@ -222,7 +231,13 @@ export function createHandler(opts: HandlerOptions): Handler {
     }
     const gi = inputs();
     const ctx = new QueryContext(via.address, q.edns?.ecs ?? null, gi);
-    const answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, onPool });
+    let answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, onPool });
+    const zone =
+      signer !== null && answer.zone !== undefined && signer.signs(answer.zone) ? zones.get(answer.zone) : undefined;
+    if (zone) {
+      answer = signer!.withKeys(zone, q.qname, q.qtype, answer);
+      if (signing) answer = signer!.sign(zone, q.qname, q.qtype, answer, gi.now(), q.edns!.compactOk === true);
+    }
     counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);
     logQuery(q.qname, q.qtype, answer.rcode, via);
     const out = encodeAnswer(q, answer, limit, cookie);

@@ -17,6 +17,7 @@ import { zonesOptionsErrors } from '../7-config/zones-options.ts';
 import { keyFromText } from '../0-base/name.ts';
 import { checkZones } from '../4-gslb/check.ts';
 import { DEFAULT_MAX_CHANGES } from '../7-state/editor.ts';
+import { dnssecCommand, dnssecKeys } from './dnssec-cli.ts';
 
 const USAGE = `usage:
   gslbd serve [--zones DIR] [--listen ADDR:PORT ...]   serve the zones in DIR (default ./zones)
@@ -44,6 +45,8 @@ const USAGE = `usage:
                                                       file:line: reason
   gslbd journal verify [--data DIR]                   check the journal as serve reads it: exit 0
                                                       with counts, 1 with each bad record
+  gslbd dnssec ds ZONE [--config FILE | --data DIR]   the DS (SHA-256) and DNSKEY of a signed zone's
+                                                      key, in zone-file form, for its parent
   gslbd journal recover [--data DIR]                  gslbd stopped: keep the journal's records
                                                       before the first bad one (original kept as
                                                       journal.log.corrupt-<time>)
@@ -138,6 +141,7 @@ async function serve(args: string[]): Promise<number> {
     ...(values.config !== undefined && { settings: reloadable(values.config, values) }),
     ...(file.rrl && { rrl: file.rrl }),
     ...(file.cookies && { cookies: file.cookies }),
+    ...(file.dnssec && { dnssec: await dnssecKeys(dataDir, file.dnssec, log) }),
   };
   // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).
   const service = workers > 1 ? new ClusterPrimary(options, workers) : new Service(options);
@@ -286,6 +290,8 @@ async function main(argv: string[]): Promise<number> {
     case 'reload':
     case 'explain':
       return opsCommand(command, rest);
+    case 'dnssec':
+      return dnssecCommand(rest);
     case 'cluster':
       if (rest[0] !== 'status') {
         process.stderr.write(`gslbd: cluster ${rest[0] ?? ''}: unknown (gslbd cluster status)\n`);

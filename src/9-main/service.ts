@@ -49,6 +49,9 @@ import { StatusView } from './status.ts';
 import type { ZoneOptions } from '../7-config/zones-options.ts';
 import { ZoneTransfers } from './zone-transfers.ts';
 import type { NameKey } from '../0-base/name.ts';
+import { Signer } from '../5-answer/sign.ts';
+import { signingKey } from '../1-codec/dnssec.ts';
+import type { StoredKey } from '../7-state/dnssec-keys.ts';
 
 export interface ServiceOptions extends ServerOptions {
   readonly zonesDir: string;
@@ -97,6 +100,8 @@ export interface ServiceOptions extends ServerOptions {
   readonly settings?: Settings;
   /** Per-zone settings (`zones-options:` in gslbd.yaml): who may transfer which zone. A reload reads them again (`settings`). */
   readonly zonesOptions?: readonly ZoneOptions[];
+  /** Online signing (`dnssec:`): each signed zone's key (7-state/dnssec-keys.ts loadKeys) and the signatures' validity. */
+  readonly dnssec?: { readonly keys: readonly StoredKey[]; readonly validityMs: number };
 }
 
 /** What a reload reads from gslbd.yaml; `file` names it in logs and /v1/status. */
@@ -229,6 +234,13 @@ export class Service {
     };
     const sample = opts.queryLogSample ?? 0;
     const queryLog = sample > 0 ? { sample, write: (e: QueryLogEntry) => opts.log.info(e, 'query') } : null;
+    const signer = opts.dnssec
+      ? new Signer({
+          zones: opts.dnssec.keys.map((k) => ({ origin: k.zone, key: signingKey(k.algorithm, k.private) })),
+          validityMs: opts.dnssec.validityMs,
+          onSignature: (result) => this.counters.signature(result),
+        })
+      : null;
     this.handler = createHandler({
       zones: this.zones,
       onError,
@@ -243,6 +255,7 @@ export class Service {
             (e) => opts.log.warn({ ...e }, `rrl: responses to ${e.prefix} beyond the rate`),
           )
         : null,
+      signer,
     });
     this.setCookies(opts.cookies ?? null);
     const node =

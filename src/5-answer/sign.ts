@@ -1,0 +1,273 @@
+// Online DNSSEC signing of an Answer (RFC 4035 §3.1): an RRSIG beside every RRset of the answer and
+// authority sections, DS or an NSEC proving there is none at a referral, and compact denial of
+// existence (RFC 9824) for negative answers: one NSEC at the name asked for, whose next name is
+// the name's immediate successor. Pool answers are signed as sent (the RRs picked, the TTL given).
+// Signatures are cached by what they cover, so a pool with few distinct answers signs each once.
+
+import { LRUCache } from 'lru-cache';
+import { Rcode, Type } from '../0-base/constants.ts';
+import { MAX_LABEL, MAX_NAME, isSubdomain, isWildcard, parentKey, wildcardOf, type NameKey } from '../0-base/name.ts';
+import {
+  NSEC_SELF,
+  NXNAME,
+  nsecRdata,
+  rrsigLabels,
+  rrsigRdata,
+  type SigningKey,
+  type Validity,
+} from '../1-codec/dnssec.ts';
+import { canonicalRdata } from '../1-codec/rdata-layout.ts';
+import type { Answer, Entry } from '../1-codec/response.ts';
+import { makeRRset, type RRset } from '../1-codec/rrset.ts';
+import type { ZoneNode } from '../2-zone/types.ts';
+import type { PooledZone } from '../4-gslb/pool.ts';
+import { negativeSoa } from './resolve.ts';
+
+/** A signed zone: its apex and the key that signs it (a CSK: RFC 4033 §2's KSK and ZSK in one). */
+export interface SignedZone {
+  readonly origin: NameKey;
+  readonly key: SigningKey;
+}
+
+export interface SignerOptions {
+  readonly zones: readonly SignedZone[];
+  /** How long a signature is valid from the start of its window, ms (`signature-validity`). */
+  readonly validityMs: number;
+  /** Signatures kept (RRSIG RRsets); default 10,000. */
+  readonly cacheSize?: number;
+  /** Each signature made, and each lookup of the cache: for metrics. */
+  readonly onSignature?: (result: 'made' | 'hit' | 'miss') => void;
+}
+
+/** RFC 4035 §5.3.1 allows for clock skew; signatures start an hour before they are made. */
+const BACKDATE_S = 3600;
+/**
+ * Signatures are made for windows of a quarter of their validity: every one given out has at least
+ * three quarters of its validity left, and is made again in the next window (re-signed well
+ * before it expires), while within a window the same RRset keeps the same signature (cacheable).
+ */
+const WINDOWS_PER_VALIDITY = 4;
+
+export class Signer {
+  readonly #zones: ReadonlyMap<NameKey, SignedZone>;
+  readonly #cache: LRUCache<string, RRset>;
+  readonly #validityS: number;
+  readonly #stepS: number;
+  readonly #onSignature: (result: 'made' | 'hit' | 'miss') => void;
+  readonly #dnskeys = new Map<NameKey, RRset>();
+
+  constructor(opts: SignerOptions) {
+    this.#zones = new Map(opts.zones.map((z) => [z.origin, z]));
+    this.#cache = new LRUCache({ max: opts.cacheSize ?? 10_000 });
+    this.#validityS = Math.max(2, Math.floor(opts.validityMs / 1000));
+    this.#stepS = Math.max(1, Math.floor(this.#validityS / WINDOWS_PER_VALIDITY));
+    this.#onSignature = opts.onSignature ?? (() => {});
+  }
+
+  /** Whether answers for `qname` may be signed: it is in, or at the apex of, a signed zone. */
+  covers(qname: NameKey): boolean {
+    for (const origin of this.#zones.keys()) if (isSubdomain(qname, origin)) return true;
+    return false;
+  }
+
+  /** Whether the zone with this origin is signed. */
+  signs(origin: NameKey): boolean {
+    return this.#zones.has(origin);
+  }
+
+  /** The apex DNSKEY RRset of a signed zone (TTL: the SOA's), made once per zone and key. */
+  dnskey(zone: PooledZone): RRset | undefined {
+    const signed = this.#zones.get(zone.origin);
+    if (!signed) return undefined;
+    const ttl = zone.soa.ttl;
+    let rrset = this.#dnskeys.get(zone.origin);
+    if (!rrset || rrset.ttl !== ttl) {
+      rrset = makeRRset(zone.origin, Type.DNSKEY, ttl, [signed.key.dnskey]);
+      this.#dnskeys.set(zone.origin, rrset);
+    }
+    return rrset;
+  }
+
+  /**
+   * `answer` with the apex DNSKEY RRset when that is what was asked (RFC 4035 §3.1: zone data,
+   * given with or without DO; the zone files do not hold it).
+   */
+  withKeys(zone: PooledZone, qname: NameKey, qtype: number, answer: Answer): Answer {
+    if (qname !== zone.origin || qtype !== Type.DNSKEY || answer.answer.length) return answer;
+    const dnskey = this.dnskey(zone);
+    if (!dnskey) return answer;
+    return { ...answer, rcode: Rcode.NOERROR, answer: [{ owner: zone.origin, rrset: dnskey }], authority: [] };
+  }
+
+  /**
+   * `answer` to (qname, qtype) from `zone`, for a query with DO=1 (RFC 3225 §3): signed, with
+   * compact denial. `compactOk`: the query set CO (RFC 9824 §5), so a name that does not exist
+   * keeps NXDOMAIN. An answer from an unsigned zone is returned as it is.
+   */
+  sign(zone: PooledZone, qname: NameKey, qtype: number, answer: Answer, now: number, compactOk = false): Answer {
+    const signed = this.#zones.get(zone.origin);
+    if (!signed) return answer;
+    const validity = this.#validity(now);
+    const window = validity.expiration;
+    const sign = (e: Entry, labels?: number): Entry => this.#rrsig(e, signed, validity, window, labels);
+    const answerOut: Entry[] = [];
+    const authority: Entry[] = [];
+    /** NSEC RRsets (with their RRSIGs) go after the SOA (RFC 4035 §3.1.3). */
+    const denial: Entry[] = [];
+    let name = qname;
+    for (const e of answer.answer) {
+      answerOut.push(e);
+      const wildcard = isWildcard(e.rrset.owner) && e.owner !== e.rrset.owner;
+      const cover = wildcard ? coveringNsec(e.owner, e.rrset.owner) : null;
+      if (cover) {
+        // RFC 4035 §3.1.3.3: a wildcard expansion, signed with the wildcard's labels, comes with an
+        // NSEC proving no closer name exists; here one minimally covering it (RFC 4470 §3).
+        answerOut.push(sign(e, rrsigLabels(e.rrset.owner)));
+        denial.push(...this.#nsec(zone, cover.owner, cover.next, NSEC_SELF, signed, validity, window));
+      } else {
+        answerOut.push(sign(e));
+      }
+      if (e.owner === name && e.rrset.type === Type.CNAME) name = e.rrset.targets[0]!;
+    }
+    let rcode = answer.rcode;
+    for (const e of answer.authority) {
+      authority.push(e);
+      if (e.rrset.type === Type.SOA) {
+        authority.push(sign(e));
+        const ttl = e.ttl ?? e.rrset.ttl;
+        if (rcode === Rcode.NXDOMAIN) {
+          // RFC 9824 §3.2: the name is said to exist with no data but NSEC, RRSIG and NXNAME;
+          // NOERROR unless the query set CO (§5), when the NXDOMAIN is kept.
+          if (!compactOk) rcode = Rcode.NOERROR;
+          denial.push(
+            ...this.#nsec(zone, name, successor(name), [...NSEC_SELF, NXNAME], signed, validity, window, ttl),
+          );
+        } else if (answer.answer.every((a) => a.owner !== name || a.rrset.type !== qtype)) {
+          // RFC 9824 §3.1: NODATA, the types at the name less the one asked for.
+          const types = typesAt(zone, name).filter((t) => t !== qtype);
+          denial.push(
+            ...this.#nsec(zone, name, successor(name), [...types, ...NSEC_SELF], signed, validity, window, ttl),
+          );
+        }
+      } else if (e.rrset.type === Type.NS && e.owner !== zone.origin) {
+        // A referral (RFC 4035 §3.1.4): the NS are the child's, unsigned; the DS signed, or an NSEC
+        // at the cut proving there is none (an insecure delegation).
+        const node = zone.nodes.get(e.owner);
+        const ds = node?.rrsets.get(Type.DS);
+        if (ds) {
+          const dsEntry: Entry = { owner: e.owner, rrset: ds };
+          authority.push(dsEntry, sign(dsEntry));
+        } else {
+          const types = node ? [...node.rrsets.keys()] : [Type.NS];
+          denial.push(
+            ...this.#nsec(zone, e.owner, successor(e.owner), [...types, ...NSEC_SELF], signed, validity, window),
+          );
+        }
+      } else {
+        authority.push(sign(e));
+      }
+    }
+    authority.push(...denial);
+    return { ...answer, rcode, answer: answerOut, authority, ...(compactOk && { compact: true }) };
+  }
+
+  /** The validity window `now` (ms) falls in: inception backdated, expiration a validity later. */
+  #validity(now: number): Validity {
+    const s = Math.floor(now / 1000);
+    const start = s - (s % this.#stepS);
+    return { inception: start - BACKDATE_S, expiration: start + this.#validityS };
+  }
+
+  /** NSEC at `owner` with `types`, TTL the negative TTL (RFC 9077 §3), and its RRSIG. */
+  #nsec(
+    zone: PooledZone,
+    owner: NameKey,
+    next: NameKey,
+    types: readonly number[],
+    signed: SignedZone,
+    validity: Validity,
+    window: number,
+    ttl = negativeSoa(zone).ttl!,
+  ): Entry[] {
+    const e: Entry = { owner, rrset: makeRRset(owner, Type.NSEC, ttl, [nsecRdata(next, types)]) };
+    return [e, this.#rrsig(e, signed, validity, window)];
+  }
+
+  /** The RRSIG RRset over `e` as it is written (owner, TTL, picked RRs), from the cache when made in this window. */
+  #rrsig(e: Entry, signed: SignedZone, validity: Validity, window: number, labels = rrsigLabels(e.owner)): Entry {
+    const rrset = e.rrset;
+    const ttl = e.ttl ?? rrset.ttl;
+    const rdata = (e.pick ? e.pick.map((i) => rrset.rdata[i]!) : rrset.rdata).map((d) => canonicalRdata(rrset.type, d));
+    rdata.sort(Buffer.compare);
+    let key = `${signed.key.tag}/${window}/${e.owner}/${rrset.type}/${ttl}/${labels}`;
+    for (const d of rdata) key += `/${d.toString('latin1')}`;
+    let sig = this.#cache.get(key);
+    this.#onSignature(sig ? 'hit' : 'miss');
+    if (!sig) {
+      const r = rrsigRdata(
+        { owner: e.owner, type: rrset.type, ttl, rdata, labels },
+        signed.origin,
+        signed.key,
+        validity,
+      );
+      sig = makeRRset(e.owner, Type.RRSIG, ttl, [r]);
+      this.#cache.set(key, sig);
+      this.#onSignature('made');
+    }
+    return { owner: e.owner, rrset: sig };
+  }
+}
+
+/** The node answering for `name` in `zone`: its own, or the wildcard that synthesizes it (RFC 4592). */
+function nodeAt(zone: PooledZone, name: NameKey): ZoneNode | undefined {
+  const node = zone.nodes.get(name);
+  if (node || !isSubdomain(name, zone.origin)) return node;
+  let encloser = parentKey(name);
+  while (encloser !== null && !zone.nodes.has(encloser)) encloser = parentKey(encloser);
+  return encloser === null ? undefined : zone.nodes.get(wildcardOf(encloser));
+}
+
+/**
+ * The types an NSEC at `name` lists (RFC 4034 §4.1.2): its RRsets, what its pool can answer, the
+ * apex's DNSKEY; none for an empty non-terminal (RFC 9824 §3.3).
+ */
+function typesAt(zone: PooledZone, name: NameKey): number[] {
+  const node = nodeAt(zone, name);
+  const types = node ? [...node.rrsets.keys()] : [];
+  const pool = zone.pools?.get(name);
+  if (pool) {
+    if (pool.targetsFor(Type.A).length) types.push(Type.A);
+    if (pool.targetsFor(Type.AAAA).length) types.push(Type.AAAA);
+  }
+  if (name === zone.origin) types.push(Type.DNSKEY);
+  return types;
+}
+
+/** RFC 4470 §3 / RFC 9824 §3: the name right after `name` in canonical order, `\000.name`. */
+function successor(name: NameKey): NameKey {
+  return name.length + 2 <= MAX_NAME ? '\x01\x00' + name : name;
+}
+
+/**
+ * An NSEC minimally covering `qname`, expanded from `wildcard` (RFC 4470 §3): from just before the
+ * next closer name to just after it and everything below it, both siblings of it, so a validator
+ * finds the wildcard's parent as the closest encloser. Null when the label cannot be so shifted
+ * (an empty-sorting or 63-octet label): the expansion is then signed as the name's own RRset.
+ */
+function coveringNsec(qname: NameKey, wildcard: NameKey): { owner: NameKey; next: NameKey } | null {
+  const encloser = wildcard.slice(2);
+  let closer = qname;
+  while (parentKey(closer) !== encloser) closer = parentKey(closer)!;
+  const len = closer.charCodeAt(0);
+  const label = closer.slice(1, len + 1);
+  const last = label.charCodeAt(len - 1);
+  if (len >= MAX_LABEL || last === 0 || closer.length + 1 > MAX_NAME) return null;
+  // The label with its last octet one less, then 0xff: sorts before the label and after what
+  // begins with the lessened one.
+  const before = label.slice(0, -1) + String.fromCharCode(last - 1) + '\xff';
+  const after = label + '\x00';
+  return {
+    owner: String.fromCharCode(len + 1) + before + encloser,
+    next: String.fromCharCode(len + 1) + after + encloser,
+  };
+}
