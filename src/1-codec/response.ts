@@ -206,15 +206,22 @@ export function encodeAnswer(q: Query, answer: Answer, limit: number, cookie: Ui
 
 /**
  * A cached response body (everything but the OPT, encoded for the same question and the same room)
- * made into the response to `q`: its ID, its RD bit, its question bytes (0x20 case), and its OPT.
+ * made into the response to `q`: its ID, its RD bit, its question bytes (0x20 case), and its OPT
+ * (with CO when `co`: a compact answer, RFC 9824 §5).
  */
-export function reuseBody(q: Query, body: Buffer, extRcode: number, cookie: Uint8Array | null = null): Buffer {
+export function reuseBody(
+  q: Query,
+  body: Buffer,
+  extRcode: number,
+  cookie: Uint8Array | null = null,
+  co = false,
+): Buffer {
   len = body.copy(scratch, 0);
   scratch.writeUInt16BE(q.id, 0);
   scratch.writeUInt16BE((body.readUInt16BE(2) & ~Flag.RD) | (q.flags & Flag.RD), 2);
   q.message.copy(scratch, 12, 12, q.questionEnd);
   if (q.edns) {
-    writeOpt(q.edns, extRcode, 0, cookie);
+    writeOpt(q.edns, extRcode, 0, cookie, co);
     scratch.writeUInt16BE(body.readUInt16BE(10) + 1, 10);
   }
   return finish();

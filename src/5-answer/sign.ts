@@ -55,10 +55,21 @@ export class Signer {
   readonly #stepS: number;
   readonly #onSignature: (result: 'made' | 'hit' | 'miss') => void;
   readonly #dnskeys = new Map<NameKey, RRset>();
+  /** NSEC RRsets with their RRSIG, by what they say: compact denial answers the same name alike. */
+  readonly #denials: LRUCache<string, Entry[]>;
+  /**
+   * A number for each distinct RRset content (owner, type, every RDATA), never reused: signatures
+   * are cached under it and a few small numbers, so a lookup hashes a short key. The content string
+   * is made once per RRset object (zones and pools are immutable), and hashes once.
+   */
+  readonly #contents = new WeakMap<RRset, string>();
+  #contentIds = new Map<string, number>();
+  #nextContentId = 0;
 
   constructor(opts: SignerOptions) {
     this.#zones = new Map(opts.zones.map((z) => [z.origin, z]));
     this.#cache = new LRUCache({ max: opts.cacheSize ?? 10_000 });
+    this.#denials = new LRUCache({ max: opts.cacheSize ?? 10_000 });
     this.#validityS = Math.max(2, Math.floor(opts.validityMs / 1000));
     this.#stepS = Math.max(1, Math.floor(this.#validityS / WINDOWS_PER_VALIDITY));
     this.#onSignature = opts.onSignature ?? (() => {});
@@ -68,6 +79,11 @@ export class Signer {
   covers(qname: NameKey): boolean {
     for (const origin of this.#zones.keys()) if (isSubdomain(qname, origin)) return true;
     return false;
+  }
+
+  /** The validity window `now` (ms) falls in, as a number: answers signed in one window are alike. */
+  window(now: number): number {
+    return this.#validity(now).expiration;
   }
 
   /** Whether the zone with this origin is signed. */
@@ -171,6 +187,23 @@ export class Signer {
     return { ...answer, rcode, answer: answerOut, authority, ...(compactOk && { compact: true }) };
   }
 
+  /** The number of `rrset`'s content: its owner, type and every RDATA (each after its length). */
+  #contentId(rrset: RRset): number {
+    let c = this.#contents.get(rrset);
+    if (c === undefined) {
+      c = `${rrset.owner}/${rrset.type}`;
+      for (const d of rrset.rdata) c += `/${d.length}:${d.toString('latin1')}`;
+      this.#contents.set(rrset, c);
+    }
+    let id = this.#contentIds.get(c);
+    if (id === undefined) {
+      // Bounded: forgetting a content only means its next signature is looked up under a new number.
+      if (this.#contentIds.size >= 100_000) this.#contentIds = new Map();
+      this.#contentIds.set(c, (id = this.#nextContentId++));
+    }
+    return id;
+  }
+
   /** The validity window `now` (ms) falls in: inception backdated, expiration a validity later. */
   #validity(now: number): Validity {
     const s = Math.floor(now / 1000);
@@ -178,7 +211,7 @@ export class Signer {
     return { inception: start - BACKDATE_S, expiration: start + this.#validityS };
   }
 
-  /** NSEC at `owner` with `types`, TTL the negative TTL (RFC 9077 §3), and its RRSIG. */
+  /** NSEC at `owner` with `types`, TTL the negative TTL (RFC 9077 §3), and its RRSIG; both cached with the signature. */
   #nsec(
     zone: PooledZone,
     owner: NameKey,
@@ -189,21 +222,32 @@ export class Signer {
     window: number,
     ttl = negativeSoa(zone).ttl!,
   ): Entry[] {
+    const key = `${signed.key.tag}/${window}/${ttl}/${owner}/${next}/${types.join(',')}`;
+    const hit = this.#denials.get(key);
+    if (hit) {
+      this.#onSignature('hit');
+      return hit;
+    }
     const e: Entry = { owner, rrset: makeRRset(owner, Type.NSEC, ttl, [nsecRdata(next, types)]) };
-    return [e, this.#rrsig(e, signed, validity, window)];
+    const pair = [e, this.#rrsig(e, signed, validity, window)];
+    this.#denials.set(key, pair);
+    return pair;
   }
 
   /** The RRSIG RRset over `e` as it is written (owner, TTL, picked RRs), from the cache when made in this window. */
   #rrsig(e: Entry, signed: SignedZone, validity: Validity, window: number, labels = rrsigLabels(e.owner)): Entry {
     const rrset = e.rrset;
     const ttl = e.ttl ?? rrset.ttl;
-    const rdata = (e.pick ? e.pick.map((i) => rrset.rdata[i]!) : rrset.rdata).map((d) => canonicalRdata(rrset.type, d));
-    rdata.sort(Buffer.compare);
-    let key = `${signed.key.tag}/${window}/${e.owner}/${rrset.type}/${ttl}/${labels}`;
-    for (const d of rdata) key += `/${d.toString('latin1')}`;
+    const pick = e.pick;
+    // The picked RRs by position, sorted: the same set in another order is the same RRset.
+    const picked = pick === undefined ? '*' : pick.length === 1 ? String(pick[0]) : [...pick].sort().join(',');
+    // The owner written is the RRset's but for a wildcard expansion.
+    const owner = e.owner === rrset.owner ? '' : e.owner;
+    const key = `${this.#contentId(rrset)}/${picked}/${ttl}/${labels}/${window}/${signed.key.tag}/${owner}`;
     let sig = this.#cache.get(key);
     this.#onSignature(sig ? 'hit' : 'miss');
     if (!sig) {
+      const rdata = (pick ? pick.map((i) => rrset.rdata[i]!) : rrset.rdata).map((d) => canonicalRdata(rrset.type, d));
       const r = rrsigRdata(
         { owner: e.owner, type: rrset.type, ttl, rdata, labels },
         signed.origin,

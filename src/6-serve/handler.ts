@@ -122,7 +122,7 @@ export interface HandlerOptions {
   readonly cookies?: CookieSecrets | null;
   /**
    * DNSSEC (`dnssec:`): the signed zones' DNSKEY at their apex, and answers to DO=1 queries in them
-   * signed (5-answer/sign.ts); those never come from nor go into the answer cache. Default: none.
+   * signed (5-answer/sign.ts), cached apart from unsigned ones. Default: none.
    */
   readonly signer?: Signer | null;
 }
@@ -216,17 +216,20 @@ export function createHandler(opts: HandlerOptions): Handler {
     // RFC 6891 §6.2.5: the smaller of the requestor's size and ours; 512 without EDNS.
     const limit =
       (via.tcp ? 65535 : q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC) - tsigRoom;
-    // Signed answers change with the signatures' window, and the cache keys no DO bit: kept out.
     const signing = signer !== null && q.edns?.dnssecOk === true && signer.covers(q.qname);
+    // A signed answer is cached under a key of its own, with the signatures' window (a new window
+    // signs anew) and the CO flag: a query without DO never gets it, nor one with DO an unsigned one.
+    const compact = signing && q.edns!.compactOk === true;
     let key: string | undefined;
-    if (cache && tsigRoom === 0 && !signing && zones.version !== undefined && cache.serves(zones.version, q.qname)) {
+    if (cache && tsigRoom === 0 && zones.version !== undefined && cache.serves(zones.version, q.qname)) {
       key = AnswerCache.key(q.qname, q.qtype, q.qclass, roomFor(q, limit, cookie));
+      if (signing) key += `/do${signer.window(inputs().now())}${compact ? 'co' : ''}`;
       const hit = cache.get(key);
       counters?.cacheLookup(hit !== undefined);
       if (hit) {
         counters?.query(hit.zone, q.qtype, hit.rcode, via.tcp);
         logQuery(q.qname, q.qtype, hit.rcode, via);
-        return reuseBody(q, hit.body, hit.rcode >> 4, cookie);
+        return reuseBody(q, hit.body, hit.rcode >> 4, cookie, compact);
       }
     }
     const gi = inputs();
@@ -236,7 +239,7 @@ export function createHandler(opts: HandlerOptions): Handler {
       signer !== null && answer.zone !== undefined && signer.signs(answer.zone) ? zones.get(answer.zone) : undefined;
     if (zone) {
       answer = signer!.withKeys(zone, q.qname, q.qtype, answer);
-      if (signing) answer = signer!.sign(zone, q.qname, q.qtype, answer, gi.now(), q.edns!.compactOk === true);
+      if (signing) answer = signer!.sign(zone, q.qname, q.qtype, answer, gi.now(), compact);
     }
     counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);
     logQuery(q.qname, q.qtype, answer.rcode, via);
