@@ -8,6 +8,7 @@ import { LRUCache } from 'lru-cache';
 import { Rcode, Type } from '../0-base/constants.ts';
 import { MAX_LABEL, MAX_NAME, isSubdomain, isWildcard, parentKey, wildcardOf, type NameKey } from '../0-base/name.ts';
 import {
+  dsRdata,
   NSEC_SELF,
   NXNAME,
   nsecRdata,
@@ -39,6 +40,9 @@ export interface SignerOptions {
   readonly onSignature?: (result: 'made' | 'hit' | 'miss') => void;
 }
 
+/** The RRsets of the key at a signed zone's apex, made by the Signer. */
+const KEY_TYPES: readonly number[] = [Type.DNSKEY, Type.CDS, Type.CDNSKEY];
+
 /** RFC 4035 §5.3.1 allows for clock skew; signatures start an hour before they are made. */
 const BACKDATE_S = 3600;
 /**
@@ -54,7 +58,7 @@ export class Signer {
   readonly #validityS: number;
   readonly #stepS: number;
   readonly #onSignature: (result: 'made' | 'hit' | 'miss') => void;
-  readonly #dnskeys = new Map<NameKey, RRset>();
+  readonly #keyRRsets = new Map<string, RRset>();
   /** NSEC RRsets with their RRSIG, by what they say: compact denial answers the same name alike. */
   readonly #denials: LRUCache<string, Entry[]>;
   /**
@@ -91,28 +95,34 @@ export class Signer {
     return this.#zones.has(origin);
   }
 
-  /** The apex DNSKEY RRset of a signed zone (TTL: the SOA's), made once per zone and key. */
-  dnskey(zone: PooledZone): RRset | undefined {
+  /**
+   * The apex RRsets of a signed zone's key (TTL: the SOA's), made once per zone, type and TTL:
+   * DNSKEY, and CDS and CDNSKEY (RFC 7344 §4: what the parent should have, so one that polls them
+   * can follow, RFC 8078), a SHA-256 DS of the key and the key itself.
+   */
+  keyRRset(zone: PooledZone, type: number): RRset | undefined {
     const signed = this.#zones.get(zone.origin);
-    if (!signed) return undefined;
+    if (!signed || !KEY_TYPES.includes(type)) return undefined;
     const ttl = zone.soa.ttl;
-    let rrset = this.#dnskeys.get(zone.origin);
+    const id = `${zone.origin}/${type}`;
+    let rrset = this.#keyRRsets.get(id);
     if (!rrset || rrset.ttl !== ttl) {
-      rrset = makeRRset(zone.origin, Type.DNSKEY, ttl, [signed.key.dnskey]);
-      this.#dnskeys.set(zone.origin, rrset);
+      const rdata = type === Type.CDS ? dsRdata(zone.origin, signed.key) : signed.key.dnskey;
+      rrset = makeRRset(zone.origin, type, ttl, [rdata]);
+      this.#keyRRsets.set(id, rrset);
     }
     return rrset;
   }
 
   /**
-   * `answer` with the apex DNSKEY RRset when that is what was asked (RFC 4035 §3.1: zone data,
-   * given with or without DO; the zone files do not hold it).
+   * `answer` with the apex DNSKEY, CDS or CDNSKEY RRset when that is what was asked (RFC 4035 §3.1:
+   * zone data, given with or without DO; the zone files do not hold it).
    */
   withKeys(zone: PooledZone, qname: NameKey, qtype: number, answer: Answer): Answer {
-    if (qname !== zone.origin || qtype !== Type.DNSKEY || answer.answer.length) return answer;
-    const dnskey = this.dnskey(zone);
-    if (!dnskey) return answer;
-    return { ...answer, rcode: Rcode.NOERROR, answer: [{ owner: zone.origin, rrset: dnskey }], authority: [] };
+    if (qname !== zone.origin || answer.answer.length || !KEY_TYPES.includes(qtype)) return answer;
+    const rrset = this.keyRRset(zone, qtype);
+    if (!rrset) return answer;
+    return { ...answer, rcode: Rcode.NOERROR, answer: [{ owner: zone.origin, rrset }], authority: [] };
   }
 
   /**
@@ -273,7 +283,7 @@ function nodeAt(zone: PooledZone, name: NameKey): ZoneNode | undefined {
 
 /**
  * The types an NSEC at `name` lists (RFC 4034 §4.1.2): its RRsets, what its pool can answer, the
- * apex's DNSKEY; none for an empty non-terminal (RFC 9824 §3.3).
+ * apex's DNSKEY, CDS and CDNSKEY; none for an empty non-terminal (RFC 9824 §3.3).
  */
 function typesAt(zone: PooledZone, name: NameKey): number[] {
   const node = nodeAt(zone, name);
@@ -283,7 +293,7 @@ function typesAt(zone: PooledZone, name: NameKey): number[] {
     if (pool.targetsFor(Type.A).length) types.push(Type.A);
     if (pool.targetsFor(Type.AAAA).length) types.push(Type.AAAA);
   }
-  if (name === zone.origin) types.push(Type.DNSKEY);
+  if (name === zone.origin) types.push(...KEY_TYPES);
   return types;
 }
 

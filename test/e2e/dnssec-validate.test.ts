@@ -99,6 +99,8 @@ describe('answers signed online are validated by unbound', () => {
     ['deeper.x.wild', 'TXT', 'TXT'],
     ['www.moved', 'A', 'A'],
     ['@', 'DNSKEY', 'DNSKEY'],
+    ['@', 'CDS', 'CDS'],
+    ['@', 'CDNSKEY', 'CDNSKEY'],
     ['www.secure', 'A', 'A'],
     ['signed-away', 'DS', 'DS'],
     // Too large for unbound's 1,232 octets signed: TC=1, then over TCP (through the proxy too).
@@ -123,6 +125,19 @@ describe('answers signed online are validated by unbound', () => {
     // Unbound 1.17 reads NXNAME as any type: a name that does not exist is NODATA to it.
     expect(['NOERROR', 'NXDOMAIN']).toContain(r.status);
     expect(r.answer.filter((a) => a.type === type)).toEqual([]);
+  });
+
+  it('publishes CDS and CDNSKEY for the parent: the DS and DNSKEY that gslbd dnssec ds prints', async () => {
+    const [, , , ...ds] = h.parent.ds.split(/\s+/);
+    const cds = await validated('', 'CDS');
+    expect(cds.answer.filter((a) => a.type === 'CDS').map((a) => a.data.replace(/\s/g, '').toUpperCase())).toEqual([
+      ds.join(''),
+    ]);
+    const [, , , ...dnskey] = h.parent.dnskey.split(/\s+/);
+    const cdnskey = await validated('', 'CDNSKEY');
+    expect(cdnskey.answer.filter((a) => a.type === 'CDNSKEY').map((a) => a.data.replace(/\s/g, ''))).toEqual([
+      dnskey.join(''),
+    ]);
   });
 
   it('a name below an insecure delegation is insecure, not bogus: NOERROR without AD', async () => {
