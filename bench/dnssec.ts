@@ -32,7 +32,7 @@ const geo = cachedGeo(await openGeoDatabase({ type: 'geoip-lite' }));
 const counts = { made: 0, hit: 0, miss: 0 };
 const signerOf = (algorithm: AlgorithmNumber, cacheSize = 10_000) =>
   new Signer({
-    zones: [{ origin: ORIGIN, key: signingKey(algorithm, generatePrivateKey(algorithm)) }],
+    zones: [{ origin: ORIGIN, keys: [{ key: signingKey(algorithm, generatePrivateKey(algorithm)) }] }],
     validityMs: 3 * 86_400_000,
     cacheSize,
     onSignature: (r) => counts[r]++,

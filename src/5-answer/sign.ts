@@ -24,10 +24,39 @@ import type { ZoneNode } from '../2-zone/types.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { negativeSoa } from './resolve.ts';
 
-/** A signed zone: its apex and the key that signs it (a CSK: RFC 4033 §2's KSK and ZSK in one). */
+/**
+ * A key of a signed zone, a CSK (RFC 4033 §2's KSK and ZSK in one), with when it is in the DNSKEY
+ * RRset (publish ≤ t < delete) and when it signs (active ≤ t < inactive), ms; absent: always.
+ */
+export interface ZoneKey {
+  readonly key: SigningKey;
+  readonly publish?: number;
+  readonly active?: number;
+  readonly inactive?: number;
+  readonly delete?: number;
+}
+
+/** A signed zone: its apex and its keys (one, or two during a rollover). */
 export interface SignedZone {
   readonly origin: NameKey;
-  readonly key: SigningKey;
+  readonly keys: readonly ZoneKey[];
+}
+
+/** Where a key is in its life at some time (`gslbd status`, the rollover's log). */
+export type KeyState = 'scheduled' | 'published' | 'active' | 'retired' | 'removed';
+
+/** A key as `gslbd status` shows it. */
+export interface KeyView extends Omit<ZoneKey, 'key'> {
+  readonly tag: number;
+  readonly algorithm: number;
+  readonly state: KeyState;
+}
+
+export function keyState(k: Omit<ZoneKey, 'key'>, now: number): KeyState {
+  if (now >= (k.delete ?? Infinity)) return 'removed';
+  if (now < (k.publish ?? -Infinity)) return 'scheduled';
+  if (now >= (k.inactive ?? Infinity)) return 'retired';
+  return now >= (k.active ?? -Infinity) ? 'active' : 'published';
 }
 
 export interface SignerOptions {
@@ -53,7 +82,9 @@ const BACKDATE_S = 3600;
 const WINDOWS_PER_VALIDITY = 4;
 
 export class Signer {
-  readonly #zones: ReadonlyMap<NameKey, SignedZone>;
+  #zones: ReadonlyMap<NameKey, SignedZone>;
+  /** Every key time of every zone, sorted: the key epoch of a time is how many it has passed. */
+  #changes: readonly number[] = [];
   readonly #cache: LRUCache<string, RRset>;
   readonly #validityS: number;
   readonly #stepS: number;
@@ -71,12 +102,43 @@ export class Signer {
   #nextContentId = 0;
 
   constructor(opts: SignerOptions) {
-    this.#zones = new Map(opts.zones.map((z) => [z.origin, z]));
+    this.#zones = new Map();
+    this.setZones(opts.zones);
     this.#cache = new LRUCache({ max: opts.cacheSize ?? 10_000 });
     this.#denials = new LRUCache({ max: opts.cacheSize ?? 10_000 });
     this.#validityS = Math.max(2, Math.floor(opts.validityMs / 1000));
     this.#stepS = Math.max(1, Math.floor(this.#validityS / WINDOWS_PER_VALIDITY));
     this.#onSignature = opts.onSignature ?? (() => {});
+  }
+
+  /** The signed zones and their keys from now on (a reload, a rollover put in service). */
+  setZones(zones: readonly SignedZone[]): void {
+    this.#zones = new Map(zones.map((z) => [z.origin, z]));
+    this.#changes = zones
+      .flatMap((z) => z.keys.flatMap((k) => [k.publish, k.active, k.inactive, k.delete]))
+      .filter((t): t is number => t !== undefined)
+      .sort((a, b) => a - b);
+    this.#keyRRsets.clear();
+  }
+
+  /** How many key times have passed at `now`: answers signed in one epoch (and window) are alike. */
+  epoch(now: number): number {
+    let n = 0;
+    while (n < this.#changes.length && this.#changes[n]! <= now) n++;
+    return n;
+  }
+
+  /** Each signed zone's keys and their state at `now`, for `gslbd status`. */
+  describe(now: number): { zone: NameKey; keys: KeyView[] }[] {
+    return [...this.#zones.values()].map((z) => ({
+      zone: z.origin,
+      keys: z.keys.map(({ key, ...times }) => ({
+        tag: key.tag,
+        algorithm: key.algorithm,
+        state: keyState(times, now),
+        ...times,
+      })),
+    }));
   }
 
   /** Whether answers for `qname` may be signed: it is in, or at the apex of, a signed zone. */
@@ -85,9 +147,9 @@ export class Signer {
     return false;
   }
 
-  /** The validity window `now` (ms) falls in, as a number: answers signed in one window are alike. */
-  window(now: number): number {
-    return this.#validity(now).expiration;
+  /** The validity window and key epoch `now` (ms) falls in: answers signed in one are alike. */
+  window(now: number): string {
+    return `${this.#validity(now).expiration}.${this.epoch(now)}`;
   }
 
   /** Whether the zone with this origin is signed. */
@@ -100,15 +162,19 @@ export class Signer {
    * DNSKEY, and CDS and CDNSKEY (RFC 7344 §4: what the parent should have, so one that polls them
    * can follow, RFC 8078), a SHA-256 DS of the key and the key itself.
    */
-  keyRRset(zone: PooledZone, type: number): RRset | undefined {
+  keyRRset(zone: PooledZone, type: number, now: number): RRset | undefined {
     const signed = this.#zones.get(zone.origin);
     if (!signed || !KEY_TYPES.includes(type)) return undefined;
+    // DNSKEY: every key published now. CDS, CDNSKEY: those the parent should point at, the
+    // published keys not yet retired (RFC 7344 §4; RFC 7583 §3.3.1: both while one is pre-published).
+    const keys = published(signed, now).filter((k) => type === Type.DNSKEY || now < (k.inactive ?? Infinity));
     const ttl = zone.soa.ttl;
-    const id = `${zone.origin}/${type}`;
+    const id = `${zone.origin}/${type}/${ttl}/${keys.map((k) => k.key.tag).join(',')}`;
     let rrset = this.#keyRRsets.get(id);
-    if (!rrset || rrset.ttl !== ttl) {
-      const rdata = type === Type.CDS ? dsRdata(zone.origin, signed.key) : signed.key.dnskey;
-      rrset = makeRRset(zone.origin, type, ttl, [rdata]);
+    if (!rrset) {
+      const rdata = keys.map((k) => (type === Type.CDS ? dsRdata(zone.origin, k.key) : k.key.dnskey));
+      rrset = makeRRset(zone.origin, type, ttl, rdata);
+      if (this.#keyRRsets.size > 100) this.#keyRRsets.clear();
       this.#keyRRsets.set(id, rrset);
     }
     return rrset;
@@ -118,9 +184,9 @@ export class Signer {
    * `answer` with the apex DNSKEY, CDS or CDNSKEY RRset when that is what was asked (RFC 4035 §3.1:
    * zone data, given with or without DO; the zone files do not hold it).
    */
-  withKeys(zone: PooledZone, qname: NameKey, qtype: number, answer: Answer): Answer {
+  withKeys(zone: PooledZone, qname: NameKey, qtype: number, answer: Answer, now: number): Answer {
     if (qname !== zone.origin || answer.answer.length || !KEY_TYPES.includes(qtype)) return answer;
-    const rrset = this.keyRRset(zone, qtype);
+    const rrset = this.keyRRset(zone, qtype, now);
     if (!rrset) return answer;
     return { ...answer, rcode: Rcode.NOERROR, answer: [{ owner: zone.origin, rrset }], authority: [] };
   }
@@ -132,10 +198,12 @@ export class Signer {
    */
   sign(zone: PooledZone, qname: NameKey, qtype: number, answer: Answer, now: number, compactOk = false): Answer {
     const signed = this.#zones.get(zone.origin);
-    if (!signed) return answer;
+    const active = signed?.keys.findLast((k) => keyState(k, now) === 'active');
+    if (!signed || !active) return answer;
     const validity = this.#validity(now);
     const window = validity.expiration;
-    const sign = (e: Entry, labels?: number): Entry => this.#rrsig(e, signed, validity, window, labels);
+    const by: By = { origin: zone.origin, key: active.key };
+    const sign = (e: Entry, labels?: number): Entry => this.#rrsig(e, by, validity, window, labels);
     const answerOut: Entry[] = [];
     const authority: Entry[] = [];
     /** NSEC RRsets (with their RRSIGs) go after the SOA (RFC 4035 §3.1.3). */
@@ -149,7 +217,11 @@ export class Signer {
         // RFC 4035 §3.1.3.3: a wildcard expansion, signed with the wildcard's labels, comes with an
         // NSEC proving no closer name exists; here one minimally covering it (RFC 4470 §3).
         answerOut.push(sign(e, rrsigLabels(e.rrset.owner)));
-        denial.push(...this.#nsec(zone, cover.owner, cover.next, NSEC_SELF, signed, validity, window));
+        denial.push(...this.#nsec(zone, cover.owner, cover.next, NSEC_SELF, by, validity, window));
+      } else if (e.rrset.type === Type.DNSKEY && e.owner === zone.origin) {
+        // The DNSKEY RRset is signed by every key in it: during a rollover a validator holding
+        // either key's DS gets from it to the key that signs the rest (RFC 7583 §3.3.1).
+        for (const k of published(signed, now)) answerOut.push(this.#rrsig(e, { ...by, key: k.key }, validity, window));
       } else {
         answerOut.push(sign(e));
       }
@@ -165,15 +237,11 @@ export class Signer {
           // RFC 9824 §3.2: the name is said to exist with no data but NSEC, RRSIG and NXNAME;
           // NOERROR unless the query set CO (§5), when the NXDOMAIN is kept.
           if (!compactOk) rcode = Rcode.NOERROR;
-          denial.push(
-            ...this.#nsec(zone, name, successor(name), [...NSEC_SELF, NXNAME], signed, validity, window, ttl),
-          );
+          denial.push(...this.#nsec(zone, name, successor(name), [...NSEC_SELF, NXNAME], by, validity, window, ttl));
         } else if (answer.answer.every((a) => a.owner !== name || a.rrset.type !== qtype)) {
           // RFC 9824 §3.1: NODATA, the types at the name less the one asked for.
           const types = typesAt(zone, name).filter((t) => t !== qtype);
-          denial.push(
-            ...this.#nsec(zone, name, successor(name), [...types, ...NSEC_SELF], signed, validity, window, ttl),
-          );
+          denial.push(...this.#nsec(zone, name, successor(name), [...types, ...NSEC_SELF], by, validity, window, ttl));
         }
       } else if (e.rrset.type === Type.NS && e.owner !== zone.origin) {
         // A referral (RFC 4035 §3.1.4): the NS are the child's, unsigned; the DS signed, or an NSEC
@@ -185,9 +253,7 @@ export class Signer {
           authority.push(dsEntry, sign(dsEntry));
         } else {
           const types = node ? [...node.rrsets.keys()] : [Type.NS];
-          denial.push(
-            ...this.#nsec(zone, e.owner, successor(e.owner), [...types, ...NSEC_SELF], signed, validity, window),
-          );
+          denial.push(...this.#nsec(zone, e.owner, successor(e.owner), [...types, ...NSEC_SELF], by, validity, window));
         }
       } else {
         authority.push(sign(e));
@@ -227,25 +293,25 @@ export class Signer {
     owner: NameKey,
     next: NameKey,
     types: readonly number[],
-    signed: SignedZone,
+    by: By,
     validity: Validity,
     window: number,
     ttl = negativeSoa(zone).ttl!,
   ): Entry[] {
-    const key = `${signed.key.tag}/${window}/${ttl}/${owner}/${next}/${types.join(',')}`;
+    const key = `${by.key.tag}/${window}/${ttl}/${owner}/${next}/${types.join(',')}`;
     const hit = this.#denials.get(key);
     if (hit) {
       this.#onSignature('hit');
       return hit;
     }
     const e: Entry = { owner, rrset: makeRRset(owner, Type.NSEC, ttl, [nsecRdata(next, types)]) };
-    const pair = [e, this.#rrsig(e, signed, validity, window)];
+    const pair = [e, this.#rrsig(e, by, validity, window)];
     this.#denials.set(key, pair);
     return pair;
   }
 
   /** The RRSIG RRset over `e` as it is written (owner, TTL, picked RRs), from the cache when made in this window. */
-  #rrsig(e: Entry, signed: SignedZone, validity: Validity, window: number, labels = rrsigLabels(e.owner)): Entry {
+  #rrsig(e: Entry, by: By, validity: Validity, window: number, labels = rrsigLabels(e.owner)): Entry {
     const rrset = e.rrset;
     const ttl = e.ttl ?? rrset.ttl;
     const pick = e.pick;
@@ -253,23 +319,32 @@ export class Signer {
     const picked = pick === undefined ? '*' : pick.length === 1 ? String(pick[0]) : [...pick].sort().join(',');
     // The owner written is the RRset's but for a wildcard expansion.
     const owner = e.owner === rrset.owner ? '' : e.owner;
-    const key = `${this.#contentId(rrset)}/${picked}/${ttl}/${labels}/${window}/${signed.key.tag}/${owner}`;
+    const key = `${this.#contentId(rrset)}/${picked}/${ttl}/${labels}/${window}/${by.key.tag}/${owner}`;
     let sig = this.#cache.get(key);
     this.#onSignature(sig ? 'hit' : 'miss');
     if (!sig) {
       const rdata = (pick ? pick.map((i) => rrset.rdata[i]!) : rrset.rdata).map((d) => canonicalRdata(rrset.type, d));
-      const r = rrsigRdata(
-        { owner: e.owner, type: rrset.type, ttl, rdata, labels },
-        signed.origin,
-        signed.key,
-        validity,
-      );
+      const r = rrsigRdata({ owner: e.owner, type: rrset.type, ttl, rdata, labels }, by.origin, by.key, validity);
       sig = makeRRset(e.owner, Type.RRSIG, ttl, [r]);
       this.#cache.set(key, sig);
       this.#onSignature('made');
     }
     return { owner: e.owner, rrset: sig };
   }
+}
+
+/** Who signs: the zone (the RRSIG's signer name) and the key. */
+interface By {
+  readonly origin: NameKey;
+  readonly key: SigningKey;
+}
+
+/** The keys of `signed` in its DNSKEY RRset at `now`. */
+function published(signed: SignedZone, now: number): ZoneKey[] {
+  return signed.keys.filter((k) => {
+    const state = keyState(k, now);
+    return state === 'published' || state === 'active' || state === 'retired';
+  });
 }
 
 /** The node answering for `name` in `zone`: its own, or the wildcard that synthesizes it (RFC 4592). */

@@ -238,7 +238,7 @@ export function createHandler(opts: HandlerOptions): Handler {
     const zone =
       signer !== null && answer.zone !== undefined && signer.signs(answer.zone) ? zones.get(answer.zone) : undefined;
     if (zone) {
-      answer = signer!.withKeys(zone, q.qname, q.qtype, answer);
+      answer = signer!.withKeys(zone, q.qname, q.qtype, answer, gi.now());
       if (signing) answer = signer!.sign(zone, q.qname, q.qtype, answer, gi.now(), compact);
     }
     counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);

@@ -46,7 +46,10 @@ const USAGE = `usage:
   gslbd journal verify [--data DIR]                   check the journal as serve reads it: exit 0
                                                       with counts, 1 with each bad record
   gslbd dnssec ds ZONE [--config FILE | --data DIR]   the DS (SHA-256) and DNSKEY of a signed zone's
-                                                      key, in zone-file form, for its parent
+                                                      keys, in zone-file form, for its parent
+  gslbd dnssec rollover ZONE [--config FILE] [--propagation 1h]   a new key for ZONE, published at the
+                                                      next reload, signing after the DNSKEY TTL +
+                                                      propagation; the old key then retired
   gslbd journal recover [--data DIR]                  gslbd stopped: keep the journal's records
                                                       before the first bad one (original kept as
                                                       journal.log.corrupt-<time>)

@@ -51,7 +51,8 @@ import { ZoneTransfers } from './zone-transfers.ts';
 import type { NameKey } from '../0-base/name.ts';
 import { Signer } from '../5-answer/sign.ts';
 import { signingKey } from '../1-codec/dnssec.ts';
-import type { StoredKey } from '../7-state/dnssec-keys.ts';
+import { loadKeys, type StoredKey } from '../7-state/dnssec-keys.ts';
+import type { ZoneKey } from '../5-answer/sign.ts';
 
 export interface ServiceOptions extends ServerOptions {
   readonly zonesDir: string;
@@ -100,8 +101,16 @@ export interface ServiceOptions extends ServerOptions {
   readonly settings?: Settings;
   /** Per-zone settings (`zones-options:` in gslbd.yaml): who may transfer which zone. A reload reads them again (`settings`). */
   readonly zonesOptions?: readonly ZoneOptions[];
-  /** Online signing (`dnssec:`): each signed zone's key (7-state/dnssec-keys.ts loadKeys) and the signatures' validity. */
-  readonly dnssec?: { readonly keys: readonly StoredKey[]; readonly validityMs: number };
+  /**
+   * Online signing (`dnssec:`): the signed zones' keys (7-state/dnssec-keys.ts loadKeys; a reload
+   * reads them again from `dataDir`, for a rollover), the algorithm and the signatures' validity.
+   */
+  readonly dnssec?: {
+    readonly keys: readonly StoredKey[];
+    readonly validityMs: number;
+    readonly zones: readonly NameKey[];
+    readonly algorithm: StoredKey['algorithm'];
+  };
 }
 
 /** What a reload reads from gslbd.yaml; `file` names it in logs and /v1/status. */
@@ -132,6 +141,8 @@ export interface Followers {
   tsig(keys: readonly TsigKeyConfig[], maxFudge: number): void;
   /** DNS Cookies' secrets were reloaded (null: cookies off): followers use these from now on. */
   cookies(cookies: CookieOptions | null): void;
+  /** The signed zones' keys were read again (a rollover): followers sign with these from now on. */
+  dnssec(keys: readonly StoredKey[]): void;
   /** zones-options were reloaded (already checked): followers transfer zones by these from now on. */
   zonesOptions(options: readonly ZoneOptions[]): void;
   /** The state was replaced whole (a cluster node caught up through a snapshot); followers take it. */
@@ -154,6 +165,8 @@ export class Service {
   /** Changes submitted through the API and UPDATE: `source\tresult`. */
   readonly updates = new CountMap();
   readonly transitions = new CountMap();
+  /** DNSSEC: signs answers to DO=1 queries in the signed zones; null without `dnssec:`. */
+  readonly signer: Signer | null;
   /** Changesets refused because the journal could not be written: `source kind`. */
   readonly notDurable = new CountMap();
   readonly metrics: Metrics;
@@ -190,7 +203,13 @@ export class Service {
     },
     status: async () => {
       await this.#gatherCounters();
-      return { ...this.view.status(), ...(this.#config && { config: this.#config }) };
+      return {
+        ...this.view.status(),
+        ...(this.#config && { config: this.#config }),
+        ...(this.signer && {
+          dnssec: this.signer.describe(this.#clock.now()).map((z) => ({ ...z, zone: nameToText(z.zone) })),
+        }),
+      };
     },
     reload: async () => {
       const r = await this.reload();
@@ -212,6 +231,10 @@ export class Service {
   #config: ConfigReport | null = null;
   /** Zone transfers, NOTIFY and the serial bumps for pools in transfers (zones-options). */
   readonly #transfers: ZoneTransfers;
+  /** The signed zones' keys in service, and the key epoch last logged (#logKeySteps). */
+  #keys: readonly StoredKey[] = [];
+  #keyEpoch = -1;
+  #keyTimer: NodeJS.Timeout | null = null;
   /** Origins of every zone file in the zones directory, loaded or not (the last reading). */
   #zoneFiles: ReadonlySet<NameKey> = new Set();
 
@@ -236,11 +259,13 @@ export class Service {
     const queryLog = sample > 0 ? { sample, write: (e: QueryLogEntry) => opts.log.info(e, 'query') } : null;
     const signer = opts.dnssec
       ? new Signer({
-          zones: opts.dnssec.keys.map((k) => ({ origin: k.zone, key: signingKey(k.algorithm, k.private) })),
+          zones: signedZones(opts.dnssec.keys),
           validityMs: opts.dnssec.validityMs,
           onSignature: (result) => this.counters.signature(result),
         })
       : null;
+    this.signer = signer;
+    this.#keys = opts.dnssec?.keys ?? [];
     this.handler = createHandler({
       zones: this.zones,
       onError,
@@ -432,6 +457,12 @@ export class Service {
         count: (result) => this.updates.add(`update\t${result}`),
         maxChanges: this.maxChanges,
       });
+    if (this.signer) {
+      // Each step of a rollover is logged as its time comes (the signer reads the times per query).
+      this.#logKeySteps();
+      this.#keyTimer = setInterval(() => this.#logKeySteps(), 1000);
+      this.#keyTimer.unref();
+    }
     const replay = await this.state.open();
     await this.#node?.start();
     if (replay.droppedBytes) this.#opts.log.warn({ bytes: replay.droppedBytes }, 'journal: torn last record dropped');
@@ -494,6 +525,35 @@ export class Service {
    */
   setTsig(configs: readonly TsigKeyConfig[], maxFudge: number): void {
     this.handler.tsig = { keys: tsigKeysFromConfig(configs), maxFudge };
+  }
+
+  /**
+   * The signed zones' keys from now on (a reload read them; a worker is told by its primary): a
+   * rollover's new key is published, signs, and the old one retires at the times they carry.
+   */
+  setDnssecKeys(keys: readonly StoredKey[]): void {
+    if (!this.signer) return;
+    this.#keys = keys;
+    this.signer.setZones(signedZones(keys));
+    this.#logKeySteps();
+  }
+
+  /** Logs each key whose state changed since the last call (at most once a second). */
+  #logKeySteps(): void {
+    const signer = this.signer;
+    if (!signer) return;
+    const now = this.#clock.now();
+    const epoch = signer.epoch(now);
+    if (epoch === this.#keyEpoch) return;
+    const first = this.#keyEpoch < 0;
+    this.#keyEpoch = epoch;
+    for (const z of signer.describe(now)) {
+      for (const k of z.keys) {
+        const fields = { zone: nameToText(z.zone), tag: k.tag, algorithm: k.algorithm, state: k.state };
+        if (!first || z.keys.length > 1)
+          this.#opts.log.info(fields, `dnssec: key ${k.tag} of ${fields.zone} ${k.state}`);
+      }
+    }
   }
 
   /** DNS Cookies' secrets from now on (null: cookies off): at start, and when a reload reads them. */
@@ -588,12 +648,40 @@ export class Service {
     // at once could read the files in one order and put them in service in the other.
     const run = this.#reloads.then(async () => {
       const read = await this.#reloadSettings();
+      await this.#reloadKeys();
       const loaded = await this.#loadZones();
       if (read?.zonesOptions) this.#reloadZonesOptions(read.zonesOptions);
       return loaded;
     });
     this.#reloads = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The signed zones' key files read again: a rollover asked for (`gslbd dnssec rollover`) is put
+   * on the clock from now and written back, here and in the followers. A file that does not read
+   * keeps the keys in service (logged).
+   */
+  async #reloadKeys(): Promise<void> {
+    const d = this.#opts.dnssec;
+    if (!d || !this.signer || this.#opts.dataDir === null) return;
+    try {
+      const keys = await loadKeys(this.#opts.dataDir, d.zones, d.algorithm, this.#clock.now());
+      for (const k of keys) {
+        if (k.publish !== undefined && !this.#keys.some((old) => old.tag === k.tag && old.zone === k.zone))
+          this.#opts.log.info(
+            { zone: nameToText(k.zone), tag: k.tag, publish: k.publish, active: k.active },
+            `dnssec: rollover of ${nameToText(k.zone)} started: key ${k.tag} published, signing from ${new Date(k.active!).toISOString()}`,
+          );
+      }
+      this.setDnssecKeys(keys);
+      this.#opts.followers?.dnssec(keys);
+    } catch (err) {
+      this.#opts.log.error(
+        { error: (err as Error).message },
+        'dnssec: keys not reloaded: the keys in service are kept',
+      );
+    }
   }
 
   /** The last reload asked for; the next one starts when it is done. */
@@ -649,6 +737,7 @@ export class Service {
     this.api = null;
     this.checker.stop();
     this.#transfers.stop();
+    if (this.#keyTimer) clearInterval(this.#keyTimer);
     await this.#node?.stop();
     await Promise.all(this.listeners.map((l) => l.stop()));
     this.listeners.length = 0;
@@ -664,4 +753,22 @@ function transitionFields(check: CheckStatus, t: Transition) {
     to: t.to,
     reason: t.reason,
   };
+}
+
+/** The keys as the Signer takes them: by zone, each loaded once. */
+function signedZones(keys: readonly StoredKey[]) {
+  const zones = new Map<NameKey, { origin: NameKey; keys: ZoneKey[] }>();
+  for (const k of keys) {
+    let z = zones.get(k.zone);
+    if (!z) zones.set(k.zone, (z = { origin: k.zone, keys: [] }));
+    const { publish, active, inactive, delete: del } = k;
+    z.keys.push({
+      key: signingKey(k.algorithm, k.private),
+      ...(publish !== undefined && { publish }),
+      ...(active !== undefined && { active }),
+      ...(inactive !== undefined && { inactive }),
+      ...(del !== undefined && { delete: del }),
+    });
+  }
+  return [...zones.values()];
 }

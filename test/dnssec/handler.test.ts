@@ -28,7 +28,10 @@ beforeAll(async () => {
   store.put(...(await loadZones(path.join(ROOT, 'test/fixtures/dnssec/zones'))).zones);
   const signer = new Signer({
     zones: [
-      { origin: keyFromText('gslb.example.com.'), key: signingKey(13, generatePrivateKey(Algorithm.ECDSAP256SHA256)) },
+      {
+        origin: keyFromText('gslb.example.com.'),
+        keys: [{ key: signingKey(13, generatePrivateKey(Algorithm.ECDSAP256SHA256)) }],
+      },
     ],
     validityMs: 4 * DAY,
     onSignature: (r) => counts[r]++,
@@ -46,6 +49,41 @@ const rrsigText = (reply: Buffer) => {
 };
 
 describe('signed answers and the answer cache', () => {
+  it('signs with the new key from the time it is active, though the cached answer is in the same window', () => {
+    const t0 = Date.UTC(2026, 11, 8, 0, 0, 0);
+    const a = signingKey(13, generatePrivateKey(Algorithm.ECDSAP256SHA256));
+    const b = signingKey(13, generatePrivateKey(Algorithm.ECDSAP256SHA256));
+    const signer = new Signer({
+      zones: [
+        {
+          origin: keyFromText('gslb.example.com.'),
+          keys: [
+            { key: a, inactive: t0 + 10_000, delete: t0 + 20_000 },
+            { key: b, publish: t0, active: t0 + 10_000 },
+          ],
+        },
+      ],
+      validityMs: 4 * DAY,
+    });
+    let at = t0 + 1000;
+    const inputs = { health: allUp, geo: null, random: () => 0, now: () => at };
+    const h = createHandler({ zones: store, cache: new AnswerCache(), inputs: () => inputs, signer });
+    const q = buildQuery('static.gslb.example.com', 1, { edns: { do: true } });
+    // RRSIG RDATA in hex (RFC 3597 form): the key tag at octets 16-17.
+    const tagOf = () =>
+      parseInt(
+        rrsigText(h(q, via) as Buffer)
+          .split(' ')[6]!
+          .slice(32, 36),
+        16,
+      );
+    expect(tagOf()).toBe(a.tag);
+    at = t0 + 15_000;
+    expect(tagOf()).toBe(b.tag);
+    at = t0 + 25_000;
+    expect(tagOf()).toBe(b.tag);
+  });
+
   it('serves a signed answer from the cache within its window, and signs anew in the next', () => {
     const q = buildQuery('static.gslb.example.com', 1, { edns: { do: true } });
     const first = ask(q);

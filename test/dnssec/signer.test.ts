@@ -27,7 +27,7 @@ beforeAll(async () => {
 function setup() {
   const counts = { made: 0, hit: 0, miss: 0 };
   const signer = new Signer({
-    zones: [{ origin: ORIGIN, key: signingKey(Algorithm.ECDSAP256SHA256, generatePrivateKey(13)) }],
+    zones: [{ origin: ORIGIN, keys: [{ key: signingKey(Algorithm.ECDSAP256SHA256, generatePrivateKey(13)) }] }],
     validityMs: 4 * DAY,
     onSignature: (r) => counts[r]++,
   });
