@@ -152,6 +152,11 @@ export class Signer {
     return `${this.#validity(now).expiration}.${this.epoch(now)}`;
   }
 
+  /** Whether `type` is one the Signer answers at a signed apex (DNSKEY, CDS, CDNSKEY). */
+  isKeyType(type: number): boolean {
+    return KEY_TYPES.includes(type);
+  }
+
   /** Whether the zone with this origin is signed. */
   signs(origin: NameKey): boolean {
     return this.#zones.has(origin);

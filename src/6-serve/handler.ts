@@ -237,7 +237,10 @@ export function createHandler(opts: HandlerOptions): Handler {
     let answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, onPool });
     const zone =
       signer !== null && answer.zone !== undefined && signer.signs(answer.zone) ? zones.get(answer.zone) : undefined;
+    // The apex's DNSKEY, CDS and CDNSKEY change with a rollover's times, which empty no cache.
+    let keyed = false;
     if (zone) {
+      keyed = q.qname === zone.origin && signer!.isKeyType(q.qtype);
       answer = signer!.withKeys(zone, q.qname, q.qtype, answer, gi.now());
       if (signing) answer = signer!.sign(zone, q.qname, q.qtype, answer, gi.now(), compact);
     }
@@ -246,7 +249,7 @@ export function createHandler(opts: HandlerOptions): Handler {
     const out = encodeAnswer(q, answer, limit, cookie);
     if (key !== undefined) {
       if (answer.dynamic) cache!.markDynamic(q.qname);
-      else cache!.set(key, { body: bodyOf(q, out, cookie), zone: answer.zone, rcode: answer.rcode });
+      else if (!keyed) cache!.set(key, { body: bodyOf(q, out, cookie), zone: answer.zone, rcode: answer.rcode });
     }
     return out;
   }

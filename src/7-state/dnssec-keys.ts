@@ -182,6 +182,8 @@ export async function addRolloverKey(
 export async function writeKeys(dataDir: string, zone: NameKey, keys: readonly StoredKey[]): Promise<void> {
   const content: KeyFile = { zone: nameToText(zone), keys: keys.map(({ zone: _z, ...k }) => k) };
   const file = keyFile(dataDir, zone);
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await chmod(path.dirname(file), 0o700);
   const tmp = `${file}.tmp`;
   const fh = await open(tmp, 'w', 0o600);
   try {

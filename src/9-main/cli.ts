@@ -144,7 +144,7 @@ async function serve(args: string[]): Promise<number> {
     ...(values.config !== undefined && { settings: reloadable(values.config, values) }),
     ...(file.rrl && { rrl: file.rrl }),
     ...(file.cookies && { cookies: file.cookies }),
-    ...(file.dnssec && { dnssec: await dnssecKeys(dataDir, file.dnssec, log) }),
+    ...(file.dnssec && { dnssec: await dnssecKeys(dataDir, file.dnssec, log, file.cluster !== undefined) }),
   };
   // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).
   const service = workers > 1 ? new ClusterPrimary(options, workers) : new Service(options);

@@ -21,12 +21,15 @@ export async function dnssecKeys(
   dataDir: string,
   opts: DnssecOptions,
   log: Logger,
+  cluster: boolean,
 ): Promise<{
   keys: StoredKey[];
   validityMs: number;
   zones: readonly NameKey[];
   algorithm: DnssecOptions['algorithm'];
 }> {
+  // In a cluster the Service takes them from etcd (7-state/dnssec-etcd.ts) once it reaches it.
+  if (cluster) return { keys: [], validityMs: opts.validityMs, zones: opts.zones, algorithm: opts.algorithm };
   const keys = await loadKeys(dataDir, opts.zones, opts.algorithm, Date.now(), (k) =>
     log.info(
       { zone: nameToText(k.zone), algorithm: k.algorithm, tag: k.tag, file: keyFile(dataDir, k.zone) },

@@ -51,7 +51,8 @@ import { ZoneTransfers } from './zone-transfers.ts';
 import type { NameKey } from '../0-base/name.ts';
 import { Signer } from '../5-answer/sign.ts';
 import { signingKey } from '../1-codec/dnssec.ts';
-import { loadKeys, type StoredKey } from '../7-state/dnssec-keys.ts';
+import { loadKeys, readKeys, type StoredKey } from '../7-state/dnssec-keys.ts';
+import { syncKeys } from '../7-state/dnssec-etcd.ts';
 import type { ZoneKey } from '../5-answer/sign.ts';
 
 export interface ServiceOptions extends ServerOptions {
@@ -235,6 +236,7 @@ export class Service {
   #keys: readonly StoredKey[] = [];
   #keyEpoch = -1;
   #keyTimer: NodeJS.Timeout | null = null;
+  #keyPoll: NodeJS.Timeout | null = null;
   /** Origins of every zone file in the zones directory, loaded or not (the last reading). */
   #zoneFiles: ReadonlySet<NameKey> = new Set();
 
@@ -465,6 +467,15 @@ export class Service {
     }
     const replay = await this.state.open();
     await this.#node?.start();
+    if (this.#node && this.signer && this.#opts.dnssec && this.#opts.dataDir !== null) {
+      // In a cluster the keys are etcd's: taken (or made, once for all nodes) before answering,
+      // then looked at again every few seconds for a rollover another node put in service.
+      const keys = await this.#readKeys(true);
+      this.setDnssecKeys(keys);
+      this.#opts.followers?.dnssec(keys);
+      this.#keyPoll = setInterval(() => void this.#reloadKeys(), KEY_POLL_MS);
+      this.#keyPoll.unref();
+    }
     if (replay.droppedBytes) this.#opts.log.warn({ bytes: replay.droppedBytes }, 'journal: torn last record dropped');
     if (replay.changesets) this.#opts.log.info({ changesets: replay.changesets }, 'journal replayed');
     // The settings are the ones the service was made with: only the zones are read.
@@ -662,11 +673,46 @@ export class Service {
    * on the clock from now and written back, here and in the followers. A file that does not read
    * keeps the keys in service (logged).
    */
+  /**
+   * The signed zones' keys: alone, from the key files (loadKeys); in a cluster, as etcd has them
+   * (syncKeys: compare-and-swap, so every node signs with the same keys). `start`: with etcd out of
+   * reach, the node's own copies, if it has them.
+   */
+  async #readKeys(start: boolean): Promise<StoredKey[]> {
+    const d = this.#opts.dnssec!;
+    const dataDir = this.#opts.dataDir!;
+    const now = this.#clock.now();
+    const node = this.#node;
+    if (!node) return loadKeys(dataDir, d.zones, d.algorithm, now);
+    const made = (k: StoredKey) =>
+      this.#opts.log.info(
+        { zone: nameToText(k.zone), algorithm: k.algorithm, tag: k.tag },
+        'dnssec: key made and shared through etcd (gslbd dnssec ds prints its DS for the parent)',
+      );
+    try {
+      return await syncKeys(node.store.client, this.#opts.cluster!.prefix, dataDir, d.zones, d.algorithm, now, made);
+    } catch (err) {
+      if (!start) throw err;
+      const local = (await Promise.all(d.zones.map((z) => readKeys(dataDir, z)))).flat();
+      if (d.zones.some((z) => !local.some((k) => k.zone === z)))
+        throw new GslbError(
+          'ERR_DNSSEC_KEY',
+          `the signed zones' keys: etcd: ${(err as Error).message}, and no copy here`,
+        );
+      this.#opts.log.warn(
+        { error: (err as Error).message },
+        "dnssec: etcd unreachable: signing with this node's copy of the keys",
+      );
+      return local;
+    }
+  }
+
   async #reloadKeys(): Promise<void> {
     const d = this.#opts.dnssec;
     if (!d || !this.signer || this.#opts.dataDir === null) return;
     try {
-      const keys = await loadKeys(this.#opts.dataDir, d.zones, d.algorithm, this.#clock.now());
+      const keys = await this.#readKeys(false);
+      if (same(keys, this.#keys)) return;
       for (const k of keys) {
         if (k.publish !== undefined && !this.#keys.some((old) => old.tag === k.tag && old.zone === k.zone))
           this.#opts.log.info(
@@ -738,6 +784,7 @@ export class Service {
     this.checker.stop();
     this.#transfers.stop();
     if (this.#keyTimer) clearInterval(this.#keyTimer);
+    if (this.#keyPoll) clearInterval(this.#keyPoll);
     await this.#node?.stop();
     await Promise.all(this.listeners.map((l) => l.stop()));
     this.listeners.length = 0;
@@ -772,3 +819,9 @@ function signedZones(keys: readonly StoredKey[]) {
   }
   return [...zones.values()];
 }
+
+/** How often a cluster node reads the keys in etcd again (a rollover is pre-published far longer). */
+const KEY_POLL_MS = 5000;
+
+const same = (a: readonly StoredKey[], b: readonly StoredKey[]) =>
+  a.length === b.length && a.every((k, i) => JSON.stringify(k) === JSON.stringify(b[i]));

@@ -82,6 +82,13 @@ describe('signed answers and the answer cache', () => {
     expect(tagOf()).toBe(b.tag);
     at = t0 + 25_000;
     expect(tagOf()).toBe(b.tag);
+    // Without DO too, the DNSKEY RRset is the one of the time asked, never an earlier one cached.
+    const dnskeys = buildQuery('gslb.example.com', 48, { edns: {} });
+    const count = () => decodeMessage(h(dnskeys, via) as Buffer).answer.length;
+    at = t0 + 1000;
+    expect([count(), count()]).toEqual([2, 2]);
+    at = t0 + 25_000;
+    expect(count()).toBe(1);
   });
 
   it('serves a signed answer from the cache within its window, and signs anew in the next', () => {
