@@ -229,7 +229,7 @@ export function createHandler(opts: HandlerOptions): Handler {
       if (hit) {
         counters?.query(hit.zone, q.qtype, hit.rcode, via.tcp);
         logQuery(q.qname, q.qtype, hit.rcode, via);
-        return reuseBody(q, hit.body, hit.rcode >> 4, cookie, compact);
+        return reuseBody(q, hit.body, hit.rcode >> 4, cookie, hit.compact === true);
       }
     }
     const gi = inputs();
@@ -249,7 +249,13 @@ export function createHandler(opts: HandlerOptions): Handler {
     const out = encodeAnswer(q, answer, limit, cookie);
     if (key !== undefined) {
       if (answer.dynamic) cache!.markDynamic(q.qname);
-      else if (!keyed) cache!.set(key, { body: bodyOf(q, out, cookie), zone: answer.zone, rcode: answer.rcode });
+      else if (!keyed)
+        cache!.set(key, {
+          body: bodyOf(q, out, cookie),
+          zone: answer.zone,
+          rcode: answer.rcode,
+          ...(answer.compact && { compact: true }),
+        });
     }
     return out;
   }
