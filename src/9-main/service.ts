@@ -757,6 +757,10 @@ export class Service {
         'zone loaded',
       );
     for (const o of gone) log.info({ zone: nameToText(o) }, 'zone removed');
+    // A zone listed under dnssec.zones but not served is most likely a typo in either place.
+    for (const z of this.#opts.dnssec?.zones ?? [])
+      if (!this.zones.get(z))
+        log.warn({ zone: nameToText(z) }, 'dnssec: a zone to sign is not served: nothing signed for it');
     await this.#opts.followers?.reload();
     this.#transfers.notify();
     return { loaded: result.zones.length, failed: result.failures.length };

@@ -24,7 +24,7 @@ const h = forTests(
     const config = path.join(dir, 'gslbd.yaml');
     writeFileSync(
       config,
-      `dnssec: { zones: [${ZONE}.], algorithm: ed25519 }\napi: { listen: 127.0.0.1:0, tokens: [{ token: ${TOKEN} }] }\n`,
+      `dnssec: { zones: [${ZONE}., not-served.example.], algorithm: ed25519 }\napi: { listen: 127.0.0.1:0, tokens: [{ token: ${TOKEN} }] }\n`,
     );
     const signing = await startGslbd(['--config', config, '--zones', zones]);
     const plain = await startGslbd(['--zones', zones]);
@@ -78,6 +78,13 @@ describe('a signing gslbd on the wire', () => {
     await ask(h.signing, buildQuery(`static.${ZONE}`, T.TXT, { edns: {} }));
     const signed = decodeMessage(await ask(h.signing, buildQuery(`static.${ZONE}`, T.TXT, { edns: { do: true } })));
     expect(typesIn(signed.answer)).toEqual(['TXT', 'RRSIG']);
+  });
+
+  it('warns of a zone listed to sign that is not served', async () => {
+    const line = await h.signing.waitForLog(
+      (l) => l.msg === 'dnssec: a zone to sign is not served: nothing signed for it',
+    );
+    expect(line.zone).toBe('not-served.example.');
   });
 
   it('publishes the DNSKEY at the apex, signed with DO', async () => {

@@ -21,7 +21,7 @@ mkdirSync(data);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const gslbd = (...args: string[]) =>
-  run(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args], { cwd: ROOT }).catch(
+  run(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args], { cwd: ROOT, timeout: 15_000 }).catch(
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
 
@@ -65,7 +65,7 @@ describe('DNSSEC keys', () => {
     expect(out.stderr).toMatch(
       /gslb\.example\.com\.json: the key of gslb\.example\.com\. is of algorithm 15, gslbd\.yaml asks for 13/,
     );
-  });
+  }, 30_000);
 
   it('dnssec ds for a zone with no key says how to get one', async () => {
     const out = await gslbd('dnssec', 'ds', 'other.example', '--data', data);
