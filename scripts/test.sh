@@ -2,7 +2,8 @@
 # The test command (README, .ci/run): Node 24, npm packages, the Debian tools the end-to-end tests
 # drive (dig and nsupdate from bind9-dnsutils, knotd as the reference server, named from bind9 as
 # a secondary, chromium for the status page's browser test, etcd for the cluster store, promtool
-# from prometheus for contrib's alert rules), type check, the layer order, lint and format, vitest.
+# from prometheus for contrib's alert rules, unbound as the validating resolver of the DNSSEC tests),
+# type check, the layer order, lint and format, vitest.
 set -eu
 cd "$(dirname "$0")/.."
 missing=""
@@ -12,6 +13,7 @@ command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v named >/dev/null 2>&1 || [ -x /usr/sbin/named ] || missing="$missing bind9"
 command -v etcd >/dev/null 2>&1 || missing="$missing etcd-server"
 command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || missing="$missing unbound"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test: installing Debian packages:$missing" >&2
@@ -21,6 +23,8 @@ if [ -n "$missing" ]; then
     case "$missing" in *bind9*) ! command -v systemctl >/dev/null 2>&1 || systemctl disable --now named >/dev/null 2>&1 || true ;; esac
     # prometheus is wanted for promtool alone: a server the package started is stopped.
     case "$missing" in *prometheus*) ! command -v systemctl >/dev/null 2>&1 || systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true ;; esac
+    # unbound, likewise: the DNSSEC tests run their own (test/helpers/unbound.ts).
+    case "$missing" in *unbound*) ! command -v systemctl >/dev/null 2>&1 || systemctl disable --now unbound >/dev/null 2>&1 || true ;; esac
   else
     echo "test: needs Debian packages:$missing (sudo apt-get install$missing)" >&2
     exit 1

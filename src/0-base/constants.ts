@@ -21,6 +21,8 @@ export const Type = {
   DNSKEY: 48,
   NSEC3: 50,
   TLSA: 52,
+  CDS: 59,
+  CDNSKEY: 60,
   SVCB: 64,
   HTTPS: 65,
   CAA: 257,

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'ERR_WORKER' // a worker process (--workers) that could not start
   | 'ERR_JOURNAL' // a journal record before its tail that does not read back (corruption)
   | 'ERR_NOT_DURABLE' // a change that could not be made durable (journal write or fsync failed): not applied
-  | 'ERR_CLUSTER_UNAVAILABLE'; // a change the cluster store (etcd) did not commit: not applied
+  | 'ERR_CLUSTER_UNAVAILABLE' // a change the cluster store (etcd) did not commit: not applied
+  | 'ERR_DNSSEC_KEY'; // a signed zone's key file that cannot be read, made, or is of another algorithm
 
 export class GslbError extends Error {
   readonly code: ErrorCode;

@@ -20,6 +20,8 @@ export interface Edns {
   readonly payload: number;
   readonly version: number;
   readonly dnssecOk: boolean;
+  /** RFC 9824 §5: Compact Answers OK (the second flag bit); absent: not set. */
+  readonly compactOk?: boolean;
   readonly ecs: ClientSubnet | null;
   /**
    * Where the first COOKIE option's data (RFC 7873 §4, of a valid length) is in the message, and
@@ -249,7 +251,8 @@ function parseOpt(msg: Buffer, off: number): Edns {
   const rdlen = msg.readUInt16BE(off + 8);
   try {
     const ecs = readOptions(msg, off + 10, off + 10 + rdlen);
-    return { payload, version, dnssecOk, ecs, cookieAt, cookieLength };
+    const compactOk = (msg[off + 6]! & 0x40) !== 0;
+    return { payload, version, dnssecOk, compactOk, ecs, cookieAt, cookieLength };
   } catch (e) {
     // RFC 6891 §7: a FORMERR for a problem in the OPT itself MUST carry an OPT.
     if (e instanceof Malformed) e.edns = { payload, version, dnssecOk, ecs: null };

@@ -2,6 +2,7 @@
 // many fixed octets; whatever follows the layout is copied as it is (SOA's five counters).
 
 import { Type } from '../0-base/constants.ts';
+import { nameEnd } from '../0-base/name.ts';
 
 /** RFC 3597 §4: the RFC 1035 types, the only ones whose RDATA names may be compressed. */
 export const COMPRESSIBLE_LAYOUT: ReadonlyMap<number, string> = new Map<number, string>([
@@ -30,3 +31,23 @@ export const CANONICAL_LAYOUT: ReadonlyMap<number, string> = new Map<number, str
   [Type.SRV, '6N'],
   [Type.NAPTR, '4CCCN'],
 ]);
+
+/** RDATA with the names in it lower-cased (RFC 4034 §6.2); as it is if it does not have its type's layout. */
+export function canonicalRdata(type: number, d: Buffer): Buffer {
+  const layout = CANONICAL_LAYOUT.get(type);
+  if (layout === undefined) return d;
+  const out = Buffer.from(d);
+  let p = 0;
+  for (const f of layout) {
+    if (f === 'N') {
+      const end = nameEnd(out, p);
+      if (end < 0) return d;
+      // Label lengths are at most 63, below 'A': only label octets change.
+      for (; p < end; p++) if (out[p]! >= 0x41 && out[p]! <= 0x5a) out[p]! += 32;
+    } else {
+      p += f === 'C' ? 1 + (out[p] ?? 0) : Number(f);
+      if (p > out.length) return d;
+    }
+  }
+  return out;
+}

@@ -30,6 +30,8 @@ export interface Answer {
   readonly zone?: NameKey;
   /** A pool decided part of it: the same question may get another answer next time. */
   readonly dynamic?: boolean;
+  /** RFC 9824 §5: the OPT carries CO (a compact answer to a query that set it). */
+  readonly compact?: boolean;
 }
 
 const scratch = Buffer.allocUnsafe(140_000);
@@ -111,13 +113,14 @@ const OPT_SIZE = 11;
  * RFC 6891 §6.1.2: our OPT; the ECS option echoed with its scope when the query had one, and our
  * COOKIE (RFC 7873 §5.2) when the handler gives one.
  */
-function writeOpt(edns: Edns, extRcode: number, ecsScope: number, cookie: Uint8Array | null): void {
+function writeOpt(edns: Edns, extRcode: number, ecsScope: number, cookie: Uint8Array | null, co = false): void {
   scratch[len] = 0;
   scratch.writeUInt16BE(Type.OPT, len + 1);
   scratch.writeUInt16BE(UDP_PAYLOAD_MAX, len + 3);
   scratch[len + 5] = extRcode;
   scratch[len + 6] = 0; // version 0
-  scratch.writeUInt16BE(edns.dnssecOk ? 0x8000 : 0, len + 7); // RFC 3225 §3: DO copied
+  // RFC 3225 §3: DO copied; RFC 9824 §5: CO set in a compact answer to a query with CO.
+  scratch.writeUInt16BE((edns.dnssecOk ? 0x8000 : 0) | (co ? 0x4000 : 0), len + 7);
   const rdlenAt = len + 9;
   len += OPT_SIZE;
   const ecs = edns.ecs;
@@ -192,7 +195,7 @@ export function encodeAnswer(q: Query, answer: Answer, limit: number, cookie: Ui
     }
   }
   if (q.edns) {
-    writeOpt(q.edns, answer.rcode >> 4, answer.ecsScope ?? 0, cookie);
+    writeOpt(q.edns, answer.rcode >> 4, answer.ecsScope ?? 0, cookie, answer.compact);
     ar++;
   }
   scratch.writeUInt16BE(an, 6);
@@ -203,15 +206,22 @@ export function encodeAnswer(q: Query, answer: Answer, limit: number, cookie: Ui
 
 /**
  * A cached response body (everything but the OPT, encoded for the same question and the same room)
- * made into the response to `q`: its ID, its RD bit, its question bytes (0x20 case), and its OPT.
+ * made into the response to `q`: its ID, its RD bit, its question bytes (0x20 case), and its OPT
+ * (with CO when `co`: a compact answer, RFC 9824 §5).
  */
-export function reuseBody(q: Query, body: Buffer, extRcode: number, cookie: Uint8Array | null = null): Buffer {
+export function reuseBody(
+  q: Query,
+  body: Buffer,
+  extRcode: number,
+  cookie: Uint8Array | null = null,
+  co = false,
+): Buffer {
   len = body.copy(scratch, 0);
   scratch.writeUInt16BE(q.id, 0);
   scratch.writeUInt16BE((body.readUInt16BE(2) & ~Flag.RD) | (q.flags & Flag.RD), 2);
   q.message.copy(scratch, 12, 12, q.questionEnd);
   if (q.edns) {
-    writeOpt(q.edns, extRcode, 0, cookie);
+    writeOpt(q.edns, extRcode, 0, cookie, co);
     scratch.writeUInt16BE(body.readUInt16BE(10) + 1, 10);
   }
   return finish();

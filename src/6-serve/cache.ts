@@ -11,6 +11,8 @@ export interface CachedAnswer {
   readonly body: Buffer;
   readonly zone: NameKey | undefined;
   readonly rcode: number;
+  /** RFC 9824 §5: a compact answer to a query with CO (its OPT, written per query, says CO). */
+  readonly compact?: boolean;
 }
 
 export class AnswerCache {

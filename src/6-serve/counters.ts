@@ -57,6 +57,8 @@ export interface QueryCounts {
   readonly rrl: ReadonlyMap<string, number>;
   /** DNS Cookies: result (client-only, valid, invalid, malformed, badcookie). */
   readonly cookies: ReadonlyMap<string, number>;
+  /** DNSSEC signatures: made, and lookups of the signature cache (hit, miss). */
+  readonly dnssec: ReadonlyMap<string, number>;
   readonly dropped: number;
 }
 
@@ -80,6 +82,7 @@ export class QueryCounters {
   readonly #cache = new CountMap();
   readonly #rrl = new CountMap();
   readonly #cookies = new CountMap();
+  readonly #dnssec = new CountMap();
   /** RRL actions by class × action, folded into #rrl. */
   readonly #rrlSlots = new Float64Array(RRL_CLASS_NAMES.length * RRL_ACTION_NAMES.length);
   /** Per zone (undefined: no zone of ours). */
@@ -125,6 +128,11 @@ export class QueryCounters {
     return this.#cookies;
   }
 
+  /** DNSSEC signatures made, and signature cache lookups (hit, miss) */
+  get dnssec(): CountMap {
+    return this.#dnssec;
+  }
+
   /** One UDP response through the limiter: `cls` an RrlClass, `action` an RrlAction. */
   rrlAction(cls: number, action: number): void {
     const i = cls * RRL_ACTION_NAMES.length + action;
@@ -134,6 +142,11 @@ export class QueryCounters {
   /** One COOKIE option judged (a constant string: no allocation). */
   cookie(result: 'client-only' | 'valid' | 'invalid' | 'malformed' | 'badcookie'): void {
     this.#cookies.add(result);
+  }
+
+  /** One signature made, or one lookup of the signature cache (5-answer/sign.ts). */
+  signature(result: 'made' | 'hit' | 'miss'): void {
+    this.#dnssec.add(result);
   }
 
   query(zone: NameKey | undefined, qtype: number, rcode: number, tcp: boolean): void {
@@ -187,6 +200,7 @@ export class QueryCounters {
       cache: this.#cache.counts,
       rrl: this.#rrl.counts,
       cookies: this.#cookies.counts,
+      dnssec: this.#dnssec.counts,
       dropped: this.dropped,
     };
   }
@@ -199,6 +213,7 @@ export class QueryCounters {
     this.#cache.merge(c.cache);
     this.#rrl.merge(c.rrl);
     this.#cookies.merge(c.cookies);
+    this.#dnssec.merge(c.dnssec);
     this.dropped += c.dropped;
   }
 

@@ -21,6 +21,7 @@ import { REPLY_COOKIE_SIZE, type CookieSecrets, type CookieVerdict } from '../1-
 import { addressRdata } from '../0-base/address.ts';
 import { classOf, RrlAction, truncatedReply, type ResponseLimiter } from './rrl.ts';
 import { isTransferType, type MessageStream, type TransferHandler } from './transfer.ts';
+import type { Signer } from '../5-answer/sign.ts';
 
 export interface Transport {
   readonly tcp: boolean;
@@ -121,6 +122,11 @@ export interface HandlerOptions {
   readonly rrl?: ResponseLimiter | null;
   /** DNS Cookies (`cookies:`): server cookies made and checked with these; default: COOKIE options ignored. */
   readonly cookies?: CookieSecrets | null;
+  /**
+   * DNSSEC (`dnssec:`): the signed zones' DNSKEY at their apex, and answers to DO=1 queries in them
+   * signed (5-answer/sign.ts), cached apart from unsigned ones. Default: none.
+   */
+  readonly signer?: Signer | null;
 }
 
 /**
@@ -137,6 +143,7 @@ export function createHandler(opts: HandlerOptions): Handler {
     queryLog = null,
     cache = null,
     rrl = null,
+    signer = null,
   } = opts;
   const stats: HandlerStats = { queries: 0, dropped: 0, errors: 0 };
   // The COOKIE verdict of the message being answered (null: none, or cookies off), and the option
@@ -211,26 +218,46 @@ export function createHandler(opts: HandlerOptions): Handler {
     // RFC 6891 §6.2.5: the smaller of the requestor's size and ours; 512 without EDNS.
     const limit =
       (via.tcp ? 65535 : q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC) - tsigRoom;
+    const signing = signer !== null && q.edns?.dnssecOk === true && signer.covers(q.qname);
+    // A signed answer is cached under a key of its own, with the signatures' window (a new window
+    // signs anew) and the CO flag: a query without DO never gets it, nor one with DO an unsigned one.
+    const compact = signing && q.edns!.compactOk === true;
     let key: string | undefined;
     if (cache && tsigRoom === 0 && zones.version !== undefined && cache.serves(zones.version, q.qname)) {
       key = AnswerCache.key(q.qname, q.qtype, q.qclass, roomFor(q, limit, cookie));
+      if (signing) key += `/do${signer.window(inputs().now())}${compact ? 'co' : ''}`;
       const hit = cache.get(key);
       counters?.cacheLookup(hit !== undefined);
       if (hit) {
         counters?.query(hit.zone, q.qtype, hit.rcode, via.tcp);
         logQuery(q.qname, q.qtype, hit.rcode, via);
-        return reuseBody(q, hit.body, hit.rcode >> 4, cookie);
+        return reuseBody(q, hit.body, hit.rcode >> 4, cookie, hit.compact === true);
       }
     }
     const gi = inputs();
     const ctx = new QueryContext(via.address, q.edns?.ecs ?? null, gi);
-    const answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, onPool });
+    let answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, onPool });
+    const zone =
+      signer !== null && answer.zone !== undefined && signer.signs(answer.zone) ? zones.get(answer.zone) : undefined;
+    // The apex's DNSKEY, CDS and CDNSKEY change with a rollover's times, which empty no cache.
+    let keyed = false;
+    if (zone) {
+      keyed = q.qname === zone.origin && signer!.isKeyType(q.qtype);
+      answer = signer!.withKeys(zone, q.qname, q.qtype, answer, gi.now());
+      if (signing) answer = signer!.sign(zone, q.qname, q.qtype, answer, gi.now(), compact);
+    }
     counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);
     logQuery(q.qname, q.qtype, answer.rcode, via);
     const out = encodeAnswer(q, answer, limit, cookie);
     if (key !== undefined) {
       if (answer.dynamic) cache!.markDynamic(q.qname);
-      else cache!.set(key, { body: bodyOf(q, out, cookie), zone: answer.zone, rcode: answer.rcode });
+      else if (!keyed)
+        cache!.set(key, {
+          body: bodyOf(q, out, cookie),
+          zone: answer.zone,
+          rcode: answer.rcode,
+          ...(answer.compact && { compact: true }),
+        });
     }
     return out;
   }

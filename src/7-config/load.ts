@@ -19,6 +19,7 @@ import { RRL_DEFAULTS, type RrlOptions } from '../6-serve/rrl.ts';
 import type { CookieOptions } from '../1-codec/cookie.ts';
 import { readZonesOptions, type ZoneOptions } from './zones-options.ts';
 import { readCatalog, type CatalogOptions } from './catalog-options.ts';
+import { readDnssec, type DnssecOptions } from './dnssec-options.ts';
 
 /** What the file says; absent keys are absent (the command line or the defaults decide). */
 export interface GslbdConfig {
@@ -55,6 +56,8 @@ export interface GslbdConfig {
   readonly zonesOptions?: readonly ZoneOptions[];
   /** The catalog zone gslbd generates (`catalog:`, RFC 9432); absent: none. */
   readonly catalog?: CatalogOptions;
+  /** `dnssec:`: zones signed online. */
+  readonly dnssec?: DnssecOptions;
 }
 
 export class ConfigError extends GslbError {
@@ -87,6 +90,7 @@ const TOP_KEYS = [
   'cookies',
   'zones-options',
   'catalog',
+  'dnssec',
 ];
 /** A shorter token could be guessed; 16 characters of base64 are 96 bits. */
 export const MIN_TOKEN_LENGTH = 16;
@@ -224,6 +228,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     ...opt('cookies', top.has('cookies') ? readCookies(src, top) : undefined),
     ...opt('zonesOptions', top.has('zones-options') ? readZonesOptions(src, top) : undefined),
     ...opt('catalog', top.has('catalog') ? readCatalog(src, top) : undefined),
+    ...opt('dnssec', top.has('dnssec') ? readDnssec(src, top) : undefined),
   };
   // In file order: an operator fixes a file from the top.
   if (src.errors.length) throw new ConfigError([...src.errors].sort((a, b) => a.line - b.line));

@@ -9,7 +9,7 @@
 // adding thousands of records or targets is linear (it was quadratic).
 
 import { Type } from '../0-base/constants.ts';
-import { isSubdomain, isWildcard, nameEnd, nameToText, parentKey, type NameKey } from '../0-base/name.ts';
+import { isSubdomain, isWildcard, nameToText, parentKey, type NameKey } from '../0-base/name.ts';
 import type { Pool } from '../4-gslb/pool.ts';
 import type { Change } from './types.ts';
 import type { TargetSpec } from '../4-gslb/types.ts';
@@ -22,7 +22,7 @@ import { cnameConflict, CNAME_COMPANIONS, glueProblem, placementProblem, type Zo
 import { rrsetSizeError } from '../2-zone/rrset-size.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { nameServerIndex } from '../2-zone/name-servers.ts';
-import { CANONICAL_LAYOUT } from '../1-codec/rdata-layout.ts';
+import { CANONICAL_LAYOUT, canonicalRdata } from '../1-codec/rdata-layout.ts';
 
 export type EditOp =
   /** RFC 2136 §2.5.1: add an RR to an RRset (TTL of the set becomes the RR's). */
@@ -514,22 +514,4 @@ function serviceView(zone: PooledZone): ZoneView {
  */
 export function rdataKey(type: number, d: Buffer): string {
   return (CANONICAL_LAYOUT.has(type) ? canonicalRdata(type, d) : d).toString('latin1');
-}
-
-/** RDATA with the names in it lower-cased; as it is if it does not have its type's layout. */
-function canonicalRdata(type: number, d: Buffer): Buffer {
-  const out = Buffer.from(d);
-  let p = 0;
-  for (const f of CANONICAL_LAYOUT.get(type) ?? '') {
-    if (f === 'N') {
-      const end = nameEnd(out, p);
-      if (end < 0) return d;
-      // Label lengths are at most 63, below 'A': only label octets change.
-      for (; p < end; p++) if (out[p]! >= 0x41 && out[p]! <= 0x5a) out[p]! += 32;
-    } else {
-      p += f === 'C' ? 1 + (out[p] ?? 0) : Number(f);
-      if (p > out.length) return d;
-    }
-  }
-  return out;
 }

@@ -94,6 +94,27 @@ export function createMetrics(src: MetricSources): Metrics {
     collect: fromCountMap(['class', 'action'], () => src.counters().rrl),
   });
   new Counter({
+    name: 'gslbd_dnssec_signatures_total',
+    help: 'DNSSEC signatures (RRSIG) made for answers to DO=1 queries in signed zones',
+    registers: reg,
+    collect(this: Counter<string>) {
+      this.reset();
+      this.inc(src.counters().dnssec.counts.get('made') ?? 0);
+    },
+  });
+  new Counter({
+    name: 'gslbd_dnssec_signature_cache_total',
+    help: 'Lookups of the signature cache, by result (hit: a signature made earlier in its validity window was reused)',
+    labelNames: ['result'],
+    registers: reg,
+    collect(this: Counter<string>) {
+      this.reset();
+      const m = src.counters().dnssec.counts;
+      this.inc({ result: 'hit' }, m.get('hit') ?? 0);
+      this.inc({ result: 'miss' }, m.get('miss') ?? 0);
+    },
+  });
+  new Counter({
     name: 'gslbd_cookies_total',
     help: 'DNS COOKIE options received while cookies are on, by result: client-only, valid, invalid (a server cookie not ours or expired), malformed (FORMERR); badcookie counts BADCOOKIE answers',
     labelNames: ['result'],

@@ -23,6 +23,7 @@ import { keyFromText } from '../0-base/name.ts';
 import { checkZones } from '../4-gslb/check.ts';
 import { DEFAULT_MAX_CHANGES } from '../7-state/editor.ts';
 import { parseDuration } from '../0-base/yaml-reader.ts';
+import { dnssecCommand, dnssecKeys } from './dnssec-cli.ts';
 
 const USAGE = `usage:
   gslbd serve [--zones DIR] [--listen ADDR:PORT ...]   serve the zones in DIR (default ./zones)
@@ -53,6 +54,11 @@ const USAGE = `usage:
                                                       file:line: reason
   gslbd journal verify [--data DIR]                   check the journal as serve reads it: exit 0
                                                       with counts, 1 with each bad record
+  gslbd dnssec ds ZONE [--config FILE | --data DIR]   the DS (SHA-256) and DNSKEY of a signed zone's
+                                                      keys, in zone-file form, for its parent
+  gslbd dnssec rollover ZONE [--config FILE] [--propagation 1h]   a new key for ZONE, published at the
+                                                      next reload, signing after the DNSKEY TTL +
+                                                      propagation; the old key then retired
   gslbd journal recover [--data DIR]                  gslbd stopped: keep the journal's records
                                                       before the first bad one (original kept as
                                                       journal.log.corrupt-<time>)
@@ -166,6 +172,7 @@ async function serve(args: string[]): Promise<number> {
     ...(file.rrl && { rrl: file.rrl }),
     ...(file.cookies && { cookies: file.cookies }),
     ...historyStep(),
+    ...(file.dnssec && { dnssec: await dnssecKeys(dataDir, file.dnssec, log, file.cluster !== undefined) }),
   };
   // One process answers alone; more: a primary (journal, probes, API) and worker processes (DNS).
   const service = workers > 1 ? new ClusterPrimary(options, workers) : new Service(options);
@@ -357,6 +364,8 @@ async function main(argv: string[]): Promise<number> {
       return reportCommand(rest);
     case 'agent':
       return agentCommand(rest);
+    case 'dnssec':
+      return dnssecCommand(rest);
     case 'cluster':
       if (rest[0] !== 'status') {
         process.stderr.write(`gslbd: cluster ${rest[0] ?? ''}: unknown (gslbd cluster status)\n`);

@@ -156,6 +156,11 @@ interface Explanation {
 export interface Status {
   zones: { zone: string; serial: number; pools: { pool: string; policy: string; targets: StatusTarget[] }[] }[];
   events: unknown[];
+  /** With `dnssec:`: each signed zone's keys (5-answer/sign.ts KeyView), times in ms. */
+  dnssec?: {
+    zone: string;
+    keys: { tag: number; algorithm: number; state: string; active?: number; inactive?: number; delete?: number }[];
+  }[];
 }
 
 /**
@@ -229,6 +234,16 @@ function printStatus(s: Status): void {
         );
       }
     }
+  }
+  // The signed zones' keys: a rollover's steps show here as their times come.
+  const at = (ms: number | undefined, what: string) =>
+    ms === undefined ? '' : ` ${what} ${new Date(ms).toISOString()}`;
+  for (const z of s.dnssec ?? []) {
+    process.stdout.write(`dnssec ${z.zone}\n`);
+    for (const k of z.keys)
+      process.stdout.write(
+        `  key ${String(k.tag).padEnd(6)} algorithm ${String(k.algorithm).padEnd(3)} ${k.state.padEnd(10)}${at(k.active, 'signs from')}${at(k.inactive, 'retires')}${at(k.delete, 'removed')}\n`,
+      );
   }
 }
 

@@ -56,6 +56,11 @@ import type { NameKey } from '../0-base/name.ts';
 import type { CatalogOptions } from '../7-config/catalog-options.ts';
 import type { CatalogContent } from './catalog.ts';
 import { CatalogZone } from './catalog-zone.ts';
+import { Signer } from '../5-answer/sign.ts';
+import { signingKey } from '../1-codec/dnssec.ts';
+import { loadKeys, readKeys, type StoredKey } from '../7-state/dnssec-keys.ts';
+import { syncKeys } from '../7-state/dnssec-etcd.ts';
+import type { ZoneKey } from '../5-answer/sign.ts';
 
 export interface ServiceOptions extends ServerOptions {
   readonly zonesDir: string;
@@ -117,6 +122,16 @@ export interface ServiceOptions extends ServerOptions {
   readonly catalogZone?: CatalogContent;
   /** Between two samples of the status page's charts, ms (GSLBD_HISTORY_STEP; default 10 s). */
   readonly historyStepMs?: number;
+  /**
+   * Online signing (`dnssec:`): the signed zones' keys (7-state/dnssec-keys.ts loadKeys; a reload
+   * reads them again from `dataDir`, for a rollover), the algorithm and the signatures' validity.
+   */
+  readonly dnssec?: {
+    readonly keys: readonly StoredKey[];
+    readonly validityMs: number;
+    readonly zones: readonly NameKey[];
+    readonly algorithm: StoredKey['algorithm'];
+  };
 }
 
 /** What a reload reads from gslbd.yaml; `file` names it in logs and /v1/status. */
@@ -149,6 +164,8 @@ export interface Followers {
   tsig(keys: readonly TsigKeyConfig[], maxFudge: number): void;
   /** DNS Cookies' secrets were reloaded (null: cookies off): followers use these from now on. */
   cookies(cookies: CookieOptions | null): void;
+  /** The signed zones' keys were read again (a rollover): followers sign with these from now on. */
+  dnssec(keys: readonly StoredKey[]): void;
   /** zones-options were reloaded (already checked): followers transfer zones by these from now on. */
   zonesOptions(options: readonly ZoneOptions[]): void;
   /** The catalog zone changed: followers serve this one; resolves once they do (before its NOTIFY goes out). */
@@ -173,6 +190,8 @@ export class Service {
   /** Changes submitted through the API and UPDATE: `source\tresult`. */
   readonly updates = new CountMap();
   readonly transitions = new CountMap();
+  /** DNSSEC: signs answers to DO=1 queries in the signed zones; null without `dnssec:`. */
+  readonly signer: Signer | null;
   /** Changesets refused because the journal could not be written: `source kind`. */
   readonly notDurable = new CountMap();
   readonly metrics: Metrics;
@@ -211,7 +230,13 @@ export class Service {
     },
     status: async () => {
       await this.#gatherCounters();
-      return { ...this.view.status(), ...(this.#config && { config: this.#config }) };
+      return {
+        ...this.view.status(),
+        ...(this.#config && { config: this.#config }),
+        ...(this.signer && {
+          dnssec: this.signer.describe(this.#clock.now()).map((z) => ({ ...z, zone: nameToText(z.zone) })),
+        }),
+      };
     },
     reload: async () => {
       const r = await this.reload();
@@ -237,6 +262,11 @@ export class Service {
   #config: ConfigReport | null = null;
   /** Zone transfers, NOTIFY and the serial bumps for pools in transfers (zones-options). */
   readonly #transfers: ZoneTransfers;
+  /** The signed zones' keys in service, and the key epoch last logged (#logKeySteps). */
+  #keys: readonly StoredKey[] = [];
+  #keyEpoch = -1;
+  #keyTimer: NodeJS.Timeout | null = null;
+  #keyPoll: NodeJS.Timeout | null = null;
   /** Origins of every zone file in the zones directory, loaded or not (the last reading). */
   #zoneFiles: ReadonlySet<NameKey> = new Set();
   /** Zones transferred from a primary (`primary:` in zones-options). */
@@ -265,6 +295,15 @@ export class Service {
     };
     const sample = opts.queryLogSample ?? 0;
     const queryLog = sample > 0 ? { sample, write: (e: QueryLogEntry) => opts.log.info(e, 'query') } : null;
+    const signer = opts.dnssec
+      ? new Signer({
+          zones: signedZones(opts.dnssec.keys),
+          validityMs: opts.dnssec.validityMs,
+          onSignature: (result) => this.counters.signature(result),
+        })
+      : null;
+    this.signer = signer;
+    this.#keys = opts.dnssec?.keys ?? [];
     this.handler = createHandler({
       zones: this.zones,
       onError,
@@ -279,6 +318,7 @@ export class Service {
             (e) => opts.log.warn({ ...e }, `rrl: responses to ${e.prefix} beyond the rate`),
           )
         : null,
+      signer,
     });
     this.setCookies(opts.cookies ?? null);
     const node =
@@ -486,8 +526,23 @@ export class Service {
         count: (result) => this.updates.add(`update\t${result}`),
         maxChanges: this.maxChanges,
       });
+    if (this.signer) {
+      // Each step of a rollover is logged as its time comes (the signer reads the times per query).
+      this.#logKeySteps();
+      this.#keyTimer = setInterval(() => this.#logKeySteps(), 1000);
+      this.#keyTimer.unref();
+    }
     const replay = await this.state.open();
     await this.#node?.start();
+    if (this.#node && this.signer && this.#opts.dnssec && this.#opts.dataDir !== null) {
+      // In a cluster the keys are etcd's: taken (or made, once for all nodes) before answering,
+      // then looked at again every few seconds for a rollover another node put in service.
+      const keys = await this.#readKeys(true);
+      this.setDnssecKeys(keys);
+      this.#opts.followers?.dnssec(keys);
+      this.#keyPoll = setInterval(() => void this.#reloadKeys(), KEY_POLL_MS);
+      this.#keyPoll.unref();
+    }
     if (replay.droppedBytes) this.#opts.log.warn({ bytes: replay.droppedBytes }, 'journal: torn last record dropped');
     if (replay.changesets) this.#opts.log.info({ changesets: replay.changesets }, 'journal replayed');
     // The settings are the ones the service was made with: only the zones are read.
@@ -577,6 +632,35 @@ export class Service {
    */
   setTsig(configs: readonly TsigKeyConfig[], maxFudge: number): void {
     this.handler.tsig = { keys: tsigKeysFromConfig(configs), maxFudge };
+  }
+
+  /**
+   * The signed zones' keys from now on (a reload read them; a worker is told by its primary): a
+   * rollover's new key is published, signs, and the old one retires at the times they carry.
+   */
+  setDnssecKeys(keys: readonly StoredKey[]): void {
+    if (!this.signer) return;
+    this.#keys = keys;
+    this.signer.setZones(signedZones(keys));
+    this.#logKeySteps();
+  }
+
+  /** Logs each key whose state changed since the last call (at most once a second). */
+  #logKeySteps(): void {
+    const signer = this.signer;
+    if (!signer) return;
+    const now = this.#clock.now();
+    const epoch = signer.epoch(now);
+    if (epoch === this.#keyEpoch) return;
+    const first = this.#keyEpoch < 0;
+    this.#keyEpoch = epoch;
+    for (const z of signer.describe(now)) {
+      for (const k of z.keys) {
+        const fields = { zone: nameToText(z.zone), tag: k.tag, algorithm: k.algorithm, state: k.state };
+        if (!first || z.keys.length > 1)
+          this.#opts.log.info(fields, `dnssec: key ${k.tag} of ${fields.zone} ${k.state}`);
+      }
+    }
   }
 
   /** DNS Cookies' secrets from now on (null: cookies off): at start, and when a reload reads them. */
@@ -706,6 +790,7 @@ export class Service {
       const read = await this.#reloadSettings();
       // A secondary zone and its options come in the same reload, as a zone file and its options do.
       if (read?.zonesOptions) this.#secondaries.configure(read.zonesOptions);
+      await this.#reloadKeys();
       const loaded = await this.#loadZones();
       if (read?.zonesOptions) this.#reloadZonesOptions(read.zonesOptions);
       await this.#catalog?.update(this.#zonesOptions);
@@ -713,6 +798,68 @@ export class Service {
     });
     this.#reloads = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The signed zones' key files read again: a rollover asked for (`gslbd dnssec rollover`) is put
+   * on the clock from now and written back, here and in the followers. A file that does not read
+   * keeps the keys in service (logged).
+   */
+  /**
+   * The signed zones' keys: alone, from the key files (loadKeys); in a cluster, as etcd has them
+   * (syncKeys: compare-and-swap, so every node signs with the same keys). `start`: with etcd out of
+   * reach, the node's own copies, if it has them.
+   */
+  async #readKeys(start: boolean): Promise<StoredKey[]> {
+    const d = this.#opts.dnssec!;
+    const dataDir = this.#opts.dataDir!;
+    const now = this.#clock.now();
+    const node = this.#node;
+    if (!node) return loadKeys(dataDir, d.zones, d.algorithm, now);
+    const made = (k: StoredKey) =>
+      this.#opts.log.info(
+        { zone: nameToText(k.zone), algorithm: k.algorithm, tag: k.tag },
+        'dnssec: key made and shared through etcd (gslbd dnssec ds prints its DS for the parent)',
+      );
+    try {
+      return await syncKeys(node.store.client, this.#opts.cluster!.prefix, dataDir, d.zones, d.algorithm, now, made);
+    } catch (err) {
+      if (!start) throw err;
+      const local = (await Promise.all(d.zones.map((z) => readKeys(dataDir, z)))).flat();
+      if (d.zones.some((z) => !local.some((k) => k.zone === z)))
+        throw new GslbError(
+          'ERR_DNSSEC_KEY',
+          `the signed zones' keys: etcd: ${(err as Error).message}, and no copy here`,
+        );
+      this.#opts.log.warn(
+        { error: (err as Error).message },
+        "dnssec: etcd unreachable: signing with this node's copy of the keys",
+      );
+      return local;
+    }
+  }
+
+  async #reloadKeys(): Promise<void> {
+    const d = this.#opts.dnssec;
+    if (!d || !this.signer || this.#opts.dataDir === null) return;
+    try {
+      const keys = await this.#readKeys(false);
+      if (same(keys, this.#keys)) return;
+      for (const k of keys) {
+        if (k.publish !== undefined && !this.#keys.some((old) => old.tag === k.tag && old.zone === k.zone))
+          this.#opts.log.info(
+            { zone: nameToText(k.zone), tag: k.tag, publish: k.publish, active: k.active },
+            `dnssec: rollover of ${nameToText(k.zone)} started: key ${k.tag} published, signing from ${new Date(k.active!).toISOString()}`,
+          );
+      }
+      this.setDnssecKeys(keys);
+      this.#opts.followers?.dnssec(keys);
+    } catch (err) {
+      this.#opts.log.error(
+        { error: (err as Error).message },
+        'dnssec: keys not reloaded: the keys in service are kept',
+      );
+    }
   }
 
   /** The last reload asked for; the next one starts when it is done. */
@@ -764,6 +911,10 @@ export class Service {
         'zone loaded',
       );
     for (const o of gone) log.info({ zone: nameToText(o) }, 'zone removed');
+    // A zone listed under dnssec.zones but not served is most likely a typo in either place.
+    for (const z of this.#opts.dnssec?.zones ?? [])
+      if (!this.zones.get(z))
+        log.warn({ zone: nameToText(z) }, 'dnssec: a zone to sign is not served: nothing signed for it');
     await this.#opts.followers?.reload();
     this.#transfers.notify();
     return { loaded: result.zones.length, failed: result.failures.length };
@@ -792,6 +943,8 @@ export class Service {
     this.checker.stop();
     this.#transfers.stop();
     this.#secondaries.stop();
+    if (this.#keyTimer) clearInterval(this.#keyTimer);
+    if (this.#keyPoll) clearInterval(this.#keyPoll);
     await this.#node?.stop();
     await Promise.all(this.listeners.map((l) => l.stop()));
     // Answers the kernel took only once the socket was writable again (EAGAIN): none were dropped.
@@ -811,3 +964,27 @@ function transitionFields(check: CheckStatus, t: Transition) {
     reason: t.reason,
   };
 }
+
+/** The keys as the Signer takes them: by zone, each loaded once. */
+function signedZones(keys: readonly StoredKey[]) {
+  const zones = new Map<NameKey, { origin: NameKey; keys: ZoneKey[] }>();
+  for (const k of keys) {
+    let z = zones.get(k.zone);
+    if (!z) zones.set(k.zone, (z = { origin: k.zone, keys: [] }));
+    const { publish, active, inactive, delete: del } = k;
+    z.keys.push({
+      key: signingKey(k.algorithm, k.private),
+      ...(publish !== undefined && { publish }),
+      ...(active !== undefined && { active }),
+      ...(inactive !== undefined && { inactive }),
+      ...(del !== undefined && { delete: del }),
+    });
+  }
+  return [...zones.values()];
+}
+
+/** How often a cluster node reads the keys in etcd again (a rollover is pre-published far longer). */
+const KEY_POLL_MS = 5000;
+
+const same = (a: readonly StoredKey[], b: readonly StoredKey[]) =>
+  a.length === b.length && a.every((k, i) => JSON.stringify(k) === JSON.stringify(b[i]));

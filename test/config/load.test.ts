@@ -136,7 +136,7 @@ describe('errors, each with file:line: path: reason', () => {
       'an unknown key',
       'zones: ./zones\nlisten_on: 1.2.3.4\n',
       [
-        'gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, udp-receive-buffer, workers, api, tsig, tsig-max-fudge, tcp-message-timeout, tcp-max-connections-per-client, max-changes, cluster, rrl, cookies, zones-options, catalog)',
+        'gslbd.yaml:2: listen_on: unknown key (known keys: zones, listen, data, geoip, tcp-idle-timeout, tcp-max-connections, query-log-sample, udp-receive-buffer, io, workers, api, tsig, tsig-max-fudge, tcp-message-timeout, tcp-max-connections-per-client, max-changes, cluster, rrl, cookies, zones-options, catalog, dnssec)',
       ],
     ],
     ['YAML that does not parse', 'zones: ./zones\napi: [\n', [expect.stringMatching(/^gslbd\.yaml:\d+: /)]],

@@ -91,7 +91,7 @@ export function buildQuery(
   opts: {
     id?: number;
     flags?: number;
-    edns?: { payload?: number; version?: number; do?: boolean; options?: Buffer };
+    edns?: { payload?: number; version?: number; do?: boolean; co?: boolean; options?: Buffer };
   } = {},
 ): Buffer {
   const labels = name.replace(/\.$/, '').split('.').filter(Boolean);
@@ -114,7 +114,7 @@ export function buildQuery(
     opt.writeUInt16BE(41, 1);
     opt.writeUInt16BE(opts.edns.payload ?? 1232, 3);
     opt[6] = opts.edns.version ?? 0;
-    opt.writeUInt16BE(opts.edns.do ? 0x8000 : 0, 7);
+    opt.writeUInt16BE((opts.edns.do ? 0x8000 : 0) | (opts.edns.co ? 0x4000 : 0), 7);
     opt.writeUInt16BE(o.length, 9);
     parts.push(opt, o);
   }

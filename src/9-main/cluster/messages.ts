@@ -13,6 +13,7 @@ import type { TsigKeyConfig } from '../../1-codec/tsig.ts';
 import type { CookieOptions } from '../../1-codec/cookie.ts';
 import type { ZoneOptions } from '../../7-config/zones-options.ts';
 import type { CatalogContent } from '../catalog.ts';
+import type { StoredKey } from '../../7-state/dnssec-keys.ts';
 
 /**
  * What a worker's answers need of a check, and no more: its spec, address and targets the worker
@@ -65,6 +66,8 @@ export type ToWorker =
   /** The TSIG keys a reload read (checked by the primary): verify and sign with these from now on. */
   | { readonly type: 'tsig'; readonly keys: readonly TsigKeyConfig[]; readonly maxFudge: number }
   | { readonly type: 'cookies'; readonly cookies: CookieOptions | null }
+  /** The signed zones' keys a reload read (a rollover): sign with these from now on. */
+  | { readonly type: 'dnssec'; readonly keys: readonly StoredKey[] }
   /** The zones-options a reload read (checked by the primary): transfer zones by these from now on. */
   | { readonly type: 'zones-options'; readonly options: readonly ZoneOptions[] }
   /** The catalog zone changed (answered with `catalog-set` once served): serve this one from now on. */

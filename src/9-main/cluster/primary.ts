@@ -115,6 +115,11 @@ export class ClusterPrimary {
         this.#options = cookies ? { ...rest, cookies } : rest;
         this.#broadcast({ type: 'cookies', cookies });
       },
+      dnssec: (keys) => {
+        if (!this.#options.dnssec) return;
+        this.#options = { ...this.#options, dnssec: { ...this.#options.dnssec, keys } };
+        this.#broadcast({ type: 'dnssec', keys });
+      },
       zonesOptions: (options) => {
         this.#options = { ...this.#options, zonesOptions: options };
         this.#broadcast({ type: 'zones-options', options });

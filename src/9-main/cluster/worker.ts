@@ -98,6 +98,9 @@ export async function runWorker(): Promise<number> {
       case 'cookies':
         void started.then(() => service?.setCookies(m.cookies));
         return;
+      case 'dnssec':
+        void started.then(() => service?.setDnssecKeys(m.keys));
+        return;
       case 'zones-options':
         void started.then(() => {
           try {

@@ -1,0 +1,407 @@
+// Online DNSSEC signing of an Answer (RFC 4035 §3.1): an RRSIG beside every RRset of the answer and
+// authority sections, DS or an NSEC proving there is none at a referral, and compact denial of
+// existence (RFC 9824) for negative answers: one NSEC at the name asked for, whose next name is
+// the name's immediate successor. Pool answers are signed as sent (the RRs picked, the TTL given).
+// Signatures are cached by what they cover, so a pool with few distinct answers signs each once.
+
+import { LRUCache } from 'lru-cache';
+import { Rcode, Type } from '../0-base/constants.ts';
+import { MAX_LABEL, MAX_NAME, isSubdomain, isWildcard, parentKey, wildcardOf, type NameKey } from '../0-base/name.ts';
+import {
+  dsRdata,
+  NSEC_SELF,
+  NXNAME,
+  nsecRdata,
+  rrsigLabels,
+  rrsigRdata,
+  type SigningKey,
+  type Validity,
+} from '../1-codec/dnssec.ts';
+import { canonicalRdata } from '../1-codec/rdata-layout.ts';
+import type { Answer, Entry } from '../1-codec/response.ts';
+import { makeRRset, type RRset } from '../1-codec/rrset.ts';
+import type { ZoneNode } from '../2-zone/types.ts';
+import type { PooledZone } from '../4-gslb/pool.ts';
+import { negativeSoa } from './resolve.ts';
+
+/**
+ * A key of a signed zone, a CSK (RFC 4033 §2's KSK and ZSK in one), with when it is in the DNSKEY
+ * RRset (publish ≤ t < delete) and when it signs (active ≤ t < inactive), ms; absent: always.
+ */
+export interface ZoneKey {
+  readonly key: SigningKey;
+  readonly publish?: number;
+  readonly active?: number;
+  readonly inactive?: number;
+  readonly delete?: number;
+}
+
+/** A signed zone: its apex and its keys (one, or two during a rollover). */
+export interface SignedZone {
+  readonly origin: NameKey;
+  readonly keys: readonly ZoneKey[];
+}
+
+/** Where a key is in its life at some time (`gslbd status`, the rollover's log). */
+export type KeyState = 'scheduled' | 'published' | 'active' | 'retired' | 'removed';
+
+/** A key as `gslbd status` shows it. */
+export interface KeyView extends Omit<ZoneKey, 'key'> {
+  readonly tag: number;
+  readonly algorithm: number;
+  readonly state: KeyState;
+}
+
+export function keyState(k: Omit<ZoneKey, 'key'>, now: number): KeyState {
+  if (now >= (k.delete ?? Infinity)) return 'removed';
+  if (now < (k.publish ?? -Infinity)) return 'scheduled';
+  if (now >= (k.inactive ?? Infinity)) return 'retired';
+  return now >= (k.active ?? -Infinity) ? 'active' : 'published';
+}
+
+export interface SignerOptions {
+  readonly zones: readonly SignedZone[];
+  /** How long a signature is valid from the start of its window, ms (`signature-validity`). */
+  readonly validityMs: number;
+  /** Signatures kept (RRSIG RRsets); default 10,000. */
+  readonly cacheSize?: number;
+  /** Each signature made, and each lookup of the cache: for metrics. */
+  readonly onSignature?: (result: 'made' | 'hit' | 'miss') => void;
+}
+
+/** The RRsets of the key at a signed zone's apex, made by the Signer. */
+const KEY_TYPES: readonly number[] = [Type.DNSKEY, Type.CDS, Type.CDNSKEY];
+
+/** RFC 4035 §5.3.1 allows for clock skew; signatures start an hour before they are made. */
+const BACKDATE_S = 3600;
+/**
+ * Signatures are made for windows of a quarter of their validity: every one given out has at least
+ * three quarters of its validity left, and is made again in the next window (re-signed well
+ * before it expires), while within a window the same RRset keeps the same signature (cacheable).
+ */
+const WINDOWS_PER_VALIDITY = 4;
+
+export class Signer {
+  #zones: ReadonlyMap<NameKey, SignedZone>;
+  /** Every key time of every zone, sorted: the key epoch of a time is how many it has passed. */
+  #changes: readonly number[] = [];
+  readonly #cache: LRUCache<string, RRset>;
+  readonly #validityS: number;
+  readonly #stepS: number;
+  readonly #onSignature: (result: 'made' | 'hit' | 'miss') => void;
+  readonly #keyRRsets = new Map<string, RRset>();
+  /** NSEC RRsets with their RRSIG, by what they say: compact denial answers the same name alike. */
+  readonly #denials: LRUCache<string, Entry[]>;
+  /**
+   * A number for each distinct RRset content (owner, type, every RDATA), never reused: signatures
+   * are cached under it and a few small numbers, so a lookup hashes a short key. The content string
+   * is made once per RRset object (zones and pools are immutable), and hashes once.
+   */
+  readonly #contents = new WeakMap<RRset, string>();
+  #contentIds = new Map<string, number>();
+  #nextContentId = 0;
+
+  constructor(opts: SignerOptions) {
+    this.#zones = new Map();
+    this.setZones(opts.zones);
+    this.#cache = new LRUCache({ max: opts.cacheSize ?? 10_000 });
+    this.#denials = new LRUCache({ max: opts.cacheSize ?? 10_000 });
+    this.#validityS = Math.max(2, Math.floor(opts.validityMs / 1000));
+    this.#stepS = Math.max(1, Math.floor(this.#validityS / WINDOWS_PER_VALIDITY));
+    this.#onSignature = opts.onSignature ?? (() => {});
+  }
+
+  /** The signed zones and their keys from now on (a reload, a rollover put in service). */
+  setZones(zones: readonly SignedZone[]): void {
+    this.#zones = new Map(zones.map((z) => [z.origin, z]));
+    this.#changes = zones
+      .flatMap((z) => z.keys.flatMap((k) => [k.publish, k.active, k.inactive, k.delete]))
+      .filter((t): t is number => t !== undefined)
+      .sort((a, b) => a - b);
+    this.#keyRRsets.clear();
+  }
+
+  /** How many key times have passed at `now`: answers signed in one epoch (and window) are alike. */
+  epoch(now: number): number {
+    let n = 0;
+    while (n < this.#changes.length && this.#changes[n]! <= now) n++;
+    return n;
+  }
+
+  /** Each signed zone's keys and their state at `now`, for `gslbd status`. */
+  describe(now: number): { zone: NameKey; keys: KeyView[] }[] {
+    return [...this.#zones.values()].map((z) => ({
+      zone: z.origin,
+      keys: z.keys.map(({ key, ...times }) => ({
+        tag: key.tag,
+        algorithm: key.algorithm,
+        state: keyState(times, now),
+        ...times,
+      })),
+    }));
+  }
+
+  /** Whether answers for `qname` may be signed: it is in, or at the apex of, a signed zone. */
+  covers(qname: NameKey): boolean {
+    for (const origin of this.#zones.keys()) if (isSubdomain(qname, origin)) return true;
+    return false;
+  }
+
+  /** The validity window and key epoch `now` (ms) falls in: answers signed in one are alike. */
+  window(now: number): string {
+    return `${this.#validity(now).expiration}.${this.epoch(now)}`;
+  }
+
+  /** Whether `type` is one the Signer answers at a signed apex (DNSKEY, CDS, CDNSKEY). */
+  isKeyType(type: number): boolean {
+    return KEY_TYPES.includes(type);
+  }
+
+  /** Whether the zone with this origin is signed. */
+  signs(origin: NameKey): boolean {
+    return this.#zones.has(origin);
+  }
+
+  /**
+   * The apex RRsets of a signed zone's key (TTL: the SOA's), made once per zone, type and TTL:
+   * DNSKEY, and CDS and CDNSKEY (RFC 7344 §4: what the parent should have, so one that polls them
+   * can follow, RFC 8078), a SHA-256 DS of the key and the key itself.
+   */
+  keyRRset(zone: PooledZone, type: number, now: number): RRset | undefined {
+    const signed = this.#zones.get(zone.origin);
+    if (!signed || !KEY_TYPES.includes(type)) return undefined;
+    // DNSKEY: every key published now. CDS, CDNSKEY: those the parent should point at, the
+    // published keys not yet retired (RFC 7344 §4; RFC 7583 §3.3.1: both while one is pre-published).
+    const keys = published(signed, now).filter((k) => type === Type.DNSKEY || now < (k.inactive ?? Infinity));
+    const ttl = zone.soa.ttl;
+    const id = `${zone.origin}/${type}/${ttl}/${keys.map((k) => k.key.tag).join(',')}`;
+    let rrset = this.#keyRRsets.get(id);
+    if (!rrset) {
+      const rdata = keys.map((k) => (type === Type.CDS ? dsRdata(zone.origin, k.key) : k.key.dnskey));
+      rrset = makeRRset(zone.origin, type, ttl, rdata);
+      if (this.#keyRRsets.size > 100) this.#keyRRsets.clear();
+      this.#keyRRsets.set(id, rrset);
+    }
+    return rrset;
+  }
+
+  /**
+   * `answer` with the apex DNSKEY, CDS or CDNSKEY RRset when that is what was asked (RFC 4035 §3.1:
+   * zone data, given with or without DO; the zone files do not hold it).
+   */
+  withKeys(zone: PooledZone, qname: NameKey, qtype: number, answer: Answer, now: number): Answer {
+    if (qname !== zone.origin || answer.answer.length || !KEY_TYPES.includes(qtype)) return answer;
+    const rrset = this.keyRRset(zone, qtype, now);
+    if (!rrset) return answer;
+    return { ...answer, rcode: Rcode.NOERROR, answer: [{ owner: zone.origin, rrset }], authority: [] };
+  }
+
+  /**
+   * `answer` to (qname, qtype) from `zone`, for a query with DO=1 (RFC 3225 §3): signed, with
+   * compact denial. `compactOk`: the query set CO (RFC 9824 §5), so a name that does not exist
+   * keeps NXDOMAIN. An answer from an unsigned zone is returned as it is.
+   */
+  sign(zone: PooledZone, qname: NameKey, qtype: number, answer: Answer, now: number, compactOk = false): Answer {
+    const signed = this.#zones.get(zone.origin);
+    const active = signed?.keys.findLast((k) => keyState(k, now) === 'active');
+    if (!signed || !active) return answer;
+    const validity = this.#validity(now);
+    const window = validity.expiration;
+    const by: By = { origin: zone.origin, key: active.key };
+    const sign = (e: Entry, labels?: number): Entry => this.#rrsig(e, by, validity, window, labels);
+    const answerOut: Entry[] = [];
+    const authority: Entry[] = [];
+    /** NSEC RRsets (with their RRSIGs) go after the SOA (RFC 4035 §3.1.3). */
+    const denial: Entry[] = [];
+    let name = qname;
+    for (const e of answer.answer) {
+      answerOut.push(e);
+      const wildcard = isWildcard(e.rrset.owner) && e.owner !== e.rrset.owner;
+      const cover = wildcard ? coveringNsec(e.owner, e.rrset.owner) : null;
+      if (cover) {
+        // RFC 4035 §3.1.3.3: a wildcard expansion, signed with the wildcard's labels, comes with an
+        // NSEC proving no closer name exists; here one minimally covering it (RFC 4470 §3).
+        answerOut.push(sign(e, rrsigLabels(e.rrset.owner)));
+        denial.push(...this.#nsec(zone, cover.owner, cover.next, NSEC_SELF, by, validity, window));
+      } else if (e.rrset.type === Type.DNSKEY && e.owner === zone.origin) {
+        // The DNSKEY RRset is signed by every key in it: during a rollover a validator holding
+        // either key's DS gets from it to the key that signs the rest (RFC 7583 §3.3.1).
+        for (const k of published(signed, now)) answerOut.push(this.#rrsig(e, { ...by, key: k.key }, validity, window));
+      } else {
+        answerOut.push(sign(e));
+      }
+      if (e.owner === name && e.rrset.type === Type.CNAME) name = e.rrset.targets[0]!;
+    }
+    let rcode = answer.rcode;
+    for (const e of answer.authority) {
+      authority.push(e);
+      if (e.rrset.type === Type.SOA) {
+        authority.push(sign(e));
+        const ttl = e.ttl ?? e.rrset.ttl;
+        if (rcode === Rcode.NXDOMAIN) {
+          // RFC 9824 §3.2: the name is said to exist with no data but NSEC, RRSIG and NXNAME;
+          // NOERROR unless the query set CO (§5), when the NXDOMAIN is kept.
+          if (!compactOk) rcode = Rcode.NOERROR;
+          denial.push(...this.#nsec(zone, name, successor(name), [...NSEC_SELF, NXNAME], by, validity, window, ttl));
+        } else if (answer.answer.every((a) => a.owner !== name || a.rrset.type !== qtype)) {
+          // RFC 9824 §3.1: NODATA, the types at the name less the one asked for.
+          const types = typesAt(zone, name).filter((t) => t !== qtype);
+          denial.push(...this.#nsec(zone, name, successor(name), [...types, ...NSEC_SELF], by, validity, window, ttl));
+        }
+      } else if (e.rrset.type === Type.NS && e.owner !== zone.origin) {
+        // A referral (RFC 4035 §3.1.4): the NS are the child's, unsigned; the DS signed, or an NSEC
+        // at the cut proving there is none (an insecure delegation).
+        const node = zone.nodes.get(e.owner);
+        const ds = node?.rrsets.get(Type.DS);
+        if (ds) {
+          const dsEntry: Entry = { owner: e.owner, rrset: ds };
+          authority.push(dsEntry, sign(dsEntry));
+        } else {
+          const types = node ? [...node.rrsets.keys()] : [Type.NS];
+          denial.push(...this.#nsec(zone, e.owner, successor(e.owner), [...types, ...NSEC_SELF], by, validity, window));
+        }
+      } else {
+        authority.push(sign(e));
+      }
+    }
+    authority.push(...denial);
+    return { ...answer, rcode, answer: answerOut, authority, ...(compactOk && { compact: true }) };
+  }
+
+  /** The number of `rrset`'s content: its owner, type and every RDATA (each after its length). */
+  #contentId(rrset: RRset): number {
+    let c = this.#contents.get(rrset);
+    if (c === undefined) {
+      c = `${rrset.owner}/${rrset.type}`;
+      for (const d of rrset.rdata) c += `/${d.length}:${d.toString('latin1')}`;
+      this.#contents.set(rrset, c);
+    }
+    let id = this.#contentIds.get(c);
+    if (id === undefined) {
+      // Bounded: forgetting a content only means its next signature is looked up under a new number.
+      if (this.#contentIds.size >= 100_000) this.#contentIds = new Map();
+      this.#contentIds.set(c, (id = this.#nextContentId++));
+    }
+    return id;
+  }
+
+  /** The validity window `now` (ms) falls in: inception backdated, expiration a validity later. */
+  #validity(now: number): Validity {
+    const s = Math.floor(now / 1000);
+    const start = s - (s % this.#stepS);
+    return { inception: start - BACKDATE_S, expiration: start + this.#validityS };
+  }
+
+  /** NSEC at `owner` with `types`, TTL the negative TTL (RFC 9077 §3), and its RRSIG; both cached with the signature. */
+  #nsec(
+    zone: PooledZone,
+    owner: NameKey,
+    next: NameKey,
+    types: readonly number[],
+    by: By,
+    validity: Validity,
+    window: number,
+    ttl = negativeSoa(zone).ttl!,
+  ): Entry[] {
+    const key = `${by.key.tag}/${window}/${ttl}/${owner}/${next}/${types.join(',')}`;
+    const hit = this.#denials.get(key);
+    if (hit) {
+      this.#onSignature('hit');
+      return hit;
+    }
+    const e: Entry = { owner, rrset: makeRRset(owner, Type.NSEC, ttl, [nsecRdata(next, types)]) };
+    const pair = [e, this.#rrsig(e, by, validity, window)];
+    this.#denials.set(key, pair);
+    return pair;
+  }
+
+  /** The RRSIG RRset over `e` as it is written (owner, TTL, picked RRs), from the cache when made in this window. */
+  #rrsig(e: Entry, by: By, validity: Validity, window: number, labels = rrsigLabels(e.owner)): Entry {
+    const rrset = e.rrset;
+    const ttl = e.ttl ?? rrset.ttl;
+    const pick = e.pick;
+    // The picked RRs by position, sorted: the same set in another order is the same RRset.
+    const picked = pick === undefined ? '*' : pick.length === 1 ? String(pick[0]) : [...pick].sort().join(',');
+    // The owner written is the RRset's but for a wildcard expansion.
+    const owner = e.owner === rrset.owner ? '' : e.owner;
+    const key = `${this.#contentId(rrset)}/${picked}/${ttl}/${labels}/${window}/${by.key.tag}/${owner}`;
+    let sig = this.#cache.get(key);
+    this.#onSignature(sig ? 'hit' : 'miss');
+    if (!sig) {
+      const rdata = (pick ? pick.map((i) => rrset.rdata[i]!) : rrset.rdata).map((d) => canonicalRdata(rrset.type, d));
+      const r = rrsigRdata({ owner: e.owner, type: rrset.type, ttl, rdata, labels }, by.origin, by.key, validity);
+      sig = makeRRset(e.owner, Type.RRSIG, ttl, [r]);
+      this.#cache.set(key, sig);
+      this.#onSignature('made');
+    }
+    return { owner: e.owner, rrset: sig };
+  }
+}
+
+/** Who signs: the zone (the RRSIG's signer name) and the key. */
+interface By {
+  readonly origin: NameKey;
+  readonly key: SigningKey;
+}
+
+/** The keys of `signed` in its DNSKEY RRset at `now`. */
+function published(signed: SignedZone, now: number): ZoneKey[] {
+  return signed.keys.filter((k) => {
+    const state = keyState(k, now);
+    return state === 'published' || state === 'active' || state === 'retired';
+  });
+}
+
+/** The node answering for `name` in `zone`: its own, or the wildcard that synthesizes it (RFC 4592). */
+function nodeAt(zone: PooledZone, name: NameKey): ZoneNode | undefined {
+  const node = zone.nodes.get(name);
+  if (node || !isSubdomain(name, zone.origin)) return node;
+  let encloser = parentKey(name);
+  while (encloser !== null && !zone.nodes.has(encloser)) encloser = parentKey(encloser);
+  return encloser === null ? undefined : zone.nodes.get(wildcardOf(encloser));
+}
+
+/**
+ * The types an NSEC at `name` lists (RFC 4034 §4.1.2): its RRsets, what its pool can answer, the
+ * apex's DNSKEY, CDS and CDNSKEY; none for an empty non-terminal (RFC 9824 §3.3).
+ */
+function typesAt(zone: PooledZone, name: NameKey): number[] {
+  const node = nodeAt(zone, name);
+  const types = node ? [...node.rrsets.keys()] : [];
+  const pool = zone.pools?.get(name);
+  if (pool) {
+    if (pool.targetsFor(Type.A).length) types.push(Type.A);
+    if (pool.targetsFor(Type.AAAA).length) types.push(Type.AAAA);
+  }
+  if (name === zone.origin) types.push(...KEY_TYPES);
+  return types;
+}
+
+/** RFC 4470 §3 / RFC 9824 §3: the name right after `name` in canonical order, `\000.name`. */
+function successor(name: NameKey): NameKey {
+  return name.length + 2 <= MAX_NAME ? '\x01\x00' + name : name;
+}
+
+/**
+ * An NSEC minimally covering `qname`, expanded from `wildcard` (RFC 4470 §3): from just before the
+ * next closer name to just after it and everything below it, both siblings of it, so a validator
+ * finds the wildcard's parent as the closest encloser. Null when the label cannot be so shifted
+ * (an empty-sorting or 63-octet label): the expansion is then signed as the name's own RRset.
+ */
+function coveringNsec(qname: NameKey, wildcard: NameKey): { owner: NameKey; next: NameKey } | null {
+  const encloser = wildcard.slice(2);
+  let closer = qname;
+  while (parentKey(closer) !== encloser) closer = parentKey(closer)!;
+  const len = closer.charCodeAt(0);
+  const label = closer.slice(1, len + 1);
+  const last = label.charCodeAt(len - 1);
+  if (len >= MAX_LABEL || last === 0 || closer.length + 1 > MAX_NAME) return null;
+  // The label with its last octet one less, then 0xff: sorts before the label and after what
+  // begins with the lessened one.
+  const before = label.slice(0, -1) + String.fromCharCode(last - 1) + '\xff';
+  const after = label + '\x00';
+  return {
+    owner: String.fromCharCode(len + 1) + before + encloser,
+    next: String.fromCharCode(len + 1) + after + encloser,
+  };
+}
