@@ -95,7 +95,8 @@ export class ClusterCounts {
       for (const line of this.#lines.values())
         for (const kind of KINDS) {
           const added = line.added[kind];
-          for (const key of new Set(line.points.flatMap((p) => [...p[kind].keys()]))) {
+          // The last point has every key of the line (each point carries the keys before it).
+          for (const key of line.points.at(-1)?.[kind].keys() ?? []) {
             const v = valueAt(line.points, kind, key, upTo);
             const before = added.get(key) ?? 0;
             if (v <= before) continue;
