@@ -70,6 +70,7 @@ export class EtcdVotes {
   #puts: Promise<void> = Promise.resolve();
   /** Values of this node's kept under its lease (`keep`), by key under the prefix. */
   readonly #kept = new Map<string, Buffer>();
+  readonly #keptWaiting = new Set<string>();
 
   constructor(o: VotesOptions) {
     this.#o = o;
@@ -154,7 +155,11 @@ export class EtcdVotes {
   }
 
   #putKept(key: string): Promise<void> {
+    // One put waiting per key is enough: it puts the value latest kept when its turn comes.
+    if (this.#keptWaiting.has(key)) return this.#puts;
+    this.#keptWaiting.add(key);
     const put = async () => {
+      this.#keptWaiting.delete(key);
       const lease = this.#lease;
       const value = this.#kept.get(key);
       if (!lease || value === undefined) return; // put when a lease is granted
