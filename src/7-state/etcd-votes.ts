@@ -3,6 +3,7 @@
 //
 // Keys, under `prefix`:  votes/<check key, URI-encoded>/<node>  →  { state, since, reason, remaining }
 //                        nodes/<node>  →  what `info` says of the node (applied seq, file digest)
+//                        …and any key `keep` is given (counts/<node>: the charts' counts, node-counts.ts)
 //
 // The lease is renewed by hand (keepaliveOnce every ttl/4) rather than by the client's automatic
 // keep-alive stream, which can go on looking alive after etcd has dropped the lease (etcd3 #110):
@@ -67,6 +68,9 @@ export class EtcdVotes {
   #readTimer: NodeJS.Timeout | null = null;
   /** The last vote put, which the next one waits for. */
   #puts: Promise<void> = Promise.resolve();
+  /** Values of this node's kept under its lease (`keep`), by key under the prefix. */
+  readonly #kept = new Map<string, Buffer>();
+  readonly #keptWaiting = new Set<string>();
 
   constructor(o: VotesOptions) {
     this.#o = o;
@@ -139,6 +143,34 @@ export class EtcdVotes {
     const v = this.#mine.get(check);
     if (!v || v.remaining === remaining) return;
     this.vote(check, v.state, v.since, v.reason, remaining);
+  }
+
+  /**
+   * Puts `value` at `<prefix><key>` under this node's lease, so it goes with the node, and again
+   * under every new lease; the latest value replaces the one before. In line with the votes' puts.
+   */
+  keep(key: string, value: Buffer): Promise<void> {
+    this.#kept.set(key, value);
+    return this.#putKept(key);
+  }
+
+  #putKept(key: string): Promise<void> {
+    // One put waiting per key is enough: it puts the value latest kept when its turn comes.
+    if (this.#keptWaiting.has(key)) return this.#puts;
+    this.#keptWaiting.add(key);
+    const put = async () => {
+      this.#keptWaiting.delete(key);
+      const lease = this.#lease;
+      const value = this.#kept.get(key);
+      if (!lease || value === undefined) return; // put when a lease is granted
+      await lease
+        .put(`${this.#o.prefix}${key}`)
+        .value(value)
+        .exec()
+        .catch(() => undefined);
+    };
+    this.#puts = this.#puts.then(put);
+    return this.#puts;
   }
 
   /** This node's name: its votes are under it. */
@@ -247,7 +279,10 @@ export class EtcdVotes {
         lease.on('lost', () => {});
         await lease.grant();
         this.#lease = lease;
-        await Promise.all([...this.#mine].map(([check, v]) => this.#publish(check, v)));
+        await Promise.all([
+          ...[...this.#mine].map(([check, v]) => this.#publish(check, v)),
+          ...[...this.#kept.keys()].map((key) => this.#putKept(key)),
+        ]);
       }
       this.#rttMs = Date.now() - started;
       // The watch may have stopped after a reconnect without a word (etcd3 #31, #78, #114): every

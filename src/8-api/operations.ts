@@ -88,7 +88,9 @@ export function operationRoutes(app: FastifyInstance, b: ApiBackend): void {
         schema: doc(
           "The status page's charts: the last hour of queries/s per zone and rcode, each pool's share per target, each target's state and the signal that decided",
           'operations',
-          { 200: '{ step_s, times, queries, shares, states, share_1m }' },
+          {
+            200: '{ step_s, times, queries, shares, states, share_1m, nodes (a cluster node: the nodes summed), truncated }',
+          },
         ),
       },
       async () => history(),

@@ -2,7 +2,7 @@
 // node's votes and the quorum over everyone's, the digest of its files, and the operator's view of
 // the nodes (GET /v1/cluster). Service composes it; it composes 7-state's parts.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,7 +13,9 @@ import type { HealthState, Transition } from '../3-health/types.ts';
 import type { ClusterOptions } from '../7-config/cluster-options.ts';
 import { EtcdStore } from '../7-state/etcd-store.ts';
 import { EtcdVotes, type Vote } from '../7-state/etcd-votes.ts';
+import { EtcdCounts } from '../7-state/node-counts.ts';
 import { QuorumChecks, type QuorumChange } from '../7-state/quorum-checks.ts';
+import { ClusterCounts, type ClusterSum } from './cluster-counts.ts';
 
 export interface ClusterNodeOptions {
   readonly cluster: ClusterOptions;
@@ -23,6 +25,8 @@ export interface ClusterNodeOptions {
   readonly log: Logger;
   /** A check's effective state changed by the votes of the nodes. */
   readonly onQuorumChange: (c: QuorumChange) => void;
+  /** Between two samples of the charts, ms: how often this node publishes its counts. */
+  readonly chartStepMs: number;
 }
 
 export class ClusterNode {
@@ -32,6 +36,10 @@ export class ClusterNode {
   #quorum: QuorumChecks | null = null;
   /** SHA-256 over the zone and pools files as last loaded (the nodes compare theirs). */
   #files = '';
+  readonly #counts: EtcdCounts;
+  readonly #sum: ClusterCounts;
+  /** This process's start, as the other nodes tell it from a restart (its counts from 0 again). */
+  readonly #boot = randomBytes(8).toString('hex');
 
   constructor(o: ClusterNodeOptions) {
     this.#o = o;
@@ -54,6 +62,27 @@ export class ClusterNode {
             )
           : log.info('cluster: attached again: answering by the votes of every node'),
     });
+    this.#counts = new EtcdCounts({ client: this.store.client, prefix: c.prefix, votes: this.votes });
+    this.#sum = new ClusterCounts(c.node, o.chartStepMs);
+  }
+
+  /**
+   * The charts' sample (once a step): this node's counts go to etcd under its lease, and come back
+   * summed with every live node's (cluster-counts.ts). With etcd unreachable, the others' add nothing.
+   */
+  async chartCounts(own: {
+    queries: ReadonlyMap<string, number>;
+    answers: ReadonlyMap<string, number>;
+  }): Promise<ClusterSum> {
+    const at = this.#o.clock.now();
+    void this.#counts.publish({ boot: this.#boot, at, ...own }).catch(() => undefined);
+    const others = await this.#counts.read().catch(() => null);
+    return this.#sum.add(at, own, others);
+  }
+
+  /** The answers summed over the nodes, with this node's counts now (the charts' last minute). */
+  liveAnswers(answers: ReadonlyMap<string, number>): ReadonlyMap<string, number> {
+    return this.#sum.live(answers);
   }
 
   get name(): string {

@@ -14,7 +14,12 @@ export interface HistorySample {
   readonly answers: ReadonlyMap<string, number>;
   /** Each target's verdict, keyed `pool\taddress`. */
   readonly states: ReadonlyMap<string, { readonly state: string; readonly because: string }>;
+  /** In a cluster, the nodes whose counts are summed (absent: this process and its workers). */
+  readonly nodes?: readonly string[];
 }
+
+/** Between two samples by default, ms. */
+export const HISTORY_STEP_MS = 10_000;
 
 export interface HistoryOptions {
   /** Between two samples, ms (default 10 s). */
@@ -49,9 +54,11 @@ export class StatusHistory {
   /** state index * 8 + because index, NaN when the target was not there. */
   readonly #states = new Map<string, Ring>();
   #truncated = false;
+  /** The latest sample's `nodes`. */
+  #nodes: readonly string[] | undefined;
 
   constructor(opts: HistoryOptions = {}) {
-    this.stepMs = opts.stepMs ?? 10_000;
+    this.stepMs = opts.stepMs ?? HISTORY_STEP_MS;
     this.#n = Math.max(2, Math.ceil((opts.spanMs ?? 3_600_000) / this.stepMs) + 1);
     this.#max = opts.maxSeries ?? 2000;
     this.#at = new Float64Array(this.#n).fill(NaN);
@@ -115,6 +122,7 @@ export class StatusHistory {
       const r = this.#ring(this.#states, k);
       if (r) r.values[i] = Math.max(0, STATES.indexOf(v.state)) * 8 + Math.max(0, BECAUSE.indexOf(v.because));
     }
+    this.#nodes = s.nodes;
     this.#head = (i + 1) % this.#n;
     this.#count = Math.min(this.#count + 1, this.#n);
   }
@@ -200,6 +208,7 @@ export class StatusHistory {
       states,
       share_1m: live ? this.#recentShare(live, order) : {},
       ...(this.#truncated && { truncated: true }),
+      ...(this.#nodes && { nodes: this.#nodes }),
     };
   }
 

@@ -46,7 +46,7 @@ import { ConfigError, readTlsFiles } from '../7-config/load.ts';
 import { explain } from '../5-answer/explain.ts';
 import { GeoLoader } from './geo-loader.ts';
 import { StatusView } from './status.ts';
-import { StatusHistory, type HistorySample } from './history.ts';
+import { HISTORY_STEP_MS, StatusHistory, type HistorySample } from './history.ts';
 import type { ZoneOptions } from '../7-config/zones-options.ts';
 import { ZoneTransfers } from './zone-transfers.ts';
 import { SecondaryZones } from './secondary-zones.ts';
@@ -245,7 +245,8 @@ export class Service {
     cluster: async () => (this.#node ? this.#node.view() : null),
     history: async () => {
       await this.#gatherCounters();
-      return this.charts.view({ at: this.#clock.now(), answers: this.#reported.answers.counts });
+      const answers = this.#reported.answers.counts;
+      return this.charts.view({ at: this.#clock.now(), answers: this.#node?.liveAnswers(answers) ?? answers });
     },
   };
 
@@ -329,6 +330,7 @@ export class Service {
             dataDir: opts.dataDir,
             log: opts.log,
             onQuorumChange: (c) => this.#quorumChange(c),
+            chartStepMs: opts.historyStepMs ?? HISTORY_STEP_MS,
           })
         : null;
     this.#node = node;
@@ -606,8 +608,9 @@ export class Service {
         );
       }
       this.api = api;
-      this.charts.start(this.#clock, () => this.#chartSample(), this.#opts.log);
     }
+    // A cluster node samples without an API too: its counts are in every other node's charts.
+    if (this.#opts.api || this.#node) this.charts.start(this.#clock, () => this.#chartSample(), this.#opts.log);
   }
 
   /** DNS is answered on every address now: NOTIFY may go out (the ones held since the start first). */
@@ -615,7 +618,10 @@ export class Service {
     this.#transfers.answering();
   }
 
-  /** What the charts sample: the counts summed over the workers, and each target's verdict. */
+  /**
+   * What the charts sample: the counts summed over the workers (and in a cluster, over the live
+   * nodes), and each target's verdict (this node's, which with a quorum is every node's).
+   */
   async #chartSample(): Promise<HistorySample> {
     await this.#gatherCounters();
     const queries = new Map<string, number>();
@@ -623,7 +629,9 @@ export class Service {
       const key = `${zone}\t${rcode}`;
       queries.set(key, (queries.get(key) ?? 0) + n);
     }
-    return { queries, answers: this.#reported.answers.counts, states: this.view.verdicts() };
+    const own = { queries, answers: this.#reported.answers.counts };
+    const states = this.view.verdicts();
+    return this.#node ? { ...(await this.#node.chartCounts(own)), states } : { ...own, states };
   }
 
   /**

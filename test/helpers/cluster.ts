@@ -30,6 +30,8 @@ export interface NodeOptions {
   readonly apiListen?: string;
   /** A command gslbd runs under, e.g. `ip netns exec NS`. */
   readonly wrap?: readonly string[];
+  /** More environment for gslbd (e.g. `GSLBD_HISTORY_STEP`). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export async function startNode(o: NodeOptions): Promise<ClusterNode> {
@@ -50,7 +52,7 @@ export async function startNode(o: NodeOptions): Promise<ClusterNode> {
   writeFileSync(config, `${lines.join('\n')}\n`);
   const server = await startGslbd(
     ['--config', config, '--data', path.join(o.dir, 'data'), ...(o.args ?? [])],
-    {},
+    { ...o.env },
     { ...(o.wrap && { wrap: o.wrap }) },
   );
   const line = await server.waitForLog((l) => l.msg === 'api listening');
