@@ -1,10 +1,11 @@
 // gslbd as a secondary of a real Knot DNS serving a large zone: the first AXFR pulled (time from
 // start until a name of the zone is answered, and the copy's size on disk), one change on Knot
-// brought by NOTIFY and IXFR (time from `knotc zone-reload` until gslbd answers it), and a restart
+// brought by NOTIFY and IXFR (TSIG-signed, every message verified) (time from `knotc zone-reload` until gslbd answers it), and a restart
 // with Knot stopped (time until the copy is served), with gslbd's RSS after each.
 //
 // Run: scripts/node24.sh node bench/secondary.ts [--records 1000000]
 
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,12 +45,22 @@ async function until(what: string, name: string, want: string, timeoutMs: number
 
 writeZone(1);
 const gslbdPort = await freePort();
+// Transfers and NOTIFY signed (Knot's ACL wants a key): every message of the AXFR verified.
+const secret = randomBytes(32).toString('base64');
 const knot = await startKnot(dir, [{ origin: ZONE, file: knotFile }], 600_000, {
   primaryFor: { notifyPort: gslbdPort },
+  transferKey: { name: 'bench-xfr.', algorithm: 'hmac-sha256', secret },
 });
 writeFileSync(
   path.join(dir, 'gslbd.yaml'),
-  [`zones: ${zones}`, 'zones-options:', `  ${ZONE}:`, `    primary: "127.0.0.1:${knot.port}"`, ''].join('\n'),
+  [
+    `zones: ${zones}`,
+    `tsig: [{ name: bench-xfr., algorithm: hmac-sha256, secret: "${secret}", zones: [] }]`,
+    'zones-options:',
+    `  ${ZONE}:`,
+    `    primary: { address: "127.0.0.1:${knot.port}", key: bench-xfr. }`,
+    '',
+  ].join('\n'),
 );
 const args = ['--config', path.join(dir, 'gslbd.yaml'), '--listen', `127.0.0.1:${gslbdPort}`, '--data', data];
 const last = `h${N - 1}.p${(N - 1) % 1000}.${ZONE}`;
