@@ -71,7 +71,8 @@ describe('TCP abuse, with UDP answered throughout', () => {
     expect(peak).toBeLessThanOrEqual(CAP + 100);
     expect(await until(() => socketsOf(pid) - baseline <= CAP, 2000)).toBe(true);
     expect(await tcpAnswers(server.port)).toBe(true);
-    expect(conns.filter((c) => !c.closed).length).toBeLessThanOrEqual(CAP);
+    // The client side sees each close a turn or more after the server made it.
+    expect(await until(() => conns.filter((c) => !c.closed).length <= CAP, 2000)).toBe(true);
     // Nobody sends anything: the idle timeout closes every survivor.
     expect(await until(() => conns.every((c) => c.closed), (IDLE_S + 2) * 1000)).toBe(true);
     expect(await until(() => socketsOf(pid) <= baseline, 2000)).toBe(true);
