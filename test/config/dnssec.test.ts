@@ -3,17 +3,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { keyFromText } from '../../src/0-base/name.ts';
-import { ConfigError, parseConfig } from '../../src/7-config/load.ts';
-
-function errorsOf(text: string): string[] {
-  try {
-    parseConfig(text, 'gslbd.yaml', {});
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).errors.map((x) => x.message);
-  }
-  throw new Error('no error');
-}
+import { parseConfig } from '../../src/7-config/load.ts';
+import { configErrors } from './helpers.ts';
 
 describe('dnssec: in gslbd.yaml', () => {
   it('reads the issue example, Ed25519, and a signature validity', () => {
@@ -34,7 +25,7 @@ describe('dnssec: in gslbd.yaml', () => {
 
   it('refuses what it cannot sign with, each error at its line', () => {
     expect(
-      errorsOf(
+      configErrors(
         'dnssec:\n  zones: [a.example., A.example, "bad..name"]\n  algorithm: rsasha256\n  signature-validity: 10m\n  nsec3: true\n',
       ),
     ).toEqual([
@@ -44,7 +35,7 @@ describe('dnssec: in gslbd.yaml', () => {
       'gslbd.yaml:4: dnssec.signature-validity: 10m is out of range 3600s..7776000s',
       'gslbd.yaml:5: dnssec.nsec3: unknown key (known keys: zones, algorithm, signature-validity)',
     ]);
-    expect(errorsOf('dnssec: { zones: [] }\n')).toEqual([
+    expect(configErrors('dnssec: { zones: [] }\n')).toEqual([
       'gslbd.yaml:1: dnssec.zones: at least one zone to sign is needed (zones: [example.com.])',
     ]);
   });

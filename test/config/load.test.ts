@@ -7,24 +7,13 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTls } from '../helpers/tls.ts';
 import { hashToken } from '../../src/7-config/api-options.ts';
-import { ConfigError, loadConfig, parseConfig } from '../../src/7-config/load.ts';
+import { loadConfig, parseConfig } from '../../src/7-config/load.ts';
 import { GslbError } from '../../src/0-base/errors.ts';
 import { ROOT } from '../helpers/gslbd.ts';
+import { configErrors } from './helpers.ts';
 
 const FIXTURE = path.join(ROOT, 'test/fixtures/api/gslbd.yaml');
 const TOKEN = 'an-api-token-of-32-characters-xx';
-
-/** The message of the ConfigError that parsing `text` throws. */
-function errorsOf(text: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(text, 'gslbd.yaml', env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    expect((e as ConfigError).code).toBe('ERR_CONFIG');
-    return (e as ConfigError).errors.map((x) => x.message);
-  }
-  throw new Error('no error');
-}
 
 describe('the example of the issue', () => {
   it('loads, with paths relative to the file and the token from the environment', async () => {
@@ -264,18 +253,18 @@ describe('errors, each with file:line: path: reason', () => {
       ['gslbd.yaml:3: tsig[1].name: key K is defined twice'],
     ],
   ])('%s', (_what, text, expected) => {
-    expect(errorsOf(text)).toEqual(expected);
+    expect(configErrors(text)).toEqual(expected);
   });
 
   it('refuses a quoted number, but reads one a variable expands to', () => {
-    expect(errorsOf('workers: "4"\n')).toEqual([
+    expect(configErrors('workers: "4"\n')).toEqual([
       'gslbd.yaml:1: workers: expected an integer, got the quoted text "4" (write numbers without quotes)',
     ]);
     expect(parseConfig('workers: "${N}"\n', 'gslbd.yaml', { N: '4' }).workers).toBe(4);
   });
 
   it('reports every error of the file at once, in line order', () => {
-    const errors = errorsOf('zones: ./zones\nlisten: [bad]\ntcp-max-connections: -1\nextra: 1\n');
+    const errors = configErrors('zones: ./zones\nlisten: [bad]\ntcp-max-connections: -1\nextra: 1\n');
     expect(errors.map((e) => e.split(':').slice(0, 2).join(':'))).toEqual([
       'gslbd.yaml:2',
       'gslbd.yaml:3',
@@ -284,9 +273,12 @@ describe('errors, each with file:line: path: reason', () => {
   });
 
   it('never repeats a token in a message', () => {
-    const errors = errorsOf('api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - { token: "${T}", access: superuser }\n', {
-      T: 'secret-token-value-123456',
-    });
+    const errors = configErrors(
+      'api:\n  listen: 127.0.0.1:8053\n  tokens:\n    - { token: "${T}", access: superuser }\n',
+      {
+        T: 'secret-token-value-123456',
+      },
+    );
     expect(errors.join('\n')).not.toContain('secret-token-value-123456');
   });
 });
@@ -363,7 +355,7 @@ describe('cluster:', () => {
 
   it('refuses what cannot work, each at its line', () => {
     expect(
-      errorsOf(
+      configErrors(
         [
           'cluster:',
           '  node: "not a name"',
@@ -386,7 +378,7 @@ describe('cluster:', () => {
       'gslbd.yaml:7: cluster.quorum: expected an integer, got "most"',
       'gslbd.yaml:8: cluster.vote-ttl: 0s is out of range 1s..3600s',
     ]);
-    expect(errorsOf('cluster:\n  node: ns1\n')).toEqual([
+    expect(configErrors('cluster:\n  node: ns1\n')).toEqual([
       'gslbd.yaml:2: cluster: missing "etcd" (endpoints: ["http://127.0.0.1:2379"])',
     ]);
   });
@@ -434,7 +426,7 @@ describe('rrl: and cookies:', () => {
   });
 
   it('refuses what cannot work, each at its line, never repeating a secret', () => {
-    const errors = errorsOf(
+    const errors = configErrors(
       [
         'rrl:',
         '  slip: 2',
@@ -466,12 +458,12 @@ describe('rrl: and cookies:', () => {
       'gslbd.yaml:12: cookies.lifetime: unknown key (known keys: secret, previous-secret)',
     ]);
     expect(errors.join('\n')).not.toContain('0123456789abcdef"');
-    expect(errorsOf('rrl: { rate: 0, slip: -1 }\ncookies: {}\n')).toEqual([
+    expect(configErrors('rrl: { rate: 0, slip: -1 }\ncookies: {}\n')).toEqual([
       'gslbd.yaml:1: rrl.rate: 0 is out of range 1..1000000',
       'gslbd.yaml:1: rrl.slip: -1 is out of range 0..100',
       'gslbd.yaml:2: cookies: missing "secret"',
     ]);
-    expect(errorsOf(`cookies: { secret: "${SECRET}", previous-secret: "${SECRET}" }\n`)).toEqual([
+    expect(configErrors(`cookies: { secret: "${SECRET}", previous-secret: "${SECRET}" }\n`)).toEqual([
       'gslbd.yaml:1: cookies.previous-secret: the same as secret',
     ]);
   });

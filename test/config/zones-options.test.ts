@@ -6,18 +6,9 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/7-config/load.ts';
+import { parseConfig } from '../../src/7-config/load.ts';
 import { ROOT, runCli } from '../helpers/gslbd.ts';
-
-function errorsOf(text: string): string[] {
-  try {
-    parseConfig(text, 'gslbd.yaml', {});
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).errors.map((x) => x.message);
-  }
-  throw new Error('no error');
-}
+import { configErrors, serveAndCheckRefuse } from './helpers.ts';
 
 describe('zones-options in gslbd.yaml', () => {
   it('reads the example of the issue', () => {
@@ -93,7 +84,7 @@ describe('zones-options in gslbd.yaml', () => {
       ],
     ],
   ])('refuses %s, at the lines', (_what, text, errors) => {
-    expect(errorsOf(text)).toEqual(errors);
+    expect(configErrors(text)).toEqual(errors);
   });
 });
 
@@ -122,15 +113,7 @@ describe('at start', () => {
         file,
         `zones: ${zones}\ntsig:\n  - { name: k1., secret: "c2VjcmV0LXNlY3JldC1zZWNyZXQ=" }\nzones-options:\n${options}`,
       );
-      const r = await runCli(
-        ['serve', '--config', file, '--listen', '127.0.0.1:0', '--data', path.join(work, 'data'), '--workers', '1'],
-        20_000,
-      );
-      expect(r.code).not.toBe(0);
-      expect(r.stderr).toMatch(message);
-      const c = await runCli(['check', '--config', file]);
-      expect(c.code).toBe(1);
-      expect(c.stderr).toMatch(message);
+      await serveAndCheckRefuse(file, message);
     },
     30_000,
   );
