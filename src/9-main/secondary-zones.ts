@@ -50,6 +50,8 @@ interface ZoneTimers {
   readonly s: Secondary;
   /** The copy in service (records and SOA), as read or last pulled; null: none yet. */
   copy: { readonly records: readonly CopyRecord[]; readonly soa: Buffer } | null;
+  /** The copy built with its pools file, as last put in service by this process. */
+  zone?: PooledZone;
   /** When the primary last answered (ms). */
   refreshedAt: number | null;
   timer: unknown;
@@ -115,7 +117,7 @@ export class SecondaryZones {
    * Every secondary zone with a copy on disk, built with its pools file; expired ones marked. A
    * damaged copy, or one whose pools no longer fit, is a failure (a reload keeps what is in service).
    */
-  async load(): Promise<{ zones: PooledZone[]; failures: ZoneFailure[] }> {
+  async load(reuse = false): Promise<{ zones: PooledZone[]; failures: ZoneFailure[] }> {
     const zones: PooledZone[] = [];
     const failures: ZoneFailure[] = [];
     const dir = this.#o.dir;
@@ -130,34 +132,53 @@ export class SecondaryZones {
         fail('a secondary zone needs a data directory (--data) for its copy');
         continue;
       }
-      let copy;
-      try {
-        copy = await readCopy(dir, s.origin);
-      } catch (e) {
-        if (!(e instanceof CopyError)) throw e;
-        fail(e.message);
-        continue;
-      }
-      if (!copy) continue;
-      const built = await this.#build(s, copy.records);
-      if (built.kind === 'invalid') {
-        failures.push({ origin: s.origin, file: s.label, errors: built.errors });
-        continue;
-      }
       const t = this.#timers.get(s.origin);
+      // The process that pulled the copy built it then (with its pools file): after a transfer, or
+      // when the zone expires or comes back, that zone is served as it is. A reload builds again
+      // (the pools file may have changed), from the records in memory when this process has them.
+      let zone = reuse ? t?.zone : undefined;
+      if (!zone) {
+        let records = t?.copy?.records;
+        if (!records) {
+          try {
+            records = (await readCopy(dir, s.origin))?.records;
+          } catch (e) {
+            if (!(e instanceof CopyError)) throw e;
+            fail(e.message);
+            continue;
+          }
+        }
+        if (!records) continue;
+        const built = await this.#build(s, records);
+        if (built.kind === 'invalid') {
+          failures.push({ origin: s.origin, file: s.label, errors: built.errors });
+          continue;
+        }
+        zone = built.zone;
+        if (t) t.zone = zone;
+      }
       const refreshedAt = t ? t.refreshedAt : await readRefreshed(dir, s.origin);
-      const expire = soaTimers(built.zone.soa.rdata[0]!).expire * 1000;
+      const expire = soaTimers(zone.soa.rdata[0]!).expire * 1000;
       const expired = t ? t.expired : refreshedAt !== null && this.#o.clock.now() >= refreshedAt + expire;
-      // Built with attachPoolsFile: its pools are Pools.
-      const zone = built.zone as PooledZone;
       zones.push(expired ? { ...zone, expired: true } : zone);
     }
     return { zones, failures };
   }
 
-  #build(s: Secondary, records: readonly CopyRecord[]) {
+  async #build(
+    s: Secondary,
+    records: readonly CopyRecord[],
+  ): Promise<{ kind: 'zone'; zone: PooledZone } | { kind: 'invalid'; errors: SourceError[] }> {
     const parsed = records.map((r, i) => ({ ...r, file: s.label, line: i + 1 }));
-    return buildSecondaryZone(this.#o.zonesDir, s.origin, s.label, parsed, formatListen(s.primary.address));
+    const built = await buildSecondaryZone(
+      this.#o.zonesDir,
+      s.origin,
+      s.label,
+      parsed,
+      formatListen(s.primary.address),
+    );
+    // Built with attachPoolsFile: its pools are Pools.
+    return built.kind === 'zone' ? { kind: 'zone', zone: built.zone as PooledZone } : built;
   }
 
   /** Runs the refresh timers of every secondary zone (in the process that keeps the state). */
@@ -387,6 +408,7 @@ export class SecondaryZones {
     });
     const before = t.copy ? soaSerial(t.copy.soa) : null;
     t.copy = { records: plain, soa: built.zone.soa.rdata[0]! };
+    t.zone = built.zone;
     this.#o.log.info(
       {
         zone: nameToText(t.s.origin),

@@ -877,7 +877,7 @@ export class Service {
   #queueLoad(): Promise<void> {
     // A secondary zone's first copy may make it a member of the catalog.
     const run = this.#reloads.then(async () => {
-      await this.#loadZones();
+      await this.#loadZones(true);
       await this.#catalog?.update(this.#zonesOptions);
     });
     this.#reloads = run.catch((err: unknown) => this.#opts.log.error({ err }, 'zones not loaded'));
@@ -887,10 +887,11 @@ export class Service {
     );
   }
 
-  async #loadZones(): Promise<{ loaded: number; failed: number }> {
+  /** `reuse`: a secondary zone built by the refresh that asked for this load is served as built. */
+  async #loadZones(reuse = false): Promise<{ loaded: number; failed: number }> {
     const log = this.#opts.log;
     const files = await loadZones(this.#opts.zonesDir, this.#secondaries.origins);
-    const copies = await this.#secondaries.load();
+    const copies = await this.#secondaries.load(reuse);
     const result = {
       ...files,
       zones: [...files.zones, ...copies.zones],

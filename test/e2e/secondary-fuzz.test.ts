@@ -57,6 +57,9 @@ beforeAll(async () => {
   );
   gslbd = await startGslbd(['--config', path.join(work, 'gslbd.yaml')]);
   await gslbd.waitForLog((l) => l.msg === 'secondary: zone transferred', 10_000);
+  // It goes in service right after the transfer is logged.
+  for (const end = Date.now() + 5000; (await www()).length === 0; await new Promise((r) => setTimeout(r, 50)))
+    if (Date.now() > end) throw new Error('the transferred zone is not served');
 }, 30_000);
 
 afterAll(async () => {
