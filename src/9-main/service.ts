@@ -56,11 +56,9 @@ import type { NameKey } from '../0-base/name.ts';
 import type { CatalogOptions } from '../7-config/catalog-options.ts';
 import type { CatalogContent } from './catalog.ts';
 import { CatalogZone } from './catalog-zone.ts';
-import { Signer } from '../5-answer/sign.ts';
-import { signingKey } from '../1-codec/dnssec.ts';
-import { loadKeys, readKeys, type StoredKey } from '../7-state/dnssec-keys.ts';
-import { syncKeys } from '../7-state/dnssec-etcd.ts';
-import type { ZoneKey } from '../5-answer/sign.ts';
+import type { Signer } from '../5-answer/sign.ts';
+import type { StoredKey } from '../7-state/dnssec-keys.ts';
+import { SigningKeys, type DnssecSetup } from './signing-keys.ts';
 
 export interface ServiceOptions extends ServerOptions {
   readonly zonesDir: string;
@@ -122,16 +120,8 @@ export interface ServiceOptions extends ServerOptions {
   readonly catalogZone?: CatalogContent;
   /** Between two samples of the status page's charts, ms (GSLBD_HISTORY_STEP; default 10 s). */
   readonly historyStepMs?: number;
-  /**
-   * Online signing (`dnssec:`): the signed zones' keys (7-state/dnssec-keys.ts loadKeys; a reload
-   * reads them again from `dataDir`, for a rollover), the algorithm and the signatures' validity.
-   */
-  readonly dnssec?: {
-    readonly keys: readonly StoredKey[];
-    readonly validityMs: number;
-    readonly zones: readonly NameKey[];
-    readonly algorithm: StoredKey['algorithm'];
-  };
+  /** Online signing (`dnssec:`): the keys, the algorithm and the signatures' validity (signing-keys.ts). */
+  readonly dnssec?: DnssecSetup;
 }
 
 /** What a reload reads from gslbd.yaml; `file` names it in logs and /v1/status. */
@@ -264,10 +254,8 @@ export class Service {
   /** Zone transfers, NOTIFY and the serial bumps for pools in transfers (zones-options). */
   readonly #transfers: ZoneTransfers;
   /** The signed zones' keys in service, and the key epoch last logged (#logKeySteps). */
-  #keys: readonly StoredKey[] = [];
-  #keyEpoch = -1;
-  #keyTimer: NodeJS.Timeout | null = null;
-  #keyPoll: NodeJS.Timeout | null = null;
+  /** The signed zones' keys and their Signer (`dnssec:`); null without. */
+  readonly #signing: SigningKeys | null;
   /** Origins of every zone file in the zones directory, loaded or not (the last reading). */
   #zoneFiles: ReadonlySet<NameKey> = new Set();
   /** Zones transferred from a primary (`primary:` in zones-options). */
@@ -296,15 +284,19 @@ export class Service {
     };
     const sample = opts.queryLogSample ?? 0;
     const queryLog = sample > 0 ? { sample, write: (e: QueryLogEntry) => opts.log.info(e, 'query') } : null;
-    const signer = opts.dnssec
-      ? new Signer({
-          zones: signedZones(opts.dnssec.keys),
-          validityMs: opts.dnssec.validityMs,
+    this.#signing = opts.dnssec
+      ? new SigningKeys({
+          dnssec: opts.dnssec,
+          dataDir: opts.dataDir,
+          clock,
+          log: opts.log,
           onSignature: (result) => this.counters.signature(result),
+          node: () => this.#node,
+          ...(opts.cluster && { prefix: opts.cluster.prefix }),
+          ...(opts.followers && { followers: opts.followers }),
         })
       : null;
-    this.signer = signer;
-    this.#keys = opts.dnssec?.keys ?? [];
+    const signer = (this.signer = this.#signing?.signer ?? null);
     this.handler = createHandler({
       zones: this.zones,
       onError,
@@ -528,23 +520,10 @@ export class Service {
         count: (result) => this.updates.add(`update\t${result}`),
         maxChanges: this.maxChanges,
       });
-    if (this.signer) {
-      // Each step of a rollover is logged as its time comes (the signer reads the times per query).
-      this.#logKeySteps();
-      this.#keyTimer = setInterval(() => this.#logKeySteps(), 1000);
-      this.#keyTimer.unref();
-    }
+    this.#signing?.start();
     const replay = await this.state.open();
     await this.#node?.start();
-    if (this.#node && this.signer && this.#opts.dnssec && this.#opts.dataDir !== null) {
-      // In a cluster the keys are etcd's: taken (or made, once for all nodes) before answering,
-      // then looked at again every few seconds for a rollover another node put in service.
-      const keys = await this.#readKeys(true);
-      this.setDnssecKeys(keys);
-      this.#opts.followers?.dnssec(keys);
-      this.#keyPoll = setInterval(() => void this.#reloadKeys(), KEY_POLL_MS);
-      this.#keyPoll.unref();
-    }
+    await this.#signing?.join();
     if (replay.droppedBytes) this.#opts.log.warn({ bytes: replay.droppedBytes }, 'journal: torn last record dropped');
     if (replay.changesets) this.#opts.log.info({ changesets: replay.changesets }, 'journal replayed');
     // The settings are the ones the service was made with: only the zones are read.
@@ -642,33 +621,9 @@ export class Service {
     this.handler.tsig = { keys: tsigKeysFromConfig(configs), maxFudge };
   }
 
-  /**
-   * The signed zones' keys from now on (a reload read them; a worker is told by its primary): a
-   * rollover's new key is published, signs, and the old one retires at the times they carry.
-   */
+  /** The signed zones' keys from now on (a worker is told by its primary). */
   setDnssecKeys(keys: readonly StoredKey[]): void {
-    if (!this.signer) return;
-    this.#keys = keys;
-    this.signer.setZones(signedZones(keys));
-    this.#logKeySteps();
-  }
-
-  /** Logs each key whose state changed since the last call (at most once a second). */
-  #logKeySteps(): void {
-    const signer = this.signer;
-    if (!signer) return;
-    const now = this.#clock.now();
-    const epoch = signer.epoch(now);
-    if (epoch === this.#keyEpoch) return;
-    const first = this.#keyEpoch < 0;
-    this.#keyEpoch = epoch;
-    for (const z of signer.describe(now)) {
-      for (const k of z.keys) {
-        const fields = { zone: nameToText(z.zone), tag: k.tag, algorithm: k.algorithm, state: k.state };
-        if (!first || z.keys.length > 1)
-          this.#opts.log.info(fields, `dnssec: key ${k.tag} of ${fields.zone} ${k.state}`);
-      }
-    }
+    this.#signing?.set(keys);
   }
 
   /** DNS Cookies' secrets from now on (null: cookies off): at start, and when a reload reads them. */
@@ -798,7 +753,7 @@ export class Service {
       const read = await this.#reloadSettings();
       // A secondary zone and its options come in the same reload, as a zone file and its options do.
       if (read?.zonesOptions) this.#secondaries.configure(read.zonesOptions);
-      await this.#reloadKeys();
+      await this.#signing?.reload();
       const loaded = await this.#loadZones();
       if (read?.zonesOptions) this.#reloadZonesOptions(read.zonesOptions);
       await this.#catalog?.update(this.#zonesOptions);
@@ -806,68 +761,6 @@ export class Service {
     });
     this.#reloads = run.catch(() => undefined);
     return run;
-  }
-
-  /**
-   * The signed zones' key files read again: a rollover asked for (`gslbd dnssec rollover`) is put
-   * on the clock from now and written back, here and in the followers. A file that does not read
-   * keeps the keys in service (logged).
-   */
-  /**
-   * The signed zones' keys: alone, from the key files (loadKeys); in a cluster, as etcd has them
-   * (syncKeys: compare-and-swap, so every node signs with the same keys). `start`: with etcd out of
-   * reach, the node's own copies, if it has them.
-   */
-  async #readKeys(start: boolean): Promise<StoredKey[]> {
-    const d = this.#opts.dnssec!;
-    const dataDir = this.#opts.dataDir!;
-    const now = this.#clock.now();
-    const node = this.#node;
-    if (!node) return loadKeys(dataDir, d.zones, d.algorithm, now);
-    const made = (k: StoredKey) =>
-      this.#opts.log.info(
-        { zone: nameToText(k.zone), algorithm: k.algorithm, tag: k.tag },
-        'dnssec: key made and shared through etcd (gslbd dnssec ds prints its DS for the parent)',
-      );
-    try {
-      return await syncKeys(node.store.client, this.#opts.cluster!.prefix, dataDir, d.zones, d.algorithm, now, made);
-    } catch (err) {
-      if (!start) throw err;
-      const local = (await Promise.all(d.zones.map((z) => readKeys(dataDir, z)))).flat();
-      if (d.zones.some((z) => !local.some((k) => k.zone === z)))
-        throw new GslbError(
-          'ERR_DNSSEC_KEY',
-          `the signed zones' keys: etcd: ${(err as Error).message}, and no copy here`,
-        );
-      this.#opts.log.warn(
-        { error: (err as Error).message },
-        "dnssec: etcd unreachable: signing with this node's copy of the keys",
-      );
-      return local;
-    }
-  }
-
-  async #reloadKeys(): Promise<void> {
-    const d = this.#opts.dnssec;
-    if (!d || !this.signer || this.#opts.dataDir === null) return;
-    try {
-      const keys = await this.#readKeys(false);
-      if (same(keys, this.#keys)) return;
-      for (const k of keys) {
-        if (k.publish !== undefined && !this.#keys.some((old) => old.tag === k.tag && old.zone === k.zone))
-          this.#opts.log.info(
-            { zone: nameToText(k.zone), tag: k.tag, publish: k.publish, active: k.active },
-            `dnssec: rollover of ${nameToText(k.zone)} started: key ${k.tag} published, signing from ${new Date(k.active!).toISOString()}`,
-          );
-      }
-      this.setDnssecKeys(keys);
-      this.#opts.followers?.dnssec(keys);
-    } catch (err) {
-      this.#opts.log.error(
-        { error: (err as Error).message },
-        'dnssec: keys not reloaded: the keys in service are kept',
-      );
-    }
   }
 
   /** The last reload asked for; the next one starts when it is done. */
@@ -952,8 +845,7 @@ export class Service {
     this.checker.stop();
     this.#transfers.stop();
     this.#secondaries.stop();
-    if (this.#keyTimer) clearInterval(this.#keyTimer);
-    if (this.#keyPoll) clearInterval(this.#keyPoll);
+    this.#signing?.stop();
     await this.#node?.stop();
     await Promise.all(this.listeners.map((l) => l.stop()));
     // Answers the kernel took only once the socket was writable again (EAGAIN): none were dropped.
@@ -973,27 +865,3 @@ function transitionFields(check: CheckStatus, t: Transition) {
     reason: t.reason,
   };
 }
-
-/** The keys as the Signer takes them: by zone, each loaded once. */
-function signedZones(keys: readonly StoredKey[]) {
-  const zones = new Map<NameKey, { origin: NameKey; keys: ZoneKey[] }>();
-  for (const k of keys) {
-    let z = zones.get(k.zone);
-    if (!z) zones.set(k.zone, (z = { origin: k.zone, keys: [] }));
-    const { publish, active, inactive, delete: del } = k;
-    z.keys.push({
-      key: signingKey(k.algorithm, k.private),
-      ...(publish !== undefined && { publish }),
-      ...(active !== undefined && { active }),
-      ...(inactive !== undefined && { inactive }),
-      ...(del !== undefined && { delete: del }),
-    });
-  }
-  return [...zones.values()];
-}
-
-/** How often a cluster node reads the keys in etcd again (a rollover is pre-published far longer). */
-const KEY_POLL_MS = 5000;
-
-const same = (a: readonly StoredKey[], b: readonly StoredKey[]) =>
-  a.length === b.length && a.every((k, i) => JSON.stringify(k) === JSON.stringify(b[i]));
