@@ -65,8 +65,9 @@ writeFileSync(
 const args = ['--config', path.join(dir, 'gslbd.yaml'), '--listen', `127.0.0.1:${gslbdPort}`, '--data', data];
 const last = `h${N - 1}.p${(N - 1) % 1000}.${ZONE}`;
 const lastAddress = `10.${((N - 1) >> 16) & 255}.${((N - 1) >> 8) & 255}.${(N - 1) & 255}`;
+let gslbd: Gslbd | null = null;
 try {
-  let gslbd = await startGslbd(args);
+  gslbd = await startGslbd(args);
   const first = await until('first AXFR', last, lastAddress, 600_000, gslbdPort);
   const copy = statSync(path.join(data, 'secondary', `${ZONE}copy`)).size;
   const axfr = gslbd.logs.find((l) => l.msg === 'secondary: zone transferred');
@@ -83,6 +84,7 @@ try {
   );
   await knot.stop();
   await gslbd.stop();
+  gslbd = null;
   const t1 = performance.now();
   gslbd = await startGslbd(args);
   await until('warm start', `new.${ZONE}`, '192.0.2.77', 600_000, gslbdPort);
@@ -90,7 +92,10 @@ try {
     `restart with Knot stopped: the copy served ${((performance.now() - t1) / 1000).toFixed(2)} s after the process started, RSS ${rssMiB(gslbd)} MiB`,
   );
   await gslbd.stop();
+  gslbd = null;
 } finally {
+  // Stopped by PID whatever failed: a gslbd left running would hold its port and data.
+  await gslbd?.stop().catch(() => {});
   await knot.stop().catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 }
