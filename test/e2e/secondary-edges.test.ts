@@ -12,6 +12,7 @@ import { ConfigError } from '../../src/7-config/load.ts';
 import { dig } from '../helpers/dig.ts';
 import { axfrAnswer, sendNotify, startFakePrimary, type FakePrimary } from '../helpers/fake-primary.ts';
 import { runCli, startGslbd } from '../helpers/gslbd.ts';
+import { until } from '../helpers/listeners.ts';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'gslbd-secondary-edges-'));
 let primary: FakePrimary;
@@ -140,11 +141,7 @@ describe('a pool that collides with transferred data', () => {
       // in service right after the transfer is logged.
       await gslbd.waitForLog((l) => l.msg === 'secondary: zone transferred', 10_000);
       const web = async () => (await dig(gslbd.port, ['web.edge.test.', 'A'])).answer.map((a) => a.data).join();
-      const deadline = Date.now() + 5000;
-      while ((await web()) !== '192.0.2.80') {
-        if (Date.now() > deadline) throw new Error('the pool web never served');
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await until(async () => (await web()) === '192.0.2.80', 5000, 'the pool web served', 50);
       expect((await dig(gslbd.port, ['www.edge.test.', 'A'])).answer.map((a) => a.data)).toEqual(['192.0.2.1']);
     } finally {
       await gslbd.stop();
@@ -159,19 +156,11 @@ describe('--workers 2', () => {
     const gslbd = await startGslbd(['--config', path.join(dir, 'gslbd.yaml'), '--workers', '2']);
     try {
       const www = async () => (await dig(gslbd.port, ['www.edge.test.', 'A'])).answer.map((a) => a.data).join();
-      const deadline = Date.now() + 10_000;
-      while ((await www()) !== '192.0.2.1') {
-        if (Date.now() > deadline) throw new Error('the workers never served the transferred zone');
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await until(async () => (await www()) === '192.0.2.1', 10_000, 'the workers serving the transferred zone', 100);
       primary.reply = (q) => axfrAnswer(q.readUInt16BE(0), 'edge.test.', 2);
       // Only workers listen: the NOTIFY lands on one of them.
       await sendNotify(gslbd.port, 'edge.test.');
-      const until = Date.now() + 5000;
-      while ((await www()) !== '192.0.2.2') {
-        if (Date.now() > until) throw new Error('serial 2 never served after NOTIFY');
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await until(async () => (await www()) === '192.0.2.2', 5000, 'serial 2 served after NOTIFY', 100);
       // Every query (each from a new port, spread over both workers) sees the new copy.
       for (let i = 0; i < 20; i++) expect(await www()).toBe('192.0.2.2');
     } finally {

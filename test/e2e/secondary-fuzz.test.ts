@@ -12,6 +12,7 @@ import { dig } from '../helpers/dig.ts';
 import { axfrAnswer, sendNotify, startFakePrimary, type FakePrimary } from '../helpers/fake-primary.ts';
 import { fuzzSeed } from '../helpers/fuzz.ts';
 import { startGslbd, type Gslbd } from '../helpers/gslbd.ts';
+import { until } from '../helpers/listeners.ts';
 import { mulberry32 } from '../policy/helpers.ts';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'gslbd-secondary-fuzz-'));
@@ -32,11 +33,7 @@ async function refresh(): Promise<void> {
       l.msg.startsWith('secondary: the primary sent a serial'));
   const before = gslbd.logs.filter(ends).length;
   await sendNotify(gslbd.port, ZONE);
-  const deadline = Date.now() + 10_000;
-  while (gslbd.logs.filter(ends).length === before) {
-    if (Date.now() > deadline) throw new Error('no refresh after NOTIFY');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await until(() => gslbd.logs.filter(ends).length > before, 10_000, 'a refresh after NOTIFY', 5);
 }
 
 const www = async () =>
@@ -58,8 +55,7 @@ beforeAll(async () => {
   gslbd = await startGslbd(['--config', path.join(work, 'gslbd.yaml')]);
   await gslbd.waitForLog((l) => l.msg === 'secondary: zone transferred', 10_000);
   // It goes in service right after the transfer is logged.
-  for (const end = Date.now() + 5000; (await www()).length === 0; await new Promise((r) => setTimeout(r, 50)))
-    if (Date.now() > end) throw new Error('the transferred zone is not served');
+  await until(async () => (await www()).length > 0, 5000, 'the transferred zone served', 50);
 }, 30_000);
 
 afterAll(async () => {

@@ -13,6 +13,7 @@ import { keyFromText, nameToText } from '../../src/0-base/name.ts';
 import { notifyMessage } from '../../src/6-serve/notify.ts';
 import { signRequest } from '../../src/1-codec/tsig.ts';
 import { dig } from '../helpers/dig.ts';
+import { until } from '../helpers/listeners.ts';
 import { startGslbd, type Gslbd } from '../helpers/gslbd.ts';
 import { freePort, requireKnot, startKnot, type Knot } from '../helpers/knot.ts';
 import { nsupdate, tsigKeyYaml, type Key } from '../helpers/nsupdate.ts';
@@ -55,16 +56,6 @@ const gslbdArgs = () => [
   '--data',
   data,
 ];
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const answerOf = async (name: string, type = 'A') => {
   const r = await dig(gslbdPort, [name, type, '+timeout=1', '+tries=1']).catch(() => null);
@@ -122,14 +113,8 @@ afterAll(async () => {
 
 describe('gslbd as a secondary of Knot', () => {
   it('serves the transferred zone with its own pool laid over it', async () => {
-    const s = await waitFor(
-      'static answered',
-      async () => {
-        const r = await answerOf('static.sec.test.');
-        return r?.status === 'NOERROR' ? r : null;
-      },
-      5000,
-    );
+    await until(async () => (await answerOf('static.sec.test.'))?.status === 'NOERROR', 5000, 'static answered');
+    const s = (await answerOf('static.sec.test.'))!;
     expect(s.flags).toContain('aa');
     expect(s.answer.map((a) => a.data)).toEqual(['192.0.2.10']);
     const txt = await answerOf('txt.sec.test.', 'TXT');
@@ -145,14 +130,9 @@ describe('gslbd as a secondary of Knot', () => {
     writeFileSync(knotFile, zoneText(2, ['new IN A 192.0.2.77']));
     const t0 = Date.now();
     await knot.reload('sec.test.');
-    const r = await waitFor(
-      'new name served',
-      async () => {
-        const a = await answerOf('new.sec.test.');
-        return a?.status === 'NOERROR' && a.answer.length ? a : null;
-      },
-      2000,
-    );
+    await until(async () => ((await answerOf('new.sec.test.'))?.answer.length ?? 0) > 0, 2000, 'new name served');
+    const r = (await answerOf('new.sec.test.'))!;
+    expect(r.status).toBe('NOERROR');
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(r.answer.map((a) => a.data)).toEqual(['192.0.2.77']);
     expect(gslbd.logs.some((l) => l.msg === 'secondary: zone transferred' && l.kind === 'IXFR' && l.serial === 2)).toBe(
@@ -201,13 +181,10 @@ describe('gslbd as a secondary of Knot', () => {
   it('serves its copy after a restart with Knot down, SERVFAIL past EXPIRE, and again once Knot is back', async () => {
     writeFileSync(knotFile, zoneText(3, ['new IN A 192.0.2.77'], '2 1 6'));
     await knot.reload('sec.test.');
-    await waitFor(
-      'serial 3',
-      async () => {
-        const a = await answerOf('sec.test.', 'SOA');
-        return a?.answer[0]?.data.includes(' 3 2 1 6 30') ? a : null;
-      },
+    await until(
+      async () => (await answerOf('sec.test.', 'SOA'))?.answer[0]?.data.includes(' 3 2 1 6 30') === true,
       2000,
+      'serial 3',
     );
     await knot.stop();
     await gslbd.stop();
@@ -216,23 +193,13 @@ describe('gslbd as a secondary of Knot', () => {
     expect(r!.status).toBe('NOERROR');
     expect(r!.answer.map((a) => a.data)).toEqual(['192.0.2.77']);
     // EXPIRE is 6 s after the last answer from Knot.
-    await waitFor(
-      'SERVFAIL after expire',
-      async () => {
-        const a = await answerOf('static.sec.test.');
-        return a?.status === 'SERVFAIL' ? a : null;
-      },
+    await until(
+      async () => (await answerOf('static.sec.test.'))?.status === 'SERVFAIL',
       12_000,
+      'SERVFAIL after expire',
     );
     expect(gslbd.logs.some((l) => String(l.msg).startsWith('secondary: zone expired'))).toBe(true);
     knot = await startKnotPrimary();
-    await waitFor(
-      'served again',
-      async () => {
-        const a = await answerOf('static.sec.test.');
-        return a?.status === 'NOERROR' ? a : null;
-      },
-      5000,
-    );
+    await until(async () => (await answerOf('static.sec.test.'))?.status === 'NOERROR', 5000, 'served again');
   }, 40_000);
 });
