@@ -133,3 +133,41 @@ export async function updateReachesSecondary(
   }
   return seen;
 }
+
+/** The example zones' pool names: a secondary answers them by the transfer's mode, not as gslbd does. */
+const EXAMPLE_POOLS = ['www', 'rr', 'near', 'regional', 'primary', 'sticky', 'api'];
+
+/**
+ * The questions a secondary should answer as gslbd does, from gslbd's transfer of `zone`: each
+ * owner with its type and with TXT (the pools of gslb.example.com. left out), and `extra.zone A`
+ * for each of `extras` (names that do not exist, wildcards, below cuts).
+ */
+export function staticQuestions(records: readonly string[], zone: string, extras: readonly string[]): Set<string> {
+  const pools = new Set(EXAMPLE_POOLS.map((p) => `${p}.${zone}`));
+  const questions = new Set<string>();
+  for (const line of records) {
+    const [owner, , , type] = line.split(' ');
+    if (zone === 'gslb.example.com.' && pools.has(owner!)) continue;
+    questions.add(`${owner} ${type}`);
+    questions.add(`${owner} TXT`);
+  }
+  for (const extra of extras) questions.add(`${extra}.${zone} A`);
+  return questions;
+}
+
+/** Each question asked of gslbd and of `other` (named `name`); those whose `normal` forms differ, both shown. */
+export async function differentAnswers<T>(
+  questions: Iterable<string>,
+  gslbdPort: number,
+  other: { readonly name: string; readonly port: number },
+  normal: (r: Awaited<ReturnType<typeof dig>>) => T,
+): Promise<string[]> {
+  const differences: string[] = [];
+  for (const q of questions) {
+    const args = q.split(' ');
+    const [a, b] = await Promise.all([dig(gslbdPort, args), dig(other.port, args)]);
+    const [na, nb] = [JSON.stringify(normal(a)), JSON.stringify(normal(b))];
+    if (na !== nb) differences.push(`${q}\n  gslbd: ${na}\n  ${`${other.name}:`.padEnd(6)} ${nb}`);
+  }
+  return differences;
+}
