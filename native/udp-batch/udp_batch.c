@@ -3,6 +3,8 @@
 // every Node version with the same N-API level. README.md beside this file says how it is used.
 
 #define _GNU_SOURCE
+// Node-API 8: async cleanup hooks, to close the socket when a worker thread's environment ends.
+#define NAPI_VERSION 8
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -34,6 +36,8 @@ typedef struct {
   int batch;
   int closing;  // close() called: read no more, flush what is pending, then close
   int closed;   // the fd is closed; the handle waits for uv_close's callback
+  int torn;     // the environment is ending (a worker thread's): no more calls into JavaScript
+  napi_async_cleanup_hook_handle cleanup;  // registered at open; removed once the handle is closed
   int events;   // what the poll watches now
   // Receiving: slot i of `rx` holds datagram i of a batch; `meta` gives its length and port.
   unsigned char *rx;
@@ -83,8 +87,25 @@ static void watch(udp *u, int events) {
   else uv_poll_stop(&u->poll);
 }
 
+static void free_udp(udp *u) {
+  while (u->head) {
+    pending *p = u->head;
+    u->head = p->next;
+    free(p);
+  }
+  napi_async_cleanup_hook_handle cleanup = u->cleanup;
+  free(u);
+  // Last: while registered, the environment's teardown waits for this handle.
+  napi_remove_async_cleanup_hook(cleanup);
+}
+
 static void on_handle_closed(uv_handle_t *h) {
   udp *u = h->data;
+  if (u->torn) {
+    // The environment is going away with everything JavaScript held: only our memory is ours to free.
+    free_udp(u);
+    return;
+  }
   napi_env env = u->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
@@ -101,12 +122,7 @@ static void on_handle_closed(uv_handle_t *h) {
   for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
     if (*refs[i]) napi_delete_reference(env, *refs[i]);
   napi_async_destroy(env, u->async);
-  while (u->head) {
-    pending *p = u->head;
-    u->head = p->next;
-    free(p);
-  }
-  free(u);
+  free_udp(u);
 }
 
 static void close_now(udp *u) {
@@ -115,6 +131,15 @@ static void close_now(udp *u) {
   uv_poll_stop(&u->poll);
   close(u->fd);
   uv_close((uv_handle_t *)&u->poll, on_handle_closed);
+}
+
+// The environment ends with the socket open (a worker thread that exits or dies): the handle must
+// be closed before its loop is, or Node.js aborts the whole process. Kept answers are dropped.
+static void on_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
+  (void)handle;
+  udp *u = arg;
+  u->torn = 1;
+  close_now(u);
 }
 
 static int keep(udp *u, const struct sockaddr_storage *to, socklen_t to_len, const void *data, size_t size) {
@@ -496,6 +521,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   u->poll.data = u;
   u->events = UV_READABLE;
   uv_poll_start(&u->poll, UV_READABLE, on_poll);
+  CHECK(napi_add_async_cleanup_hook(env, on_teardown, u, &u->cleanup));
   return self;
 }
 
