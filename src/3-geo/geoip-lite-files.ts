@@ -19,7 +19,15 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SourceError } from '../0-base/errors.ts';
-import { Ipv4Builder, Ipv6Table, NO_PLACE, Places, type Ipv4Table, type PlaceTable } from './geoip-lite-tables.ts';
+import {
+  Ipv4Builder,
+  Ipv6Table,
+  NO_PLACE,
+  Places,
+  shared,
+  type Ipv4Table,
+  type PlaceTable,
+} from './geoip-lite-tables.ts';
 
 export interface GeoipLiteData {
   readonly v4: Ipv4Table;
@@ -123,11 +131,11 @@ async function readV4(file: RecordFile, placeAt: PlaceAt): Promise<Ipv4Table> {
 // below the previous one's top 64 bits), and Ipv6Table reproduces what geoip-lite answers anyway.
 async function readV6(file: RecordFile, placeAt: PlaceAt): Promise<Ipv6Table> {
   const n = file.count;
-  const startHi = new Uint32Array(n);
-  const startLo = new Uint32Array(n);
-  const endHi = new Uint32Array(n);
-  const endLo = new Uint32Array(n);
-  const places = new Uint32Array(n);
+  const startHi = shared(Uint32Array, n);
+  const startLo = shared(Uint32Array, n);
+  const endHi = shared(Uint32Array, n);
+  const endLo = shared(Uint32Array, n);
+  const places = shared(Uint32Array, n);
   await file.forEach((d, at, i) => {
     const sHi = d.getUint32(at);
     const sLo = d.getUint32(at + 4);

@@ -19,9 +19,9 @@ export const NO_PLACE = 0;
 export class Places {
   #codes: string[] = [''];
   #codeIds = new Map<string, number>([['', 0]]);
-  #country = new Uint16Array(1 << 12);
-  #lat = new Int32Array(1 << 12);
-  #lon = new Int32Array(1 << 12);
+  #country = shared(Uint16Array, 1 << 12);
+  #lat = shared(Int32Array, 1 << 12);
+  #lon = shared(Int32Array, 1 << 12);
   #count = 1;
   /**
    * Place ids by hash, linear probing; 0 (NO_PLACE) marks a free slot. At most half full. Sized
@@ -54,15 +54,21 @@ export class Places {
 
   finish(): PlaceTable {
     const n = this.#count;
-    return new PlaceTable(this.#codes, this.#country.slice(0, n), this.#lat.slice(0, n), this.#lon.slice(0, n));
+    // Views, not copies: the unused tail was never written, so it holds address space but no RSS.
+    return new PlaceTable(
+      this.#codes,
+      this.#country.subarray(0, n),
+      this.#lat.subarray(0, n),
+      this.#lon.subarray(0, n),
+    );
   }
 
   #add(slot: number, country: number, lat: number, lon: number): number {
     const id = this.#count++;
     if (id === this.#lat.length) {
-      this.#country = grown(this.#country, new Uint16Array(id * 2));
-      this.#lat = grown(this.#lat, new Int32Array(id * 2));
-      this.#lon = grown(this.#lon, new Int32Array(id * 2));
+      this.#country = grown(this.#country, shared(Uint16Array, id * 2));
+      this.#lat = grown(this.#lat, shared(Int32Array, id * 2));
+      this.#lon = grown(this.#lon, shared(Int32Array, id * 2));
     }
     this.#country[id] = country;
     this.#lat[id] = lat;
@@ -90,10 +96,28 @@ function hash(country: number, lat: number, lon: number): number {
   return (h ^ (h >>> 13)) >>> 0;
 }
 
+/**
+ * An array of `length` in a SharedArrayBuffer: posted to a worker thread, a table over it is not
+ * copied but shared (9-main/cluster: every worker answers from the primary's tables).
+ */
+export function shared<T extends Uint16Array | Int32Array | Uint32Array>(
+  Type: { new (b: SharedArrayBuffer): T; readonly BYTES_PER_ELEMENT: number },
+  length: number,
+): T {
+  return new Type(new SharedArrayBuffer(length * Type.BYTES_PER_ELEMENT));
+}
+
 /** `into`, a larger array, holding `from` at its start. */
 function grown<T extends Uint16Array | Int32Array | Uint32Array>(from: T, into: T): T {
   into.set(from);
   return into;
+}
+
+export interface PlaceParts {
+  readonly codes: readonly string[];
+  readonly country: Uint16Array;
+  readonly lat: Int32Array;
+  readonly lon: Int32Array;
 }
 
 export class PlaceTable {
@@ -107,6 +131,15 @@ export class PlaceTable {
     this.#country = country;
     this.#lat = lat;
     this.#lon = lon;
+  }
+
+  /** Its arrays (SharedArrayBuffers) and codes, to build the same table in another thread. */
+  get parts(): PlaceParts {
+    return { codes: this.#codes, country: this.#country, lat: this.#lat, lon: this.#lon };
+  }
+
+  static from(p: PlaceParts): PlaceTable {
+    return new PlaceTable(p.codes, p.country, p.lat, p.lon);
   }
 
   get size(): number {
@@ -140,6 +173,14 @@ export class Ipv4Table {
   constructor(starts: Uint32Array, places: Uint32Array) {
     this.#starts = starts;
     this.#places = places;
+  }
+
+  get parts(): { readonly starts: Uint32Array; readonly places: Uint32Array } {
+    return { starts: this.#starts, places: this.#places };
+  }
+
+  static from(p: Ipv4Table['parts']): Ipv4Table {
+    return new Ipv4Table(p.starts, p.places);
   }
 
   get size(): number {
@@ -176,8 +217,8 @@ export class Ipv4Builder {
 
   /** `capacity`: the number of records. Merging leaves fewer entries than that, gaps add a few. */
   constructor(capacity: number) {
-    this.#starts = new Uint32Array(Math.max(capacity, 16));
-    this.#places = new Uint32Array(this.#starts.length);
+    this.#starts = shared(Uint32Array, Math.max(capacity, 16));
+    this.#places = shared(Uint32Array, this.#starts.length);
   }
 
   /** Adds [start, end]; `start` must be past the previous range's end. */
@@ -198,8 +239,8 @@ export class Ipv4Builder {
     const n = this.#count;
     if (n > 0 && this.#places[n - 1] === place) return;
     if (n === this.#starts.length) {
-      this.#starts = grown(this.#starts, new Uint32Array(n * 2));
-      this.#places = grown(this.#places, new Uint32Array(n * 2));
+      this.#starts = grown(this.#starts, shared(Uint32Array, n * 2));
+      this.#places = grown(this.#places, shared(Uint32Array, n * 2));
     }
     this.#starts[n] = start;
     this.#places[n] = place;
@@ -213,6 +254,14 @@ export class Ipv4Builder {
  * here, and which of them answers for that /64 depends on the order in which geoip-lite's binary
  * search probes them. `locate` is that search, step for step, so the same record answers.
  */
+export interface Ipv6Parts {
+  readonly startHi: Uint32Array;
+  readonly startLo: Uint32Array;
+  readonly endHi: Uint32Array;
+  readonly endLo: Uint32Array;
+  readonly places: Uint32Array;
+}
+
 export class Ipv6Table {
   readonly #startHi: Uint32Array;
   readonly #startLo: Uint32Array;
@@ -227,6 +276,20 @@ export class Ipv6Table {
     this.#endHi = endHi;
     this.#endLo = endLo;
     this.#places = places;
+  }
+
+  get parts(): Ipv6Parts {
+    return {
+      startHi: this.#startHi,
+      startLo: this.#startLo,
+      endHi: this.#endHi,
+      endLo: this.#endLo,
+      places: this.#places,
+    };
+  }
+
+  static from(p: Ipv6Parts): Ipv6Table {
+    return new Ipv6Table(p.startHi, p.startLo, p.endHi, p.endLo, p.places);
   }
 
   get size(): number {

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { GslbError } from '../0-base/errors.ts';
 import { lookupAddress } from './address.ts';
 import { readGeoipLiteData, type GeoipLiteData } from './geoip-lite-files.ts';
-import type { GeoDatabase, GeoLocation } from './types.ts';
+import { Ipv4Table, Ipv6Table, PlaceTable } from './geoip-lite-tables.ts';
+import type { GeoDatabase, GeoLocation, SharedGeo } from './types.ts';
 
 /**
  * Prefix reported for IPv6 answers. geoip-lite compares IPv6 addresses on their top 64 bits
@@ -54,6 +55,8 @@ export interface GeoipLiteOptions {
 export class GeoipLiteDatabase implements GeoDatabase {
   readonly description: string;
   readonly dataDir: string;
+  /** Whether the data directory was given (not the package's own). */
+  readonly #dirGiven: boolean;
   #data: GeoipLiteData | undefined;
   #loading: Promise<void> | undefined;
   #failure: GslbError | undefined;
@@ -64,11 +67,32 @@ export class GeoipLiteDatabase implements GeoDatabase {
     const { version } = require(pkg) as { version: string };
     // geoip-lite resolves its data directory from lib/, with GEODATADIR relative to that.
     this.dataDir = options.dataDir ?? path.resolve(path.dirname(pkg), 'lib', process.env.GEODATADIR || '../data/');
+    this.#dirGiven = options.dataDir !== undefined;
     this.description = `geoip-lite ${version} (${options.dataDir ? `data in ${this.dataDir}` : 'bundled GeoLite2 data'})`;
   }
 
   get loaded(): boolean {
     return this.#data !== undefined;
+  }
+
+  /** The tables (SharedArrayBuffers), once loaded: another thread answers from them (`fromShared`). */
+  shared(): SharedGeo {
+    const data = this.#data;
+    if (!data) throw new GslbError('ERR_CONFIG', 'geoip-lite: shared before it was loaded');
+    return {
+      type: 'geoip-lite',
+      ...(this.#dirGiven && { dataDir: this.dataDir }),
+      tables: { v4: data.v4.parts, v6: data.v6.parts, places: data.places.parts },
+    };
+  }
+
+  /** A loaded database over tables another thread loaded (`shared()`), answering at once. */
+  static fromShared(s: Extract<SharedGeo, { type: 'geoip-lite' }>): GeoipLiteDatabase {
+    const db = new GeoipLiteDatabase(s.dataDir !== undefined ? { dataDir: s.dataDir } : {});
+    const { v4, v6, places } = s.tables;
+    db.#data = { v4: Ipv4Table.from(v4), v6: Ipv6Table.from(v6), places: PlaceTable.from(places) };
+    db.#loading = Promise.resolve();
+    return db;
   }
 
   /**

@@ -2,10 +2,10 @@
 
 import { LRUCache } from 'lru-cache';
 import { GeoipLiteDatabase } from './geoip-lite.ts';
-import { openMmdb } from './mmdb.ts';
-import type { GeoDatabase, GeoLocation } from './types.ts';
+import { MmdbDatabase, openMmdb } from './mmdb.ts';
+import type { GeoDatabase, GeoLocation, SharedGeo } from './types.ts';
 
-export type { GeoDatabase, GeoLocation, GeoPoint } from './types.ts';
+export type { GeoDatabase, GeoLocation, GeoPoint, SharedGeo } from './types.ts';
 export { continentOf } from './continents.ts';
 export { GEOIP_LITE_V6_PREFIX, GeoipLiteDatabase } from './geoip-lite.ts';
 export { MmdbDatabase, openMmdb } from './mmdb.ts';
@@ -22,6 +22,15 @@ export async function openGeoDatabase(spec: GeoSpec): Promise<GeoDatabase> {
   const db = new GeoipLiteDatabase();
   await db.load();
   return db;
+}
+
+/** The database another thread opened (its `shared()`), over the same memory: nothing is read or copied. */
+export function openSharedGeo(s: SharedGeo): GeoDatabase {
+  if (s.type === 'mmdb') {
+    const bytes = Buffer.from(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
+    return new MmdbDatabase(s.path, bytes);
+  }
+  return GeoipLiteDatabase.fromShared(s);
 }
 
 // LRUCache cannot hold null, and "not in the database" is worth remembering too.

@@ -1,22 +1,31 @@
 // GeoDatabase over an operator's MaxMind-format .mmdb file (GeoIP2 / GeoLite2 City or Country,
 // DB-IP City Lite, ...), read whole into memory by the `maxmind` package.
 
-import { open as openFile, stat } from 'node:fs/promises';
-import { open, type CityResponse, type Reader } from 'maxmind';
+import { open as openFile } from 'node:fs/promises';
+import { Reader, type CityResponse } from 'maxmind';
 import { SourceError } from '../0-base/errors.ts';
 import { lookupAddress } from './address.ts';
 import { makeLocation } from './location.ts';
-import type { GeoDatabase, GeoLocation, GeoPoint } from './types.ts';
+import type { GeoDatabase, GeoLocation, GeoPoint, SharedGeo } from './types.ts';
 
 export class MmdbDatabase implements GeoDatabase {
   readonly description: string;
   readonly #reader: Reader<CityResponse>;
+  readonly #path: string;
+  readonly #bytes: Buffer;
 
-  /** Use `openMmdb`: it checks the file. */
-  constructor(path: string, reader: Reader<CityResponse>) {
+  /** Use `openMmdb`: it checks the file. `bytes`: the file, in a SharedArrayBuffer. */
+  constructor(path: string, bytes: Buffer, reader = new Reader<CityResponse>(bytes)) {
     const meta = reader.metadata;
     this.#reader = reader;
+    this.#path = path;
+    this.#bytes = bytes;
     this.description = `mmdb ${path} (${meta.databaseType}, built ${meta.buildEpoch.toISOString().slice(0, 10)})`;
+  }
+
+  /** The file's bytes, shared: a worker thread reads the same memory (openSharedGeo). */
+  shared(): SharedGeo {
+    return { type: 'mmdb', path: this.#path, bytes: this.#bytes };
   }
 
   lookup(address: string): GeoLocation | null {
@@ -41,10 +50,11 @@ export class MmdbDatabase implements GeoDatabase {
 /** Opens a .mmdb file; a missing or invalid file throws ERR_CONFIG naming the file and the reason. */
 export async function openMmdb(path: string): Promise<MmdbDatabase> {
   let reader: Reader<CityResponse>;
-  let size: number;
+  let bytes: Buffer;
   try {
-    reader = await open<CityResponse>(path);
-    size = (await stat(path)).size;
+    bytes = await readShared(path);
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) throw new Error('gzip-compressed: give the .mmdb file, not its .gz');
+    reader = new Reader<CityResponse>(bytes);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     let reason = e.message;
@@ -55,9 +65,26 @@ export async function openMmdb(path: string): Promise<MmdbDatabase> {
     }
     throw new SourceError('ERR_CONFIG', path, 0, `cannot open MaxMind database: ${reason}`);
   }
-  const problem = metadataProblem(reader.metadata, size);
+  const problem = metadataProblem(reader.metadata, bytes.length);
   if (problem) throw new SourceError('ERR_CONFIG', path, 0, `not a usable MaxMind database: ${problem}`);
-  return new MmdbDatabase(path, reader);
+  return new MmdbDatabase(path, bytes, reader);
+}
+
+/** The whole file in a SharedArrayBuffer (worker threads read it in place). */
+async function readShared(path: string): Promise<Buffer> {
+  const file = await openFile(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const bytes = Buffer.from(new SharedArrayBuffer(size));
+    for (let at = 0; at < size;) {
+      const { bytesRead } = await file.read(bytes, at, size - at, at);
+      if (bytesRead === 0) throw new Error(`file shrank while read (${at} of ${size} bytes)`);
+      at += bytesRead;
+    }
+    return bytes;
+  } finally {
+    await file.close();
+  }
 }
 
 // The reader accepts any bytes whose tail happens to decode as a map; check what lookups rely on,

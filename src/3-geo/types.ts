@@ -25,4 +25,34 @@ export interface GeoDatabase {
   lookup(address: string): GeoLocation | null;
   /** For logs and /explain: which database answered. */
   readonly description: string;
+  /** The database as plain data over SharedArrayBuffers, for another thread (openSharedGeo); absent: not shareable. */
+  shared?(): SharedGeo;
 }
+
+/**
+ * A loaded database as plain data whose big arrays live in SharedArrayBuffers: posted to a worker
+ * thread it is shared, not copied, and `openSharedGeo` (index.ts) answers from it at once.
+ */
+export type SharedGeo =
+  | {
+      readonly type: 'geoip-lite';
+      /** Absent: the package's bundled data. */
+      readonly dataDir?: string;
+      readonly tables: {
+        readonly v4: { readonly starts: Uint32Array; readonly places: Uint32Array };
+        readonly v6: {
+          readonly startHi: Uint32Array;
+          readonly startLo: Uint32Array;
+          readonly endHi: Uint32Array;
+          readonly endLo: Uint32Array;
+          readonly places: Uint32Array;
+        };
+        readonly places: {
+          readonly codes: readonly string[];
+          readonly country: Uint16Array;
+          readonly lat: Int32Array;
+          readonly lon: Int32Array;
+        };
+      };
+    }
+  | { readonly type: 'mmdb'; readonly path: string; readonly bytes: Uint8Array };
