@@ -1,6 +1,6 @@
 // A small DNS client for probes, over dns2 (kept behind this file: the rest of gslbd never sees it).
 
-import { createRequire } from 'node:module';
+import { lazy } from '../0-base/lazy.ts';
 import net from 'node:net';
 import { typeName } from '../0-base/constants.ts';
 
@@ -19,7 +19,8 @@ interface Dns2 {
   }): Dns2Query;
 }
 
-const dns2 = createRequire(import.meta.url)('dns2') as Dns2;
+/** Loaded by the first probe: a worker thread, which probes nothing, never loads it. */
+const dns2 = lazy<Dns2>('dns2');
 
 export interface DnsReply {
   readonly rcode: number;
@@ -34,7 +35,7 @@ export async function queryOnce(
   type: number,
   timeoutMs: number,
 ): Promise<DnsReply> {
-  const query = dns2.UDPClient({
+  const query = dns2().UDPClient({
     dns: server,
     port,
     socketType: net.isIPv6(server) ? 'udp6' : 'udp4',

@@ -20,14 +20,18 @@
 
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { noop } from 'cockatiel';
-import { Etcd3, type IKeyValue, type Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import { lazy } from '../0-base/lazy.ts';
 import { GslbError } from '../0-base/errors.ts';
 import { replaceFile } from './durable-file.ts';
 import { reviveInfinity, type StateSnapshot } from './state.ts';
 import type { ServedStore } from './served.ts';
 import { NotDurableError, type Change, type Changeset } from './types.ts';
 import { StoreBase, type Committed } from './store-base.ts';
+
+/** etcd3 (with gRPC) and its fault-handling package, loaded by the first store: only a cluster node needs them. */
+export const etcd3 = lazy<typeof import('etcd3')>('etcd3');
+const cockatiel = lazy<typeof import('cockatiel')>('cockatiel');
 
 export interface EtcdStoreOptions {
   /** Client URLs of the etcd members, e.g. `http://127.0.0.1:2379`. */
@@ -99,7 +103,8 @@ export class EtcdStore extends StoreBase implements ServedStore {
     this.#timeoutMs = o.timeoutMs ?? 5000;
     this.#now = o.now ?? Date.now;
     // Retries are ours to decide (a refused change is refused); the client only reconnects.
-    this.#client = new Etcd3({
+    const { noop } = cockatiel();
+    this.#client = new (etcd3().Etcd3)({
       hosts: [...o.endpoints],
       dialTimeout: this.#timeoutMs,
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + this.#timeoutMs }),

@@ -10,7 +10,8 @@
 // an answer with TTL 0, or no answer for a whole ttl, means the lease is gone, and a new one is
 // granted with this node's votes put again. Every node reads all votes, then watches them.
 
-import { EtcdLeaseInvalidError, type Etcd3, type IKeyValue, type Lease, type Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
+import { etcd3 } from './etcd-store.ts';
 import type { HealthState } from '../3-health/types.ts';
 
 export interface Vote {
@@ -273,7 +274,7 @@ export class EtcdVotes {
       if (this.#lease) {
         const r = await this.#lease.keepaliveOnce({ deadline: Date.now() + this.#o.ttlMs / 2 });
         // TTL 0 or less: etcd no longer has the lease, and with it went this node's votes.
-        if (Number(r.TTL) <= 0) throw new EtcdLeaseInvalidError(String(r.ID));
+        if (Number(r.TTL) <= 0) throw new (etcd3().EtcdLeaseInvalidError)(String(r.ID));
       } else {
         const lease = this.#o.client.lease(ttlSeconds, { autoKeepAlive: false });
         lease.on('lost', () => {});
@@ -302,7 +303,7 @@ export class EtcdVotes {
         this.#o.onDetached?.(false, this.#aliveAt);
       }
     } catch (err) {
-      if (err instanceof EtcdLeaseInvalidError || /lease not found/i.test((err as Error).message)) {
+      if (err instanceof etcd3().EtcdLeaseInvalidError || /lease not found/i.test((err as Error).message)) {
         // etcd answers, but the lease is gone (expired in a pause, or revoked): a new one at once,
         // with this node's votes put again. Not detached: etcd was reached.
         this.#lease?.release();

@@ -6,9 +6,12 @@
 
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifySchema } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
+import { lazy } from '../0-base/lazy.ts';
 import { ERROR_CODES, type ApiErrorCode } from './errors.ts';
+
+/** Loaded with the API (0-base/lazy.ts). */
+const swagger = lazy<typeof import('@fastify/swagger')>('@fastify/swagger');
+const swaggerUi = lazy<typeof import('@fastify/swagger-ui')>('@fastify/swagger-ui');
 
 /** Served without a token: the document holds no data, only the shape of the API. */
 export const DOCS_PREFIX = '/docs';
@@ -79,7 +82,7 @@ const PUBLIC = new Set(['/', '/index.html', OPENAPI_PATH]);
  * documented; buildApi adds them so.
  */
 export function openApi(app: FastifyInstance): void {
-  app.register(swagger, {
+  app.register(swagger(), {
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -111,7 +114,7 @@ export function openApi(app: FastifyInstance): void {
       return { schema: s as FastifySchema, url };
     },
   });
-  app.register(swaggerUi, {
+  app.register(swaggerUi(), {
     routePrefix: DOCS_PREFIX,
     // Assets from the package (node_modules), served by us; the page's CSP allows nothing else.
     staticCSP: true,

@@ -3,7 +3,8 @@
 // with `api.tls`, and takes a reload's tokens, allow list, limit and certificate without a restart.
 
 import type { Server as HttpsServer } from 'node:https';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { lazy } from '../0-base/lazy.ts';
 import { formatListen } from '../0-base/listen.ts';
 import type { Logger } from '../0-base/log.ts';
 import { authHook } from './auth.ts';
@@ -39,9 +40,12 @@ export interface TlsPem {
   readonly key: Buffer;
 }
 
+/** Loaded by the first API built: a worker thread, which serves no API, never loads it. */
+const fastify = lazy<typeof import('fastify')>('fastify');
+
 export function buildApi(backend: ApiBackend, opts: BuildOptions): FastifyInstance {
   const access = opts.access ?? new ApiAccess({ tokens: opts.tokens }, opts.log);
-  const app = Fastify({
+  const app = fastify()({
     ...(opts.tls && { https: { cert: opts.tls.cert, key: opts.tls.key } }),
     // Our own log lines (below): fastify's would include request headers, tokens among them.
     logger: false,

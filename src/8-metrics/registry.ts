@@ -1,12 +1,16 @@
 // /metrics: the Prometheus view of a running gslbd (prom-client). Every value is read from its
 // owner when scraped; nothing here is on the query path.
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { lazy } from '../0-base/lazy.ts';
 import { nameToText } from '../0-base/name.ts';
 import type { HealthView } from '../4-gslb/health-view.ts';
 import type { CheckStatus } from '../3-health/checker.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { CountMap, type QueryCounters } from '../6-serve/counters.ts';
+
+/** Loaded with the first registry: a worker thread, which serves no /metrics, never loads it. */
+const promClient = lazy<typeof import('prom-client')>('prom-client');
 import type { HealthState } from '../3-health/types.ts';
 
 /** What the registry reads from. */
@@ -55,6 +59,7 @@ function fromCountMap(labelNames: string[], map: () => CountMap) {
 }
 
 export function createMetrics(src: MetricSources): Metrics {
+  const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = promClient();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gslbd_' });
   const reg = [registry];
