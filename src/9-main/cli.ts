@@ -9,7 +9,6 @@ import { parseReceiveBuffer, RECEIVE_BUFFER_EXPECTED, UDP_IO, type UdpIo } from 
 import { parseListen, type ListenAddress } from '../0-base/listen.ts';
 import { Service, type Settings } from './service.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
-import { runWorker } from './cluster/worker.ts';
 import { journalCommand } from './journal-cli.ts';
 import { opsCommand } from './ops-cli.ts';
 import { agentCommand, reportCommand } from './agent.ts';
@@ -46,7 +45,7 @@ const USAGE = `usage:
                             Linux, built by npm install), or node:dgram, one at a time; without
                             the native module, dgram serves with a warning
         --query-log-sample N   log every N-th query (qname, qtype, client, rcode) at info; 0: off (default)
-        --workers N         processes answering DNS (default: one per core); 1: this process alone
+        --workers N         threads answering DNS (default: one per core); 1: the main thread alone
         --max-changes N     most changes one API request or RFC 2136 UPDATE may make, and most
                             prerequisites of one UPDATE (1000)
   gslbd check [--zones DIR] [--config FILE]           validate zones (and gslbd.yaml, with what its
@@ -351,9 +350,6 @@ async function main(argv: string[]): Promise<number> {
       return check(rest);
     case 'journal':
       return journalCommand(rest);
-    case 'worker':
-      // Not for hand use: `serve --workers N` starts these (9-main/cluster/worker.ts).
-      return runWorker();
     case 'status':
     case 'drain':
     case 'undrain':

@@ -7,7 +7,7 @@ import {
   type QueryLogEntry,
   type UpdateHandler,
 } from '../6-serve/handler.ts';
-import type { GeoSpec } from '../3-geo/index.ts';
+import type { GeoSpec, SharedGeo } from '../3-geo/index.ts';
 import { allUp } from '../4-gslb/health-view.ts';
 import type { PooledZone } from '../4-gslb/pool.ts';
 import { nameToText } from '../0-base/name.ts';
@@ -122,6 +122,13 @@ export interface ServiceOptions extends ServerOptions {
   readonly historyStepMs?: number;
   /** Online signing (`dnssec:`): the keys, the algorithm and the signatures' validity (signing-keys.ts). */
   readonly dnssec?: DnssecSetup;
+  /**
+   * A worker: the geo database its primary opened, over the primary's memory (3-geo's
+   * `SharedGeo`); later ones come through `setSharedGeo`. Absent: opened here when a pool needs it.
+   */
+  readonly sharedGeo?: SharedGeo;
+  /** Tests' fault injection (a worker that dies on a query): the handler the listeners call. */
+  readonly wrapHandler?: (h: Handler) => Handler;
 }
 
 /** What a reload reads from gslbd.yaml; `file` names it in logs and /v1/status. */
@@ -162,6 +169,8 @@ export interface Followers {
   catalog(content: CatalogContent): Promise<void>;
   /** The state was replaced whole (a cluster node caught up through a snapshot); followers take it. */
   restore(state: StateSnapshot): void;
+  /** The geo database was opened here (before the zones needing it are reloaded): followers answer from it. */
+  geo(shared: SharedGeo): void;
   /** Their query counters, for /metrics and the status page. */
   counters(): Promise<readonly QueryCounts[]>;
 }
@@ -184,7 +193,7 @@ export class Service {
   readonly signer: Signer | null;
   /** Changesets refused because the journal could not be written: `source kind`. */
   readonly notDurable = new CountMap();
-  readonly metrics: Metrics;
+  #metrics: Metrics | null = null;
   /** The status page's data, with the latest health state changes. */
   readonly view: StatusView;
   /** The status page's charts: the last hour, sampled every step while the API runs. */
@@ -246,6 +255,8 @@ export class Service {
   readonly #clock: Clock;
   readonly #publisher: ZonePublisher;
   readonly #geo: GeoLoader;
+  readonly #health: TargetHealth;
+  readonly #nodeMetrics: ReturnType<ClusterNode['metrics']> | undefined;
   /** This node of a cluster (`cluster:`); null alone, or in a worker. */
   readonly #node: ClusterNode | null;
   #inputs: GslbInputs;
@@ -274,7 +285,10 @@ export class Service {
     if (opts.settings)
       this.#config = { file: opts.settings.file, ok: true, error: null, loaded_at: readAt, read_at: readAt };
     this.#inputs = { health: allUp, geo: null, random, now: () => clock.now() };
-    this.#geo = new GeoLoader(opts.geo, opts.log);
+    this.#geo = new GeoLoader(opts.geo, opts.log, {
+      ...(opts.sharedGeo && { shared: opts.sharedGeo }),
+      ...(opts.followers && { opened: (shared: SharedGeo) => opts.followers?.geo(shared) }),
+    });
     let lastError = '';
     const onError = (err: unknown) => {
       // Logged once per distinct message so a packet flood cannot flood the log.
@@ -297,7 +311,7 @@ export class Service {
         })
       : null;
     const signer = (this.signer = this.#signing?.signer ?? null);
-    this.handler = createHandler({
+    const handler = createHandler({
       zones: this.zones,
       onError,
       inputs: () => this.#inputs,
@@ -313,6 +327,7 @@ export class Service {
         : null,
       signer,
     });
+    this.handler = opts.wrapHandler ? opts.wrapHandler(handler) : handler;
     this.setCookies(opts.cookies ?? null);
     const node =
       opts.cluster && !opts.state
@@ -426,7 +441,21 @@ export class Service {
         opts.log.warn({ err: (err as Error).message, seq: cs.seq }, 'status page: change not listed');
       }
     });
-    this.metrics = createMetrics({
+    // What answers alone needs no registry (a worker thread: no probes, no /metrics): made at start.
+    this.#health = health;
+    this.#nodeMetrics = node?.metrics();
+  }
+
+  /** The Prometheus registry, made on first use (by `start`, unless this is a worker thread: prom-client is not loaded there). */
+  get metrics(): Metrics {
+    return (this.#metrics ??= this.#createMetrics());
+  }
+
+  #createMetrics(): Metrics {
+    const health = this.#health;
+    const clock = this.#clock;
+    const node = this.#nodeMetrics;
+    return createMetrics({
       counters: () => this.#reported,
       updates: this.updates,
       transitions: this.transitions,
@@ -438,7 +467,7 @@ export class Service {
       config: () => this.#config,
       apiRefused: () => this.api?.refused ?? null,
       now: () => clock.now(),
-      ...node?.metrics(),
+      ...node,
     });
   }
 
@@ -453,6 +482,11 @@ export class Service {
       reason: `quorum: ${c.down} of ${c.live} nodes say down`,
     });
     this.#opts.followers?.checks(this.checker.all(), true);
+  }
+
+  /** A worker: the geo database its primary opened, for the zones it loads from now on. */
+  setSharedGeo(shared: SharedGeo): void {
+    this.#geo.shared = shared;
   }
 
   /** Every zone laid again from its file and the state, which was replaced whole (a worker told by its primary). */
@@ -500,6 +534,8 @@ export class Service {
 
   /** Loads every zone (a zone with errors is left out and logged) and binds the listeners. */
   async start(): Promise<void> {
+    // Counting from the start (probe results, process metrics), unless a primary does it for this worker.
+    if (this.#opts.state === undefined) void this.metrics;
     // RFC 2136 UPDATE with TSIG; a bad key fails the start (ERR_CONFIG) before anything is bound.
     this.setTsig(this.#opts.tsig ?? [], this.#opts.tsigMaxFudge ?? FUDGE);
     const handler = this.handler;

@@ -60,9 +60,9 @@ describe.skipIf(!existsSync(MODULE))('which UDP I/O serves', () => {
     const s = await startGslbd([...ZONES, '--workers', '2', '--listen', '127.0.0.1:0']);
     try {
       await s.waitForLog((l) => l.msg === 'workers ready', 20_000);
-      // Each worker's lines come through its own pipe: the second may follow 'workers ready'.
+      // Each worker thread writes its own lines: the second may follow 'workers ready'.
       const first = listening(s.logs)[0]!;
-      await s.waitForLog((l) => l.msg === 'listening' && l.pid !== first.pid, 10_000);
+      await s.waitForLog((l) => l.msg === 'listening' && l.thread !== first.thread, 10_000);
       const workers = listening(s.logs);
       expect(workers).toHaveLength(2);
       for (const l of workers) expect(l).toMatchObject({ io: 'batched', port: s.port });

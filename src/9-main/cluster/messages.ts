@@ -1,6 +1,6 @@
-// The IPC messages between the primary and its workers (child_process.fork with 'advanced'
-// serialization: structured clone, so Maps, Infinity and byte arrays arrive as they were sent).
-// One channel per worker; messages arrive in the order they were sent.
+// The messages between the primary and its worker threads (worker_threads' postMessage: structured
+// clone, so Maps, Infinity and byte arrays arrive as they were sent, and SharedArrayBuffers are
+// shared, not copied). One channel per worker; messages arrive in the order they were sent.
 
 import type { Transport } from '../../6-serve/handler.ts';
 import type { ErrorCode } from '../../0-base/errors.ts';
@@ -14,6 +14,7 @@ import type { CookieOptions } from '../../1-codec/cookie.ts';
 import type { ZoneOptions } from '../../7-config/zones-options.ts';
 import type { CatalogContent } from '../catalog.ts';
 import type { StoredKey } from '../../7-state/dnssec-keys.ts';
+import type { SharedGeo } from '../../3-geo/index.ts';
 
 /**
  * What a worker's answers need of a check, and no more: its spec, address and targets the worker
@@ -44,7 +45,18 @@ export function checkUpdate(c: CheckStatus): CheckUpdate {
  */
 export type WorkerOptions = Omit<
   ServiceOptions,
-  'log' | 'dataDir' | 'api' | 'state' | 'checks' | 'update' | 'followers' | 'cluster' | 'clock' | 'random' | 'settings'
+  | 'log'
+  | 'dataDir'
+  | 'api'
+  | 'state'
+  | 'checks'
+  | 'update'
+  | 'followers'
+  | 'cluster'
+  | 'clock'
+  | 'random'
+  | 'settings'
+  | 'wrapHandler'
 >;
 
 export type ToWorker =
@@ -73,6 +85,8 @@ export type ToWorker =
   /** The catalog zone changed (answered with `catalog-set` once served): serve this one from now on. */
   | { readonly type: 'catalog'; readonly id: number; readonly content: CatalogContent }
   | { readonly type: 'counters'; readonly id: number }
+  /** The geo database the primary opened (a reload's zones need it): answer from it, before the `reload` that follows. */
+  | { readonly type: 'geo'; readonly geo: SharedGeo }
   /** The answer to a forwarded UPDATE. */
   | { readonly type: 'updated'; readonly id: number; readonly answer: Uint8Array | null }
   /** Stop gracefully and exit 0. */

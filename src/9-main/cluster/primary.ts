@@ -1,11 +1,11 @@
-// The primary of `gslbd serve --workers N` (N > 1). It keeps what must happen once: the journal
-// (one writer), the health probes (one probe loop per endpoint), the HTTP API, signals and
-// configuration. It answers no DNS itself: N worker processes do (worker.ts), each with UDP and
-// TCP sockets of its own on the same addresses (SO_REUSEPORT), following the primary's state.
+// The primary of `gslbd serve --workers N` (N > 1): the process's main thread. It keeps what must
+// happen once: the journal (one writer), the health probes (one probe loop per endpoint), the HTTP
+// API, signals and configuration. It answers no DNS itself: N worker threads do (worker.ts), each
+// with UDP and TCP sockets of its own on the same addresses (SO_REUSEPORT), following the
+// primary's state, and answering geo pools from the primary's geo tables (shared memory).
 
 import { keyFromText } from '../../0-base/name.ts';
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { ListenAddress } from '../../0-base/listen.ts';
 import { MessageStream } from '../../6-serve/transfer.ts';
 import { DnsListener } from '../../6-serve/server.ts';
@@ -19,7 +19,8 @@ import type { Changeset } from '../../7-state/types.ts';
 import type { CatalogContent } from '../catalog.ts';
 import { checkUpdate, type CheckUpdate, type FromWorker, type ToWorker, type WorkerOptions } from './messages.ts';
 
-const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
+/** The worker threads' module: worker.ts, or its built .js beside this file. */
+const WORKER = new URL(`./worker${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url);
 
 /** A worker that has not applied a changeset by then no longer holds its commit back (it is logged). */
 const APPLY_TIMEOUT_MS = 2000;
@@ -29,13 +30,14 @@ const RELOAD_TIMEOUT_MS = 60_000;
 /** A worker that lived this long before dying is restarted at once; one that keeps dying sooner waits. */
 const STABLE_MS = 10_000;
 const MAX_BACKOFF_MS = 30_000;
-/** SIGTERM: how long workers get to finish their answers in flight before they are killed. */
+/** SIGTERM: how long workers get to finish their answers in flight before they are terminated. */
 const STOP_TIMEOUT_MS = 5000;
 
-/** One worker position (1..N), kept across restarts of its process. */
+/** One worker position (1..N), kept across restarts of its thread. */
 interface Slot {
   readonly n: number;
-  proc: ChildProcess | null;
+  /** Its thread, until it exits. */
+  proc: Worker | null;
   /** Sent its start (a snapshot): from then on it gets every changeset and check status. */
   following: boolean;
   /** Answering. */
@@ -125,6 +127,11 @@ export class ClusterPrimary {
         this.#broadcast({ type: 'zones-options', options });
       },
       catalog: (content) => this.#catalog(content),
+      geo: (geo) => {
+        // A worker started later is given it in its start options.
+        this.#options = { ...this.#options, sharedGeo: geo };
+        this.#broadcast({ type: 'geo', geo });
+      },
       restore: (state) => {
         for (const slot of this.#slots)
           if (slot.proc && slot.following) this.#send(slot.proc, { type: 'restore', state });
@@ -155,7 +162,7 @@ export class ClusterPrimary {
     }
     this.#serving = true;
     this.service.answering();
-    this.#log.info({ workers: this.#slots.length, pids: this.#slots.map((s) => s.proc?.pid) }, 'workers ready');
+    this.#log.info({ workers: this.#slots.length, threads: this.#slots.map((s) => s.proc?.threadId) }, 'workers ready');
   }
 
   reload(): Promise<{ loaded: number; failed: number }> {
@@ -197,13 +204,18 @@ export class ClusterPrimary {
 
   /** Starts the worker of `slot`; resolves once it answers, rejects if it cannot start. */
   #fork(slot: Slot): Promise<void> {
-    const proc = fork(CLI, ['worker'], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const proc = new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 6 } });
+    const thread = proc.threadId;
     slot.proc = proc;
     slot.following = false;
     slot.ready = false;
     slot.forkedAt = Date.now();
-    // Sending to a worker that just died fails; its exit is handled below.
-    proc.on('error', (err) => this.#log.debug({ worker: slot.n, err: err.message }, 'worker channel error'));
+    // An exception nothing caught ends the thread (its exit follows): logged with what it was.
+    let failure: Error | null = null;
+    proc.on('error', (err) => {
+      failure = err;
+      this.#log.error({ worker: slot.n, thread, err: err.stack ?? err.message }, 'worker failed');
+    });
     return new Promise<void>((resolve, reject) => {
       proc.on('message', (m: FromWorker) => {
         if (m.type === 'booted') {
@@ -218,27 +230,24 @@ export class ClusterPrimary {
           });
         } else if (m.type === 'ready') {
           slot.ready = true;
-          this.#log.info({ worker: slot.n, workerPid: proc.pid }, 'worker started');
+          this.#log.info({ worker: slot.n, thread }, 'worker started');
           resolve();
           if (slot.reloadWhenReady) void this.#reloadWorker(slot);
         } else if (m.type === 'failed') {
-          this.#log.error(
-            { worker: slot.n, workerPid: proc.pid, code: m.code, err: m.message },
-            'worker could not start',
-          );
+          this.#log.error({ worker: slot.n, thread, code: m.code, err: m.message }, 'worker could not start');
           reject(new GslbError(m.code, m.message));
         } else {
           this.#onMessage(slot, proc, m);
         }
       });
-      proc.once('exit', (code, signal) => {
-        this.#onExit(slot, proc, code, signal);
-        reject(new GslbError('ERR_WORKER', `worker ${slot.n} exited (${signal ?? code}) before it answered`));
+      proc.once('exit', (code) => {
+        this.#onExit(slot, proc, thread, code, failure);
+        reject(new GslbError('ERR_WORKER', `worker ${slot.n} exited (${failure?.message ?? code}) before it answered`));
       });
     });
   }
 
-  #onMessage(slot: Slot, proc: ChildProcess, m: FromWorker): void {
+  #onMessage(slot: Slot, proc: Worker, m: FromWorker): void {
     switch (m.type) {
       case 'applied':
         slot.applied.get(m.seq)?.();
@@ -259,13 +268,13 @@ export class ClusterPrimary {
   }
 
   /** A forwarded UPDATE, answered as if it had come to the primary's own socket. */
-  async #update(proc: ChildProcess, id: number, msg: Buffer, via: { tcp: boolean; address: string }): Promise<void> {
+  async #update(proc: Worker, id: number, msg: Buffer, via: { tcp: boolean; address: string }): Promise<void> {
     const answer = await this.service.handler(msg, via);
     // An UPDATE's answer is one message (a MessageStream is a zone transfer's, never an UPDATE's).
     this.#send(proc, { type: 'updated', id, answer: answer instanceof MessageStream ? null : answer });
   }
 
-  #onExit(slot: Slot, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  #onExit(slot: Slot, proc: Worker, thread: number, code: number, failure: Error | null): void {
     if (slot.proc !== proc) return;
     slot.proc = null;
     slot.following = false;
@@ -282,7 +291,7 @@ export class ClusterPrimary {
     slot.quickDeaths = Date.now() - slot.forkedAt < STABLE_MS ? slot.quickDeaths + 1 : 0;
     const delayMs = slot.quickDeaths <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 250 * 2 ** (slot.quickDeaths - 2));
     this.#log.error(
-      { worker: slot.n, workerPid: proc.pid, code, signal, restartInMs: delayMs },
+      { worker: slot.n, thread, code, ...(failure && { err: failure.message }), restartInMs: delayMs },
       'worker exited: restarting it',
     );
     slot.restart = setTimeout(() => {
@@ -298,19 +307,18 @@ export class ClusterPrimary {
         slot.restart = null;
         const proc = slot.proc;
         if (!proc) return;
-        const exited = new Promise<void>((r) =>
-          proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once('exit', () => r()),
-        );
+        // slot.proc is null once it has exited (#onExit).
+        const exited = new Promise<void>((r) => proc.once('exit', () => r()));
         this.#send(proc, { type: 'stop' });
-        const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        const timer = setTimeout(() => void proc.terminate(), STOP_TIMEOUT_MS);
         await exited;
         clearTimeout(timer);
       }),
     );
   }
 
-  #send(proc: ChildProcess, m: ToWorker): void {
-    if (proc.connected) proc.send(m);
+  #send(proc: Worker, m: ToWorker): void {
+    proc.postMessage(m);
   }
 
   /** Sends `m` (given an id) to a ready worker; resolves with its reply, or null if none came in time. */
@@ -404,12 +412,11 @@ export class ClusterPrimary {
     // A worker still starting may have read the zones before they changed: it reloads when ready.
     slot.reloadWhenReady = !slot.ready;
     if (!slot.ready) return;
-    const pid = slot.proc.pid;
+    const thread = slot.proc.threadId;
     const r = await this.#request(slot, { type: 'reload' }, RELOAD_TIMEOUT_MS);
-    if (r?.type !== 'reloaded') this.#log.error({ worker: slot.n, workerPid: pid }, 'worker did not report a reload');
-    else if (r.error !== null)
-      this.#log.error({ worker: slot.n, workerPid: pid, err: r.error }, 'worker reload failed');
-    else this.#log.info({ worker: slot.n, workerPid: pid, loaded: r.loaded, failed: r.failed }, 'worker reloaded');
+    if (r?.type !== 'reloaded') this.#log.error({ worker: slot.n, thread }, 'worker did not report a reload');
+    else if (r.error !== null) this.#log.error({ worker: slot.n, thread, err: r.error }, 'worker reload failed');
+    else this.#log.info({ worker: slot.n, thread, loaded: r.loaded, failed: r.failed }, 'worker reloaded');
   }
 
   async #counters(): Promise<readonly QueryCounts[]> {

@@ -1,10 +1,12 @@
-// A worker process (`gslbd worker`, forked by 9-main/cluster/primary.ts; not for running by hand). It
-// loads the zones itself and answers DNS on the primary's addresses with sockets of its own
-// (SO_REUSEPORT); everything else it follows: the state store is the primary's (a snapshot, then
-// every changeset), check statuses are the primary's, UPDATEs go to the primary to commit.
+// A worker thread (started by 9-main/cluster/primary.ts with this file as its module). It loads the
+// zones itself and answers DNS on the primary's addresses with sockets of its own (SO_REUSEPORT);
+// everything else it follows: the state store is the primary's (a snapshot, then every
+// changeset), check statuses are the primary's, UPDATEs go to the primary to commit. The geo
+// tables are the primary's own memory (SharedArrayBuffer), not a copy.
 
-import { nameToText, type NameKey } from '../../0-base/name.ts';
-import type { UpdateHandler } from '../../6-serve/handler.ts';
+import { isMainThread, parentPort, threadId } from 'node:worker_threads';
+import { nameToText, parseName, type NameKey } from '../../0-base/name.ts';
+import type { Handler, UpdateHandler } from '../../6-serve/handler.ts';
 import { GslbError } from '../../0-base/errors.ts';
 import { createLogger } from '../../0-base/log.ts';
 import { Service } from '../service.ts';
@@ -15,13 +17,14 @@ import type { FromWorker, ToWorker } from './messages.ts';
 /** How long a forwarded UPDATE may wait for the primary before it is answered SERVFAIL. */
 const UPDATE_TIMEOUT_MS = 10_000;
 
-export async function runWorker(): Promise<number> {
-  const send = process.send?.bind(process);
-  if (!send) throw new GslbError('ERR_CONFIG', 'gslbd worker: started by `gslbd serve --workers N`, not by hand');
-  const tell = (m: FromWorker, then?: () => void) => send(m, undefined, undefined, then);
-  // Signals are the primary's to act on; it tells its workers. (A Ctrl-C signals the whole
-  // process group, and a worker that died of it would only be restarted.)
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
+/** Set by tests only: `NAME`, worker N throws (uncaught) on a query for wN.NAME, as a bug would. */
+const FAULT = process.env.GSLBD_TEST_WORKER_FAULT;
+
+export function runWorker(): void {
+  const port = parentPort;
+  if (!port) throw new GslbError('ERR_CONFIG', 'gslbd worker: started by `gslbd serve --workers N`, not by hand');
+  const tell = (m: FromWorker) => port.postMessage(m);
+  // Signals are the process's, and its main thread (the primary) acts on them and tells its workers.
 
   const answers = new Map<number, (answer: Buffer | null) => void>();
   let nextId = 1;
@@ -45,28 +48,38 @@ export async function runWorker(): Promise<number> {
   let state: JournaledStore | null = null;
   let started: Promise<void> = Promise.resolve();
   let stopping: Promise<void> | null = null;
+  // process.exit in a worker thread ends the thread, not the process.
   const stop = (code: number) => {
     stopping ??= started.then(() => service?.stop()).finally(() => process.exit(code));
   };
-  // The primary is gone (killed): so are its workers.
-  process.on('disconnect', () => stop(0));
 
-  process.on('message', (m: ToWorker) => {
+  port.on('message', (m: ToWorker) => {
     switch (m.type) {
       case 'start': {
-        const log = createLogger().child({ worker: m.worker });
+        const log = createLogger().child({ worker: m.worker, thread: threadId });
         state = new JournaledStore(null);
         state.restore(m.state);
         checks = new PrimaryChecks(state.probes());
         checks.update(m.checks, true);
         const notified = (zone: NameKey) => tell({ type: 'notified', zone: nameToText(zone) });
-        const s = new Service({ ...m.options, log, dataDir: null, state, checks, update, notified, reusePort: true });
+        const s = new Service({
+          ...m.options,
+          log,
+          dataDir: null,
+          state,
+          checks,
+          update,
+          notified,
+          reusePort: true,
+          ...(FAULT && { wrapHandler: faultOn(`w${m.worker}.${FAULT}`) }),
+        });
         service = s;
         started = s.start().then(
           () => void tell({ type: 'ready' }),
           (err: unknown) => {
             const code = err instanceof GslbError ? err.code : 'ERR_WORKER';
-            tell({ type: 'failed', code, message: (err as Error).message }, () => process.exit(1));
+            tell({ type: 'failed', code, message: (err as Error).message });
+            process.exit(1);
           },
         );
         return;
@@ -119,6 +132,9 @@ export async function runWorker(): Promise<number> {
           tell({ type: 'catalog-set', id: m.id });
         });
         return;
+      case 'geo':
+        service?.setSharedGeo(m.geo);
+        return;
       case 'counters':
         if (service) tell({ type: 'counters', id: m.id, counts: service.counters.counts() });
         return;
@@ -134,6 +150,22 @@ export async function runWorker(): Promise<number> {
     }
   });
   tell({ type: 'booted' });
-  // Runs until told to stop (process.exit above).
-  return new Promise<number>(() => {});
 }
+
+/** The handler, throwing outside any promise on a query whose question is `name`: a thread that dies. */
+function faultOn(name: string): (h: Handler) => Handler {
+  const wire = parseName(name, null);
+  // A Proxy: the properties Service sets on its handler later (keys, cookies, ...) reach `h`.
+  return (h) =>
+    new Proxy(h, {
+      apply(target, self, args: Parameters<Handler>) {
+        if (args[0].indexOf(wire, 12) === 12)
+          setImmediate(() => {
+            throw new Error(`GSLBD_TEST_WORKER_FAULT: a query for ${name}`);
+          });
+        return Reflect.apply(target, self, args);
+      },
+    });
+}
+
+if (!isMainThread) runWorker();
