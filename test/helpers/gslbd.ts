@@ -28,7 +28,7 @@ export interface Gslbd {
 export async function startGslbd(
   args: string[],
   env: Record<string, string> = {},
-  opts: { defaultListen?: boolean; wrap?: readonly string[] } = {},
+  opts: { defaultListen?: boolean; wrap?: readonly string[]; cli?: string } = {},
 ): Promise<Gslbd> {
   let withListen = args.includes('--listen') || opts.defaultListen ? args : [...args, '--listen', '127.0.0.1:0'];
   // Each server keeps its journal in a directory of its own unless the test names one; that
@@ -47,7 +47,7 @@ export async function startGslbd(
     ...(opts.wrap ?? []),
     process.execPath,
     '--disable-warning=ExperimentalWarning',
-    CLI,
+    opts.cli ?? CLI,
     'serve',
     ...withListen,
   ];
