@@ -4,14 +4,15 @@
 # load generator needs a core too, so the runs say what they are:
 #
 #   1 worker, pinned     gslbd on CPU 0, dnsperf on CPU 1 (bench/dnsperf.sh's setup): one core each
-#   2 workers, pinned    primary and both workers on CPU 0, dnsperf on CPU 1: what two workers cost
-#                        over one on the same core (no more CPU to use)
+#   2 workers, pinned    the primary and both worker threads on CPU 0, dnsperf on CPU 1: what two
+#                        workers cost over one on the same core (no more CPU to use)
 #   1 worker, unpinned   no pinning: gslbd and dnsperf share both cores as the scheduler likes
-#   2 workers, unpinned  no pinning: primary + 2 workers + dnsperf share both cores
+#   2 workers, unpinned  no pinning: primary + 2 worker threads + dnsperf share both cores
 #
 # For each: qps, latency (average; p50/p99 from dnsperf's per-query -v lines), lost queries,
-# gslbd's CPU time per answered query summed over its processes (primary and workers, utime+stime
-# from /proc/PID/stat), each worker's share of that CPU, and the cores gslbd and dnsperf each kept
+# gslbd's CPU time per answered query (the whole process: primary and worker threads, utime+stime
+# from /proc/PID/stat), each worker thread's share of that CPU (/proc/PID/task/TID/stat of the
+# threads named WorkerThread), and the cores gslbd and dnsperf each kept
 # busy on average in the middle of the run: their sum near 2 says the machine's two cores, not
 # gslbd, were the limit.
 #
@@ -46,7 +47,8 @@ echo
 echo '| gslbd | case | qps | avg latency ms | p50 / p99 ms | lost | gslbd CPU µs/query | worker CPU share | cores busy: gslbd + dnsperf |'
 echo '|---|---|---:|---:|---|---:|---:|---|---|'
 
-# start WORKERS PIN(0|1): starts gslbd, sets $gslbd and $port, and $pids (the primary, then its workers).
+# start WORKERS PIN(0|1): starts gslbd, sets $gslbd and $port, and $pids: the process, then its
+# worker threads (as PID/task/TID, which `ticks` reads like a PID).
 start() {
   local workers=$1 pin=$2 prefix=()
   [ "$pin" = 1 ] && prefix=(taskset -c 0)
@@ -61,7 +63,11 @@ start() {
     sleep 0.1
   done
   port=$(grep -h '"msg":"listening"' "$work/gslbd.log" | head -1 | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
-  pids="$gslbd $( (pgrep -P "$gslbd" || true) | tr '\n' ' ')"
+  local t workers_tids=""
+  for t in /proc/"$gslbd"/task/*; do
+    [ "$(cat "$t/comm")" = WorkerThread ] && workers_tids="$workers_tids $gslbd/task/${t##*/}"
+  done
+  pids="$gslbd$workers_tids"
 }
 
 stop() {
@@ -70,8 +76,6 @@ stop() {
   gslbd=
 }
 
-# Sum of the CPU ticks of the given PIDs.
-sum_ticks() { local p t=0; for p in "$@"; do t=$((t + $(ticks "$p"))); done; echo "$t"; }
 
 # run LABEL CASE FILE PIN
 run() {
@@ -79,21 +83,22 @@ run() {
   [ "$pin" = 1 ] && client=(taskset -c 1)
   local out="$work/dnsperf.out" p before=() after=() dp w0 w1
   for p in $pids; do before+=("$(ticks "$p")"); done
+  # The process's ticks (the first) hold every thread's: the total is those alone.
   "${client[@]}" dnsperf -s 127.0.0.1 -p "$port" -d "$file" -l "$DURATION" -c "$CLIENTS" -q "$OUTSTANDING" -v >"$out" 2>&1 &
   dp=$!
   # Cores kept busy, gslbd's and dnsperf's, over the steady middle of the run (dnsperf's start,
   # and its wait for the last answers after -l, left out).
   sleep 1
-  w0="$(sum_ticks $pids) $(ticks "$dp") $(date +%s.%N)"
+  w0="$(ticks "$gslbd") $(ticks "$dp") $(date +%s.%N)"
   sleep $((DURATION - 2))
-  w1="$(sum_ticks $pids) $(ticks "$dp") $(date +%s.%N)"
+  w1="$(ticks "$gslbd") $(ticks "$dp") $(date +%s.%N)"
   wait "$dp"
   for p in $pids; do after+=("$(ticks "$p")"); done
   local completed pct
   completed=$(dnsperf_stat "$out" completed)
   pct=$(dnsperf_percentiles "$out" "0.5 0.99" | sed 's| | / |')
   local total=0 i shares=(-) d
-  for i in "${!before[@]}"; do total=$((total + after[i] - before[i])); done
+  total=$((after[0] - before[0]))
   # Each worker's part of gslbd's CPU (the primary's is what is left: probes, journal, nothing here).
   [ "${#before[@]}" -gt 1 ] && shares=()
   for ((i = 1; i < ${#before[@]}; i++)); do
