@@ -51,6 +51,23 @@ const sharedLines = (s: Gslbd) => s.logs.filter((l) => /the primary's, shared/.t
 const answeringWorkers = (s: Gslbd, from: number) =>
   new Set(s.logs.slice(from).flatMap((l) => (l.msg === 'query' && l.qname !== undefined ? [l.worker] : [])));
 
+/**
+ * Both workers answer the geo pools as the single process does, the database loaded once, by
+ * the primary (a line without `worker`), each worker taking it as shared.
+ */
+async function answersAsOneProcess(s: Gslbd): Promise<void> {
+  const from = s.logs.length;
+  expect(await ask(s.port)).toEqual(expected);
+  expect(loadedLines(s)).toHaveLength(1);
+  expect(loadedLines(s)[0]!.worker).toBeUndefined();
+  expect(
+    sharedLines(s)
+      .map((l) => l.worker)
+      .sort(),
+  ).toEqual([1, 2]);
+  expect(answeringWorkers(s, from)).toEqual(new Set([1, 2]));
+}
+
 let single: Gslbd;
 let expected: string[];
 
@@ -69,16 +86,7 @@ describe('worker threads and the geo database', () => {
     const s = await startGslbd(['--zones', GSLB_FIXTURE, '--workers', '2', '--query-log-sample', '1']);
     try {
       await s.waitForLog((l) => l.msg === 'workers ready', 20_000);
-      const from = s.logs.length;
-      expect(await ask(s.port)).toEqual(expected);
-      expect(loadedLines(s)).toHaveLength(1);
-      expect(loadedLines(s)[0]!.worker).toBeUndefined();
-      expect(
-        sharedLines(s)
-          .map((l) => l.worker)
-          .sort(),
-      ).toEqual([1, 2]);
-      expect(answeringWorkers(s, from)).toEqual(new Set([1, 2]));
+      await answersAsOneProcess(s);
     } finally {
       await s.stop();
     }
@@ -103,16 +111,7 @@ describe('worker threads and the geo database', () => {
           .filter((l) => l.msg === 'worker reloaded')
           .every((l) => l.failed === 0),
       ).toBe(true);
-      const from = s.logs.length;
-      expect(await ask(s.port)).toEqual(expected);
-      expect(loadedLines(s)).toHaveLength(1);
-      expect(loadedLines(s)[0]!.worker).toBeUndefined();
-      expect(
-        sharedLines(s)
-          .map((l) => l.worker)
-          .sort(),
-      ).toEqual([1, 2]);
-      expect(answeringWorkers(s, from)).toEqual(new Set([1, 2]));
+      await answersAsOneProcess(s);
     } finally {
       await s.stop();
     }
