@@ -30,6 +30,8 @@ const RELOAD_TIMEOUT_MS = 60_000;
 /** A worker that lived this long before dying is restarted at once; one that keeps dying sooner waits. */
 const STABLE_MS = 10_000;
 const MAX_BACKOFF_MS = 30_000;
+/** Each worker thread's young generation, MB. */
+const YOUNG_MB = 6;
 /** SIGTERM: how long workers get to finish their answers in flight before they are terminated. */
 const STOP_TIMEOUT_MS = 5000;
 
@@ -204,7 +206,9 @@ export class ClusterPrimary {
 
   /** Starts the worker of `slot`; resolves once it answers, rejects if it cannot start. */
   #fork(slot: Slot): Promise<void> {
-    const proc = new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 6 } });
+    // A young generation of 6 MB (V8's default grows to 48): what answering allocates dies young,
+    // and the larger one only held memory (bench/RESULTS.md, Memory).
+    const proc = new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
     const thread = proc.threadId;
     slot.proc = proc;
     slot.following = false;
