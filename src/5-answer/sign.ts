@@ -92,6 +92,10 @@ export class Signer {
   /** The validity of the window last asked for (most queries fall in the one before them). */
   #validityNow: Validity = { inception: 0, expiration: 0 };
   #windowStart = NaN;
+  /** window()'s last string, and the times (ms) between which it holds. */
+  #window = '';
+  #windowFrom = Infinity;
+  #windowUntil = -Infinity;
   /** Every key time of every zone, sorted: the key epoch of a time is how many it has passed. */
   #changes: readonly number[] = [];
   /** RRSIG RRsets (with the owner written), by what they cover: the bounded store of signatures. */
@@ -135,6 +139,8 @@ export class Signer {
     this.#zones = new Map(zones.map((z) => [z.origin, z]));
     this.#origins = zones.map((z) => z.origin);
     this.#signing.clear();
+    this.#windowFrom = Infinity;
+    this.#windowUntil = -Infinity;
     this.#changes = zones
       .flatMap((z) => z.keys.flatMap((k) => [k.publish, k.active, k.inactive, k.delete]))
       .filter((t): t is number => t !== undefined)
@@ -170,7 +176,16 @@ export class Signer {
 
   /** The validity window and key epoch `now` (ms) falls in: answers signed in one are alike. */
   window(now: number): string {
-    return `${this.#validity(now).expiration}.${this.epoch(now)}`;
+    if (now < this.#windowFrom || now >= this.#windowUntil) {
+      const expiration = this.#validity(now).expiration;
+      const epoch = this.epoch(now);
+      this.#window = `${expiration}.${epoch}`;
+      // Until the window ends or the next key time, whichever comes first, it stays this string.
+      const startMs = (expiration - this.#validityS) * 1000;
+      this.#windowFrom = Math.max(startMs, epoch > 0 ? this.#changes[epoch - 1]! : -Infinity);
+      this.#windowUntil = Math.min(startMs + this.#stepS * 1000, this.#changes[epoch] ?? Infinity);
+    }
+    return this.#window;
   }
 
   /** Whether `type` is one the Signer answers at a signed apex (DNSKEY, CDS, CDNSKEY). */
