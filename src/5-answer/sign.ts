@@ -84,6 +84,9 @@ const WINDOWS_PER_VALIDITY = 4;
 export class Signer {
   #zones: ReadonlyMap<NameKey, SignedZone>;
   #origins: readonly NameKey[] = [];
+  /** The name covers() was last asked about, and its answer. */
+  #coveredName: NameKey | null = null;
+  #covered = false;
   /**
    * Per signed zone, who signs it and from when until when that holds (the key times around the
    * last query's): a query finds its key by comparing two numbers while no key time passes.
@@ -138,6 +141,7 @@ export class Signer {
   setZones(zones: readonly SignedZone[]): void {
     this.#zones = new Map(zones.map((z) => [z.origin, z]));
     this.#origins = zones.map((z) => z.origin);
+    this.#coveredName = null;
     this.#signing.clear();
     this.#windowFrom = Infinity;
     this.#windowUntil = -Infinity;
@@ -170,8 +174,13 @@ export class Signer {
 
   /** Whether answers for `qname` may be signed: it is in, or at the apex of, a signed zone. */
   covers(qname: NameKey): boolean {
-    for (const origin of this.#origins) if (isSubdomain(qname, origin)) return true;
-    return false;
+    // The name asked before is most often asked again: comparing it costs less than the suffix test.
+    if (qname === this.#coveredName) return this.#covered;
+    let covered = false;
+    for (const origin of this.#origins) if (isSubdomain(qname, origin)) covered = true;
+    this.#coveredName = qname;
+    this.#covered = covered;
+    return covered;
   }
 
   /** The validity window and key epoch `now` (ms) falls in: answers signed in one are alike. */

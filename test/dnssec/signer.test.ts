@@ -151,6 +151,15 @@ describe('Signer', () => {
     expect(counts.made).toBe(1);
   });
 
+  it('covers the names of the zones it signs now, not those of a reload before', () => {
+    const { signer } = setup();
+    const name = keyFromText('static.gslb.example.com.');
+    expect([signer.covers(name), signer.covers(keyFromText('example.com.'))]).toEqual([true, false]);
+    expect(signer.covers(name)).toBe(true);
+    signer.setZones([]);
+    expect(signer.covers(name)).toBe(false);
+  });
+
   it('leaves an answer from a zone it does not sign as it is', () => {
     const { signer } = setup();
     const other = { ...zone, origin: keyFromText('insecure.gslb.example.com.') };
