@@ -257,6 +257,15 @@ export class Signer {
     if (!by) return answer;
     const validity = this.#validity(now);
     const window = validity.expiration;
+    const only = answer.answer.length === 1 && answer.authority.length === 0 ? answer.answer[0]! : undefined;
+    if (only && only.owner === only.rrset.owner && only.rrset.type !== Type.DNSKEY) {
+      // One RRset at its own name, nothing to deny (a pool's answer, most often): its RRSIG beside it.
+      return {
+        ...answer,
+        answer: [only, this.#rrsig(only, by, validity, window)],
+        ...(compactOk && { compact: true }),
+      };
+    }
     const sign = (e: Entry, labels?: number): Entry => this.#rrsig(e, by, validity, window, labels);
     const answerOut: Entry[] = [];
     const authority: Entry[] = [];
