@@ -243,9 +243,10 @@ export function createHandler(opts: HandlerOptions): Handler {
     // The apex's DNSKEY, CDS and CDNSKEY change with a rollover's times, which empty no cache.
     let keyed = false;
     if (zone) {
-      const now = gi.now();
       keyed = q.qname === zone.origin && signer!.isKeyType(q.qtype);
-      answer = signer!.withKeys(zone, q.qname, q.qtype, answer, now);
+      // The clock only when it is needed: none for a query without DO in a signed zone (a pool answer).
+      const now = keyed || signing ? gi.now() : 0;
+      if (keyed) answer = signer!.withKeys(zone, q.qname, q.qtype, answer, now);
       if (signing) answer = signer!.sign(zone, q.qname, q.qtype, answer, now, compact);
     }
     counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);
