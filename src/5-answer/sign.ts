@@ -83,9 +83,26 @@ const WINDOWS_PER_VALIDITY = 4;
 
 export class Signer {
   #zones: ReadonlyMap<NameKey, SignedZone>;
+  #origins: readonly NameKey[] = [];
+  /** The name covers() was last asked about, and its answer. */
+  #coveredName: NameKey | null = null;
+  #covered = false;
+  /**
+   * Per signed zone, who signs it and from when until when that holds (the key times around the
+   * last query's): a query finds its key by comparing two numbers while no key time passes.
+   */
+  readonly #signing = new Map<NameKey, Signing>();
+  /** The validity of the window last asked for (most queries fall in the one before them). */
+  #validityNow: Validity = { inception: 0, expiration: 0 };
+  #windowStart = NaN;
+  /** window()'s last string, and the times (ms) between which it holds. */
+  #window = '';
+  #windowFrom = Infinity;
+  #windowUntil = -Infinity;
   /** Every key time of every zone, sorted: the key epoch of a time is how many it has passed. */
   #changes: readonly number[] = [];
-  readonly #cache: LRUCache<string, RRset>;
+  /** RRSIG RRsets (with the owner written), by what they cover: the bounded store of signatures. */
+  readonly #cache: LRUCache<string, Entry>;
   readonly #validityS: number;
   readonly #stepS: number;
   readonly #onSignature: (result: 'made' | 'hit' | 'miss') => void;
@@ -98,6 +115,15 @@ export class Signer {
    * is made once per RRset object (zones and pools are immutable), and hashes once.
    */
   readonly #contents = new WeakMap<RRset, string>();
+  /**
+   * The signatures lately given for an RRset object (zones and pools are immutable: a change is a
+   * new object), each with its cache key: a repeated answer finds its key by comparing a few
+   * numbers, not by making a string and hashing it. Only keys are kept here, no signature: the LRU
+   * cache stays the one bounded store, and what it dropped is made again.
+   */
+  readonly #variants = new WeakMap<RRset, Variant[]>();
+  readonly #keyIds = new WeakMap<SigningKey, number>();
+  readonly #keyNumbers = new Map<string, number>();
   #contentIds = new Map<string, number>();
   #nextContentId = 0;
 
@@ -114,6 +140,11 @@ export class Signer {
   /** The signed zones and their keys from now on (a reload, a rollover put in service). */
   setZones(zones: readonly SignedZone[]): void {
     this.#zones = new Map(zones.map((z) => [z.origin, z]));
+    this.#origins = zones.map((z) => z.origin);
+    this.#coveredName = null;
+    this.#signing.clear();
+    this.#windowFrom = Infinity;
+    this.#windowUntil = -Infinity;
     this.#changes = zones
       .flatMap((z) => z.keys.flatMap((k) => [k.publish, k.active, k.inactive, k.delete]))
       .filter((t): t is number => t !== undefined)
@@ -143,13 +174,27 @@ export class Signer {
 
   /** Whether answers for `qname` may be signed: it is in, or at the apex of, a signed zone. */
   covers(qname: NameKey): boolean {
-    for (const origin of this.#zones.keys()) if (isSubdomain(qname, origin)) return true;
-    return false;
+    // The name asked before is most often asked again: comparing it costs less than the suffix test.
+    if (qname === this.#coveredName) return this.#covered;
+    let covered = false;
+    for (const origin of this.#origins) if (isSubdomain(qname, origin)) covered = true;
+    this.#coveredName = qname;
+    this.#covered = covered;
+    return covered;
   }
 
   /** The validity window and key epoch `now` (ms) falls in: answers signed in one are alike. */
   window(now: number): string {
-    return `${this.#validity(now).expiration}.${this.epoch(now)}`;
+    if (now < this.#windowFrom || now >= this.#windowUntil) {
+      const expiration = this.#validity(now).expiration;
+      const epoch = this.epoch(now);
+      this.#window = `${expiration}.${epoch}`;
+      // Until the window ends or the next key time, whichever comes first, it stays this string.
+      const startMs = (expiration - this.#validityS) * 1000;
+      this.#windowFrom = Math.max(startMs, epoch > 0 ? this.#changes[epoch - 1]! : -Infinity);
+      this.#windowUntil = Math.min(startMs + this.#stepS * 1000, this.#changes[epoch] ?? Infinity);
+    }
+    return this.#window;
   }
 
   /** Whether `type` is one the Signer answers at a signed apex (DNSKEY, CDS, CDNSKEY). */
@@ -202,12 +247,25 @@ export class Signer {
    * keeps NXDOMAIN. An answer from an unsigned zone is returned as it is.
    */
   sign(zone: PooledZone, qname: NameKey, qtype: number, answer: Answer, now: number, compactOk = false): Answer {
-    const signed = this.#zones.get(zone.origin);
-    const active = signed?.keys.findLast((k) => keyState(k, now) === 'active');
-    if (!signed || !active) return answer;
+    let signing = this.#signing.get(zone.origin);
+    if (signing === undefined || now < signing.from || now >= signing.until) {
+      signing = this.#signingAt(zone.origin, now);
+      if (signing === undefined) return answer;
+      this.#signing.set(zone.origin, signing);
+    }
+    const { signed, by } = signing;
+    if (!by) return answer;
     const validity = this.#validity(now);
     const window = validity.expiration;
-    const by: By = { origin: zone.origin, key: active.key };
+    const only = answer.answer.length === 1 && answer.authority.length === 0 ? answer.answer[0]! : undefined;
+    if (only && only.owner === only.rrset.owner && only.rrset.type !== Type.DNSKEY) {
+      // One RRset at its own name, nothing to deny (a pool's answer, most often): its RRSIG beside it.
+      return {
+        ...answer,
+        answer: [only, this.#rrsig(only, by, validity, window)],
+        ...(compactOk && { compact: true }),
+      };
+    }
     const sign = (e: Entry, labels?: number): Entry => this.#rrsig(e, by, validity, window, labels);
     const answerOut: Entry[] = [];
     const authority: Entry[] = [];
@@ -289,7 +347,28 @@ export class Signer {
   #validity(now: number): Validity {
     const s = Math.floor(now / 1000);
     const start = s - (s % this.#stepS);
-    return { inception: start - BACKDATE_S, expiration: start + this.#validityS };
+    if (start !== this.#windowStart) {
+      this.#validityNow = { inception: start - BACKDATE_S, expiration: start + this.#validityS };
+      this.#windowStart = start;
+    }
+    return this.#validityNow;
+  }
+
+  /** Who signs the zone `origin` at `now`, and the key times on either side; undefined: not signed. */
+  #signingAt(origin: NameKey, now: number): Signing | undefined {
+    const signed = this.#zones.get(origin);
+    if (!signed) return undefined;
+    const active = signed.keys.findLast((k) => keyState(k, now) === 'active');
+    let from = -Infinity;
+    let until = Infinity;
+    for (const k of signed.keys) {
+      for (const t of [k.publish, k.active, k.inactive, k.delete]) {
+        if (t === undefined) continue;
+        if (t <= now) from = Math.max(from, t);
+        else until = Math.min(until, t);
+      }
+    }
+    return { signed, by: active && { origin, key: active.key }, from, until };
   }
 
   /** NSEC at `owner` with `types`, TTL the negative TTL (RFC 9077 §3), and its RRSIG; both cached with the signature. */
@@ -315,33 +394,131 @@ export class Signer {
     return pair;
   }
 
-  /** The RRSIG RRset over `e` as it is written (owner, TTL, picked RRs), from the cache when made in this window. */
-  #rrsig(e: Entry, by: By, validity: Validity, window: number, labels = rrsigLabels(e.owner)): Entry {
+  /**
+   * The RRSIG over `e` as it is written (owner, TTL, picked RRs), from the cache when made in this
+   * window. The cache key is found through the RRset object's variants when this one was asked
+   * before, and made (a string to hash) only when it was not.
+   */
+  #rrsig(e: Entry, by: By, validity: Validity, window: number, labels?: number): Entry {
     const rrset = e.rrset;
     const ttl = e.ttl ?? rrset.ttl;
-    const pick = e.pick;
-    // The picked RRs by position, sorted: the same set in another order is the same RRset.
-    const picked = pick === undefined ? '*' : pick.length === 1 ? String(pick[0]) : [...pick].sort().join(',');
-    // The owner written is the RRset's but for a wildcard expansion.
-    const owner = e.owner === rrset.owner ? '' : e.owner;
-    const key = `${this.#contentId(rrset)}/${picked}/${ttl}/${labels}/${window}/${by.key.tag}/${owner}`;
+    const picked = pickMask(e.pick);
+    let variants = this.#variants.get(rrset);
+    let v: Variant | undefined;
+    if (variants) {
+      for (const x of variants) {
+        if (
+          x.picked === picked &&
+          x.ttl === ttl &&
+          x.window === window &&
+          x.key === by.key &&
+          x.owner === e.owner &&
+          x.labels === labels
+        ) {
+          v = x;
+          break;
+        }
+      }
+    }
+    const key = v ? v.cacheKey : this.#cacheKey(e, ttl, labels, window, by.key);
     let sig = this.#cache.get(key);
     this.#onSignature(sig ? 'hit' : 'miss');
     if (!sig) {
+      const pick = e.pick;
       const rdata = (pick ? pick.map((i) => rrset.rdata[i]!) : rrset.rdata).map((d) => canonicalRdata(rrset.type, d));
-      const r = rrsigRdata({ owner: e.owner, type: rrset.type, ttl, rdata, labels }, by.origin, by.key, validity);
-      sig = makeRRset(e.owner, Type.RRSIG, ttl, [r]);
+      const n = labels ?? rrsigLabels(e.owner);
+      const r = rrsigRdata({ owner: e.owner, type: rrset.type, ttl, rdata, labels: n }, by.origin, by.key, validity);
+      sig = { owner: e.owner, rrset: makeRRset(e.owner, Type.RRSIG, ttl, [r]) };
       this.#cache.set(key, sig);
       this.#onSignature('made');
     }
-    return { owner: e.owner, rrset: sig };
+    if (!v && picked !== UNLISTED) {
+      if (!variants) this.#variants.set(rrset, (variants = []));
+      const remembered = { picked, ttl, window, key: by.key, owner: e.owner, labels, cacheKey: key };
+      // A few per RRset (a pool's distinct answers, a TTL counting down), the oldest replaced.
+      if (variants.length >= VARIANTS_PER_RRSET) variants.shift();
+      variants.push(remembered);
+    }
+    return sig;
   }
+
+  /**
+   * The signature cache's key for `e` as written: its content's number, the picked RRs sorted (the
+   * same set in another order is the same RRset), TTL, labels, window, key, and the owner written
+   * when it is not the RRset's (a wildcard's expansion).
+   */
+  #cacheKey(e: Entry, ttl: number, labels: number | undefined, window: number, key: SigningKey): string {
+    const pick = e.pick;
+    const picked = pick === undefined ? '*' : pick.length === 1 ? String(pick[0]) : [...pick].sort().join(',');
+    const owner = e.owner === e.rrset.owner ? '' : e.owner;
+    const n = labels ?? rrsigLabels(e.owner);
+    return `${this.#contentId(e.rrset)}/${picked}/${ttl}/${n}/${window}/${this.#keyId(key)}/${owner}`;
+  }
+
+  /**
+   * A number per key, by its DNSKEY RDATA: two keys with one tag (RFC 4034 App. B allows it) never
+   * share a signature, and a key read again (a rollover's new times) keeps its signatures.
+   */
+  #keyId(key: SigningKey): number {
+    let id = this.#keyIds.get(key);
+    if (id === undefined) {
+      const dnskey = key.dnskey.toString('latin1');
+      id = this.#keyNumbers.get(dnskey);
+      if (id === undefined) this.#keyNumbers.set(dnskey, (id = this.#keyNumbers.size));
+      this.#keyIds.set(key, id);
+    }
+    return id;
+  }
+}
+
+/** A signature given for an RRset object before: what it covered, and its key in the cache. */
+interface Variant {
+  /** pickMask of the RRs picked. */
+  readonly picked: number;
+  readonly ttl: number;
+  readonly window: number;
+  readonly key: SigningKey;
+  readonly owner: NameKey;
+  /** As the caller gave them (undefined: those of the owner). */
+  readonly labels: number | undefined;
+  readonly cacheKey: string;
+}
+
+/** Variants remembered per RRset object: more than a pool has answers to give, and few to scan. */
+const VARIANTS_PER_RRSET = 8;
+/** pickMask of every RR (no pick). */
+const ALL = -1;
+/** pickMask of a pick it cannot write as bits (an index past 30): not remembered. */
+const UNLISTED = -2;
+
+/**
+ * The set of RRs picked as bits (RR i: bit i), whatever their order; a set, as the RRSIG sees it
+ * (RFC 4034 §6.3: duplicate RRs are one). ALL with no pick; UNLISTED past bit 30.
+ */
+function pickMask(pick: readonly number[] | undefined): number {
+  if (pick === undefined) return ALL;
+  let mask = 0;
+  for (let j = 0; j < pick.length; j++) {
+    const i = pick[j]!;
+    if (i > 30) return UNLISTED;
+    mask |= 1 << i;
+  }
+  return mask;
 }
 
 /** Who signs: the zone (the RRSIG's signer name) and the key. */
 interface By {
   readonly origin: NameKey;
   readonly key: SigningKey;
+}
+
+/** A signed zone's signer while no key time passes: from ≤ t < until (ms). */
+interface Signing {
+  readonly signed: SignedZone;
+  /** Undefined: no key is active (the zone's answers go unsigned). */
+  readonly by: By | undefined;
+  readonly from: number;
+  readonly until: number;
 }
 
 /** The keys of `signed` in its DNSKEY RRset at `now`. */

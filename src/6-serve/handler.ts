@@ -218,14 +218,15 @@ export function createHandler(opts: HandlerOptions): Handler {
     // RFC 6891 §6.2.5: the smaller of the requestor's size and ours; 512 without EDNS.
     const limit =
       (via.tcp ? 65535 : q.edns ? Math.min(q.edns.payload, UDP_PAYLOAD_MAX) : UDP_PAYLOAD_CLASSIC) - tsigRoom;
-    const signing = signer !== null && q.edns?.dnssecOk === true && signer.covers(q.qname);
+    // Signed when the zone that answers is signed (so the name is in it: no covers() per query).
+    const signing = signer !== null && q.edns?.dnssecOk === true;
     // A signed answer is cached under a key of its own, with the signatures' window (a new window
     // signs anew) and the CO flag: a query without DO never gets it, nor one with DO an unsigned one.
     const compact = signing && q.edns!.compactOk === true;
     let key: string | undefined;
     if (cache && tsigRoom === 0 && zones.version !== undefined && cache.serves(zones.version, q.qname)) {
       key = AnswerCache.key(q.qname, q.qtype, q.qclass, roomFor(q, limit, cookie));
-      if (signing) key += `/do${signer.window(inputs().now())}${compact ? 'co' : ''}`;
+      if (signing && signer.covers(q.qname)) key += `/do${signer.window(inputs().now())}${compact ? 'co' : ''}`;
       const hit = cache.get(key);
       counters?.cacheLookup(hit !== undefined);
       if (hit) {
@@ -243,8 +244,10 @@ export function createHandler(opts: HandlerOptions): Handler {
     let keyed = false;
     if (zone) {
       keyed = q.qname === zone.origin && signer!.isKeyType(q.qtype);
-      answer = signer!.withKeys(zone, q.qname, q.qtype, answer, gi.now());
-      if (signing) answer = signer!.sign(zone, q.qname, q.qtype, answer, gi.now(), compact);
+      // The clock only when it is needed: none for a query without DO in a signed zone (a pool answer).
+      const now = keyed || signing ? gi.now() : 0;
+      if (keyed) answer = signer!.withKeys(zone, q.qname, q.qtype, answer, now);
+      if (signing) answer = signer!.sign(zone, q.qname, q.qtype, answer, now, compact);
     }
     counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);
     logQuery(q.qname, q.qtype, answer.rcode, via);

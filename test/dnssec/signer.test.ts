@@ -2,15 +2,16 @@
 // RRset as sent per validity window, reused from the cache whatever order the RRs were picked in,
 // made anew for another TTL and in the next window; inception an hour back, expiration a validity on.
 
+import { createPublicKey, verify } from 'node:crypto';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { keyFromText } from '../../src/0-base/name.ts';
-import { Algorithm, generatePrivateKey, signingKey } from '../../src/1-codec/dnssec.ts';
+import { keyFromText, keyToWire } from '../../src/0-base/name.ts';
+import { Algorithm, generatePrivateKey, signingKey, type SigningKey } from '../../src/1-codec/dnssec.ts';
 import type { Answer } from '../../src/1-codec/response.ts';
 import { loadZones } from '../../src/4-gslb/load.ts';
-import type { PooledZone } from '../../src/4-gslb/pool.ts';
+import { Pool, type PooledZone } from '../../src/4-gslb/pool.ts';
 import { allUp } from '../../src/4-gslb/health-view.ts';
-import { Signer } from '../../src/5-answer/sign.ts';
+import { Signer, type SignedZone } from '../../src/5-answer/sign.ts';
 import { ROOT } from '../helpers/gslbd.ts';
 
 const DAY = 86_400_000;
@@ -24,10 +25,10 @@ beforeAll(async () => {
   zone = r.zones.find((z) => z.origin === ORIGIN)!;
 });
 
-function setup() {
+function setup(keys: SignedZone['keys'] = [{ key: signingKey(Algorithm.ECDSAP256SHA256, generatePrivateKey(13)) }]) {
   const counts = { made: 0, hit: 0, miss: 0 };
   const signer = new Signer({
-    zones: [{ origin: ORIGIN, keys: [{ key: signingKey(Algorithm.ECDSAP256SHA256, generatePrivateKey(13)) }] }],
+    zones: [{ origin: ORIGIN, keys }],
     validityMs: 4 * DAY,
     onSignature: (r) => counts[r]++,
   });
@@ -35,9 +36,9 @@ function setup() {
 }
 
 /** A pool answer as resolve gives it: the pool's RRset, the RRs picked, the TTL sent. */
-function poolAnswer(pick: number[], ttl: number): Answer {
+function poolAnswer(pick: number[], ttl: number, from: PooledZone = zone): Answer {
   const ctx = { client: undefined as never, random: () => 0, now: () => NOW };
-  const rrset = zone.pools!.get(POOL)!.answer(1, ctx, allUp).rrset!;
+  const rrset = from.pools!.get(POOL)!.answer(1, ctx, allUp).rrset!;
   return {
     zone: ORIGIN,
     rcode: 0,
@@ -49,6 +50,32 @@ function poolAnswer(pick: number[], ttl: number): Answer {
 }
 
 const rrsigOf = (a: Answer) => a.answer.find((e) => e.rrset.type === 46)!.rrset.rdata[0]!;
+
+/**
+ * Whether the RRSIG of a signed pool answer is `key`'s signature over the A RRs sent: the data of
+ * RFC 4034 §3.1.8.1 rebuilt here (RRSIG RDATA less the signature, then each RR in canonical order).
+ */
+function verifies(signed: Answer, key: SigningKey): boolean {
+  const e = signed.answer[0]!;
+  const sig = rrsigOf(signed);
+  const signerEnd = 18 + keyToWire(ORIGIN).length;
+  const rdata = (e.pick ?? e.rrset.rdata.map((_, i) => i)).map((i) => e.rrset.rdata[i]!).sort(Buffer.compare);
+  const rrs = rdata.flatMap((d) => {
+    const head = Buffer.alloc(10);
+    head.writeUInt16BE(1, 0);
+    head.writeUInt16BE(1, 2);
+    head.writeUInt32BE(e.ttl ?? e.rrset.ttl, 4);
+    head.writeUInt16BE(d.length, 8);
+    return [keyToWire(e.owner), head, d];
+  });
+  const data = Buffer.concat([sig.subarray(0, signerEnd), ...rrs]);
+  return verify(
+    'sha256',
+    data,
+    { key: createPublicKey(key.private), dsaEncoding: 'ieee-p1363' },
+    sig.subarray(signerEnd),
+  );
+}
 
 describe('Signer', () => {
   it('signs a pool answer once per window, whatever the order of the picked RRs', () => {
@@ -78,6 +105,59 @@ describe('Signer', () => {
     expect(next.readUInt32BE(12)).toBe(start + 86_400 - 3600);
     // Every signature given out keeps at least three quarters of its validity.
     expect(next.readUInt32BE(8) - (start + 86_400 + 86_399)).toBeGreaterThanOrEqual(3 * 86_400 - 1);
+  });
+
+  it("signs a changed pool's addresses anew, though the same RRs are picked with the same TTL, and keeps signatures over the same content", () => {
+    const key = signingKey(Algorithm.ECDSAP256SHA256, generatePrivateKey(13));
+    const { signer, counts } = setup([{ key }]);
+    const before = signer.sign(zone, POOL, 1, poolAnswer([0, 1], 30), NOW);
+    expect(verifies(before, key)).toBe(true);
+    // The pool as an update or a reload leaves it: other addresses at the same positions.
+    const old = zone.pools!.get(POOL)!;
+    const moved = (from: string, to: string) =>
+      new Pool({ ...old.def, targets: old.def.targets.map((t) => ({ ...t, address: t.address.replace(from, to) })) });
+    const changed = { ...zone, pools: new Map(zone.pools).set(POOL, moved('198.51.100.', '198.51.100.1')) };
+    const after = signer.sign(changed, POOL, 1, poolAnswer([0, 1], 30, changed), NOW);
+    expect(after.answer[0]!.rrset.rdata[0]).toEqual(Buffer.from([198, 51, 100, 11]));
+    expect(verifies(after, key)).toBe(true);
+    expect(counts.made).toBe(2);
+    // A pool built again with the same addresses (a reload that changed nothing): no new signature.
+    const same = { ...zone, pools: new Map(zone.pools).set(POOL, moved('', '')) };
+    expect(verifies(signer.sign(same, POOL, 1, poolAnswer([1, 0], 30, same), NOW), key)).toBe(true);
+    expect(counts.made).toBe(2);
+  });
+
+  it('signs with the key active now when the key before it had the same tag (RFC 4034 App. B)', () => {
+    const a = signingKey(Algorithm.ECDSAP256SHA256, generatePrivateKey(13));
+    const other = signingKey(Algorithm.ECDSAP256SHA256, generatePrivateKey(13));
+    // Another key whose tag is a's: tags are 16 bits and collide (a validator tries each key).
+    const b: SigningKey = { ...other, tag: a.tag };
+    const { signer } = setup([
+      { key: a, inactive: NOW + 10_000 },
+      { key: b, active: NOW + 10_000 },
+    ]);
+    expect(verifies(signer.sign(zone, POOL, 1, poolAnswer([0], 30), NOW), a)).toBe(true);
+    const later = signer.sign(zone, POOL, 1, poolAnswer([0], 30), NOW + 10_000);
+    expect(verifies(later, b)).toBe(true);
+  });
+
+  it('keeps the signatures of a key read again (a rollover step sets the keys anew)', () => {
+    const pem = generatePrivateKey(13);
+    const key = signingKey(Algorithm.ECDSAP256SHA256, pem);
+    const { signer, counts } = setup([{ key }]);
+    const first = rrsigOf(signer.sign(zone, POOL, 1, poolAnswer([0], 30), NOW));
+    signer.setZones([{ origin: ORIGIN, keys: [{ key: signingKey(Algorithm.ECDSAP256SHA256, pem) }] }]);
+    expect(rrsigOf(signer.sign(zone, POOL, 1, poolAnswer([0], 30), NOW))).toBe(first);
+    expect(counts.made).toBe(1);
+  });
+
+  it('covers the names of the zones it signs now, not those of a reload before', () => {
+    const { signer } = setup();
+    const name = keyFromText('static.gslb.example.com.');
+    expect([signer.covers(name), signer.covers(keyFromText('example.com.'))]).toEqual([true, false]);
+    expect(signer.covers(name)).toBe(true);
+    signer.setZones([]);
+    expect(signer.covers(name)).toBe(false);
   });
 
   it('leaves an answer from a zone it does not sign as it is', () => {
