@@ -61,6 +61,8 @@ function copyIn(src: Uint8Array, at: number, from: number, to: number): number {
 /** Offset of `key` inside the question name, when it is that name or one of its suffixes; else -1. */
 function inQuestion(key: NameKey): number {
   const q = question;
+  // The owner of most answers is the question's name itself, often the very string.
+  if (key === q) return 12;
   if (q === null || key.length > q.length || !q.endsWith(key)) return -1;
   for (let i = 0; i < q.length; i += q.charCodeAt(i) + 1) {
     if (q.length - i === key.length) return 12 + i;
