@@ -181,7 +181,7 @@ function optSize(edns: Edns | null, cookie: Uint8Array | null): number {
 
 function finish(): Buffer {
   const out = Buffer.allocUnsafe(len);
-  scratch.copy(out, 0, 0, len);
+  out.set(scratch.subarray(0, len));
   return out;
 }
 
