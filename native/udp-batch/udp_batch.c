@@ -45,7 +45,7 @@ typedef struct {
   struct mmsghdr msgs[MAX_BATCH];
   struct iovec iov[MAX_BATCH];
   struct sockaddr_storage from[MAX_BATCH];
-  napi_ref rx_ref, meta_ref, addrs_ref, on_batch, on_close, self;
+  napi_ref rx_ref, meta_ref, on_batch, on_close, self;
   napi_async_context async;
   pending *head, *tail;
   double sent, deferred, send_errors, truncated;
@@ -118,7 +118,7 @@ static void on_handle_closed(uv_handle_t *h) {
   napi_get_reference_value(env, u->self, &self);
   napi_remove_wrap(env, self, NULL);
   napi_close_handle_scope(env, scope);
-  napi_ref *refs[] = {&u->rx_ref, &u->meta_ref, &u->addrs_ref, &u->on_batch, &u->on_close, &u->self};
+  napi_ref *refs[] = {&u->rx_ref, &u->meta_ref, &u->on_batch, &u->on_close, &u->self};
   for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
     if (*refs[i]) napi_delete_reference(env, *refs[i]);
   napi_async_destroy(env, u->async);
@@ -259,28 +259,18 @@ static void receive(udp *u) {
     if (n <= 0) return;  // EAGAIN: drained; another error (ICMP-reported) is the next read's
     napi_handle_scope scope;
     napi_open_handle_scope(env, &scope);
-    napi_value addrs, cb, self, argv[1], answers = NULL;
-    napi_get_reference_value(env, u->addrs_ref, &addrs);
+    napi_value cb, self, argv[1], answers = NULL;
+    // Lengths and ports only: the source address is made text by peer(i) when JavaScript asks
+    // (most answers never need it; inet_ntop and a string per datagram were 3 % of a query).
     for (int i = 0; i < n; i++) {
-      char text[ADDR_TEXT] = "";
-      int port = 0;
       struct sockaddr_storage *s = &u->from[i];
-      if (s->ss_family == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)s;
-        inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
-        port = ntohs(a->sin_port);
-      } else if (s->ss_family == AF_INET6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)s;
-        inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
-        port = ntohs(a->sin6_port);
-      }
+      int port = s->ss_family == AF_INET    ? ntohs(((struct sockaddr_in *)s)->sin_port)
+                 : s->ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)s)->sin6_port)
+                                            : 0;
       int truncated = (u->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
       if (truncated) u->truncated++;
       u->meta[2 * i] = truncated ? -1 : (int32_t)u->msgs[i].msg_len;
       u->meta[2 * i + 1] = port;
-      napi_value str;
-      napi_create_string_latin1(env, text, NAPI_AUTO_LENGTH, &str);
-      napi_set_element(env, addrs, (uint32_t)i, str);
     }
     napi_get_reference_value(env, u->on_batch, &cb);
     napi_get_reference_value(env, u->self, &self);
@@ -367,6 +357,25 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// peer(i): the source address of datagram i of the batch being handled, as text ("" if unknown).
+// Valid only during that batch's callback: the next recvmmsg writes over it.
+static napi_value js_peer(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  udp *u = unwrap(env, info, &argc, argv);
+  if (!u) return NULL;
+  int32_t i = -1;
+  CHECK(napi_get_value_int32(env, argv[0], &i));
+  char text[ADDR_TEXT] = "";
+  if (i >= 0 && i < u->batch) {
+    struct sockaddr_storage *s = &u->from[i];
+    if (s->ss_family == AF_INET) inet_ntop(AF_INET, &((struct sockaddr_in *)s)->sin_addr, text, sizeof text);
+    else if (s->ss_family == AF_INET6) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)s)->sin6_addr, text, sizeof text);
+  }
+  CHECK(napi_create_string_latin1(env, text, NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
 // close(callback, force): no more reading; kept answers go out first unless `force`.
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -424,8 +433,8 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
 static int set_int(int fd, int level, int name, int v) { return setsockopt(fd, level, name, &v, sizeof v); }
 
 // open({host, port, reusePort, receiveBuffer, sendBuffer, batch}, onBatch) → socket object with
-// rx (Buffer: `batch` slots of 64 KiB), meta (Int32Array: length and port per slot), addrs (the
-// senders' addresses as text), send(), close(), stats(). onBatch(count) returns the answers.
+// rx (Buffer: `batch` slots of 64 KiB), meta (Int32Array: length and port per slot), peer(i) (a
+// sender's address as text), send(), close(), stats(). onBatch(count) returns the answers.
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], v;
@@ -486,30 +495,27 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   u->env = env;
   u->fd = fd;
   u->batch = batch;
-  napi_value self, rx, meta_ab, meta, addrs, name, fn;
+  napi_value self, rx, meta_ab, meta, name, fn;
   void *rx_data, *meta_data;
   // Memory V8 owns, so JavaScript reads the datagrams where the kernel wrote them; the pages of a
   // slot are touched only as far as its datagrams reach.
   CHECK(napi_create_buffer(env, (size_t)batch * SLOT, &rx_data, &rx));
   CHECK(napi_create_arraybuffer(env, (size_t)batch * 2 * sizeof(int32_t), &meta_data, &meta_ab));
   CHECK(napi_create_typedarray(env, napi_int32_array, (size_t)batch * 2, meta_ab, 0, &meta));
-  CHECK(napi_create_array_with_length(env, (size_t)batch, &addrs));
   u->rx = rx_data;
   u->meta = meta_data;
   CHECK(napi_create_object(env, &self));
   CHECK(napi_set_named_property(env, self, "rx", rx));
   CHECK(napi_set_named_property(env, self, "meta", meta));
-  CHECK(napi_set_named_property(env, self, "addrs", addrs));
   const struct { const char *name; napi_callback cb; } methods[] = {
-      {"send", js_send}, {"close", js_close}, {"stats", js_stats}};
-  for (size_t i = 0; i < 3; i++) {
+      {"send", js_send}, {"close", js_close}, {"stats", js_stats}, {"peer", js_peer}};
+  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
     CHECK(napi_create_function(env, methods[i].name, NAPI_AUTO_LENGTH, methods[i].cb, NULL, &fn));
     CHECK(napi_set_named_property(env, self, methods[i].name, fn));
   }
   CHECK(napi_wrap(env, self, u, NULL, NULL, NULL));
   CHECK(napi_create_reference(env, rx, 1, &u->rx_ref));
   CHECK(napi_create_reference(env, meta, 1, &u->meta_ref));
-  CHECK(napi_create_reference(env, addrs, 1, &u->addrs_ref));
   CHECK(napi_create_reference(env, argv[1], 1, &u->on_batch));
   // The socket object lives while the socket is open, whoever else holds it.
   CHECK(napi_create_reference(env, self, 1, &u->self));
@@ -525,10 +531,16 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return self;
 }
 
+// What JavaScript expects of this module (src/6-serve/batched-udp.ts checks it): raised whenever the
+// interface changes, so that a module built from an older udp_batch.c is refused, not misused.
+#define INTERFACE_VERSION 2
+
 static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn;
+  napi_value fn, version;
   CHECK(napi_create_function(env, "open", NAPI_AUTO_LENGTH, js_open, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "open", fn));
+  CHECK(napi_create_int32(env, INTERFACE_VERSION, &version));
+  CHECK(napi_set_named_property(env, exports, "version", version));
   return exports;
 }
 

@@ -35,6 +35,51 @@ export function keyOf(buf: Uint8Array, start = 0, end = buf.length): NameKey {
   return out.toString('latin1', 0, end - start);
 }
 
+const fold = (c: number): number => (c >= 0x41 && c <= 0x5a ? c + 32 : c);
+
+/**
+ * keyOf with a memory of recent names, for the query path: the same few names are asked again and
+ * again (a pool name, www), and a name met before comes back as the same string, already hashed
+ * by every Map it was looked up in, instead of a new string made (a native call) and hashed anew
+ * per query. A direct-mapped table of `size` slots (a power of two), indexed by a few of the
+ * name's octets and its length (a full hash costs more than it saves); a slot keeps the last name
+ * that fell in it with its folded octets, and a name is returned from it only when every octet
+ * matches, so the key is the one keyOf makes. A stream of random names only replaces slots.
+ */
+export class RecentKeys {
+  readonly #keys: (NameKey | undefined)[];
+  readonly #wires: (Uint8Array | undefined)[];
+  readonly #mask: number;
+
+  constructor(size = 1024) {
+    if (size < 1 || (size & (size - 1)) !== 0) throw new RangeError(`RecentKeys size ${size} is not a power of two`);
+    this.#keys = new Array<NameKey | undefined>(size).fill(undefined);
+    this.#wires = new Array<Uint8Array | undefined>(size).fill(undefined);
+    this.#mask = size - 1;
+  }
+
+  /** keyOf(buf, start, end), for a name of at least one octet. */
+  keyOf(buf: Uint8Array, start: number, end: number): NameKey {
+    const n = end - start;
+    const slot =
+      (Math.imul(n, 0x9e3779b1) ^
+        (fold(buf[start + 1] ?? 0) << 8) ^
+        (fold(buf[start + 2] ?? 0) << 16) ^
+        (fold(buf[start + (n >> 1)]!) << 4) ^
+        fold(buf[end - 2] ?? 0)) &
+      this.#mask;
+    const wire = this.#wires[slot];
+    if (wire !== undefined && wire.length === n) {
+      let i = 0;
+      while (i < n && wire[i] === fold(buf[start + i]!)) i++;
+      if (i === n) return this.#keys[slot]!;
+    }
+    const key = keyOf(buf, start, end);
+    this.#wires[slot] = Buffer.from(key, 'latin1');
+    return (this.#keys[slot] = key);
+  }
+}
+
 /** Wire bytes of a key (lower case). */
 export function keyToWire(key: NameKey): Buffer {
   return Buffer.from(key, 'latin1');

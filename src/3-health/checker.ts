@@ -197,6 +197,12 @@ export class HealthChecker implements Checks {
   readonly #checks = new Map<string, Check>();
   /** Check key of each target id. */
   readonly #byTarget = new Map<string, string>();
+  /**
+   * The check of each target id, as of the last sync: what answers ask for, per target per query.
+   * One lookup by a short id, not a second by the check's key (a long JSON text, which a lookup
+   * compares whole whenever the key at hand is not the very string the check was filed under).
+   */
+  readonly #checkOf = new Map<string, Check>();
   /** Checks due and waiting for a slot, oldest first, from #head on; stopped ones are skipped when reached. */
   readonly #queue: Check[] = [];
   #head = 0;
@@ -221,14 +227,14 @@ export class HealthChecker implements Checks {
       check.targets.clear();
       for (const id of w.ids) check.targets.add(id);
     }
+    this.#checkOf.clear();
+    for (const [id, key] of this.#byTarget) this.#checkOf.set(id, this.#checks.get(key)!);
     this.#maxConcurrent = this.#o.maxConcurrent ?? maxConcurrentFor([...this.#checks.values()].map((c) => c.spec));
   }
 
   /** The check of a target, if it has one. */
   statusOf(targetId: string): CheckStatus | undefined {
-    const key = this.#byTarget.get(targetId);
-    const check = key === undefined ? undefined : this.#checks.get(key);
-    return check?.status();
+    return this.#checkOf.get(targetId)?.status();
   }
 
   byKey(key: string): CheckStatus | undefined {
@@ -242,6 +248,7 @@ export class HealthChecker implements Checks {
 
   stop(): void {
     for (const c of this.#checks.values()) this.#stop(c);
+    this.#checkOf.clear();
   }
 
   #start(key: string, address: string, spec: CheckSpec): Check {

@@ -4,7 +4,8 @@
 // times, interleaved rather than in bursts (5,1,1 gives a a b a c a a).
 //
 // `current` is kept per Candidate.key, not per position, so a target keeps its place in the
-// sequence while others leave and return with health changes.
+// sequence while others leave and return with health changes (held in an array by position in the
+// last list, matched to the keys again only when the list changes).
 //
 // count > 1: the first index is the real next step; the others preview the steps that would
 // follow (on a copy), skipping targets already chosen. Only one real step is taken per query, so
@@ -15,64 +16,68 @@ import type { Candidate, PolicyFactory } from './types.ts';
 import { answerCount } from './shared.ts';
 
 /**
- * One SWRR step over `current`; returns the winning position, never one already in `chosen`.
- * Plain loops and no sets: this runs on every query of a weighted pool.
+ * One SWRR step over `current` (by position in `candidates`); returns the winning position, never
+ * one already in `chosen`. Plain loops and no sets: this runs on every query of a weighted pool.
  */
-function step(
-  current: Map<string, number>,
-  candidates: readonly Candidate[],
-  total: number,
-  chosen: readonly number[],
-): number {
+function step(current: number[], candidates: readonly Candidate[], total: number, chosen: readonly number[]): number {
   let best = -1;
   let bestValue = -Infinity;
   for (let p = 0; p < candidates.length; p++) {
-    const c = candidates[p]!;
-    const value = (current.get(c.key) ?? 0) + c.weight;
-    current.set(c.key, value);
+    const value = current[p]! + candidates[p]!.weight;
+    current[p] = value;
     if (value > bestValue && !chosen.includes(p)) {
       best = p;
       bestValue = value;
     }
   }
-  current.set(candidates[best]!.key, bestValue - total);
+  current[best] = bestValue - total;
   return best;
 }
 
-/** True when `current` holds exactly the keys of `candidates`. */
-function matches(current: Map<string, number>, candidates: readonly Candidate[]): boolean {
-  if (current.size !== candidates.length) return false;
-  for (const c of candidates) if (!current.has(c.key)) return false;
+/** True when `keys` are the keys of `candidates`, in their order (nearly always: the same pool again). */
+function aligned(keys: readonly string[], candidates: readonly Candidate[]): boolean {
+  if (keys.length !== candidates.length) return false;
+  for (let p = 0; p < keys.length; p++) if (keys[p] !== candidates[p]!.key) return false;
   return true;
 }
 
 /**
- * Match `current` to the present candidates. SWRR keeps the currents summing to 0; a target that
+ * `current` of the candidates, in their order, from the `current` kept for `keys`. The same targets
+ * in another order keep theirs. Otherwise SWRR keeps the currents summing to 0; a target that
  * leaves takes its share with it, so re-centre on the mean. That keeps the invariant, lets
  * newcomers (at 0) join neither ahead nor behind, and does not change who wins among the rest.
  */
-function sync(current: Map<string, number>, candidates: readonly Candidate[]): void {
-  if (matches(current, candidates)) return;
-  const kept = candidates.map((c) => [c.key, current.get(c.key) ?? 0] as const);
-  const mean = kept.reduce((s, [, v]) => s + v, 0) / kept.length;
-  current.clear();
-  for (const [key, v] of kept) current.set(key, v - mean);
+function resync(keys: readonly string[], current: readonly number[], candidates: readonly Candidate[]): number[] {
+  const old = new Map<string, number>();
+  keys.forEach((k, p) => old.set(k, current[p]!));
+  if (old.size === candidates.length && candidates.every((c) => old.has(c.key)))
+    return candidates.map((c) => old.get(c.key)!);
+  const kept = candidates.map((c) => old.get(c.key) ?? 0);
+  const mean = kept.reduce((s, v) => s + v, 0) / kept.length;
+  return kept.map((v) => v - mean);
 }
 
 const NONE: readonly number[] = [];
 
 export const weighted: PolicyFactory = () => {
-  const current = new Map<string, number>();
+  // SWRR's `current` per Candidate.key, held by position in the list last picked from (whose keys
+  // `keys` are): a pool hands the same candidates in the same order query after query, so a pick
+  // reads and writes an array instead of a Map per candidate. Keys are unique within a pool.
+  let keys: string[] = [];
+  let current: number[] = [];
   return {
     name: 'weighted',
     pick(candidates, count) {
-      sync(current, candidates);
+      if (!aligned(keys, candidates)) {
+        current = resync(keys, current, candidates);
+        keys = candidates.map((c) => c.key);
+      }
       let total = 0;
       for (const c of candidates) total += c.weight;
       const k = answerCount(count, candidates.length);
       const chosen = [step(current, candidates, total, NONE)];
       if (k > 1) {
-        const preview = new Map(current);
+        const preview = current.slice();
         while (chosen.length < k) chosen.push(step(preview, candidates, total, chosen));
       }
       for (let i = 0; i < chosen.length; i++) chosen[i] = candidates[chosen[i]!]!.index;

@@ -142,7 +142,8 @@ export function resolve(zones: ZoneSource<PooledZone>, q: Question): Answer {
       q.onPool?.(pool, decision);
       scope = Math.max(scope, decision.scope);
       if (decision.rrset) {
-        answer.push({ owner, rrset: decision.rrset, ttl: decision.ttl, ...(decision.pick && { pick: decision.pick }) });
+        // One shape for both (pick undefined: every RR), not a spread of an optional field.
+        answer.push({ owner, rrset: decision.rrset, ttl: decision.ttl, pick: decision.pick });
       } else {
         // No address of this family, or fallback `none`: NODATA, cached no longer than the pool's TTL.
         const soa = negativeSoa(zone);

@@ -27,13 +27,18 @@ interface NativeStats {
 interface NativeSocket {
   readonly rx: Buffer;
   readonly meta: Int32Array;
-  readonly addrs: string[];
+  /** The source address of datagram `slot` of the batch being handled, as text. */
+  peer(slot: number): string;
   send(address: string, port: number, answer: Buffer): void;
   close(done: () => void, force?: boolean): void;
   stats(): NativeStats;
 }
 
+/** native/udp-batch's INTERFACE_VERSION that this file speaks to. */
+const INTERFACE_VERSION = 2;
+
 interface NativeModule {
+  readonly version?: number;
   open(
     opts: { host: string; port: number; reusePort: boolean; receiveBuffer: number; sendBuffer: number; batch: number },
     onBatch: (count: number) => (Buffer | null)[],
@@ -49,12 +54,58 @@ export function loadBatchedUdp(): NativeModule | Error {
     // The switch the build reads (scripts/build-native.sh) also keeps a built module unloaded.
     if (process.env.GSLBD_NATIVE === '0') return (loaded = new Error('GSLBD_NATIVE=0'));
     try {
-      loaded = createRequire(import.meta.url)(MODULE) as NativeModule;
+      const mod = createRequire(import.meta.url)(MODULE) as NativeModule;
+      loaded =
+        mod.version === INTERFACE_VERSION
+          ? mod
+          : new Error(
+              `${MODULE} was built from an older udp_batch.c (npm install, or scripts/build-native.sh, builds it again)`,
+            );
     } catch (err) {
       loaded = new Error(`${MODULE} did not load (npm install builds it): ${(err as Error).message.split('\n')[0]}`);
     }
   }
   return loaded;
+}
+
+/**
+ * The sender of a datagram, as the handler sees it (a Transport: `tcp` false). Its address is made
+ * text only when read (most answers never need it), from the batch being handled: read it during
+ * the call, and keep the text, not the peer, for later (an UPDATE's answer). A datagram that is
+ * not a QUERY comes with its address already read.
+ */
+export interface UdpPeer {
+  readonly tcp: false;
+  readonly address: string;
+  readonly port: number;
+}
+
+class BatchPeer implements UdpPeer {
+  readonly tcp = false;
+  readonly port: number;
+  #sock: NativeSocket | null;
+  readonly #slot: number;
+  #address: string | undefined;
+
+  constructor(sock: NativeSocket, slot: number, port: number) {
+    this.#sock = sock;
+    this.#slot = slot;
+    this.port = port;
+  }
+
+  get address(): string {
+    if (this.#address === undefined) {
+      // Its batch is over: the slot holds another sender now. Loudly, not a wrong address.
+      if (this.#sock === null) throw new Error('the address of a batched datagram read after its batch');
+      this.#address = this.#sock.peer(this.#slot);
+    }
+    return this.#address;
+  }
+
+  /** The batch moves on. */
+  end(): void {
+    this.#sock = null;
+  }
 }
 
 export interface BatchedOptions {
@@ -70,8 +121,9 @@ export interface BatchedOptions {
 /**
  * A UDP socket read and written in batches. `onMessage` is called for each datagram of a batch in
  * turn; the answers it returns leave together (null: none). An answer made later (an UPDATE's)
- * goes with `send`. `msg` is a view of the receive slot, valid only during the call: a message
- * that is not a QUERY (an UPDATE, which is read again after the call) is given as a copy.
+ * goes with `send`. `msg` is a view of the receive slot, and `peer`'s address is read from the
+ * batch, both valid only during the call: a message that is not a QUERY (an UPDATE, which is read
+ * again after the call) is given as a copy, with its peer's address read before.
  */
 export class BatchedUdpSocket {
   readonly #sock: NativeSocket;
@@ -79,14 +131,11 @@ export class BatchedUdpSocket {
   /** The counters as they were when the socket closed (the native object has none left). */
   #last: NativeStats | null = null;
 
-  constructor(
-    mod: NativeModule,
-    opts: BatchedOptions,
-    onMessage: (msg: Buffer, address: string, port: number) => Buffer | null,
-  ) {
+  constructor(mod: NativeModule, opts: BatchedOptions, onMessage: (msg: Buffer, peer: UdpPeer) => Buffer | null) {
     const answers: (Buffer | null)[] = new Array<Buffer | null>(UDP_BATCH).fill(null);
     const onBatch = (count: number): (Buffer | null)[] => {
-      const { rx, meta, addrs } = this.#sock;
+      const sock = this.#sock;
+      const { rx, meta } = sock;
       for (let i = 0; i < count; i++) {
         answers[i] = null;
         const length = meta[2 * i]!;
@@ -94,8 +143,14 @@ export class BatchedUdpSocket {
         // which counts and drops what is not a message, as over dgram.
         if (length < 0) continue;
         const at = i * SLOT;
-        const msg = opcodeOf(rx, at) === 0 ? rx.subarray(at, at + length) : Buffer.from(rx.subarray(at, at + length));
-        answers[i] = onMessage(msg, addrs[i]!, meta[2 * i + 1]!);
+        const peer = new BatchPeer(sock, i, meta[2 * i + 1]!);
+        let msg = rx.subarray(at, at + length);
+        if (opcodeOf(rx, at) !== 0) {
+          msg = Buffer.from(msg);
+          void peer.address;
+        }
+        answers[i] = onMessage(msg, peer);
+        peer.end();
       }
       return answers;
     };

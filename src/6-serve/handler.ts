@@ -81,15 +81,16 @@ export interface Handler {
 
 /** The policy context of one query; the client (and its geo lookup) is made only if a pool asks. */
 class QueryContext implements PolicyContext {
-  readonly #address: string;
+  /** Its address is read only for the client: a batched datagram's is made text when read. */
+  readonly #via: Transport;
   readonly #ecs: ClientSubnet | null;
   readonly #geo: GeoDatabase | null;
   #client: Client | undefined;
   readonly random: () => number;
   readonly now: () => number;
 
-  constructor(address: string, ecs: ClientSubnet | null, gi: GslbInputs) {
-    this.#address = address;
+  constructor(via: Transport, ecs: ClientSubnet | null, gi: GslbInputs) {
+    this.#via = via;
     this.#ecs = ecs;
     this.#geo = gi.geo;
     this.random = gi.random;
@@ -97,7 +98,7 @@ class QueryContext implements PolicyContext {
   }
 
   get client(): Client {
-    return (this.#client ??= makeClient(this.#address, this.#ecs, this.#geo));
+    return (this.#client ??= makeClient(this.#via.address, this.#ecs, this.#geo));
   }
 }
 
@@ -236,7 +237,7 @@ export function createHandler(opts: HandlerOptions): Handler {
       }
     }
     const gi = inputs();
-    const ctx = new QueryContext(via.address, q.edns?.ecs ?? null, gi);
+    const ctx = new QueryContext(via, q.edns?.ecs ?? null, gi);
     let answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, onPool });
     const zone =
       signer !== null && answer.zone !== undefined && signer.signs(answer.zone) ? zones.get(answer.zone) : undefined;

@@ -9,7 +9,7 @@ import type { Handler, Transport } from './handler.ts';
 import { TcpSlots, type TcpSlot } from './tcp-slots.ts';
 import { formatListen, type ListenAddress } from '../0-base/listen.ts';
 import { MessageStream, sendStream } from './transfer.ts';
-import { BatchedUdpSocket, loadBatchedUdp } from './batched-udp.ts';
+import { BatchedUdpSocket, loadBatchedUdp, type UdpPeer } from './batched-udp.ts';
 
 export interface ServerOptions {
   /** RFC 7766 §6.2.3: close a TCP connection idle this long (ms). */
@@ -166,7 +166,7 @@ export class DnsListener {
           reusePort: this.#reusePort,
           receiveBuffer: this.#receiveBuffer.bytes,
         },
-        (msg, address, port) => this.#onBatchedMessage(sock, msg, address, port),
+        (msg, peer) => this.#onBatchedMessage(sock, msg, peer),
       );
       this.#batched = this.#lastBatched = sock;
       return sock.port;
@@ -273,12 +273,14 @@ export class DnsListener {
 
   /**
    * One datagram of a batch (batched UDP): as #onUdpMessage, but an answer at hand is returned to
-   * leave with the batch's others; an UPDATE's comes later and is sent alone.
+   * leave with the batch's others; an UPDATE's comes later and is sent alone. The peer is the
+   * handler's Transport: its address is made text only if something reads it.
    */
-  #onBatchedMessage(sock: BatchedUdpSocket, msg: Buffer, address: string, port: number): Buffer | null {
+  #onBatchedMessage(sock: BatchedUdpSocket, msg: Buffer, peer: UdpPeer): Buffer | null {
     if (this.#stopping) return null;
-    const out = this.#handler(msg, { tcp: false, address });
+    const out = this.#handler(msg, peer);
     if (out instanceof Promise) {
+      const { address, port } = peer;
       this.#later(out, (o) => this.#batched === sock && sock.send(o, port, address));
       return null;
     }

@@ -5,6 +5,7 @@
 // both paths (this suite's default, batched, and test/e2e/io-dgram.test.ts).
 
 import { execFile, execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { dig } from '../helpers/dig.ts';
 import { ROOT, runCli, startGslbd } from '../helpers/gslbd.ts';
 import { labUnavailable } from '../helpers/netns.ts';
 import { buildQuery, udpExchange } from '../helpers/raw.ts';
+import { BatchedUdpSocket, loadBatchedUdp, type UdpPeer } from '../../src/6-serve/batched-udp.ts';
 
 // This file says which I/O each server uses (or leaves the default), whatever the suite was given.
 delete process.env.GSLBD_IO;
@@ -75,6 +77,60 @@ describe.skipIf(!existsSync(MODULE))('which UDP I/O serves', () => {
       await s.stop();
     }
   }, 30_000);
+});
+
+// The module itself, in this process: who sent each datagram of a batch, as the handler reads it.
+describe.skipIf(!existsSync(MODULE))('the sender of a batched datagram', () => {
+  /**
+   * Sends `messages` from one client socket on `host` to a batched socket; what onMessage saw of
+   * each, its peer's address read during the call only if `read`.
+   */
+  async function exchange(host: string, messages: Buffer[], read = true) {
+    const mod = loadBatchedUdp();
+    if (mod instanceof Error) throw mod;
+    const seen: { peer: UdpPeer; during: string | null; opcode: number }[] = [];
+    const client = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    const replies: Buffer[] = [];
+    client.on('message', (m) => replies.push(m));
+    await new Promise<void>((resolve) => client.bind(0, host, () => resolve()));
+    const sock = new BatchedUdpSocket(mod, { host, port: 0, reusePort: false, receiveBuffer: 0 }, (msg, peer) => {
+      seen.push({ peer, during: read ? peer.address : null, opcode: (msg[2]! >> 3) & 0xf });
+      return Buffer.from(msg);
+    });
+    try {
+      for (const m of messages) client.send(m, sock.port, host);
+      for (let t = 0; t < 100 && replies.length < messages.length; t++) await new Promise((r) => setTimeout(r, 20));
+      expect(replies).toHaveLength(messages.length);
+      return { seen, clientPort: client.address().port };
+    } finally {
+      client.close();
+      await sock.close();
+    }
+  }
+
+  it('is the client address and port, over IPv4 and IPv6, read while the datagram is handled', async () => {
+    for (const host of ['127.0.0.1', '::1']) {
+      const { seen, clientPort } = await exchange(host, [buildQuery('www.example.com', 1)]);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.during).toBe(host);
+      expect(seen[0]!.peer.port).toBe(clientPort);
+      expect(seen[0]!.peer.tcp).toBe(false);
+      // Read once, kept: the same text afterwards.
+      expect(seen[0]!.peer.address).toBe(host);
+    }
+  });
+
+  it("is read at once for a message that is not a QUERY (an UPDATE's answer comes later), and refused after its batch otherwise", async () => {
+    const update = buildQuery('example.com', 6, { flags: 5 << 11 });
+    const query = buildQuery('www.example.com', 1);
+    const { seen, clientPort } = await exchange('127.0.0.1', [update, query], false);
+    expect(seen.map((s) => s.opcode)).toEqual([5, 0]);
+    expect(seen[0]!.peer.address).toBe('127.0.0.1');
+    expect(seen[0]!.peer.port).toBe(clientPort);
+    // The QUERY's address, which nobody read while it was handled: its slot is another's now.
+    expect(() => seen[1]!.peer.address).toThrow(/after its batch/);
+    expect(seen[1]!.peer.port).toBe(clientPort);
+  });
 });
 
 describe('--io and io: that are not a UDP I/O', () => {
