@@ -6,6 +6,7 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { until } from '../helpers/listeners.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nameToText } from '../../src/0-base/name.ts';
 import { serialNewer } from '../../src/0-base/serial.ts';
@@ -127,6 +128,8 @@ describe('the catalog zone served by gslbd', () => {
     expect(await serial()).toBe(first);
     writeFileSync(file, '$TTL 60\n@ IN SOA ns1 hostmaster 1 2h 15m 2w 30\n@ IN NS ns1\nns1 IN A 192.0.2.1\n');
     await reload(2);
+    // The catalog is put in service after the zones-options the reload logs (a loaded machine shows it).
+    await until(async () => (await ptrs()).includes('late.test.'), 10_000, 'late.test. in the catalog');
     expect((await ptrs()).sort()).toEqual(['example.com.', 'gslb.example.com.', 'late.test.']);
     expect(serialNewer(await serial(), first)).toBe(true);
   }, 30_000);

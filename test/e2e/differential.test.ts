@@ -533,6 +533,8 @@ function digArgs(p: Probe): string[] {
     p.flags & Flag.RD ? '+rec' : '+norec',
     p.flags & Flag.CD ? '+cdflag' : '+nocdflag',
     p.flags & Flag.AD ? '+adflag' : '+noadflag',
+    // A datagram lost on a loaded machine is asked again, not reported as an answer without flags.
+    '+tries=3',
   ];
 }
 
