@@ -106,6 +106,14 @@ function writeName(key: NameKey): void {
   }
 }
 
+/** Copies all of `src` to scratch at `at` (a long one without the view subarray would make). */
+function copyAll(src: Uint8Array, at: number): number {
+  const n = src.length;
+  if (n > 64) scratch.set(src, at);
+  else for (let i = 0; i < n; i++) scratch[at + i] = src[i]!;
+  return n;
+}
+
 function writeEntry(e: Entry): number {
   const wires = e.rrset.wire;
   const pick = e.pick;
@@ -115,7 +123,7 @@ function writeEntry(e: Entry): number {
     const w = wires[pick ? pick[j]! : j]!;
     writeName(e.owner);
     const at = len;
-    len += copyIn(w, len, 0, w.length);
+    len += copyAll(w, len);
     if (ttl !== undefined) {
       put16(at + 4, ttl >>> 16);
       put16(at + 6, ttl);
@@ -246,7 +254,7 @@ export function reuseBody(
   cookie: Uint8Array | null = null,
   co = false,
 ): Buffer {
-  len = copyIn(body, 0, 0, body.length);
+  len = copyAll(body, 0);
   put16(0, q.id);
   put16(2, (body.readUInt16BE(2) & ~Flag.RD) | (q.flags & Flag.RD));
   copyIn(q.message, 12, 12, q.questionEnd);

@@ -101,8 +101,11 @@ export class Signer {
   #windowUntil = -Infinity;
   /** Every key time of every zone, sorted: the key epoch of a time is how many it has passed. */
   #changes: readonly number[] = [];
-  /** RRSIG RRsets (with the owner written), by what they cover: the bounded store of signatures. */
-  readonly #cache: LRUCache<string, Entry>;
+  /**
+   * RRSIG RRsets (with the owner written), by what they cover: the bounded store of signatures.
+   * Each is held in a Held that its variants point at, emptied when the cache drops it.
+   */
+  readonly #cache: LRUCache<string, Held>;
   readonly #validityS: number;
   readonly #stepS: number;
   readonly #onSignature: (result: 'made' | 'hit' | 'miss') => void;
@@ -117,9 +120,10 @@ export class Signer {
   readonly #contents = new WeakMap<RRset, string>();
   /**
    * The signatures lately given for an RRset object (zones and pools are immutable: a change is a
-   * new object), each with its cache key: a repeated answer finds its key by comparing a few
-   * numbers, not by making a string and hashing it. Only keys are kept here, no signature: the LRU
-   * cache stays the one bounded store, and what it dropped is made again.
+   * new object), each with its cache key and its Held: a repeated answer finds its signature by
+   * comparing a few numbers, not by making a string, hashing it and looking it up. The Held is
+   * emptied when the cache drops the signature: the LRU cache stays the one bounded store of
+   * signatures, and what it dropped is looked up (and made) again.
    */
   readonly #variants = new WeakMap<RRset, Variant[]>();
   readonly #keyIds = new WeakMap<SigningKey, number>();
@@ -130,7 +134,12 @@ export class Signer {
   constructor(opts: SignerOptions) {
     this.#zones = new Map();
     this.setZones(opts.zones);
-    this.#cache = new LRUCache({ max: opts.cacheSize ?? 10_000 });
+    this.#cache = new LRUCache<string, Held>({
+      max: opts.cacheSize ?? 10_000,
+      dispose: (held) => {
+        held.sig = null;
+      },
+    });
     this.#denials = new LRUCache({ max: opts.cacheSize ?? 10_000 });
     this.#validityS = Math.max(2, Math.floor(opts.validityMs / 1000));
     this.#stepS = Math.max(1, Math.floor(this.#validityS / WINDOWS_PER_VALIDITY));
@@ -260,11 +269,19 @@ export class Signer {
     const only = answer.answer.length === 1 && answer.authority.length === 0 ? answer.answer[0]! : undefined;
     if (only && only.owner === only.rrset.owner && only.rrset.type !== Type.DNSKEY) {
       // One RRset at its own name, nothing to deny (a pool's answer, most often): its RRSIG beside it.
+      // Every field of Answer written out (the type check fails if one is added and left out): a
+      // spread of it and of the CO flag cost more than the rest of this path together.
       return {
-        ...answer,
+        rcode: answer.rcode,
+        aa: answer.aa,
         answer: [only, this.#rrsig(only, by, validity, window)],
-        ...(compactOk && { compact: true }),
-      };
+        authority: answer.authority,
+        additional: answer.additional,
+        ecsScope: answer.ecsScope,
+        zone: answer.zone,
+        dynamic: answer.dynamic,
+        compact: compactOk || answer.compact,
+      } satisfies Answer & Record<keyof Answer, unknown>;
     }
     const sign = (e: Entry, labels?: number): Entry => this.#rrsig(e, by, validity, window, labels);
     const answerOut: Entry[] = [];
@@ -420,26 +437,37 @@ export class Signer {
         }
       }
     }
+    if (v) {
+      // Still in the cache (a Held is emptied when the cache drops it): a hit without the lookup.
+      // It does not make the signature recent in the cache, so a hot one may be dropped for being
+      // old and made once more then; the answers are the same.
+      const sig = v.held.sig;
+      if (sig !== null) {
+        this.#onSignature('hit');
+        return sig;
+      }
+    }
     const key = v ? v.cacheKey : this.#cacheKey(e, ttl, labels, window, by.key);
-    let sig = this.#cache.get(key);
-    this.#onSignature(sig ? 'hit' : 'miss');
-    if (!sig) {
+    let held = this.#cache.get(key);
+    this.#onSignature(held ? 'hit' : 'miss');
+    if (!held) {
       const pick = e.pick;
       const rdata = (pick ? pick.map((i) => rrset.rdata[i]!) : rrset.rdata).map((d) => canonicalRdata(rrset.type, d));
       const n = labels ?? rrsigLabels(e.owner);
       const r = rrsigRdata({ owner: e.owner, type: rrset.type, ttl, rdata, labels: n }, by.origin, by.key, validity);
-      sig = { owner: e.owner, rrset: makeRRset(e.owner, Type.RRSIG, ttl, [r]) };
-      this.#cache.set(key, sig);
+      held = { sig: { owner: e.owner, rrset: makeRRset(e.owner, Type.RRSIG, ttl, [r]) } };
+      this.#cache.set(key, held);
       this.#onSignature('made');
     }
-    if (!v && picked !== UNLISTED) {
+    if (v) v.held = held;
+    else if (picked !== UNLISTED) {
       if (!variants) this.#variants.set(rrset, (variants = []));
-      const remembered = { picked, ttl, window, key: by.key, owner: e.owner, labels, cacheKey: key };
+      const remembered = { picked, ttl, window, key: by.key, owner: e.owner, labels, cacheKey: key, held };
       // A few per RRset (a pool's distinct answers, a TTL counting down), the oldest replaced.
       if (variants.length >= VARIANTS_PER_RRSET) variants.shift();
       variants.push(remembered);
     }
-    return sig;
+    return held.sig!;
   }
 
   /**
@@ -482,6 +510,13 @@ interface Variant {
   /** As the caller gave them (undefined: those of the owner). */
   readonly labels: number | undefined;
   readonly cacheKey: string;
+  /** The signature as the cache holds it (emptied when the cache drops it). */
+  held: Held;
+}
+
+/** A signature in the cache; null once the cache dropped it (evicted: made again when asked). */
+interface Held {
+  sig: Entry | null;
 }
 
 /** Variants remembered per RRset object: more than a pool has answers to give, and few to scan. */

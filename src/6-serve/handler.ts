@@ -87,14 +87,24 @@ class QueryContext implements PolicyContext {
   readonly #geo: GeoDatabase | null;
   #client: Client | undefined;
   readonly random: () => number;
-  readonly now: () => number;
+  readonly #clock: () => number;
+  /** The query's time, ms: the clock is read at most once per query (NaN until then). */
+  #now: number;
 
-  constructor(via: Transport, ecs: ClientSubnet | null, gi: GslbInputs) {
+  /** `now`: the clock as already read for this query (the signed answer cache's key), or NaN. */
+  constructor(via: Transport, ecs: ClientSubnet | null, gi: GslbInputs, now: number) {
     this.#via = via;
     this.#ecs = ecs;
     this.#geo = gi.geo;
     this.random = gi.random;
-    this.now = gi.now;
+    this.#clock = gi.now;
+    this.#now = now;
+  }
+
+  /** The query's time: a pool, the signer and the signed cache key all see one reading. */
+  now(): number {
+    const now = this.#now;
+    return now === now ? now : (this.#now = this.#clock());
   }
 
   get client(): Client {
@@ -225,9 +235,11 @@ export function createHandler(opts: HandlerOptions): Handler {
     // signs anew) and the CO flag: a query without DO never gets it, nor one with DO an unsigned one.
     const compact = signing && q.edns!.compactOk === true;
     let key: string | undefined;
+    /** The clock as read for this query so far (NaN: not yet); QueryContext reads it at most once. */
+    let now = NaN;
     if (cache && tsigRoom === 0 && zones.version !== undefined && cache.serves(zones.version, q.qname)) {
       key = AnswerCache.key(q.qname, q.qtype, q.qclass, roomFor(q, limit, cookie));
-      if (signing && signer.covers(q.qname)) key += `/do${signer.window(inputs().now())}${compact ? 'co' : ''}`;
+      if (signing && signer.covers(q.qname)) key += `/do${signer.window((now = inputs().now()))}${compact ? 'co' : ''}`;
       const hit = cache.get(key);
       counters?.cacheLookup(hit !== undefined);
       if (hit) {
@@ -237,7 +249,7 @@ export function createHandler(opts: HandlerOptions): Handler {
       }
     }
     const gi = inputs();
-    const ctx = new QueryContext(via, q.edns?.ecs ?? null, gi);
+    const ctx = new QueryContext(via, q.edns?.ecs ?? null, gi, now);
     let answer = resolve(zones, { qname: q.qname, qtype: q.qtype, gslb: { ctx, health: gi.health }, onPool });
     const zone =
       signer !== null && answer.zone !== undefined && signer.signs(answer.zone) ? zones.get(answer.zone) : undefined;
@@ -245,10 +257,11 @@ export function createHandler(opts: HandlerOptions): Handler {
     let keyed = false;
     if (zone) {
       keyed = q.qname === zone.origin && signer!.isKeyType(q.qtype);
-      // The clock only when it is needed: none for a query without DO in a signed zone (a pool answer).
-      const now = keyed || signing ? gi.now() : 0;
-      if (keyed) answer = signer!.withKeys(zone, q.qname, q.qtype, answer, now);
-      if (signing) answer = signer!.sign(zone, q.qname, q.qtype, answer, now, compact);
+      // The clock only when it is needed: none for a query without DO in a signed zone (a pool answer),
+      // and for a pool's answer the time it was picked at (one reading per query).
+      const at = keyed || signing ? ctx.now() : 0;
+      if (keyed) answer = signer!.withKeys(zone, q.qname, q.qtype, answer, at);
+      if (signing) answer = signer!.sign(zone, q.qname, q.qtype, answer, at, compact);
     }
     counters?.query(answer.zone, q.qtype, answer.rcode, via.tcp);
     logQuery(q.qname, q.qtype, answer.rcode, via);

@@ -40,6 +40,17 @@ beforeAll(async () => {
   handle = createHandler({ zones: store, cache: new AnswerCache(), inputs: () => inputs, signer });
 });
 
+/** A Signer of the test zone with a key of its own. */
+const signerOf = () =>
+  new Signer({
+    zones: [
+      {
+        origin: keyFromText('gslb.example.com.'),
+        keys: [{ key: signingKey(13, generatePrivateKey(Algorithm.ECDSAP256SHA256)) }],
+      },
+    ],
+    validityMs: 4 * DAY,
+  });
 const ask = (q: Buffer) => handle(q, via) as Buffer;
 /** The first RRSIG of the answer or authority section, as text (its dates included). */
 const rrsigText = (reply: Buffer) => {
@@ -123,6 +134,28 @@ describe('signed answers and the answer cache', () => {
     for (let i = 0; i < 2; i++) {
       expect(decodeMessage(ask(signed)).answer.some((r) => r.includes(' RRSIG '))).toBe(true);
       expect(decodeMessage(ask(plain)).answer.some((r) => r.includes(' RRSIG '))).toBe(false);
+    }
+  });
+
+  it('reads the clock once per signed query: a pool answer, a static one through the cache, the apex DNSKEY', () => {
+    let reads = 0;
+    const inputs = { health: allUp, geo: null, random: () => 0, now: () => (reads++, now) };
+    const h = createHandler({ zones: store, cache: new AnswerCache(), inputs: () => inputs, signer: signerOf() });
+    for (const [name, qtype] of [
+      ['weighted.gslb.example.com', 1],
+      ['failover.gslb.example.com', 1],
+      ['static.gslb.example.com', 1],
+      ['gslb.example.com', 48],
+    ] as const) {
+      for (let i = 0; i < 2; i++) {
+        reads = 0;
+        const reply = decodeMessage(h(buildQuery(name, qtype, { edns: { do: true } }), via) as Buffer);
+        expect(
+          reply.answer.some((r) => r.includes(' RRSIG ')),
+          name,
+        ).toBe(true);
+        expect(reads, `${name} ${qtype}, query ${i + 1}`).toBe(1);
+      }
     }
   });
 });

@@ -25,12 +25,16 @@ beforeAll(async () => {
   zone = r.zones.find((z) => z.origin === ORIGIN)!;
 });
 
-function setup(keys: SignedZone['keys'] = [{ key: signingKey(Algorithm.ECDSAP256SHA256, generatePrivateKey(13)) }]) {
+function setup(
+  keys: SignedZone['keys'] = [{ key: signingKey(Algorithm.ECDSAP256SHA256, generatePrivateKey(13)) }],
+  cacheSize?: number,
+) {
   const counts = { made: 0, hit: 0, miss: 0 };
   const signer = new Signer({
     zones: [{ origin: ORIGIN, keys }],
     validityMs: 4 * DAY,
     onSignature: (r) => counts[r]++,
+    ...(cacheSize !== undefined && { cacheSize }),
   });
   return { signer, counts };
 }
@@ -105,6 +109,24 @@ describe('Signer', () => {
     expect(next.readUInt32BE(12)).toBe(start + 86_400 - 3600);
     // Every signature given out keeps at least three quarters of its validity.
     expect(next.readUInt32BE(8) - (start + 86_400 + 86_399)).toBeGreaterThanOrEqual(3 * 86_400 - 1);
+  });
+
+  it('makes a signature again once the cache dropped it, though the same answer was signed before', () => {
+    const { signer, counts } = setup(undefined, 2);
+    const sign = (pick: number[]) => rrsigOf(signer.sign(zone, POOL, 1, poolAnswer(pick, 30), NOW));
+    const first = sign([0]);
+    expect(sign([0])).toBe(first);
+    expect(counts).toEqual({ made: 1, hit: 1, miss: 1 });
+    // Two other answers fill the cache of two: the first one's signature is dropped, and made again.
+    sign([1]);
+    sign([0, 1]);
+    expect(counts.made).toBe(3);
+    expect(sign([0])).not.toBe(first);
+    expect(counts).toEqual({ made: 4, hit: 1, miss: 4 });
+    // The ones still in the cache are hits, each counted.
+    sign([0, 1]);
+    sign([0]);
+    expect(counts).toEqual({ made: 4, hit: 3, miss: 4 });
   });
 
   it("signs a changed pool's addresses anew, though the same RRs are picked with the same TTL, and keeps signatures over the same content", () => {
