@@ -38,23 +38,11 @@ log() { echo "compare-pool: $*" >&2; }
 die() { log "$*"; exit 1; }
 command -v gdnsd >/dev/null && command -v dnsperf >/dev/null || die "needs gdnsd and dnsperf (bench/compare.sh installs them)"
 
-work=$(mktemp -d)
+track_started
 echo 'pool.bench.example A' >"$work/pool.txt"
-started=()
-cleanup() {
-  local pid
-  for pid in "${started[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${started[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 # user + nice + system + irq + softirq ticks of CPU N (a server's own time includes the softirq
 # work of its loopback sends, which /proc/stat counts apart)
 cpu_ticks() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
-# user + system seconds of this shell's waited-for children so far (dnsperf's), as compare.sh reads them
-child_seconds() { times >"$work/times"; awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } print s }' "$work/times"; }
-answering() { dig @127.0.0.1 -p "$1" +norec +tries=1 +timeout=1 +short bench.example SOA 2>/dev/null | grep -q hostmaster; }
 
 for t in "${TARGETS[@]}"; do [ -z "$(ss -Hlnt "src $t:$CHECK_PORT")" ] || die "$t:$CHECK_PORT is in use"; done
 "$NODE" "$CMP/listeners.ts" "$CHECK_PORT" "${TARGETS[@]}" >"$work/listeners.log" 2>&1 &

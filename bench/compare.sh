@@ -86,16 +86,7 @@ fi
 
 . bench/lib.sh
 
-work=$(mktemp -d)
-started=()
-cleanup() {
-  local pid
-  for pid in "${started[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${started[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+track_started
 # Stops one process this script started and forgets its PID (once reaped, the PID may be reused).
 stop() {
   local pid=$1 keep=() p
@@ -107,9 +98,6 @@ stop() {
 
 # user + nice + system ticks of CPU N (every process on it), to tell how much else ran there
 cpu_ticks() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 }' /proc/stat; }
-# user + system seconds of this shell's waited-for children so far (dnsperf's CPU time). `times`
-# runs in this shell (a command substitution would report its own subshell's children).
-child_seconds() { times >"$work/times"; awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } print s }' "$work/times"; }
 now() { date +%s.%N; }
 
 # A port on 127.0.0.1 that nothing listens on (UDP or TCP) right now.

@@ -53,3 +53,25 @@ example_queries() {
     >"$1/static.txt"
   sed -n 's/^\([a-z0-9-]*\):.*/\1.gslb.example.com A/p' zones/gslb.example.com.pools.yaml >"$1/pools.txt"
 }
+
+# A scratch directory ($work) and the PIDs this script starts ($started, appended by the caller):
+# on exit or Ctrl-C each is stopped by its PID and the directory removed. Call once, first.
+track_started() {
+  work=$(mktemp -d)
+  started=()
+  trap stop_started EXIT
+  trap 'exit 130' INT TERM
+}
+stop_started() {
+  local pid
+  for pid in "${started[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${started[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+
+# user + system seconds of this shell's waited-for children so far (dnsperf's CPU time). `times`
+# runs in this shell (a command substitution would report its own subshell's children).
+child_seconds() { times >"$work/times"; awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } print s }' "$work/times"; }
+
+# answering PORT: bench/compare's zone answers its SOA on 127.0.0.1 PORT
+answering() { dig @127.0.0.1 -p "$1" +norec +tries=1 +timeout=1 +short bench.example SOA 2>/dev/null | grep -q hostmaster; }
