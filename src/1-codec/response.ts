@@ -51,9 +51,12 @@ function put16(at: number, v: number): void {
   scratch[at + 1] = v;
 }
 
-/** Copies src[from, to) to scratch at `at`; returns the octets copied. */
-function copyIn(src: Uint8Array, at: number, from: number, to: number): number {
-  if (to - from > 64) scratch.set(src.subarray(from, to), at);
+/**
+ * Copies src[from, to) to scratch at `at`; returns the octets copied. A long one goes through
+ * TypedArray set, without a subarray view when it is the whole of `src` (an RR, a cached body).
+ */
+function copyIn(src: Uint8Array, at: number, from = 0, to = src.length): number {
+  if (to - from > 64) scratch.set(from === 0 && to === src.length ? src : src.subarray(from, to), at);
   else for (let i = from; i < to; i++) scratch[at + i - from] = src[i]!;
   return to - from;
 }
@@ -106,14 +109,6 @@ function writeName(key: NameKey): void {
   }
 }
 
-/** Copies all of `src` to scratch at `at` (a long one without the view subarray would make). */
-function copyAll(src: Uint8Array, at: number): number {
-  const n = src.length;
-  if (n > 64) scratch.set(src, at);
-  else for (let i = 0; i < n; i++) scratch[at + i] = src[i]!;
-  return n;
-}
-
 function writeEntry(e: Entry): number {
   const wires = e.rrset.wire;
   const pick = e.pick;
@@ -123,7 +118,7 @@ function writeEntry(e: Entry): number {
     const w = wires[pick ? pick[j]! : j]!;
     writeName(e.owner);
     const at = len;
-    len += copyAll(w, len);
+    len += copyIn(w, len);
     if (ttl !== undefined) {
       put16(at + 4, ttl >>> 16);
       put16(at + 6, ttl);
@@ -254,7 +249,7 @@ export function reuseBody(
   cookie: Uint8Array | null = null,
   co = false,
 ): Buffer {
-  len = copyAll(body, 0);
+  len = copyIn(body, 0);
   put16(0, q.id);
   put16(2, (body.readUInt16BE(2) & ~Flag.RD) | (q.flags & Flag.RD));
   copyIn(q.message, 12, 12, q.questionEnd);
