@@ -3,7 +3,7 @@
 // geoip-lite-files.ts; read by the adapter in geoip-lite.ts.
 
 import { makeLocation } from './location.ts';
-import type { GeoLocation } from './types.ts';
+import type { GeoLocation, Ipv4Parts, Ipv6Parts, PlaceParts } from './types.ts';
 
 /** Place id of addresses with no answer: outside every range, or a range that knows nothing. */
 export const NO_PLACE = 0;
@@ -113,13 +113,6 @@ function grown<T extends Uint16Array | Int32Array | Uint32Array>(from: T, into: 
   return into;
 }
 
-export interface PlaceParts {
-  readonly codes: readonly string[];
-  readonly country: Uint16Array;
-  readonly lat: Int32Array;
-  readonly lon: Int32Array;
-}
-
 export class PlaceTable {
   readonly #codes: readonly string[];
   readonly #country: Uint16Array;
@@ -175,11 +168,11 @@ export class Ipv4Table {
     this.#places = places;
   }
 
-  get parts(): { readonly starts: Uint32Array; readonly places: Uint32Array } {
+  get parts(): Ipv4Parts {
     return { starts: this.#starts, places: this.#places };
   }
 
-  static from(p: Ipv4Table['parts']): Ipv4Table {
+  static from(p: Ipv4Parts): Ipv4Table {
     return new Ipv4Table(p.starts, p.places);
   }
 
@@ -254,14 +247,6 @@ export class Ipv4Builder {
  * here, and which of them answers for that /64 depends on the order in which geoip-lite's binary
  * search probes them. `locate` is that search, step for step, so the same record answers.
  */
-export interface Ipv6Parts {
-  readonly startHi: Uint32Array;
-  readonly startLo: Uint32Array;
-  readonly endHi: Uint32Array;
-  readonly endLo: Uint32Array;
-  readonly places: Uint32Array;
-}
-
 export class Ipv6Table {
   readonly #startHi: Uint32Array;
   readonly #startLo: Uint32Array;

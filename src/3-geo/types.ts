@@ -38,21 +38,27 @@ export type SharedGeo =
       readonly type: 'geoip-lite';
       /** Absent: the package's bundled data. */
       readonly dataDir?: string;
-      readonly tables: {
-        readonly v4: { readonly starts: Uint32Array; readonly places: Uint32Array };
-        readonly v6: {
-          readonly startHi: Uint32Array;
-          readonly startLo: Uint32Array;
-          readonly endHi: Uint32Array;
-          readonly endLo: Uint32Array;
-          readonly places: Uint32Array;
-        };
-        readonly places: {
-          readonly codes: readonly string[];
-          readonly country: Uint16Array;
-          readonly lat: Int32Array;
-          readonly lon: Int32Array;
-        };
-      };
+      readonly tables: { readonly v4: Ipv4Parts; readonly v6: Ipv6Parts; readonly places: PlaceParts };
     }
   | { readonly type: 'mmdb'; readonly path: string; readonly bytes: Uint8Array };
+
+/** The arrays of geoip-lite's tables (geoip-lite-tables.ts), as `parts` gives them and `from` takes them. */
+export interface Ipv4Parts {
+  readonly starts: Uint32Array;
+  readonly places: Uint32Array;
+}
+
+export interface Ipv6Parts {
+  readonly startHi: Uint32Array;
+  readonly startLo: Uint32Array;
+  readonly endHi: Uint32Array;
+  readonly endLo: Uint32Array;
+  readonly places: Uint32Array;
+}
+
+export interface PlaceParts {
+  readonly codes: readonly string[];
+  readonly country: Uint16Array;
+  readonly lat: Int32Array;
+  readonly lon: Int32Array;
+}
