@@ -186,7 +186,11 @@ export class Signer {
     // The name asked before is most often asked again: comparing it costs less than the suffix test.
     if (qname === this.#coveredName) return this.#covered;
     let covered = false;
-    for (const origin of this.#origins) if (isSubdomain(qname, origin)) covered = true;
+    for (const origin of this.#origins)
+      if (isSubdomain(qname, origin)) {
+        covered = true;
+        break;
+      }
     this.#coveredName = qname;
     this.#covered = covered;
     return covered;
