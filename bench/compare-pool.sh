@@ -44,10 +44,7 @@ echo 'pool.bench.example A' >"$work/pool.txt"
 # work of its loopback sends, which /proc/stat counts apart)
 cpu_ticks() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 
-for t in "${TARGETS[@]}"; do [ -z "$(ss -Hlnt "src $t:$CHECK_PORT")" ] || die "$t:$CHECK_PORT is in use"; done
-"$NODE" "$CMP/listeners.ts" "$CHECK_PORT" "${TARGETS[@]}" >"$work/listeners.log" 2>&1 &
-started+=($!)
-for _ in $(seq 100); do grep -q '"listening"' "$work/listeners.log" && break; sleep 0.1; done
+start_pool_targets "$CHECK_PORT" "${TARGETS[@]}"
 
 declare -A PID PORT
 # start_gslbd NAME ROOT: gslbd of the checkout at ROOT

@@ -30,10 +30,7 @@ command -v gdnsd >/dev/null && command -v dnsperf >/dev/null || die "needs gdnsd
 track_started
 echo 'pool.bench.example A' >"$work/pool.txt"
 
-for t in "${TARGETS[@]}"; do [ -z "$(ss -Hlnt "src $t:$CHECK_PORT")" ] || die "$t:$CHECK_PORT is in use"; done
-"$NODE" "$CMP/listeners.ts" "$CHECK_PORT" "${TARGETS[@]}" >"$work/listeners.log" 2>&1 &
-started+=($!)
-for _ in $(seq 100); do grep -q '"listening"' "$work/listeners.log" && break; sleep 0.1; done
+start_pool_targets "$CHECK_PORT" "${TARGETS[@]}"
 
 declare -A PID PORT
 # start_gslbd NAME WORKERS: the built JavaScript when fresh, else the sources, as bin/gslbd picks

@@ -87,14 +87,6 @@ fi
 . bench/lib.sh
 
 track_started
-# Stops one process this script started and forgets its PID (once reaped, the PID may be reused).
-stop() {
-  local pid=$1 keep=() p
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  for p in "${started[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
-  started=("${keep[@]}")
-}
 
 # user + nice + system ticks of CPU N (every process on it), to tell how much else ran there
 cpu_ticks() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 }' /proc/stat; }
@@ -125,14 +117,7 @@ wait_answering() {
 }
 
 # --- 2. the pool's targets -----------------------------------------------------------------------
-for t in "${TARGETS[@]}"; do
-  [ -z "$(ss -Hlnt "src $t:$CHECK_PORT")" ] || die "$t:$CHECK_PORT is in use (another bench/compare.sh running?)"
-done
-"$NODE" "$CMP/listeners.ts" "$CHECK_PORT" "${TARGETS[@]}" >"$work/listeners.log" 2>&1 &
-listeners=$!
-started+=("$listeners")
-for _ in $(seq 100); do grep -q '"listening"' "$work/listeners.log" && break; kill -0 "$listeners" 2>/dev/null || break; sleep 0.1; done
-grep -q '"listening"' "$work/listeners.log" || { cat "$work/listeners.log" >&2; die "the target listeners did not start"; }
+start_pool_targets "$CHECK_PORT" "${TARGETS[@]}"
 
 # --- queries ---------------------------------------------------------------------------------------
 Z=bench.example
@@ -257,7 +242,7 @@ warmup "$gslbd_port"
 verify gslbd "$gslbd_port"
 profiles gslbd gslbd "$gslbd_pid" "$gslbd_port"
 at80 gslbd gslbd "$gslbd_pid" "$gslbd_port"
-stop "$gslbd_pid"
+stop_one "$gslbd_pid"
 
 # gslbd with a geo-proximity pool: the geo database is loaded.
 start_gslbd "$CMP/gslbd/geo.pools.yaml" gslbd-geo
@@ -267,7 +252,7 @@ got=$(dq "$gslbd_port" "pool.$Z" A +short +subnet=193.0.0.0/24)
 [ "$got" = 127.0.0.31 ] || die "gslbd (geo pool): ECS 193.0.0.0/24 (Amsterdam) got [$got], expected 127.0.0.31"
 measure gslbd-geo/pool-ecs 'gslbd, geo-proximity pool' "pool, $ECS_LABEL" "$gslbd_pid" "$gslbd_port" "$work/pool.txt" -E "$ECS_OPTION"
 measure gslbd-geo/mixed-ecs 'gslbd, geo-proximity pool' "mixed, $ECS_LABEL" "$gslbd_pid" "$gslbd_port" "$work/mixed.txt" -E "$ECS_OPTION"
-stop "$gslbd_pid"
+stop_one "$gslbd_pid"
 
 # gdnsd -------------------------------------------------------------------------------------------
 gdnsd_dir="$work/gdnsd"
@@ -281,7 +266,7 @@ for _ in 1 2 3; do
   gdnsd_pid=$!
   started+=("$gdnsd_pid")
   wait_answering "$gdnsd_pid" "$gdnsd_port" && break
-  stop "$gdnsd_pid"; gdnsd_pid=
+  stop_one "$gdnsd_pid"; gdnsd_pid=
 done
 [ -n "$gdnsd_pid" ] || { cat "$gdnsd_dir/log" >&2; die "gdnsd did not start"; }
 warmup "$gdnsd_port"
@@ -289,7 +274,7 @@ verify gdnsd "$gdnsd_port"
 gdnsd_version=$({ gdnsd -h 2>&1 || true; } | sed -n 's/^gdnsd version //p' | head -1)
 profiles gdnsd "gdnsd $gdnsd_version" "$gdnsd_pid" "$gdnsd_port"
 at80 gdnsd "gdnsd $gdnsd_version" "$gdnsd_pid" "$gdnsd_port"
-stop "$gdnsd_pid"
+stop_one "$gdnsd_pid"
 
 # PowerDNS ----------------------------------------------------------------------------------------
 pdns_dir="$work/pdns"
@@ -306,14 +291,14 @@ for _ in 1 2 3; do
   pdns_pid=$!
   started+=("$pdns_pid")
   wait_answering "$pdns_pid" "$pdns_port" && break
-  stop "$pdns_pid"; pdns_pid=
+  stop_one "$pdns_pid"; pdns_pid=
 done
 [ -n "$pdns_pid" ] || { cat "$pdns_dir/log" >&2; die "pdns_server did not start"; }
 warmup "$pdns_port"
 verify PowerDNS "$pdns_port"
 profiles pdns "PowerDNS $pdns_version LUA" "$pdns_pid" "$pdns_port"
 at80 pdns "PowerDNS $pdns_version LUA" "$pdns_pid" "$pdns_port"
-stop "$pdns_pid"
+stop_one "$pdns_pid"
 
 # Knot DNS: static profile only (it has no pools) ------------------------------------------------
 knot_version=
@@ -350,19 +335,19 @@ CONF
     knot_pid=$!
     started+=("$knot_pid")
     wait_answering "$knot_pid" "$knot_port" && break
-    stop "$knot_pid"; knot_pid=
+    stop_one "$knot_pid"; knot_pid=
   done
   if [ -n "$knot_pid" ]; then
     knot_version=$({ knotd -V || true; } | awk '{ print $NF }')
     "${CLIENT_CPU[@]}" dnsperf -s 127.0.0.1 -p "$knot_port" -d "$work/static.txt" -l "$WARMUP" >/dev/null 2>&1 || true
     measure knot/static "Knot DNS $knot_version" 'static, 1 UDP worker' "$knot_pid" "$knot_port" "$work/static.txt"
-    stop "$knot_pid"
+    stop_one "$knot_pid"
   else
     log "knotd did not start; no Knot anchor"; cat "$knot_dir/log" >&2
   fi
 fi
 
-stop "$listeners"
+stop_one "$listeners"
 end_time=$(date -u '+%H:%M:%S UTC')
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 

@@ -69,6 +69,32 @@ stop_started() {
   rm -rf "$work"
 }
 
+# stop_one PID: stops one process this script started and forgets its PID (once reaped, the PID may
+# be reused).
+stop_one() {
+  local pid=$1 keep=() p
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for p in "${started[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+  started=("${keep[@]}")
+}
+
+# start_pool_targets PORT ADDRESS...: bench/compare's pool targets, TCP listeners on each ADDRESS
+# at PORT (bench/compare/listeners.ts), started and waited for; $listeners is their PID. Each
+# script defines `die`.
+start_pool_targets() {
+  local port=$1 t
+  shift
+  for t in "$@"; do
+    [ -z "$(ss -Hlnt "src $t:$port")" ] || die "$t:$port is in use (another benchmark running?)"
+  done
+  "$NODE" bench/compare/listeners.ts "$port" "$@" >"$work/listeners.log" 2>&1 &
+  listeners=$!
+  started+=("$listeners")
+  for _ in $(seq 100); do grep -q '"listening"' "$work/listeners.log" && break; kill -0 "$listeners" 2>/dev/null || break; sleep 0.1; done
+  grep -q '"listening"' "$work/listeners.log" || { cat "$work/listeners.log" >&2; die "the target listeners did not start"; }
+}
+
 # user + system seconds of this shell's waited-for children so far (dnsperf's CPU time). `times`
 # runs in this shell (a command substitution would report its own subshell's children).
 child_seconds() { times >"$work/times"; awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } print s }' "$work/times"; }

@@ -19,13 +19,7 @@ cd "$(dirname "$0")/.."
 
 command -v dnsperf >/dev/null || { echo "dnsperf is not installed (Debian package dnsperf)" >&2; exit 1; }
 . bench/lib.sh
-work=$(mktemp -d)
-gslbd=
-cleanup() {
-  [ -n "$gslbd" ] && kill "$gslbd" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+track_started
 
 "$NODE" --disable-warning=ExperimentalWarning scripts/build-js.ts 2>/dev/null
 example_queries "$work"
@@ -54,6 +48,7 @@ measure() {
   env GSLBD_LOG_LEVEL=info MALLOC_ARENA_MAX=2 "$NODE" --disable-warning=ExperimentalWarning --max-semi-space-size=2 "$cli" serve \
     --zones zones --listen 127.0.0.1:0 --data "$work/data" --workers "$workers" 2>"$work/gslbd.log" &
   gslbd=$!
+  started+=("$gslbd")
   local ready='"msg":"listening"'
   [ "$workers" -gt 1 ] && ready='"msg":"workers ready"'
   for _ in $(seq 300); do
@@ -73,9 +68,7 @@ measure() {
   read -r now peak < <(rss_now)
   threads=$(awk '/Threads/ { print $2 }' "/proc/$gslbd/status")
   echo "| $label | $workers | $idle | $now | $peak ($(awk -v m="$peak" 'BEGIN { printf "%.0f", m * 1.048576 }')) | $threads |"
-  kill "$gslbd"
-  wait "$gslbd" 2>/dev/null || true
-  gslbd=
+  stop_one "$gslbd"
 }
 
 cores=$(nproc)

@@ -29,13 +29,7 @@ OUTSTANDING=${OUTSTANDING:-200}
 
 command -v dnsperf >/dev/null || { echo "dnsperf is not installed (Debian package dnsperf)" >&2; exit 1; }
 . bench/lib.sh
-work=$(mktemp -d)
-gslbd=
-cleanup() {
-  [ -n "$gslbd" ] && kill "$gslbd" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+track_started
 
 example_queries "$work"
 
@@ -55,6 +49,7 @@ start() {
   "${prefix[@]}" env GSLBD_LOG_LEVEL=info "$NODE" --disable-warning=ExperimentalWarning src/9-main/cli.ts serve \
     --zones zones --listen 127.0.0.1:0 --data "$work/data-$workers-$pin" --workers "$workers" 2>"$work/gslbd.log" &
   gslbd=$!
+  started+=("$gslbd")
   local ready='"msg":"listening"'
   [ "$workers" -gt 1 ] && ready='"msg":"workers ready"'
   for _ in $(seq 300); do
@@ -70,11 +65,7 @@ start() {
   pids="$gslbd$workers_tids"
 }
 
-stop() {
-  kill "$gslbd" 2>/dev/null || true
-  wait "$gslbd" 2>/dev/null || true
-  gslbd=
-}
+stop() { stop_one "$gslbd"; }
 
 
 # run LABEL CASE FILE PIN
