@@ -95,6 +95,19 @@ start_pool_targets() {
   grep -q '"listening"' "$work/listeners.log" || { cat "$work/listeners.log" >&2; die "the target listeners did not start"; }
 }
 
+# gslbd_port PID LOG WORKERS: waits until the gslbd started as PID (its log in LOG) answers, its
+# workers too when WORKERS > 1, and prints the port it listens on; exits the script if gslbd exits.
+gslbd_port() {
+  local pid=$1 log=$2 ready='"msg":"listening"'
+  [ "$3" -gt 1 ] && ready='"msg":"workers ready"'
+  for _ in $(seq 300); do
+    kill -0 "$pid" 2>/dev/null || { echo "gslbd exited:" >&2; cat "$log" >&2; exit 1; }
+    grep -q "$ready" "$log" && break
+    sleep 0.1
+  done
+  grep -h '"msg":"listening"' "$log" | head -1 | sed -n 's/.*"port":\([0-9]*\).*/\1/p'
+}
+
 # user + system seconds of this shell's waited-for children so far (dnsperf's CPU time). `times`
 # runs in this shell (a command substitution would report its own subshell's children).
 child_seconds() { times >"$work/times"; awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } print s }' "$work/times"; }

@@ -50,14 +50,7 @@ start() {
     --zones zones --listen 127.0.0.1:0 --data "$work/data-$workers-$pin" --workers "$workers" 2>"$work/gslbd.log" &
   gslbd=$!
   started+=("$gslbd")
-  local ready='"msg":"listening"'
-  [ "$workers" -gt 1 ] && ready='"msg":"workers ready"'
-  for _ in $(seq 300); do
-    kill -0 "$gslbd" 2>/dev/null || { echo "gslbd exited:" >&2; cat "$work/gslbd.log" >&2; exit 1; }
-    grep -q "$ready" "$work/gslbd.log" && break
-    sleep 0.1
-  done
-  port=$(grep -h '"msg":"listening"' "$work/gslbd.log" | head -1 | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
+  port=$(gslbd_port "$gslbd" "$work/gslbd.log" "$workers")
   local t workers_tids=""
   for t in /proc/"$gslbd"/task/*; do
     [ "$(cat "$t/comm")" = WorkerThread ] && workers_tids="$workers_tids $gslbd/task/${t##*/}"
